@@ -1,0 +1,53 @@
+"""Kameo's complaint form: render the fillable PDF, parse filled or flattened copies, batch a mailbox.
+
+>>> from klageformular import render_form
+>>> render_form("da")[:5]
+b'%PDF-'
+"""
+
+from ._version import __version__
+from .exceptions import (
+    ComplaintValidationError,
+    ConfigurationError,
+    EncryptedPdfError,
+    FieldError,
+    KlageformularError,
+    KlageformularWarning,
+    LanguageNotAvailableError,
+    LimitExceededError,
+    MissingPagesError,
+    NoTextLayerError,
+    NotAKlageformularError,
+    NotAPdfError,
+    PdfReadError,
+    UnsupportedFormVersionError,
+    XfaFormError,
+)
+from .layout import FORM_VERSION
+from .model import Complaint
+from .org import Organisation, get_organisation
+from .render import render_form
+
+__all__ = [
+    "FORM_VERSION",
+    "Complaint",
+    "ComplaintValidationError",
+    "ConfigurationError",
+    "EncryptedPdfError",
+    "FieldError",
+    "KlageformularError",
+    "KlageformularWarning",
+    "LanguageNotAvailableError",
+    "LimitExceededError",
+    "MissingPagesError",
+    "NoTextLayerError",
+    "NotAKlageformularError",
+    "NotAPdfError",
+    "Organisation",
+    "PdfReadError",
+    "UnsupportedFormVersionError",
+    "XfaFormError",
+    "__version__",
+    "get_organisation",
+    "render_form",
+]

@@ -1,0 +1,234 @@
+"""The static page content drawn with reportlab: title, labels, boxes, information page, marks."""
+
+from __future__ import annotations
+
+import io
+from xml.sax.saxutils import escape
+
+from reportlab.lib.colors import HexColor
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Frame, Paragraph
+
+from .layout import (
+    CONTENT_WIDTH,
+    FORM_ID,
+    FORM_VERSION,
+    IDENTIFIER_BASELINE,
+    LAYOUT,
+    MARGIN,
+    MARK_SIZE,
+    PAGE_HEIGHT,
+    PAGE_WIDTH,
+    REGISTRATION_MARKS,
+    Block,
+    FieldSpec,
+    Kind,
+)
+from .locales import catalogue, label, option_label
+from .org import Organisation
+
+__all__ = ["draw_pages", "identifier", "placeholders"]
+
+INK = HexColor("#1b2733")
+ACCENT = HexColor("#1f4e79")
+MUTED = HexColor("#4a5866")
+BOX_FILL = HexColor("#f2f5f9")
+BOX_LINE = HexColor("#8796a8")
+RULE = HexColor("#c5cfdb")
+REGULAR, BOLD = "Helvetica", "Helvetica-Bold"
+LABEL_SIZE = 7.5
+
+
+def identifier(lang: str, page: int, pages: int) -> str:
+    """The line printed at the foot of every page, which the flattened-copy parser looks for."""
+    return f"{FORM_ID} {FORM_VERSION} {lang} · {catalogue(lang)['page']} {page}/{pages}"
+
+
+def placeholders(lang: str, org: Organisation) -> dict[str, object]:
+    """Values for the ``{placeholders}`` in catalogue texts, from the organisation profile."""
+    strings = catalogue(lang)
+    langs = [strings[f"lang.{code}"] for code in org.languages]
+    joined = langs[0] if len(langs) == 1 else f"{', '.join(langs[:-1])} {strings['or']} {langs[-1]}"
+    officer = org.complaints_officer
+    return {
+        "org_name": org.name, "officer_name": officer.name, "officer_email": officer.email,
+        "officer_phone": f"{strings['info.phone_prefix']}{officer.phone}" if officer.phone else "",
+        "subject_marker": org.subject_marker, "ack_days": org.acknowledge_working_days,
+        "decision_days": org.decision_working_days or "", "helpdesk_email": org.helpdesk_email,
+        "website": org.website, "languages": joined,
+    }
+
+
+class _Painter:
+    def __init__(self, canvas: Canvas, lang: str, org: Organisation):
+        self.c, self.lang, self.org = canvas, lang, org
+        self.values = placeholders(lang, org)
+        self.strings = catalogue(lang)
+
+    def t(self, key: str) -> str:
+        return self.strings[key].format(**self.values)
+
+    def furniture(self, page: int) -> None:
+        """Registration marks and the form identifier: how a printed copy is found again."""
+        c = self.c
+        c.setFillColor(INK)
+        for x, y in REGISTRATION_MARKS:
+            c.rect(x - MARK_SIZE / 2, y - MARK_SIZE / 2, MARK_SIZE, MARK_SIZE, stroke=0, fill=1)
+        c.setFont(REGULAR, 7)
+        c.setFillColor(MUTED)
+        c.drawString(*IDENTIFIER_BASELINE, identifier(self.lang, page, LAYOUT.page_count))
+        c.drawRightString(PAGE_WIDTH - MARGIN, IDENTIFIER_BASELINE[1], f"{self.org.name} · {self.org.website}")
+
+    def header(self, page: int) -> None:
+        c = self.c
+        if page == 1:
+            c.setFillColor(ACCENT)
+            c.setFont(BOLD, 20)
+            c.drawString(MARGIN, PAGE_HEIGHT - 58, self.t("title"))
+            c.setFont(BOLD, 13)
+            c.drawRightString(PAGE_WIDTH - MARGIN, PAGE_HEIGHT - 58, self.org.name)
+            c.setFont(REGULAR, 8.5)
+            c.setFillColor(MUTED)
+            c.drawString(MARGIN, PAGE_HEIGHT - 73, self.t("subtitle"))
+            c.setStrokeColor(ACCENT)
+            c.setLineWidth(1.2)
+            c.line(MARGIN, PAGE_HEIGHT - 81, PAGE_WIDTH - MARGIN, PAGE_HEIGHT - 81)
+        else:
+            c.setFont(REGULAR, 7.5)
+            c.setFillColor(MUTED)
+            c.drawString(MARGIN, PAGE_HEIGHT - 36, f"{self.t('title')} – {self.org.name}")
+            c.setStrokeColor(RULE)
+            c.setLineWidth(0.6)
+            c.line(MARGIN, PAGE_HEIGHT - 41, PAGE_WIDTH - MARGIN, PAGE_HEIGHT - 41)
+
+    def block(self, block: Block) -> None:
+        c, r = self.c, block.rect
+        if block.kind == "heading":
+            c.setFillColor(ACCENT)
+            c.setFont(BOLD, 11)
+            c.drawString(r.x0, r.y0 + 6, self.t(block.key))
+            c.setStrokeColor(RULE)
+            c.setLineWidth(0.6)
+            c.line(r.x0, r.y0 + 2, r.x1, r.y0 + 2)
+        elif block.kind == "subheading":
+            c.setFillColor(ACCENT)
+            c.setFont(BOLD, 8.5)
+            c.drawString(r.x0, r.y0 + 4, self.t(block.key))
+        elif block.kind == "note":
+            style = ParagraphStyle("note", fontName=REGULAR, fontSize=8, leading=10.2, textColor=INK)
+            if block.key == "intro":
+                c.setFillColor(BOX_FILL)
+                c.roundRect(r.x0, r.y0, r.width, r.height, 3, stroke=0, fill=1)
+                frame = Frame(r.x0 + 6, r.y0, r.width - 12, r.height, 0, 2, 0, 0)
+            else:
+                style.textColor = MUTED
+                frame = Frame(r.x0, r.y0, r.width, r.height, 0, 0, 0, 0)
+            frame.addFromList([Paragraph(escape(self.t(block.key)), style)], c)
+        elif block.kind == "signature":
+            c.setStrokeColor(INK)
+            c.setLineWidth(0.6)
+            c.line(r.x0, r.y0 + 10, r.x1, r.y0 + 10)
+            c.setFont(REGULAR, LABEL_SIZE)
+            c.setFillColor(MUTED)
+            c.drawString(r.x0, r.y0 + 1, self.t(block.key))
+
+    def field(self, spec: FieldSpec) -> None:
+        c, r = self.c, spec.rect
+        text = label(spec.path, self.lang).format(**self.values)
+        if spec.required and not text.endswith("*"):
+            text += " *"
+        c.setFillColor(INK)
+        if spec.kind is Kind.CHECKBOX:
+            self._square(spec.rect.x0, spec.rect.y0, spec.rect.width)
+            c.setFont(REGULAR, 8.5)
+            c.setFillColor(INK)
+            c.drawString(r.x1 + 6, r.y0 + 2.2, text)
+            return
+        if spec.kind is Kind.RADIO:
+            c.setFont(BOLD, 8.5)
+            c.drawString(MARGIN, r.y0 + 2.2, text)
+            for option in spec.options:
+                o = option.rect
+                c.setStrokeColor(BOX_LINE)
+                c.setFillColor(HexColor("#ffffff"))
+                c.setLineWidth(0.8)
+                c.circle((o.x0 + o.x1) / 2, (o.y0 + o.y1) / 2, o.width / 2, stroke=1, fill=1)
+                c.setFont(REGULAR, 8.5)
+                c.setFillColor(INK)
+                c.drawString(o.x1 + 5, o.y0 + 2.2, option_label(spec.path, option.value, self.lang))
+            return
+        c.setFont(REGULAR, LABEL_SIZE)
+        c.drawString(r.x0, r.y1 + 3, _fit(text, REGULAR, LABEL_SIZE, r.width))
+        c.setFillColor(BOX_FILL)
+        c.setStrokeColor(BOX_LINE)
+        c.setLineWidth(0.6)
+        c.rect(r.x0, r.y0, r.width, r.height, stroke=1, fill=1)
+
+    def _square(self, x: float, y: float, size: float) -> None:
+        self.c.setStrokeColor(BOX_LINE)
+        self.c.setFillColor(HexColor("#ffffff"))
+        self.c.setLineWidth(0.8)
+        self.c.rect(x, y, size, size, stroke=1, fill=1)
+
+    def info_page(self) -> None:
+        c, org = self.c, self.org
+        c.setFillColor(ACCENT)
+        c.setFont(BOLD, 16)
+        c.drawString(MARGIN, PAGE_HEIGHT - 72, self.t("info.title"))
+        h = ParagraphStyle("h", fontName=BOLD, fontSize=10, leading=13, textColor=ACCENT, spaceBefore=9,
+                           spaceAfter=2, keepWithNext=True)
+        body = ParagraphStyle("b", fontName=REGULAR, fontSize=8.8, leading=12, textColor=INK)
+        item = ParagraphStyle("i", parent=body, leftIndent=10, spaceBefore=4)
+        story: list[Paragraph] = []
+
+        def section(key: str, *extra: str) -> None:
+            story.append(Paragraph(escape(self.t(f"{key}.h")), h))
+            story.append(Paragraph(" ".join(escape(s) for s in (self.t(key), *extra) if s), body))
+
+        section("info.free")
+        section("info.how")
+        section("info.ack", self.t("info.ack.timeframe") if org.decision_working_days else "")
+        section("info.process")
+        section("info.decision")
+        for key, bodies in (("info.escalation", org.escalation), ("info.authorities", org.authorities)):
+            section(key)
+            for b in bodies:
+                lines = " · ".join(escape(x) for x in b.contact_lines())
+                remit = escape(b.remit.get(self.lang) or b.remit.get("en", ""))
+                story.append(Paragraph(f"<b>{escape(b.name)}</b> – {remit}<br/>{lines}", item))
+        section("info.contact")
+        frame = Frame(MARGIN, 48, CONTENT_WIDTH, PAGE_HEIGHT - 48 - 84, 0, 0, 0, 0)
+        frame.addFromList(story, c)
+        if story:  # the frame could not hold everything: a layout bug, never silently drop text
+            raise RuntimeError("the information page overflows; shorten the texts or the profile")
+
+
+def _fit(text: str, font: str, size: float, width: float) -> str:
+    # A label wider than its box would run into the next one: a translation or layout bug.
+    if stringWidth(text, font, size) > width + 0.5:
+        raise RuntimeError(f"label {text!r} is wider than its field ({width:.0f} pt)")
+    return text
+
+
+def draw_pages(lang: str, org: Organisation, epoch: int) -> bytes:
+    """All pages' static content as a PDF (no fields yet)."""
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=True, pageCompression=1, lang=lang)
+    c.setTitle(catalogue(lang)["title"])
+    painter = _Painter(c, lang, org)
+    for page in range(1, LAYOUT.page_count + 1):
+        painter.header(page)
+        for block in LAYOUT.blocks:
+            if block.page == page:
+                painter.block(block)
+        for spec in LAYOUT.fields_on(page):
+            painter.field(spec)
+        if page == LAYOUT.info_page:
+            painter.info_page()
+        painter.furniture(page)
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+

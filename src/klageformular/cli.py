@@ -1,0 +1,116 @@
+"""The ``klageformular`` command line: a thin layer over the public API.
+
+Exit codes: 0 success, 1 a file could not be rendered, read or validated, 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .exceptions import KlageformularError
+from .layout import LAYOUT, FieldSpec
+from .locales import LANGUAGES, label, option_label, tooltip
+from .model import Complaint
+from .org import get_organisation, organisation_keys
+from .render import render_form
+
+__all__ = ["main"]
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _render(args: argparse.Namespace) -> int:
+    prefill: Any = None
+    if args.prefill:
+        try:
+            prefill = json.loads(Path(args.prefill).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            print(f"klageformular: {args.prefill}: cannot read prefill JSON: {exc}", file=sys.stderr)
+            return 1
+    data = render_form(args.lang, prefill=prefill, org=get_organisation(args.org))
+    Path(args.output).write_bytes(data)
+    print(f"{args.output}: {len(data):,} bytes, {LAYOUT.page_count} pages, {len(LAYOUT.fields)} fields")
+    return 0
+
+
+def field_table(lang: str = "da") -> list[dict[str, Any]]:
+    """The layout as rows: name, path, kind, required, max_length, page, rect, label, tooltip, options."""
+    org = get_organisation()
+
+    def fmt(text: str) -> str:
+        return text.replace("{org_name}", org.name)
+
+    def row(spec: FieldSpec) -> dict[str, Any]:
+        return {
+            "name": spec.name, "path": spec.path, "kind": spec.kind.value, "required": spec.required,
+            "max_length": spec.max_length, "page": spec.page, "rect": spec.rect.as_list(),
+            "label": fmt(label(spec.path, lang)), "tooltip": fmt(tooltip(spec.path, lang)),
+            "options": [{"export": o.export, "value": o.value, "label": option_label(spec.path, o.value, lang)}
+                        for o in spec.options],
+        }
+
+    return [row(spec) for spec in LAYOUT.fields]
+
+
+def _fields(args: argparse.Namespace) -> int:
+    rows = field_table(args.lang)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for r in rows:
+        extra = "required" if r["required"] else ""
+        size = f"max {r['max_length']}" if r["max_length"] else ""
+        choices = "|".join(o["export"] for o in r["options"])
+        print(f"{r['page']}  {r['name']:<40} {r['kind']:<9} {size:<9} {extra:<8} {choices}")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    print(json.dumps(Complaint.model_json_schema(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="klageformular", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("render", help="write the fillable form")
+    p.add_argument("-o", "--output", default="Klageformular.pdf", help="output path (default: %(default)s)")
+    p.add_argument("--lang", choices=LANGUAGES, default="da")
+    p.add_argument("--org", choices=organisation_keys(), default=organisation_keys()[0])
+    p.add_argument("--prefill", metavar="JSON", help="a Complaint as JSON, written into the fields")
+    p.set_defaults(func=_render)
+
+    p = sub.add_parser("fields", help="list the form's fields")
+    p.add_argument("--json", action="store_true", help="machine-readable")
+    p.add_argument("--lang", choices=LANGUAGES, default="da")
+    p.set_defaults(func=_fields)
+
+    p = sub.add_parser("schema", help="print the Complaint JSON Schema")
+    p.set_defaults(func=_schema)
+    # More commands register here (parse, batch).
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code instead of exiting (testable in-process)."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 for --help
+        return int(exc.code or 0)
+    func: Command = args.func
+    try:
+        return func(args)
+    except KlageformularError as exc:
+        print(f"klageformular: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `klageformular fields | head`
+        return 0

@@ -1,0 +1,450 @@
+"""The ``Complaint`` model: the EU complaint template's sections as validated pydantic data.
+
+Sections follow Commission Delegated Regulation (EU) 2022/2117, annex: 1.a/1.b the
+complainant and their contact details, 2.a/2.b a legal representative, 3.a–3.e the
+complaint, then place, date, signatory and the documentation provided. Kameo adds the
+client reference, the complainant's role and the preferred reply channel. No national ID
+number is collected (the template has none and Danish law restricts CPR use).
+
+The model accepts what people type — ``3/11-2026``, ``12.500,00 kr.``, ``20 12 34 56`` —
+and stores one normal form (ISO date, ``Decimal``, E.164). Pass ``context={"country": "NO",
+"currency": "NOK"}`` to ``model_validate`` to change the defaults for phone numbers,
+registration numbers and ``kr``; Denmark/DKK is the default.
+
+>>> Complaint.model_validate({"complainant": {"last_name": "Jensen", "email": "a@b.dk"},
+...                          "subject": "Renten blev ikke udbetalt."}).reply_channel
+'electronic'
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+import phonenumbers
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+from stdnum import lei as _lei
+from stdnum.dk import cvr as _cvr
+from stdnum.exceptions import ValidationError as _StdnumError
+from stdnum.no import orgnr as _no_orgnr
+from stdnum.se import orgnr as _se_orgnr
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Complaint",
+    "Complainant",
+    "ContactDetails",
+    "Damage",
+    "Documentation",
+    "Investment",
+    "Party",
+    "Representative",
+    "Signature",
+    "country_code",
+    "parse_amount",
+    "parse_date",
+]
+
+SCHEMA_VERSION = "1.0"
+
+# Sanity ceilings, not the form's MaxLen: a value longer than the field shows is kept whole
+# (the parser warns), but nothing legitimate is longer than these.
+_SHORT = 300
+_LONG = 20_000
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _text(value: Any, *, multiline: bool) -> Any:
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    value = unicodedata.normalize("NFC", value)
+    if _CONTROL.search(value):
+        raise PydanticCustomError("control_character", "contains a control character")
+    if not multiline and "\n" in value:
+        raise PydanticCustomError("line_break", "a one-line field contains a line break")
+    value = value.strip()
+    return value or None
+
+
+def _one_line(value: Any) -> Any:
+    return _text(value, multiline=False)
+
+
+def _multi_line(value: Any) -> Any:
+    return _text(value, multiline=True)
+
+
+Line = Annotated[str, BeforeValidator(_one_line), Field(min_length=1, max_length=_SHORT)]
+Text = Annotated[str, BeforeValidator(_multi_line), Field(min_length=1, max_length=_LONG)]
+
+
+# --- dates -------------------------------------------------------------------------------
+
+_MONTHS = {
+    # da, nb, sv, en (full and 3-letter forms); "mai"/"maj"/"may" etc. overlap on purpose.
+    **dict.fromkeys(("januar", "january", "januari", "jan"), 1),
+    **dict.fromkeys(("februar", "february", "februari", "feb"), 2),
+    **dict.fromkeys(("marts", "mars", "march", "mar"), 3),
+    **dict.fromkeys(("april", "apr"), 4),
+    **dict.fromkeys(("maj", "mai", "may"), 5),
+    **dict.fromkeys(("juni", "june", "jun"), 6),
+    **dict.fromkeys(("juli", "july", "jul"), 7),
+    **dict.fromkeys(("august", "augusti", "aug"), 8),
+    **dict.fromkeys(("september", "sep", "sept"), 9),
+    **dict.fromkeys(("oktober", "october", "okt", "oct"), 10),
+    **dict.fromkeys(("november", "nov"), 11),
+    **dict.fromkeys(("december", "desember", "dec", "des"), 12),
+}
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_NUMERIC_DATE = re.compile(r"(\d{1,2})\s*[./-]\s*(\d{1,2})\s*[./-]\s*(\d{4}|\d{2})")
+_WORD_DATE = re.compile(r"(\d{1,2})\.?\s*([^\W\d_]+)\.?,?\s*(\d{4})")
+
+
+def parse_date(text: str) -> date:
+    """Read a date the way Nordic customers write it (day first).
+
+    >>> parse_date("3/11-2026"), parse_date("3. november 2026"), parse_date("2026-11-03")
+    (datetime.date(2026, 11, 3), datetime.date(2026, 11, 3), datetime.date(2026, 11, 3))
+    """
+    s = text.strip().lower()
+    if m := _ISO_DATE.fullmatch(s):
+        y, mo, d = (int(g) for g in m.groups())
+    elif m := _NUMERIC_DATE.fullmatch(s):
+        d, mo, y = (int(g) for g in m.groups())
+        if y < 100:
+            y += 2000
+    elif (m := _WORD_DATE.fullmatch(s)) and m.group(2) in _MONTHS:
+        d, mo, y = int(m.group(1)), _MONTHS[m.group(2)], int(m.group(3))
+    else:
+        raise ValueError("not a date")
+    return date(y, mo, d)
+
+
+def _date(value: Any) -> Any:
+    if isinstance(value, str):
+        if not value.strip():
+            return None
+        try:
+            return parse_date(value)
+        except ValueError:
+            raise PydanticCustomError("invalid_date", "not a valid date (write it as 31-12-2026)") from None
+    return value
+
+
+Date = Annotated[date, BeforeValidator(_date)]
+
+
+# --- amounts -----------------------------------------------------------------------------
+
+_CURRENCY_WORDS = {"kr": None, "kr.": None, ",-": None, "€": "EUR", "eur": "EUR", "euro": "EUR",
+                   "dkk": "DKK", "nok": "NOK", "sek": "SEK", "usd": "USD", "$": "USD", "gbp": "GBP",
+                   "£": "GBP", "chf": "CHF", "isk": "ISK"}
+_CURRENCY_RE = re.compile(r"(?i)\b(dkk|nok|sek|eur|euro|usd|gbp|chf|isk)\b|kr\.?|[€$£]|,-")
+
+
+def _split_amount(text: str) -> tuple[Decimal, str | None, bool]:
+    """Return (amount, currency code or None, whether a bare "kr" was seen)."""
+    currency: str | None = None
+    saw_kr = False
+    for m in _CURRENCY_RE.finditer(text):
+        word = m.group(0).lower()
+        code = _CURRENCY_WORDS.get(word, _CURRENCY_WORDS.get(word.rstrip(".")))
+        if code:
+            currency = code
+        elif word.startswith("kr"):
+            saw_kr = True
+    number = _CURRENCY_RE.sub(" ", text).strip()
+    number = re.sub(r"[\s\u00a0\u202f']", "", number)
+    if not re.fullmatch(r"-?[\d.,]+", number) or not re.search(r"\d", number):
+        raise ValueError("not an amount")
+    last_comma, last_dot = number.rfind(","), number.rfind(".")
+    decimal_sep = None
+    if last_comma >= 0 and last_dot >= 0:
+        decimal_sep = "," if last_comma > last_dot else "."
+    elif last_comma >= 0:
+        # "12,50" is a decimal comma; "12,500" with three digits after is a thousands separator.
+        decimal_sep = "," if number.count(",") == 1 and len(number) - last_comma - 1 != 3 else None
+    elif last_dot >= 0:
+        decimal_sep = "." if number.count(".") == 1 and len(number) - last_dot - 1 != 3 else None
+    thousands = {",", "."} - {decimal_sep} if decimal_sep else {",", "."}
+    for sep in thousands:
+        number = number.replace(sep, "")
+    if decimal_sep == ",":
+        number = number.replace(",", ".")
+    try:
+        return Decimal(number), currency, saw_kr
+    except InvalidOperation:
+        raise ValueError("not an amount") from None
+
+
+def parse_amount(text: str) -> tuple[Decimal, str | None]:
+    """Read an amount with Danish or English separators and an optional currency.
+
+    >>> parse_amount("12.500,00 kr."), parse_amount("DKK 12 500,50"), parse_amount("12500")
+    ((Decimal('12500.00'), None), (Decimal('12500.50'), 'DKK'), (Decimal('12500'), None))
+    """
+    amount, currency, _ = _split_amount(text)
+    return amount, currency
+
+
+def _amount(value: Any) -> Any:
+    if isinstance(value, str):
+        if not value.strip():
+            return None
+        try:
+            return parse_amount(value)[0]
+        except ValueError:
+            raise PydanticCustomError("invalid_amount", "not a valid amount (write it as 12.500,00)") from None
+    return value
+
+
+Amount = Annotated[Decimal, BeforeValidator(_amount), Field(max_digits=15, decimal_places=2, ge=0)]
+
+
+# --- countries, phones, registration numbers ---------------------------------------------
+
+_COUNTRY_ALIASES = {
+    "DK": ("dk", "dnk", "danmark", "denmark", "dänemark", "tanska"),
+    "NO": ("no", "nor", "norge", "noreg", "norway", "norwegen"),
+    "SE": ("se", "swe", "sverige", "sweden", "schweden", "ruotsi"),
+    "FI": ("fi", "fin", "finland", "suomi", "finnland"),
+    "IS": ("is", "isl", "island", "iceland", "ísland"),
+    "DE": ("de", "deu", "tyskland", "germany", "deutschland"),
+    "GB": ("gb", "uk", "storbritannien", "united kingdom", "england"),
+    "PL": ("pl", "pol", "polen", "poland", "polska"),
+}
+_COUNTRY_LOOKUP = {alias: code for code, aliases in _COUNTRY_ALIASES.items() for alias in aliases}
+
+
+def country_code(country: str | None) -> str | None:
+    """ISO 3166 code for a country name as typed in the Nordic languages or English, else None.
+
+    >>> country_code("Danmark"), country_code(" sverige "), country_code("Atlantis")
+    ('DK', 'SE', None)
+    """
+    if not country:
+        return None
+    return _COUNTRY_LOOKUP.get(country.strip().strip(".").lower())
+
+
+def _context(info: ValidationInfo, key: str, default: str) -> str:
+    ctx = info.context if isinstance(info.context, dict) else {}
+    value = ctx.get(key, default)
+    return value if isinstance(value, str) else default
+
+
+def _phone(value: str | None, region: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        raise PydanticCustomError("invalid_phone", "not a valid telephone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise PydanticCustomError("invalid_phone", "not a valid telephone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_REGISTRY_CHECKS = {"DK": _cvr, "NO": _no_orgnr, "SE": _se_orgnr}
+
+
+class ContactDetails(BaseModel):
+    """Address and contact channels (1.b / 2.b: only when different from the party's own)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    street: Line | None = Field(None, description="Street, number and floor")
+    postcode: Line | None = None
+    city: Line | None = None
+    country: Line | None = None
+    phone: Line | None = Field(None, description="E.164, e.g. +4512345678")
+    email: EmailStr | None = None
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email_text(cls, value: Any) -> Any:
+        return _one_line(value)
+
+    @field_validator("phone", mode="after")
+    @classmethod
+    def _phone_e164(cls, value: str | None, info: ValidationInfo) -> str | None:
+        region = country_code(info.data.get("country")) or _context(info, "country", "DK")
+        return _phone(value, region)
+
+    def is_empty(self) -> bool:
+        """True when no field is filled in."""
+        return all(v is None for v in self.model_dump().values())
+
+
+class Party(ContactDetails):
+    """A person or legal entity with address and contact channels (1.a / 2.a)."""
+
+    last_name: Line | None = Field(None, description="Last name, or the legal entity's name")
+    first_name: Line | None = None
+    registration_number: Line | None = Field(
+        None, description="Company registration number (CVR, organisasjonsnummer, organisationsnummer)"
+    )
+    lei: Line | None = Field(None, description="Legal Entity Identifier (ISO 17442), companies only")
+
+    @field_validator("registration_number", mode="after")
+    @classmethod
+    def _registration(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        code = country_code(info.data.get("country")) or _context(info, "country", "DK")
+        check = _REGISTRY_CHECKS.get(code)
+        if check is None:
+            return value  # no check-digit rule we trust for this country: keep as typed
+        try:
+            return str(check.validate(value))
+        except _StdnumError:
+            raise PydanticCustomError(
+                "invalid_registration_number", "not a valid registration number for {country}",
+                {"country": code},
+            ) from None
+
+    @field_validator("lei", mode="after")
+    @classmethod
+    def _lei_checksum(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return str(_lei.validate(value))
+        except _StdnumError:
+            raise PydanticCustomError("invalid_lei", "not a valid LEI (20 characters, check digits)") from None
+
+
+class Complainant(Party):
+    """1.a — who complains, plus Kameo's client reference and the complainant's role."""
+
+    last_name: Line = Field(description="Last name, or the legal entity's name")  # type: ignore[assignment]
+    client_reference: Line | None = Field(None, description="Kameo client or user number")
+    role: Literal["investor", "borrower", "other"] | None = None
+
+
+class Representative(Party):
+    """2.a — a legal representative acting with a power of attorney or other official proof."""
+
+
+class Investment(BaseModel):
+    """3.a — the full reference of the investment or agreement."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference: Line | None = Field(None, description="Investment or loan reference")
+    project: Line | None = Field(None, description="Project owner or project")
+    transactions: Line | None = Field(None, description="Other transaction references")
+
+
+class Damage(BaseModel):
+    """3.d — the damage, loss or detriment, with an optional amount."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: Text | None = None
+    amount: Amount | None = None
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _currency_from_amount(cls, data: Any, info: ValidationInfo) -> Any:
+        # "12.500 kr." carries its currency; a separate currency field wins when both are given.
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        amount, currency = data.get("amount"), data.get("currency")
+        if isinstance(currency, str):
+            word = currency.strip().lower()
+            currency = _CURRENCY_WORDS.get(word, word.upper()) if word else None
+            if word.startswith("kr"):
+                currency = _context(info, "currency", "DKK")
+            data["currency"] = currency
+        if isinstance(amount, str) and amount.strip() and not currency:
+            try:
+                _, found, saw_kr = _split_amount(amount)
+            except ValueError:
+                return data  # the field validator reports it
+            data["currency"] = found or (_context(info, "currency", "DKK") if saw_kr else None)
+        return data
+
+    def is_empty(self) -> bool:
+        """True when no field is filled in."""
+        return self.description is None and self.amount is None
+
+
+class Documentation(BaseModel):
+    """The "documentation provided" tick boxes of the template."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    power_of_attorney: bool = False
+    contractual_documents: bool = False
+    other_documents: bool = False
+    other_documents_list: Text | None = Field(None, description="Which other documents are attached")
+
+
+class Signature(BaseModel):
+    """Place and date of signing, and who signs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    place: Line | None = None
+    date: Date | None = None
+    signatory: Literal["complainant", "representative"] | None = None
+
+
+class Complaint(BaseModel):
+    """A complaint as submitted on the EU standard template (Delegated Regulation (EU) 2022/2117).
+
+    Required: the complainant's last name (or entity name), the subject matter, and a way to
+    answer — an email for ``reply_channel="electronic"`` (default), a postal address for
+    ``"paper"``.
+    """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"title": "Complaint"})
+
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    complainant: Complainant
+    complainant_contact: ContactDetails | None = Field(None, description="1.b, if different from 1.a")
+    representative: Representative | None = Field(None, description="2.a, if any")
+    representative_contact: ContactDetails | None = Field(None, description="2.b, if different from 2.a")
+    investment: Investment = Field(default_factory=Investment)
+    subject: Text = Field(description="3.b — the subject matter of the complaint")
+    facts_date: Date | None = Field(None, description="3.c — date of the facts (start, if a period)")
+    facts_date_end: Date | None = Field(None, description="3.c — end of the period, if any")
+    damage: Damage = Field(default_factory=Damage)
+    other_comments: Text | None = Field(None, description="3.e — other comments or relevant information")
+    documentation: Documentation = Field(default_factory=Documentation)
+    reply_channel: Literal["electronic", "paper"] = "electronic"
+    signature: Signature = Field(default_factory=Signature)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Complaint:
+        if self.facts_date and self.facts_date_end and self.facts_date_end < self.facts_date:
+            raise PydanticCustomError("date_order", "the end date is before the start date")
+        # Sections 1.b/2.a/2.b with nothing filled in are absent, not empty objects.
+        for name in ("complainant_contact", "representative", "representative_contact"):
+            part = getattr(self, name)
+            if part is not None and part.is_empty():
+                object.__setattr__(self, name, None)
+        contacts = [c for c in (self.complainant_contact, self.complainant) if c is not None]
+        if self.reply_channel == "electronic" and not any(c.email for c in contacts):
+            raise PydanticCustomError("reply_email_missing", "an email address is needed for an electronic reply")
+        if self.reply_channel == "paper" and not any(c.street and c.postcode and c.city for c in contacts):
+            raise PydanticCustomError("reply_address_missing", "a postal address is needed for a reply on paper")
+        return self

@@ -1,0 +1,271 @@
+"""Render the fillable form: reportlab draws the pages, pypdf adds fields, fonts and metadata.
+
+reportlab's own AcroForm support is not used for fields: it caps text at MaxLen 100, marks
+checkboxes and radios *required*, and cannot draw values above U+00FF. The page content
+(labels, boxes, information page, registration marks) is reportlab's; every field, its
+flags, tooltip and appearance streams are written here from :data:`layout.LAYOUT`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import warnings
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pypdf import PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    BooleanObject,
+    ByteStringObject,
+    DictionaryObject,
+    FloatObject,
+    IndirectObject,
+    NameObject,
+    NumberObject,
+    TextStringObject,
+)
+
+from . import _pages
+from ._version import __version__
+from ._appearance import ZADB_RESOURCE, choice_appearance, text_appearance
+from ._font import FONT_RESOURCE, EmbeddedFont
+from .exceptions import ConfigurationError, KlageformularWarning
+from .layout import CHOICE_SIZE, FORM_ID, FORM_VERSION, LAYOUT, FieldSpec, Kind
+from .locales import catalogue, label, tooltip
+from .model import Complaint
+from .org import Organisation, get_organisation
+from .values import FieldValue, field_values
+
+__all__ = ["render_form"]
+
+# Field flags (PDF 32000-1, tables 221, 226, 228).
+_REQUIRED = 1 << 1
+_MULTILINE = 1 << 12
+_DO_NOT_SPELL_CHECK = 1 << 22
+_RADIO = 1 << 15
+_PRINT = 4
+# Identifiers, dates and amounts are not prose: a spell checker only underlines them.
+_NO_SPELLING = {Kind.EMAIL, Kind.PHONE, Kind.DATE, Kind.AMOUNT}
+_NO_SPELLING_PATHS = ("registration_number", "lei", "postcode", "client_reference", "reference", "currency")
+
+# Used when SOURCE_DATE_EPOCH is unset, so the same inputs always give the same bytes.
+_DEFAULT_EPOCH = int(datetime(2026, 11, 24, tzinfo=UTC).timestamp())
+
+
+def render_form(lang: str = "da", prefill: Complaint | Mapping[str, Any] | None = None,
+                org: Organisation | str | None = None) -> bytes:
+    """Render ``Klageformular.pdf`` and return its bytes.
+
+    ``prefill`` (a :class:`Complaint` or a dict it validates from) writes values with
+    their own appearance streams, so they show in every viewer. ``org`` is a profile or
+    its key (default: Kameo Denmark). Output is deterministic: the same arguments (and
+    ``SOURCE_DATE_EPOCH``) give byte-identical files.
+
+    >>> pdf = render_form("da")
+    >>> pdf[:5], len(pdf) < 120_000
+    (b'%PDF-', True)
+    """
+    organisation = org if isinstance(org, Organisation) else get_organisation(org or "kameo-dk")
+    catalogue(lang)  # LanguageNotAvailableError before any work
+    complaint = _complaint(prefill, organisation)
+    values = field_values(complaint, lang) if complaint else {}
+    epoch = _epoch()
+
+    pages = _pages.draw_pages(lang, organisation, epoch)
+    writer = PdfWriter(clone_from=io.BytesIO(pages))
+    _add_fields(writer, lang, organisation, values)
+    _set_metadata(writer, lang, organisation, epoch, complaint)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _complaint(prefill: Complaint | Mapping[str, Any] | None, org: Organisation) -> Complaint | None:
+    if prefill is None or isinstance(prefill, Complaint):
+        return prefill
+    from pydantic import ValidationError
+
+    try:
+        return Complaint.model_validate(prefill, context={"country": org.country, "currency": org.currency})
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) or "complaint" for e in exc.errors())
+        raise ConfigurationError(f"prefill is not a valid complaint: {fields}") from None
+
+
+def _epoch() -> int:
+    raw = os.environ.get("SOURCE_DATE_EPOCH")
+    if raw is None:
+        return _DEFAULT_EPOCH
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError("SOURCE_DATE_EPOCH must be an integer number of seconds") from None
+
+
+def _widget(spec: FieldSpec, page_ref: IndirectObject, rect: list[float]) -> DictionaryObject:
+    return DictionaryObject({
+        NameObject("/Type"): NameObject("/Annot"),
+        NameObject("/Subtype"): NameObject("/Widget"),
+        NameObject("/Rect"): ArrayObject([FloatObject(v) for v in rect]),
+        NameObject("/P"): page_ref,
+        NameObject("/F"): NumberObject(_PRINT),
+        NameObject("/Border"): ArrayObject([NumberObject(0), NumberObject(0), NumberObject(0)]),
+    })
+
+
+def _text_field(writer: PdfWriter, spec: FieldSpec, page_ref: IndirectObject, font_ref: IndirectObject,
+                lang: str, org: Organisation, value: FieldValue) -> list[IndirectObject]:
+    text = value if isinstance(value, str) else ""
+    font = EmbeddedFont.load()
+    if missing := font.missing(text):
+        raise ConfigurationError(
+            f"prefill for {spec.path} has {len(missing)} character(s) the form's font cannot show"
+        )
+    if spec.max_length and len(text) > spec.max_length:
+        warnings.warn(f"prefill for {spec.path} is longer than the field's {spec.max_length} characters; "
+                      "it is written whole, but a viewer may not let the customer edit it", KlageformularWarning,
+                      stacklevel=4)
+    flags = (_REQUIRED if spec.required else 0) | (_MULTILINE if spec.multiline else 0)
+    if spec.kind in _NO_SPELLING or spec.path.endswith(_NO_SPELLING_PATHS):
+        flags |= _DO_NOT_SPELL_CHECK
+    ap, _ = text_appearance(writer, font_ref, spec.rect.width, spec.rect.height, text, multiline=spec.multiline)
+    field = _widget(spec, page_ref, spec.rect.as_list())
+    field.update({
+        NameObject("/FT"): NameObject("/Tx"),
+        NameObject("/T"): TextStringObject(spec.name),
+        NameObject("/TU"): TextStringObject(_tip(spec, lang, org)),
+        NameObject("/Ff"): NumberObject(flags),
+        NameObject("/DA"): TextStringObject(f"{FONT_RESOURCE} 0 Tf 0 g"),
+        NameObject("/Q"): NumberObject(0),
+        NameObject("/MK"): DictionaryObject(),
+        NameObject("/AP"): DictionaryObject({NameObject("/N"): ap}),
+    })
+    if spec.max_length:
+        field[NameObject("/MaxLen")] = NumberObject(spec.max_length)
+    if text:
+        field[NameObject("/V")] = TextStringObject(text)
+    return [writer._add_object(field)]
+
+
+def _states(writer: PdfWriter, zadb_ref: IndirectObject, on_name: str, *, radio: bool) -> DictionaryObject:
+    return DictionaryObject({NameObject("/N"): DictionaryObject({
+        NameObject(f"/{on_name}"): choice_appearance(writer, zadb_ref, CHOICE_SIZE, radio=radio, on=True),
+        NameObject("/Off"): choice_appearance(writer, zadb_ref, CHOICE_SIZE, radio=radio, on=False),
+    })})
+
+
+def _choice_field(writer: PdfWriter, spec: FieldSpec, page_ref: IndirectObject, zadb_ref: IndirectObject,
+                  lang: str, org: Organisation, value: FieldValue) -> tuple[IndirectObject, list[IndirectObject]]:
+    """A checkbox (one widget) or a radio group (parent plus one widget per option)."""
+    common = {
+        NameObject("/FT"): NameObject("/Btn"),
+        NameObject("/T"): TextStringObject(spec.name),
+        NameObject("/TU"): TextStringObject(_tip(spec, lang, org)),
+        NameObject("/DA"): TextStringObject(f"{ZADB_RESOURCE} 0 Tf 0 g"),
+    }
+    if spec.kind is Kind.CHECKBOX:
+        state = NameObject(f"/{spec.on_value}" if value is True else "/Off")
+        field = _widget(spec, page_ref, spec.rect.as_list())
+        field.update(common)
+        field.update({
+            NameObject("/Ff"): NumberObject(_REQUIRED if spec.required else 0),
+            NameObject("/V"): state, NameObject("/AS"): state,
+            NameObject("/MK"): DictionaryObject({NameObject("/CA"): TextStringObject("4")}),
+            NameObject("/AP"): _states(writer, zadb_ref, spec.on_value, radio=False),
+        })
+        ref = writer._add_object(field)
+        return ref, [ref]
+    chosen = next((o.export for o in spec.options if o.value == value), None)
+    parent = DictionaryObject(common)
+    parent.update({
+        NameObject("/Ff"): NumberObject(_RADIO | (_REQUIRED if spec.required else 0)),
+        NameObject("/V"): NameObject(f"/{chosen}" if chosen else "/Off"),
+    })
+    parent_ref = writer._add_object(parent)
+    kids = []
+    for option in spec.options:
+        widget = _widget(spec, page_ref, option.rect.as_list())
+        state = NameObject(f"/{option.export}" if option.export == chosen else "/Off")
+        widget.update({
+            NameObject("/Parent"): parent_ref,
+            NameObject("/AS"): state,
+            NameObject("/MK"): DictionaryObject({NameObject("/CA"): TextStringObject("l")}),
+            NameObject("/AP"): _states(writer, zadb_ref, option.export, radio=True),
+        })
+        kids.append(writer._add_object(widget))
+    parent[NameObject("/Kids")] = ArrayObject(kids)
+    return parent_ref, kids
+
+
+def _tip(spec: FieldSpec, lang: str, org: Organisation) -> str:
+    """Label and help in one sentence: screen readers read /TU instead of the printed label."""
+    tip = tooltip(spec.path, lang)
+    text = f"{label(spec.path, lang).rstrip(' *')}: {tip}" if spec.kind is not Kind.CHECKBOX else tip
+    return text.format(**_pages.placeholders(lang, org))
+
+
+def _add_fields(writer: PdfWriter, lang: str, org: Organisation, values: Mapping[str, FieldValue]) -> None:
+    font_ref = EmbeddedFont.load().pdf_font(writer)
+    zadb_ref = writer._add_object(DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"),
+        NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/ZapfDingbats"),
+    }))
+    fields = ArrayObject()
+    for number, page in enumerate(writer.pages, start=1):
+        page_ref = page.indirect_reference
+        assert page_ref is not None  # pages of a writer are always indirect
+        annots = ArrayObject()
+        for spec in LAYOUT.fields_on(number):  # reading order is tab order
+            value = values.get(spec.path)
+            if spec.kind.is_choice:
+                top, widgets = _choice_field(writer, spec, page_ref, zadb_ref, lang, org, value)
+            else:
+                widgets = _text_field(writer, spec, page_ref, font_ref, lang, org, value)
+                top = widgets[0]
+            fields.append(top)
+            annots.extend(widgets)
+        if annots:
+            page[NameObject("/Annots")] = annots
+            page[NameObject("/Tabs")] = NameObject("/R")
+    writer._root_object[NameObject("/AcroForm")] = writer._add_object(DictionaryObject({
+        NameObject("/Fields"): fields,
+        NameObject("/DR"): DictionaryObject({NameObject("/Font"): DictionaryObject({
+            NameObject(FONT_RESOURCE): font_ref, NameObject(ZADB_RESOURCE): zadb_ref})}),
+        NameObject("/DA"): TextStringObject(f"{FONT_RESOURCE} 0 Tf 0 g"),
+        NameObject("/NeedAppearances"): BooleanObject(False),
+    }))
+
+
+def _pdf_date(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
+
+
+def _set_metadata(writer: PdfWriter, lang: str, org: Organisation, epoch: int, complaint: Complaint | None) -> None:
+    title = f"{catalogue(lang)['title']} – {org.name}"
+    writer._root_object[NameObject("/Lang")] = TextStringObject(lang)
+    writer._root_object[NameObject("/ViewerPreferences")] = DictionaryObject(
+        {NameObject("/DisplayDocTitle"): BooleanObject(True)})
+    writer.add_metadata({
+        "/Title": title,
+        "/Author": org.name,
+        "/Subject": catalogue(lang)["subtitle"].format(org_name=org.name),
+        "/Creator": f"klageformular {__version__}",
+        "/Producer": f"klageformular {__version__} (reportlab, pypdf)",
+        "/CreationDate": _pdf_date(epoch),
+        "/ModDate": _pdf_date(epoch),
+        "/Keywords": f"{FORM_ID} {FORM_VERSION} {lang}",
+        "/KlageformularVersion": FORM_VERSION,
+        "/KlageformularLanguage": lang,
+        "/KlageformularOrganisation": org.key,
+    })
+    # A fixed /ID derived from the inputs: the website caches by hash, so no random bytes.
+    seed = json.dumps([FORM_VERSION, __version__, lang, org.model_dump(mode="json"), epoch,
+                       complaint.model_dump(mode="json") if complaint else None], sort_keys=True)
+    digest = ByteStringObject(hashlib.md5(seed.encode(), usedforsecurity=False).digest())
+    writer._ID = ArrayObject([digest, digest])

@@ -1,0 +1,87 @@
+"""Between a ``Complaint`` and the form's field values: formatting for prefill, nesting for parsing.
+
+Both directions walk :data:`klageformular.layout.LAYOUT`, so a field added there is
+prefilled and parsed without touching this module.
+
+>>> from klageformular.model import Complaint
+>>> c = Complaint.model_validate({"complainant": {"last_name": "Ørsted", "email": "a@b.dk"},
+...                               "subject": "Renter", "facts_date": "2026-11-03"})
+>>> field_values(c, "da")["facts_date"]
+'03-11-2026'
+>>> Complaint.model_validate(model_input(field_values(c, "da"))) == c
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from .layout import LAYOUT, Kind
+from .model import Complaint
+
+__all__ = ["FieldValue", "field_values", "format_amount", "format_date", "model_input"]
+
+FieldValue = str | bool | None
+"""A field's value: text, a checkbox's state, or a radio option's model value (None: not chosen)."""
+
+
+def format_date(value: date, lang: str) -> str:
+    """The date as the form asks for it (dd-mm-yyyy), in every language; ISO needs no explaining."""
+    return value.strftime("%d-%m-%Y")
+
+
+def format_amount(value: Decimal, lang: str) -> str:
+    """12.500,00 in Danish and Norwegian style; 12 500,00 in Swedish; 12,500.00 in English."""
+    text = f"{value:,.2f}" if value == value.quantize(Decimal("0.01")) else f"{value:,}"
+    if lang == "en":
+        return text
+    thousands = "\u00a0" if lang == "sv" else "."
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", thousands)
+
+
+def _get(data: Mapping[str, Any], path: str) -> Any:
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(part)
+    return node
+
+
+def field_values(complaint: Complaint, lang: str) -> dict[str, FieldValue]:
+    """Every layout field's display value for this complaint, keyed by path."""
+    data = complaint.model_dump(mode="python")
+    out: dict[str, FieldValue] = {}
+    for spec in LAYOUT.fields:
+        value = _get(data, spec.path)
+        if spec.kind is Kind.CHECKBOX:
+            out[spec.path] = bool(value)
+        elif value is None:
+            out[spec.path] = None
+        elif isinstance(value, date):
+            out[spec.path] = format_date(value, lang)
+        elif isinstance(value, Decimal):
+            out[spec.path] = format_amount(value, lang)
+        else:
+            out[spec.path] = str(value)
+    return out
+
+
+def model_input(values: Mapping[str, FieldValue]) -> dict[str, Any]:
+    """Nest path-keyed field values into the dict ``Complaint.model_validate`` takes.
+
+    Empty text and unchosen radios are left out, so optional sections stay absent.
+    """
+    out: dict[str, Any] = {}
+    for path, value in values.items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        node = out
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return out
