@@ -44,7 +44,7 @@ def _wrap(font: EmbeddedFont, text: str, width: float, size: float) -> list[str]
         line = ""
         for word in paragraph.split(" "):
             candidate = f"{line} {word}" if line else word
-            if font.width(candidate, size) <= width or not line and font.width(word, size) <= width:
+            if font.width(candidate, size) <= width or (not line and font.width(word, size) <= width):
                 line = candidate
                 continue
             if line:
@@ -103,10 +103,8 @@ def text_appearance(writer: PdfWriter, font_ref: IndirectObject, width: float, h
     box = fit_text(font, value, width, height, multiline=multiline)
     if value:
         size = box.size
-        if multiline:
-            baseline = height - PADDING - font.ascent * size / 1000
-        else:
-            baseline = (height - 0.714 * size) / 2
+        # Multi-line text starts at the top; one line is centred on its cap height.
+        baseline = height - PADDING - font.ascent * size / 1000 if multiline else (height - 0.714 * size) / 2
         ops += [b"q", f"1 1 {width - 2:.2f} {height - 2:.2f} re W n".encode(), b"BT",
                 f"{FONT_RESOURCE} {size:g} Tf 0 g".encode(), f"{PADDING:g} {baseline:.2f} Td".encode()]
         for i, line in enumerate(box.lines):

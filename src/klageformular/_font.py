@@ -43,7 +43,7 @@ class EmbeddedFont:
         scale = 1000 / ttf.unitsPerEm
         self._data = data
         self._gid: dict[str, int] = {chr(cp): gid for cp, gid in ttf.charToGlyph.items()}
-        self._advance = [round(aw * scale) for aw, _ in ttf.hmetrics]
+        self._advance: list[int] = [round(aw * scale) for aw, _ in ttf.hmetrics]
         self._to_unicode: dict[int, int] = {}
         for cp, gid in sorted(ttf.charToGlyph.items()):
             if gid not in self._to_unicode or cp in _PREFERRED:

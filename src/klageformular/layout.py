@@ -12,7 +12,7 @@ Coordinates are PDF points on an A4 page, origin bottom-left, ``Rect(x0, y0, x1,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
@@ -178,7 +178,7 @@ class _Builder:
         self.blocks.append(Block(key, "note", self.page, Rect(MARGIN, self.y - height, PAGE_WIDTH - MARGIN, self.y)))
         self.y -= height + 4.0
 
-    def row(self, *cols: tuple[str, Kind, float] | tuple[str, Kind, float, dict[str, object]],
+    def row(self, *cols: tuple[str, Kind, float] | tuple[str, Kind, float, Mapping[str, object]],
             height: float = BOX_HEIGHT, span: float = 1.0) -> None:
         """Columns share ``span`` of the content width by weight; the label sits above each box."""
         total = sum(c[2] for c in cols)
@@ -187,7 +187,7 @@ class _Builder:
         top = self.y - LABEL_GAP
         for col in cols:
             path, kind, weight = col[0], col[1], col[2]
-            extra: dict[str, object] = col[3] if len(col) > 3 else {}  # type: ignore[misc]
+            extra: Mapping[str, object] = col[3] if len(col) > 3 else {}
             width = usable * weight / total
             rect = Rect(x, top - height, x + width, top)
             self.fields.append(FieldSpec(path=path, kind=kind, page=self.page, rect=rect, **extra))  # type: ignore[arg-type]
@@ -226,7 +226,8 @@ def _party(b: _Builder, prefix: str, *, required: bool) -> None:
           (f"{prefix}.first_name", T, 1, _L))
     b.row((f"{prefix}.registration_number", T, 1, {"max_length": 30}), (f"{prefix}.lei", T, 1, {"max_length": 24}))
     b.row((f"{prefix}.street", T, 1, _L))
-    b.row((f"{prefix}.postcode", T, 1, _S), (f"{prefix}.city", T, 2.5, _L), (f"{prefix}.country", T, 2, {"max_length": 60}))
+    b.row((f"{prefix}.postcode", T, 1, _S), (f"{prefix}.city", T, 2.5, _L),
+          (f"{prefix}.country", T, 2, {"max_length": 60}))
     b.row((f"{prefix}.phone", PH, 1, {"max_length": 30}), (f"{prefix}.email", EM, 1.6, _L))
 
 
@@ -246,6 +247,8 @@ def _build() -> Layout:
                                                ("other", "other")], label_width=150.0, option_width=85.0)
     b.row(("complainant.client_reference", T, 1, {"max_length": 40}), span=0.4)
     _party(b, "complainant", required=True)
+    b.choices("reply_channel", Kind.RADIO, [("electronic", "electronic"), ("paper", "paper")],
+              label_width=150.0, option_width=120.0)
     b.heading("section.1b", "subheading")
     _contact(b, "complainant_contact")
     b.heading("section.2", "heading")
@@ -259,17 +262,15 @@ def _build() -> Layout:
     b.heading("section.3")
     b.row(("investment.reference", T, 1, {"max_length": 60}), ("investment.project", T, 1.6, _L))
     b.row(("investment.transactions", T, 1, {"max_length": 200}))
-    b.row(("subject", ML, 1, {"max_length": 6000, "required": True}), height=214.0)
+    b.row(("subject", ML, 1, {"max_length": 6000, "required": True}), height=256.0)
     b.row(("facts_date", DT, 1, _S), ("facts_date_end", DT, 1, _S), ("damage.amount", AM, 1, {"max_length": 30}),
           ("damage.currency", T, 0.6, {"max_length": 3}))
-    b.row(("damage.description", ML, 1, {"max_length": 1500}), height=48.0)
-    b.row(("other_comments", ML, 1, {"max_length": 2000}), height=56.0)
+    b.row(("damage.description", ML, 1, {"max_length": 1500}), height=40.0)
+    b.row(("other_comments", ML, 1, {"max_length": 2000}), height=44.0)
     b.heading("section.4")
     for key in ("power_of_attorney", "contractual_documents", "other_documents"):
         b.choices(f"documentation.{key}", Kind.CHECKBOX, [("Yes", "true")], label_width=0.0, option_width=0.0)
-    b.row(("documentation.other_documents_list", ML, 1, {"max_length": 500}), height=28.0)
-    b.choices("reply_channel", Kind.RADIO, [("electronic", "electronic"), ("paper", "paper")],
-              label_width=150.0, option_width=120.0)
+    b.row(("documentation.other_documents_list", ML, 1, {"max_length": 500}), height=24.0)
     b.heading("section.5")
     b.row(("signature.place", T, 1.4, {"max_length": 60}), ("signature.date", DT, 1, _S))
     b.choices("signature.signatory", Kind.RADIO, [("complainant", "complainant"), ("representative", "representative")],

@@ -44,8 +44,8 @@ from stdnum.se import orgnr as _se_orgnr
 
 __all__ = [
     "SCHEMA_VERSION",
-    "Complaint",
     "Complainant",
+    "Complaint",
     "ContactDetails",
     "Damage",
     "Documentation",
@@ -58,7 +58,7 @@ __all__ = [
     "parse_date",
 ]
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION: Literal["1.0"] = "1.0"
 
 # Sanity ceilings, not the form's MaxLen: a value longer than the field shows is kept whole
 # (the parser warns), but nothing legitimate is longer than these.
@@ -332,7 +332,7 @@ class Party(ContactDetails):
 class Complainant(Party):
     """1.a — who complains, plus Kameo's client reference and the complainant's role."""
 
-    last_name: Line = Field(description="Last name, or the legal entity's name")  # type: ignore[assignment]
+    last_name: Line = Field(description="Last name, or the legal entity's name")
     client_reference: Line | None = Field(None, description="Kameo client or user number")
     role: Literal["investor", "borrower", "other"] | None = None
 

@@ -31,9 +31,9 @@ from pypdf.generic import (
 )
 
 from . import _pages
-from ._version import __version__
 from ._appearance import ZADB_RESOURCE, choice_appearance, text_appearance
 from ._font import FONT_RESOURCE, EmbeddedFont
+from ._version import __version__
 from .exceptions import ConfigurationError, KlageformularWarning
 from .layout import CHOICE_SIZE, FORM_ID, FORM_VERSION, LAYOUT, FieldSpec, Kind
 from .locales import catalogue, label, tooltip
@@ -193,6 +193,8 @@ def _choice_field(writer: PdfWriter, spec: FieldSpec, page_ref: IndirectObject, 
         state = NameObject(f"/{option.export}" if option.export == chosen else "/Off")
         widget.update({
             NameObject("/Parent"): parent_ref,
+            # /TU is not inherited by every reader (pdftk reads the widget's): repeat the group's.
+            NameObject("/TU"): common[NameObject("/TU")],
             NameObject("/AS"): state,
             NameObject("/MK"): DictionaryObject({NameObject("/CA"): TextStringObject("l")}),
             NameObject("/AP"): _states(writer, zadb_ref, option.export, radio=True),
@@ -238,7 +240,6 @@ def _add_fields(writer: PdfWriter, lang: str, org: Organisation, values: Mapping
         NameObject("/DR"): DictionaryObject({NameObject("/Font"): DictionaryObject({
             NameObject(FONT_RESOURCE): font_ref, NameObject(ZADB_RESOURCE): zadb_ref})}),
         NameObject("/DA"): TextStringObject(f"{FONT_RESOURCE} 0 Tf 0 g"),
-        NameObject("/NeedAppearances"): BooleanObject(False),
     }))
 
 

@@ -50,7 +50,7 @@ STRINGS: dict[str, str] = {
     "section.2.note": "Vedlæg fuldmagt eller anden dokumentation for, at repræsentanten må handle på dine vegne.",
     "section.2b": "2.b Repræsentantens kontaktoplysninger – kun hvis de er andre end ovenfor",
     "section.3": "3. Klagen",
-    "section.4": "4. Dokumentation og svar",
+    "section.4": "4. Dokumentation",
     "section.5": "5. Underskrift",
     "signature": "Underskrift",
     "complainant.role": "Jeg er",

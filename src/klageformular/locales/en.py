@@ -50,7 +50,7 @@ STRINGS: dict[str, str] = {
     "section.2.note": "Attach a power of attorney or other proof that the representative may act for you.",
     "section.2b": "2.b The representative's contact details – only if different from above",
     "section.3": "3. The complaint",
-    "section.4": "4. Documentation and reply",
+    "section.4": "4. Documentation",
     "section.5": "5. Signature",
     "signature": "Signature",
     "complainant.role": "I am",

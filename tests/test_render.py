@@ -1,0 +1,256 @@
+"""The rendered form: structure, flags, fonts, determinism, and what real tools make of it."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pdfplumber
+import pytest
+from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
+
+from klageformular import Complaint, ConfigurationError, KlageformularWarning, render_form
+from klageformular._appearance import fit_text
+from klageformular._font import EmbeddedFont
+from klageformular.layout import FORM_VERSION, LAYOUT, Kind, field_by_name
+from klageformular.locales import available_languages
+from klageformular.values import field_values
+
+from .conftest import HARD_NAME, require_tool, run_tool, sample_data
+from .fillers import FILLERS, TOOL_OF, flatten_pdfium
+
+LANGS = available_languages()
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _fields(data: bytes) -> dict[str, DictionaryObject]:
+    """Terminal fields by name (radio parents, not their kids)."""
+    reader = PdfReader(io.BytesIO(data))
+    out = {}
+    for ref in reader.trailer["/Root"]["/AcroForm"]["/Fields"]:
+        field = ref.get_object()
+        out[str(field["/T"])] = field
+    return out
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_qpdf_check_is_clean(lang: str, write_pdf: Callable[[bytes, str], Path]) -> None:
+    path = write_pdf(render_form(lang), f"{lang}.pdf")
+    out = run_tool("qpdf", "--check", path).stdout.decode()
+    assert "No syntax or stream encoding errors" in out
+    assert "WARNING" not in out
+
+
+def test_output_is_deterministic_and_small(monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = render_form("da"), render_form("da")
+    assert first == second
+    assert len(first) <= 120_000, f"{len(first)} bytes"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    dated = render_form("da")
+    assert dated != first and dated == render_form("da")
+    meta = PdfReader(io.BytesIO(dated)).metadata
+    assert meta is not None and meta["/CreationDate"] == "D:20231114221320+00'00'"
+
+
+def test_every_layout_field_is_in_the_pdf_with_deliberate_flags(blank_form: bytes) -> None:
+    fields = _fields(blank_form)
+    assert set(fields) == {f.name for f in LAYOUT.fields}
+    for name, field in fields.items():
+        spec = field_by_name(name)
+        assert spec is not None
+        flags = int(field.get("/Ff", 0))
+        assert bool(flags & 2) == spec.required, name  # only truly required fields are required
+        assert str(field["/TU"]).strip() and "{" not in str(field["/TU"]), name
+        if spec.kind.is_choice:
+            assert field["/FT"] == "/Btn"
+            assert bool(flags & (1 << 15)) == (spec.kind is Kind.RADIO)
+            assert not flags & (1 << 14), "radios may be toggled off again"
+        else:
+            assert field["/FT"] == "/Tx"
+            assert bool(flags & 4096) == spec.multiline
+            assert field.get("/MaxLen") == spec.max_length
+            assert str(field["/DA"]).startswith("/KlgSans 0 Tf")  # auto size: long text stays visible
+    assert fields["subject"]["/MaxLen"] >= 4000
+
+
+def test_document_metadata(blank_form: bytes) -> None:
+    reader = PdfReader(io.BytesIO(blank_form))
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "da"
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"]
+    assert reader.metadata is not None
+    assert reader.metadata.title == "Klageformular – Kameo"
+    assert reader.metadata["/KlageformularVersion"] == FORM_VERSION
+    assert len(reader.pages) == LAYOUT.page_count == 3
+    font = root["/AcroForm"]["/DR"]["/Font"]["/KlgSans"].get_object()
+    assert font["/Subtype"] == "/Type0" and "/ToUnicode" in font
+    assert "/NeedAppearances" not in root["/AcroForm"]  # appearances are ours; viewers need not redraw
+    for page in reader.pages:
+        annots = [a.get_object() for a in page.get("/Annots", [])]
+        for annot in annots:
+            assert "/N" in annot["/AP"]  # every widget has an appearance: no viewer has to guess
+        if annots:
+            assert page["/Tabs"] == "/R"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_page_prints_identifier_and_marks(lang: str) -> None:
+    with pdfplumber.open(io.BytesIO(render_form(lang))) as pdf:
+        for number, page in enumerate(pdf.pages, start=1):
+            text = page.extract_text()
+            assert re.search(rf"KLAGEFORMULAR {re.escape(FORM_VERSION)} {lang} · \w+ {number}/3", text)
+            squares = [r for r in page.rects if round(r["width"]) == 8 and round(r["height"]) == 8]
+            assert len(squares) == 4
+
+
+def test_pdftk_lists_every_field_with_type_flags_and_tooltip(blank_form: bytes,
+                                                               write_pdf: Callable[[bytes, str], Path]) -> None:
+    out = run_tool("pdftk", write_pdf(blank_form, "blank.pdf"), "dump_data_fields_utf8").stdout.decode()
+    records = [dict(line.split(": ", 1) for line in block.strip().splitlines() if ": " in line)
+               for block in out.split("---") if block.strip()]
+    by_name = {r["FieldName"]: r for r in records}
+    assert set(by_name) == {f.name for f in LAYOUT.fields}
+    for spec in LAYOUT.fields:
+        record = by_name[spec.name]
+        assert record["FieldType"] == ("Button" if spec.kind.is_choice else "Text")
+        assert record["FieldNameAlt"].strip(), spec.name
+        if spec.max_length:
+            assert int(record["FieldMaxLength"]) == spec.max_length
+        if spec.kind is Kind.RADIO:
+            assert int(record["FieldFlags"]) & (1 << 15)
+
+
+def _flatten(tool: str, data: bytes) -> bytes:
+    if tool == "pdfium":
+        return flatten_pdfium(data)
+    exe = {"pdftk": "pdftk", "gs": "gs", "qpdf": "qpdf", "pdftocairo": "pdftocairo"}[tool]
+    require_tool(exe)
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in.pdf", Path(tmp) / "out.pdf"
+        src.write_bytes(data)
+        args = {
+            "pdftk": ["pdftk", src, "output", dst, "flatten"],
+            "gs": ["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=pdfwrite", f"-sOutputFile={dst}", src],
+            "qpdf": ["qpdf", "--flatten-annotations=all", src, dst],
+            "pdftocairo": ["pdftocairo", "-pdf", src, dst],
+        }[tool]
+        subprocess.run([str(a) for a in args], check=True, capture_output=True, timeout=120)
+        return dst.read_bytes()
+
+
+FLATTENERS = ["pdftk", "gs", "qpdf", "pdftocairo", "pdfium"]
+# pdftk embeds its replacement font with a ToUnicode map whose code space ghostscript does
+# not follow: the glyphs print right, but the text layer is garbled. Not ours to fix.
+KNOWN_BAD = {("pdftk", "gs")}
+# PDFium (Chrome) draws these with a system fallback font instead of the form's, by its own
+# code-page heuristics (measured); where no fallback font has them, they are not drawn at all.
+# The field's value (/V) is still exact; only that copy's printed look depends on the machine.
+PDFIUM_FALLBACK = frozenset("ĞğİıȘșȚț„")
+
+
+@pytest.mark.parametrize("filler", ["prefill", *FILLERS])
+@pytest.mark.parametrize("flattener", FLATTENERS)
+def test_filled_and_flattened_text_layer_holds_every_value(filler: str, flattener: str, blank_form: bytes,
+                                                           sample_complaint: Complaint,
+                                                           request: pytest.FixtureRequest) -> None:
+    if (filler, flattener) in KNOWN_BAD:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="pdftk's replacement font ToUnicode"))
+    if (filler, flattener) == ("pdfium", "pdftocairo"):
+        # Which system font PDFium falls back to depends on the machine; cairo drops its text map.
+        request.applymarker(pytest.mark.xfail(strict=False, reason="PDFium fallback font through cairo"))
+    if filler in TOOL_OF:
+        require_tool(TOOL_OF[filler])
+    values = field_values(sample_complaint, "da")
+    filled = render_form("da", prefill=sample_complaint) if filler == "prefill" else FILLERS[filler](blank_form, values)
+    flat = _flatten(flattener, filled)
+    with pdfplumber.open(io.BytesIO(flat)) as pdf:
+        pages = [pdf.pages[i] for i in range(LAYOUT.page_count)]
+        text = {n: _norm(p.extract_text()) for n, p in enumerate(pages, start=1)}
+        for spec in LAYOUT.fields:
+            value, page = values[spec.path], pages[spec.page - 1]
+            if not spec.kind.is_choice:
+                assert isinstance(value, str | None)
+                if filler == "pdfium" and value and PDFIUM_FALLBACK & set(value):
+                    stored = str(_fields(filled)[spec.name]["/V"])  # PDFium stores line breaks as \r
+                    assert stored.replace("\r\n", "\n").replace("\r", "\n") == value
+                elif value:
+                    assert _norm(value) in text[spec.page], f"{spec.path} not whole after {filler} + {flattener}"
+                continue
+            boxes = [(spec.rect, bool(value))] if spec.kind is Kind.CHECKBOX else [
+                (o.rect, o.value == value) for o in spec.options]
+            for r, on in boxes:  # the check mark is a glyph, so it survives as text
+                inside = page.crop((r.x0, page.height - r.y1, r.x1, page.height - r.y0)).chars
+                assert bool(inside) == on, f"{spec.path} state after {filler} + {flattener}"
+
+
+def test_pdfium_uses_a_fallback_font_for_some_letters(blank_form: bytes) -> None:
+    """Pins the PDFium behaviour above, so we notice when Chrome starts using the form's font."""
+    probe = "ŁŻółć ŞşŐőČšŽđ ÆØÅæøåß € “”‘’–— Ğ„ș"
+    filled = FILLERS["pdfium"](blank_form, {"complainant.street": probe})
+    assert _fields(filled)["complainant_street"]["/V"] == probe
+    with pdfplumber.open(io.BytesIO(flatten_pdfium(filled))) as pdf:
+        text = pdf.pages[0].extract_text()
+    drawn = {c for c in probe if c in text}
+    assert set(probe) - drawn <= PDFIUM_FALLBACK | {" "}
+    assert "ŁŻółćŞşŐőČšŽđ" in text.replace(" ", "")
+
+
+def test_a_4000_character_description_stays_fully_visible() -> None:
+    spec = next(f for f in LAYOUT.fields if f.path == "subject")
+    font = EmbeddedFont.load()
+
+    def fit(text: str) -> tuple[bool, float]:
+        box = fit_text(font, text, spec.rect.width, spec.rect.height, multiline=True)
+        return box.fits, box.size
+
+    five_paragraphs = "\n".join([("Renten blev ikke udbetalt til tiden, og ingen svarede. " * 15)[:800]] * 5)
+    assert fit(five_paragraphs) >= (True, 5.5)  # readable on paper
+    # 18 short paragraphs with blank lines between them still fit whole, only smaller.
+    assert fit(sample_data()["subject"]) >= (True, 4.5)
+
+
+def test_prefill_rejects_characters_the_font_cannot_show() -> None:
+    data = sample_data()
+    data["complainant"]["last_name"] = "Иванов"
+    with pytest.raises(ConfigurationError, match=r"complainant\.last_name"):
+        render_form("da", prefill=data)
+
+
+def test_prefill_that_is_not_a_complaint_names_the_fields() -> None:
+    with pytest.raises(ConfigurationError, match=r"complainant\.email"):
+        render_form("da", prefill={"complainant": {"last_name": "X", "email": "not-an-email"}, "subject": "s"})
+
+
+def test_prefill_longer_than_the_field_warns_but_keeps_everything() -> None:
+    data = sample_data()
+    data["complainant"]["city"] = "Å" * 130
+    with pytest.warns(KlageformularWarning, match="complainant.city"):
+        pdf = render_form("da", prefill=data)
+    assert str(_fields(pdf)["complainant_city"]["/V"]) == "Å" * 130
+
+
+def test_prefill_values_are_stored_exactly(sample_complaint: Complaint) -> None:
+    fields = _fields(render_form("da", prefill=sample_complaint))
+    assert str(fields["complainant_first_name"]["/V"]) == HARD_NAME.split()[0]
+    assert str(fields["subject"]["/V"]) == sample_complaint.subject
+    assert fields["complainant_role"]["/V"] == "/investor"
+    assert fields["documentation_power_of_attorney"]["/V"] == "/Yes"
+    assert fields["documentation_contractual_documents"]["/V"] == "/Off"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_pages_render_to_images(lang: str, tmp_path: Path) -> None:
+    """poppler draws every page without complaint (the PNGs are what we look at by eye)."""
+    pdf = tmp_path / "form.pdf"
+    pdf.write_bytes(render_form(lang))
+    proc = run_tool("pdftoppm", "-r", "30", "-png", pdf, tmp_path / "page")
+    assert not proc.stderr
+    assert len(list(tmp_path.glob("page-*.png"))) == LAYOUT.page_count
