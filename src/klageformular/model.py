@@ -132,7 +132,10 @@ def parse_date(text: str) -> date:
         d, mo, y = int(m.group(1)), _MONTHS[m.group(2)], int(m.group(3))
     else:
         raise ValueError("not a date")
-    return date(y, mo, d)
+    try:
+        return date(y, mo, d)
+    except ValueError:  # 31 February, month 13
+        raise ValueError("not a date") from None
 
 
 def _date(value: Any) -> Any:

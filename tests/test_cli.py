@@ -1,0 +1,50 @@
+"""The command line, in-process: render, fields, schema, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from klageformular import render_form
+from klageformular.cli import main
+from klageformular.layout import LAYOUT
+
+from .conftest import sample_data
+
+
+def test_render_writes_the_same_bytes_as_the_api(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "Klageformular.pdf"
+    assert main(["render", "-o", str(out)]) == 0
+    assert out.read_bytes() == render_form("da")
+    assert "3 pages" in capsys.readouterr().out
+
+
+def test_render_with_prefill(tmp_path: Path) -> None:
+    prefill = tmp_path / "c.json"
+    prefill.write_text(json.dumps(sample_data(), ensure_ascii=False), encoding="utf-8")
+    assert main(["render", "-o", str(tmp_path / "f.pdf"), "--prefill", str(prefill)]) == 0
+    bad = tmp_path / "bad.json"
+    bad.write_text("{", encoding="utf-8")
+    assert main(["render", "-o", str(tmp_path / "g.pdf"), "--prefill", str(bad)]) == 1
+
+
+def test_fields_json_is_the_layout(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fields", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in rows] == [f.name for f in LAYOUT.fields]
+    role = next(r for r in rows if r["path"] == "complainant.role")
+    assert role["kind"] == "radio" and [o["export"] for o in role["options"]] == ["investor", "borrower", "other"]
+    assert all("{" not in r["label"] for r in rows)
+
+
+def test_schema_is_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["title"] == "Complaint" and "complainant" in schema["required"]
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["render", "--lang", "xx"]) == 2
+    assert main([]) == 2
