@@ -1,0 +1,347 @@
+"""Read a flattened or printed-to-PDF copy from its text layer (no OCR): locate, map back, read.
+
+Each page is located by its footer identifier (``KLAGEFORMULAR 1.0 da · side 1/3``) and the
+four corner registration marks. From them we fit a similarity transform — uniform scale,
+offset, and a rotation by a multiple of 90° — from layout to page coordinates, map every
+character of the page back into layout space, and read each field's rectangle there. So a
+copy printed "fit to page" on US Letter, or a page rotated in its content, reads like the
+original.
+
+Limits, by construction of a text layer:
+
+- Line breaks: a break is taken as typed (``\\n``) when the next line's first word would
+  have fitted at the end of the line, else as a soft wrap (a space). Text the customer
+  wrapped by hand just before the box edge therefore reads as one paragraph.
+- Several spaces in a row survive only where the tool drew them as characters.
+- Text that overflowed a box was clipped on paper. We warn (``overflow``) when characters of
+  a field's font lie outside every box, or the font shrank to the 4 pt minimum; the clipped
+  part is not guessed.
+- Check marks: any glyph inside a box means "checked"; a vector mark inside it (other tools
+  draw ✓ as paths) also counts, with an ``uncertain_choice`` warning.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, NamedTuple
+
+import pdfplumber
+
+from ..exceptions import MissingPagesError, NotAKlageformularError, NoTextLayerError, PdfReadError
+from ..layout import FORM_ID, IDENTIFIER_BASELINE, LAYOUT, MARK_SIZE, REGISTRATION_MARKS, FieldSpec, Kind, Rect
+from ..values import FieldValue
+
+__all__ = ["TextLayer", "TextWarning", "read_text_layer"]
+
+_IDENTIFIER = re.compile(rf"{FORM_ID} (\d+\.\d+) ([a-z]{{2}}) · \S+ (\d+)/(\d+)")
+_MIN_FONT = 4.05  # our appearance generator's (and pypdf's) smallest size, plus rounding
+_INSIDE = 0.6  # how far (in font sizes) a glyph centre may sit outside its box edge
+
+
+class TextWarning(NamedTuple):
+    """Something the officer should check; ``path`` names the field (never its value)."""
+
+    code: str
+    path: str | None
+    message: str
+
+
+@dataclass
+class TextLayer:
+    """What the text layer gave: values by layout path, plus what we could tell about the copy."""
+
+    values: dict[str, FieldValue]
+    warnings: list[TextWarning]
+    language: str | None
+    version: str | None
+    page_count: int
+    extra_pages: int = 0
+
+
+@dataclass(frozen=True)
+class _Glyph:
+    """A character in layout coordinates (points on the A4 original)."""
+
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    size: float
+    font: str
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+
+@dataclass(frozen=True)
+class _Transform:
+    """page = scale * rotate(layout) + offset; rotation in quarter turns, counter-clockwise."""
+
+    scale: float
+    turns: int
+    dx: float
+    dy: float
+
+    def _rot(self, x: float, y: float) -> tuple[float, float]:
+        for _ in range(self.turns % 4):
+            x, y = -y, x
+        return x, y
+
+    def to_page(self, x: float, y: float) -> tuple[float, float]:
+        rx, ry = self._rot(x, y)
+        return self.scale * rx + self.dx, self.scale * ry + self.dy
+
+    def to_layout(self, x: float, y: float) -> tuple[float, float]:
+        x, y = (x - self.dx) / self.scale, (y - self.dy) / self.scale
+        for _ in range(self.turns % 4):
+            x, y = y, -x
+        return x, y
+
+    def box_to_layout(self, x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float]:
+        corners = [self.to_layout(x, y) for x, y in ((x0, y0), (x1, y1))]
+        xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+        return min(xs), min(ys), max(xs), max(ys)
+
+
+@dataclass
+class _Page:
+    number: int  # 1-based number on the form
+    transform: _Transform
+    glyphs: list[_Glyph]
+    marks: list[tuple[float, float, float, float]] = field(default_factory=list)  # vector shapes, layout space
+
+
+def _identifier(page: Any) -> tuple[re.Match[str], dict[str, Any]] | None:
+    """The footer identifier and its first character, if the page has one."""
+    for found in page.search(_IDENTIFIER.pattern, regex=True, return_chars=True):
+        match = _IDENTIFIER.fullmatch(found["text"])
+        if match and found.get("chars"):
+            return match, found["chars"][0]
+    return None
+
+
+def _mark_centres(page: Any) -> list[tuple[float, float]]:
+    """Centres (PDF coordinates, origin bottom-left) of small filled squares near the corners."""
+    centres = []
+    for r in page.rects:
+        w, h = r["width"], r["height"]
+        if r.get("fill") and 0.3 * MARK_SIZE < w < 3 * MARK_SIZE and abs(w - h) < 0.15 * w:
+            centres.append(((r["x0"] + r["x1"]) / 2, (r["y0"] + r["y1"]) / 2))
+    return centres
+
+
+def _fit(page: Any, origin: tuple[float, float], char: dict[str, Any]) -> _Transform:
+    """The layout→page transform from the marks, or from the identifier alone."""
+    ex, ey = IDENTIFIER_BASELINE
+    found_x, found_y = float(char["matrix"][4]), float(char["matrix"][5])
+    centres = _mark_centres(page)
+    best: tuple[float, _Transform] | None = None
+    if len(centres) >= 3:
+        fx = [c[0] for c in centres]
+        fy = [c[1] for c in centres]
+        for turns in range(4):
+            probe = _Transform(1.0, turns, 0.0, 0.0)
+            pts = [probe.to_page(x, y) for x, y in REGISTRATION_MARKS]
+            lw = max(p[0] for p in pts) - min(p[0] for p in pts)
+            lh = max(p[1] for p in pts) - min(p[1] for p in pts)
+            sx, sy = (max(fx) - min(fx)) / lw, (max(fy) - min(fy)) / lh
+            if abs(sx - sy) > 0.03 * sx:
+                continue
+            scale = (sx + sy) / 2
+            dx = min(fx) - scale * min(p[0] for p in pts)
+            dy = min(fy) - scale * min(p[1] for p in pts)
+            candidate = _Transform(scale, turns, dx, dy)
+            px, py = candidate.to_page(ex, ey)
+            error = math.hypot(px - found_x, py - found_y)
+            if best is None or error < best[0]:
+                best = (error, candidate)
+    if best is not None and best[0] < 3 * MARK_SIZE * best[1].scale:
+        return best[1]
+    # No usable marks: scale from the identifier's length, direction from its text matrix.
+    a, b = float(char["matrix"][0]), float(char["matrix"][1])
+    turns = round(math.atan2(b, a) / (math.pi / 2)) % 4
+    size = math.hypot(a, b) if char.get("size") is None else float(char["size"])
+    scale = size / 7.0 if size else 1.0  # the identifier is set in 7 pt
+    probe = _Transform(scale, turns, 0.0, 0.0)
+    px, py = probe.to_page(ex, ey)
+    return _Transform(scale, turns, found_x - px, found_y - py)
+
+
+def _glyphs(page: Any, t: _Transform) -> list[_Glyph]:
+    out = []
+    for c in page.chars:
+        x0, y0, x1, y1 = t.box_to_layout(c["x0"], c["y0"], c["x1"], c["y1"])
+        out.append(_Glyph(c["text"], x0, y0, x1, y1, float(c["size"]) / t.scale, str(c.get("fontname", ""))))
+    return out
+
+
+def _vector_marks(page: Any, t: _Transform) -> list[tuple[float, float, float, float]]:
+    shapes = []
+    for obj in (*page.curves, *page.lines, *page.rects):
+        shapes.append(t.box_to_layout(obj["x0"], obj["y0"], obj["x1"], obj["y1"]))
+    return shapes
+
+
+def _inside(g: _Glyph, r: Rect) -> bool:
+    slack = min(_INSIDE * g.size, 3.0)
+    return r.x0 - slack <= g.cx <= r.x1 + slack and r.y0 - slack <= g.cy <= r.y1 + slack
+
+
+def _lines(glyphs: Sequence[_Glyph]) -> list[list[_Glyph]]:
+    """Group glyphs into lines (top to bottom), each sorted left to right."""
+    lines: list[list[_Glyph]] = []
+    for g in sorted(glyphs, key=lambda g: (-g.cy, g.x0)):
+        if lines and abs(lines[-1][0].cy - g.cy) < 0.45 * max(g.size, lines[-1][0].size):
+            lines[-1].append(g)
+        else:
+            lines.append([g])
+    return [sorted(line, key=lambda g: g.x0) for line in lines]
+
+
+def _line_text(line: Sequence[_Glyph]) -> str:
+    """Characters in order; a gap wider than a third of a space without a space glyph becomes one."""
+    parts: list[str] = []
+    prev: _Glyph | None = None
+    for g in line:
+        if prev is not None and g.text != " " and prev.text != " " and g.x0 - prev.x1 > 0.18 * g.size:
+            parts.append(" ")
+        parts.append(g.text)
+        prev = g
+    return "".join(parts)
+
+
+def _first_word_width(line: Sequence[_Glyph]) -> float:
+    start = line[0].x0
+    end = line[0].x1
+    for g in line:
+        if g.text == " ":
+            break
+        end = g.x1
+    return end - start
+
+
+def _multiline(lines: list[list[_Glyph]], box: Rect) -> str:
+    """Join lines: typed breaks stay ``\\n``, soft wraps become a space, blank lines are kept."""
+    if not lines:
+        return ""
+    gaps = [lines[i][0].cy - lines[i + 1][0].cy for i in range(len(lines) - 1)]
+    pitch = min(gaps) if gaps else 0.0
+    pitch = max(pitch, 1.05 * max(g.size for g in lines[0]))
+    text = _line_text(lines[0]).rstrip(" ")
+    for prev, line, gap in zip(lines, lines[1:], gaps, strict=False):
+        blank_lines = max(0, round(gap / pitch) - 1)
+        size = line[0].size
+        space = 0.26 * size
+        room = box.x1 - 1.5 - max(g.x1 for g in prev)
+        typed = blank_lines > 0 or _first_word_width(line) + space <= room
+        text += "\n" * (blank_lines + 1) if typed else " "
+        text += _line_text(line).rstrip(" ")
+    return text
+
+
+def _read_field(spec: FieldSpec, page: _Page, taken: set[int], warnings: list[TextWarning]) -> FieldValue:
+    if spec.kind is Kind.CHECKBOX:
+        return _choice_state(spec.path, spec.rect, page, warnings)
+    if spec.kind is Kind.RADIO:
+        chosen = [o.value for o in spec.options if _choice_state(spec.path, o.rect, page, warnings)]
+        if len(chosen) > 1:
+            warnings.append(TextWarning("ambiguous_choice", spec.path, "more than one option looks marked"))
+            return None
+        return chosen[0] if chosen else None
+    mine = [i for i, g in enumerate(page.glyphs) if i not in taken and _inside(g, spec.rect)]
+    taken.update(mine)
+    glyphs = [page.glyphs[i] for i in mine]
+    if not glyphs:
+        return None
+    if min(g.size for g in glyphs) <= _MIN_FONT and spec.multiline:
+        warnings.append(TextWarning("overflow", spec.path,
+                                    "the text is at the smallest font size: part of it may have been cut off"))
+    lines = _lines(glyphs)
+    text = _multiline(lines, spec.rect) if spec.multiline else " ".join(_line_text(li) for li in lines)
+    return text.strip() or None
+
+
+def _choice_state(path: str, box: Rect, page: _Page, warnings: list[TextWarning]) -> bool:
+    if any(_inside(g, box) and g.text.strip() for g in page.glyphs if g.size > 0.3 * box.height):
+        return True
+    # A vector check mark: a shape clearly smaller than the box, within it. The box's own
+    # outline (a square or circle the size of the box) is not one.
+    for x0, y0, x1, y1 in page.marks:
+        if x0 >= box.x0 - 1 and x1 <= box.x1 + 1 and y0 >= box.y0 - 1 and y1 <= box.y1 + 1 and (
+                x1 - x0 < 0.85 * box.width and y1 - y0 < 0.85 * box.height) and (x1 - x0) * (y1 - y0) > 0.5:
+            warnings.append(TextWarning("uncertain_choice", path, "a drawn mark was read as a tick"))
+            return True
+    return False
+
+
+def _overflow(page: _Page, fields: Iterable[FieldSpec], taken: set[int], warnings: list[TextWarning]) -> None:
+    """Glyphs in a field's font that landed outside every box: text that overflowed on paper."""
+    specs = [f for f in fields if not f.kind.is_choice]
+    fonts = {page.glyphs[i].font for i in taken}
+    for i, g in enumerate(page.glyphs):
+        if i in taken or g.font not in fonts or not g.text.strip():
+            continue
+        owner = min(specs, key=lambda f: math.hypot(max(f.rect.x0 - g.cx, 0, g.cx - f.rect.x1),
+                                                    max(f.rect.y0 - g.cy, 0, g.cy - f.rect.y1)), default=None)
+        if owner is not None and not any(w.code == "overflow" and w.path == owner.path for w in warnings):
+            warnings.append(TextWarning("overflow", owner.path,
+                                        "text runs past the box's edge: the copy cannot show all of it"))
+
+
+def read_text_layer(source: bytes | BinaryIO) -> TextLayer:
+    """Read the form's values from the page text of a flattened or printed copy.
+
+    >>> from klageformular import render_form
+    >>> read_text_layer(render_form("da")).values["complainant.last_name"] is None
+    True
+    """
+    stream = io.BytesIO(source if isinstance(source, bytes) else source.read())
+    try:
+        pdf = pdfplumber.open(stream)
+    except Exception as exc:  # pdfminer raises many unrelated types on broken files
+        raise PdfReadError(f"cannot read the page text: {type(exc).__name__}") from None
+    with pdf:
+        pages: dict[int, _Page] = {}
+        language = version = None
+        extra = empty = 0
+        total = len(pdf.pages)
+        for page in pdf.pages:
+            found = _identifier(page)
+            if found is None:
+                empty += not page.chars
+                extra += 1
+                continue
+            match, char = found
+            version, language = match.group(1), match.group(2)
+            number = int(match.group(3))
+            transform = _fit(page, IDENTIFIER_BASELINE, char)
+            pages.setdefault(number, _Page(number, transform, _glyphs(page, transform),
+                                           _vector_marks(page, transform)))
+    if not pages:
+        if empty:
+            raise NoTextLayerError(f"{empty} of {total} page(s) have no text layer (a scan?): "
+                                   "needs manual handling, OCR is not supported")
+        raise NotAKlageformularError("no complaint-form identifier on any page")
+    missing = [n for n in LAYOUT.pages_with_fields() if n not in pages]
+    if missing:
+        raise MissingPagesError(f"page(s) {', '.join(map(str, missing))} of the form are missing", pages=missing)
+    warnings: list[TextWarning] = []
+    values: dict[str, FieldValue] = {}
+    for number, page_info in sorted(pages.items()):
+        taken: set[int] = set()
+        specs = list(LAYOUT.fields_on(number))
+        for spec in specs:
+            values[spec.path] = _read_field(spec, page_info, taken, warnings)
+        _overflow(page_info, specs, taken, warnings)
+    # Our own info page (no fields) is not an attachment; anything else without identifier is.
+    return TextLayer(values, warnings, language, version, total, extra_pages=extra)
