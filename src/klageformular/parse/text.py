@@ -37,7 +37,8 @@ from ..values import FieldValue
 
 __all__ = ["TextLayer", "TextWarning", "read_text_layer"]
 
-_IDENTIFIER = re.compile(rf"{FORM_ID} (\d+\.\d+) ([a-z]{{2}}) · \S+ (\d+)/(\d+)")
+# Tools may drop the space glyphs (ghostscript turns them into positioning), so spaces are optional.
+_IDENTIFIER = re.compile(rf"{FORM_ID}\s*(\d+\.\d+)\s*([a-z]{{2}})\s*·\s*[^\d\s·]+\s*(\d+)/(\d+)")
 _MIN_FONT = 4.05  # our appearance generator's (and pypdf's) smallest size, plus rounding
 _INSIDE = 0.6  # how far (in font sizes) a glyph centre may sit outside its box edge
 
@@ -122,12 +123,14 @@ class _Page:
 
 
 def _identifier(page: Any) -> tuple[re.Match[str], dict[str, Any]] | None:
-    """The footer identifier and its first character, if the page has one."""
-    for found in page.search(_IDENTIFIER.pattern, regex=True, return_chars=True):
-        match = _IDENTIFIER.fullmatch(found["text"])
-        if match and found.get("chars"):
-            return match, found["chars"][0]
-    return None
+    """The footer identifier and its first character, if the page has one.
+
+    Searched in content-stream order, not in reading order: the identifier is drawn in one
+    go, and stream order does not care how the page is rotated or scaled.
+    """
+    chars = page.chars
+    match = _IDENTIFIER.search("".join(c["text"] for c in chars))
+    return (match, chars[match.start()]) if match else None
 
 
 def _mark_centres(page: Any) -> list[tuple[float, float]]:
@@ -237,13 +240,18 @@ def _multiline(lines: list[list[_Glyph]], box: Rect) -> str:
     gaps = [lines[i][0].cy - lines[i + 1][0].cy for i in range(len(lines) - 1)]
     pitch = min(gaps) if gaps else 0.0
     pitch = max(pitch, 1.05 * max(g.size for g in lines[0]))
+    # Where did the tool wrap? Tools measure differently (pypdf wraps at ~87 % of the box), so
+    # when some line came close to the edge, the longest line marks the tool's wrap limit.
+    rights = [max(g.x1 for g in line) for line in lines]
+    left = min(g.x0 for g in lines[0])
+    limit = box.x1 - max(left - box.x0, 1.0)
+    if max(rights) > box.x0 + 0.8 * (limit - box.x0):
+        limit = min(limit, max(rights) + 0.5)
     text = _line_text(lines[0]).rstrip(" ")
-    for prev, line, gap in zip(lines, lines[1:], gaps, strict=False):
+    for prev_right, line, gap in zip(rights, lines[1:], gaps, strict=False):
         blank_lines = max(0, round(gap / pitch) - 1)
-        size = line[0].size
-        space = 0.26 * size
-        room = box.x1 - 1.5 - max(g.x1 for g in prev)
-        typed = blank_lines > 0 or _first_word_width(line) + space <= room
+        space = 0.26 * line[0].size
+        typed = blank_lines > 0 or prev_right + space + _first_word_width(line) <= limit
         text += "\n" * (blank_lines + 1) if typed else " "
         text += _line_text(line).rstrip(" ")
     return text
@@ -263,10 +271,13 @@ def _read_field(spec: FieldSpec, page: _Page, taken: set[int], warnings: list[Te
     glyphs = [page.glyphs[i] for i in mine]
     if not glyphs:
         return None
-    if min(g.size for g in glyphs) <= _MIN_FONT and spec.multiline:
-        warnings.append(TextWarning("overflow", spec.path,
-                                    "the text is at the smallest font size: part of it may have been cut off"))
     lines = _lines(glyphs)
+    if spec.multiline and min(g.size for g in glyphs) <= _MIN_FONT:
+        # At the smallest size and down to the bottom edge: the tool had no room left.
+        bottom = min(g.y0 for g in lines[-1])
+        if bottom - spec.rect.y0 < 2.5 * max(g.size for g in lines[-1]):
+            warnings.append(TextWarning("overflow", spec.path,
+                                        "the text fills the box at the smallest size: part of it may be cut off"))
     text = _multiline(lines, spec.rect) if spec.multiline else " ".join(_line_text(li) for li in lines)
     return text.strip() or None
 
@@ -298,6 +309,27 @@ def _overflow(page: _Page, fields: Iterable[FieldSpec], taken: set[int], warning
                                         "text runs past the box's edge: the copy cannot show all of it"))
 
 
+def _locate_by_position(pdf_pages: Sequence[Any], pages: dict[int, _Page], index_of: dict[int, int],
+                        unidentified: list[int], warnings: list[TextWarning]) -> None:
+    """A form page whose footer was lost (some tools drop page content) sits where it belongs.
+
+    Page n is taken from the position n - 1 after an identified page 1 (or before page N),
+    if that page has text, with the neighbour's transform — and a warning says so.
+    """
+    for number in LAYOUT.pages_with_fields():
+        if number in pages or not index_of:
+            continue
+        anchor = min(index_of, key=lambda n: abs(n - number))
+        index = index_of[anchor] + (number - anchor)
+        if index in unidentified and pdf_pages[index].chars:
+            transform = pages[anchor].transform
+            pages[number] = _Page(number, transform, _glyphs(pdf_pages[index], transform),
+                                  _vector_marks(pdf_pages[index], transform))
+            unidentified.remove(index)
+            warnings.append(TextWarning("unidentified_page", None,
+                                        f"page {number} has no form identifier; read it by its position"))
+
+
 def read_text_layer(source: bytes | BinaryIO) -> TextLayer:
     """Read the form's values from the page text of a flattened or printed copy.
 
@@ -310,23 +342,29 @@ def read_text_layer(source: bytes | BinaryIO) -> TextLayer:
         pdf = pdfplumber.open(stream)
     except Exception as exc:  # pdfminer raises many unrelated types on broken files
         raise PdfReadError(f"cannot read the page text: {type(exc).__name__}") from None
+    warnings: list[TextWarning] = []
     with pdf:
         pages: dict[int, _Page] = {}
+        index_of: dict[int, int] = {}
         language = version = None
-        extra = empty = 0
+        unidentified: list[int] = []
+        empty = 0
         total = len(pdf.pages)
-        for page in pdf.pages:
+        for index, page in enumerate(pdf.pages):
             found = _identifier(page)
             if found is None:
                 empty += not page.chars
-                extra += 1
+                unidentified.append(index)
                 continue
             match, char = found
             version, language = match.group(1), match.group(2)
             number = int(match.group(3))
             transform = _fit(page, IDENTIFIER_BASELINE, char)
-            pages.setdefault(number, _Page(number, transform, _glyphs(page, transform),
-                                           _vector_marks(page, transform)))
+            if number not in pages:
+                pages[number] = _Page(number, transform, _glyphs(page, transform), _vector_marks(page, transform))
+                index_of[number] = index
+        _locate_by_position(pdf.pages, pages, index_of, unidentified, warnings)
+        extra = len(unidentified)
     if not pages:
         if empty:
             raise NoTextLayerError(f"{empty} of {total} page(s) have no text layer (a scan?): "
@@ -335,7 +373,6 @@ def read_text_layer(source: bytes | BinaryIO) -> TextLayer:
     missing = [n for n in LAYOUT.pages_with_fields() if n not in pages]
     if missing:
         raise MissingPagesError(f"page(s) {', '.join(map(str, missing))} of the form are missing", pages=missing)
-    warnings: list[TextWarning] = []
     values: dict[str, FieldValue] = {}
     for number, page_info in sorted(pages.items()):
         taken: set[int] = set()
