@@ -26,6 +26,7 @@ from .exceptions import (
 from .layout import FORM_VERSION
 from .model import Complaint
 from .org import Organisation, get_organisation
+from .parse import Limits, ParseResult, ParseWarning, parse_pdf, read_complaint
 from .render import render_form
 
 __all__ = [
@@ -39,15 +40,20 @@ __all__ = [
     "KlageformularWarning",
     "LanguageNotAvailableError",
     "LimitExceededError",
+    "Limits",
     "MissingPagesError",
     "NoTextLayerError",
     "NotAKlageformularError",
     "NotAPdfError",
     "Organisation",
+    "ParseResult",
+    "ParseWarning",
     "PdfReadError",
     "UnsupportedFormVersionError",
     "XfaFormError",
     "__version__",
     "get_organisation",
+    "parse_pdf",
+    "read_complaint",
     "render_form",
 ]

@@ -1,0 +1,290 @@
+"""Read AcroForm field values the way real viewers save them, matched to the layout.
+
+We walk the field tree ourselves — pypdf's ``get_form_text_fields()`` drops kids that
+inherit their type — inheriting ``/FT``, ``/Ff`` and ``/V``, and also walk every page's
+widget annotations, because macOS Preview has been seen to rewrite ``/AcroForm /Fields``
+with a fraction of the fields and to detach a chosen radio widget from its group. Radio
+and checkbox states come from ``/V`` or, when that is missing or stale, from the widgets'
+``/AS``. A text field with no ``/V`` is read from its appearance stream.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, NameObject, TextStringObject
+
+from ..layout import LAYOUT, FieldSpec, Kind, Rect, field_by_name
+from ..values import FieldValue
+
+__all__ = ["AcroForm", "read_acroform"]
+
+log = logging.getLogger("klageformular.parse")
+_MAX_DEPTH = 32  # field trees nest a few levels; deeper is a loop or an attack
+
+
+@dataclass
+class _Field:
+    """One terminal field as found: full name, inherited attributes, its widgets."""
+
+    name: str
+    ft: str | None
+    flags: int
+    value: Any
+    node: DictionaryObject
+    widgets: list[DictionaryObject] = field(default_factory=list)
+
+
+@dataclass
+class AcroForm:
+    """Values read from the form's fields, keyed by layout path (every path present)."""
+
+    values: dict[str, FieldValue]
+    found: int  # how many layout fields the PDF has
+    unknown: list[str]  # names of fields that are not ours
+    notes: list[tuple[str, str | None, str]]  # (code, path, message) for the officer
+
+    @property
+    def filled(self) -> bool:
+        """Any value at all (a flattened copy has none)."""
+        return any(v not in (None, False, "") for v in self.values.values())
+
+
+def _text(value: Any) -> str | None:
+    """A field value as text, whatever encoding the writing tool used."""
+    if value is None:
+        return None
+    if isinstance(value, ByteStringObject):  # bytes pypdf could not decode as text
+        raw = bytes(value)
+        if raw[:2] in (b"\xfe\xff", b"\xff\xfe"):
+            return raw.decode("utf-16", errors="replace")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("latin-1")
+    if isinstance(value, TextStringObject):
+        text = str(value)
+        original = getattr(value, "original_bytes", None)
+        # Some tools write raw UTF-8 with no byte-order mark; read as PDFDocEncoding it turns
+        # into "Ã¦". If the original bytes are valid UTF-8 with multi-byte sequences, use that.
+        if (isinstance(original, bytes) and not original.startswith((b"\xfe\xff", b"\xef\xbb\xbf"))
+                and any(b >= 0x80 for b in original)):
+            try:
+                decoded = original.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            else:
+                if decoded != text:
+                    text = decoded
+        return text
+    if isinstance(value, ArrayObject):  # a list box's multiple selection: not in our layout
+        return "\n".join(filter(None, (_text(v) for v in value)))
+    return str(value)
+
+
+def _normalise(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _walk(node: DictionaryObject, parent_name: str, inherited: dict[str, Any], depth: int,
+          seen: set[int]) -> Iterator[_Field]:
+    if depth > _MAX_DEPTH or id(node) in seen:
+        return
+    seen.add(id(node))
+    partial = node.get("/T")
+    name = ".".join(p for p in (parent_name, _text(partial) or "") if p) if partial is not None else parent_name
+    attrs = dict(inherited)
+    for key in ("/FT", "/Ff", "/V"):
+        if key in node:
+            attrs[key] = node[key]
+    kids = [k.get_object() for k in node.get("/Kids", [])]
+    kid_fields = [k for k in kids if isinstance(k, DictionaryObject) and "/T" in k]
+    if kid_fields:
+        for kid in kid_fields:
+            yield from _walk(kid, name, attrs, depth + 1, seen)
+        return
+    widgets = [k for k in kids if isinstance(k, DictionaryObject)] or [node]
+    yield _Field(name, str(attrs.get("/FT")) if attrs.get("/FT") else None, int(attrs.get("/Ff", 0) or 0),
+                 attrs.get("/V"), node, widgets)
+
+
+def _full_name(widget: DictionaryObject) -> str:
+    parts = []
+    node: Any = widget
+    for _ in range(_MAX_DEPTH):
+        if node is None:
+            break
+        node = node.get_object()
+        if "/T" in node:
+            parts.append(_text(node["/T"]) or "")
+        node = node.get("/Parent")
+    return ".".join(reversed(parts))
+
+
+def _fields(reader: PdfReader) -> dict[str, _Field]:
+    """Terminal fields by full name, from /AcroForm /Fields and, as a fallback, the pages' widgets."""
+    out: dict[str, _Field] = {}
+    seen: set[int] = set()
+    form = reader.trailer["/Root"].get("/AcroForm")
+    if form is not None:
+        for ref in form.get_object().get("/Fields", []):
+            node = ref.get_object()
+            if isinstance(node, DictionaryObject):
+                for f in _walk(node, "", {}, 0, seen):
+                    out.setdefault(f.name, f)
+    for page in reader.pages:
+        for ref in page.get("/Annots", []) or []:
+            annot = ref.get_object()
+            if not isinstance(annot, DictionaryObject) or annot.get("/Subtype") != "/Widget":
+                continue
+            name = _full_name(annot)
+            if name and name in out:
+                if annot not in out[name].widgets and all(w is not annot for w in out[name].widgets):
+                    out[name].widgets.append(annot)
+                continue
+            owner = annot if "/T" in annot else (annot.get("/Parent").get_object() if annot.get("/Parent") else None)
+            if owner is None:
+                out.setdefault(f"#detached{len(out)}", _Field("", None, 0, None, annot, [annot]))
+                continue
+            ft = owner.get("/FT", annot.get("/FT"))
+            out.setdefault(name, _Field(name, str(ft) if ft else None, int(owner.get("/Ff", 0) or 0),
+                                        owner.get("/V", annot.get("/V")), owner, [annot]))
+    return out
+
+
+def _spec_for(name: str) -> FieldSpec | None:
+    """Our field for a PDF field name: flat, hierarchical (``a.b.c``), or prefixed by a tool."""
+    if not name:
+        return None
+    for candidate in (name, name.replace(".", "_"), name.rsplit(".", 1)[-1]):
+        spec = field_by_name(candidate)
+        if spec is not None:
+            return spec
+    flat = name.replace(".", "_")
+    matches = [s for s in LAYOUT.fields if flat.endswith("_" + s.name)]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _on_state(widget: DictionaryObject) -> str | None:
+    """The name of a button widget's "on" appearance (any export value)."""
+    ap = widget.get("/AP")
+    normal = ap.get_object().get("/N") if ap is not None else None
+    if normal is None:
+        return None
+    names = [str(k)[1:] for k in normal.get_object() if k != "/Off"]
+    return names[0] if names else None
+
+
+def _state(widget: DictionaryObject) -> str | None:
+    state = widget.get("/AS")
+    return None if state is None or state == "/Off" else str(state)[1:]
+
+
+def _overlaps(widget: DictionaryObject, rect: Rect, slack: float = 3.0) -> bool:
+    try:
+        x0, y0, x1, y1 = (float(v) for v in widget["/Rect"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    x0, x1 = min(x0, x1), max(x0, x1)
+    y0, y1 = min(y0, y1), max(y0, y1)
+    return abs(x0 - rect.x0) < slack and abs(y0 - rect.y0) < slack and abs(x1 - rect.x1) < slack
+
+
+def _appearance_text(widget: DictionaryObject) -> str | None:
+    """Text shown by a widget's normal appearance: when a tool wrote the look but no /V."""
+    ap = widget.get("/AP")
+    stream = ap.get_object().get("/N") if ap is not None else None
+    if stream is None or not hasattr(stream.get_object(), "get_data"):
+        return None
+    stream = stream.get_object()
+    scratch = PdfWriter()
+    page = scratch.add_blank_page(1000, 1000)
+    resources = stream.get("/Resources")
+    if resources is not None:
+        page[NameObject("/Resources")] = resources.get_object()
+    page.replace_contents(stream)  # type: ignore[arg-type]
+    try:
+        return page.extract_text().strip() or None
+    except Exception:  # a broken appearance is no value, not a crash
+        return None
+
+
+def _read_choice(spec: FieldSpec, f: _Field | None, stray: list[DictionaryObject],
+                 notes: list[tuple[str, str | None, str]]) -> FieldValue:
+    widgets = list(f.widgets) if f else []
+    # Widgets sitting on our option boxes that lost their group (a Preview quirk) count too.
+    rects = [o.rect for o in spec.options] or [spec.rect]
+    widgets += [w for w in stray if any(_overlaps(w, r) for r in rects)]
+    shown = {s for w in widgets if (s := _state(w))}
+    v = f.value if f else None
+    v_name = str(v)[1:] if v is not None and str(v).startswith("/") else (_text(v) if v is not None else None)
+    if v_name == "Off":
+        v_name = None
+    if spec.kind is Kind.CHECKBOX:
+        if v_name is None and not shown:
+            return False
+        return True
+    exports = {o.export: o.value for o in spec.options}
+    # What the buttons show wins over a missing or stale /V: it is what the customer saw.
+    chosen: list[str] = []
+    for w in widgets:
+        state = _state(w)
+        if state is None:
+            continue
+        option = exports.get(state) or next(
+            (o.value for o in spec.options if _overlaps(w, o.rect)), None)
+        if option and option not in chosen:
+            chosen.append(option)
+    if v_name in exports and (not chosen or exports[v_name] in chosen):
+        return exports[v_name]
+    if chosen:
+        if v_name is not None:
+            notes.append(("stale_radio", spec.path, "the group's value and the marked button disagree; "
+                          "the marked button was used"))
+        return chosen[0]
+    if v_name is not None:
+        notes.append(("unknown_choice", spec.path, "the chosen value is not one of the form's options"))
+    return None
+
+
+def read_acroform(reader: PdfReader) -> AcroForm | None:
+    """Every layout field's value, or None when the PDF has none of our fields."""
+    fields = _fields(reader)
+    values: dict[str, FieldValue] = {s.path: None for s in LAYOUT.fields}
+    notes: list[tuple[str, str | None, str]] = []
+    by_spec: dict[str, _Field] = {}
+    unknown: list[str] = []
+    stray: list[DictionaryObject] = []
+    for name, f in fields.items():
+        spec = _spec_for(f.name)
+        if spec is None:
+            if f.name:
+                unknown.append(f.name)
+            else:
+                stray.extend(f.widgets)
+            continue
+        by_spec.setdefault(spec.path, f)
+    if not by_spec:
+        return None
+    for spec in LAYOUT.fields:
+        f = by_spec.get(spec.path)
+        if spec.kind.is_choice:
+            values[spec.path] = _read_choice(spec, f, stray, notes)
+            continue
+        if f is None:
+            continue
+        text = _text(f.value)
+        if text is None:
+            text = next((t for w in f.widgets if (t := _text(w.get("/V"))) is not None), None)
+        if text is None:
+            text = next((t for w in f.widgets if (t := _appearance_text(w))), None)
+            if text is not None:
+                notes.append(("value_from_appearance", spec.path, "no stored value; read from what the field shows"))
+        values[spec.path] = _normalise(text) if text is not None else None
+    for name in unknown:
+        notes.append(("unknown_field", None, f"a field that is not part of the form: {name[:80]}"))
+    return AcroForm(values, len(by_spec), unknown, notes)
