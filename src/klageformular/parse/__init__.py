@@ -12,9 +12,10 @@ import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
 from ..exceptions import (
     ComplaintValidationError,
@@ -85,6 +86,7 @@ class ParseResult:
 
 def _info(reader: PdfReader) -> tuple[str | None, str | None, str | None]:
     """(version, language, organisation key) from the document information, if a tool kept them."""
+    meta: Any
     try:
         meta = reader.metadata or {}
     except Exception:  # a broken /Info is no reason to give up on the fields
@@ -96,7 +98,7 @@ def _info(reader: PdfReader) -> tuple[str | None, str | None, str | None]:
     if (version is None or lang is None) and len(keywords) >= 3 and keywords[0] == "KLAGEFORMULAR":
         version, lang = version or keywords[1], lang or keywords[2]
     if lang is None:
-        catalog_lang = reader.trailer["/Root"].get("/Lang")
+        catalog_lang = cast(DictionaryObject, reader.trailer["/Root"].get_object()).get("/Lang")
         lang = str(catalog_lang)[:2].lower() if catalog_lang else None
     return (str(version) if version else None, str(lang) if lang in LANGUAGES else None,
             str(org) if org in organisation_keys() else None)

@@ -7,10 +7,11 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import FileNotDecryptedError, PyPdfError
+from pypdf.generic import DictionaryObject
 
 from ..exceptions import (
     EncryptedPdfError,
@@ -106,7 +107,7 @@ def open_pdf(data: bytes, limits: Limits) -> PdfReader:
 
 
 def _reject_xfa_only(reader: PdfReader) -> None:
-    root = reader.trailer["/Root"]
+    root = cast(DictionaryObject, reader.trailer["/Root"].get_object())
     form = root.get("/AcroForm")
     form = form.get_object() if form is not None else None
     if form is not None and "/XFA" in form and not form.get("/Fields"):

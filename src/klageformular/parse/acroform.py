@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, NameObject, TextStringObject
@@ -129,7 +129,7 @@ def _fields(reader: PdfReader) -> dict[str, _Field]:
     """Terminal fields by full name, from /AcroForm /Fields and, as a fallback, the pages' widgets."""
     out: dict[str, _Field] = {}
     seen: set[int] = set()
-    form = reader.trailer["/Root"].get("/AcroForm")
+    form = cast(DictionaryObject, reader.trailer["/Root"].get_object()).get("/AcroForm")
     if form is not None:
         for ref in form.get_object().get("/Fields", []):
             node = ref.get_object()
@@ -146,7 +146,8 @@ def _fields(reader: PdfReader) -> dict[str, _Field]:
                 if annot not in out[name].widgets and all(w is not annot for w in out[name].widgets):
                     out[name].widgets.append(annot)
                 continue
-            owner = annot if "/T" in annot else (annot.get("/Parent").get_object() if annot.get("/Parent") else None)
+            parent = annot.get("/Parent")
+            owner = annot if "/T" in annot else (parent.get_object() if parent is not None else None)
             if owner is None:
                 out.setdefault(f"#detached{len(out)}", _Field("", None, 0, None, annot, [annot]))
                 continue
@@ -175,7 +176,7 @@ def _on_state(widget: DictionaryObject) -> str | None:
     normal = ap.get_object().get("/N") if ap is not None else None
     if normal is None:
         return None
-    names = [str(k)[1:] for k in normal.get_object() if k != "/Off"]
+    names = [str(k)[1:] for k in cast(DictionaryObject, normal.get_object()) if k != "/Off"]
     return names[0] if names else None
 
 
@@ -186,7 +187,7 @@ def _state(widget: DictionaryObject) -> str | None:
 
 def _overlaps(widget: DictionaryObject, rect: Rect, slack: float = 3.0) -> bool:
     try:
-        x0, y0, x1, y1 = (float(v) for v in widget["/Rect"])
+        x0, y0, x1, y1 = (float(v) for v in cast(ArrayObject, widget["/Rect"]))
     except (KeyError, TypeError, ValueError):
         return False
     x0, x1 = min(x0, x1), max(x0, x1)
@@ -206,7 +207,7 @@ def _appearance_text(widget: DictionaryObject) -> str | None:
     resources = stream.get("/Resources")
     if resources is not None:
         page[NameObject("/Resources")] = resources.get_object()
-    page.replace_contents(stream)  # type: ignore[arg-type]
+    page.replace_contents(stream)
     try:
         return page.extract_text().strip() or None
     except Exception:  # a broken appearance is no value, not a crash
@@ -225,9 +226,7 @@ def _read_choice(spec: FieldSpec, f: _Field | None, stray: list[DictionaryObject
     if v_name == "Off":
         v_name = None
     if spec.kind is Kind.CHECKBOX:
-        if v_name is None and not shown:
-            return False
-        return True
+        return v_name is not None or bool(shown)
     exports = {o.export: o.value for o in spec.options}
     # What the buttons show wins over a missing or stale /V: it is what the customer saw.
     chosen: list[str] = []
@@ -259,7 +258,7 @@ def read_acroform(reader: PdfReader) -> AcroForm | None:
     by_spec: dict[str, _Field] = {}
     unknown: list[str] = []
     stray: list[DictionaryObject] = []
-    for name, f in fields.items():
+    for f in fields.values():
         spec = _spec_for(f.name)
         if spec is None:
             if f.name:
@@ -271,17 +270,17 @@ def read_acroform(reader: PdfReader) -> AcroForm | None:
     if not by_spec:
         return None
     for spec in LAYOUT.fields:
-        f = by_spec.get(spec.path)
+        found = by_spec.get(spec.path)
         if spec.kind.is_choice:
-            values[spec.path] = _read_choice(spec, f, stray, notes)
+            values[spec.path] = _read_choice(spec, found, stray, notes)
             continue
-        if f is None:
+        if found is None:
             continue
-        text = _text(f.value)
+        text = _text(found.value)
         if text is None:
-            text = next((t for w in f.widgets if (t := _text(w.get("/V"))) is not None), None)
+            text = next((t for w in found.widgets if (t := _text(w.get("/V"))) is not None), None)
         if text is None:
-            text = next((t for w in f.widgets if (t := _appearance_text(w))), None)
+            text = next((t for w in found.widgets if (t := _appearance_text(w))), None)
             if text is not None:
                 notes.append(("value_from_appearance", spec.path, "no stored value; read from what the field shows"))
         values[spec.path] = _normalise(text) if text is not None else None
