@@ -18,6 +18,7 @@ from .layout import LAYOUT, FieldSpec
 from .locales import LANGUAGES, label, option_label, tooltip
 from .model import Complaint
 from .org import get_organisation, organisation_keys
+from .parse import ParseResult, parse_pdf
 from .render import render_form
 
 __all__ = ["main"]
@@ -76,6 +77,33 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _summary(result: ParseResult) -> str:
+    """A readable summary for the officer: method, language, valid or not, errors, warnings."""
+    state = "valid" if result.valid else f"INVALID ({len(result.errors)} field error(s))"
+    lines = [f"{result.source or '-'}: {state} · read from {result.method} · language {result.language or '?'} · "
+             f"form {result.form_version or '?'} · {result.page_count} page(s) · sha256 {result.sha256[:12]}"]
+    lines += [f"  error   {e.label} ({e.path}): {e.message_local} / {e.message}" for e in result.errors]
+    lines += [f"  warning {w.path or '-'}: {w.message}" for w in result.warnings]
+    return "\n".join(lines)
+
+
+def _parse(args: argparse.Namespace) -> int:
+    status = 0
+    for name in args.files:
+        try:
+            result = parse_pdf(name)
+        except KlageformularError as exc:
+            print(f"{name}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        if not result.valid:
+            fields = ", ".join(e.path for e in result.errors)
+            print(f"{name}: invalid: {fields}", file=sys.stderr)
+            status = 1
+        print(result.to_json() if args.json else _summary(result))
+    return status
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="klageformular", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -95,7 +123,11 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print the Complaint JSON Schema")
     p.set_defaults(func=_schema)
-    # More commands register here (parse, batch).
+    p = sub.add_parser("parse", help="read filled or flattened forms")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
+    p.set_defaults(func=_parse)
+    # More commands register here (batch).
     return parser
 
 

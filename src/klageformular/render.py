@@ -8,6 +8,7 @@ flags, tooltip and appearance streams are written here from :data:`layout.LAYOUT
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import json
@@ -148,8 +149,16 @@ def _text_field(writer: PdfWriter, spec: FieldSpec, page_ref: IndirectObject, fo
     if spec.max_length:
         field[NameObject("/MaxLen")] = NumberObject(spec.max_length)
     if text:
-        field[NameObject("/V")] = TextStringObject(text)
+        field[NameObject("/V")] = _text_string(text)
     return [writer._add_object(field)]
+
+
+def _text_string(text: str) -> TextStringObject:
+    """ASCII as is; anything else as UTF-16BE with a byte-order mark, which no reader can mistake
+    (PDFDocEncoding bytes can also be valid UTF-8: "Ä–" and "ą" share theirs)."""
+    if text.isascii():
+        return TextStringObject(text)
+    return TextStringObject(codecs.BOM_UTF16_BE + text.encode("utf-16-be"))
 
 
 def _states(writer: PdfWriter, zadb_ref: IndirectObject, on_name: str, *, radio: bool) -> DictionaryObject:

@@ -18,6 +18,7 @@ from typing import Any, cast
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, NameObject, TextStringObject
 
+from .._font import EmbeddedFont
 from ..layout import LAYOUT, FieldSpec, Kind, Rect, field_by_name
 from ..values import FieldValue
 
@@ -67,23 +68,31 @@ def _text(value: Any) -> str | None:
         except UnicodeDecodeError:
             return raw.decode("latin-1")
     if isinstance(value, TextStringObject):
-        text = str(value)
-        original = getattr(value, "original_bytes", None)
-        # Some tools write raw UTF-8 with no byte-order mark; read as PDFDocEncoding it turns
-        # into "Ã¦". If the original bytes are valid UTF-8 with multi-byte sequences, use that.
-        if (isinstance(original, bytes) and not original.startswith((b"\xfe\xff", b"\xef\xbb\xbf"))
-                and any(b >= 0x80 for b in original)):
-            try:
-                decoded = original.decode("utf-8")
-            except UnicodeDecodeError:
-                pass
-            else:
-                if decoded != text:
-                    text = decoded
-        return text
+        original = getattr(value, "_original_bytes", None)
+        utf8 = _raw_utf8(original, str(value)) if isinstance(original, bytes) else None
+        return utf8 if utf8 is not None else str(value)
     if isinstance(value, ArrayObject):  # a list box's multiple selection: not in our layout
         return "\n".join(filter(None, (_text(v) for v in value)))
     return str(value)
+
+
+def _raw_utf8(original: bytes, as_pdfdoc: str) -> str | None:
+    """The UTF-8 reading of a value some tool wrote as raw UTF-8 without a byte-order mark.
+
+    Read as PDFDocEncoding, UTF-8 turns "æ" into "Ã¦". The same bytes can be honest text
+    ("Ä–" and "ą" share them), so we want evidence: valid UTF-8 that decodes to European Latin
+    (what the form's font covers), and either the tell-tale "Ã"/"Â" or several multi-byte
+    sequences. Our own renderer writes UTF-16 with a byte-order mark, so it never gets here.
+    """
+    if original.startswith((b"\xfe\xff", b"\xff\xfe")) or all(b < 0x80 for b in original):
+        return None
+    try:
+        decoded = original.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    sequences = sum(1 for c in decoded if ord(c) >= 0x80)
+    evidence = "Ã" in as_pdfdoc or "Â" in as_pdfdoc or sequences >= 2
+    return decoded if evidence and EmbeddedFont.load().covers(decoded) else None
 
 
 def _normalise(text: str) -> str:
