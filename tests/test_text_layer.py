@@ -44,7 +44,8 @@ def flatten(tool: str, data: bytes) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "in.pdf", Path(tmp) / "out.pdf"
         src.write_bytes(data)
-        gs: list[str | Path] = ["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=pdfwrite", f"-sOutputFile={dst}"]
+        gs: list[str | Path] = ["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=pdfwrite",
+                                f"-sOutputFile={dst}"]
         commands: dict[str, list[str | Path]] = {
             "pdftk": ["pdftk", src, "output", dst, "flatten"],
             "qpdf": ["qpdf", "--flatten-annotations=all", src, dst],

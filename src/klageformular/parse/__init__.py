@@ -21,7 +21,10 @@ from ..exceptions import (
     ComplaintValidationError,
     FieldError,
     FieldValueTooLongError,
+    KlageformularError,
     NotAKlageformularError,
+    PdfReadError,
+    StreamTooLargeError,
     UnsupportedFormVersionError,
 )
 from ..layout import FORM_VERSION, LAYOUT
@@ -29,7 +32,7 @@ from ..locales import LANGUAGES
 from ..model import Complaint
 from ..org import Organisation, get_organisation, organisation_keys
 from ..values import FieldValue
-from ._source import Limits, Source, open_pdf, read_source
+from ._source import Limits, Source, check_page_streams, open_pdf, pypdf_limits, read_source
 from .acroform import read_acroform
 from .text import TextLayer, read_text_layer
 from .validate import find_national_ids, validate
@@ -119,6 +122,21 @@ def parse_pdf(source: Source, *, limits: Limits | None = None) -> ParseResult:
     limits = limits or Limits()
     data, name = read_source(source, limits)
     digest = hashlib.sha256(data).hexdigest()
+    try:
+        with pypdf_limits(limits):
+            return _parse(data, name, digest, limits)
+    except KlageformularError:
+        raise
+    except MemoryError:
+        raise StreamTooLargeError("ran out of memory reading the file", limit="memory") from None
+    except Exception as exc:
+        # Hostile or broken files hit corners of pypdf and pdfminer that raise anything at all.
+        # The caller gets one clear error; the officer sees the file in the rejected list.
+        log.debug("unexpected %s while parsing %s", type(exc).__name__, digest[:12])
+        raise PdfReadError(f"broken PDF ({type(exc).__name__})") from None
+
+
+def _parse(data: bytes, name: str | None, digest: str, limits: Limits) -> ParseResult:
     reader = open_pdf(data, limits)
     version, lang, org_key = _info(reader)
     page_count = len(reader.pages)
@@ -132,6 +150,7 @@ def parse_pdf(source: Source, *, limits: Limits | None = None) -> ParseResult:
         warnings.append(ParseWarning("form_version", None, f"form version {version}, read as {FORM_VERSION}"))
     layer: TextLayer | None = None
     if form is None or not form.filled:
+        check_page_streams(reader, limits)  # pdfminer has no decompression limit of its own
         try:
             layer = read_text_layer(data)
         except NotAKlageformularError:

@@ -5,25 +5,28 @@ from __future__ import annotations
 import io
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
 
-from pypdf import PasswordType, PdfReader
-from pypdf.errors import FileNotDecryptedError, PyPdfError
-from pypdf.generic import DictionaryObject
+from pypdf import PasswordType, PdfReader, apply_configuration
+from pypdf.errors import FileNotDecryptedError, LimitReachedError, PyPdfError
+from pypdf.generic import DictionaryObject, StreamObject
 
 from ..exceptions import (
     EncryptedPdfError,
     FileTooLargeError,
     NotAPdfError,
     PdfReadError,
+    StreamTooLargeError,
     TooManyObjectsError,
     TooManyPagesError,
     XfaFormError,
 )
 
-__all__ = ["Limits", "Source", "open_pdf", "read_source"]
+__all__ = ["Limits", "Source", "check_page_streams", "open_pdf", "pypdf_limits", "read_source"]
 
 Source = str | os.PathLike[str] | bytes | BinaryIO
 """What :func:`klageformular.parse_pdf` reads: a path, the file's bytes, or a binary stream."""
@@ -45,6 +48,53 @@ class Limits:
     max_stream_bytes: int = 100_000_000
     max_value_chars: int = 100_000
     timeout_seconds: float = 30.0
+
+
+@contextmanager
+def pypdf_limits(limits: Limits) -> Iterator[None]:
+    """pypdf's own resource limits, set from ours for this call (a context variable, so thread-safe).
+
+    ``jbig2dec_binary=None``: reading a complaint never starts another program.
+    """
+    size = limits.max_stream_bytes
+    with apply_configuration(
+        maximum_declared_stream_length=size, array_based_stream_maximum_output_length=size,
+        zlib_maximum_output_length=size, lzw_maximum_output_length=size, run_length_maximum_output_length=size,
+        brotli_maximum_output_length=size, jbig2_maximum_output_length=size, image_maximum_buffer_size=size,
+        stream_decoding_work_maximum_length=3 * size, jbig2dec_binary=None, disable_legacy_handling=True,
+    ):
+        try:
+            yield
+        except LimitReachedError as exc:
+            raise StreamTooLargeError(f"a resource limit was reached while reading ({str(exc)[:120]})",
+                                      limit="max_stream_bytes", maximum=size) from None
+
+
+def check_page_streams(reader: PdfReader, limits: Limits) -> None:
+    """Decode every page's content and form XObjects under pypdf's limits.
+
+    pdfminer, which reads the text layer, decompresses without any limit: a Flate bomb in a
+    page would exhaust memory there. pypdf decodes the same streams first, within limits.
+    """
+    for page in reader.pages:
+        contents = page.get_contents()
+        if contents is not None:
+            contents.get_data()
+        pending = [page.get("/Resources")]
+        seen: set[int] = set()
+        while pending and len(seen) < 1000:
+            resources = pending.pop()
+            resources = resources.get_object() if resources is not None else None
+            if not isinstance(resources, DictionaryObject):
+                continue
+            xobjects = resources.get("/XObject")
+            for ref in (xobjects.get_object().values() if xobjects is not None else []):
+                obj = ref.get_object()
+                if id(obj) in seen or not isinstance(obj, StreamObject) or obj.get("/Subtype") != "/Form":
+                    continue
+                seen.add(id(obj))
+                obj.get_data()
+                pending.append(obj.get("/Resources"))
 
 
 def read_source(source: Source, limits: Limits) -> tuple[bytes, str | None]:
@@ -91,7 +141,7 @@ def open_pdf(data: bytes, limits: Limits) -> PdfReader:
             raise TooManyObjectsError(f"{objects:,} objects; the limit is {limits.max_objects:,}",
                                       limit="max_objects", value=objects, maximum=limits.max_objects)
         pages = len(reader.pages)
-    except (EncryptedPdfError, TooManyObjectsError):
+    except (EncryptedPdfError, TooManyObjectsError, LimitReachedError):
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
             OSError, AssertionError, ZeroDivisionError) as exc:

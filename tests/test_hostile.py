@@ -1,0 +1,129 @@
+"""Hostile and broken input: only KlageformularError escapes, limits hold, nothing personal leaks."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import logging
+import tempfile
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from klageformular import (
+    EncryptedPdfError,
+    KlageformularError,
+    LimitExceededError,
+    Limits,
+    NotAPdfError,
+    PdfReadError,
+    XfaFormError,
+    parse_pdf,
+    render_form,
+)
+from klageformular.exceptions import FieldValueTooLongError, StreamTooLargeError, TooManyPagesError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _corpus_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("make_fuzz_corpus", ROOT / "scripts" / "make_fuzz_corpus.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+CORPUS = dict(_corpus_module().cases(full=False))
+
+EXPECTED: dict[str, type[Exception] | str] = {
+    "valid-form.pdf": "valid",
+    "empty.pdf": NotAPdfError,
+    "zeros.pdf": NotAPdfError,
+    "random.pdf": NotAPdfError,
+    "html-saved-as.pdf": NotAPdfError,
+    "flate-bomb.pdf": StreamTooLargeError,
+    "huge-field-value.pdf": FieldValueTooLongError,
+    "xfa-only.pdf": XfaFormError,
+    "encrypted.pdf": EncryptedPdfError,
+    "many-pages.pdf": TooManyPagesError,
+    "depth-bomb.pdf": PdfReadError,
+    "page-tree-loop.pdf": PdfReadError,
+    "javascript-launch.pdf": "valid",  # read like any form; nothing is run or fetched
+}
+
+
+@pytest.fixture(autouse=True)
+def _quiet_pypdf() -> None:
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("name", list(CORPUS))
+def test_corpus_case_gives_a_result_or_a_klageformular_error(name: str) -> None:
+    data = CORPUS[name]
+    outcome: type[Exception] | str
+    message = ""
+    try:
+        outcome = "valid" if parse_pdf(data).valid else "invalid"
+    except KlageformularError as exc:
+        outcome, message = type(exc), str(exc)
+    if isinstance(outcome, type):
+        assert message and "\n" not in message  # one line the officer can read
+    expected = EXPECTED.get(name)
+    if isinstance(expected, type):
+        assert isinstance(outcome, type) and issubclass(outcome, expected), outcome
+    elif expected is not None:
+        assert outcome == expected
+
+
+def test_limits_are_configurable() -> None:
+    form = CORPUS["valid-form.pdf"]
+    with pytest.raises(LimitExceededError, match="limit") as info:
+        parse_pdf(form, limits=Limits(max_file_bytes=10_000))
+    assert info.value.limit == "max_file_bytes"
+    with pytest.raises(TooManyPagesError):
+        parse_pdf(form, limits=Limits(max_pages=2))
+    with pytest.raises(LimitExceededError):
+        parse_pdf(form, limits=Limits(max_objects=10))
+    with pytest.raises(FieldValueTooLongError, match=r"complainant\.\w+ holds"):
+        parse_pdf(form, limits=Limits(max_value_chars=10))
+
+
+_FORM = render_form("da", prefill={"complainant": {"last_name": "Żółć", "email": "a@b.dk"}, "subject": "Renter"})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, len(_FORM) - 1), st.binary(min_size=0, max_size=8)), min_size=1,
+                max_size=12), st.integers(0, len(_FORM)))
+def test_mutated_forms_only_raise_klageformular_errors(edits: list[tuple[int, bytes]], cut: int) -> None:
+    data = bytearray(_FORM)
+    for offset, replacement in edits:
+        data[offset:offset + len(replacement)] = replacement
+    with contextlib.suppress(KlageformularError):
+        parse_pdf(bytes(data[: max(cut, 64)]))
+
+
+def test_nothing_personal_reaches_logs_or_errors(caplog: pytest.LogCaptureFixture) -> None:
+    secrets = ["Łukasz", "Żółć", "lukasz@example.dk", "010190-1234", "Renten blev ikke udbetalt"]
+    with caplog.at_level(logging.DEBUG, logger="klageformular"):
+        result = parse_pdf(CORPUS["valid-form.pdf"])
+        broken = render_form("da", prefill={"complainant": {"last_name": "Żółć", "email": "a@b.dk"},
+                                            "subject": "Mit CPR er 010190-1234"})
+        parse_pdf(broken)
+    text = caplog.text + " ".join(w.message for w in result.warnings) + " ".join(e.message for e in result.errors)
+    for secret in secrets:
+        assert secret not in text
+
+
+def test_no_temporary_files_are_left_behind() -> None:
+    before = set(Path(tempfile.gettempdir()).iterdir())
+    truncated = next(n for n in CORPUS if n.startswith("truncated-") and n != "truncated-000000.pdf")
+    for name in ("valid-form.pdf", "flate-bomb.pdf", "encrypted.pdf", truncated):
+        with contextlib.suppress(KlageformularError):
+            parse_pdf(io.BytesIO(CORPUS[name]))
+    assert set(Path(tempfile.gettempdir()).iterdir()) <= before
