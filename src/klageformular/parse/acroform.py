@@ -5,7 +5,10 @@ inherit their type — inheriting ``/FT``, ``/Ff`` and ``/V``, and also walk eve
 widget annotations, because macOS Preview has been seen to rewrite ``/AcroForm /Fields``
 with a fraction of the fields and to detach a chosen radio widget from its group. Radio
 and checkbox states come from ``/V`` or, when that is missing or stale, from the widgets'
-``/AS``. A text field with no ``/V`` is read from its appearance stream.
+``/AS``. When no text field has a ``/V`` at all — a tool that writes only appearances —
+each field is read from its appearance stream instead. (A form where some fields have a
+``/V`` is taken at its word: an empty field is empty. Reading every empty field's
+appearance would cost a third of the parse time for nothing.)
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, NameObject, TextStringObject
 
 from .._font import EmbeddedFont
-from ..layout import LAYOUT, FieldSpec, Kind, Rect, field_by_name
+from ..layout import LAYOUT, FieldSpec, Kind, Rect, field_by_name, field_by_path
 from ..values import FieldValue
 
 __all__ = ["AcroForm", "read_acroform"]
@@ -211,6 +214,12 @@ def _appearance_text(widget: DictionaryObject) -> str | None:
     if stream is None or not hasattr(stream.get_object(), "get_data"):
         return None
     stream = stream.get_object()
+    try:
+        content = stream.get_data()
+    except Exception:  # an undecodable appearance shows nothing we can read
+        return None
+    if b"Tj" not in content and b"TJ" not in content and b"'" not in content:
+        return None  # an empty field's appearance ("/Tx BMC EMC"): no text to look for
     scratch = PdfWriter()
     page = scratch.add_blank_page(1000, 1000)
     resources = stream.get("/Resources")
@@ -278,6 +287,9 @@ def read_acroform(reader: PdfReader) -> AcroForm | None:
         by_spec.setdefault(spec.path, f)
     if not by_spec:
         return None
+    appearances_only = not any(
+        f.value is not None or any(w.get("/V") is not None for w in f.widgets)
+        for path, f in by_spec.items() if not field_by_path(path).kind.is_choice)
     for spec in LAYOUT.fields:
         found = by_spec.get(spec.path)
         if spec.kind.is_choice:
@@ -288,7 +300,7 @@ def read_acroform(reader: PdfReader) -> AcroForm | None:
         text = _text(found.value)
         if text is None:
             text = next((t for w in found.widgets if (t := _text(w.get("/V"))) is not None), None)
-        if text is None:
+        if text is None and appearances_only:
             text = next((t for w in found.widgets if (t := _appearance_text(w))), None)
             if text is not None:
                 notes.append(("value_from_appearance", spec.path, "no stored value; read from what the field shows"))
