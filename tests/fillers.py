@@ -21,6 +21,8 @@ from pypdf import PdfWriter
 from klageformular.layout import LAYOUT, Kind
 from klageformular.values import FieldValue
 
+from .conftest import require_tool
+
 FONT = Path(__file__).parent.parent / "src" / "klageformular" / "assets" / "NotoSans-Latin.ttf"
 
 Filler = Callable[[bytes, Mapping[str, FieldValue]], bytes]
@@ -128,3 +130,29 @@ def flatten_pdfium(data: bytes) -> bytes:
 
 FILLERS: dict[str, Filler] = {"pypdf": fill_pypdf, "pdftk": fill_pdftk, "pdfium": fill_pdfium}
 TOOL_OF = {"pdftk": "pdftk"}  # fillers that need a system tool
+
+
+def _run(args: list[str | Path]) -> None:
+    require_tool(str(args[0]))
+    subprocess.run([str(a) for a in args], check=True, capture_output=True, timeout=120)
+
+
+def flatten(tool: str, data: bytes) -> bytes:
+    """A flattened or printed copy made by a real tool."""
+    if tool == "pdfium":
+        return flatten_pdfium(data)
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in.pdf", Path(tmp) / "out.pdf"
+        src.write_bytes(data)
+        gs: list[str | Path] = ["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=pdfwrite",
+                                f"-sOutputFile={dst}"]
+        commands: dict[str, list[str | Path]] = {
+            "pdftk": ["pdftk", src, "output", dst, "flatten"],
+            "qpdf": ["qpdf", "--flatten-annotations=all", src, dst],
+            "gs": [*gs, src],
+            "pdftocairo": ["pdftocairo", "-pdf", src, dst],
+            # "Print to PDF" on US Letter with "fit to page": everything scaled and shifted.
+            "gs-letter": [*gs, "-sPAPERSIZE=letter", "-dFIXEDMEDIA", "-dPDFFitPage", src],
+        }
+        _run(commands[tool])
+        return dst.read_bytes()

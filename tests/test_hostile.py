@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import json
 import logging
 import tempfile
 from pathlib import Path
@@ -127,3 +128,26 @@ def test_no_temporary_files_are_left_behind() -> None:
         with contextlib.suppress(KlageformularError):
             parse_pdf(io.BytesIO(CORPUS[name]))
     assert set(Path(tempfile.gettempdir()).iterdir()) <= before
+
+
+def test_batch_over_the_whole_corpus_accounts_for_every_file(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from klageformular.cli import main
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name, data in CORPUS.items():
+        (inbox / name).write_bytes(data)
+    code = main(["batch", str(inbox), "-o", str(tmp_path / "out"), "--workers", "2", "--timeout", "20", "-q"])
+    captured = capsys.readouterr()
+    assert code == 1  # some files are rejected: that is the point of the corpus
+    assert "Traceback" not in captured.out + captured.err
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["inputs"] == len(CORPUS) == (summary["accepted"] + summary["rejected"] + summary["duplicates"]
+                                                 + summary["skipped_already_done"])
+    assert summary["rejected"] == len(captured.err.splitlines()) > len(CORPUS) // 2
+    lines = [json.loads(line) for name in ("complaints.jsonl", "rejected.jsonl", "duplicates.jsonl")
+             if (tmp_path / "out" / name).exists()
+             for line in (tmp_path / "out" / name).read_text(encoding="utf-8").splitlines()]
+    assert sorted(line["source"] for line in lines) == sorted(CORPUS)
+    assert "internal error" not in summary["rejected_by_reason"]

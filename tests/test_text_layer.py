@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import io
-import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader, PdfWriter, Transformation
@@ -24,38 +21,12 @@ from klageformular.parse.text import read_text_layer
 from klageformular.values import FieldValue, field_values
 
 from .conftest import require_tool, sample_data
-from .fillers import FILLERS, TOOL_OF, flatten_pdfium
+from .fillers import FILLERS, TOOL_OF, flatten
 
 
 def _ws(value: FieldValue) -> FieldValue:
     """Whitespace normalised: a text layer cannot tell a tab from a space."""
     return " ".join(value.split()) if isinstance(value, str) else value
-
-
-def _run(args: list[str | Path]) -> None:
-    require_tool(str(args[0]))
-    subprocess.run([str(a) for a in args], check=True, capture_output=True, timeout=120)
-
-
-def flatten(tool: str, data: bytes) -> bytes:
-    """A flattened or printed copy made by a real tool."""
-    if tool == "pdfium":
-        return flatten_pdfium(data)
-    with tempfile.TemporaryDirectory() as tmp:
-        src, dst = Path(tmp) / "in.pdf", Path(tmp) / "out.pdf"
-        src.write_bytes(data)
-        gs: list[str | Path] = ["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=pdfwrite",
-                                f"-sOutputFile={dst}"]
-        commands: dict[str, list[str | Path]] = {
-            "pdftk": ["pdftk", src, "output", dst, "flatten"],
-            "qpdf": ["qpdf", "--flatten-annotations=all", src, dst],
-            "gs": [*gs, src],
-            "pdftocairo": ["pdftocairo", "-pdf", src, dst],
-            # "Print to PDF" on US Letter with "fit to page": everything scaled and shifted.
-            "gs-letter": [*gs, "-sPAPERSIZE=letter", "-dFIXEDMEDIA", "-dPDFFitPage", src],
-        }
-        _run(commands[tool])
-        return dst.read_bytes()
 
 
 def assert_values_match(expected: dict[str, FieldValue], got: dict[str, FieldValue], *,

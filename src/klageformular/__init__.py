@@ -6,6 +6,7 @@ b'%PDF-'
 """
 
 from ._version import __version__
+from .batch import BatchSummary, convert_folder
 from .exceptions import (
     ComplaintValidationError,
     ConfigurationError,
@@ -28,9 +29,11 @@ from .model import Complaint
 from .org import Organisation, get_organisation
 from .parse import Limits, ParseResult, ParseWarning, parse_pdf, read_complaint
 from .render import render_form
+from .workdays import acknowledge_by
 
 __all__ = [
     "FORM_VERSION",
+    "BatchSummary",
     "Complaint",
     "ComplaintValidationError",
     "ConfigurationError",
@@ -52,6 +55,8 @@ __all__ = [
     "UnsupportedFormVersionError",
     "XfaFormError",
     "__version__",
+    "acknowledge_by",
+    "convert_folder",
     "get_organisation",
     "parse_pdf",
     "read_complaint",

@@ -9,10 +9,12 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from . import __version__
+from .batch import FileOutcome, Received, convert_folder
 from .exceptions import KlageformularError
 from .layout import LAYOUT, FieldSpec
 from .locales import LANGUAGES, label, option_label, tooltip
@@ -104,6 +106,55 @@ def _parse(args: argparse.Namespace) -> int:
     return status
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _received(text: str) -> Received:
+    if text in ("mtime", "today"):
+        return cast(Received, text)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("use mtime, today or a date such as 2026-11-24") from None
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.table import Table
+
+    out, err = Console(), Console(stderr=True)
+    progress = Progress(TextColumn("[bold]Converting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        console=err, disable=args.quiet or not err.is_terminal, transient=True)
+    bar = progress.add_task("files", total=None)
+    rejected: list[FileOutcome] = []
+
+    def on_file(outcome: FileOutcome) -> None:
+        progress.advance(bar)
+        if outcome.outcome == "rejected":
+            rejected.append(outcome)
+
+    with progress:
+        summary = convert_folder(args.inbox, args.output, workers=args.workers, timeout=args.timeout,
+                                 memory_mb=args.memory_mb, received=args.received, write_csv_file=args.csv,
+                                 org=get_organisation(args.org), on_start=lambda n: progress.update(bar, total=n),
+                                 on_file=on_file)
+    for outcome in rejected:  # the officer's to-do list: one line per file, the reason, not the content
+        print(f"{outcome.source}: rejected ({outcome.reason}): {outcome.message}", file=sys.stderr)
+    table = Table(title="klageformular batch", caption=f"records in {summary.outdir}", show_header=False)
+    for name, value in [("inputs", summary.inputs), ("accepted", summary.accepted), ("rejected", summary.rejected),
+                        *((f"  {reason}", n) for reason, n in sorted(summary.rejected_by_reason.items())),
+                        ("duplicates", summary.duplicates), ("already done", summary.skipped_already_done),
+                        ("seconds", summary.seconds), ("files/s", summary.files_per_second)]:
+        table.add_row(name, str(value))
+    out.print(table)
+    return 1 if summary.rejected else 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="klageformular", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -127,7 +178,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
     p.set_defaults(func=_parse)
-    # More commands register here (batch).
+    p = sub.add_parser("batch", help="convert a folder of received PDFs (parallel, resumable)")
+    p.add_argument("inbox", metavar="INBOX", help="folder of received files (read recursively, any extension)")
+    p.add_argument("-o", "--output", metavar="OUTDIR", required=True, help="where the records go")
+    p.add_argument("--workers", type=_positive_int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--csv", action="store_true", help="also write complaints.csv (UTF-8 with BOM, for Excel)")
+    p.add_argument("--received", type=_received, default="mtime", metavar="mtime|today|YYYY-MM-DD",
+                   help="date of receipt, for acknowledge_by (default: the file's modification date)")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per file (default: %(default)s)")
+    p.add_argument("--memory-mb", type=_positive_int, default=1024, help="per worker (default: %(default)s)")
+    p.add_argument("--org", choices=organisation_keys(), default=organisation_keys()[0],
+                   help="whose working days and holidays count (default: %(default)s)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_batch)
     return parser
 
 
@@ -146,3 +209,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except BrokenPipeError:  # `klageformular fields | head`
         return 0
+    except KeyboardInterrupt:  # batch: every line written so far is whole; a re-run resumes
+        print("klageformular: interrupted", file=sys.stderr)
+        return 130

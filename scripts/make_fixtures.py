@@ -1,0 +1,114 @@
+"""Regenerate the committed fixture PDFs in ``tests/fixtures/`` with real third-party tools.
+
+    python scripts/make_fixtures.py            # needs pdftk, qpdf, ghostscript, poppler-utils
+
+The fixtures let the test suite check files made by those tools even on a machine that
+does not have them (tests/test_fixtures.py). Each is the sample complaint of
+``tests/conftest.py`` (``sample_data``) filled and/or flattened by one tool, plus a few
+files the batch and hostile-input tests need: a scan (image only), an encrypted copy, a PDF
+that is not the form. ``tests/fixtures/MANIFEST.json`` records what made each file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pypdf import PdfReader, PdfWriter  # noqa: E402
+from reportlab.lib.pagesizes import A4  # noqa: E402
+from reportlab.lib.utils import ImageReader  # noqa: E402
+from reportlab.pdfgen.canvas import Canvas  # noqa: E402
+from tests.conftest import sample_data  # noqa: E402
+from tests.fillers import fill_pdftk, fill_pypdf, flatten  # noqa: E402
+
+from klageformular import Complaint, render_form  # noqa: E402
+from klageformular.values import field_values  # noqa: E402
+
+OUT = ROOT / "tests" / "fixtures"
+
+
+def _tool_version(args: list[str]) -> str:
+    try:
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+    except OSError:
+        return "not installed"
+    return (proc.stdout or proc.stderr).strip().splitlines()[0]
+
+
+def _scan(data: bytes) -> bytes:
+    """Page 1 of ``data`` as a 60 dpi greyscale image on an otherwise empty page: a scan, no text."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "in.pdf"
+        src.write_bytes(data)
+        subprocess.run(["pdftoppm", "-r", "60", "-gray", "-png", "-f", "1", "-l", "1", "-singlefile", src,
+                        Path(tmp) / "page"], check=True, timeout=120)
+        buf = io.BytesIO()
+        canvas = Canvas(buf, pagesize=A4, invariant=True)
+        canvas.drawImage(ImageReader(str(Path(tmp) / "page.png")), 0, 0, *A4)
+        canvas.showPage()
+        canvas.save()
+        return buf.getvalue()
+
+
+def _encrypted(data: bytes, user_password: str) -> bytes:
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    writer.encrypt(user_password=user_password, owner_password="kameo-owner", algorithm="AES-256")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _letter() -> bytes:
+    buf = io.BytesIO()
+    canvas = Canvas(buf, pagesize=A4, invariant=True)
+    canvas.drawString(72, 760, "Kære Kameo, jeg vil gerne klage over renten på mit lån.")
+    canvas.showPage()
+    canvas.save()
+    return buf.getvalue()
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    values = field_values(Complaint.model_validate(sample_data()), "da")
+    blank = render_form("da")
+    by_pypdf, by_pdftk = fill_pypdf(blank, values), fill_pdftk(blank, values)
+    fixtures: dict[str, tuple[str, Callable[[], bytes]]] = {
+        "filled-pypdf.pdf": ("pypdf fill (NeedAppearances off, appearances generated)", lambda: by_pypdf),
+        "filled-pdftk.pdf": ("pdftk fill_form XFDF (UTF-8) with replacement_font", lambda: by_pdftk),
+        "flat-pdftk.pdf": ("pypdf fill, then pdftk flatten", lambda: flatten("pdftk", by_pypdf)),
+        "flat-qpdf.pdf": ("pdftk fill, then qpdf --flatten-annotations=all", lambda: flatten("qpdf", by_pdftk)),
+        "flat-gs.pdf": ("pypdf fill, then ghostscript pdfwrite", lambda: flatten("gs", by_pypdf)),
+        "flat-pdftocairo.pdf": ("pypdf fill, then pdftocairo -pdf", lambda: flatten("pdftocairo", by_pypdf)),
+        "flat-gs-letter.pdf": ("pypdf fill, then ghostscript fit-to-page on US Letter",
+                               lambda: flatten("gs-letter", by_pypdf)),
+        "scan.pdf": ("page 1 of the filled form as a 60 dpi image: no text layer", lambda: _scan(by_pypdf)),
+        "encrypted-empty-password.pdf": ("AES-256, empty user password (opens without asking)",
+                                         lambda: _encrypted(by_pypdf, "")),
+        "encrypted-password.pdf": ("AES-256, user password 'hemmelig'", lambda: _encrypted(by_pypdf, "hemmelig")),
+        "letter.pdf": ("a one-page letter: a PDF that is not the form", _letter),
+    }
+    manifest = {
+        "tools": {name: _tool_version(cmd) for name, cmd in {
+            "pdftk": ["pdftk", "--version"], "qpdf": ["qpdf", "--version"], "gs": ["gs", "--version"],
+            "pdftocairo": ["pdftocairo", "-v"]}.items()},
+        "files": {},
+    }
+    for name, (how, make) in fixtures.items():
+        data = make()
+        (OUT / name).write_bytes(data)
+        manifest["files"][name] = {"made_by": how, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        print(f"{name:<32} {len(data):>8,} bytes  {how}")
+    (OUT / "MANIFEST.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,242 @@
+"""Worker processes for batch mode: one file at a time each, killable one by one, with a memory ceiling.
+
+Workers are plain ``python -m klageformular._worker`` child processes speaking JSON Lines
+over their stdin/stdout, not ``multiprocessing`` children: those re-import the caller's
+``__main__`` (a notebook or a script without a ``__main__`` guard breaks), and a
+``multiprocessing.Pool`` cannot kill one hung task. A worker that runs past its deadline
+is killed and replaced; one that dies becomes a "resource limit" result for its file; one
+that cannot even start stops the run, since every file would fail the same way.
+
+Log records from workers are sent back and re-emitted in the main process, so a caller's
+logging configuration (and a test's log capture) sees them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
+from dataclasses import asdict
+from typing import IO, Any, Generic, TypeVar
+
+from .exceptions import ConfigurationError, KlageformularError, LimitExceededError
+from .parse import Limits, ParseResult, parse_pdf
+
+__all__ = ["DEFAULT_PARSER", "WorkerPool", "parse_file", "worker_main"]
+
+T = TypeVar("T")
+Reply = dict[str, Any]
+
+DEFAULT_PARSER = "klageformular._pool:parse_file"
+_STARTUP_SECONDS = 60.0  # importing pypdf, pdfplumber and pydantic on a slow, busy machine
+
+
+def parse_file(path: str, limits: Limits) -> ParseResult:
+    """The default parser: :func:`~klageformular.parse_pdf` on the file."""
+    return parse_pdf(path, limits=limits)
+
+
+# -- the worker side ----------------------------------------------------------------------------
+
+
+class _Forward(logging.Handler):
+    """Sends log records to the main process over the reply channel."""
+
+    def __init__(self, send: Callable[[Reply], None]) -> None:
+        super().__init__()
+        self.send = send
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.send({"log": [record.name, record.levelno, record.getMessage()]})
+
+
+def _convert(path: str, parser: Callable[[str, Limits], ParseResult], limits: Limits) -> Reply:
+    """One file: the parse result as JSON-ready data, or the error that stopped it."""
+    try:
+        return {"status": "ok", "result": parser(path, limits).to_dict()}
+    except LimitExceededError as exc:
+        return {"status": "error", "reason": "resource limit", "error": type(exc).__name__, "message": str(exc)}
+    except KlageformularError as exc:
+        return {"status": "error", "reason": "unreadable", "error": type(exc).__name__, "message": str(exc)}
+    except MemoryError:
+        return {"status": "error", "reason": "resource limit", "error": "MemoryError",
+                "message": "ran out of memory (the worker's memory ceiling)"}
+    except Exception as exc:  # a bug of ours: the file is set aside, the run goes on
+        logging.getLogger("klageformular.batch").exception("internal error")
+        return {"status": "error", "reason": "internal error", "error": type(exc).__name__,
+                "message": f"internal error ({type(exc).__name__}); please report it"}
+
+
+def worker_main(config: dict[str, Any]) -> None:
+    """The worker process: set up, say ready, then parse one path per input line until EOF."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the main process decides
+    channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    sys.stdout = sys.stderr  # a stray print() in a library must not corrupt the channel
+
+    def send(message: Reply) -> None:
+        channel.write(json.dumps(message, ensure_ascii=False) + "\n")
+        channel.flush()
+
+    # Only our own records travel back: pypdf's warnings about a broken file are noise for the
+    # officer (dozens per file) and the rejected line already says what was wrong.
+    ours = logging.getLogger("klageformular")
+    ours.handlers[:] = [_Forward(send)]
+    ours.setLevel(config["log_level"])
+    ours.propagate = False
+    module, _, name = config["parser"].partition(":")
+    parser = getattr(importlib.import_module(module), name)
+    limits = Limits(**config["limits"])
+    if config["memory_mb"]:
+        import resource
+
+        ceiling = config["memory_mb"] * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
+    send({"ready": True})
+    for line in sys.stdin:
+        send(_convert(json.loads(line)["path"], parser, limits))
+
+
+# -- the main side ------------------------------------------------------------------------------------
+
+
+class _Worker(Generic[T]):
+    def __init__(self, config: str) -> None:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))  # as the caller imports
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "klageformular._worker", config], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            env=env)
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.stdin: IO[bytes] = self.process.stdin
+        self.stdout: IO[bytes] = self.process.stdout
+        self.task: T | None = None
+        self.deadline = time.monotonic() + _STARTUP_SECONDS
+        self.ready = False
+        self.pending = b""  # read but not yet a whole line
+
+    def read_lines(self) -> list[str] | None:
+        """The whole lines that have arrived; None at end of file (the worker is gone).
+
+        Raw ``os.read``, not ``readline``: a buffered reader can swallow the next line into its
+        buffer, where ``select`` no longer sees it, and the reply would wait for the deadline.
+        """
+        chunk = os.read(self.stdout.fileno(), 1 << 16)
+        if not chunk:
+            return None
+        *lines, self.pending = (self.pending + chunk).split(b"\n")
+        return [line.decode("utf-8") for line in lines]
+
+    def give(self, task: T, path: str, timeout: float) -> None:
+        self.task, self.deadline = task, time.monotonic() + timeout
+        self.stdin.write(json.dumps({"path": path}).encode() + b"\n")
+        self.stdin.flush()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        for stream in (self.stdin, self.stdout):
+            with suppress(OSError):  # a broken pipe to a dead worker
+                stream.close()
+
+
+class WorkerPool(Generic[T]):
+    """Run tasks in ``size`` worker processes; ``run`` yields ``(task, reply)`` as each finishes.
+
+    Not a context manager for nothing: leaving it (also by Ctrl-C or an exception) kills
+    every worker that is still busy.
+    """
+
+    def __init__(self, size: int, *, timeout: float, memory_mb: int | None, limits: Limits,
+                 parser: str = DEFAULT_PARSER) -> None:
+        self.size, self.timeout = size, timeout
+        self.config = json.dumps({"memory_mb": memory_mb, "limits": asdict(limits), "parser": parser,
+                                  "log_level": logging.getLogger("klageformular").getEffectiveLevel()})
+        self.workers: list[_Worker[T]] = []
+        self.selector = selectors.DefaultSelector()
+
+    def __enter__(self) -> WorkerPool[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for worker in self.workers:
+            if worker.task is None:
+                with suppress(OSError):
+                    worker.stdin.close()  # end of input: the worker exits on its own
+        for worker in self.workers:
+            with suppress(subprocess.TimeoutExpired):
+                worker.process.wait(timeout=2 if worker.task is None else 0)
+            worker.kill()
+        self.selector.close()
+
+    def run(self, tasks: Iterable[tuple[T, str]]) -> Iterator[tuple[T, Reply]]:
+        """Parse each ``(task, path)``; yields the task with the worker's reply, in finishing order."""
+        pending = iter(tasks)
+        queued = next(pending, None)
+        while True:
+            for worker in self.workers:
+                if queued is not None and worker.ready and worker.task is None:
+                    worker.give(queued[0], queued[1], self.timeout)
+                    queued = next(pending, None)
+            if queued is not None:
+                while len(self.workers) < self.size:
+                    self._start()  # all at once: each spends a second importing before it is ready
+            elif not any(w.task is not None for w in self.workers):
+                return
+            yield from self._collect()
+
+    def _start(self) -> None:
+        worker: _Worker[T] = _Worker(self.config)
+        self.workers.append(worker)
+        self.selector.register(worker.stdout, selectors.EVENT_READ, worker)
+
+    def _collect(self) -> Iterator[tuple[T, Reply]]:
+        """Wait for the next replies or deadlines."""
+        deadline = min(w.deadline for w in self.workers)
+        events = self.selector.select(timeout=max(0.0, deadline - time.monotonic()))
+        for key, _ in events:
+            worker: _Worker[T] = key.data
+            lines = worker.read_lines()
+            if lines is None:
+                yield from self._lost(worker, f"the parser's process ended unexpectedly "
+                                              f"(exit code {worker.process.wait()})")
+                continue
+            for line in lines:
+                message: Reply = json.loads(line)
+                if "log" in message:
+                    name, level, text = message["log"]
+                    logging.getLogger(name).log(level, "%s", text)
+                elif "ready" in message:
+                    worker.ready = True
+                elif worker.task is not None:
+                    task, worker.task = worker.task, None
+                    yield task, message
+        now = time.monotonic()
+        for worker in list(self.workers):
+            if worker.deadline <= now and (worker.task is not None or not worker.ready):
+                yield from self._lost(worker, None)
+
+    def _lost(self, worker: _Worker[T], crash: str | None) -> Iterator[tuple[T, Reply]]:
+        """A worker that died or ran out of time: kill it; its task gets a reply saying why."""
+        self.selector.unregister(worker.stdout)
+        self.workers.remove(worker)
+        worker.kill()
+        if not worker.ready:
+            raise ConfigurationError("batch worker processes cannot start (run `python -m klageformular._worker '{}'` "
+                                     "to see why)")
+        if worker.task is None:
+            return
+        if crash is None:
+            yield worker.task, {"status": "error", "reason": "timeout", "error": "ParseTimeoutError",
+                                "message": f"parsing took longer than {self.timeout:g} s"}
+        else:
+            # Killed by a signal (the kernel's OOM killer, a crash in a C library) or out of memory.
+            yield worker.task, {"status": "error", "reason": "resource limit", "error": "WorkerCrashed",
+                                "message": crash}
+

@@ -1,0 +1,284 @@
+"""Batch conversion (batch.py, _pool.py): every input accounted for, resumable, CSV safe, logs clean."""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import io
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from klageformular import Complaint, ConfigurationError, render_form
+from klageformular.batch import (
+    COMPLAINTS,
+    DUPLICATES,
+    QUARANTINE,
+    REJECTED,
+    SUMMARY,
+    FileOutcome,
+    convert_folder,
+    csv_cell,
+)
+from klageformular.cli import main
+
+from . import batch_hooks
+from .conftest import sample_data
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MISBEHAVE = "tests.batch_hooks:misbehave"
+FRIDAY = date(2026, 11, 27)
+
+
+def _lines(out: Path, name: str) -> list[dict[str, Any]]:
+    path = out / name
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+
+
+def _records(out: Path) -> dict[str, list[dict[str, Any]]]:
+    return {name: _lines(out, name) for name in (COMPLAINTS, REJECTED, DUPLICATES)}
+
+
+def _check_invariant(summary: dict[str, Any]) -> None:
+    assert summary["inputs"] == (summary["accepted"] + summary["rejected"] + summary["duplicates"]
+                                 + summary["skipped_already_done"])
+
+
+def _copy(name: str, target: Path, marker: bytes = b"") -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes((FIXTURES / name).read_bytes() + marker)
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Path:
+    """A morning's mailbox: forms from several tools, a duplicate, junk, a scan, a file that hangs."""
+    box = tmp_path / "inbox"
+    _copy("filled-pypdf.pdf", box / "Klage fra Łukasz Żółć.pdf")  # names in file names are personal data too
+    _copy("filled-pypdf.pdf", box / "sub" / "kopi")  # the same bytes again, no extension
+    _copy("filled-pdftk.pdf", box / "sub" / "KLAGE.PDF")
+    _copy("flat-qpdf.pdf", box / "printed.pdf")
+    _copy("flat-gs-letter.pdf", box / "sub" / "deeper" / "letter-size.pdf")
+    _copy("encrypted-empty-password.pdf", box / "owner-protected.pdf")
+    _copy("encrypted-password.pdf", box / "password.pdf")
+    _copy("scan.pdf", box / "scan.pdf")
+    _copy("letter.pdf", box / "cover-letter.pdf")
+    _copy("filled-pypdf.pdf", box / "hangs.pdf", b"\n" + batch_hooks.HANG + b"\n")
+    (box / "notes.txt").write_text("Husk at ringe til kunden.", encoding="utf-8")
+    (box / "blank.pdf").write_bytes(render_form("da"))
+    return box
+
+
+ACCEPTED = {"Klage fra Łukasz Żółć.pdf", "sub/KLAGE.PDF", "printed.pdf", "sub/deeper/letter-size.pdf",
+            "owner-protected.pdf"}
+REJECTED_AS = {"password.pdf": ("unreadable", "EncryptedPdfError"), "scan.pdf": ("unreadable", "NoTextLayerError"),
+               "cover-letter.pdf": ("unreadable", "NotAKlageformularError"),
+               "hangs.pdf": ("timeout", "ParseTimeoutError"), "notes.txt": ("unreadable", "NotAPdfError"),
+               "blank.pdf": ("invalid", "ComplaintValidationError")}
+
+
+def test_every_input_lands_exactly_once_and_a_rerun_adds_nothing(inbox: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    seen: list[FileOutcome] = []
+    summary = convert_folder(inbox, out, workers=2, timeout=3, parser=MISBEHAVE, received=FRIDAY,
+                             write_csv_file=True, on_file=seen.append)
+    records = _records(out)
+    sources = [r["source"] for lines in records.values() for r in lines]
+    everything = sorted(p.relative_to(inbox).as_posix() for p in inbox.rglob("*") if p.is_file())
+    assert sorted(sources) == everything == sorted(o.source for o in seen)
+    assert {r["source"] for r in records[COMPLAINTS]} == ACCEPTED
+    assert {r["source"]: (r["reason"], r["error"]) for r in records[REJECTED]} == REJECTED_AS
+    assert records[DUPLICATES] == [{"source": "sub/kopi", "sha256": records[DUPLICATES][0]["sha256"],
+                                    "duplicate_of": "Klage fra Łukasz Żółć.pdf"}]
+    on_disk = json.loads((out / SUMMARY).read_text(encoding="utf-8"))
+    assert on_disk == summary.to_dict()
+    _check_invariant(on_disk)
+    assert (on_disk["inputs"], on_disk["accepted"], on_disk["rejected"], on_disk["duplicates"]) == (12, 5, 6, 1)
+    assert on_disk["rejected_by_reason"] == {"unreadable": 4, "timeout": 1, "invalid": 1}
+
+    expected = Complaint.model_validate(sample_data()).model_dump(mode="json")
+    for record in records[COMPLAINTS]:
+        assert record["received"] == "2026-11-27" and record["acknowledge_by"] == "2026-12-02"
+        if record["method"] == "acroform":
+            assert record["complaint"] == expected, record["source"]
+    for record in records[REJECTED]:  # set aside, byte for byte, and the customer's words kept
+        assert (out / record["quarantine"]).read_bytes() == (inbox / record["source"]).read_bytes()
+        assert record["acknowledge_by"] == "2026-12-02"  # a rejected file is still a complaint to answer
+    blank = next(r for r in records[REJECTED] if r["source"] == "blank.pdf")
+    assert {e["path"] for e in blank["errors"]} == {"complainant.last_name", "subject"}
+    assert set(blank["raw"]) >= {"complainant.email", "subject"}
+
+    before = {name: (out / name).read_bytes() for name in (COMPLAINTS, REJECTED, DUPLICATES, "complaints.csv")}
+    again = convert_folder(inbox, out, workers=2, timeout=3, parser=MISBEHAVE, received=FRIDAY, write_csv_file=True)
+    assert (again.inputs, again.skipped_already_done, again.accepted, again.rejected, again.duplicates) == \
+        (12, 12, 0, 0, 0)
+    assert before == {name: (out / name).read_bytes() for name in before}
+
+
+def test_crashing_and_memory_hungry_files_become_resource_limit_lines(tmp_path: Path) -> None:
+    box = tmp_path / "inbox"
+    _copy("filled-pypdf.pdf", box / "crash.pdf", b"\n" + batch_hooks.CRASH + b"\n")
+    _copy("filled-pypdf.pdf", box / "hog.pdf", b"\n" + batch_hooks.EAT_MEMORY + b"\n")
+    _copy("filled-pdftk.pdf", box / "fine.pdf")
+    summary = convert_folder(box, tmp_path / "out", workers=1, memory_mb=768, parser=MISBEHAVE, received=FRIDAY)
+    rejected = {r["source"]: (r["reason"], r["error"]) for r in _lines(tmp_path / "out", REJECTED)}
+    assert rejected == {"crash.pdf": ("resource limit", "WorkerCrashed"),
+                        "hog.pdf": ("resource limit", "MemoryError")}
+    assert summary.accepted == 1  # the run went on after both, with a fresh worker
+
+
+def test_an_interrupted_run_resumes_to_the_same_result(tmp_path: Path) -> None:
+    box = tmp_path / "inbox"
+    for i in range(10):  # distinct files (a different trailing comment each), plus one duplicate
+        _copy("filled-pypdf.pdf", box / f"klage-{i:02}.pdf", f"\n% copy {i}\n".encode())
+    shutil.copy(box / "klage-03.pdf", box / "klage-03 (1).pdf")
+    reference = convert_folder(box, tmp_path / "reference", workers=2, received=FRIDAY)
+
+    out = tmp_path / "out"
+    script = (f"from datetime import date; from klageformular.batch import convert_folder; "
+              f"convert_folder({str(box)!r}, {str(out)!r}, workers=2, parser='tests.batch_hooks:slow', "
+              f"received=date(2026, 11, 27))")
+    root = Path(__file__).parent.parent
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=root, start_new_session=True,
+                            env=dict(os.environ, PYTHONPATH=str(root)))
+    deadline = time.monotonic() + 60
+    while len(_lines(out, COMPLAINTS)) < 3 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the whole group, workers included: a power cut
+    proc.wait()
+    done_before = len(_lines(out, COMPLAINTS))
+    assert 3 <= done_before < 10, "the run was not interrupted mid-way"
+    with (out / COMPLAINTS).open("ab") as f:
+        f.write(b'{"source": "klage-0')  # what a crash in the middle of a write leaves
+
+    resumed = convert_folder(box, out, workers=2, received=FRIDAY)
+    assert resumed.accepted == reference.accepted - done_before == 10 - done_before  # nothing converted twice
+    _check_invariant(resumed.to_dict())
+
+    def final(folder: Path) -> dict[str, list[tuple[str, str]]]:
+        return {name: sorted((r["source"], r["sha256"]) for r in lines) for name, lines in _records(folder).items()}
+
+    # The duplicate may have been counted in the killed run or the resumed one; it is recorded once.
+    assert final(out) == final(tmp_path / "reference")
+
+
+def test_csv_opens_in_excel_with_danish_letters_and_no_live_formulas(tmp_path: Path) -> None:
+    data = sample_data()
+    data["complainant"] |= {"last_name": '=HYPERLINK("http://evil.example","klik")', "city": "@SUM(1+1)",
+                            "client_reference": "-2+3"}
+    data["investment"]["reference"] = "+45 cmd|' /C calc'!A0"
+    data["other_comments"] = "\t=1+1"
+    box = tmp_path / "inbox"
+    box.mkdir()
+    (box / "klage.pdf").write_bytes(render_form("da", prefill=data))
+    convert_folder(box, tmp_path / "out", workers=1, received=FRIDAY, write_csv_file=True)
+
+    raw = (tmp_path / "out" / "complaints.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM that makes Excel read UTF-8
+    header, row = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    cells = dict(zip(header, row, strict=True))
+    assert cells["complaint.complainant.street"] == "Ærøgade 7, 2. th."
+    assert cells["complaint.complainant.last_name"] == "'" + data["complainant"]["last_name"]
+    assert cells["complaint.complainant.city"] == "'@SUM(1+1)"
+    assert cells["complaint.complainant.client_reference"] == "'-2+3"
+    assert cells["complaint.complainant.phone"] == "'+4520123456"
+    assert cells["complaint.investment.reference"].startswith("'+45")
+    assert cells["complaint.other_comments"] == "'=1+1"  # the model strips the tab; the = stays inert
+    assert cells["complaint.subject"] == data["subject"]  # long multi-line text whole, quoted
+    assert not [c for c in row if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert cells["acknowledge_by"] == "2026-12-02" and cells["complaint.damage.amount"] == "12500.50"
+
+
+@pytest.mark.parametrize(("value", "cell"), [("=1+1", "'=1+1"), ("+45", "'+45"), ("-", "'-"), ("@x", "'@x"),
+                                              ("\tx", "'\tx"), ("\rx", "'\rx"), ("Ærø", "Ærø"), (None, ""),
+                                              (True, "true"), (["a", "b"], "a; b"), (3, "3")])
+def test_csv_cell(value: Any, cell: str) -> None:
+    assert csv_cell(value) == cell
+
+
+def test_logs_at_info_carry_no_personal_data(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    data = sample_data()
+    data["other_comments"] = "Mit CPR-nummer er 010190-1234."
+    box = tmp_path / "inbox"
+    box.mkdir()
+    (box / "Klage fra Łukasz Żółć.pdf").write_bytes(render_form("da", prefill=data))
+    (box / "Søren Ærø.pdf").write_bytes(b"not a pdf at all, from soren@example.dk")
+    caplog.set_level(logging.INFO, logger="klageformular")
+    convert_folder(box, tmp_path / "out", workers=1, received=FRIDAY)
+    messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert any("accepted" in m for m in messages)  # the worker's and the main process's records arrive
+    assert any("parsed" in m for m in messages)
+    secrets = ["Łukasz", "Żółć", "Søren", "Ærø", "lukasz@example.dk", "soren@", "20 12 34 56", "4520123456",
+               "010190", "Renten på lån", "Ærøgade", "Aarhus", "K-20417"]
+    leaks = [(s, m) for m in messages for s in secrets if s in m]
+    assert not leaks
+
+
+def test_received_from_the_files_date(tmp_path: Path) -> None:
+    box = tmp_path / "inbox"
+    _copy("filled-pypdf.pdf", box / "klage.pdf")
+    stamp = datetime(2026, 12, 23, 12, 0).timestamp()
+    os.utime(box / "klage.pdf", (stamp, stamp))
+    convert_folder(box, tmp_path / "out", workers=1)
+    (record,) = _lines(tmp_path / "out", COMPLAINTS)
+    assert (record["received"], record["acknowledge_by"]) == ("2026-12-23", "2026-12-29")  # over Christmas
+
+
+def test_two_runs_on_one_output_folder_are_refused(tmp_path: Path) -> None:
+    box, out = tmp_path / "inbox", tmp_path / "out"
+    _copy("letter.pdf", box / "x.pdf")
+    out.mkdir()
+    with (out / ".klageformular-batch.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(ConfigurationError, match="another batch run"):
+            convert_folder(box, out, workers=1)
+
+
+def test_workers_that_cannot_start_stop_the_run_without_losing_files(tmp_path: Path) -> None:
+    box = tmp_path / "inbox"
+    _copy("filled-pypdf.pdf", box / "klage.pdf")
+    with pytest.raises(ConfigurationError, match="cannot start"):
+        convert_folder(box, tmp_path / "out", workers=1, parser="tests.no_such_module:parse")
+    assert not _records(tmp_path / "out")[REJECTED]  # nothing set aside for a fault of ours
+    assert convert_folder(box, tmp_path / "out", workers=1).accepted == 1  # and the next run picks it up
+
+
+def test_quarantine_never_changes_the_inbox(inbox: Path, tmp_path: Path) -> None:
+    before = {p: p.read_bytes() for p in inbox.rglob("*") if p.is_file()}
+    convert_folder(inbox, inbox / "out", workers=2, timeout=3, parser=MISBEHAVE)  # output inside the inbox
+    assert {p: p.read_bytes() for p in inbox.rglob("*") if p.is_file() and "out" not in p.parts} == before
+    assert len(list((inbox / "out" / QUARANTINE).iterdir())) == 6
+
+
+def test_cli_batch_prints_one_line_per_rejected_file(inbox: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    (inbox / "hangs.pdf").unlink()
+    code = main(["batch", str(inbox), "-o", str(tmp_path / "out"), "--workers", "2", "--received", "2026-11-27",
+                 "--csv", "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 1
+    lines = captured.err.splitlines()
+    assert len(lines) == 5 and all(": rejected (" in line for line in lines)
+    assert "Traceback" not in captured.err + captured.out
+    assert "inputs" in captured.out and (tmp_path / "out" / "complaints.csv").exists()
+    assert main(["batch", str(inbox), "-o", str(tmp_path / "out"), "-q"]) == 0  # nothing new, nothing rejected
+
+
+@pytest.mark.parametrize("args", [["batch", "inbox"], ["batch", "x", "-o", "y", "--received", "31-12-2026"],
+                                  ["batch", "x", "-o", "y", "--workers", "0"]])
+def test_cli_batch_usage_errors(args: list[str]) -> None:
+    assert main(args) == 2
+
+
+def test_cli_batch_missing_inbox(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["batch", str(tmp_path / "nope"), "-o", str(tmp_path / "out")]) == 1
+    assert "is not a folder" in capsys.readouterr().err

@@ -1,0 +1,59 @@
+"""Committed PDFs made by real tools (scripts/make_fixtures.py): parsed on any machine, tools or not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from klageformular import (
+    Complaint,
+    EncryptedPdfError,
+    NotAKlageformularError,
+    NoTextLayerError,
+    PdfReadError,
+    parse_pdf,
+)
+from klageformular.values import field_values
+
+from .conftest import sample_data
+from .test_text_layer import assert_values_match
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MANIFEST = json.loads((FIXTURES / "MANIFEST.json").read_text(encoding="utf-8"))
+
+READABLE = {
+    "filled-pypdf.pdf": "acroform", "filled-pdftk.pdf": "acroform", "encrypted-empty-password.pdf": "acroform",
+    "flat-pdftk.pdf": "text", "flat-qpdf.pdf": "text", "flat-gs.pdf": "text", "flat-pdftocairo.pdf": "text",
+    "flat-gs-letter.pdf": "text",
+}
+UNREADABLE: dict[str, type[PdfReadError] | type[NotAKlageformularError]] = {
+    "scan.pdf": NoTextLayerError, "encrypted-password.pdf": EncryptedPdfError, "letter.pdf": NotAKlageformularError,
+}
+
+
+def test_manifest_lists_every_fixture_and_its_hash() -> None:
+    import hashlib
+
+    on_disk = {p.name for p in FIXTURES.glob("*.pdf")}
+    assert on_disk == set(MANIFEST["files"]) == set(READABLE) | set(UNREADABLE)
+    for name, entry in MANIFEST["files"].items():
+        assert hashlib.sha256((FIXTURES / name).read_bytes()).hexdigest() == entry["sha256"], name
+
+
+@pytest.mark.parametrize(("name", "method"), sorted(READABLE.items()))
+def test_tool_made_copies_parse_to_the_sample(name: str, method: str) -> None:
+    result = parse_pdf(FIXTURES / name)
+    expected = Complaint.model_validate(sample_data())
+    assert result.method == method and result.language == "da" and not result.errors
+    if method == "acroform":
+        assert result.complaint == expected  # exact: every character as typed
+    else:
+        assert_values_match(field_values(expected, "da"), result.raw, line_breaks=False)
+
+
+@pytest.mark.parametrize(("name", "error"), sorted(UNREADABLE.items(), key=lambda kv: kv[0]))
+def test_unreadable_fixtures_give_their_own_error(name: str, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        parse_pdf(FIXTURES / name)
