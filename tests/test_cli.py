@@ -48,3 +48,22 @@ def test_schema_is_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", "--lang", "xx"]) == 2
     assert main([]) == 2
+
+
+def test_render_all_writes_every_language_and_profile_with_a_manifest(tmp_path: Path) -> None:
+    import hashlib
+
+    from klageformular.locales import available_languages
+    from klageformular.org import organisation_keys
+
+    assert main(["render", "--all", "-o", str(tmp_path / "a")]) == 0
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text(encoding="utf-8"))
+    assert {(f["lang"], f["org"]) for f in manifest["files"]} == {
+        (lang, org) for lang in available_languages() for org in organisation_keys()}
+    for entry in manifest["files"]:
+        data = (tmp_path / "a" / entry["file"]).read_bytes()
+        assert entry["file"] == f"Klageformular-{entry['lang']}-{entry['org']}.pdf"
+        assert (entry["bytes"], entry["sha256"]) == (len(data), hashlib.sha256(data).hexdigest())
+    assert main(["render", "--all", "-o", str(tmp_path / "b")]) == 0  # stable: same names, same hashes
+    assert (tmp_path / "b" / "manifest.json").read_bytes() == (tmp_path / "a" / "manifest.json").read_bytes()
+    assert main(["render", "--all", "--prefill", "x.json", "-o", str(tmp_path / "c")]) == 2

@@ -21,7 +21,7 @@ from .locales import LANGUAGES, label, option_label, tooltip
 from .model import Complaint
 from .org import get_organisation, organisation_keys
 from .parse import ParseResult, parse_pdf
-from .render import render_form
+from .render import render_all, render_form
 
 __all__ = ["main"]
 
@@ -29,6 +29,14 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _render(args: argparse.Namespace) -> int:
+    if args.all:
+        if args.prefill:
+            print("klageformular: --all renders blank forms; --prefill is for one form", file=sys.stderr)
+            return 2
+        manifest = render_all(args.output)
+        for entry in manifest["files"]:
+            print(f"{Path(args.output) / entry['file']}: {entry['bytes']:,} bytes, sha256 {entry['sha256'][:12]}")
+        return 0
     prefill: Any = None
     if args.prefill:
         try:
@@ -161,7 +169,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("render", help="write the fillable form")
-    p.add_argument("-o", "--output", default="Klageformular.pdf", help="output path (default: %(default)s)")
+    p.add_argument("-o", "--output", default="Klageformular.pdf",
+                   help="output path, or the folder with --all (default: %(default)s)")
+    p.add_argument("--all", action="store_true",
+                   help="every language x organisation profile into the -o folder, with manifest.json")
     p.add_argument("--lang", choices=LANGUAGES, default="da")
     p.add_argument("--org", choices=organisation_keys(), default=organisation_keys()[0])
     p.add_argument("--prefill", metavar="JSON", help="a Complaint as JSON, written into the fields")

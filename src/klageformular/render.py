@@ -16,6 +16,7 @@ import os
 import warnings
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from pypdf import PdfWriter
@@ -42,7 +43,7 @@ from .model import Complaint
 from .org import Organisation, get_organisation
 from .values import FieldValue, field_values
 
-__all__ = ["render_form"]
+__all__ = ["render_all", "render_form"]
 
 # Field flags (PDF 32000-1, tables 221, 226, 228).
 _REQUIRED = 1 << 1
@@ -84,6 +85,34 @@ def render_form(lang: str = "da", prefill: Complaint | Mapping[str, Any] | None 
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def render_all(directory: str | os.PathLike[str]) -> dict[str, Any]:
+    """Every language × organisation profile into ``directory``, plus ``manifest.json``.
+
+    File names are stable (``Klageformular-da-kameo-dk.pdf``) and the manifest gives each
+    file's sha256 and size, so a website can bust caches when, and only when, a form changes.
+
+    >>> manifest = render_all("forms")                                   # doctest: +SKIP
+    >>> manifest["files"][0]["file"]                                     # doctest: +SKIP
+    'Klageformular-da-kameo-dk.pdf'
+    """
+    from .locales import available_languages
+    from .org import organisation_keys
+
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for key in organisation_keys():
+        for lang in available_languages():
+            data = render_form(lang, org=key)
+            name = f"Klageformular-{lang}-{key}.pdf"
+            (folder / name).write_bytes(data)
+            files.append({"file": name, "lang": lang, "org": key, "bytes": len(data),
+                          "sha256": hashlib.sha256(data).hexdigest()})
+    manifest = {"form_version": FORM_VERSION, "files": files}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest
 
 
 def _complaint(prefill: Complaint | Mapping[str, Any] | None, org: Organisation) -> Complaint | None:
