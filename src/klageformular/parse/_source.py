@@ -47,6 +47,8 @@ class Limits:
     max_objects: int = 200_000
     max_stream_bytes: int = 100_000_000
     max_value_chars: int = 100_000
+    # Enforced by batch mode, which can kill a worker process; a call to parse_pdf in your own
+    # process cannot be interrupted safely, so run untrusted files through convert_folder.
     timeout_seconds: float = 30.0
 
 
