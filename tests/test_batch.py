@@ -249,6 +249,9 @@ def test_workers_that_cannot_start_stop_the_run_without_losing_files(tmp_path: P
     with pytest.raises(ConfigurationError, match="cannot start"):
         convert_folder(box, tmp_path / "out", workers=1, parser="tests.no_such_module:parse")
     assert not _records(tmp_path / "out")[REJECTED]  # nothing set aside for a fault of ours
+    summary = json.loads((tmp_path / "out" / SUMMARY).read_text(encoding="utf-8"))
+    assert (summary["interrupted"], summary["inputs"], summary["unfinished"]) == (True, 0, 1)
+    _check_invariant(summary)
     assert convert_folder(box, tmp_path / "out", workers=1).accepted == 1  # and the next run picks it up
 
 

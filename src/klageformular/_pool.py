@@ -94,9 +94,11 @@ def worker_main(config: dict[str, Any]) -> None:
     module, _, name = config["parser"].partition(":")
     parser = getattr(importlib.import_module(module), name)
     limits = Limits(**config["limits"])
-    if config["memory_mb"]:
+    try:
         import resource
-
+    except ImportError:  # Windows: no address-space limit; the timeout still applies
+        resource = None  # type: ignore[assignment]
+    if config["memory_mb"] and resource is not None:
         ceiling = config["memory_mb"] * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
     send({"ready": True})

@@ -23,7 +23,6 @@ resumes cleanly. ``summary.json`` holds the counts, where always
 from __future__ import annotations
 
 import csv
-import fcntl
 import hashlib
 import io
 import json
@@ -73,7 +72,10 @@ class FileOutcome:
 
 @dataclass
 class BatchSummary:
-    """Counts and timings of one run; ``inputs == accepted + rejected + duplicates + skipped_already_done``."""
+    """Counts and timings of one run; ``inputs == accepted + rejected + duplicates + skipped_already_done``.
+
+    An interrupted run counts in ``inputs`` only the files it settled; the rest are ``unfinished``.
+    """
 
     inbox: str
     outdir: str
@@ -84,6 +86,7 @@ class BatchSummary:
     duplicates: int = 0
     skipped_already_done: int = 0
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    unfinished: int = 0  # files an interrupted run did not reach (not in ``inputs``; the next run takes them)
     started: str = ""
     seconds: float = 0.0
     files_per_second: float = 0.0
@@ -147,8 +150,9 @@ def convert_folder(
             with pool:
                 for task, reply in pool.run((task, str(task[0])) for task in run.tasks(files, done)):
                     run.finish(task, reply)
-        except KeyboardInterrupt:
-            summary.interrupted = True
+        except BaseException:  # Ctrl-C, or workers that cannot start: what was written stays valid
+            settled = summary.accepted + summary.rejected + summary.duplicates + summary.skipped_already_done
+            summary.interrupted, summary.unfinished, summary.inputs = True, summary.inputs - settled, settled
             raise
         finally:
             run.close()
@@ -377,6 +381,11 @@ def _write_atomic(path: Path, text: str) -> None:
 @contextmanager
 def _locked(out: Path) -> Iterator[None]:
     """An exclusive lock on the output folder: two runs appending to the same files would mix lines."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; one run at a time is then the caller's job
+        yield
+        return
     fd = os.open(out / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
