@@ -96,16 +96,17 @@ def main() -> None:
         "encrypted-password.pdf": ("AES-256, user password 'hemmelig'", lambda: _encrypted(by_pypdf, "hemmelig")),
         "letter.pdf": ("a one-page letter: a PDF that is not the form", _letter),
     }
+    files: dict[str, dict[str, object]] = {}
     manifest = {
         "tools": {name: _tool_version(cmd) for name, cmd in {
             "pdftk": ["pdftk", "--version"], "qpdf": ["qpdf", "--version"], "gs": ["gs", "--version"],
             "pdftocairo": ["pdftocairo", "-v"]}.items()},
-        "files": {},
+        "files": files,
     }
     for name, (how, make) in fixtures.items():
         data = make()
         (OUT / name).write_bytes(data)
-        manifest["files"][name] = {"made_by": how, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        files[name] = {"made_by": how, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
         print(f"{name:<32} {len(data):>8,} bytes  {how}")
     (OUT / "MANIFEST.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
