@@ -26,10 +26,10 @@ from .layout import (
     FieldSpec,
     Kind,
 )
-from .locales import catalogue, label, option_label
+from .locales import catalogue, label, option_label, placeholders
 from .org import Organisation
 
-__all__ = ["draw_pages", "identifier", "placeholders"]
+__all__ = ["draw_pages", "identifier"]
 
 INK = HexColor("#1b2733")
 ACCENT = HexColor("#1f4e79")
@@ -44,21 +44,6 @@ LABEL_SIZE = 7.5
 def identifier(lang: str, page: int, pages: int) -> str:
     """The line printed at the foot of every page, which the flattened-copy parser looks for."""
     return f"{FORM_ID} {FORM_VERSION} {lang} · {catalogue(lang)['page']} {page}/{pages}"
-
-
-def placeholders(lang: str, org: Organisation) -> dict[str, object]:
-    """Values for the ``{placeholders}`` in catalogue texts, from the organisation profile."""
-    strings = catalogue(lang)
-    langs = [strings[f"lang.{code}"] for code in org.languages]
-    joined = langs[0] if len(langs) == 1 else f"{', '.join(langs[:-1])} {strings['or']} {langs[-1]}"
-    officer = org.complaints_officer
-    return {
-        "org_name": org.name, "officer_name": officer.name, "officer_email": officer.email,
-        "officer_phone": f"{strings['info.phone_prefix']}{officer.phone}" if officer.phone else "",
-        "subject_marker": org.subject_marker, "ack_days": org.acknowledge_working_days,
-        "decision_days": org.decision_working_days or "", "helpdesk_email": org.helpdesk_email,
-        "website": org.website, "languages": joined,
-    }
 
 
 class _Painter:
@@ -195,7 +180,7 @@ class _Painter:
         for key, bodies in (("info.escalation", org.escalation), ("info.authorities", org.authorities)):
             section(key)
             for b in bodies:
-                lines = " · ".join(escape(x) for x in b.contact_lines())
+                lines = " · ".join(escape(x) for x in b.contact_lines(self.strings["phone_abbr"]))
                 remit = escape(b.remit.get(self.lang) or b.remit.get("en", ""))
                 story.append(Paragraph(f"<b>{escape(b.name)}</b> – {remit}<br/>{lines}", item))
         section("info.contact")

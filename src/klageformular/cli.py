@@ -17,9 +17,9 @@ from . import __version__
 from .batch import FileOutcome, Received, convert_folder
 from .exceptions import KlageformularError
 from .layout import LAYOUT, FieldSpec
-from .locales import LANGUAGES, label, option_label, tooltip
+from .locales import LANGUAGES, fill, label, option_label, tooltip
 from .model import Complaint
-from .org import get_organisation, organisation_keys
+from .org import get_organisation, home_organisation, organisation_keys
 from .parse import ParseResult, parse_pdf
 from .render import render_all, render_form
 
@@ -44,7 +44,7 @@ def _render(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             print(f"klageformular: {args.prefill}: cannot read prefill JSON: {exc}", file=sys.stderr)
             return 1
-    data = render_form(args.lang, prefill=prefill, org=get_organisation(args.org))
+    data = render_form(args.lang, prefill=prefill, org=args.org)
     Path(args.output).write_bytes(data)
     print(f"{args.output}: {len(data):,} bytes, {LAYOUT.page_count} pages, {len(LAYOUT.fields)} fields")
     return 0
@@ -52,10 +52,10 @@ def _render(args: argparse.Namespace) -> int:
 
 def field_table(lang: str = "da") -> list[dict[str, Any]]:
     """The layout as rows: name, path, kind, required, max_length, page, rect, label, tooltip, options."""
-    org = get_organisation()
+    org = home_organisation(lang)
 
     def fmt(text: str) -> str:
-        return text.replace("{org_name}", org.name)
+        return fill(text, lang, org)
 
     def row(spec: FieldSpec) -> dict[str, Any]:
         return {
@@ -174,7 +174,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true",
                    help="every language x organisation profile into the -o folder, with manifest.json")
     p.add_argument("--lang", choices=LANGUAGES, default="da")
-    p.add_argument("--org", choices=organisation_keys(), default=organisation_keys()[0])
+    p.add_argument("--org", choices=organisation_keys(), default=None,
+                   help="organisation profile (default: the language's home profile, e.g. nb: kameo-no)")
     p.add_argument("--prefill", metavar="JSON", help="a Complaint as JSON, written into the fields")
     p.set_defaults(func=_render)
 

@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .exceptions import ConfigurationError
 
-__all__ = ["Body", "Officer", "Organisation", "get_organisation", "organisation_keys"]
+__all__ = ["Body", "Officer", "Organisation", "get_organisation", "home_organisation", "organisation_keys",
+           "resolve_organisation"]
 
 Lang = Literal["da", "en", "nb", "sv"]
 
@@ -43,10 +44,10 @@ class Body(BaseModel):
     web: str | None = None
     email: str | None = None
 
-    def contact_lines(self) -> list[str]:
+    def contact_lines(self, phone_abbr: str = "Tel.") -> list[str]:
         """Address, telephone, web and email as printable lines (those that are known)."""
         lines = [self.address] if self.address else []
-        lines += [p for p in (self.phone and f"Tlf. {self.phone}", self.web, self.email) if p]
+        lines += [p for p in (self.phone and f"{phone_abbr} {self.phone}", self.web, self.email) if p]
         return lines
 
 
@@ -60,7 +61,7 @@ class Organisation(BaseModel):
     country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 code: phone and registry defaults")
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="What a bare 'kr.' means")
     website: str
-    helpdesk_email: str
+    helpdesk_email: str | None = Field(None, description="For questions that are not complaints")
     complaints_officer: Officer
     subject_marker: str = Field(description="What to write in the email's subject line")
     postal_address: str | None = None
@@ -72,6 +73,24 @@ class Organisation(BaseModel):
     languages: tuple[Lang, ...] = ("da", "en")
     escalation: tuple[Body, ...] = ()
     authorities: tuple[Body, ...] = ()
+
+
+# The Danish page names the Swedish data-protection authority; it is Swedish customers' own too.
+_IMY = Body(
+    name="Integritetsskyddsmyndigheten (IMY)",
+    remit={
+        "da": "Klager over Kameos behandling af personoplysninger.",
+        "en": "Complaints about how Kameo processes personal data.",
+        "nb": "Klager på hvordan Kameo behandler personopplysninger.",
+        "sv": "Klagomål på hur Kameo behandlar personuppgifter.",
+    },
+    address="Fleminggatan 14, 112 26 Stockholm",
+    phone="+46 8 657 61 00",
+    web="www.imy.se",
+    email="imy@imy.se",
+)
+
+_FI_SE = "Brunnsgatan 3, 111 38 Stockholm", "+46 8 408 980 00", "www.fi.se", "finansinspektionen@fi.se"
 
 
 KAMEO_DK = Organisation(
@@ -92,6 +111,10 @@ KAMEO_DK = Organisation(
                 "behandlet, eller hvis du ikke får medhold.",
                 "en": "As a consumer you can take the complaint to the Danish Consumer Complaints Board if it is "
                 "not handled or not upheld.",
+                "nb": "Som forbruker kan du bringe klagen inn for Forbrugerklagenævnet, den danske "
+                "forbrukerklagenemnda, hvis den ikke blir behandlet eller du ikke får medhold.",
+                "sv": "Som konsument kan du vända dig till Forbrugerklagenævnet, Danmarks motsvarighet till ARN, "
+                "om klagomålet inte prövas eller om du inte får rätt.",
             },
             web="www.forbrug.dk",
         ),
@@ -102,27 +125,23 @@ KAMEO_DK = Organisation(
                 "Det Finansielle Ankenævn.",
                 "en": "If the complaint concerns payment services provided by Kameo, you can also complain to "
                 "the Danish Financial Complaint Board.",
+                "nb": "Gjelder klagen betalingstjenester som Kameo har levert, kan du også klage til "
+                "Det Finansielle Ankenævn.",
+                "sv": "Gäller klagomålet betaltjänster som Kameo har tillhandahållit kan du också klaga till "
+                "Det Finansielle Ankenævn.",
             },
             web="www.fanke.dk",
         ),
     ),
     authorities=(
-        Body(
-            name="Integritetsskyddsmyndigheten (IMY)",
-            remit={
-                "da": "Klager over Kameos behandling af personoplysninger.",
-                "en": "Complaints about how Kameo processes personal data.",
-            },
-            address="Fleminggatan 14, 112 26 Stockholm",
-            phone="+46 8 657 61 00",
-            web="www.imy.se",
-            email="imy@imy.se",
-        ),
+        _IMY,
         Body(
             name="Forbrugerombudsmanden",
             remit={
                 "da": "Tilsyn med Kameos markedsføring og med, at långivere får korrekt information.",
                 "en": "Supervises Kameo's marketing and that lenders receive correct information.",
+                "nb": "Tilsyn med Kameos markedsføring og med at långivere får riktig informasjon.",
+                "sv": "Tillsyn över Kameos marknadsföring och över att långivare får korrekt information.",
             },
             address="Carl Jacobsens Vej 35, 2500 Valby",
             phone="41 71 51 51",
@@ -136,16 +155,137 @@ KAMEO_DK = Organisation(
                 "indretning.",
                 "en": "Supervisory authority under the Payment Services Act, e.g. complaints about how the payment "
                 "system is set up.",
+                "nb": "Tilsynsmyndighet etter betalingstjenesteloven, f.eks. klager på hvordan betalingssystemet "
+                "er innrettet.",
+                "sv": "Tillsynsmyndighet enligt lagen om betaltjänster, t.ex. klagomål på hur betalsystemet "
+                "är utformat.",
             },
-            address="Brunnsgatan 3, 111 38 Stockholm",
-            phone="+46 8 408 980 00",
-            web="www.fi.se",
-            email="finansinspektionen@fi.se",
+            address=_FI_SE[0],
+            phone=_FI_SE[1],
+            web=_FI_SE[2],
+            email=_FI_SE[3],
         ),
     ),
 )
 
-_PROFILES: dict[str, Organisation] = {KAMEO_DK.key: KAMEO_DK}
+# Norway and Sweden: the reference material gives only Kameo's Danish facts and the complaints
+# officer (who sits in Norway). Bodies are listed by name and website only, and no helpdesk is
+# named until Kameo confirms country helpdesks; see the README.
+KAMEO_NO = Organisation(
+    key="kameo-no",
+    name="Kameo",
+    country="NO",
+    currency="NOK",
+    website="www.kameo.no",
+    complaints_officer=Officer(name="Linn Hoel Ringvoll", email="linn@kameo.no"),
+    subject_marker="Klage",
+    holiday_country="NO",
+    languages=("nb", "en"),
+    escalation=(
+        Body(
+            name="Finansklagenemnda",
+            remit={
+                "nb": "Som forbruker kan du bringe klagen inn for Finansklagenemnda hvis den ikke blir behandlet "
+                "eller du ikke får medhold.",
+                "da": "Som forbruger kan du indbringe klagen for Finansklagenemnda, hvis den ikke bliver behandlet, "
+                "eller hvis du ikke får medhold.",
+                "sv": "Som konsument kan du vända dig till Finansklagenemnda om klagomålet inte prövas eller om du "
+                "inte får rätt.",
+                "en": "As a consumer you can take the complaint to the Norwegian Financial Services Complaints Board "
+                "if it is not handled or not upheld.",
+            },
+            web="www.finkn.no",
+        ),
+    ),
+    authorities=(
+        Body(
+            name="Finanstilsynet",
+            remit={
+                "nb": "Fører tilsyn med Kameo som leverandør av folkefinansieringstjenester.",
+                "da": "Fører tilsyn med Kameo som udbyder af crowdfundingtjenester.",
+                "sv": "Har tillsyn över Kameo som leverantör av gräsrotsfinansieringstjänster.",
+                "en": "Supervises Kameo as a crowdfunding service provider.",
+            },
+            web="www.finanstilsynet.no",
+        ),
+        Body(
+            name="Forbrukertilsynet",
+            remit={
+                "nb": "Fører tilsyn med Kameos markedsføring og avtalevilkår overfor forbrukere.",
+                "da": "Fører tilsyn med Kameos markedsføring og aftalevilkår over for forbrugere.",
+                "sv": "Har tillsyn över Kameos marknadsföring och avtalsvillkor gentemot konsumenter.",
+                "en": "Supervises Kameo's marketing and contract terms towards consumers.",
+            },
+            web="www.forbrukertilsynet.no",
+        ),
+        Body(
+            name="Datatilsynet",
+            remit={
+                "nb": "Klager på hvordan Kameo behandler personopplysninger.",
+                "da": "Klager over Kameos behandling af personoplysninger.",
+                "sv": "Klagomål på hur Kameo behandlar personuppgifter.",
+                "en": "Complaints about how Kameo processes personal data.",
+            },
+            web="www.datatilsynet.no",
+        ),
+    ),
+)
+
+KAMEO_SE = Organisation(
+    key="kameo-se",
+    name="Kameo",
+    country="SE",
+    currency="SEK",
+    website="www.kameo.se",
+    complaints_officer=Officer(name="Linn Hoel Ringvoll", email="linn@kameo.no"),
+    subject_marker="Klagomål",
+    holiday_country="SE",
+    languages=("sv", "en"),
+    escalation=(
+        Body(
+            name="Allmänna reklamationsnämnden (ARN)",
+            remit={
+                "sv": "Som konsument kan du vända dig till Allmänna reklamationsnämnden om klagomålet inte prövas "
+                "eller om du inte får rätt.",
+                "da": "Som forbruger kan du indbringe klagen for Allmänna reklamationsnämnden, hvis den ikke bliver "
+                "behandlet, eller hvis du ikke får medhold.",
+                "nb": "Som forbruker kan du bringe klagen inn for Allmänna reklamationsnämnden hvis den ikke blir "
+                "behandlet eller du ikke får medhold.",
+                "en": "As a consumer you can take the complaint to the Swedish National Board for Consumer Disputes "
+                "if it is not handled or not upheld.",
+            },
+            web="www.arn.se",
+        ),
+    ),
+    authorities=(
+        Body(
+            name="Finansinspektionen",
+            remit={
+                "sv": "Har tillsyn över Kameo som leverantör av gräsrotsfinansieringstjänster.",
+                "da": "Fører tilsyn med Kameo som udbyder af crowdfundingtjenester.",
+                "nb": "Fører tilsyn med Kameo som leverandør av folkefinansieringstjenester.",
+                "en": "Supervises Kameo as a crowdfunding service provider.",
+            },
+            address=_FI_SE[0],
+            phone=_FI_SE[1],
+            web=_FI_SE[2],
+            email=_FI_SE[3],
+        ),
+        Body(
+            name="Konsumentverket",
+            remit={
+                "sv": "Har tillsyn över Kameos marknadsföring och avtalsvillkor gentemot konsumenter.",
+                "da": "Fører tilsyn med Kameos markedsføring og aftalevilkår over for forbrugere.",
+                "nb": "Fører tilsyn med Kameos markedsføring og avtalevilkår overfor forbrukere.",
+                "en": "Supervises Kameo's marketing and contract terms towards consumers.",
+            },
+            web="www.konsumentverket.se",
+        ),
+        _IMY,
+    ),
+)
+
+_PROFILES: dict[str, Organisation] = {p.key: p for p in (KAMEO_DK, KAMEO_NO, KAMEO_SE)}
 
 
 def organisation_keys() -> list[str]:
@@ -164,3 +304,19 @@ def get_organisation(key: str = KAMEO_DK.key) -> Organisation:
     except KeyError:
         known = ", ".join(_PROFILES)
         raise ConfigurationError(f"unknown organisation profile {key!r} (known: {known})") from None
+
+
+def home_organisation(lang: str | None) -> Organisation:
+    """The profile whose main language this is (``nb`` → Kameo Norway); Kameo Denmark otherwise.
+
+    >>> home_organisation("sv").key, home_organisation("en").key
+    ('kameo-se', 'kameo-dk')
+    """
+    return next((p for p in _PROFILES.values() if p.languages[0] == lang), KAMEO_DK)
+
+
+def resolve_organisation(org: Organisation | str | None, lang: str) -> Organisation:
+    """A profile as the public functions take it: itself, its key, or None for the language's home."""
+    if isinstance(org, Organisation):
+        return org
+    return get_organisation(org) if org else home_organisation(lang)

@@ -38,9 +38,9 @@ from ._font import FONT_RESOURCE, EmbeddedFont
 from ._version import __version__
 from .exceptions import ConfigurationError, KlageformularWarning
 from .layout import CHOICE_SIZE, FORM_ID, FORM_VERSION, LAYOUT, FieldSpec, Kind
-from .locales import catalogue, label, tooltip
+from .locales import catalogue, fill, label, tooltip
 from .model import Complaint
-from .org import Organisation, get_organisation
+from .org import Organisation, resolve_organisation
 from .values import FieldValue, field_values
 
 __all__ = ["render_all", "render_form"]
@@ -65,14 +65,15 @@ def render_form(lang: str = "da", prefill: Complaint | Mapping[str, Any] | None 
 
     ``prefill`` (a :class:`Complaint` or a dict it validates from) writes values with
     their own appearance streams, so they show in every viewer. ``org`` is a profile or
-    its key (default: Kameo Denmark). Output is deterministic: the same arguments (and
-    ``SOURCE_DATE_EPOCH``) give byte-identical files.
+    its key (default: the language's home profile; Kameo Denmark for ``da`` and ``en``).
+    Output is deterministic: the same arguments (and ``SOURCE_DATE_EPOCH``) give
+    byte-identical files.
 
     >>> pdf = render_form("da")
     >>> pdf[:5], len(pdf) < 120_000
     (b'%PDF-', True)
     """
-    organisation = org if isinstance(org, Organisation) else get_organisation(org or "kameo-dk")
+    organisation = resolve_organisation(org, lang)
     catalogue(lang)  # LanguageNotAvailableError before any work
     complaint = _complaint(prefill, organisation)
     values = field_values(complaint, lang) if complaint else {}
@@ -246,7 +247,7 @@ def _tip(spec: FieldSpec, lang: str, org: Organisation) -> str:
     """Label and help in one sentence: screen readers read /TU instead of the printed label."""
     tip = tooltip(spec.path, lang)
     text = f"{label(spec.path, lang).rstrip(' *')}: {tip}" if spec.kind is not Kind.CHECKBOX else tip
-    return text.format(**_pages.placeholders(lang, org))
+    return fill(text, lang, org)
 
 
 def _add_fields(writer: PdfWriter, lang: str, org: Organisation, values: Mapping[str, FieldValue]) -> None:

@@ -28,17 +28,26 @@ FieldValue = str | bool | None
 """A field's value: text, a checkbox's state, or a radio option's model value (None: not chosen)."""
 
 
+_DATE_FORMATS = {"nb": "%d.%m.%Y", "sv": "%Y-%m-%d"}
+
+
 def format_date(value: date, lang: str) -> str:
-    """The date as the form asks for it (dd-mm-yyyy), in every language; ISO needs no explaining."""
-    return value.strftime("%d-%m-%Y")
+    """The date as the form's tooltip asks for it: 31-12-2026 (da, en), 31.12.2026 (nb), 2026-12-31 (sv).
+
+    >>> format_date(date(2026, 12, 31), "nb")
+    '31.12.2026'
+    """
+    return value.strftime(_DATE_FORMATS.get(lang, "%d-%m-%Y"))
 
 
 def format_amount(value: Decimal, lang: str) -> str:
-    """12.500,00 in Danish and Norwegian style; 12 500,00 in Swedish; 12,500.00 in English."""
+    """12.500,00 in Danish; 12 500,00 in Norwegian and Swedish; 12,500.00 in English."""
     text = f"{value:,.2f}" if value == value.quantize(Decimal("0.01")) else f"{value:,}"
     if lang == "en":
         return text
-    thousands = "\u00a0" if lang == "sv" else "."
+    # A plain space, not U+00A0: filling tools that regenerate appearances from a font's
+    # ToUnicode map (pypdf) cannot encode a no-break space, and a one-line field never wraps.
+    thousands = " " if lang in ("nb", "sv") else "."
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", thousands)
 
 

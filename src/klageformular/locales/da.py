@@ -9,9 +9,8 @@ def _party(prefix: str, who: str) -> dict[str, str]:
         f"{prefix}.last_name.tip": f"{who}s efternavn – eller det fulde navn, hvis det er en virksomhed.",
         f"{prefix}.first_name": "Fornavn(e)",
         f"{prefix}.first_name.tip": f"{who}s fornavn og eventuelle mellemnavne.",
-        f"{prefix}.registration_number": "CVR-nummer (kun virksomheder)",
-        f"{prefix}.registration_number.tip": "Virksomhedens registreringsnummer, fx CVR-nummer. "
-        "Skriv ikke CPR-nummer.",
+        f"{prefix}.registration_number": "{registry} (kun virksomheder)",
+        f"{prefix}.registration_number.tip": "Virksomhedens registreringsnummer. Skriv ikke {national_id}.",
         f"{prefix}.lei": "LEI-kode (hvis virksomheden har en)",
         f"{prefix}.lei.tip": "Legal Entity Identifier: 20 tegn.",
         **_contact(prefix, who),
@@ -27,9 +26,9 @@ def _contact(prefix: str, who: str) -> dict[str, str]:
         f"{prefix}.city": "By",
         f"{prefix}.city.tip": "By.",
         f"{prefix}.country": "Land",
-        f"{prefix}.country.tip": "Land, fx Danmark.",
+        f"{prefix}.country.tip": "Land, fx {home_country}.",
         f"{prefix}.phone": "Telefon",
-        f"{prefix}.phone.tip": "Telefonnummer; skriv landekode, hvis det ikke er et dansk nummer.",
+        f"{prefix}.phone.tip": "Telefonnummer; skriv landekode, hvis nummeret ikke er fra {home_country}.",
         f"{prefix}.email": "E-mail",
         f"{prefix}.email.tip": "E-mailadresse, vi kan svare på.",
     }
@@ -43,7 +42,7 @@ STRINGS: dict[str, str] = {
     "intro": "Udfyld formularen på skærmen eller i hånden, og send den til vores klageansvarlige, {officer_name}, "
     "på {officer_email}. Skriv «{subject_marker}» i emnefeltet. Det er gratis at klage, og du får en bekræftelse "
     "senest {ack_days} arbejdsdage efter, at vi har modtaget klagen. Felter med * skal udfyldes. "
-    "Skriv ikke dit CPR-nummer – vi har ikke brug for det.",
+    "Skriv ikke dit {national_id} – vi har ikke brug for det.",
     "section.1": "1. Klager",
     "section.1b": "1.b Kontaktoplysninger – kun hvis de er andre end ovenfor",
     "section.2": "2. Juridisk repræsentant – hvis en anden klager på dine vegne",
@@ -72,15 +71,15 @@ STRINGS: dict[str, str] = {
     "investment.transactions.tip": "Referencer på betalinger eller transaktioner, som klagen vedrører.",
     "subject": "3.b Hvad klager du over? *",
     "subject.tip": "Beskriv klagen så præcist som muligt: hvad skete der, og hvad ønsker du, at vi gør? "
-    "Vedlæg gerne dokumentation. Skriv ikke CPR-nummer.",
+    "Vedlæg gerne dokumentation. Skriv ikke {national_id}.",
     "facts_date": "3.c Dato for forholdet",
-    "facts_date.tip": "Hvornår skete det, du klager over? Skriv datoen som dd-mm-åååå.",
+    "facts_date.tip": "Hvornår skete det, du klager over? Skriv datoen som {date_format}.",
     "facts_date_end": "Evt. til og med dato",
-    "facts_date_end.tip": "Hvis det strakte sig over en periode: periodens sidste dag (dd-mm-åååå).",
+    "facts_date_end.tip": "Hvis det strakte sig over en periode: periodens sidste dag ({date_format}).",
     "damage.amount": "3.d Beløb (evt.)",
     "damage.amount.tip": "Tabets størrelse, hvis du kan opgøre det, fx 12.500,00.",
     "damage.currency": "Valuta",
-    "damage.currency.tip": "Valutakode med tre bogstaver, fx DKK eller EUR.",
+    "damage.currency.tip": "Valutakode med tre bogstaver, fx {currency} eller EUR.",
     "damage.description": "3.d Skade, tab eller ulempe",
     "damage.description.tip": "Hvilket tab eller hvilken ulempe har forholdet påført dig?",
     "other_comments": "3.e Andre bemærkninger",
@@ -98,9 +97,9 @@ STRINGS: dict[str, str] = {
     "reply_channel.electronic": "på e-mail",
     "reply_channel.paper": "med post",
     "signature.place": "Sted",
-    "signature.place.tip": "Hvor formularen er udfyldt, fx København.",
+    "signature.place.tip": "Byen, hvor formularen er udfyldt.",
     "signature.date": "Dato",
-    "signature.date.tip": "Datoen for underskriften (dd-mm-åååå).",
+    "signature.date.tip": "Datoen for underskriften ({date_format}).",
     "signature.signatory": "Underskrevet af",
     "signature.signatory.tip": "Vælg, om klageren selv eller repræsentanten skriver under.",
     "signature.signatory.complainant": "klageren",
@@ -110,10 +109,10 @@ STRINGS: dict[str, str] = {
     "info.free.h": "Det er gratis at klage",
     "info.free": "{org_name} behandler alle klager efter en fast procedure og uden omkostninger for dig.",
     "info.how.h": "Sådan sender du klagen",
-    "info.how": "Send den udfyldte formular som vedhæftet fil til vores klageansvarlige, {officer_name}, "
-    "på {officer_email}, og skriv «{subject_marker}» i emnefeltet. Du kan også skrive en almindelig e-mail "
-    "med de samme oplysninger. Vedlæg dokumentation, der underbygger klagen. Du kan skrive på {languages}. "
-    "Har du spørgsmål, der ikke er en klage, så skriv til {helpdesk_email}.",
+    "info.how": "Send den udfyldte formular som vedhæftet fil til vores klageansvarlige, {officer_name}, på "
+    "{officer_email}, og skriv «{subject_marker}» i emnefeltet. Du kan også skrive en almindelig e-mail "
+    "med de samme oplysninger. Vedlæg dokumentation, der underbygger klagen. Du kan skrive på "
+    "{languages}.{helpdesk_note}",
     "info.ack.h": "Bekræftelse inden for {ack_days} arbejdsdage",
     "info.ack": "Senest {ack_days} arbejdsdage efter, at vi har modtaget klagen, får du en skriftlig bekræftelse. "
     "Den fortæller, om vi kan behandle klagen, hvem der er din kontaktperson – med e-mail og telefonnummer – "
@@ -135,9 +134,21 @@ STRINGS: dict[str, str] = {
     "info.authorities.h": "Tilsynsmyndigheder",
     "info.authorities": "Du kan også henvende dig til de myndigheder, der fører tilsyn med os:",
     "info.contact.h": "Kontakt",
-    "info.contact": "Klageansvarlig: {officer_name}, {officer_email}{officer_phone}. Kundeservice: {helpdesk_email}. "
-    "{website}",
+    "info.contact": "Klageansvarlig: {officer_name}, {officer_email}{officer_phone}.{helpdesk_contact} {website}",
+    "info.helpdesk_note": "Har du spørgsmål, der ikke er en klage, så skriv til {helpdesk_email}.",
+    "info.helpdesk_contact": "Kundeservice: {helpdesk_email}.",
     "info.phone_prefix": ", tlf. ",
+    "phone_abbr": "Tlf.",
+    "date_format": "dd-mm-åååå",
+    "country.DK": "Danmark",
+    "country.NO": "Norge",
+    "country.SE": "Sverige",
+    "registry.DK": "CVR-nummer",
+    "registry.NO": "Organisationsnummer",
+    "registry.SE": "Organisationsnummer",
+    "national_id.DK": "CPR-nummer",
+    "national_id.NO": "fødselsnummer",
+    "national_id.SE": "personnummer",
     "lang.da": "dansk",
     "lang.en": "engelsk",
     "lang.nb": "norsk",

@@ -9,9 +9,8 @@ def _party(prefix: str, whose: str) -> dict[str, str]:
         f"{prefix}.last_name.tip": f"{whose} last name – or the full name if it is a company.",
         f"{prefix}.first_name": "First name(s)",
         f"{prefix}.first_name.tip": f"{whose} first name and any middle names.",
-        f"{prefix}.registration_number": "Company registration number (companies only)",
-        f"{prefix}.registration_number.tip": "The company's registration number, e.g. its CVR number. "
-        "Do not write a personal ID number.",
+        f"{prefix}.registration_number": "{registry} (companies only)",
+        f"{prefix}.registration_number.tip": "The company's registration number. Do not write a {national_id}.",
         f"{prefix}.lei": "LEI (if the company has one)",
         f"{prefix}.lei.tip": "Legal Entity Identifier: 20 characters.",
         **_contact(prefix, whose),
@@ -27,9 +26,9 @@ def _contact(prefix: str, whose: str) -> dict[str, str]:
         f"{prefix}.city": "City",
         f"{prefix}.city.tip": "City or town.",
         f"{prefix}.country": "Country",
-        f"{prefix}.country.tip": "Country, e.g. Denmark.",
+        f"{prefix}.country.tip": "Country, e.g. {home_country}.",
         f"{prefix}.phone": "Telephone",
-        f"{prefix}.phone.tip": "Telephone number, with the country code if it is not a Danish number.",
+        f"{prefix}.phone.tip": "Telephone number, with the country code if it is not a number in {home_country}.",
         f"{prefix}.email": "Email",
         f"{prefix}.email.tip": "An email address we can reply to.",
     }
@@ -43,7 +42,7 @@ STRINGS: dict[str, str] = {
     "intro": "Fill in the form on screen or by hand and send it to our complaints officer, {officer_name}, at "
     "{officer_email}, with «{subject_marker}» in the subject line. Complaining is free of charge, and you will "
     "receive an acknowledgement within {ack_days} working days of our receiving the complaint. Fields marked * "
-    "are required. Do not write your national ID number – we do not need it.",
+    "are required. Do not write your {national_id} – we do not need it.",
     "section.1": "1. Complainant",
     "section.1b": "1.b Contact details – only if different from above",
     "section.2": "2. Legal representative – if someone else complains on your behalf",
@@ -72,15 +71,15 @@ STRINGS: dict[str, str] = {
     "investment.transactions.tip": "References of payments or transactions the complaint concerns.",
     "subject": "3.b What is your complaint about? *",
     "subject.tip": "Describe the complaint as precisely as you can: what happened, and what would you like us "
-    "to do? Attach documentation if you have it. Do not write a national ID number.",
+    "to do? Attach documentation if you have it. Do not write a {national_id}.",
     "facts_date": "3.c Date of the facts",
-    "facts_date.tip": "When did it happen? Write the date as dd-mm-yyyy.",
+    "facts_date.tip": "When did it happen? Write the date as {date_format}.",
     "facts_date_end": "Until (if a period)",
-    "facts_date_end.tip": "If it lasted for a period: its last day (dd-mm-yyyy).",
+    "facts_date_end.tip": "If it lasted for a period: its last day ({date_format}).",
     "damage.amount": "3.d Amount (if any)",
     "damage.amount.tip": "The size of the loss, if you can put a figure on it, e.g. 12,500.00.",
     "damage.currency": "Currency",
-    "damage.currency.tip": "Three-letter currency code, e.g. DKK or EUR.",
+    "damage.currency.tip": "Three-letter currency code, e.g. {currency} or EUR.",
     "damage.description": "3.d Damage, loss or detriment",
     "damage.description.tip": "What loss or detriment has this caused you?",
     "other_comments": "3.e Other comments",
@@ -98,9 +97,9 @@ STRINGS: dict[str, str] = {
     "reply_channel.electronic": "by email",
     "reply_channel.paper": "by post",
     "signature.place": "Place",
-    "signature.place.tip": "Where the form was filled in, e.g. Copenhagen.",
+    "signature.place.tip": "The town or city where the form was filled in.",
     "signature.date": "Date",
-    "signature.date.tip": "The date of signing (dd-mm-yyyy).",
+    "signature.date.tip": "The date of signing ({date_format}).",
     "signature.signatory": "Signed by",
     "signature.signatory.tip": "Choose whether the complainant or the representative signs.",
     "signature.signatory.complainant": "the complainant",
@@ -110,9 +109,9 @@ STRINGS: dict[str, str] = {
     "info.free": "{org_name} handles every complaint under a fixed procedure and at no cost to you.",
     "info.how.h": "How to send the complaint",
     "info.how": "Send the completed form as an attachment to our complaints officer, {officer_name}, at "
-    "{officer_email}, with «{subject_marker}» in the subject line. You can also write an ordinary email with the "
-    "same information. Attach documentation that supports the complaint. You may write in {languages}. "
-    "For questions that are not complaints, write to {helpdesk_email}.",
+    "{officer_email}, with «{subject_marker}» in the subject line. You can also write an ordinary email "
+    "with the same information. Attach documentation that supports the complaint. You may write in "
+    "{languages}.{helpdesk_note}",
     "info.ack.h": "Acknowledgement within {ack_days} working days",
     "info.ack": "Within {ack_days} working days of receiving the complaint we send you a written acknowledgement. "
     "It tells you whether we can handle the complaint, who your contact person is – with email and telephone "
@@ -134,9 +133,21 @@ STRINGS: dict[str, str] = {
     "info.authorities.h": "Supervisory authorities",
     "info.authorities": "You can also contact the authorities that supervise us:",
     "info.contact.h": "Contact",
-    "info.contact": "Complaints officer: {officer_name}, {officer_email}{officer_phone}. Customer service: "
-    "{helpdesk_email}. {website}",
+    "info.contact": "Complaints officer: {officer_name}, {officer_email}{officer_phone}.{helpdesk_contact} {website}",
+    "info.helpdesk_note": "For questions that are not complaints, write to {helpdesk_email}.",
+    "info.helpdesk_contact": "Customer service: {helpdesk_email}.",
     "info.phone_prefix": ", tel. ",
+    "phone_abbr": "Tel.",
+    "date_format": "dd-mm-yyyy",
+    "country.DK": "Denmark",
+    "country.NO": "Norway",
+    "country.SE": "Sweden",
+    "registry.DK": "CVR number",
+    "registry.NO": "Organisation number",
+    "registry.SE": "Organisation number",
+    "national_id.DK": "CPR number",
+    "national_id.NO": "national identity number",
+    "national_id.SE": "personal identity number",
     "lang.da": "Danish",
     "lang.en": "English",
     "lang.nb": "Norwegian",

@@ -30,7 +30,7 @@ from ..exceptions import (
 from ..layout import FORM_VERSION, LAYOUT
 from ..locales import LANGUAGES
 from ..model import Complaint
-from ..org import Organisation, get_organisation, organisation_keys
+from ..org import get_organisation, home_organisation, organisation_keys
 from ..values import FieldValue
 from ._source import Limits, Source, check_page_streams, open_pdf, pypdf_limits, read_source
 from .acroform import read_acroform
@@ -172,17 +172,14 @@ def _parse(data: bytes, name: str | None, digest: str, limits: Limits) -> ParseR
     _check_lengths(values, limits, warnings)
     for path, kind in find_national_ids(values):
         warnings.append(ParseWarning("national_id", path, f"looks like a {kind} number: redact it before filing"))
-    org = get_organisation(org_key) if org_key else _default_org(lang)
+    # A form that lost its metadata: the language is the best hint of the country.
+    org = get_organisation(org_key) if org_key else home_organisation(lang)
     complaint, errors = validate(values, lang or "da", org)
     log.info("parsed %s: method=%s valid=%s errors=%d warnings=%d", digest[:12], method, complaint is not None,
              len(errors), len(warnings))
     return ParseResult(name, digest, method, version, lang, page_count, complaint, dict(values), errors, warnings)
 
 
-def _default_org(lang: str | None) -> Organisation:
-    # A form that lost its metadata: the language is the best hint of the country.
-    key = {"nb": "kameo-no", "sv": "kameo-se"}.get(lang or "", "kameo-dk")
-    return get_organisation(key if key in organisation_keys() else "kameo-dk")
 
 
 def _check_lengths(values: dict[str, FieldValue], limits: Limits, warnings: list[ParseWarning]) -> None:

@@ -17,7 +17,7 @@ from stdnum.se import personnummer
 
 from ..exceptions import FieldError
 from ..layout import LAYOUT, Kind, field_by_path
-from ..locales import catalogue, label
+from ..locales import catalogue, fill, label
 from ..model import Complaint
 from ..org import Organisation
 from ..values import FieldValue, model_input
@@ -106,7 +106,7 @@ def _label(path: str, lang: str, org: Organisation) -> str:
         text = label(path, lang)
     except KeyError:
         return path
-    return text.replace("{org_name}", org.name).rstrip(" *")
+    return fill(text, lang, org).rstrip(" *")
 
 
 _ID_PATTERNS = (
