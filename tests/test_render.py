@@ -14,7 +14,7 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
-from klageformular import Complaint, ConfigurationError, KlageformularWarning, render_form
+from klageformular import Complaint, ConfigurationError, KlageformularWarning, parse_pdf, render_form
 from klageformular._appearance import fit_text
 from klageformular._font import EmbeddedFont
 from klageformular.layout import FORM_VERSION, LAYOUT, Kind, field_by_name
@@ -227,6 +227,19 @@ def test_prefill_rejects_characters_the_font_cannot_show() -> None:
 def test_prefill_that_is_not_a_complaint_names_the_fields() -> None:
     with pytest.raises(ConfigurationError, match=r"complainant\.email"):
         render_form("da", prefill={"complainant": {"last_name": "X", "email": "not-an-email"}, "subject": "s"})
+
+
+def test_a_partial_prefill_writes_only_what_it_gives() -> None:
+    # A logged-in customer's identity is known; the complaint itself and their choices are not.
+    pdf = render_form("nb", prefill={"complainant": {"first_name": "Åse", "email": "aase@example.no"},
+                                     "facts_date": "2026-10-31"})
+    fields = _fields(pdf)
+    assert str(fields["complainant_first_name"]["/V"]) == "Åse"
+    assert str(fields["facts_date"]["/V"]) == "31.10.2026"
+    for name in ("subject", "complainant_last_name", "reply_channel", "complainant_role"):
+        assert fields[name].get("/V") in (None, "", "/Off"), name
+    result = parse_pdf(pdf)
+    assert result.complaint is None and {e.path for e in result.errors} == {"subject", "complainant.last_name"}
 
 
 def test_prefill_longer_than_the_field_warns_but_keeps_everything() -> None:

@@ -437,7 +437,7 @@ class Complaint(BaseModel):
     signature: Signature = Field(default_factory=Signature)
 
     @model_validator(mode="after")
-    def _consistent(self) -> Complaint:
+    def _consistent(self, info: ValidationInfo) -> Complaint:
         if self.facts_date and self.facts_date_end and self.facts_date_end < self.facts_date:
             raise PydanticCustomError("date_order", "the end date is before the start date")
         # Sections 1.b/2.a/2.b with nothing filled in are absent, not empty objects.
@@ -445,6 +445,8 @@ class Complaint(BaseModel):
             part = getattr(self, name)
             if part is not None and part.is_empty():
                 object.__setattr__(self, name, None)
+        if isinstance(info.context, dict) and info.context.get("partial"):
+            return self  # a prefill: the customer completes the rest, so it need not hang together yet
         contacts = [c for c in (self.complainant_contact, self.complainant) if c is not None]
         if self.reply_channel == "electronic" and not any(c.email for c in contacts):
             raise PydanticCustomError("reply_email_missing", "an email address is needed for an electronic reply")

@@ -75,14 +75,13 @@ def render_form(lang: str = "da", prefill: Complaint | Mapping[str, Any] | None 
     """
     organisation = resolve_organisation(org, lang)
     catalogue(lang)  # LanguageNotAvailableError before any work
-    complaint = _complaint(prefill, organisation)
-    values = field_values(complaint, lang) if complaint else {}
+    values = _prefill_values(prefill, organisation, lang)
     epoch = _epoch()
 
     pages = _pages.draw_pages(lang, organisation, epoch)
     writer = PdfWriter(clone_from=io.BytesIO(pages))
     _add_fields(writer, lang, organisation, values)
-    _set_metadata(writer, lang, organisation, epoch, complaint)
+    _set_metadata(writer, lang, organisation, epoch, values)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -116,16 +115,57 @@ def render_all(directory: str | os.PathLike[str]) -> dict[str, Any]:
     return manifest
 
 
-def _complaint(prefill: Complaint | Mapping[str, Any] | None, org: Organisation) -> Complaint | None:
-    if prefill is None or isinstance(prefill, Complaint):
-        return prefill
+# Stand-ins for required fields a prefill may leave to the customer (a logged-in customer's
+# identity is known before the complaint is written); removed again before rendering.
+_STANDINS = {"subject": "-", "complainant.last_name": "-"}
+
+
+def _prefill_values(prefill: Complaint | Mapping[str, Any] | None, org: Organisation,
+                    lang: str) -> dict[str, FieldValue]:
+    """Field values to write: all of a Complaint's, or only the paths a partial dict gives."""
+    if prefill is None:
+        return {}
+    if isinstance(prefill, Complaint):
+        return field_values(prefill, lang)
     from pydantic import ValidationError
 
+    given = set(_leaf_paths(prefill))
+    data = _with_standins(prefill, given)
     try:
-        return Complaint.model_validate(prefill, context={"country": org.country, "currency": org.currency})
+        complaint = Complaint.model_validate(data, context={"country": org.country, "currency": org.currency,
+                                                            "partial": True})
     except ValidationError as exc:
         fields = ", ".join(".".join(str(p) for p in e["loc"]) or "complaint" for e in exc.errors())
         raise ConfigurationError(f"prefill is not a valid complaint: {fields}") from None
+    # Only what the caller gave: defaults (e.g. the reply channel) stay the customer's choice.
+    return {path: value for path, value in field_values(complaint, lang).items()
+            if any(path == g or path.startswith(g + ".") for g in given)}
+
+
+def _leaf_paths(data: Mapping[str, Any], prefix: str = "") -> list[str]:
+    out: list[str] = []
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out += _leaf_paths(value, path + ".")
+        elif value is not None and value != "":
+            out.append(path)
+    return out
+
+
+def _with_standins(prefill: Mapping[str, Any], given: set[str]) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(json.dumps(prefill, default=str))  # a deep copy we may change
+    for path, standin in _STANDINS.items():
+        if path not in given:
+            *parents, leaf = path.split(".")
+            node: Any = data
+            for part in parents:
+                if isinstance(node, dict) and node.get(part) is None:
+                    node[part] = {}
+                node = node.get(part) if isinstance(node, dict) else None
+            if isinstance(node, dict):  # anything else fails validation with a clear message
+                node[leaf] = standin
+    return data
 
 
 def _epoch() -> int:
@@ -286,7 +326,8 @@ def _pdf_date(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
 
 
-def _set_metadata(writer: PdfWriter, lang: str, org: Organisation, epoch: int, complaint: Complaint | None) -> None:
+def _set_metadata(writer: PdfWriter, lang: str, org: Organisation, epoch: int,
+                  values: Mapping[str, FieldValue]) -> None:
     title = f"{catalogue(lang)['title']} – {org.name}"
     writer._root_object[NameObject("/Lang")] = TextStringObject(lang)
     writer._root_object[NameObject("/ViewerPreferences")] = DictionaryObject(
@@ -306,6 +347,6 @@ def _set_metadata(writer: PdfWriter, lang: str, org: Organisation, epoch: int, c
     })
     # A fixed /ID derived from the inputs: the website caches by hash, so no random bytes.
     seed = json.dumps([FORM_VERSION, __version__, lang, org.model_dump(mode="json"), epoch,
-                       complaint.model_dump(mode="json") if complaint else None], sort_keys=True)
+                       dict(values) or None], sort_keys=True)
     digest = ByteStringObject(hashlib.md5(seed.encode(), usedforsecurity=False).digest())
     writer._ID = ArrayObject([digest, digest])

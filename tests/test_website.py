@@ -1,0 +1,317 @@
+"""The website example, started with uvicorn on a loopback port and spoken to over real HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import socket
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+try:
+    import fastapi  # noqa: F401
+    import httpx
+    import uvicorn
+except ImportError:
+    pytest.skip("the website example needs the 'web' extra: pip install -e '.[test]'", allow_module_level=True)
+
+from klageformular import parse_pdf, render_form
+from klageformular.values import field_values
+
+from .fillers import fill_pypdf, flatten
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = b"test-secret"
+LIMIT = 3 * 1024 * 1024
+CUSTOMERS: dict[str, dict[str, Any]] = {
+    "K-20417": {"complainant": {"client_reference": "K-20417", "last_name": "Żółć", "first_name": "Łukasz",
+                                "email": "lukasz@example.dk", "role": "investor"}},
+    "K-BAD": {"complainant": {"email": "not an address"}},
+}
+
+
+def _load_example() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("website_app", ROOT / "examples" / "website" / "app.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+web = _load_example()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(scope="module")
+def base_url(clock: Clock) -> Iterator[str]:
+    app = web.create_app(secret=SECRET, customers=CUSTOMERS.get, max_upload_bytes=LIMIT, clock=clock)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.02)
+    host, port = sock.getsockname()
+    yield f"http://{host}:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def client(base_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, timeout=60) as c:
+        yield c
+
+
+# --- GET /klageformular.pdf ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["da", "en", "nb", "sv"])
+def test_blank_form_is_served_with_a_strong_etag(client: httpx.Client, lang: str) -> None:
+    r = client.get("/klageformular.pdf", params={"lang": lang})
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/pdf"
+    assert r.content == render_form(lang)
+    assert r.headers["etag"] == f'"{hashlib.sha256(r.content).hexdigest()}"'
+    assert "public" in r.headers["cache-control"] and "max-age=" in r.headers["cache-control"]
+    assert r.headers["content-disposition"].startswith("attachment; filename=")
+    assert "vary" not in r.headers  # the language is in the URL
+    assert parse_pdf(r.content).language == lang
+
+
+def test_content_disposition_names_the_file_in_the_language(client: httpx.Client) -> None:
+    r = client.get("/klageformular.pdf", params={"lang": "sv"})
+    disposition = r.headers["content-disposition"]
+    assert 'filename="Klagomalsblankett.pdf"' in disposition
+    assert "filename*=UTF-8''Klagom%C3%A5lsblankett.pdf" in disposition
+
+
+@pytest.mark.parametrize("if_none_match", ["{etag}", "W/{etag}", '"other", {etag}', "*"])
+def test_if_none_match_gives_304(client: httpx.Client, if_none_match: str) -> None:
+    etag = client.get("/klageformular.pdf", params={"lang": "da"}).headers["etag"]
+    r = client.get("/klageformular.pdf", params={"lang": "da"},
+                   headers={"If-None-Match": if_none_match.format(etag=etag)})
+    assert r.status_code == 304
+    assert r.content == b""
+    assert r.headers["etag"] == etag and "public" in r.headers["cache-control"]
+
+
+def test_a_stale_etag_gets_the_file(client: httpx.Client) -> None:
+    r = client.get("/klageformular.pdf", params={"lang": "da"}, headers={"If-None-Match": '"0000"'})
+    assert r.status_code == 200 and r.content.startswith(b"%PDF-")
+
+
+def test_head_gives_the_headers_only(client: httpx.Client) -> None:
+    r = client.head("/klageformular.pdf", params={"lang": "nb"})
+    assert r.status_code == 200 and r.content == b""
+    assert r.headers["etag"] == f'"{hashlib.sha256(render_form("nb")).hexdigest()}"'
+
+
+@pytest.mark.parametrize(("accept", "lang"), [
+    ("sv-SE,sv;q=0.9,en;q=0.5", "sv"),
+    ("nn-NO,nn;q=0.9", "nb"),
+    ("de-DE,de;q=0.9,en;q=0.4,da;q=0.6", "da"),
+    ("fr-FR", "da"),
+    ("en-GB,en;q=0.9", "en"),
+])
+def test_language_follows_accept_language(client: httpx.Client, accept: str, lang: str) -> None:
+    r = client.get("/klageformular.pdf", headers={"Accept-Language": accept})
+    assert r.status_code == 200
+    assert r.headers["vary"] == "Accept-Language"
+    assert parse_pdf(r.content).language == lang
+
+
+def test_an_explicit_profile_is_used(client: httpx.Client) -> None:
+    r = client.get("/klageformular.pdf", params={"lang": "en", "org": "kameo-se"})
+    assert r.content == render_form("en", org="kameo-se") != render_form("en")
+
+
+@pytest.mark.parametrize("params", [{"lang": "de"}, {"lang": "da", "org": "kameo-fi"}])
+def test_unknown_language_or_profile_is_404(client: httpx.Client, params: dict[str, str]) -> None:
+    r = client.get("/klageformular.pdf", params=params)
+    assert r.status_code == 404 and "unknown" in r.json()["detail"]
+
+
+# --- GET /klageformular.pdf?prefill=… -----------------------------------------------------------
+
+
+def test_prefill_for_a_logged_in_customer(client: httpx.Client, clock: Clock) -> None:
+    token = web.sign_prefill(SECRET, "K-20417", now=clock.now)
+    r = client.get("/klageformular.pdf", params={"prefill": token, "lang": "da"})
+    assert r.status_code == 200
+    assert r.headers["cache-control"] == "private, no-store" and "etag" not in r.headers
+    result = parse_pdf(r.content)
+    assert result.raw["complainant.last_name"] == "Żółć"
+    assert result.raw["complainant.client_reference"] == "K-20417"
+    assert "Żółć".encode() not in token.encode()  # the link names the customer, not their data
+
+
+def test_prefill_token_is_checked(client: httpx.Client, clock: Clock) -> None:
+    good = web.sign_prefill(SECRET, "K-20417", now=clock.now, ttl=60)
+    forged = web.sign_prefill(b"another secret", "K-20417", now=clock.now)
+    body, _, sig = good.partition(".")
+    tampered = f"{web.sign_prefill(SECRET, 'K-99999', now=clock.now).partition('.')[0]}.{sig}"
+    expired = web.sign_prefill(SECRET, "K-20417", now=clock.now - 3600, ttl=60)
+    unknown = web.sign_prefill(SECRET, "K-00000", now=clock.now)
+    for token in (forged, tampered, expired, unknown, "garbage", f"{body}.", ".", "x" * 1000):
+        r = client.get("/klageformular.pdf", params={"prefill": token})
+        assert r.status_code == 403, token
+        assert r.headers["cache-control"] == "private, no-store"
+    assert client.get("/klageformular.pdf", params={"prefill": good}).status_code == 200
+    clock.now += 61
+    try:
+        assert client.get("/klageformular.pdf", params={"prefill": good}).status_code == 403
+    finally:
+        clock.now -= 61
+
+
+def test_prefill_data_that_does_not_fit_is_a_server_error(client: httpx.Client, clock: Clock) -> None:
+    r = client.get("/klageformular.pdf", params={"prefill": web.sign_prefill(SECRET, "K-BAD", now=clock.now)})
+    assert r.status_code == 500 and r.json() == {"detail": "the form cannot be pre-filled"}
+
+
+# --- POST /complaints ----------------------------------------------------------------------------
+
+
+def _filled(lang: str, values: dict[str, Any]) -> bytes:
+    return fill_pypdf(render_form(lang), values)
+
+
+def test_a_filled_form_comes_back_as_json(client: httpx.Client, sample_complaint: Any) -> None:
+    pdf = fill_pypdf(render_form("da"), field_values(sample_complaint, "da"))
+    r = client.post("/complaints", files={"file": ("Klageformular.pdf", pdf, "application/pdf")})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["language"] == "da" and body["method"] == "acroform" and body["errors"] == []
+    assert body["complaint"] == sample_complaint.model_dump(mode="json")
+    assert "source" not in body
+
+
+def test_a_printed_copy_is_read_too(client: httpx.Client, sample_complaint: Any) -> None:
+    complaint = sample_complaint.model_copy(update={"other_comments": "Ingen tabulator – “citat”."})  # tab → space
+    pdf = flatten("qpdf", fill_pypdf(render_form("sv"), field_values(complaint, "sv")))
+    r = client.post("/complaints", files={"file": ("scan.pdf", pdf, "application/pdf")})
+    assert r.status_code == 200, r.text
+    assert r.json()["method"] == "text" and r.json()["complaint"] == complaint.model_dump(mode="json")
+
+
+@pytest.mark.parametrize(("lang", "missing", "invalid"), [
+    ("da", "skal udfyldes", "er ikke en gyldig e-mailadresse"),
+    ("nb", "må fylles ut", "er ikke en gyldig e-postadresse"),
+    ("sv", "måste fyllas i", "är inte en giltig e-postadress"),
+    ("en", "is required", "is not a valid email address"),
+])
+def test_an_invalid_form_gets_422_with_errors_in_its_language(client: httpx.Client, lang: str, missing: str,
+                                                              invalid: str) -> None:
+    pdf = _filled(lang, {"complainant.last_name": "Hansen", "complainant.email": "hansen(at)example"})
+    r = client.post("/complaints", files={"file": ("form.pdf", pdf, "application/pdf")})
+    assert r.status_code == 422
+    body = r.json()
+    errors = {e["path"]: e for e in body["errors"]}
+    assert errors["subject"]["message_local"] == missing
+    assert errors["complainant.email"]["message_local"] == invalid
+    assert body["raw"]["complainant.email"] == "hansen(at)example"  # shown back to the customer as typed
+
+
+def test_a_pdf_that_is_not_the_form_gets_422(client: httpx.Client) -> None:
+    from reportlab.pdfgen.canvas import Canvas
+
+    path = Path(tempfile.mkdtemp()) / "letter.pdf"
+    canvas = Canvas(str(path))
+    canvas.drawString(72, 720, "Kære Kameo, jeg vil klage.")
+    canvas.save()
+    r = client.post("/complaints", files={"file": ("letter.pdf", path.read_bytes(), "application/pdf")})
+    assert r.status_code == 422 and r.json()["error"] == "NotAKlageformularError"
+
+
+def test_not_a_pdf_gets_415(client: httpx.Client) -> None:
+    r = client.post("/complaints", files={"file": ("complaint.docx", b"PK\x03\x04 word", "application/pdf")})
+    assert r.status_code == 415
+
+
+@pytest.mark.parametrize("body", [
+    {"data": {"file": "text only"}},
+    {"files": {"attachment": ("a.pdf", b"%PDF-1.7", "application/pdf")}},
+])
+def test_an_upload_without_a_file_field_gets_400(client: httpx.Client, body: dict[str, Any]) -> None:
+    r = client.post("/complaints", **body)
+    assert r.status_code == 400 and "'file'" in r.json()["detail"]
+
+
+def test_a_json_body_gets_400(client: httpx.Client) -> None:
+    assert client.post("/complaints", json={"file": "x"}).status_code == 400
+
+
+def test_an_upload_over_the_limit_gets_413(client: httpx.Client) -> None:
+    big = b"%PDF-1.7\n" + b"0" * LIMIT
+    r = client.post("/complaints", files={"file": ("big.pdf", big, "application/pdf")})
+    assert r.status_code == 413
+
+
+def test_an_upload_over_the_limit_without_content_length_gets_413(client: httpx.Client) -> None:
+    boundary = "kf-boundary"
+
+    def chunks() -> Iterator[bytes]:
+        yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.pdf\"\r\n"
+               "Content-Type: application/pdf\r\n\r\n%PDF-1.7\n").encode()
+        for _ in range(LIMIT // 65536 + 2):
+            yield b"0" * 65536
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    r = client.post("/complaints", content=chunks(),
+                    headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert r.status_code == 413
+
+
+def test_uploads_are_never_written_to_disk(client: httpx.Client, sample_complaint: Any, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # Starlette's own form parsing spools files over 1 MB to a temporary file (unnamed, with
+    # O_TMPFILE, so a directory listing would not show it): count every temporary file opened.
+    opened: list[str] = []
+
+    def spy(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def opening(*args: Any, **kwargs: Any) -> Any:
+            opened.append(name)
+            return original(*args, **kwargs)
+        return opening
+
+    for name in ("TemporaryFile", "NamedTemporaryFile", "mkstemp"):
+        monkeypatch.setattr(tempfile, name, spy(name, getattr(tempfile, name)))
+    pdf = fill_pypdf(render_form("da"), field_values(sample_complaint, "da"))
+    padded = pdf + b"\n%" + b"x" * (2 * 1024 * 1024) + b"\n"  # over 1 MB; still a readable PDF
+    r = client.post("/complaints", files={"file": ("Klageformular.pdf", padded, "application/pdf")})
+    assert r.status_code == 200, r.text
+    assert opened == []
+
+
+def test_tokens_and_language_negotiation_as_functions() -> None:
+    assert web.verify_prefill(SECRET, web.sign_prefill(SECRET, "K-1", now=0, ttl=10), now=9) == "K-1"
+    with pytest.raises(web.InvalidTokenError):
+        web.verify_prefill(SECRET, web.sign_prefill(SECRET, "K-1", now=0, ttl=10), now=10)
+    assert web.negotiate_language(None) == "da"
+    assert web.negotiate_language("en;q=0.3, nb;q=0.7, sv;q=oops") == "nb"
