@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from typing import cast
 
 import pytest
 from pypdf import PdfReader, PdfWriter
@@ -45,12 +46,12 @@ def expected(filled: bytes) -> Complaint:
 
 
 def _fields(writer: PdfWriter) -> ArrayObject:
-    return writer._root_object["/AcroForm"]["/Fields"]
+    return cast(ArrayObject, writer._root_object["/AcroForm"]["/Fields"])
 
 
 def _field(writer: PdfWriter, name: str) -> DictionaryObject:
     for ref in _fields(writer):
-        node = ref.get_object()
+        node = cast(DictionaryObject, ref.get_object())
         if node.get("/T") == name:
             return node
     raise KeyError(name)
@@ -93,15 +94,16 @@ def test_hierarchical_names_with_inherited_type(filled: bytes, expected: Complai
     # Some tools group fields under a parent ("form1.complainant_last_name") and keep /FT there.
     def nest(writer: PdfWriter) -> None:
         fields = _fields(writer)
+        kids = ArrayObject()
         parent = DictionaryObject({NameObject("/T"): TextStringObject("form1"),
-                                   NameObject("/FT"): NameObject("/Tx"), NameObject("/Kids"): ArrayObject()})
+                                   NameObject("/FT"): NameObject("/Tx"), NameObject("/Kids"): kids})
         parent_ref = writer._add_object(parent)
         for ref in list(fields):
             node = ref.get_object()
             if node.get("/FT") == "/Tx":
                 del node["/FT"]
                 node[NameObject("/Parent")] = parent_ref
-                parent["/Kids"].append(ref)
+                kids.append(ref)
                 fields.remove(ref)
         fields.append(parent_ref)
 
@@ -184,7 +186,7 @@ def test_a_chosen_radio_widget_detached_from_its_group(filled: bytes) -> None:
     def detach(writer: PdfWriter) -> None:
         group = _field(writer, "complainant_role")
         del group["/V"]
-        kids = group["/Kids"]
+        kids = cast(ArrayObject, group["/Kids"])
         chosen = next(k for k in kids if k.get_object().get("/AS") == "/borrower")
         kids.remove(chosen)
         del chosen.get_object()["/Parent"]
