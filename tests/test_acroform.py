@@ -113,8 +113,9 @@ def test_hierarchical_names_with_inherited_type(filled: bytes, expected: Complai
     assert parse_pdf(pdf).complaint == expected
 
 
-def test_value_only_on_the_widget_under_a_parent_field(filled: bytes, expected: Complaint) -> None:
-    # A field split into a parent (name, type) and a widget kid that carries the value.
+@pytest.mark.parametrize("value_on", ["widget", "parent"])
+def test_a_field_split_into_parent_and_widget(filled: bytes, expected: Complaint, value_on: str) -> None:
+    # A field split into a parent (name, type) and a widget kid; the value on either of them.
     def split(writer: PdfWriter) -> None:
         fields = _fields(writer)
         for i, ref in enumerate(list(fields)):
@@ -123,23 +124,7 @@ def test_value_only_on_the_widget_under_a_parent_field(filled: bytes, expected: 
                 continue
             parent = DictionaryObject({NameObject("/T"): widget.pop("/T"), NameObject("/FT"): widget.pop("/FT"),
                                        NameObject("/Kids"): ArrayObject([ref])})
-            parent_ref = writer._add_object(parent)
-            widget[NameObject("/Parent")] = parent_ref
-            fields[i] = parent_ref
-
-    assert parse_pdf(_rewrite(filled, split)).complaint == expected
-
-
-def test_value_only_on_the_parent_field(filled: bytes, expected: Complaint) -> None:
-    def split(writer: PdfWriter) -> None:
-        fields = _fields(writer)
-        for i, ref in enumerate(list(fields)):
-            widget = ref.get_object()
-            if widget.get("/FT") != "/Tx":
-                continue
-            parent = DictionaryObject({NameObject("/T"): widget.pop("/T"), NameObject("/FT"): widget.pop("/FT"),
-                                       NameObject("/Kids"): ArrayObject([ref])})
-            if "/V" in widget:
+            if value_on == "parent" and "/V" in widget:
                 parent[NameObject("/V")] = widget.pop("/V")
             parent_ref = writer._add_object(parent)
             widget[NameObject("/Parent")] = parent_ref
