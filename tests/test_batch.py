@@ -31,6 +31,7 @@ from klageformular.batch import (
     csv_cell,
 )
 from klageformular.cli import main
+from klageformular.org import get_organisation
 
 from . import batch_hooks
 from .conftest import sample_data
@@ -231,6 +232,25 @@ def test_received_from_the_files_date(tmp_path: Path) -> None:
     convert_folder(box, tmp_path / "out", workers=1)
     (record,) = _lines(tmp_path / "out", COMPLAINTS)
     assert (record["received"], record["acknowledge_by"]) == ("2026-12-23", "2026-12-29")  # over Christmas
+
+
+@pytest.mark.parametrize(("org", "deadlines"), [
+    (None, {"kameo-dk": "2026-05-05", "kameo-no": "2026-05-06", "kameo-se": "2026-05-06"}),
+    ("kameo-dk", {"kameo-dk": "2026-05-05", "kameo-no": "2026-05-05", "kameo-se": "2026-05-05"}),
+])
+def test_each_form_is_acknowledged_by_its_own_countrys_working_days(tmp_path: Path, org: str | None,
+                                                                     deadlines: dict[str, str]) -> None:
+    # 1 May is a public holiday in Norway and Sweden, a working day in Denmark.
+    box = tmp_path / "inbox"
+    box.mkdir()
+    for lang, key in (("da", "kameo-dk"), ("nb", "kameo-no"), ("sv", "kameo-se")):
+        prefill = {"complainant": {"last_name": f"Klager {lang}", "email": f"{lang}@example.com"}, "subject": "x"}
+        (box / f"{key}.pdf").write_bytes(render_form(lang, prefill=prefill))
+    convert_folder(box, tmp_path / "out", workers=1, received=date(2026, 4, 30),
+                   org=get_organisation(org) if org else None)
+    records = {r["organisation"]: r for r in _lines(tmp_path / "out", COMPLAINTS)}
+    assert {key: r["acknowledge_by"] for key, r in records.items()} == deadlines
+    assert all(r["received"] == "2026-04-30" for r in records.values())
 
 
 def test_two_runs_on_one_output_folder_are_refused(tmp_path: Path) -> None:

@@ -215,8 +215,8 @@ def test_cli_parse_json_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFix
     junk.write_bytes(b"<html>")
     assert main(["parse", "--json", str(good)]) == 0
     record = json.loads(capsys.readouterr().out)
-    assert set(record) == {"source", "sha256", "method", "form_version", "language", "page_count", "complaint",
-                           "raw", "errors", "warnings"}
+    assert set(record) == {"source", "sha256", "method", "form_version", "language", "page_count", "organisation",
+                           "complaint", "raw", "errors", "warnings"}
     assert Complaint.model_validate(record["complaint"]) == sample_complaint
     assert main(["parse", "--json", str(good), str(blank), str(junk)]) == 1
     captured = capsys.readouterr()

@@ -40,7 +40,7 @@ from typing import Any, Literal
 from ._pool import DEFAULT_PARSER, WorkerPool
 from .exceptions import ConfigurationError
 from .model import Complaint
-from .org import Organisation, get_organisation
+from .org import Organisation, get_organisation, organisation_keys
 from .parse import Limits
 from .workdays import acknowledge_by
 
@@ -114,7 +114,9 @@ def convert_folder(
 ) -> BatchSummary:
     """Convert every file under ``inbox`` into records in ``outdir`` (created if needed).
 
-    ``workers`` defaults to the usable cores; ``timeout`` (seconds per file) to
+    ``org`` fixes whose working days count for every ``acknowledge_by``; by default each
+    form's own profile decides (Kameo Denmark for files that cannot be read). ``workers``
+    defaults to the usable cores; ``timeout`` (seconds per file) to
     ``limits.timeout_seconds``; ``memory_mb`` caps each worker's address space (None: no
     cap). ``received`` is the file's modification date, today, or a given date; with the
     organisation profile it gives ``acknowledge_by``. ``on_start(total)`` and
@@ -129,6 +131,7 @@ def convert_folder(
     if not inbox_path.is_dir():
         raise ConfigurationError(f"inbox {inbox} is not a folder")
     limits = limits or Limits()
+    fixed_org = org is not None
     org = org or get_organisation()
     count = workers or _usable_cores()
     if count < 1:
@@ -142,7 +145,7 @@ def convert_folder(
         summary.inputs = len(files)
         if on_start:
             on_start(len(files))
-        run = _Run(inbox_path, out, summary, org, received, on_file)
+        run = _Run(inbox_path, out, summary, org, received, on_file, fixed_org=fixed_org)
         try:
             size = max(1, min(count, len(files)))
             pool: WorkerPool[Task] = WorkerPool(size, timeout=timeout or limits.timeout_seconds,
@@ -171,8 +174,8 @@ def convert_folder(
 
 class _Run:
     def __init__(self, inbox: Path, out: Path, summary: BatchSummary, org: Organisation, received: Received,
-                 on_file: Callable[[FileOutcome], None] | None) -> None:
-        self.inbox, self.out, self.summary, self.org = inbox, out, summary, org
+                 on_file: Callable[[FileOutcome], None] | None, *, fixed_org: bool) -> None:
+        self.inbox, self.out, self.summary, self.org, self.fixed_org = inbox, out, summary, org, fixed_org
         self.received, self.on_file = received, on_file
         self.complaints, self.rejected = _Lines(out / COMPLAINTS), _Lines(out / REJECTED)
         self.duplicates = _Lines(out / DUPLICATES)
@@ -206,35 +209,45 @@ class _Run:
             first[digest] = record["source"]
             self.waiting[digest] = []
             day = self._received(path)
-            record |= {"received": day.isoformat(), "acknowledge_by": acknowledge_by(
-                day, self.org.acknowledge_working_days, self.org.holiday_country).isoformat()}
+            record |= {"received": day.isoformat(), "acknowledge_by": self._deadline(day, self.org)}
             yield path, digest, record
 
     def finish(self, task: Task, reply: dict[str, Any]) -> None:
         """Write the line for one parsed file, then those of its duplicates."""
         path, digest, record = task
-        self._settle(path, record, reply)
+        deadline = self._settle(path, record, reply)
         for duplicate in self.waiting.pop(digest or "", []):
-            self._duplicate(duplicate)
+            self._duplicate(duplicate | {"acknowledge_by": deadline})
+
+    @staticmethod
+    def _deadline(day: date, org: Organisation) -> str:
+        return acknowledge_by(day, org.acknowledge_working_days, org.holiday_country).isoformat()
 
     def _duplicate(self, record: dict[str, Any]) -> None:
         self.duplicates.write(record)
         self._count("duplicate", record)
 
-    def _settle(self, path: Path, record: dict[str, Any], reply: dict[str, Any]) -> None:
-        if reply["status"] == "ok":
-            result: dict[str, Any] = reply["result"]
-            meta = {k: result[k] for k in ("method", "language", "form_version", "page_count", "warnings")}
-            if result["complaint"] is not None:
-                self.complaints.write(record | meta | {"complaint": result["complaint"]})
-                self._count("accepted", record)
-                return
-            self._reject(record | meta | {"raw": result["raw"], "errors": result["errors"]}, "invalid",
+    def _settle(self, path: Path, record: dict[str, Any], reply: dict[str, Any]) -> str | None:
+        """Write the file's line; returns its acknowledgement deadline."""
+        if reply["status"] != "ok":
+            self._reject(record, reply["reason"], reply["error"], reply["message"], path)
+            return str(record["acknowledge_by"])
+        result: dict[str, Any] = reply["result"]
+        meta = {k: result[k] for k in ("method", "language", "form_version", "page_count", "organisation",
+                                       "warnings")}
+        # A Norwegian form is acknowledged by Norwegian working days, unless the run fixed a profile.
+        if not self.fixed_org and result["organisation"] in organisation_keys():
+            day = date.fromisoformat(record["received"])
+            record = record | {"acknowledge_by": self._deadline(day, get_organisation(result["organisation"]))}
+        if result["complaint"] is not None:
+            self.complaints.write(record | meta | {"complaint": result["complaint"]})
+            self._count("accepted", record)
+        else:
+            errors = result["errors"]
+            self._reject(record | meta | {"raw": result["raw"], "errors": errors}, "invalid",
                          "ComplaintValidationError",
-                         f"{len(result['errors'])} invalid field(s): " + ", ".join(e["path"] for e in result["errors"]),
-                         path)
-            return
-        self._reject(record, reply["reason"], reply["error"], reply["message"], path)
+                         f"{len(errors)} invalid field(s): " + ", ".join(e["path"] for e in errors), path)
+        return str(record["acknowledge_by"])
 
     def _reject(self, record: dict[str, Any], reason: str, error: str, message: str,
                 path: Path | None = None) -> None:

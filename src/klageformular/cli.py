@@ -149,8 +149,8 @@ def _batch(args: argparse.Namespace) -> int:
     with progress:
         summary = convert_folder(args.inbox, args.output, workers=args.workers, timeout=args.timeout,
                                  memory_mb=args.memory_mb, received=args.received, write_csv_file=args.csv,
-                                 org=get_organisation(args.org), on_start=lambda n: progress.update(bar, total=n),
-                                 on_file=on_file)
+                                 org=get_organisation(args.org) if args.org else None,
+                                 on_start=lambda n: progress.update(bar, total=n), on_file=on_file)
     for outcome in rejected:  # the officer's to-do list: one line per file, the reason, not the content
         print(f"{outcome.source}: rejected ({outcome.reason}): {outcome.message}", file=sys.stderr)
     table = Table(title="klageformular batch", caption=f"records in {summary.outdir}", show_header=False)
@@ -199,8 +199,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="date of receipt, for acknowledge_by (default: the file's modification date)")
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per file (default: %(default)s)")
     p.add_argument("--memory-mb", type=_positive_int, default=1024, help="per worker (default: %(default)s)")
-    p.add_argument("--org", choices=organisation_keys(), default=organisation_keys()[0],
-                   help="whose working days and holidays count (default: %(default)s)")
+    p.add_argument("--org", choices=organisation_keys(), default=None,
+                   help="whose working days and holidays set every deadline (default: each form's own "
+                        "profile, e.g. Norwegian holidays for Kameo Norway's form; kameo-dk for unreadable files)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_batch)
     return parser

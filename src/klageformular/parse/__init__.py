@@ -61,6 +61,7 @@ class ParseResult:
     form_version: str | None
     language: str | None
     page_count: int
+    organisation: str | None  # the profile the form names (or its language's home): validation, deadlines
     complaint: Complaint | None
     raw: dict[str, FieldValue]
     errors: list[FieldError] = field(default_factory=list)
@@ -76,6 +77,7 @@ class ParseResult:
         return {
             "source": self.source, "sha256": self.sha256, "method": self.method,
             "form_version": self.form_version, "language": self.language, "page_count": self.page_count,
+            "organisation": self.organisation,
             "complaint": self.complaint.model_dump(mode="json") if self.complaint else None,
             "raw": dict(self.raw),
             "errors": [asdict(e) for e in self.errors],
@@ -177,7 +179,8 @@ def _parse(data: bytes, name: str | None, digest: str, limits: Limits) -> ParseR
     complaint, errors = validate(values, lang or "da", org)
     log.info("parsed %s: method=%s valid=%s errors=%d warnings=%d", digest[:12], method, complaint is not None,
              len(errors), len(warnings))
-    return ParseResult(name, digest, method, version, lang, page_count, complaint, dict(values), errors, warnings)
+    return ParseResult(name, digest, method, version, lang, page_count, org.key, complaint, dict(values), errors,
+                       warnings)
 
 
 
