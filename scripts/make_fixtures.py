@@ -1,6 +1,7 @@
 """Regenerate the committed fixture PDFs in ``tests/fixtures/`` with real third-party tools.
 
     python scripts/make_fixtures.py            # needs pdftk, qpdf, ghostscript, poppler-utils
+    python scripts/make_fixtures.py flat-gs-sv.pdf   # only the named ones (the rest stay as committed)
 
 The fixtures let the test suite check files made by those tools even on a machine that
 does not have them (tests/test_fixtures.py). Each is the sample complaint of
@@ -14,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import subprocess
 import sys
 import tempfile
@@ -31,7 +33,7 @@ from tests.conftest import sample_data  # noqa: E402
 from tests.fillers import fill_pdftk, fill_pypdf, flatten  # noqa: E402
 
 from klageformular import Complaint, render_form  # noqa: E402
-from klageformular.values import field_values  # noqa: E402
+from klageformular.values import FieldValue, field_values  # noqa: E402
 
 OUT = ROOT / "tests" / "fixtures"
 
@@ -76,11 +78,15 @@ def _letter() -> bytes:
     return buf.getvalue()
 
 
-def main() -> None:
+def _filled(lang: str, fill: Callable[[bytes, dict[str, FieldValue]], bytes]) -> bytes:
+    """The sample complaint filled into the form in ``lang`` (its home profile) by one tool."""
+    return fill(render_form(lang), field_values(Complaint.model_validate(sample_data()), lang))
+
+
+def main(names: list[str]) -> None:
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its appearance generator's notes on our font
     OUT.mkdir(exist_ok=True)
-    values = field_values(Complaint.model_validate(sample_data()), "da")
-    blank = render_form("da")
-    by_pypdf, by_pdftk = fill_pypdf(blank, values), fill_pdftk(blank, values)
+    by_pypdf, by_pdftk = _filled("da", fill_pypdf), _filled("da", fill_pdftk)
     fixtures: dict[str, tuple[str, Callable[[], bytes]]] = {
         "filled-pypdf.pdf": ("pypdf fill (NeedAppearances off, appearances generated)", lambda: by_pypdf),
         "filled-pdftk.pdf": ("pdftk fill_form XFDF (UTF-8) with replacement_font", lambda: by_pdftk),
@@ -95,21 +101,32 @@ def main() -> None:
                                          lambda: _encrypted(by_pypdf, "")),
         "encrypted-password.pdf": ("AES-256, user password 'hemmelig'", lambda: _encrypted(by_pypdf, "hemmelig")),
         "letter.pdf": ("a one-page letter: a PDF that is not the form", _letter),
+        "filled-pdftk-nb.pdf": ("Norwegian form (kameo-no), pdftk fill_form XFDF (UTF-8) with replacement_font",
+                                lambda: _filled("nb", fill_pdftk)),
+        "flat-gs-sv.pdf": ("Swedish form (kameo-se), pypdf fill, then ghostscript pdfwrite",
+                           lambda: flatten("gs", _filled("sv", fill_pypdf))),
     }
-    files: dict[str, dict[str, object]] = {}
+    unknown = set(names) - set(fixtures)
+    if unknown:
+        sys.exit(f"unknown fixture(s): {', '.join(sorted(unknown))} (known: {', '.join(fixtures)})")
+    wanted = names or list(fixtures)
+    old = OUT / "MANIFEST.json"
+    files: dict[str, dict[str, object]] = json.loads(old.read_text(encoding="utf-8"))["files"] if names else {}
     manifest = {
         "tools": {name: _tool_version(cmd) for name, cmd in {
             "pdftk": ["pdftk", "--version"], "qpdf": ["qpdf", "--version"], "gs": ["gs", "--version"],
             "pdftocairo": ["pdftocairo", "-v"]}.items()},
         "files": files,
     }
-    for name, (how, make) in fixtures.items():
+    for name in wanted:
+        how, make = fixtures[name]
         data = make()
         (OUT / name).write_bytes(data)
         files[name] = {"made_by": how, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
         print(f"{name:<32} {len(data):>8,} bytes  {how}")
-    (OUT / "MANIFEST.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    manifest["files"] = dict(sorted(files.items(), key=lambda kv: list(fixtures).index(kv[0])))
+    old.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
