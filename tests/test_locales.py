@@ -15,7 +15,7 @@ from klageformular.model import Complaint
 from klageformular.org import get_organisation, organisation_keys
 from klageformular.values import field_values
 
-from .fillers import fill_pypdf, flatten
+from .fillers import fill_pdftk, fill_pypdf, flatten
 
 HOME = {"da": "kameo-dk", "en": "kameo-dk", "nb": "kameo-no", "sv": "kameo-se"}
 
@@ -115,11 +115,14 @@ SWEDISH: dict[str, Any] = {
 
 
 @pytest.mark.parametrize("flattener", [None, "qpdf", "pdftocairo"])
+@pytest.mark.parametrize("filler", ["pypdf", "pdftk"])
 @pytest.mark.parametrize(("lang", "data"), [("nb", NORWEGIAN), ("sv", SWEDISH), ("en", SWEDISH)])
-def test_filled_and_flattened_forms_parse_back(lang: str, data: dict[str, Any], flattener: str | None) -> None:
+def test_filled_and_flattened_forms_parse_back(lang: str, data: dict[str, Any], filler: str,
+                                               flattener: str | None) -> None:
     org = get_organisation(HOME[lang] if lang != "en" else "kameo-se")
     complaint = Complaint.model_validate(data, context={"country": org.country, "currency": org.currency})
-    pdf = fill_pypdf(render_form(lang, org=org), field_values(complaint, lang))
+    fill = fill_pypdf if filler == "pypdf" else fill_pdftk
+    pdf = fill(render_form(lang, org=org), field_values(complaint, lang))
     if flattener:
         pdf = flatten(flattener, pdf)
     result = parse_pdf(pdf)
