@@ -15,6 +15,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 try:
     import fastapi  # noqa: F401
@@ -267,6 +269,13 @@ def test_a_json_body_gets_400(client: httpx.Client) -> None:
     assert client.post("/complaints", json={"file": "x"}).status_code == 400
 
 
+@pytest.mark.parametrize("body", [b"garbage without boundaries", b"--kf\r\nContent-Disposition: form-data\r\n",
+                                  b"--kf\r\n\xff\xfe\r\n\r\n%PDF-1.7", b""])
+def test_a_malformed_multipart_body_gets_400(client: httpx.Client, body: bytes) -> None:
+    r = client.post("/complaints", content=body, headers={"Content-Type": "multipart/form-data; boundary=kf"})
+    assert r.status_code == 400
+
+
 def test_an_upload_over_the_limit_gets_413(client: httpx.Client) -> None:
     big = b"%PDF-1.7\n" + b"0" * LIMIT
     r = client.post("/complaints", files={"file": ("big.pdf", big, "application/pdf")})
@@ -315,3 +324,11 @@ def test_tokens_and_language_negotiation_as_functions() -> None:
         web.verify_prefill(SECRET, web.sign_prefill(SECRET, "K-1", now=0, ttl=10), now=10)
     assert web.negotiate_language(None) == "da"
     assert web.negotiate_language("en;q=0.3, nb;q=0.7, sv;q=oops") == "nb"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=4096).map(lambda b: b"%PDF-1.7\n" + b) | st.binary(max_size=2048))
+def test_hostile_uploads_never_become_server_errors(client: httpx.Client, data: bytes) -> None:
+    r = client.post("/complaints", files={"file": ("x.pdf", data, "application/pdf")})
+    assert r.status_code in (200, 400, 413, 415, 422), r.text
+    assert "Traceback" not in r.text

@@ -193,7 +193,10 @@ async def _read_upload(request: Request, field: str, limit: int) -> bytes:
             parser.write(chunk)
         except Exception as exc:  # python-multipart raises its own errors on a malformed body
             raise _BadUploadError(f"malformed multipart body: {exc}") from None
-    parser.finalize()
+    try:
+        parser.finalize()
+    except Exception as exc:
+        raise _BadUploadError(f"malformed multipart body: {exc}") from None
     found = [bytes(data) for part, data in parts if part == field]
     if not found:
         raise _BadUploadError(f"no '{field}' field in the upload")
