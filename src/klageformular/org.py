@@ -90,7 +90,8 @@ _IMY = Body(
     email="imy@imy.se",
 )
 
-_FI_SE = "Brunnsgatan 3, 111 38 Stockholm", "+46 8 408 980 00", "www.fi.se", "finansinspektionen@fi.se"
+_FI_CONTACT = {"address": "Brunnsgatan 3, 111 38 Stockholm", "phone": "+46 8 408 980 00", "web": "www.fi.se",
+               "email": "finansinspektionen@fi.se"}
 
 
 KAMEO_DK = Organisation(
@@ -160,10 +161,7 @@ KAMEO_DK = Organisation(
                 "sv": "Tillsynsmyndighet enligt lagen om betaltjänster, t.ex. klagomål på hur betalsystemet "
                 "är utformat.",
             },
-            address=_FI_SE[0],
-            phone=_FI_SE[1],
-            web=_FI_SE[2],
-            email=_FI_SE[3],
+            **_FI_CONTACT,
         ),
     ),
 )
@@ -266,10 +264,7 @@ KAMEO_SE = Organisation(
                 "nb": "Fører tilsyn med Kameo som leverandør av folkefinansieringstjenester.",
                 "en": "Supervises Kameo as a crowdfunding service provider.",
             },
-            address=_FI_SE[0],
-            phone=_FI_SE[1],
-            web=_FI_SE[2],
-            email=_FI_SE[3],
+            **_FI_CONTACT,
         ),
         Body(
             name="Konsumentverket",

@@ -183,8 +183,6 @@ def _parse(data: bytes, name: str | None, digest: str, limits: Limits) -> ParseR
                        warnings)
 
 
-
-
 def _check_lengths(values: dict[str, FieldValue], limits: Limits, warnings: list[ParseWarning]) -> None:
     for spec in LAYOUT.fields:
         value = values.get(spec.path)
