@@ -208,37 +208,34 @@ class _Run:
                 continue
             first[digest] = record["source"]
             self.waiting[digest] = []
-            day = self._received(path)
-            record |= {"received": day.isoformat(), "acknowledge_by": self._deadline(day, self.org)}
+            record["received"] = self._received(path).isoformat()
             yield path, digest, record
 
     def finish(self, task: Task, reply: dict[str, Any]) -> None:
         """Write the line for one parsed file, then those of its duplicates."""
         path, digest, record = task
-        deadline = self._settle(path, record, reply)
+        self._settle(path, record, reply)
         for duplicate in self.waiting.pop(digest or "", []):
-            self._duplicate(duplicate | {"acknowledge_by": deadline})
-
-    @staticmethod
-    def _deadline(day: date, org: Organisation) -> str:
-        return acknowledge_by(day, org.acknowledge_working_days, org.holiday_country).isoformat()
+            self._duplicate(duplicate)
 
     def _duplicate(self, record: dict[str, Any]) -> None:
         self.duplicates.write(record)
         self._count("duplicate", record)
 
-    def _settle(self, path: Path, record: dict[str, Any], reply: dict[str, Any]) -> str | None:
-        """Write the file's line; returns its acknowledgement deadline."""
-        if reply["status"] != "ok":
+    def _settle(self, path: Path, record: dict[str, Any], reply: dict[str, Any]) -> None:
+        result: dict[str, Any] | None = reply["result"] if reply["status"] == "ok" else None
+        org = self.org
+        # A Norwegian form is acknowledged by Norwegian working days, unless the run fixed a profile.
+        if result is not None and not self.fixed_org and result["organisation"] in organisation_keys():
+            org = get_organisation(result["organisation"])
+        day = date.fromisoformat(record["received"])
+        record = record | {"acknowledge_by": acknowledge_by(day, org.acknowledge_working_days,
+                                                            org.holiday_country).isoformat()}
+        if result is None:
             self._reject(record, reply["reason"], reply["error"], reply["message"], path)
-            return str(record["acknowledge_by"])
-        result: dict[str, Any] = reply["result"]
+            return
         meta = {k: result[k] for k in ("method", "language", "form_version", "page_count", "organisation",
                                        "warnings")}
-        # A Norwegian form is acknowledged by Norwegian working days, unless the run fixed a profile.
-        if not self.fixed_org and result["organisation"] in organisation_keys():
-            day = date.fromisoformat(record["received"])
-            record = record | {"acknowledge_by": self._deadline(day, get_organisation(result["organisation"]))}
         if result["complaint"] is not None:
             self.complaints.write(record | meta | {"complaint": result["complaint"]})
             self._count("accepted", record)
@@ -247,7 +244,6 @@ class _Run:
             self._reject(record | meta | {"raw": result["raw"], "errors": errors}, "invalid",
                          "ComplaintValidationError",
                          f"{len(errors)} invalid field(s): " + ", ".join(e["path"] for e in errors), path)
-        return str(record["acknowledge_by"])
 
     def _reject(self, record: dict[str, Any], reason: str, error: str, message: str,
                 path: Path | None = None) -> None:
