@@ -327,3 +327,75 @@ def test_cli_batch_usage_errors(args: list[str]) -> None:
 def test_cli_batch_missing_inbox(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["batch", str(tmp_path / "nope"), "-o", str(tmp_path / "out")]) == 1
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_a_realistic_inbox_keeps_every_complaint(tmp_path: Path) -> None:
+    """Four languages, several tools, sloppy entries, a printed copy, a resend, junk: nothing is lost."""
+    from .fillers import fill_pdftk, fill_pypdf, flatten
+
+    require = shutil.which("pdftk") and shutil.which("qpdf") and shutil.which("gs")
+    if not require:
+        pytest.skip("needs pdftk, qpdf and ghostscript (apt-get install pdftk-java qpdf ghostscript)")
+    box = tmp_path / "inbox"
+    box.mkdir()
+    person = {"complainant.last_name": "Hansen", "complainant.email": "hansen@example.dk"}
+    files: dict[str, bytes] = {
+        "01 complete da.pdf": render_form("da", prefill=sample_data()),
+        "02 oct 12.pdf": fill_pdftk(render_form("da"), person | {"subject": "Rente", "facts_date": "oct 12"}),
+        "03 nb phone.pdf": fill_pdftk(render_form("nb"), {"complainant.last_name": "Nordmann",
+                                                         "complainant.phone": "412 34 567",
+                                                         "complainant.email": "ola@example.no",
+                                                         "subject": "Renten ble ikke utbetalt."}),
+        "04 sv currency.pdf": fill_pypdf(render_form("sv"), {"complainant.last_name": "Svensson",
+                                                            "complainant.email": "s@example.se", "subject": "Avgift",
+                                                            "damage.amount": "€ 500", "damage.currency": "SEK"}),
+        "05 en no subject.pdf": fill_pypdf(render_form("en"), person),
+        "06 postal only.pdf": fill_pypdf(render_form("da"), {"complainant.last_name": "Jensen",
+                                                            "complainant.street": "Vej 1",
+                                                            "complainant.postcode": "8000",
+                                                            "complainant.city": "Aarhus",
+                                                            "complainant.phone": "20304050",
+                                                            "subject": "Svar med post."}),
+        "07 ca amount.pdf": fill_pypdf(render_form("da"), person | {"subject": "Tab", "damage.amount": "ca. 3000"}),
+        "08 same person other subject.pdf": fill_pypdf(render_form("da"), person | {"subject": "Gebyret"}),
+        "09 printed copy.pdf": flatten("qpdf", render_form("da", prefill=sample_data())),
+        "10 printed again by gs.pdf": flatten("gs", render_form("da", prefill=sample_data())),
+        "11 resent a week later.pdf": render_form("da", prefill=sample_data() | {
+            "signature": {"place": "Aarhus", "date": "2026-11-10", "signatory": "representative"}}),
+        "12 notes.txt": b"Husk at ringe.",
+        "13 scan.pdf": (FIXTURES / "scan.pdf").read_bytes(),
+        "14 cover letter.pdf": (FIXTURES / "letter.pdf").read_bytes(),
+        "15 password.pdf": (FIXTURES / "encrypted-password.pdf").read_bytes(),
+    }
+    for name, data in files.items():
+        (box / name).write_bytes(data)
+    shutil.copy(box / "02 oct 12.pdf", box / "16 same bytes again.pdf")
+    summary = convert_folder(box, tmp_path / "out", workers=2, received=FRIDAY, write_csv_file=True)
+    records = _records(tmp_path / "out")
+    status = {r["source"]: r["status"] for r in records[COMPLAINTS]}
+    assert status == {"01 complete da.pdf": "complete", "02 oct 12.pdf": "needs_review",
+                      "03 nb phone.pdf": "complete", "04 sv currency.pdf": "needs_review",
+                      "05 en no subject.pdf": "needs_review", "06 postal only.pdf": "complete",
+                      "07 ca amount.pdf": "needs_review", "08 same person other subject.pdf": "complete"}
+    review = {r["source"]: [(i["path"], i["code"], i["value"]) for i in r["review"]] for r in records[COMPLAINTS]}
+    assert review["02 oct 12.pdf"] == [("facts_date", "invalid_date", "oct 12")]
+    assert review["04 sv currency.pdf"] == [("damage.amount", "currency_mismatch", "€ 500")]
+    assert review["05 en no subject.pdf"] == [("subject", "missing_required", None)]
+    assert review["07 ca amount.pdf"] == [("damage.amount", "approximate_amount", "ca. 3000")]
+    assert {r["source"]: (r["duplicate_kind"], r["duplicate_of"]) for r in records[DUPLICATES]} == {
+        "09 printed copy.pdf": ("same_content", "01 complete da.pdf"),
+        "10 printed again by gs.pdf": ("same_content", "01 complete da.pdf"),
+        "11 resent a week later.pdf": ("same_content", "01 complete da.pdf"),
+        "16 same bytes again.pdf": ("same_file", "02 oct 12.pdf")}
+    assert {r["source"]: r["error"] for r in records[REJECTED]} == {
+        "12 notes.txt": "NotAPdfError", "13 scan.pdf": "NoTextLayerError",
+        "14 cover letter.pdf": "NotAKlageformularError", "15 password.pdf": "EncryptedPdfError"}
+    assert all(r["received"] == "2026-11-27" and r["acknowledge_by"] for r in records[REJECTED])
+    on_disk = json.loads((tmp_path / "out" / SUMMARY).read_text(encoding="utf-8"))
+    _check_invariant(on_disk)
+    assert (summary.inputs, summary.complete, summary.needs_review, summary.unreadable, summary.duplicates) == (
+        16, 4, 4, 4, 4)
+    header, *rows = list(csv.reader(io.StringIO((tmp_path / "out" / "complaints.csv").read_text("utf-8-sig"))))
+    cells = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    assert cells["07 ca amount.pdf"]["status"] == "needs_review"
+    assert cells["07 ca amount.pdf"]["review"] == "3.d Beløb (evt.): er et skøn (læst som det angivne tal) [ca. 3000]"
