@@ -30,8 +30,9 @@ from .fillers import fill_pdftk, fill_pypdf
 
 BASE: dict[str, FieldValue] = {"complainant.last_name": "Hansen", "complainant.email": "hansen@example.dk",
                                "subject": "Renten blev ikke udbetalt."}
-POSTAL: dict[str, FieldValue] = {"complainant.last_name": "Hansen", "complainant.street": "Vestergade 3", "complainant.postcode": "8000",
-          "complainant.city": "Aarhus C", "complainant.phone": "20304050", "subject": "Renten blev ikke udbetalt."}
+POSTAL: dict[str, FieldValue] = {
+    "complainant.last_name": "Hansen", "complainant.street": "Vestergade 3", "complainant.postcode": "8000",
+    "complainant.city": "Aarhus C", "complainant.phone": "20304050", "subject": "Renten blev ikke udbetalt."}
 
 # (case, language, typed values, expected status, expected review items as (path, code, value as typed))
 SLOPPY: list[tuple[str, str, dict[str, FieldValue], str, set[tuple[str, str, str | None]]]] = [
