@@ -19,7 +19,6 @@ Hierarchy::
     │       └── ParseTimeoutError
     ├── NotAKlageformularError        a readable PDF, but not our form
     │   └── UnsupportedFormVersionError
-    ├── MissingPagesError             a flattened copy lacks pages that carry fields
     └── ComplaintValidationError      strict reading only: the form needs review (``review``)
 
 pydantic's ``ValidationError`` never leaves the public API: :func:`klageformular.parse_pdf`
@@ -50,7 +49,6 @@ __all__ = [
     "KlageformularWarning",
     "LanguageNotAvailableError",
     "LimitExceededError",
-    "MissingPagesError",
     "NoTextLayerError",
     "NotAKlageformularError",
     "NotAPdfError",
@@ -144,14 +142,6 @@ class UnsupportedFormVersionError(NotAKlageformularError):
     def __init__(self, message: str, *, version: str):
         super().__init__(message)
         self.version = version
-
-
-class MissingPagesError(KlageformularError):
-    """A flattened or printed copy lacks pages that carry fields; ``pages`` lists them (1-based)."""
-
-    def __init__(self, message: str, *, pages: Sequence[int]):
-        super().__init__(message)
-        self.pages = tuple(pages)
 
 
 class ComplaintValidationError(KlageformularError, ValueError):
