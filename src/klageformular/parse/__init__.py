@@ -30,7 +30,7 @@ from ..exceptions import (
 from ..layout import FORM_VERSION, LAYOUT
 from ..locales import LANGUAGES
 from ..model import Complaint
-from ..org import get_organisation, home_organisation, organisation_keys
+from ..org import Organisation, get_organisation, home_organisation, organisation_keys
 from ..values import FieldValue
 from ._source import Limits, Source, check_page_streams, open_pdf, pypdf_limits, read_source
 from .acroform import read_acroform
@@ -109,11 +109,12 @@ def _info(reader: PdfReader) -> tuple[str | None, str | None, str | None]:
             str(org) if org in organisation_keys() else None)
 
 
-def parse_pdf(source: Source, *, limits: Limits | None = None) -> ParseResult:
+def parse_pdf(source: Source, *, limits: Limits | None = None, org: Organisation | None = None) -> ParseResult:
     """Read one received PDF.
 
     Raises a :class:`~klageformular.KlageformularError` subclass only when the file cannot be
-    read as our form; invalid values come back as ``errors`` with the raw text kept.
+    read as our form; invalid values come back as ``errors`` with the raw text kept. ``org``
+    (e.g. a profile from a file) replaces the profile the form names for validation.
 
     >>> from klageformular import render_form
     >>> result = parse_pdf(render_form("da", prefill={"complainant": {"last_name": "Ørsted",
@@ -126,7 +127,7 @@ def parse_pdf(source: Source, *, limits: Limits | None = None) -> ParseResult:
     digest = hashlib.sha256(data).hexdigest()
     try:
         with pypdf_limits(limits):
-            return _parse(data, name, digest, limits)
+            return _parse(data, name, digest, limits, org)
     except KlageformularError:
         raise
     except MemoryError:
@@ -138,7 +139,7 @@ def parse_pdf(source: Source, *, limits: Limits | None = None) -> ParseResult:
         raise PdfReadError(f"broken PDF ({type(exc).__name__})") from None
 
 
-def _parse(data: bytes, name: str | None, digest: str, limits: Limits) -> ParseResult:
+def _parse(data: bytes, name: str | None, digest: str, limits: Limits, profile: Organisation | None) -> ParseResult:
     reader = open_pdf(data, limits)
     version, lang, org_key = _info(reader)
     page_count = len(reader.pages)
@@ -175,7 +176,7 @@ def _parse(data: bytes, name: str | None, digest: str, limits: Limits) -> ParseR
     for path, kind in find_national_ids(values):
         warnings.append(ParseWarning("national_id", path, f"looks like a {kind} number: redact it before filing"))
     # A form that lost its metadata: the language is the best hint of the country.
-    org = get_organisation(org_key) if org_key else home_organisation(lang)
+    org = profile or (get_organisation(org_key) if org_key else home_organisation(lang))
     complaint, errors = validate(values, lang or "da", org)
     log.info("parsed %s: method=%s valid=%s errors=%d warnings=%d", digest[:12], method, complaint is not None,
              len(errors), len(warnings))
