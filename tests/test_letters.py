@@ -17,6 +17,8 @@ from typing import Any
 
 import pdfplumber
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
@@ -308,6 +310,19 @@ def test_decision_needs_reasons_and_a_known_outcome() -> None:
         decision_letter(_case(), outcome="won", reasons="x", dated=DECISION_DATE)  # type: ignore[arg-type]
 
 
+def test_an_address_too_long_for_the_window_is_refused_not_cut() -> None:
+    long_street = "Rådhuspladsen " + "meget lang adresselinje " * 4
+    complaint = _complaint(paper=True, complainant={"last_name": "Berg", "street": long_street[:120],
+                                                    "postcode": "1550", "city": "København V"})
+    with pytest.raises(LetterNotAllowedError, match="too long for the envelope window"):
+        acknowledgement_letter(_case(complaint=complaint), dated=ACK_DATE)
+    # A line a little too long for 10 pt is set smaller, whole.
+    medium = "Rådhuspladsen 1, 3. sal, lejlighed 4, opgang B"
+    complaint = _complaint(paper=True, complainant={"last_name": "Berg", "street": medium, "postcode": "1550",
+                                                    "city": "København V"})
+    assert medium in _window_text(acknowledgement_letter(_case(complaint=complaint), dated=ACK_DATE))
+
+
 def test_paper_without_an_address_is_refused() -> None:
     """The model refuses this, but a complaint held for review (issue 12) may still lack the address."""
     from klageformular.model import Complainant
@@ -436,3 +451,19 @@ def test_cli_letters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert main(["letter", "ack", "--record", str(two), "--reference", "R-1"]) == 1
     assert "2 lines: pass a file with one record" in capsys.readouterr().err
     assert main(["letter", "decision", *common, "--reasons", str(reasons)]) == 2  # no --outcome
+
+
+_MD_ALPHABET = "abcæøåÅ ŁŻ€„“–\n\n*_`#>-+.1234567890[]()<>&;!\\|~=\"'§"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=_MD_ALPHABET, min_size=1, max_size=400).filter(str.strip))
+@example("**unclosed *nested _mixed `code\n\n1. a\n   - b\n     1. c\n\n> > deep\n\n---\n\n    code block")
+@example("<b>&amp; &lt;tag&gt;</b> & < > ]]> <![CDATA[x]]>")
+@example("- \n-\n\n1.\n\n#\n\n[]()")
+def test_any_reasons_render_or_are_refused_never_crash(reasons: str) -> None:
+    """Whatever the officer types, the decision renders (the reasons' words all in the text layer)."""
+    pdf = decision_letter(_case(), outcome="partly_upheld", reasons=reasons, dated=DECISION_DATE)
+    text = _text(pdf)
+    for word in re.findall(r"[a-zæøåÅŁŻ€]{3,}", re.sub(r"&#?\w+;", " ", reasons)):  # &amp; is Markdown's "&"
+        assert word in text, word

@@ -108,7 +108,7 @@ def _decode(text: str, fmt: Format, name: str) -> dict[str, Any]:
         # tomllib ends its message with "(at line L, column C)"; keep the line as a number too.
         found = re.search(r"at line (\d+)", str(exc))
         line = int(found.group(1)) if found else None
-        raise OrganisationFileError(f"{name}: invalid TOML: {exc}", path=name, line=line) from None
+        raise OrganisationFileError(f"{name}: invalid TOML: {exc}", path=name, line=line) from None  # has the line
     if not isinstance(data, dict):
         raise OrganisationFileError(f"{name}: a profile is a table of keys, not {type(data).__name__}", path=name)
     return data

@@ -53,7 +53,7 @@ from ..locales import LANGUAGES
 from ..model import Complaint, ContactDetails, country_code
 from ..org import Body, Organisation, get_organisation, home_organisation, organisation_keys
 from ..workdays import acknowledge_by
-from ._document import Letterhead, build_pages, styles
+from ._document import Letterhead, build_pages, styles, window_fits
 from ._markdown import MarkdownStyles, markdown_flowables
 from ._pdfa import make_pdfa
 from .mail import letter_message
@@ -289,9 +289,13 @@ class _Writer:
             if org.decision_working_days else "",
         }
         self.title = self.t[f"{kind}.title"]
-        if case.complaint.reply_channel == "paper" and not self.to.lines:
-            raise LetterNotAllowedError("the customer asked for a reply on paper but gave no postal address; "
-                                        "complete the address before writing the letter")
+        if case.complaint.reply_channel == "paper":
+            if not self.to.lines:
+                raise LetterNotAllowedError("the customer asked for a reply on paper but gave no postal address; "
+                                            "complete the address before writing the letter")
+            if not window_fits([x for x in (self.to.name, *self.to.lines) if x]):
+                raise LetterNotAllowedError("the postal address is too long for the envelope window; shorten it "
+                                            "in the record before writing the letter")
 
     def check_font(self, what: str, text: str) -> None:
         if missing := EmbeddedFont.load().missing(text):

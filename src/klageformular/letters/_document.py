@@ -28,7 +28,7 @@ from reportlab.platypus.doctemplate import NextPageTemplate
 from .._pages import ACCENT, BOX_FILL, INK, MUTED, RULE
 from ..layout import CONTENT_WIDTH, IDENTIFIER_BASELINE, MARGIN, PAGE_HEIGHT, PAGE_WIDTH
 
-__all__ = ["BOLD", "ITALIC", "REGULAR", "Letterhead", "Styles", "build_pages", "styles"]
+__all__ = ["BOLD", "ITALIC", "REGULAR", "Letterhead", "Styles", "build_pages", "styles", "window_fits"]
 
 REGULAR, BOLD, ITALIC = "KlgLetter", "KlgLetter-Bold", "KlgLetter-Italic"
 _ASSETS = {REGULAR: "NotoSans-Latin.ttf", BOLD: "NotoSans-Latin-Bold.ttf", ITALIC: "NotoSans-Latin-Italic.ttf"}
@@ -170,11 +170,13 @@ def _window(c: Canvas, head: Letterhead) -> None:
     c.setStrokeColor(RULE)
     c.setLineWidth(0.4)
     c.line(_WINDOW_X, top - 7 * mm - 2, _WINDOW_X + _WINDOW_W - 5 * mm, top - 7 * mm - 2)
-    c.setFont(REGULAR, 10)
     c.setFillColor(INK)
     y = top - 17.7 * mm - 10
     for line in head.address or ():
-        c.drawString(_WINDOW_X, y, _fit(line, REGULAR, 10, _WINDOW_W))
+        # An address is never cut: a long line is set smaller; one that still does not fit was
+        # refused before drawing (see window_fits).
+        c.setFont(REGULAR, _window_size(line))
+        c.drawString(_WINDOW_X, y, line)
         y -= 12.5
 
 
@@ -224,6 +226,19 @@ def _footer(c: Canvas, head: Letterhead, page: int, pages: int) -> None:
     c.drawString(x, y, f"{head.reference} · {head.title} · {head.page_word} {page}/{pages}")
     c.drawRightString(PAGE_WIDTH - MARGIN, y, f"{head.org_name} · {head.sender_lines[0]}")
     c.restoreState()
+
+
+_WINDOW_SIZES = (10.0, 9.0, 8.0, 7.0)
+
+
+def _window_size(line: str) -> float:
+    return next((s for s in _WINDOW_SIZES if pdfmetrics.stringWidth(line, REGULAR, s) <= _WINDOW_W), 0.0)
+
+
+def window_fits(lines: Sequence[str]) -> bool:
+    """True when every address line fits the envelope window (at 7 pt or more) and there are at most 6."""
+    register_fonts()
+    return len(lines) <= 6 and all(_window_size(line) for line in lines)
 
 
 def _fit(text: str, font: str, size: float, width: float) -> str:
