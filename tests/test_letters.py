@@ -467,3 +467,11 @@ def test_any_reasons_render_or_are_refused_never_crash(reasons: str) -> None:
     text = _text(pdf)
     for word in re.findall(r"[a-zæøåÅŁŻ€]{3,}", re.sub(r"&#?\w+;", " ", reasons)):  # &amp; is Markdown's "&"
         assert word in text, word
+
+
+def test_a_record_held_for_review_without_reply_details_still_makes_a_letter() -> None:
+    record = _record(complaint={"complainant": {"last_name": "Berg"}, "subject": "Renter"}, status="needs_review")
+    case = letter_case_from_record(record, reference="KLA-2026-0010", org=_org("sv"))
+    assert "Berg" in _text(acknowledgement_letter(case, dated=ACK_DATE))
+    with pytest.raises(LetterNotAllowedError, match="no email address"):
+        letter_message(case, b"%PDF", kind="ack", dated=ACK_DATE)

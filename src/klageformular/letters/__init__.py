@@ -28,7 +28,7 @@ The rules the letters follow (Commission Delegated Regulation (EU) 2022/2117):
 >>> case = LetterCase(reference="KLA-2026-0001", received=date(2026, 11, 24), org=org, lang="da",
 ...     complaint=Complaint(complainant={"last_name": "Ørsted", "email": "a@b.dk"}, subject="Renter"))
 >>> acknowledgement_letter(case, dated=date(2026, 11, 25))[:8]
-b'%PDF-1.4'
+b'%PDF-1.7'
 """
 
 from __future__ import annotations
@@ -230,7 +230,10 @@ def letter_case_from_record(record: Mapping[str, Any], *, reference: str, org: O
     if not isinstance(raw, Mapping):
         raise ConfigurationError("the record holds no complaint (a rejected file?): nothing to write to")
     try:
-        complaint = Complaint.model_validate(raw, context={"country": profile.country, "currency": profile.currency})
+        # "partial": a complaint held for review may lack the reply address; the letter checks what
+        # it needs itself (a postal address for paper, an email address for --eml).
+        complaint = Complaint.model_validate(raw, context={"country": profile.country, "currency": profile.currency,
+                                                           "partial": True})
     except ValidationError as exc:
         fields = ", ".join(".".join(str(p) for p in e["loc"]) or "complaint" for e in exc.errors())
         raise ConfigurationError(f"the record's complaint is not valid: {fields}") from None

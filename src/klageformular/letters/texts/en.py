@@ -58,7 +58,7 @@ TEXTS: dict[str, str] = {
     "phone_abbr": "Tel.",
     "closing": "Kind regards",
     "signature.role": "Complaints officer, {org_name}",
-    "decision.intro": "We have now finished looking into the complaint you sent us on {received} "
+    "decision.intro": "We have now finished looking into the complaint we received from you on {received} "
     "(reference {reference}).",
     "outcome.upheld": "We uphold your complaint.",
     "outcome.partly_upheld": "We partly uphold your complaint.",
