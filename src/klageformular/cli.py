@@ -236,7 +236,7 @@ def _letter_parser(sub: Any) -> None:
         k.add_argument("--record", metavar="JSON", required=True,
                        help="the complaint's record (one complaints.jsonl line) until the register holds it")
         k.add_argument("--reference", required=True, help="the complaint's reference, e.g. KLA-2026-0001")
-        k.add_argument("-o", "--output", metavar="PDF", help="default: REFERENCE-KIND.pdf")
+        k.add_argument("-o", "--output", metavar="PDF", help=f"default: REFERENCE-{kind}.pdf")
         k.add_argument("--eml", metavar="FILE", help="also write a ready-to-send email with the PDF attached")
         k.add_argument("--date", type=_iso_date, default=None, help="the letter's date (default: today)")
         _add_org_file(k, "replaces the record's profile")
