@@ -21,6 +21,7 @@ from .locales import LANGUAGES, fill, label, option_label, tooltip
 from .model import Complaint
 from .org import get_organisation, home_organisation, organisation_keys
 from .parse import ParseResult, parse_pdf
+from .register import _cli as register_cli
 from .render import render_all, render_form
 
 __all__ = ["main"]
@@ -160,7 +161,10 @@ def _batch(args: argparse.Namespace) -> int:
                         ("seconds", summary.seconds), ("files/s", summary.files_per_second)]:
         table.add_row(name, str(value))
     out.print(table)
-    return 1 if summary.rejected else 0
+    status = 1 if summary.rejected else 0
+    if args.register:  # the register, not a JSONL file, is the one list of everything received
+        status = max(status, register_cli.import_after_batch(args))
+    return status
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -204,6 +208,8 @@ def _parser() -> argparse.ArgumentParser:
                         "profile, e.g. Norwegian holidays for Kameo Norway's form; kameo-dk for unreadable files)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_batch)
+    register_cli.add_batch_options(p)
+    register_cli.add_register_parser(sub)
     return parser
 
 

@@ -20,7 +20,10 @@ Hierarchy::
     ├── NotAKlageformularError        a readable PDF, but not our form
     │   └── UnsupportedFormVersionError
     ├── MissingPagesError             a flattened copy lacks pages that carry fields
-    └── ComplaintValidationError      the form was read, but values are invalid (``errors``)
+    ├── ComplaintValidationError      the form was read, but values are invalid (``errors``)
+    └── RegisterError                 the complaint register refuses an operation
+        ├── UnknownReferenceError     no complaint with that reference
+        └── InvalidTransitionError    a status change the workflow does not allow
 
 pydantic's ``ValidationError`` never leaves the public API: :func:`klageformular.parse_pdf`
 turns it into per-field errors, and :func:`klageformular.read_complaint` into
@@ -44,6 +47,7 @@ __all__ = [
     "FieldError",
     "FieldValueTooLongError",
     "FileTooLargeError",
+    "InvalidTransitionError",
     "KlageformularError",
     "KlageformularWarning",
     "LanguageNotAvailableError",
@@ -54,9 +58,11 @@ __all__ = [
     "NotAPdfError",
     "ParseTimeoutError",
     "PdfReadError",
+    "RegisterError",
     "StreamTooLargeError",
     "TooManyObjectsError",
     "TooManyPagesError",
+    "UnknownReferenceError",
     "UnsupportedFormVersionError",
     "XfaFormError",
 ]
@@ -174,3 +180,19 @@ class ComplaintValidationError(KlageformularError, ValueError):
         self.errors = tuple(errors)
         fields = ", ".join(e.path for e in self.errors)
         super().__init__(f"{len(self.errors)} invalid field(s): {fields}")
+
+
+class RegisterError(KlageformularError):
+    """The complaint register cannot do what was asked (the database itself is fine)."""
+
+
+class UnknownReferenceError(RegisterError, LookupError):
+    """No complaint in the register has this reference."""
+
+
+class InvalidTransitionError(RegisterError, ValueError):
+    """The workflow does not allow this status change; ``allowed`` lists the statuses that are."""
+
+    def __init__(self, message: str, *, current: str, requested: str, allowed: Sequence[str]):
+        super().__init__(message)
+        self.current, self.requested, self.allowed = current, requested, tuple(allowed)
