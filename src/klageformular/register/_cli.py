@@ -96,8 +96,9 @@ def _due(args: argparse.Namespace) -> int:
         from rich.table import Table
 
         table = Table(title=f"Deadlines on {result.today.isoformat()}")
-        for column in ("", "reference", "status", "received", "action", "deadline"):
-            table.add_column(column, no_wrap=True)
+        for column, width in (("", 13), ("reference", 16), ("status", 12), ("received", 10), ("action", 11),
+                              ("deadline", 10)):
+            table.add_column(column, no_wrap=True, min_width=width)
         for name, items in groups:
             for item in items:
                 table.add_row(name, item.reference, item.status, item.received.isoformat(), item.action,
