@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -151,32 +151,48 @@ def _kind(record: Mapping[str, Any]) -> str:
 
 
 def _existing(session: Session, record: Mapping[str, Any], kind: str) -> tuple[ComplaintRow, str] | None:
-    """The entry this record belongs to, and how: ``already`` or the kind of source file to attach."""
+    """The entry this record belongs to, and how: ``already`` or the kind of source file to attach.
+
+    Two queries at most (files by hash, entries by Message-ID or content key): intake speed is
+    set by round trips to the database.
+    """
     digest, source = record.get("sha256"), str(record.get("source") or "")
-    files = select(SourceFileRow).where(SourceFileRow.source == source)
-    same = session.scalars(files.where(SourceFileRow.sha256 == digest) if digest
-                           else files.where(SourceFileRow.sha256.is_(None))).first()
-    if same is not None:
-        return same.complaint, "already"
-    if digest:
-        copy = session.scalars(select(SourceFileRow).where(SourceFileRow.sha256 == digest)).first()
-        if copy is not None:
-            return copy.complaint, str(record.get("duplicate_kind") or "same_file")
-    if kind == "duplicate":
-        original = record.get("duplicate_of_sha256")
-        query = select(SourceFileRow).where(SourceFileRow.sha256 == original) if original else \
-            select(SourceFileRow).where(SourceFileRow.source == str(record["duplicate_of"]))
-        first = session.scalars(query).first()
-        return (first.complaint, str(record.get("duplicate_kind") or "same_content")) if first else None
-    if message_id := record.get("message_id"):
-        row = session.scalars(select(ComplaintRow).where(ComplaintRow.message_id == message_id)).first()
-        if row is not None:
-            return row, "same_message"
-    if (key := record.get("content_key")) and kind == "complaint":
-        row = session.scalars(select(ComplaintRow).where(ComplaintRow.content_key == key)).first()
-        if row is not None:
-            return row, "same_content"
-    return None
+    original = record.get("duplicate_of_sha256") if kind == "duplicate" else None
+    hashes = [h for h in (digest, original) if h]
+    match: ColumnElement[bool] | None = SourceFileRow.sha256.in_(hashes) if hashes else None
+    if not digest:
+        unhashed = and_(SourceFileRow.source == source, SourceFileRow.sha256.is_(None))
+        match = unhashed if match is None else or_(match, unhashed)
+    if kind == "duplicate" and not original:
+        match = or_(match, SourceFileRow.source == str(record["duplicate_of"])) if match is not None else \
+            SourceFileRow.source == str(record["duplicate_of"])
+    files = session.execute(select(SourceFileRow.source, SourceFileRow.sha256, SourceFileRow.complaint_id)
+                            .where(match).order_by(SourceFileRow.id)).all() if match is not None else []
+    how = str(record.get("duplicate_kind") or ("same_file" if kind != "duplicate" else "same_content"))
+    for wanted in (
+        lambda f: f.source == source and f.sha256 == (digest or None),  # this very file: already there
+        lambda f: digest and f.sha256 == digest,  # the same bytes under another name
+        lambda f: original and f.sha256 == original,  # the original a duplicate record names
+        lambda f: kind == "duplicate" and not original and f.source == str(record["duplicate_of"]),
+    ):
+        hit = next((f for f in files if wanted(f)), None)
+        if hit is not None:
+            found = session.get(ComplaintRow, hit.complaint_id)
+            assert found is not None
+            already = hit.source == source and hit.sha256 == (digest or None)
+            return found, "already" if already else (how if kind == "duplicate" else "same_file")
+    if kind != "complaint":
+        return None
+    message_id, key = record.get("message_id"), record.get("content_key")
+    keys = [c for c in (ComplaintRow.message_id == message_id if message_id else None,
+                        ComplaintRow.content_key == key if key else None) if c is not None]
+    if not keys:
+        return None
+    rows = session.scalars(select(ComplaintRow).where(or_(*keys)).order_by(ComplaintRow.id)).all()
+    by_message = next((r for r in rows if message_id and r.message_id == message_id), None)
+    if by_message is not None:
+        return by_message, "same_message"
+    return (rows[0], "same_content") if rows else None
 
 
 def _organisation(record: Mapping[str, Any], profiles: Mapping[str, Organisation]) -> Organisation:
