@@ -127,13 +127,15 @@ def _morning(out: Path) -> Path:
                     complaint_record(3, received="2026-11-23", org="kameo-no", lang="nb")],
         rejected=[rejected_record(1, received="2026-11-24")],
         duplicates=[duplicate_record(first, "inbox/kopi.pdf"),
-                    duplicate_record(first, "inbox/flattened.pdf", "same_content")],
+                    duplicate_record(first, "inbox/flattened.pdf", "same_content"),
+                    # as the batch wrote them before content keys: same bytes, no kind
+                    {"source": "inbox/gammel.pdf", "sha256": first["sha256"], "duplicate_of": first["source"]}],
     )
 
 
 def test_intake_numbers_in_order_of_receipt_and_keeps_everything(engine: Engine, tmp_path: Path) -> None:
     summary = import_batch(engine, _morning(tmp_path / "out"), today=date(2026, 11, 25))
-    assert (summary.added, summary.unreadable, summary.attached, summary.already) == (4, 1, 2, 0)
+    assert (summary.added, summary.unreadable, summary.attached, summary.already) == (4, 1, 3, 0)
     assert summary.references == ["KLA-2026-0001", "KLA-NO-2026-0001", "KLA-2026-0002", "KLA-2026-0003"]
     entries = {e["reference"]: e for e in list_complaints(engine)}
     assert entries["KLA-2026-0001"]["status"] == "received"
@@ -142,8 +144,8 @@ def test_intake_numbers_in_order_of_receipt_and_keeps_everything(engine: Engine,
     scan = entries["KLA-2026-0003"]
     assert (scan["status"], scan["reason"], scan["complaint"]) == ("unreadable", "unreadable", None)
     first = show(engine, "KLA-2026-0002")
-    assert [f["kind"] for f in first["files"]] == ["original", "same_file", "same_content"]
-    assert [e["what"] for e in first["events"]] == ["received", "duplicate", "duplicate"]
+    assert [f["kind"] for f in first["files"]] == ["original", "same_file", "same_content", "same_file"]
+    assert [e["what"] for e in first["events"]] == ["received", "duplicate", "duplicate", "duplicate"]
     assert first["acknowledge_by"] == "2026-11-27" and first["decide_by"] is None  # Kameo: no timeframe yet
 
 
@@ -152,7 +154,7 @@ def test_intake_again_adds_nothing(engine: Engine, tmp_path: Path) -> None:
     import_batch(engine, out)
     events = _count(engine, "events")
     summary = import_batch(engine, out)
-    assert (summary.added, summary.attached, summary.already) == (0, 0, 6)
+    assert (summary.added, summary.attached, summary.already) == (0, 0, 7)
     assert _count(engine, "events") == events and _count(engine, "complaints") == 4
 
 
@@ -351,16 +353,20 @@ def test_report_figures(engine: Engine) -> None:
 
 def _exportable(engine: Engine) -> None:
     add_record(engine, complaint_record(1, received="2026-11-23", subject='=HYPERLINK("http://evil","x")\nmere'))
-    add_record(engine, complaint_record(2, received="2026-11-24", status="needs_review", amount=None))
+    add_record(engine, complaint_record(2, received="2026-11-24", status="needs_review", amount=None,
+                                        subject="En flad kopi har ingen linjeskift. " * 20))
     add_record(engine, rejected_record(3, received="2026-11-24"))
-    set_status(engine, "KLA-2026-0001", "acknowledged", who="linn", on=date(2026, 11, 24), note="+45 kvittering")
+    set_status(engine, "KLA-2026-0001", "acknowledged", who="linn", on=date(2026, 11, 24), note="kvittering sendt")
+    add_note(engine, "KLA-2026-0001", "=1+1 @kunde", who="linn")
 
 
-@pytest.mark.parametrize(("lang", "header", "events_sheet"), [
-    ("da", "Kvittér senest", "Hændelser"), ("en", "Acknowledge by", "Events"), ("sv", "Bekräfta senast", "Händelser"),
+@pytest.mark.parametrize(("lang", "header", "events_sheet", "words"), [
+    ("da", "Kvittér senest", "Hændelser", ("modtaget", "kvitteret", "ulæselig")),
+    ("en", "Acknowledge by", "Events", ("received", "acknowledged", "unreadable")),
+    ("sv", "Bekräfta senast", "Händelser", ("mottaget", "bekräftat", "oläslig")),
 ])
 def test_export_xlsx_read_back_cell_by_cell(engine: Engine, tmp_path: Path, lang: str, header: str,
-                                            events_sheet: str) -> None:
+                                            events_sheet: str, words: tuple[str, str, str]) -> None:
     _exportable(engine)
     target = tmp_path / "register.xlsx"
     assert export_xlsx(engine, target, lang=lang) == 3
@@ -372,20 +378,23 @@ def test_export_xlsx_read_back_cell_by_cell(engine: Engine, tmp_path: Path, lang
     assert all(sheet.column_dimensions[letter].width >= 10 for letter in "ABCDEFGHIJKLMNOPQ")
     row = dict(zip(headers, sheet[2], strict=True))
     values = [c.value for c in sheet[2]]
-    assert values[:5] == ["KLA-2026-0001", datetime(2026, 11, 23), datetime(2026, 11, 26), None, "acknowledged"]
+    assert values[:5] == ["KLA-2026-0001", datetime(2026, 11, 23), datetime(2026, 11, 26), None, words[1]]
     assert values[5:9] == ["Łukasz Żółć", "kunde1@example.dk", '=HYPERLINK("http://evil","x")', "KA-2001"]
     assert row[headers[7]].data_type == "s"  # typed by a customer: text, not a formula
     assert (values[9], values[10]) == (12500.5, "DKK") and row[headers[9]].number_format == "#,##0.00"
     assert row[headers[1]].is_date and row[headers[14]].value == datetime(2026, 11, 24)
     second = [c.value for c in sheet[3]]
     assert (second[9], second[11]) == (None, "invalid_phone")
+    assert isinstance(second[7], str) and len(second[7]) == 160 and second[7].endswith("kopi har in…")
     scan = [c.value for c in sheet[4]]
-    assert (scan[4], scan[5], scan[7]) == ("unreadable", None, "1 of 1 page(s) have no text layer")
+    assert (scan[4], scan[5], scan[7]) == (words[2], None, "1 of 1 page(s) have no text layer")
     events = book[events_sheet]
-    assert events.max_row == 5  # header, three "received", one status change: grouped by entry
+    assert events.max_row == 6  # header, three "received", a status change and a note: grouped by entry
     change = [c.value for c in events[3]]
-    assert change[0] == "KLA-2026-0001" and change[3:] == ["status", "received", "acknowledged", "+45 kvittering"]
-    assert isinstance(change[1], datetime) and change[1].date() == date(2026, 11, 24)
+    assert change[0] == "KLA-2026-0001" and change[3:] == ["status", words[0], words[1],
+                                                           "(2026-11-24) kvittering sendt"]
+    assert isinstance(change[1], datetime) and events.cell(3, 2).is_date  # when it was recorded
+    assert events.cell(4, 7).value == "=1+1 @kunde" and events.cell(4, 7).data_type == "s"
 
 
 def test_export_csv_for_danish_excel(engine: Engine, tmp_path: Path) -> None:

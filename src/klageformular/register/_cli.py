@@ -91,19 +91,12 @@ def _due(args: argparse.Namespace) -> int:
         print(json.dumps({"today": result.today.isoformat(),
                           **{name.replace(" ", "_"): [i.to_dict() for i in items] for name, items in groups}},
                          ensure_ascii=False))
-    else:
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(title=f"Deadlines on {result.today.isoformat()}")
-        for column, width in (("", 13), ("reference", 16), ("status", 12), ("received", 10), ("action", 11),
-                              ("deadline", 10)):
-            table.add_column(column, no_wrap=True, min_width=width)
+    else:  # plain lines: a cron job mails them, a terminal shows them, grep finds them
+        print(f"Deadlines on {result.today.isoformat()}")
         for name, items in groups:
             for item in items:
-                table.add_row(name, item.reference, item.status, item.received.isoformat(), item.action,
-                              item.deadline.isoformat())
-        Console().print(table)
+                print(f"{name:<13} {item.reference:<17} {item.status:<12} {item.action} by "
+                      f"{item.deadline.isoformat()} (received {item.received.isoformat()})")
         print(f"{len(result.overdue)} overdue, {len(result.due_today)} due today, "
               f"{len(result.this_week)} due later this week")
     return 1 if result.overdue else 0

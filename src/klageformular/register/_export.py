@@ -58,6 +58,25 @@ _EVENT_COLUMNS: dict[str, dict[str, str]] = {
     "to": {"da": "Til status", "en": "To status", "nb": "Til status", "sv": "Till status"},
     "note": {"da": "Note", "en": "Note", "nb": "Notat", "sv": "Anteckning"},
 }
+_STATUS = {
+    "unreadable": {"da": "ulæselig", "en": "unreadable", "nb": "uleselig", "sv": "oläslig"},
+    "received": {"da": "modtaget", "en": "received", "nb": "mottatt", "sv": "mottaget"},
+    "acknowledged": {"da": "kvitteret", "en": "acknowledged", "nb": "bekreftet", "sv": "bekräftat"},
+    "under_review": {"da": "under behandling", "en": "under review", "nb": "under behandling",
+                     "sv": "under handläggning"},
+    "inadmissible": {"da": "afvist (kan ikke behandles)", "en": "inadmissible", "nb": "avvist (kan ikke behandles)",
+                     "sv": "avvisat (kan inte prövas)"},
+    "decided": {"da": "afgjort", "en": "decided", "nb": "avgjort", "sv": "beslutat"},
+    "closed": {"da": "lukket", "en": "closed", "nb": "lukket", "sv": "avslutat"},
+    "escalated": {"da": "indbragt for ankenævn", "en": "escalated", "nb": "brakt inn for klagenemnd",
+                  "sv": "anmält till nämnd"},
+}
+_OUTCOME = {
+    "upheld": {"da": "medhold", "en": "upheld", "nb": "medhold", "sv": "bifall"},
+    "partly_upheld": {"da": "delvis medhold", "en": "partly upheld", "nb": "delvis medhold", "sv": "delvis bifall"},
+    "not_upheld": {"da": "ikke medhold", "en": "not upheld", "nb": "ikke medhold", "sv": "avslag"},
+}
+_SUBJECT_CHARS = 160  # a flattened form's text has no line breaks: the first line can be the whole complaint
 _SHEETS = {"da": ("Klager", "Hændelser"), "en": ("Complaints", "Events"), "nb": ("Klager", "Hendelser"),
            "sv": ("Klagomål", "Händelser")}
 _DATE_FORMAT = {"da": "dd-mm-yyyy", "nb": "dd.mm.yyyy", "sv": "yyyy-mm-dd", "en": "yyyy-mm-dd"}
@@ -65,23 +84,33 @@ _WIDTHS = {"subject": 60, "name": 28, "email": 30, "investment": 18, "review": 3
 LANGUAGES = tuple(_SHEETS)
 
 
-def rows(engine: Engine) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The export's rows (one per entry, in reference order) and event rows, as Python values."""
+def rows(engine: Engine, lang: str = "en") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The export's rows (one per entry, in reference order) and event rows, as Python values.
+
+    Statuses and outcomes are words in ``lang`` (the sheet is for people; ``register list
+    --json`` has the codes).
+    """
     with Session(engine) as session:
         entries = session.scalars(select(ComplaintRow).options(selectinload(ComplaintRow.events))
                                   .order_by(ComplaintRow.prefix, ComplaintRow.year, ComplaintRow.number)).all()
-        table = [_row(r) for r in entries]
-        events = [_event_row(r.reference, e) for r in entries for e in r.events]
+        table = [_row(r, lang) for r in entries]
+        events = [_event_row(r.reference, e, lang) for r in entries for e in r.events]
     return table, events
 
 
-def _row(row: ComplaintRow) -> dict[str, Any]:
+def _word(words: dict[str, dict[str, str]], code: str | None, lang: str) -> str | None:
+    return words.get(code, {}).get(lang, code) if code else None
+
+
+def _row(row: ComplaintRow, lang: str) -> dict[str, Any]:
     complaint = row.complaint or {}
     person = complaint.get("complainant") or {}
     contact = complaint.get("complainant_contact") or {}
     damage = complaint.get("damage") or {}
     name = " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p) or None
-    subject = str(complaint.get("subject") or "").strip().split("\n", 1)[0] or None
+    subject = str(complaint.get("subject") or "").strip().split("\n", 1)[0]
+    if len(subject) > _SUBJECT_CHARS:
+        subject = subject[:_SUBJECT_CHARS - 1].rstrip() + "…"
     try:
         amount = Decimal(str(damage["amount"])) if damage.get("amount") is not None else None
     except InvalidOperation:
@@ -89,18 +118,19 @@ def _row(row: ComplaintRow) -> dict[str, Any]:
     review = sorted({str(item.get("code") or item.get("path")) for item in row.review if isinstance(item, dict)})
     return {
         "reference": row.reference, "received": row.received, "acknowledge_by": row.acknowledge_by,
-        "decide_by": row.decide_by, "status": row.status, "name": name,
+        "decide_by": row.decide_by, "status": _word(_STATUS, row.status, lang), "name": name,
         "email": person.get("email") or contact.get("email"), "subject": subject or row.message,
-        "investment": (complaint.get("investment") or {}).get("reference"), "amount": amount,
+        "investment": (complaint.get("investment") or {}).get("reference") or None, "amount": amount,
         "currency": damage.get("currency"), "review": ", ".join(review) or None, "language": row.language,
         "channel": row.channel, "acknowledged_on": row.acknowledged_on, "decided_on": row.decided_on,
-        "outcome": row.outcome,
+        "outcome": _word(_OUTCOME, row.outcome, lang),
     }
 
 
-def _event_row(reference: str, event: EventRow) -> dict[str, Any]:
+def _event_row(reference: str, event: EventRow, lang: str) -> dict[str, Any]:
     return {"reference": reference, "at": utc(event.at).replace(tzinfo=None, microsecond=0), "who": event.who,
-            "what": event.what, "from": event.from_status, "to": event.to_status, "note": event.note}
+            "what": event.what, "from": _word(_STATUS, event.from_status, lang),
+            "to": _word(_STATUS, event.to_status, lang), "note": event.note}
 
 
 def export_xlsx(engine: Engine, target: str | os.PathLike[str], *, lang: str = "da") -> int:
@@ -114,7 +144,7 @@ def export_xlsx(engine: Engine, target: str | os.PathLike[str], *, lang: str = "
     """
     if lang not in _SHEETS:
         raise ConfigurationError(f"no export headers for language {lang!r} (known: {', '.join(_SHEETS)})")
-    table, events = rows(engine)
+    table, events = rows(engine, lang)
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -151,6 +181,11 @@ def _fill(sheet: Any, columns: dict[str, dict[str, str]], table: list[dict[str, 
         longest = max([len(str(columns[key][lang]))] + [len(str(v[key])) for v in table[:500] if v[key] is not None])
         sheet.column_dimensions[get_column_letter(index)].width = min(max(longest + 2, 10), _WIDTHS.get(key, 40))
     sheet.freeze_panes = "A2"
+    # Printed: landscape, as wide as the page, the header on every page.
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(keys))}{max(sheet.max_row, 1)}"
 
 
@@ -173,7 +208,7 @@ def export_csv(engine: Engine, target: str | os.PathLike[str], *, dialect: str =
     if dialect not in _DIALECTS or lang not in _SHEETS:
         raise ConfigurationError(f"unknown CSV dialect {dialect!r} or language {lang!r}")
     spec = _DIALECTS[dialect]
-    table, _ = rows(engine)
+    table, _ = rows(engine, lang)
     fmt: Callable[[Any], str] = lambda v: _csv_value(v, spec)  # noqa: E731
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=spec["delimiter"], lineterminator="\r\n")

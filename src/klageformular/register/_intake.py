@@ -168,19 +168,18 @@ def _existing(session: Session, record: Mapping[str, Any], kind: str) -> tuple[C
             SourceFileRow.source == str(record["duplicate_of"])
     files = session.execute(select(SourceFileRow.source, SourceFileRow.sha256, SourceFileRow.complaint_id)
                             .where(match).order_by(SourceFileRow.id)).all() if match is not None else []
-    how = str(record.get("duplicate_kind") or ("same_file" if kind != "duplicate" else "same_content"))
-    for wanted in (
-        lambda f: f.source == source and f.sha256 == (digest or None),  # this very file: already there
-        lambda f: digest and f.sha256 == digest,  # the same bytes under another name
-        lambda f: original and f.sha256 == original,  # the original a duplicate record names
-        lambda f: kind == "duplicate" and not original and f.source == str(record["duplicate_of"]),
+    how = str(record.get("duplicate_kind") or "same_content")
+    for wanted, relation in (
+        (lambda f: f.source == source and f.sha256 == (digest or None), "already"),  # this very file
+        (lambda f: digest and f.sha256 == digest, "same_file"),  # the same bytes under another name
+        (lambda f: original and f.sha256 == original, how),  # the original a duplicate record names
+        (lambda f: kind == "duplicate" and not original and f.source == str(record["duplicate_of"]), how),
     ):
         hit = next((f for f in files if wanted(f)), None)
         if hit is not None:
             found = session.get(ComplaintRow, hit.complaint_id)
             assert found is not None
-            already = hit.source == source and hit.sha256 == (digest or None)
-            return found, "already" if already else (how if kind == "duplicate" else "same_file")
+            return found, relation
     if kind != "complaint":
         return None
     message_id, key = record.get("message_id"), record.get("content_key")

@@ -197,7 +197,8 @@ def report(engine: Engine, start: date, end: date, *, today: date) -> dict[str, 
             return dict(sorted(Counter(str(getattr(r, attribute) or "unknown") for r in rows).items()))
 
         return {"from": start.isoformat(), "to": end.isoformat(), "received": len(rows), "by_status": by("status"),
-                "by_language": by("language"), "by_channel": by("channel"), "by_outcome": by("outcome"),
+                "by_language": by("language"), "by_channel": by("channel"),
+                "by_outcome": {k: v for k, v in by("outcome").items() if k != "unknown"},
                 "working_days_to_acknowledgement": spread(to_ack), "working_days_to_decision": spread(to_decide),
                 "overdue": overdue}
 

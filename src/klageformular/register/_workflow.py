@@ -111,7 +111,8 @@ def change_status(session: Session, row: ComplaintRow, status: str, *, who: str,
     """Move ``row`` to ``status`` and record it; :class:`InvalidTransitionError` when the workflow forbids it.
 
     ``on`` is the day it happened when that is not today (a letter sent yesterday); it sets
-    ``acknowledged_on`` / ``decided_on``, which the statistics count from.
+    ``acknowledged_on`` / ``decided_on``, which the statistics count from, and leads the
+    event's note (the event itself keeps the time it was recorded).
     """
     if status not in TRANSITIONS:
         raise InvalidTransitionError(f"unknown status {status!r} (known: {', '.join(STATUSES)})",
@@ -124,10 +125,10 @@ def change_status(session: Session, row: ComplaintRow, status: str, *, who: str,
     if outcome is not None and outcome not in OUTCOMES:
         raise InvalidTransitionError(f"unknown outcome {outcome!r} (known: {', '.join(OUTCOMES)})",
                                      current=row.status, requested=status, allowed=allowed)
-    stamp = at or now()
+    stamp = at or now()  # the history says when it was recorded; ``on`` says when it happened
     day = on or stamp.date()
-    if on is not None and at is None:
-        stamp = datetime(on.year, on.month, on.day, 12, tzinfo=UTC)
+    if on is not None and on != stamp.date():
+        note = f"({on.isoformat()}) {note or ''}".strip()
     if status == "acknowledged":
         row.acknowledged_on = day
     elif status in ("decided", "inadmissible"):
