@@ -97,7 +97,7 @@ def test_set_note_show(imported: str, capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["register", "show", "KLA-2026-0001", "--db", imported]) == 0
     out = capsys.readouterr().out
     assert "Kvittering sendt" in out and "Ringede til kunden" in out and "same_file" in out
-    assert "KLA-2026-0002  received" in out and "same investment" in out
+    assert "KLA-2026-0002     received" in out and "same investment" in out
     assert main(["register", "show", "KLA-2026-0001", "--json", "--db", imported]) == 0
     assert [e["what"] for e in json.loads(capsys.readouterr().out)["events"]] == [
         "received", "duplicate", "status", "note"]

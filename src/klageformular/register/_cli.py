@@ -132,7 +132,7 @@ def _show(args: argparse.Namespace) -> int:
     lines += ["", "Events:"] + [f"  {e['at']}  {e['who']:<12} {e['what']:<9} "
                                 f"{(e['from'] or '') + ' → ' + e['to'] if e['to'] else '':<30} {e['note'] or ''}"
                                 for e in data["events"]]
-    lines += ["", "Related complaints:"] + ([f"  {r['reference']}  {r['status']:<13} {r['outcome'] or '-':<13} "
+    lines += ["", "Related complaints:"] + ([f"  {r['reference']:<17} {r['status']:<13} {r['outcome'] or '-':<13} "
                                              f"same {', '.join(r['same'])}" for r in data["related"]] or ["  none"])
     print("\n".join(lines))
     return 0

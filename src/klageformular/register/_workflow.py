@@ -54,13 +54,17 @@ def lock_counter(session: Session, prefix: str, year: int) -> CounterRow:
     ``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite ``BEGIN IMMEDIATE`` already holds the
     file's write lock. Whoever holds the row may take the next number (``counter.last += 1``).
     """
+    query = select(CounterRow).where(CounterRow.prefix == prefix, CounterRow.year == year).with_for_update()
+    counter = session.scalars(query).one_or_none()
+    if counter is not None:
+        return counter
+    # The year's first number: create the row; a concurrent twin's insert is a no-op, then both lock it.
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         session.execute(pg_insert(CounterRow).values(prefix=prefix, year=year, last=0).on_conflict_do_nothing())
     elif dialect == "sqlite":
         session.execute(sqlite_insert(CounterRow).values(prefix=prefix, year=year, last=0).on_conflict_do_nothing())
-    counter = session.scalars(select(CounterRow).where(CounterRow.prefix == prefix, CounterRow.year == year)
-                              .with_for_update()).one_or_none()
+    counter = session.scalars(query).one_or_none()
     if counter is None:  # another database: a plain insert; a concurrent twin fails on the primary key
         counter = CounterRow(prefix=prefix, year=year, last=0)
         session.add(counter)
