@@ -10,6 +10,7 @@ import csv
 import io
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
@@ -20,6 +21,8 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
@@ -27,6 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from klageformular.exceptions import ConfigurationError, InvalidTransitionError, RegisterError, UnknownReferenceError
 from klageformular.org import get_organisation
 from klageformular.register import (
+    TRANSITIONS,
     add_note,
     add_record,
     create_register_engine,
@@ -413,3 +417,34 @@ def test_export_csv_for_danish_excel(engine: Engine, tmp_path: Path) -> None:
 def test_export_refuses_unknown_language(engine: Engine, tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="no export headers"):
         export_xlsx(engine, tmp_path / "x.xlsx", lang="de")
+
+
+@pytest.fixture(scope="module")
+def memory_engine() -> Iterator[Engine]:
+    """One in-memory register for all of a property test's examples."""
+    engine = create_register_engine("sqlite://")
+    yield engine
+    engine.dispose()
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(st.sampled_from(["received", "acknowledged", "under_review", "inadmissible", "decided",
+                                       "closed", "escalated"]), max_size=12),
+       unreadable=st.booleans())
+def test_workflow_follows_the_transition_table(memory_engine: Engine, steps: list[str],
+                                               unreadable: bool) -> None:
+    """Whatever is asked in whatever order: allowed steps happen, one event each; refused ones change nothing."""
+    record = rejected_record(0) if unreadable else complaint_record(0)
+    unique = {"sha256": uuid.uuid4().hex, "content_key": uuid.uuid4().hex}
+    reference = add_record(memory_engine, record | unique).reference
+    expected = "unreadable" if unreadable else "received"
+    accepted = 0
+    for step in steps:
+        if step in TRANSITIONS[expected]:
+            set_status(memory_engine, reference, step, who="prop")
+            expected, accepted = step, accepted + 1
+        else:
+            with pytest.raises(InvalidTransitionError):
+                set_status(memory_engine, reference, step, who="prop")
+    entry = show(memory_engine, reference)
+    assert entry["status"] == expected and len(entry["events"]) == 1 + accepted

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -142,3 +144,18 @@ def test_export_and_report(imported: str, tmp_path: Path, capsys: pytest.Capture
     assert main(["register", "report", "--from", "2026-12-01", "--to", "2026-12-31", "--json", "--db", imported]) == 0
     figures = json.loads(capsys.readouterr().out)
     assert figures["received"] == 3 and figures["working_days_to_acknowledgement"]["max"] == 3
+
+
+def test_cli_start_does_not_load_the_database_stack() -> None:
+    """SQLAlchemy, Alembic and openpyxl load only when a register command runs (about a second saved)."""
+    code = ("import sys, klageformular.cli; "
+            "print(sorted(m for m in ('sqlalchemy', 'alembic', 'openpyxl') if m in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
+def test_every_public_name_resolves() -> None:
+    import klageformular.register as register
+
+    assert all(getattr(register, name) is not None for name in register.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = register.nope

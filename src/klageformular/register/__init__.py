@@ -13,6 +13,8 @@ nothing here reads environment variables.
 - :func:`due`, :func:`list_complaints`, :func:`show`, :func:`report`: what to do, what there is.
 - :func:`export_xlsx` / :func:`export_csv`: for people and spreadsheets.
 
+>>> from datetime import date
+>>> from klageformular.register import add_record, create_register_engine, due
 >>> engine = create_register_engine("sqlite://")
 >>> add_record(engine, {"source": "a.pdf", "sha256": "0" * 64, "received": "2026-11-27",
 ...                     "reason": "unreadable", "status": "unreadable"}).reference
@@ -21,18 +23,25 @@ nothing here reads environment variables.
 datetime.date(2026, 12, 2)
 """
 
-from datetime import date
+from __future__ import annotations
 
-from ._db import DEFAULT_URL, ENV_VAR, create_register_engine, current_revision, head_revision, resolve_url, upgrade
-from ._export import export_csv, export_xlsx
-from ._intake import IntakeResult, IntakeSummary, add_record, import_batch, related_keys
-from ._query import DueItem, DueReport, due, list_complaints, report, show, working_days_between
-from ._workflow import OUTCOMES, TRANSITIONS, add_note, reference_prefix, set_status
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._names import OUTCOMES, STATUSES, TRANSITIONS
+
+if TYPE_CHECKING:
+    from ._db import DEFAULT_URL, ENV_VAR, create_register_engine, current_revision, head_revision, resolve_url, upgrade
+    from ._export import export_csv, export_xlsx
+    from ._intake import IntakeResult, IntakeSummary, add_record, import_batch, related_keys
+    from ._query import DueItem, DueReport, due, list_complaints, report, show, working_days_between
+    from ._workflow import add_note, reference_prefix, set_status
 
 __all__ = [
     "DEFAULT_URL",
     "ENV_VAR",
     "OUTCOMES",
+    "STATUSES",
     "TRANSITIONS",
     "DueItem",
     "DueReport",
@@ -57,4 +66,28 @@ __all__ = [
     "upgrade",
     "working_days_between",
 ]
-_ = date  # the module docstring's example uses it
+
+# Imported on first use (PEP 562): the command line reads this package for every start, and
+# SQLAlchemy, Alembic and openpyxl take about a second to import.
+_HOMES = {
+    **dict.fromkeys(("DEFAULT_URL", "ENV_VAR", "create_register_engine", "current_revision", "head_revision",
+                     "resolve_url", "upgrade"), "_db"),
+    **dict.fromkeys(("export_csv", "export_xlsx"), "_export"),
+    **dict.fromkeys(("IntakeResult", "IntakeSummary", "add_record", "import_batch", "related_keys"), "_intake"),
+    **dict.fromkeys(("DueItem", "DueReport", "due", "list_complaints", "report", "show", "working_days_between"),
+                    "_query"),
+    **dict.fromkeys(("add_note", "reference_prefix", "set_status"), "_workflow"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

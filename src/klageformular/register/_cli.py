@@ -14,32 +14,19 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from ._names import CSV_DIALECTS, EXPORT_LANGUAGES, OUTCOMES, TRANSITIONS
 
-from . import (
-    OUTCOMES,
-    TRANSITIONS,
-    add_note,
-    create_register_engine,
-    due,
-    export_csv,
-    export_xlsx,
-    import_batch,
-    list_complaints,
-    report,
-    resolve_url,
-    set_status,
-    show,
-)
-from ._export import DIALECTS, LANGUAGES
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 __all__ = ["add_batch_options", "add_register_parser", "import_after_batch"]
 
 
 def _engine(args: argparse.Namespace) -> Engine:
+    from . import create_register_engine, resolve_url
+
     return create_register_engine(resolve_url(args.db, os.environ))
 
 
@@ -57,6 +44,8 @@ def _who(args: argparse.Namespace) -> str:
 def _guarded(func: Any) -> Any:
     """Database failures as one line (never SQLAlchemy's text: it can quote the values of a statement)."""
     def run(args: argparse.Namespace) -> int:
+        from sqlalchemy.exc import SQLAlchemyError
+
         try:
             return int(func(args))
         except SQLAlchemyError as exc:
@@ -70,6 +59,8 @@ def _guarded(func: Any) -> Any:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from . import import_batch
+
     summary = import_batch(_engine(args), args.outdir, who=_who(args))
     print(f"register: {summary.added} added ({summary.unreadable} unreadable), {summary.attached} attached to "
           f"an earlier entry, {summary.already} already there")
@@ -85,6 +76,8 @@ def import_after_batch(args: argparse.Namespace) -> int:
 
 
 def _due(args: argparse.Namespace) -> int:
+    from . import due
+
     result = due(_engine(args), args.today or date.today())
     groups = (("overdue", result.overdue), ("due today", result.due_today), ("due this week", result.this_week))
     if args.json:
@@ -103,6 +96,8 @@ def _due(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from . import list_complaints
+
     entries = list_complaints(_engine(args), status=args.status or (), since=args.since, related_to=args.related)
     for e in entries:
         if args.json:
@@ -115,6 +110,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from . import show
+
     data = show(_engine(args), args.reference)
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
@@ -139,11 +136,15 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _note(args: argparse.Namespace) -> int:
+    from . import add_note
+
     add_note(_engine(args), args.reference, args.text, who=_who(args))
     return 0
 
 
 def _set(args: argparse.Namespace) -> int:
+    from . import set_status
+
     previous = set_status(_engine(args), args.reference, args.status, who=_who(args), note=args.note, on=args.on,
                           outcome=args.outcome)
     print(f"{args.reference.upper()}: {previous} → {args.status}")
@@ -151,6 +152,8 @@ def _set(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from . import export_csv, export_xlsx
+
     engine = _engine(args)
     if args.csv or Path(args.target).suffix.lower() == ".csv":
         count = export_csv(engine, args.target, dialect=args.dialect, lang=args.lang)
@@ -161,6 +164,8 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from . import report
+
     today = date.today()
     start = args.start or date(today.year, 1, 1)
     figures = report(_engine(args), start, args.end or today, today=today)
@@ -207,8 +212,8 @@ def add_register_parser(sub: Any) -> None:
     p = add("export", _export, "write the register to .xlsx (or CSV)")
     p.add_argument("target", metavar="FILE")
     p.add_argument("--csv", action="store_true", help="CSV instead of xlsx (also chosen by a .csv name)")
-    p.add_argument("--dialect", choices=DIALECTS, default="excel-da", help="CSV flavour (default: %(default)s)")
-    p.add_argument("--lang", choices=LANGUAGES, default="da", help="header language (default: %(default)s)")
+    p.add_argument("--dialect", choices=CSV_DIALECTS, default="excel-da", help="CSV flavour (default: %(default)s)")
+    p.add_argument("--lang", choices=EXPORT_LANGUAGES, default="da", help="header language (default: %(default)s)")
     p = add("report", _report, "figures for a compliance report")
     p.add_argument("--from", dest="start", type=_day, metavar="YYYY-MM-DD", help="default: 1 January")
     p.add_argument("--to", dest="end", type=_day, metavar="YYYY-MM-DD", help="default: today")

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..batch import csv_cell
 from ..exceptions import ConfigurationError
+from ._names import CSV_DIALECTS, EXPORT_LANGUAGES
 from ._schema import ComplaintRow, EventRow
 from ._workflow import utc
 
@@ -81,7 +82,7 @@ _SHEETS = {"da": ("Klager", "Hændelser"), "en": ("Complaints", "Events"), "nb":
            "sv": ("Klagomål", "Händelser")}
 _DATE_FORMAT = {"da": "dd-mm-yyyy", "nb": "dd.mm.yyyy", "sv": "yyyy-mm-dd", "en": "yyyy-mm-dd"}
 _WIDTHS = {"subject": 60, "name": 28, "email": 30, "investment": 18, "review": 30}
-LANGUAGES = tuple(_SHEETS)
+assert tuple(_SHEETS) == EXPORT_LANGUAGES
 
 
 def rows(engine: Engine, lang: str = "en") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -195,7 +196,7 @@ _DIALECTS: dict[str, dict[str, Any]] = {
     # Plain RFC 4180 for programs: "," and ISO dates.
     "rfc4180": {"delimiter": ",", "decimal": ".", "date": "%Y-%m-%d"},
 }
-DIALECTS = tuple(_DIALECTS)
+assert tuple(_DIALECTS) == CSV_DIALECTS
 
 
 def export_csv(engine: Engine, target: str | os.PathLike[str], *, dialect: str = "excel-da",

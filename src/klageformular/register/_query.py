@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..org import get_organisation, organisation_keys
 from ..workdays import is_working_day
+from ._names import OPEN_STATUSES
 from ._schema import ComplaintRow
-from ._workflow import OPEN_STATUSES, get_complaint, utc
+from ._workflow import get_complaint, utc
 
 _WHY = {"investment_key": "investment", "project_key": "project", "complainant_key": "complainant"}
 

@@ -13,8 +13,7 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-STATUSES = ("unreadable", "received", "acknowledged", "under_review", "inadmissible", "decided", "closed",
-            "escalated")
+from ._names import STATUSES
 
 
 class Base(DeclarativeBase):

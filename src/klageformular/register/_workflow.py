@@ -22,21 +22,8 @@ from sqlalchemy.orm import Session
 
 from ..exceptions import InvalidTransitionError, RegisterError, UnknownReferenceError
 from ..org import Organisation, get_organisation
-from ._schema import STATUSES, ComplaintRow, CounterRow, EventRow
-
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "unreadable": ("received", "closed"),
-    "received": ("acknowledged", "escalated"),
-    "acknowledged": ("under_review", "inadmissible", "escalated"),
-    "under_review": ("decided", "escalated"),
-    "inadmissible": ("closed", "escalated"),
-    "decided": ("closed", "escalated"),
-    "closed": ("escalated",),
-    "escalated": ("under_review", "decided", "closed"),
-}
-OPEN_STATUSES = ("unreadable", "received", "acknowledged", "under_review", "escalated")
-OUTCOMES = ("upheld", "partly_upheld", "not_upheld")
-assert set(TRANSITIONS) == set(STATUSES)
+from ._names import OUTCOMES, STATUSES, TRANSITIONS
+from ._schema import ComplaintRow, CounterRow, EventRow
 
 
 def reference_prefix(org: Organisation) -> str:
