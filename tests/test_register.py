@@ -185,6 +185,22 @@ def test_mail_record_keeps_message_and_attachments(engine: Engine) -> None:
     assert entry["attachments"][0]["size"] == 1234 and entry["mail"] == {"from": "a@b.dk", "subject": "Klage"}
 
 
+def test_unreadable_file_without_hash_or_date(engine: Engine) -> None:
+    """A file the batch could not even read (permissions): no hash, no date; kept, dated by the import."""
+    record = {"source": "inbox/locked.pdf", "sha256": None, "status": "unreadable", "reason": "unreadable",
+              "error": "OSError", "message": "cannot read the file: Permission denied", "received": None,
+              "acknowledge_by": None}
+    result = add_record(engine, record, today=date(2026, 12, 23))
+    assert add_record(engine, record, today=date(2026, 12, 24)).outcome == "already"
+    entry = show(engine, result.reference)
+    assert (entry["received"], entry["acknowledge_by"], entry["status"]) == ("2026-12-23", "2026-12-29", "unreadable")
+
+
+def test_import_of_a_folder_without_records_is_refused(engine: Engine, tmp_path: Path) -> None:
+    with pytest.raises(RegisterError, match="no batch records here"):
+        import_batch(engine, tmp_path / "nowhere")
+
+
 def test_duplicate_without_original_is_kept_for_a_person(engine: Engine) -> None:
     result = add_record(engine, duplicate_record(complaint_record(9), "inbox/lost.pdf", "same_content"))
     assert result.outcome == "added"

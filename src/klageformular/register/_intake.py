@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, Engine, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..exceptions import RegisterError
 from ..org import Organisation, get_organisation, organisation_keys
 from ..workdays import acknowledge_by
 from ._schema import AttachmentRow, ComplaintRow, SourceFileRow
@@ -78,6 +79,8 @@ def import_batch(engine: Engine, outdir: str | os.PathLike[str], *, who: str = "
     (41, ['KLA-2026-0001'])
     """
     out = Path(outdir)
+    if not any((out / name).is_file() for name in _FILES):
+        raise RegisterError(f"{out}: no batch records here ({', '.join(_FILES)})")
     summary = IntakeSummary()
     entries = [*_read(out / _FILES[0]), *_read(out / _FILES[1])]
     entries.sort(key=lambda r: (str(r.get("received") or ""), str(r.get("source") or "")))
