@@ -1,6 +1,6 @@
 """The register's tables as SQLAlchemy 2 models; ``migrations/`` creates them (never ``create_all``).
 
-A model and the migration that made its columns must agree: ``tests/test_register_db.py``
+A model and the migration that made its columns must agree: ``tests/test_register.py``
 compares a migrated database with these models, so a column added here without a
 revision fails the tests.
 """
