@@ -21,7 +21,10 @@ Hierarchy::
     │       └── ParseTimeoutError
     ├── NotAKlageformularError        a readable PDF, but not our form
     │   └── UnsupportedFormVersionError
-    └── ComplaintValidationError      strict reading only: the form needs review (``review``)
+    ├── ComplaintValidationError      strict reading only: the form needs review (``review``)
+    └── RegisterError                 the complaint register refuses an operation
+        ├── UnknownReferenceError     no complaint with that reference
+        └── InvalidTransitionError    a status change the workflow does not allow
 
 pydantic's ``ValidationError`` never leaves the public API: :func:`klageformular.parse_pdf`
 turns it into review items (the complaint is kept), and the strict
@@ -47,6 +50,7 @@ __all__ = [
     "EncryptedPdfError",
     "FieldValueTooLongError",
     "FileTooLargeError",
+    "InvalidTransitionError",
     "KlageformularError",
     "KlageformularWarning",
     "LanguageNotAvailableError",
@@ -58,9 +62,11 @@ __all__ = [
     "OrganisationFileError",
     "ParseTimeoutError",
     "PdfReadError",
+    "RegisterError",
     "StreamTooLargeError",
     "TooManyObjectsError",
     "TooManyPagesError",
+    "UnknownReferenceError",
     "UnsupportedFormVersionError",
     "XfaFormError",
 ]
@@ -175,3 +181,19 @@ class ComplaintValidationError(KlageformularError, ValueError):
         self.review = tuple(review)
         fields = ", ".join(r.path for r in self.review)
         super().__init__(f"{len(self.review)} field(s) need review: {fields}")
+
+
+class RegisterError(KlageformularError):
+    """The complaint register cannot do what was asked (the database itself is fine)."""
+
+
+class UnknownReferenceError(RegisterError, LookupError):
+    """No complaint in the register has this reference."""
+
+
+class InvalidTransitionError(RegisterError, ValueError):
+    """The workflow does not allow this status change; ``allowed`` lists the statuses that are."""
+
+    def __init__(self, message: str, *, current: str, requested: str, allowed: Sequence[str]):
+        super().__init__(message)
+        self.current, self.requested, self.allowed = current, requested, tuple(allowed)
