@@ -53,19 +53,10 @@ LOSSLESS = {"prefill", "pypdf"}  # their appearance streams hold every character
 @pytest.mark.parametrize("filler", ["prefill", *FILLERS])
 @pytest.mark.parametrize("flattener", FLATTENERS)
 def test_flattened_copies_read_back(filler: str, flattener: str, blank_form: bytes,
-                                    sample_complaint: Complaint, request: pytest.FixtureRequest) -> None:
+                                    sample_complaint: Complaint) -> None:
     if filler in TOOL_OF:
         require_tool(TOOL_OF[filler])
-    if filler == "pdftk" and flattener in ("gs", "gs-letter"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason="pdftk's replacement font has no usable ToUnicode "
-                                                                  "for ghostscript (see test_render)"))
-    if filler == "pdfium" and flattener == "pdftocairo":
-        request.applymarker(pytest.mark.xfail(strict=False, reason="PDFium fallback font through cairo"))
     values = field_values(sample_complaint, "da")
-    if filler == "pdfium":  # Chrome draws these letters with a system font (see test_render)
-        for path in ("representative.last_name", "investment.project", "subject"):
-            text = values[path]
-            values[path] = text.replace("Ğ", "G").replace("„", '"') if isinstance(text, str) else text
     filled = (render_form("da", prefill=sample_complaint) if filler == "prefill"
               else FILLERS[filler](blank_form, values))
     layer = read_text_layer(flatten(flattener, filled))

@@ -95,7 +95,7 @@ def _raw_utf8(original: bytes, as_pdfdoc: str) -> str | None:
         return None
     sequences = sum(1 for c in decoded if ord(c) >= 0x80)
     evidence = "Ã" in as_pdfdoc or "Â" in as_pdfdoc or sequences >= 2
-    return decoded if evidence and EmbeddedFont.load().covers(decoded) else None
+    return decoded if evidence and EmbeddedFont.load().has_glyphs(decoded) else None
 
 
 def _normalise(text: str) -> str:

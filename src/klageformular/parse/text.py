@@ -37,8 +37,10 @@ from ..values import FieldValue
 
 __all__ = ["TextLayer", "TextWarning", "read_text_layer"]
 
-# Tools may drop the space glyphs (ghostscript turns them into positioning), so spaces are optional.
-_IDENTIFIER = re.compile(rf"{FORM_ID}\s*(\d+\.\d+)\s*([a-z]{{2}})\s*·\s*[^\d\s·]+\s*(\d+)/(\d+)")
+# Tools may drop the space glyphs (ghostscript turns them into positioning), so spaces are optional;
+# and they may re-map punctuation (MuPDF's printer turns the "·" into "´"), so any one non-word
+# character, or none, may separate the language from the page word.
+_IDENTIFIER = re.compile(rf"{FORM_ID}\s*(\d+\.\d+)\s*([a-z]{{2}})\s*(?:[^\w\s]\s*)?[^\W\d_]+\s*(\d+)\s*/\s*(\d+)")
 _MIN_FONT = 4.05  # our appearance generator's (and pypdf's) smallest size, plus rounding
 _INSIDE = 0.6  # how far (in font sizes) a glyph centre may sit outside its box edge
 
@@ -129,8 +131,12 @@ def _identifier(page: Any) -> tuple[re.Match[str], dict[str, Any]] | None:
     go, and stream order does not care how the page is rotated or scaled.
     """
     chars = page.chars
+    # A glyph can stand for several characters ("(cid:12)", ligatures): map text offsets to glyphs.
+    owner: list[int] = []
+    for i, c in enumerate(chars):
+        owner += [i] * len(c["text"])
     match = _IDENTIFIER.search("".join(c["text"] for c in chars))
-    return (match, chars[match.start()]) if match else None
+    return (match, chars[owner[match.start()]]) if match else None
 
 
 def _mark_centres(page: Any) -> list[tuple[float, float]]:
