@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import ctypes
 import io
+import json
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree as ET
-
-import json
-import shutil
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_raw
@@ -127,7 +127,9 @@ def fill_pdfjs(blank: bytes, values: Mapping[str, FieldValue]) -> bytes:
 
 def fill_mupdf(blank: bytes, values: Mapping[str, FieldValue]) -> bytes:
     """MuPDF (PyMuPDF widgets), as its viewers and scripts fill a form."""
-    import pymupdf
+    import importlib
+
+    pymupdf: Any = importlib.import_module("pymupdf")  # only partly typed: kept at this edge
 
     wanted = pdf_values(values)
     doc = pymupdf.open(stream=blank, filetype="pdf")

@@ -74,7 +74,7 @@ def score(expected: Mapping[str, FieldValue], data: bytes) -> Cell:
     return cell
 
 
-class ToolFailed(Exception):
+class ToolFailedError(Exception):
     """The printer itself gave up on the filled file (no copy to read)."""
 
 
@@ -85,7 +85,7 @@ def run_cell(filler: str, printer: str, blank: bytes, values: Mapping[str, Field
     try:
         printed = flatten(printer, filled)
     except RuntimeError as exc:
-        raise ToolFailed(str(exc).splitlines()[0]) from None
+        raise ToolFailedError(str(exc).splitlines()[0]) from None
     return score(values, printed)
 
 
@@ -104,7 +104,7 @@ def main() -> None:
         for printer in printers:
             try:
                 cell = run_cell(filler, printer, blank, values)
-            except ToolFailed as exc:
+            except ToolFailedError as exc:
                 row.append(f"no copy ({exc})")
                 continue
             exact += len(cell.exact)

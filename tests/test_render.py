@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import pdfplumber
 import pytest
@@ -180,14 +181,14 @@ def test_the_value_font_is_simple_with_a_named_encoding_and_a_unicode_map(blank_
     font = PdfReader(io.BytesIO(blank_form)).trailer["/Root"]["/AcroForm"]["/DR"]["/Font"][FONT_RESOURCE]
     assert font["/Subtype"] == "/TrueType" and "/FontFile2" in font["/FontDescriptor"]
     assert font["/Encoding"]["/BaseEncoding"] == "/WinAnsiEncoding"
-    names = [str(n) for n in font["/Encoding"]["/Differences"] if str(n).startswith("/")]
+    names = [str(n) for n in cast("list[object]", font["/Encoding"]["/Differences"]) if str(n).startswith("/")]
     assert {"/Lslash", "/Gbreve", "/Scommaaccent", "/uni021B", "/Zdotaccent"} <= set(names)
     assert len(font["/Widths"]) == int(font["/LastChar"]) - int(font["/FirstChar"]) + 1
     assert "/ToUnicode" in font
 
 
 def test_every_character_of_the_encoding_survives_printing() -> None:
-    """Every printable character of the encoding in one field, printed through ghostscript: the text layer has each one."""
+    """Every printable character of the encoding in one field, printed by ghostscript: each one reads back."""
     letters = "".join(sorted(c for c in CHARSET if not c.isspace()))
     data = sample_data()
     data["subject"] = letters
@@ -202,7 +203,8 @@ def test_pdfium_draws_every_letter_with_the_form_font(blank_form: bytes) -> None
     probe = "ŁŻółć ŞşŐőČšŽđ ÆØÅæøåß € “”‘’–— Ğ„ș İı Ț"
     filled = FILLERS["pdfium"](blank_form, {"complainant.street": probe})
     assert _fields(filled)["complainant_street"]["/V"] == probe
-    widget = next(a.get_object() for a in PdfReader(io.BytesIO(filled)).pages[0]["/Annots"]
+    annots = cast("list[Any]", PdfReader(io.BytesIO(filled)).pages[0]["/Annots"])
+    widget = next(a.get_object() for a in annots
                   if a.get_object().get("/T") == "complainant_street")
     appearance = widget["/AP"]["/N"].get_object()
     fonts_used = set(re.findall(rb"(/[^\s/]+) [\d.]+ Tf", appearance.get_data()))

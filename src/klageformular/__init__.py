@@ -21,6 +21,7 @@ from .exceptions import (
     NotAPdfError,
     NoTextLayerError,
     PdfReadError,
+    UnreadableTextError,
     UnsupportedFormVersionError,
     XfaFormError,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "ParseResult",
     "ParseWarning",
     "PdfReadError",
+    "UnreadableTextError",
     "UnsupportedFormVersionError",
     "XfaFormError",
     "__version__",

@@ -8,7 +8,10 @@ and checkbox states come from ``/V`` or, when that is missing or stale, from the
 ``/AS``. When no text field has a ``/V`` at all — a tool that writes only appearances —
 each field is read from its appearance stream instead. (A form where some fields have a
 ``/V`` is taken at its word: an empty field is empty. Reading every empty field's
-appearance would cost a third of the parse time for nothing.)
+appearance would cost a third of the parse time for nothing.) A filled field's stored value is
+compared with the text its appearance draws: when they disagree beyond clipping (a tool drew
+"?" for letters it could not encode), an ``appearance_mismatch`` note says the customer saw
+something other than what was stored.
 """
 
 from __future__ import annotations
@@ -232,6 +235,19 @@ def _appearance_text(widget: DictionaryObject) -> str | None:
         return None
 
 
+def _shows_other_text(value: str, widgets: list[DictionaryObject]) -> bool:
+    """True when a widget's appearance draws text that is neither the value nor a clipped start of it."""
+    stored = "".join(value.split())
+    for widget in widgets:
+        shown = _appearance_text(widget)
+        if shown is None:
+            continue  # no drawn text: a viewer draws the value itself
+        drawn = "".join(shown.split())
+        if drawn and not stored.startswith(drawn) and drawn not in stored:
+            return True
+    return False
+
+
 def _read_choice(spec: FieldSpec, f: _Field | None, stray: list[DictionaryObject],
                  notes: list[tuple[str, str | None, str]]) -> FieldValue:
     widgets = list(f.widgets) if f else []
@@ -305,6 +321,9 @@ def read_acroform(reader: PdfReader) -> AcroForm | None:
             if text is not None:
                 notes.append(("value_from_appearance", spec.path, "no stored value; read from what the field shows"))
         values[spec.path] = _normalise(text) if text is not None else None
+        if text and not appearances_only and _shows_other_text(text, found.widgets):
+            notes.append(("appearance_mismatch", spec.path, "the field shows other text than it stores (the "
+                          "filling tool could not draw some characters): the stored value was used"))
     for name in unknown:
         notes.append(("unknown_field", None, f"a field that is not part of the form: {name[:80]}"))
     return AcroForm(values, len(by_spec), unknown, notes)
