@@ -115,7 +115,7 @@ def fill_pdfjs(blank: bytes, values: Mapping[str, FieldValue]) -> bytes:
     if not (PDFJS / "node_modules" / "pdfjs-dist").is_dir():
         import pytest
 
-        pytest.skip("pdfjs-dist is not installed (cd tests/pdfjs && npm ci); CI installs it")
+        pytest.skip("pdfjs-dist is not installed (cd tests/pdfjs && npm ci; needs node >= 20.16); CI installs it")
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         (d / "blank.pdf").write_bytes(blank)

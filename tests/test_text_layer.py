@@ -199,3 +199,47 @@ def test_language_comes_from_the_identifier(lang: str, sample_complaint: Complai
     layer = read_text_layer(flatten("qpdf", render_form(lang, prefill=sample_complaint)))
     assert layer.language == lang
     assert_values_match(field_values(sample_complaint, lang), layer.values)
+
+
+@pytest.mark.parametrize(("text", "replaced"), [
+    ("?ukasz", 1), ("K?benhavn ?", 2), ("????", 4),
+    ("Caf? ?Bl?b?r? ApS", 3),  # "Caf?" looks like a question: the field is flagged by the others
+    ("Hvorfor?", 0), ("Er det rigtigt? Ja.", 0), ("(se bilag?)", 0), ('sagde "nej?"', 0), ("", 0),
+])
+def test_letters_drawn_as_question_marks_are_counted(text: str, replaced: int) -> None:
+    """What a filling tool draws for letters it cannot encode, told apart from real question marks."""
+    from klageformular.parse.text import _REPLACED
+
+    assert len(_REPLACED.findall(text)) == replaced
+
+
+def test_a_printed_copy_with_question_marks_warns_per_field(blank_form: bytes, sample_complaint: Complaint) -> None:
+    """pikepdf (qpdf's generator) draws '?' for æøå and Ł: the printed copy says which fields."""
+    from .fillers import ALL_FILLERS
+
+    values = field_values(sample_complaint, "da")
+    layer = read_text_layer(flatten("gs", ALL_FILLERS["pikepdf"](blank_form, values)))
+    flagged = {w.path for w in layer.warnings if w.code == "unreadable_text"}
+    assert {"complainant.first_name", "complainant.street", "investment.project"} <= flagged
+    assert "complainant.email" not in flagged and layer.values["complainant.email"] == values["complainant.email"]
+    assert all("Ł" not in w.message and "ukasz" not in w.message for w in layer.warnings)  # never the value
+
+
+class _FakePage:
+    """Only what ``_identifier`` reads: pdfplumber's chars in content-stream order."""
+
+    def __init__(self, texts: list[str]):
+        self.chars = [{"text": t, "n": i} for i, t in enumerate(texts)]
+
+
+@pytest.mark.parametrize("dot", ["·", "´", "", "•"])
+def test_the_identifier_is_found_whatever_separates_language_and_page(dot: str) -> None:
+    """MuPDF's printer maps the footer's "·" to "´"; a (cid:N) glyph before it is several characters."""
+    from klageformular.parse.text import _identifier
+
+    footer = list(f"KLAGEFORMULAR 1.0 da {dot} side 2/3")
+    page = _FakePage(["(cid:7)", "(cid:12)", "x", *footer])
+    found = _identifier(page)
+    assert found is not None
+    match, char = found
+    assert match.groups() == ("1.0", "da", "2", "3") and char["n"] == 3  # the "K", not a shifted glyph

@@ -59,6 +59,7 @@ _UNREADABLE = "\ufffd"
 # A "?" inside a word or standing alone: what pikepdf/qpdf and others draw for a letter they
 # cannot encode. A question mark ends a word and is followed by a space, a quote or the end.
 _REPLACED = re.compile(r"\?(?=\w)|(?<![\w)\]\"”’'])\?")
+_LIGATURES = {cp: unicodedata.normalize("NFKC", chr(cp)) for cp in range(0xFB00, 0xFB07)}
 _UNTRUSTED = 0.1  # share of unmapped glyphs from which a whole font's text is not trusted
 _MIN_FONT = 4.05  # our appearance generator's (and pypdf's) smallest size, plus rounding
 _INSIDE = 0.6  # how far (in font sizes) a glyph centre may sit outside its box edge
@@ -334,8 +335,14 @@ def _read_field(spec: FieldSpec, page: _Page, taken: set[int], warnings: list[Te
             warnings.append(TextWarning("overflow", spec.path,
                                         "the text fills the box at the smallest size: part of it may be cut off"))
     text = _multiline(lines, spec.rect) if spec.multiline else " ".join(_line_text(li) for li in lines)
-    # A tool whose font lacks a precomposed letter draws base + combining mark ("G" + U+0306).
-    text = unicodedata.normalize("NFC", text)
+    # A tool whose font lacks a precomposed letter draws base + combining mark ("G" + U+0306);
+    # one that sets "fi" as a ligature glyph gives U+FB01. Nobody types either.
+    text = unicodedata.normalize("NFC", text.translate(_LIGATURES))
+    if not hidden and min(g.y0 for g in lines[-1]) < spec.rect.y0 - 0.5 and not any(
+            w.code == "overflow" and w.path == spec.path for w in warnings):
+        # The last line hangs out of the box: the printer cut it, and what followed it is gone.
+        warnings.append(TextWarning("overflow", spec.path, "the last line is cut by the box's bottom edge: "
+                                    "more text may have been cut off"))
     unreadable = sum(g.text == _UNREADABLE for g in glyphs)
     if unreadable:
         warnings.append(TextWarning("unreadable_text", spec.path, f"{unreadable} of {len(glyphs)} character(s) "
@@ -410,11 +417,15 @@ def _choice_state(path: str, box: Rect, page: _Page, taken: set[int], warnings: 
 
 
 def _overflow(page: _Page, fields: Iterable[FieldSpec], taken: set[int], warnings: list[TextWarning]) -> None:
-    """Glyphs in a field's font that landed outside every box: text that overflowed on paper."""
+    """Glyphs in a field's font and size that landed outside every box: text that overflowed on paper.
+
+    Font *and* size: a filling tool may draw values in the font the page's labels use (MuPDF
+    writes Helvetica), and the labels are no overflow.
+    """
     specs = [f for f in fields if not f.kind.is_choice]
-    fonts = {page.glyphs[i].font for i in taken}
+    styles = {_style(page.glyphs[i]) for i in taken}
     for i, g in enumerate(page.glyphs):
-        if i in taken or g.font not in fonts or not g.text.strip():
+        if i in taken or _style(g) not in styles or not g.text.strip():
             continue
         owner = min(specs, key=lambda f: math.hypot(max(f.rect.x0 - g.cx, 0, g.cx - f.rect.x1),
                                                     max(f.rect.y0 - g.cy, 0, g.cy - f.rect.y1)), default=None)
