@@ -171,6 +171,19 @@ class EmbeddedFont:
         """One byte per character; a tab becomes a space, a character outside the encoding "?"."""
         return bytes(_CODE_OF.get(" " if c == "\t" else c, 0x3F) for c in text)
 
+    def decode(self, codes: bytes) -> str:
+        """The characters a string drawn in this font shows (the inverse of :meth:`encode`).
+
+        >>> EmbeddedFont.load().decode(EmbeddedFont.load().encode("Łukasz Ğül"))
+        'Łukasz Ğül'
+        """
+        return "".join(_CODES.get(b, "\ufffd") for b in codes)
+
+    @property
+    def base_font(self) -> str:
+        """The font's PDF name, by which an appearance's font is recognised as ours."""
+        return f"/{_BASE_FONT}"
+
     def pdf_font(self, writer: PdfWriter) -> IndirectObject:
         """The TrueType font dictionary, added to ``writer`` once and reused."""
         if writer in self._writers:

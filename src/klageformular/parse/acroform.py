@@ -22,7 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, NameObject, TextStringObject
+from pypdf.generic import (
+    ArrayObject,
+    ByteStringObject,
+    ContentStream,
+    DictionaryObject,
+    NameObject,
+    StreamObject,
+    TextStringObject,
+)
 
 from .._font import EmbeddedFont
 from ..layout import LAYOUT, FieldSpec, Kind, Rect, field_by_name, field_by_path
@@ -235,11 +243,51 @@ def _appearance_text(widget: DictionaryObject) -> str | None:
         return None
 
 
+def _shown_in_form_font(widget: DictionaryObject) -> str | None:
+    """The text an appearance draws, when every string in it is in the form's own font; else None.
+
+    Decoding our own one-byte encoding is cheap; pypdf's text extraction (the fallback for
+    appearances in a tool's own font) costs far more, and most tools keep our font.
+    """
+    ap = widget.get("/AP")
+    stream = ap.get_object().get("/N") if ap is not None else None
+    stream = stream.get_object() if stream is not None else None
+    if not isinstance(stream, StreamObject):
+        return None
+    try:
+        resources = cast(DictionaryObject, stream["/Resources"].get_object())
+        fonts = cast(DictionaryObject, resources["/Font"].get_object())
+        ours = {str(name) for name, ref in fonts.items()
+                if ref.get_object().get("/BaseFont") == EmbeddedFont.load().base_font}
+        operations = ContentStream(stream, None).operations
+    except Exception:  # no resources, or an appearance pypdf cannot parse: let extraction try
+        return None
+    font = EmbeddedFont.load()
+    current: str | None = None
+    parts: list[str] = []
+    for operands, operator in operations:
+        if operator == b"Tf" and operands:
+            current = str(operands[0])
+        elif operator in (b"Tj", b"'", b'"', b"TJ"):
+            if current not in ours:
+                return None
+            strings = operands[-1] if operator == b"TJ" else operands[-1:]
+            for item in strings:
+                if isinstance(item, ByteStringObject):
+                    parts.append(font.decode(bytes(item)))
+                elif isinstance(item, TextStringObject):
+                    parts.append(font.decode(item.get_original_bytes()))
+            parts.append(" ")  # a line or a chunk: whitespace is not compared
+    return "".join(parts)
+
+
 def _shows_other_text(value: str, widgets: list[DictionaryObject]) -> bool:
     """True when a widget's appearance draws text that is neither the value nor a clipped start of it."""
     stored = "".join(value.split())
     for widget in widgets:
-        shown = _appearance_text(widget)
+        shown = _shown_in_form_font(widget)
+        if shown is None:
+            shown = _appearance_text(widget)
         if shown is None:
             continue  # no drawn text: a viewer draws the value itself
         drawn = "".join(shown.split())
