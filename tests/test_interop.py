@@ -30,6 +30,12 @@ KNOWN_LOSSES: dict[tuple[str, str], tuple[frozenset[str], str]] = {
        for p in ("pdftocairo", "ps")},
     ("pdfjs", "pdftocairo"): (frozenset({"subject"}), "pdf.js's auto size leaves the last paragraphs past the "
                                                       "box; cairo drops the clipped lines"),
+    **{("mupdf", p): (frozenset({"subject"}), "MuPDF ignores auto size and writes 12 pt: the description is "
+                                              "clipped, and these printers drop the clipped lines")
+       for p in ("gs", "gs-letter", "pdftocairo", "ps")},
+    **{("mupdf", p): (frozenset({"subject", "representative.last_name"}),
+                      "as above, and MuPDF sets 'fi' as a ligature glyph that ghostscript re-encodes as 'û'")
+       for p in ("gs", "gs-letter")},
     ("mupdf", "mutool"): (frozenset({"complainant.first_name", "complainant.street", "complainant_contact.city"}),
                           "MuPDF fills with its own Nimbus Sans; MuPDF's printer then writes that font with a "
                           "wrong Unicode map ('Łukasz' reads 'èukasz')"),

@@ -171,7 +171,8 @@ def test_single_line_overflow_past_the_right_edge() -> None:
         filled = render_form("da", prefill=data)
     # Our renderer shrinks to fit; pypdf at a fixed size does not: simulate a tool that lets it run.
     layer = read_text_layer(flatten("qpdf", filled))
-    assert layer.values["complainant.postcode"] is not None
+    assert layer.values["complainant.postcode"] == data["complainant"]["postcode"]
+    assert layer.values["complainant.city"] == data["complainant"]["city"]  # the neighbour keeps its own
 
 
 def test_vector_check_marks_count_with_a_warning(sample_complaint: Complaint) -> None:

@@ -338,9 +338,9 @@ def _read_field(spec: FieldSpec, page: _Page, taken: set[int], warnings: list[Te
     # A tool whose font lacks a precomposed letter draws base + combining mark ("G" + U+0306);
     # one that sets "fi" as a ligature glyph gives U+FB01. Nobody types either.
     text = unicodedata.normalize("NFC", text.translate(_LIGATURES))
-    if not hidden and min(g.y0 for g in lines[-1]) < spec.rect.y0 - 0.5 and not any(
+    if spec.multiline and not hidden and min(g.cy for g in lines[-1]) < spec.rect.y0 and not any(
             w.code == "overflow" and w.path == spec.path for w in warnings):
-        # The last line hangs out of the box: the printer cut it, and what followed it is gone.
+        # The last line hangs half out of the box: the printer cut it, and what followed is gone.
         warnings.append(TextWarning("overflow", spec.path, "the last line is cut by the box's bottom edge: "
                                     "more text may have been cut off"))
     unreadable = sum(g.text == _UNREADABLE for g in glyphs)
@@ -524,12 +524,16 @@ def _check_readable(values: dict[str, FieldValue], warnings: list[TextWarning], 
 
 
 def _producer(pdf: Any) -> str:
-    """The tool the copy names (Producer, else Creator), printable and short: never personal data."""
+    """The tool the copy names, printable and short.
+
+    Only /Producer: /Creator often holds the document's own name ("Klage fra Jens Hansen.docx"),
+    which is personal data and must not reach a message.
+    """
     try:
         meta = pdf.metadata or {}
     except Exception:  # a broken /Info names no tool
         return ""
-    name = meta.get("Producer") or meta.get("Creator") or ""
+    name = meta.get("Producer") or ""
     if isinstance(name, bytes):
         name = name.decode("latin-1")
     return "".join(c for c in str(name) if c.isprintable())[:60]
