@@ -19,6 +19,7 @@ from .exceptions import (
     NotAPdfError,
     NoTextLayerError,
     PdfReadError,
+    UnreadableTextError,
     UnsupportedFormVersionError,
     XfaFormError,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "ParseWarning",
     "PdfReadError",
     "ReviewItem",
+    "UnreadableTextError",
     "UnsupportedFormVersionError",
     "XfaFormError",
     "__version__",
