@@ -225,10 +225,14 @@ def letter(args: argparse.Namespace, *, org: Any, reasons: str | None, output: s
     def run(args: argparse.Namespace) -> int:
         from . import write_register_letter
 
-        done = write_register_letter(_engine(args), args.ref, args.kind, output, dated=args.date or date.today(),
-                                     who=_who(args), outcome=getattr(args, "outcome", None), reasons=reasons,
-                                     eml=args.eml, org=org, admissibility=getattr(args, "admissibility", None),
-                                     reason=getattr(args, "reason", None))
+        engine = _engine(args)
+        try:
+            done = write_register_letter(engine, args.ref, args.kind, output, dated=args.date or date.today(),
+                                         who=_who(args), outcome=getattr(args, "outcome", None), reasons=reasons,
+                                         eml=args.eml, org=org, admissibility=getattr(args, "admissibility", None),
+                                         reason=getattr(args, "reason", None))
+        finally:
+            engine.dispose()  # a shared server's connection is closed, not left to the garbage collector
         w = done.written
         change = (f"{done.previous_status} → {done.status}" if done.status != done.previous_status
                   else f"status stays {done.status}")

@@ -164,7 +164,7 @@ def _steps(row: ComplaintRow, kind: LetterKind, admissibility: str, outcome: Out
     if status not in allowed_from:
         what = "an acknowledgement" if kind == "ack" else "a decision letter"
         hint = "; write the acknowledgement first" if kind == "decision" and status == "received" else ""
-        raise InvalidTransitionError(f"{row.reference} is {status}: no {what} from that status{hint}",
+        raise InvalidTransitionError(f"{row.reference} is {status}: {what} cannot be written from that status{hint}",
                                      current=status, requested=steps[-1] if steps else status, allowed=())
     # Walk the workflow on paper: a step it does not allow is refused here, before the file exists.
     current = status
