@@ -126,7 +126,7 @@ def _show(args: argparse.Namespace) -> int:
     if data["review"]:
         lines += ["", "To review:"] + [f"  {r.get('path', '-')}: {r.get('message', '')}" for r in data["review"]]
     lines += ["", "Files:"] + [f"  {f['kind']:<13} {(f['sha256'] or '-')[:12]}  {f['source']}" for f in data["files"]]
-    lines += ["", "Events:"] + [f"  {e['at']}  {e['who']:<12} {e['what']:<9} "
+    lines += ["", "Events:"] + [f"  {e['at']}  {e['who']:<12} {e['what']:<15} "
                                 f"{(e['from'] or '') + ' → ' + e['to'] if e['to'] else '':<30} {e['note'] or ''}"
                                 for e in data["events"]]
     lines += ["", "Related complaints:"] + ([f"  {r['reference']:<17} {r['status']:<13} {r['outcome'] or '-':<13} "
