@@ -292,3 +292,20 @@ def _entries_url(db: str) -> list[dict[str, Any]]:
     finally:
         engine.dispose()
 
+
+
+def test_an_email_complaint_lists_its_attachments(tmp_path: Path) -> None:
+    record = complaint_record(5, received=RECEIVED, lang="en", method="email", message_id="<k5@example.dk>",
+                              attachments=[{"name": "kontoudtog.pdf", "content_type": "application/pdf", "size": 1234,
+                                            "sha256": "0" * 64, "path": "attachments/0000/kontoudtog.pdf"}])
+    db = f"sqlite:///{tmp_path / 'k.db'}"
+    engine = create_register_engine(db)
+    import_batch(engine, write_batch(tmp_path / "out", complaints=[record]))
+    with Session(engine) as session:
+        case = letter_case_from_register(session, "KLA-2026-0001", org=_org("en"))
+    assert (case.method, [(a.name, a.size) for a in case.attachments]) == ("email", [("kontoudtog.pdf", 1234)])
+    write_register_letter(engine, "KLA-2026-0001", "ack", tmp_path / "a.pdf", dated=date(2026, 11, 25), who="l",
+                          org=_org("en"))
+    text = _text((tmp_path / "a.pdf").read_bytes())
+    assert "Your email" in text and "Attachment: kontoudtog.pdf" in text
+    engine.dispose()
