@@ -5,6 +5,8 @@ its binaries are installed (tests/postgres.py skips with the reason otherwise)."
 
 from __future__ import annotations
 
+import email
+import email.policy
 import hashlib
 from collections.abc import Iterator
 from datetime import date
@@ -280,9 +282,12 @@ def test_default_output_name_and_database_from_the_environment(tmp_path: Path, m
     refs = _import(tmp_path, db)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("KLAGEFORMULAR_DB", db)
-    assert main(["letter", "ack", refs["da"], "--org-file", _org_file(tmp_path, "da")]) == 0
-    assert (tmp_path / f"{refs['da']}-ack.pdf").is_file()
+    assert main(["letter", "ack", refs["da"], "--org-file", _org_file(tmp_path, "da"), "--eml", "ack.eml"]) == 0
+    pdf = (tmp_path / f"{refs['da']}-ack.pdf").read_bytes()
     assert "received → acknowledged" in capsys.readouterr().out
+    message = email.message_from_bytes((tmp_path / "ack.eml").read_bytes(), policy=email.policy.default)
+    assert refs["da"] in str(message["Subject"])
+    assert [p.get_content() for p in message.iter_attachments()] == [pdf]
 
 
 def _entries_url(db: str) -> list[dict[str, Any]]:
