@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from klageformular.cli import field_table
+from klageformular.locales import Texts, field_table
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- fields:start -->", "<!-- fields:end -->"
@@ -17,7 +17,7 @@ START, END = "<!-- fields:start -->", "<!-- fields:end -->"
 def table() -> str:
     """The markdown table: one row per field, in tab order."""
     rows = ["| PDF field | JSON path | kind | req. | max | label (da) | options |", "|---|---|---|---|---|---|---|"]
-    for r in field_table("da"):
+    for r in field_table(Texts.of("da")):
         options = ", ".join(f"`{o['export']}`" for o in r["options"])
         rows.append(f"| `{r['name']}` | `{r['path']}` | {r['kind']} | {'yes' if r['required'] else ''} | "
                     f"{r['max_length'] or ''} | {r['label']} | {options} |")

@@ -20,7 +20,7 @@ from pypdf.generic import NameObject
 from klageformular import ComplaintValidationError, parse_pdf, read_complaint, render_form
 from klageformular._font import EmbeddedFont
 from klageformular.layout import LAYOUT, Kind, field_by_path
-from klageformular.org import get_organisation
+from klageformular.locales import Texts
 from klageformular.parse.content_key import KEY_FIELDS, content_key
 from klageformular.parse.validate import validate
 from klageformular.values import FieldValue
@@ -149,9 +149,8 @@ def test_read_complaint_stays_strict() -> None:
 
 
 def test_unreadable_text_is_not_blamed_on_the_customer() -> None:
-    org = get_organisation("kameo-dk")
     values = BASE | {"complainant.email": "(cid:12)(cid:7)"}
-    complaint, review = validate(values, "da", org, warnings=[("unreadable_text", "complainant.email")])
+    complaint, review = validate(values, Texts.of("da"), warnings=[("unreadable_text", "complainant.email")])
     assert [(r.path, r.code) for r in review] == [("complainant.email", "unreadable_text")]
     assert complaint.complainant.last_name == "Hansen"
 
@@ -216,8 +215,7 @@ def test_a_printed_copy_of_a_filled_form_has_the_filled_forms_key() -> None:
 
 
 def test_future_dates_are_judged_against_the_given_day() -> None:
-    org = get_organisation()
     values = BASE | {"signature.date": "01-12-2026"}
-    _, before = validate(values, "da", org, today=date(2026, 11, 28))
-    _, after = validate(values, "da", org, today=date(2026, 12, 1))
+    _, before = validate(values, Texts.of("da"), today=date(2026, 11, 28))
+    _, after = validate(values, Texts.of("da"), today=date(2026, 12, 1))
     assert [(r.path, r.code) for r in before] == [("signature.date", "future_date")] and after == []

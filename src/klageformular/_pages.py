@@ -26,8 +26,7 @@ from .layout import (
     FieldSpec,
     Kind,
 )
-from .locales import catalogue, label, option_label, placeholders
-from .org import Organisation
+from .locales import Texts
 
 __all__ = ["draw_pages", "identifier"]
 
@@ -41,19 +40,15 @@ REGULAR, BOLD = "Helvetica", "Helvetica-Bold"
 LABEL_SIZE = 7.5
 
 
-def identifier(lang: str, page: int, pages: int) -> str:
+def identifier(texts: Texts, page: int, pages: int) -> str:
     """The line printed at the foot of every page, which the flattened-copy parser looks for."""
-    return f"{FORM_ID} {FORM_VERSION} {lang} · {catalogue(lang)['page']} {page}/{pages}"
+    return f"{FORM_ID} {FORM_VERSION} {texts.lang} · {texts.text('page')} {page}/{pages}"
 
 
 class _Painter:
-    def __init__(self, canvas: Canvas, lang: str, org: Organisation):
-        self.c, self.lang, self.org = canvas, lang, org
-        self.values = placeholders(lang, org)
-        self.strings = catalogue(lang)
-
-    def t(self, key: str) -> str:
-        return self.strings[key].format(**self.values)
+    def __init__(self, canvas: Canvas, texts: Texts):
+        self.c, self.texts, self.org = canvas, texts, texts.org
+        self.t = texts.text
 
     def furniture(self, page: int) -> None:
         """Registration marks and the form identifier: how a printed copy is found again."""
@@ -63,7 +58,7 @@ class _Painter:
             c.rect(x - MARK_SIZE / 2, y - MARK_SIZE / 2, MARK_SIZE, MARK_SIZE, stroke=0, fill=1)
         c.setFont(REGULAR, 7)
         c.setFillColor(MUTED)
-        c.drawString(*IDENTIFIER_BASELINE, identifier(self.lang, page, LAYOUT.page_count))
+        c.drawString(*IDENTIFIER_BASELINE, identifier(self.texts, page, LAYOUT.page_count))
         c.drawRightString(PAGE_WIDTH - MARGIN, IDENTIFIER_BASELINE[1], f"{self.org.name} · {self.org.website}")
 
     def header(self, page: int) -> None:
@@ -121,7 +116,7 @@ class _Painter:
 
     def field(self, spec: FieldSpec) -> None:
         c, r = self.c, spec.rect
-        text = label(spec.path, self.lang).format(**self.values)
+        text = self.texts.label(spec.path)
         if spec.required and not text.endswith("*"):
             text += " *"
         c.setFillColor(INK)
@@ -142,7 +137,7 @@ class _Painter:
                 c.circle((o.x0 + o.x1) / 2, (o.y0 + o.y1) / 2, o.width / 2, stroke=1, fill=1)
                 c.setFont(REGULAR, 8.5)
                 c.setFillColor(INK)
-                c.drawString(o.x1 + 5, o.y0 + 2.2, option_label(spec.path, option.value, self.lang))
+                c.drawString(o.x1 + 5, o.y0 + 2.2, self.texts.option(spec.path, option.value))
             return
         c.setFont(REGULAR, LABEL_SIZE)
         c.drawString(r.x0, r.y1 + 3, _fit(text, REGULAR, LABEL_SIZE, r.width))
@@ -180,8 +175,8 @@ class _Painter:
         for key, bodies in (("info.escalation", org.escalation), ("info.authorities", org.authorities)):
             section(key)
             for b in bodies:
-                lines = " · ".join(escape(x) for x in b.contact_lines(self.strings["phone_abbr"]))
-                remit = escape(b.remit.get(self.lang) or b.remit.get("en", ""))
+                lines = " · ".join(escape(x) for x in b.contact_lines(self.t("phone_abbr")))
+                remit = escape(b.remit.get(self.texts.lang) or b.remit.get("en", ""))
                 story.append(Paragraph(f"<b>{escape(b.name)}</b> – {remit}<br/>{lines}", item))
         section("info.contact")
         frame = Frame(MARGIN, 48, CONTENT_WIDTH, PAGE_HEIGHT - 48 - 84, 0, 0, 0, 0)
@@ -197,12 +192,12 @@ def _fit(text: str, font: str, size: float, width: float) -> str:
     return text
 
 
-def draw_pages(lang: str, org: Organisation, epoch: int) -> bytes:
+def draw_pages(texts: Texts, epoch: int) -> bytes:
     """All pages' static content as a PDF (no fields yet)."""
     buf = io.BytesIO()
-    c = Canvas(buf, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=True, pageCompression=1, lang=lang)
-    c.setTitle(catalogue(lang)["title"])
-    painter = _Painter(c, lang, org)
+    c = Canvas(buf, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=True, pageCompression=1, lang=texts.lang)
+    c.setTitle(texts.text("title"))
+    painter = _Painter(c, texts)
     for page in range(1, LAYOUT.page_count + 1):
         painter.header(page)
         for block in LAYOUT.blocks:

@@ -19,10 +19,10 @@ from typing import Any, cast
 from . import __version__
 from .batch import FileOutcome, Received, convert_folder
 from .exceptions import ConfigurationError, KlageformularError
-from .layout import LAYOUT, FieldSpec
-from .locales import LANGUAGES, fill, label, option_label, tooltip
+from .layout import LAYOUT
+from .locales import LANGUAGES, Texts, field_table
 from .model import Complaint
-from .org import Organisation, get_organisation, home_organisation, organisation_keys
+from .org import Organisation, get_organisation, organisation_keys
 from .orgfile import dumps_organisation, load_organisation
 from .parse import ParseResult, parse_pdf
 from .register import _cli as register_cli
@@ -66,27 +66,8 @@ def _render(args: argparse.Namespace) -> int:
     return 0
 
 
-def field_table(lang: str = "da") -> list[dict[str, Any]]:
-    """The layout as rows: name, path, kind, required, max_length, page, rect, label, tooltip, options."""
-    org = home_organisation(lang)
-
-    def fmt(text: str) -> str:
-        return fill(text, lang, org)
-
-    def row(spec: FieldSpec) -> dict[str, Any]:
-        return {
-            "name": spec.name, "path": spec.path, "kind": spec.kind.value, "required": spec.required,
-            "max_length": spec.max_length, "page": spec.page, "rect": spec.rect.as_list(),
-            "label": fmt(label(spec.path, lang)), "tooltip": fmt(tooltip(spec.path, lang)),
-            "options": [{"export": o.export, "value": o.value, "label": option_label(spec.path, o.value, lang)}
-                        for o in spec.options],
-        }
-
-    return [row(spec) for spec in LAYOUT.fields]
-
-
 def _fields(args: argparse.Namespace) -> int:
-    rows = field_table(args.lang)
+    rows = field_table(Texts.of(args.lang))
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0

@@ -38,9 +38,9 @@ from ._font import FONT_RESOURCE, EmbeddedFont
 from ._version import __version__
 from .exceptions import ConfigurationError, KlageformularWarning
 from .layout import CHOICE_SIZE, FORM_ID, FORM_VERSION, LAYOUT, FieldSpec, Kind
-from .locales import catalogue, fill, label, tooltip
+from .locales import Texts
 from .model import Complaint
-from .org import Organisation, resolve_organisation
+from .org import Organisation
 from .values import FieldValue, field_values
 
 __all__ = ["render_all", "render_form"]
@@ -73,15 +73,14 @@ def render_form(lang: str = "da", prefill: Complaint | Mapping[str, Any] | None 
     >>> pdf[:5], len(pdf) < 120_000
     (b'%PDF-', True)
     """
-    organisation = resolve_organisation(org, lang)
-    catalogue(lang)  # LanguageNotAvailableError before any work
-    values = _prefill_values(prefill, organisation, lang)
+    texts = Texts.of(lang, org)  # LanguageNotAvailableError before any work
+    values = _prefill_values(prefill, texts)
     epoch = _epoch()
 
-    pages = _pages.draw_pages(lang, organisation, epoch)
+    pages = _pages.draw_pages(texts, epoch)
     writer = PdfWriter(clone_from=io.BytesIO(pages))
-    _add_fields(writer, lang, organisation, values)
-    _set_metadata(writer, lang, organisation, epoch, values)
+    _add_fields(writer, texts, values)
+    _set_metadata(writer, texts, epoch, values)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -117,25 +116,25 @@ def render_all(directory: str | os.PathLike[str]) -> dict[str, Any]:
 
 # Stand-ins for required fields a prefill may leave to the customer (a logged-in customer's
 # identity is known before the complaint is written); removed again before rendering.
-def _prefill_values(prefill: Complaint | Mapping[str, Any] | None, org: Organisation,
-                    lang: str) -> dict[str, FieldValue]:
+def _prefill_values(prefill: Complaint | Mapping[str, Any] | None, texts: Texts) -> dict[str, FieldValue]:
     """Field values to write: all of a Complaint's, or only the paths a partial dict gives."""
     if prefill is None:
         return {}
     if isinstance(prefill, Complaint):
-        return field_values(prefill, lang)
+        return field_values(prefill, texts.lang)
     from pydantic import ValidationError
 
     given = set(_leaf_paths(prefill))
     try:
-        complaint = Complaint.model_validate(prefill, context={"country": org.country, "currency": org.currency})
+        complaint = Complaint.model_validate(prefill, context={"country": texts.org.country,
+                                                               "currency": texts.org.currency})
     except ValidationError as exc:
         # pydantic's messages name the problem; the input is left out (it may be personal data).
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'complaint'}: {e['msg']}"
                              for e in exc.errors(include_input=False, include_url=False))
         raise ConfigurationError(f"prefill is not a valid complaint: {problems}") from None
     # Only what the caller gave: defaults (e.g. the reply channel) stay the customer's choice.
-    return {path: value for path, value in field_values(complaint, lang).items()
+    return {path: value for path, value in field_values(complaint, texts.lang).items()
             if any(path == g or path.startswith(g + ".") for g in given)}
 
 
@@ -172,7 +171,7 @@ def _widget(spec: FieldSpec, page_ref: IndirectObject, rect: list[float]) -> Dic
 
 
 def _text_field(writer: PdfWriter, spec: FieldSpec, page_ref: IndirectObject, font_ref: IndirectObject,
-                lang: str, org: Organisation, value: FieldValue) -> list[IndirectObject]:
+                texts: Texts, value: FieldValue) -> list[IndirectObject]:
     text = value if isinstance(value, str) else ""
     font = EmbeddedFont.load()
     if missing := font.missing(text):
@@ -191,7 +190,7 @@ def _text_field(writer: PdfWriter, spec: FieldSpec, page_ref: IndirectObject, fo
     field.update({
         NameObject("/FT"): NameObject("/Tx"),
         NameObject("/T"): TextStringObject(spec.name),
-        NameObject("/TU"): TextStringObject(_tip(spec, lang, org)),
+        NameObject("/TU"): TextStringObject(_tip(spec, texts)),
         NameObject("/Ff"): NumberObject(flags),
         NameObject("/DA"): TextStringObject(f"{FONT_RESOURCE} 0 Tf 0 g"),
         NameObject("/Q"): NumberObject(0),
@@ -221,12 +220,12 @@ def _states(writer: PdfWriter, zadb_ref: IndirectObject, on_name: str, *, radio:
 
 
 def _choice_field(writer: PdfWriter, spec: FieldSpec, page_ref: IndirectObject, zadb_ref: IndirectObject,
-                  lang: str, org: Organisation, value: FieldValue) -> tuple[IndirectObject, list[IndirectObject]]:
+                  texts: Texts, value: FieldValue) -> tuple[IndirectObject, list[IndirectObject]]:
     """A checkbox (one widget) or a radio group (parent plus one widget per option)."""
     common = {
         NameObject("/FT"): NameObject("/Btn"),
         NameObject("/T"): TextStringObject(spec.name),
-        NameObject("/TU"): TextStringObject(_tip(spec, lang, org)),
+        NameObject("/TU"): TextStringObject(_tip(spec, texts)),
         NameObject("/DA"): TextStringObject(f"{ZADB_RESOURCE} 0 Tf 0 g"),
     }
     if spec.kind is Kind.CHECKBOX:
@@ -265,14 +264,13 @@ def _choice_field(writer: PdfWriter, spec: FieldSpec, page_ref: IndirectObject, 
     return parent_ref, kids
 
 
-def _tip(spec: FieldSpec, lang: str, org: Organisation) -> str:
+def _tip(spec: FieldSpec, texts: Texts) -> str:
     """Label and help in one sentence: screen readers read /TU instead of the printed label."""
-    tip = tooltip(spec.path, lang)
-    text = f"{label(spec.path, lang).rstrip(' *')}: {tip}" if spec.kind is not Kind.CHECKBOX else tip
-    return fill(text, lang, org)
+    tip = texts.tooltip(spec.path)
+    return f"{texts.label(spec.path).rstrip(' *')}: {tip}" if spec.kind is not Kind.CHECKBOX else tip
 
 
-def _add_fields(writer: PdfWriter, lang: str, org: Organisation, values: Mapping[str, FieldValue]) -> None:
+def _add_fields(writer: PdfWriter, texts: Texts, values: Mapping[str, FieldValue]) -> None:
     font_ref = EmbeddedFont.load().pdf_font(writer)
     zadb_ref = writer._add_object(DictionaryObject({
         NameObject("/Type"): NameObject("/Font"),
@@ -287,16 +285,16 @@ def _add_fields(writer: PdfWriter, lang: str, org: Organisation, values: Mapping
         for spec in LAYOUT.fields_on(number):  # reading order is tab order
             value = values.get(spec.path)
             if spec.kind.is_choice:
-                top, widgets = _choice_field(writer, spec, page_ref, zadb_ref, lang, org, value)
+                top, widgets = _choice_field(writer, spec, page_ref, zadb_ref, texts, value)
             else:
-                widgets = _text_field(writer, spec, page_ref, font_ref, lang, org, value)
+                widgets = _text_field(writer, spec, page_ref, font_ref, texts, value)
                 top = widgets[0]
             fields.append(top)
             annots.extend(widgets)
         if annots:
             page[NameObject("/Annots")] = annots
             page[NameObject("/Tabs")] = NameObject("/R")
-    writer._root_object[NameObject("/AcroForm")] = writer._add_object(DictionaryObject({
+    writer.root_object[NameObject("/AcroForm")] = writer._add_object(DictionaryObject({
         NameObject("/Fields"): fields,
         NameObject("/DR"): DictionaryObject({NameObject("/Font"): DictionaryObject({
             NameObject(FONT_RESOURCE): font_ref, NameObject(ZADB_RESOURCE): zadb_ref})}),
@@ -308,16 +306,17 @@ def _pdf_date(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
 
 
-def _set_metadata(writer: PdfWriter, lang: str, org: Organisation, epoch: int,
+def _set_metadata(writer: PdfWriter, texts: Texts, epoch: int,
                   values: Mapping[str, FieldValue]) -> None:
-    title = f"{catalogue(lang)['title']} – {org.name}"
-    writer._root_object[NameObject("/Lang")] = TextStringObject(lang)
-    writer._root_object[NameObject("/ViewerPreferences")] = DictionaryObject(
+    lang, org = texts.lang, texts.org
+    title = f"{texts.text('title')} – {org.name}"
+    writer.root_object[NameObject("/Lang")] = TextStringObject(lang)
+    writer.root_object[NameObject("/ViewerPreferences")] = DictionaryObject(
         {NameObject("/DisplayDocTitle"): BooleanObject(True)})
     writer.add_metadata({
         "/Title": title,
         "/Author": org.name,
-        "/Subject": catalogue(lang)["subtitle"].format(org_name=org.name),
+        "/Subject": texts.text("subtitle"),
         "/Creator": f"klageformular {__version__}",
         "/Producer": f"klageformular {__version__} (reportlab, pypdf)",
         "/CreationDate": _pdf_date(epoch),

@@ -2,26 +2,32 @@
 
 One flat ``STRINGS`` dict per language module (``da``, ``en``, ``nb``, ``sv``), keyed by
 field path (``complainant.email``), ``<path>.tip`` for tooltips, ``<path>.<value>`` for
-radio options, and plain keys for static text. Texts may hold ``{placeholders}`` that the
-renderer fills from the :class:`~klageformular.org.Organisation`.
+radio options, and plain keys for static text. Texts may hold ``{placeholders}`` filled from
+the :class:`~klageformular.org.Organisation`.
 
->>> label("complainant.email", "da")
+The language and the profile travel together as one :class:`Texts` object: the renderer, the
+validator and the command line take it instead of loose ``(lang, org)`` pairs, and it is the
+one place catalogue text is filled.
+
+>>> Texts.of("da").label("complainant.email")
 'E-mail'
 """
 
 from __future__ import annotations
 
 import importlib
-from functools import cache
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Any
 
 from ..exceptions import LanguageNotAvailableError
 
 if TYPE_CHECKING:
     from ..org import Organisation
 
-__all__ = ["LANGUAGES", "available_languages", "catalogue", "fill", "label", "option_label", "placeholders",
-           "text", "tooltip"]
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "Texts", "available_languages", "catalogue", "field_table", "fill",
+           "label", "option_label", "placeholders", "text", "tooltip"]
 
 LANGUAGES = ("da", "en", "nb", "sv")
 DEFAULT_LANGUAGE = "da"
@@ -110,3 +116,76 @@ def fill(template: str, lang: str, org: Organisation) -> str:
     'Kundenummer hos Kameo'
     """
     return template.format(**placeholders(lang, org))
+
+
+@dataclass(frozen=True, eq=False)
+class Texts:
+    """The words of the form in one language for one organisation profile, filled one way.
+
+    >>> texts = Texts.of("nb")
+    >>> texts.org.key, texts.label("complainant.registration_number")
+    ('kameo-no', 'Organisasjonsnummer (kun foretak)')
+    >>> texts.message("invalid_email")
+    ('is not a valid email address', 'er ikke en gyldig e-postadresse')
+    """
+
+    lang: str
+    org: Organisation
+
+    @classmethod
+    def of(cls, lang: str | None = None, org: Organisation | str | None = None) -> Texts:
+        """Bind a language (default: Danish) to a profile, its key, or None for the language's home profile."""
+        from ..org import resolve_organisation
+
+        lang = lang or DEFAULT_LANGUAGE
+        catalogue(lang)  # LanguageNotAvailableError before anything else
+        return cls(lang, resolve_organisation(org, lang))
+
+    @cached_property
+    def strings(self) -> Mapping[str, str]:
+        """The language's catalogue, unfilled."""
+        return catalogue(self.lang)
+
+    @cached_property
+    def values(self) -> Mapping[str, object]:
+        """What the ``{placeholders}`` stand for, from the profile (see :func:`placeholders`)."""
+        return placeholders(self.lang, self.org)
+
+    def text(self, key: str) -> str:
+        """A catalogue text with its placeholders filled; ``KeyError`` names a missing key."""
+        return text(key, self.lang).format(**self.values)
+
+    def label(self, path: str) -> str:
+        """The field's label as printed (a required field's ``*`` included)."""
+        return self.text(path)
+
+    def tooltip(self, path: str) -> str:
+        """The field's tooltip (/TU)."""
+        return self.text(f"{path}.tip")
+
+    def option(self, path: str, value: str) -> str:
+        """The label of one radio option."""
+        return self.text(f"{path}.{value}")
+
+    def message(self, code: str) -> tuple[str, str]:
+        """A problem's message in English and in this language (``msg.invalid`` for unknown codes)."""
+        english = catalogue("en")
+        key = f"msg.{code}" if f"msg.{code}" in english else "msg.invalid"
+        return english[key], self.strings.get(key, english[key])
+
+
+def field_table(texts: Texts) -> list[dict[str, Any]]:
+    """The layout as rows: name, path, kind, required, max_length, page, rect, label, tooltip, options.
+
+    >>> field_table(Texts.of("en"))[2]["label"]
+    'Last name or company name'
+    """
+    from ..layout import LAYOUT
+
+    return [{
+        "name": spec.name, "path": spec.path, "kind": spec.kind.value, "required": spec.required,
+        "max_length": spec.max_length, "page": spec.page, "rect": spec.rect.as_list(),
+        "label": texts.label(spec.path), "tooltip": texts.tooltip(spec.path),
+        "options": [{"export": o.export, "value": o.value, "label": texts.option(spec.path, o.value)}
+                    for o in spec.options],
+    } for spec in LAYOUT.fields]

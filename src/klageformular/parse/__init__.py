@@ -30,7 +30,7 @@ from ..exceptions import (
     UnsupportedFormVersionError,
 )
 from ..layout import FORM_VERSION, LAYOUT
-from ..locales import DEFAULT_LANGUAGE, LANGUAGES
+from ..locales import DEFAULT_LANGUAGE, LANGUAGES, Texts
 from ..model import Complaint
 from ..org import Organisation, get_organisation, home_organisation, organisation_keys
 from ..values import FieldValue
@@ -225,7 +225,7 @@ def _parse(data: bytes, name: str | None, digest: str, limits: Limits, profile: 
         warnings.append(ParseWarning("national_id", path, f"looks like a {kind} number: redact it before filing"))
     # A form that lost its metadata: the language is the best hint of the country.
     org = profile or (get_organisation(org_key) if org_key else home_organisation(lang))
-    complaint, review = validate(values, lang or DEFAULT_LANGUAGE, org, today=date.today(),
+    complaint, review = validate(values, Texts(lang or DEFAULT_LANGUAGE, org), today=date.today(),
                                  warnings=[(w.code, w.path) for w in warnings])
     result = ParseResult(name, digest, method, version, lang, page_count, org.key, complaint, dict(values), review,
                          warnings, content_key(values))

@@ -34,7 +34,7 @@ from stdnum.no import fodselsnummer
 from stdnum.se import personnummer
 
 from ..layout import LAYOUT, Kind, field_by_path
-from ..locales import catalogue, fill, label
+from ..locales import Texts, catalogue
 from ..model import Complaint, currency_of, parse_date, phone_is_assigned, written_currency
 from ..org import Organisation
 from ..values import FieldValue, model_input
@@ -78,34 +78,35 @@ _KR_CURRENCIES = {"DKK", "NOK", "SEK", "ISK"}  # what a bare "kr" can mean
 class _Review:
     """The review items of one complaint, at most one per field: the first problem found wins."""
 
-    def __init__(self, lang: str, org: Organisation) -> None:
-        self.lang, self.org = lang, org
+    def __init__(self, texts: Texts) -> None:
+        self.texts = texts
         self.items: dict[str, ReviewItem] = {}
 
     def add(self, path: str, code: str, value: FieldValue) -> None:
         if path in self.items:
             return
-        english, local = _messages(code, self.lang)
+        english, local = self.texts.message(code)
         typed = value if isinstance(value, str) else None
-        self.items[path] = ReviewItem(path=path, label=_label(path, self.lang, self.org), value=typed, code=code,
+        self.items[path] = ReviewItem(path=path, label=_label(path, self.texts), value=typed, code=code,
                                       message=english, message_local=local)
 
 
-def validate(values: Mapping[str, FieldValue], lang: str, org: Organisation, *, today: date | None = None,
+def validate(values: Mapping[str, FieldValue], texts: Texts, *, today: date | None = None,
              warnings: Iterable[tuple[str, str | None]] = ()) -> tuple[Complaint, list[ReviewItem]]:
     """The complaint, and one review item per field that is missing, invalid or inconsistent.
 
     ``warnings`` are the readers' ``(code, path)`` pairs: a field whose text could not be read
     (``unreadable_text``) or whose radio shows two choices is set aside, not blamed on the
-    customer. ``today`` bounds dates (a date after it is ``future_date``).
+    customer. ``today`` bounds dates (a date after it is ``future_date``). ``texts`` gives the
+    labels and messages, and the profile whose country and currency values default to.
 
-    >>> from klageformular.org import get_organisation
     >>> complaint, review = validate({"complainant.last_name": "Jensen", "subject": "x",
-    ...                               "complainant.email": "nope"}, "da", get_organisation())
+    ...                               "complainant.email": "nope"}, Texts.of("da"))
     >>> complaint.complainant.last_name, [(r.path, r.value, r.code, r.message_local) for r in review]
     ('Jensen', [('complainant.email', 'nope', 'invalid_email', 'er ikke en gyldig e-mailadresse')])
     """
-    review = _Review(lang, org)
+    org = texts.org
+    review = _Review(texts)
     data: dict[str, FieldValue] = {p: v for p, v in values.items() if _typed(v)}
     for code, path in warnings:
         if path is not None and code in _WARNING_CODES:
@@ -229,23 +230,12 @@ def _check_form_rules(values: Mapping[str, FieldValue], complaint: Complaint, re
         review.add("complainant.street", "reply_address_missing", None)
 
 
-def _messages(code: str, lang: str) -> tuple[str, str]:
-    english = catalogue("en")
-    try:
-        local = catalogue(lang)
-    except KeyError:
-        local = english
-    key = f"msg.{code}" if f"msg.{code}" in english else "msg.invalid"
-    return english[key], local.get(key, english[key])
-
-
-def _label(path: str, lang: str, org: Organisation) -> str:
+def _label(path: str, texts: Texts) -> str:
     try:
         field_by_path(path)
-        text = label(path, lang)
+        return texts.label(path).rstrip(" *")
     except KeyError:
         return path
-    return fill(text, lang, org).rstrip(" *")
 
 
 _ID_PATTERNS = (
