@@ -34,7 +34,7 @@ from klageformular.letters import (
     letter_message,
     write_letter,
 )
-from klageformular.letters.texts import texts
+from klageformular.locales import letter_texts as texts
 from klageformular.org import Organisation, home_organisation
 
 LANGS = ("da", "en", "nb", "sv")

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import io
 import string
+from collections.abc import Callable
 from typing import Any
 
 import pdfplumber
 import pytest
 
 from klageformular import parse_pdf, render_form
-from klageformular.locales import LANGUAGES, catalogue, fill, placeholders
+from klageformular.locales import (
+    LANGUAGES,
+    catalogue,
+    fill,
+    formats,
+    letter_texts,
+    month_names,
+    placeholders,
+    register_words,
+)
 from klageformular.model import Complaint
 from klageformular.org import get_organisation, organisation_keys
 from klageformular.values import field_values
@@ -24,14 +34,18 @@ def _names(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-def test_all_four_languages_are_complete() -> None:
-    reference = catalogue("da")
+@pytest.mark.parametrize("part", [catalogue, letter_texts, register_words, formats])
+def test_all_four_languages_are_complete(part: Callable[[str], dict[str, str]]) -> None:
+    # Form, letters, register export and formats: every language module has every key.
+    assert LANGUAGES == ("da", "en", "nb", "sv")  # found from the modules in klageformular/locales
+    reference = part("da")
     for lang in LANGUAGES:
-        strings = catalogue(lang)
+        strings = part(lang)
         assert set(strings) == set(reference), lang
         for key, text in strings.items():
-            assert text.strip(), (lang, key)
+            assert text.strip() or key == "thousands", (lang, key)
             assert _names(text) == _names(reference[key]), (lang, key)
+    assert all(len(month_names(lang)) == 12 for lang in LANGUAGES)
 
 
 @pytest.mark.parametrize("lang", ["en", "nb", "sv"])

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from klageformular.cli import main
 from klageformular.exceptions import InvalidTransitionError, UnknownReferenceError
-from klageformular.letters.texts import texts
+from klageformular.locales import letter_texts as texts
 from klageformular.org import Organisation, home_organisation
 from klageformular.orgfile import dumps_organisation
 from klageformular.register import (

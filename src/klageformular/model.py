@@ -47,6 +47,8 @@ from stdnum.exceptions import ValidationError as _StdnumError
 from stdnum.no import orgnr as _no_orgnr
 from stdnum.se import orgnr as _se_orgnr
 
+from .locales import LANGUAGES, month_names
+
 __all__ = [
     "SCHEMA_VERSION",
     "Complainant",
@@ -104,21 +106,18 @@ Text = Annotated[str, BeforeValidator(_multi_line), Field(min_length=1, max_leng
 
 # --- dates -------------------------------------------------------------------------------
 
-_MONTHS = {
-    # da, nb, sv, en (full and 3-letter forms); "mai"/"maj"/"may" etc. overlap on purpose.
-    **dict.fromkeys(("januar", "january", "januari", "jan"), 1),
-    **dict.fromkeys(("februar", "february", "februari", "feb"), 2),
-    **dict.fromkeys(("marts", "mars", "march", "mar"), 3),
-    **dict.fromkeys(("april", "apr"), 4),
-    **dict.fromkeys(("maj", "mai", "may"), 5),
-    **dict.fromkeys(("juni", "june", "jun"), 6),
-    **dict.fromkeys(("juli", "july", "jul"), 7),
-    **dict.fromkeys(("august", "augusti", "aug"), 8),
-    **dict.fromkeys(("september", "sep", "sept"), 9),
-    **dict.fromkeys(("oktober", "october", "okt", "oct"), 10),
-    **dict.fromkeys(("november", "nov"), 11),
-    **dict.fromkeys(("december", "desember", "dec", "des"), 12),
-}
+def _month_words() -> dict[str, int]:
+    """Month names of every language the form speaks, with their 3- and 4-letter abbreviations."""
+    words: dict[str, int] = {}
+    for lang in LANGUAGES:
+        for number, name in enumerate(month_names(lang), 1):
+            name = name.lower()
+            for word in (name, name[:3], name[:4]):
+                words.setdefault(word, number)  # "mar" (March) and "mai" (May) never clash
+    return words
+
+
+_MONTHS = _month_words()
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _NUMERIC_DATE = re.compile(r"(\d{1,2})\s*[./-]\s*(\d{1,2})\s*[./-]\s*(\d{4}|\d{2})")
 _WORD_DATE = re.compile(r"(\d{1,2})\.?\s*([^\W\d_]+)\.?,?\s*(\d{4})")

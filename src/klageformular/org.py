@@ -10,16 +10,24 @@ Everything on the form that differs per company or country comes from an
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from .exceptions import ConfigurationError
+from .locales import LANGUAGES
 
 __all__ = ["Body", "Officer", "Organisation", "get_organisation", "home_organisation", "organisation_keys",
            "resolve_organisation"]
 
-Lang = Literal["da", "en", "nb", "sv"]
+def _language(code: str) -> str:
+    if code not in LANGUAGES:
+        raise ValueError(f"{code!r} is not a language of the form ({', '.join(LANGUAGES)})")
+    return code
+
+
+Lang = Annotated[str, AfterValidator(_language)]
+"""A language code with a catalogue in ``klageformular/locales`` (adding a language adds a file there)."""
 
 
 class Officer(BaseModel):
@@ -49,8 +57,8 @@ class Body(BaseModel):
     def _languages_only(cls, remit: dict[str, str]) -> dict[str, str]:
         # A key that is no language (e.g. a top-level key written below [escalation.remit] in a
         # profile file) is an error instead of a silently ignored "language".
-        if unknown := sorted(set(remit) - set(get_args(Lang))):
-            raise ValueError(f"keys must be languages ({', '.join(get_args(Lang))}), not {', '.join(unknown)}")
+        if unknown := sorted(set(remit) - set(LANGUAGES)):
+            raise ValueError(f"keys must be languages ({', '.join(LANGUAGES)}), not {', '.join(unknown)}")
         return remit
 
     def contact_lines(self, phone_abbr: str = "Tel.") -> list[str]:

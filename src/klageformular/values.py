@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from .layout import LAYOUT, Kind
+from .locales import formats
 from .model import Complaint
 
 __all__ = ["FieldValue", "field_values", "format_amount", "format_date", "model_input"]
@@ -28,27 +29,28 @@ FieldValue = str | bool | None
 """A field's value: text, a checkbox's state, or a radio option's model value (None: not chosen)."""
 
 
-_DATE_FORMATS = {"nb": "%d.%m.%Y", "sv": "%Y-%m-%d"}
-
-
 def format_date(value: date, lang: str) -> str:
     """The date as the form's tooltip asks for it: 31-12-2026 (da, en), 31.12.2026 (nb), 2026-12-31 (sv).
 
     >>> format_date(date(2026, 12, 31), "nb")
     '31.12.2026'
     """
-    return value.strftime(_DATE_FORMATS.get(lang, "%d-%m-%Y"))
+    return value.strftime(formats(lang)["date"])
 
 
 def format_amount(value: Decimal, lang: str) -> str:
-    """12.500,00 in Danish; 12 500,00 in Norwegian and Swedish; 12,500.00 in English."""
+    """12.500,00 in Danish; 12 500,00 in Norwegian and Swedish; 12,500.00 in English.
+
+    The separators are the language's (``FORMATS`` in its catalogue). Norwegian and Swedish use a
+    plain space, not U+00A0: filling tools that regenerate appearances from a font's ToUnicode
+    map (pypdf) cannot encode a no-break space, and a one-line field never wraps.
+
+    >>> format_amount(Decimal("12500.5"), "nb"), format_amount(Decimal("12500.5"), "en")
+    ('12 500,50', '12,500.50')
+    """
     text = f"{value:,.2f}" if value == value.quantize(Decimal("0.01")) else f"{value:,}"
-    if lang == "en":
-        return text
-    # A plain space, not U+00A0: filling tools that regenerate appearances from a font's
-    # ToUnicode map (pypdf) cannot encode a no-break space, and a one-line field never wraps.
-    thousands = " " if lang in ("nb", "sv") else "."
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", thousands)
+    spec = formats(lang)
+    return text.replace(",", "\x00").replace(".", spec["decimal"]).replace("\x00", spec["thousands"])
 
 
 def _get(data: Mapping[str, Any], path: str) -> Any:

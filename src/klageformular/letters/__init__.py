@@ -50,6 +50,7 @@ from .._font import EmbeddedFont
 from .._version import __version__
 from ..exceptions import ConfigurationError, LanguageNotAvailableError, LetterNotAllowedError
 from ..locales import LANGUAGES
+from ..locales import letter_texts as texts
 from ..model import Complaint, ContactDetails, country_code
 from ..org import Body, Organisation, get_organisation, home_organisation, organisation_keys
 from ..workdays import acknowledge_by
@@ -57,7 +58,6 @@ from ._document import Letterhead, build_pages, styles, window_fits
 from ._markdown import MarkdownStyles, markdown_flowables
 from ._pdfa import make_pdfa
 from .mail import letter_message
-from .texts import texts
 
 __all__ = ["Admissibility", "Attachment", "LetterCase", "LetterKind", "Method", "Outcome", "WrittenLetter",
            "acknowledgement_letter", "decision_letter", "letter_case_from_record", "letter_message", "write_letter"]

@@ -15,7 +15,7 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
 from ..exceptions import LetterNotAllowedError
-from .texts import texts
+from ..locales import letter_texts as texts
 
 if TYPE_CHECKING:
     from . import LetterCase, LetterKind

@@ -1,9 +1,18 @@
 """Language catalogues: every label, tooltip, option, heading, information text and message.
 
-One flat ``STRINGS`` dict per language module (``da``, ``en``, ``nb``, ``sv``), keyed by
-field path (``complainant.email``), ``<path>.tip`` for tooltips, ``<path>.<value>`` for
-radio options, and plain keys for static text. Texts may hold ``{placeholders}`` filled from
-the :class:`~klageformular.org.Organisation`.
+A language is one module here, named by its ISO 639-1 code (``da.py``, ``en.py``, ``nb.py``,
+``sv.py``), holding every word the library writes in that language:
+
+- ``STRINGS`` — the form: keyed by field path (``complainant.email``), ``<path>.tip`` for
+  tooltips, ``<path>.<value>`` for radio options, plain keys for page text, ``msg.<code>``
+  for review messages, and country words (``country.DK``, ``registry.NO`` …);
+- ``LETTERS`` — the acknowledgement and decision letters, with the month names;
+- ``REGISTER`` — the register export's headers, statuses, outcomes and sheet names;
+- ``FORMATS`` — how dates and numbers are written.
+
+Adding a language is adding one such module with the same keys (a test compares them); the
+list of languages, date parsing (month names) and the profiles' language checks follow from it.
+Texts may hold ``{placeholders}`` filled from the :class:`~klageformular.org.Organisation`.
 
 The language and the profile travel together as one :class:`Texts` object: the renderer, the
 validator and the command line take it instead of loose ``(lang, org)`` pairs, and it is the
@@ -16,9 +25,12 @@ one place catalogue text is filled.
 from __future__ import annotations
 
 import importlib
+import pkgutil
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import LanguageNotAvailableError
@@ -27,23 +39,60 @@ if TYPE_CHECKING:
     from ..org import Organisation
 
 __all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "Texts", "available_languages", "catalogue", "field_table", "fill",
-           "label", "option_label", "placeholders", "text", "tooltip"]
+           "formats", "label", "letter_texts", "month_names", "option_label", "placeholders", "register_words",
+           "text", "tooltip"]
 
-LANGUAGES = ("da", "en", "nb", "sv")
+def _discover() -> tuple[str, ...]:
+    # A language is one module here, named by its ISO 639-1 code: adding a file adds the language.
+    return tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if re.fullmatch(r"[a-z]{2}", m.name)))
+
+
+LANGUAGES: tuple[str, ...] = _discover()
 DEFAULT_LANGUAGE = "da"
 
 
 @cache
-def catalogue(lang: str) -> dict[str, str]:
-    """The whole catalogue of one language; :class:`LanguageNotAvailableError` if there is none."""
+def _module(lang: str) -> ModuleType:
     if lang not in LANGUAGES:
         raise LanguageNotAvailableError(f"unknown language {lang!r} (use one of {', '.join(LANGUAGES)})")
     try:
-        module = importlib.import_module(f"{__name__}.{lang}")
+        return importlib.import_module(f"{__name__}.{lang}")
     except ModuleNotFoundError:
         raise LanguageNotAvailableError(f"the form is not yet available in {lang!r}") from None
-    strings: dict[str, str] = module.STRINGS
+
+
+def catalogue(lang: str) -> dict[str, str]:
+    """The form's whole catalogue in one language; :class:`LanguageNotAvailableError` if there is none."""
+    strings: dict[str, str] = _module(lang).STRINGS
     return strings
+
+
+def letter_texts(lang: str) -> dict[str, str]:
+    """The acknowledgement and decision letters' sentences (``LETTERS``) in one language."""
+    strings: dict[str, str] = _module(lang).LETTERS
+    return strings
+
+
+def register_words(lang: str) -> dict[str, str]:
+    """The register export's headers, statuses, outcomes and sheet names (``REGISTER``)."""
+    strings: dict[str, str] = _module(lang).REGISTER
+    return strings
+
+
+def formats(lang: str) -> dict[str, str]:
+    """How the language writes dates and numbers: ``date`` (strftime), ``thousands``, ``decimal``,
+    ``spreadsheet_date`` (an Excel number format).
+
+    >>> formats("nb")["date"]
+    '%d.%m.%Y'
+    """
+    strings: dict[str, str] = _module(lang).FORMATS
+    return strings
+
+
+def month_names(lang: str) -> tuple[str, ...]:
+    """The twelve month names, January first, as the language writes them in a date."""
+    return tuple(letter_texts(lang)["months"].split())
 
 
 def available_languages() -> list[str]:

@@ -23,66 +23,19 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..batch import csv_cell
 from ..exceptions import ConfigurationError
+from ..locales import formats, register_words
 from ._names import CSV_DIALECTS, EXPORT_LANGUAGES
 from ._schema import ComplaintRow, EventRow
 from ._workflow import utc
 
-# Column key -> header per language. The order is the sheet's order.
-_COLUMNS: dict[str, dict[str, str]] = {
-    "reference": {"da": "Referencenr.", "en": "Reference", "nb": "Referansenr.", "sv": "Referensnr."},
-    "received": {"da": "Modtaget", "en": "Received", "nb": "Mottatt", "sv": "Mottaget"},
-    "acknowledge_by": {"da": "Kvittér senest", "en": "Acknowledge by", "nb": "Bekreft innen",
-                       "sv": "Bekräfta senast"},
-    "decide_by": {"da": "Afgør senest", "en": "Decide by", "nb": "Avgjør innen", "sv": "Besluta senast"},
-    "status": {"da": "Status", "en": "Status", "nb": "Status", "sv": "Status"},
-    "name": {"da": "Navn", "en": "Name", "nb": "Navn", "sv": "Namn"},
-    "email": {"da": "E-mail", "en": "Email", "nb": "E-post", "sv": "E-post"},
-    "subject": {"da": "Klagen (første linje)", "en": "Complaint (first line)", "nb": "Klagen (første linje)",
-                "sv": "Klagomålet (första raden)"},
-    "investment": {"da": "Investering/lån", "en": "Investment/loan", "nb": "Investering/lån",
-                   "sv": "Investering/lån"},
-    "amount": {"da": "Beløb", "en": "Amount", "nb": "Beløp", "sv": "Belopp"},
-    "currency": {"da": "Valuta", "en": "Currency", "nb": "Valuta", "sv": "Valuta"},
-    "review": {"da": "Skal tjekkes", "en": "To review", "nb": "Må sjekkes", "sv": "Att granska"},
-    "language": {"da": "Sprog", "en": "Language", "nb": "Språk", "sv": "Språk"},
-    "channel": {"da": "Kanal", "en": "Channel", "nb": "Kanal", "sv": "Kanal"},
-    "acknowledged_on": {"da": "Kvitteret", "en": "Acknowledged", "nb": "Bekreftet", "sv": "Bekräftat"},
-    "decided_on": {"da": "Afgjort", "en": "Decided", "nb": "Avgjort", "sv": "Beslutat"},
-    "outcome": {"da": "Udfald", "en": "Outcome", "nb": "Utfall", "sv": "Utfall"},
-}
-_EVENT_COLUMNS: dict[str, dict[str, str]] = {
-    "reference": _COLUMNS["reference"],
-    "at": {"da": "Tidspunkt (UTC)", "en": "Time (UTC)", "nb": "Tidspunkt (UTC)", "sv": "Tidpunkt (UTC)"},
-    "who": {"da": "Hvem", "en": "Who", "nb": "Hvem", "sv": "Vem"},
-    "what": {"da": "Hvad", "en": "What", "nb": "Hva", "sv": "Vad"},
-    "from": {"da": "Fra status", "en": "From status", "nb": "Fra status", "sv": "Från status"},
-    "to": {"da": "Til status", "en": "To status", "nb": "Til status", "sv": "Till status"},
-    "note": {"da": "Note", "en": "Note", "nb": "Notat", "sv": "Anteckning"},
-}
-_STATUS = {
-    "unreadable": {"da": "ulæselig", "en": "unreadable", "nb": "uleselig", "sv": "oläslig"},
-    "received": {"da": "modtaget", "en": "received", "nb": "mottatt", "sv": "mottaget"},
-    "acknowledged": {"da": "kvitteret", "en": "acknowledged", "nb": "bekreftet", "sv": "bekräftat"},
-    "under_review": {"da": "under behandling", "en": "under review", "nb": "under behandling",
-                     "sv": "under handläggning"},
-    "inadmissible": {"da": "afvist (kan ikke behandles)", "en": "inadmissible", "nb": "avvist (kan ikke behandles)",
-                     "sv": "avvisat (kan inte prövas)"},
-    "decided": {"da": "afgjort", "en": "decided", "nb": "avgjort", "sv": "beslutat"},
-    "closed": {"da": "lukket", "en": "closed", "nb": "lukket", "sv": "avslutat"},
-    "escalated": {"da": "indbragt for ankenævn", "en": "escalated", "nb": "brakt inn for klagenemnd",
-                  "sv": "anmält till nämnd"},
-}
-_OUTCOME = {
-    "upheld": {"da": "medhold", "en": "upheld", "nb": "medhold", "sv": "bifall"},
-    "partly_upheld": {"da": "delvis medhold", "en": "partly upheld", "nb": "delvis medhold", "sv": "delvis bifall"},
-    "not_upheld": {"da": "ikke medhold", "en": "not upheld", "nb": "ikke medhold", "sv": "avslag"},
-}
+# The sheet's columns in order; their headers, statuses and outcomes are words of each language
+# (the ``REGISTER`` catalogue in ``klageformular/locales/<lang>.py``).
+_COLUMNS = ("reference", "received", "acknowledge_by", "decide_by", "status", "name", "email", "subject",
+            "investment", "amount", "currency", "review", "language", "channel", "acknowledged_on", "decided_on",
+            "outcome")
+_EVENT_COLUMNS = ("reference", "at", "who", "what", "from", "to", "note")
 _SUBJECT_CHARS = 160  # a flattened form's text has no line breaks: the first line can be the whole complaint
-_SHEETS = {"da": ("Klager", "Hændelser"), "en": ("Complaints", "Events"), "nb": ("Klager", "Hendelser"),
-           "sv": ("Klagomål", "Händelser")}
-_DATE_FORMAT = {"da": "dd-mm-yyyy", "nb": "dd.mm.yyyy", "sv": "yyyy-mm-dd", "en": "yyyy-mm-dd"}
 _WIDTHS = {"subject": 60, "name": 28, "email": 30, "investment": 18, "review": 30}
-assert tuple(_SHEETS) == EXPORT_LANGUAGES
 
 
 def rows(engine: Engine, lang: str = "en") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -99,8 +52,9 @@ def rows(engine: Engine, lang: str = "en") -> tuple[list[dict[str, Any]], list[d
     return table, events
 
 
-def _word(words: dict[str, dict[str, str]], code: str | None, lang: str) -> str | None:
-    return words.get(code, {}).get(lang, code) if code else None
+def _word(kind: str, code: str | None, lang: str) -> str | None:
+    """A status or outcome in the sheet's language (the code itself if the language has no word)."""
+    return register_words(lang).get(f"{kind}.{code}", code) if code else None
 
 
 def _row(row: ComplaintRow, lang: str) -> dict[str, Any]:
@@ -119,19 +73,19 @@ def _row(row: ComplaintRow, lang: str) -> dict[str, Any]:
     review = sorted({str(item.get("code") or item.get("path")) for item in row.review if isinstance(item, dict)})
     return {
         "reference": row.reference, "received": row.received, "acknowledge_by": row.acknowledge_by,
-        "decide_by": row.decide_by, "status": _word(_STATUS, row.status, lang), "name": name,
+        "decide_by": row.decide_by, "status": _word("status", row.status, lang), "name": name,
         "email": person.get("email") or contact.get("email"), "subject": subject or row.message,
         "investment": (complaint.get("investment") or {}).get("reference") or None, "amount": amount,
         "currency": damage.get("currency"), "review": ", ".join(review) or None, "language": row.language,
         "channel": row.channel, "acknowledged_on": row.acknowledged_on, "decided_on": row.decided_on,
-        "outcome": _word(_OUTCOME, row.outcome, lang),
+        "outcome": _word("outcome", row.outcome, lang),
     }
 
 
 def _event_row(reference: str, event: EventRow, lang: str) -> dict[str, Any]:
     return {"reference": reference, "at": utc(event.at).replace(tzinfo=None, microsecond=0), "who": event.who,
-            "what": event.what, "from": _word(_STATUS, event.from_status, lang),
-            "to": _word(_STATUS, event.to_status, lang), "note": event.note}
+            "what": event.what, "from": _word("status", event.from_status, lang),
+            "to": _word("status", event.to_status, lang), "note": event.note}
 
 
 def export_xlsx(engine: Engine, target: str | os.PathLike[str], *, lang: str = "da") -> int:
@@ -143,15 +97,16 @@ def export_xlsx(engine: Engine, target: str | os.PathLike[str], *, lang: str = "
     >>> export_xlsx(engine, "register.xlsx", lang="da")    # doctest: +SKIP
     42
     """
-    if lang not in _SHEETS:
-        raise ConfigurationError(f"no export headers for language {lang!r} (known: {', '.join(_SHEETS)})")
+    if lang not in EXPORT_LANGUAGES:
+        raise ConfigurationError(f"no export headers for language {lang!r} (known: {', '.join(EXPORT_LANGUAGES)})")
     table, events = rows(engine, lang)
+    words = register_words(lang)
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.title = _SHEETS[lang][0]
-    _fill(sheet, _COLUMNS, table, lang)
-    _fill(book.create_sheet(_SHEETS[lang][1]), _EVENT_COLUMNS, events, lang)
+    sheet.title = words["sheet.complaints"]
+    _fill(sheet, _COLUMNS, "column", table, lang)
+    _fill(book.create_sheet(words["sheet.events"]), _EVENT_COLUMNS, "event_column", events, lang)
     path = Path(target)
     partial = path.with_name(path.name + ".part")
     book.save(partial)
@@ -159,11 +114,11 @@ def export_xlsx(engine: Engine, target: str | os.PathLike[str], *, lang: str = "
     return len(table)
 
 
-def _fill(sheet: Any, columns: dict[str, dict[str, str]], table: list[dict[str, Any]], lang: str) -> None:
+def _fill(sheet: Any, keys: tuple[str, ...], kind: str, table: list[dict[str, Any]], lang: str) -> None:
     from openpyxl.styles import Font
 
-    keys = list(columns)
-    sheet.append([columns[k][lang] for k in keys])
+    headers = {k: register_words(lang)[f"{kind}.{k}"] for k in keys}
+    sheet.append([headers[k] for k in keys])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for values in table:
@@ -175,11 +130,11 @@ def _fill(sheet: Any, columns: dict[str, dict[str, str]], table: list[dict[str, 
             if isinstance(value, str) and cell.data_type == "f":
                 cell.data_type = "s"  # what a customer typed is never a formula
             if isinstance(value, date):
-                cell.number_format = _DATE_FORMAT[lang] + (" hh:mm" if key == "at" else "")
+                cell.number_format = formats(lang)["spreadsheet_date"] + (" hh:mm" if key == "at" else "")
             elif isinstance(value, Decimal):
                 cell.number_format = "#,##0.00"
     for index, key in enumerate(keys, 1):
-        longest = max([len(str(columns[key][lang]))] + [len(str(v[key])) for v in table[:500] if v[key] is not None])
+        longest = max([len(headers[key])] + [len(str(v[key])) for v in table[:500] if v[key] is not None])
         sheet.column_dimensions[get_column_letter(index)].width = min(max(longest + 2, 10), _WIDTHS.get(key, 40))
     sheet.freeze_panes = "A2"
     # Printed: landscape, as wide as the page, the header on every page.
@@ -206,14 +161,14 @@ def export_csv(engine: Engine, target: str | os.PathLike[str], *, dialect: str =
     >>> export_csv(engine, "register.csv", dialect="excel-da")   # doctest: +SKIP
     42
     """
-    if dialect not in _DIALECTS or lang not in _SHEETS:
+    if dialect not in _DIALECTS or lang not in EXPORT_LANGUAGES:
         raise ConfigurationError(f"unknown CSV dialect {dialect!r} or language {lang!r}")
     spec = _DIALECTS[dialect]
     table, _ = rows(engine, lang)
     fmt: Callable[[Any], str] = lambda v: _csv_value(v, spec)  # noqa: E731
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=spec["delimiter"], lineterminator="\r\n")
-    writer.writerow([_COLUMNS[k][lang] for k in _COLUMNS])
+    writer.writerow([register_words(lang)[f"column.{k}"] for k in _COLUMNS])
     for values in table:
         writer.writerow([fmt(values[k]) for k in _COLUMNS])
     path = Path(target)

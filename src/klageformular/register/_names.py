@@ -4,6 +4,8 @@ without importing SQLAlchemy, Alembic or openpyxl (a second saved on every ``kla
 
 from __future__ import annotations
 
+from ..locales import LANGUAGES
+
 STATUSES = ("unreadable", "received", "acknowledged", "under_review", "inadmissible", "decided", "closed",
             "escalated")
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -18,6 +20,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 OPEN_STATUSES = ("unreadable", "received", "acknowledged", "under_review", "escalated")
 OUTCOMES = ("upheld", "partly_upheld", "not_upheld")
-EXPORT_LANGUAGES = ("da", "en", "nb", "sv")
+EXPORT_LANGUAGES = LANGUAGES  # every language's catalogue carries the register's words
 CSV_DIALECTS = ("excel-da", "rfc4180")
 assert set(TRANSITIONS) == set(STATUSES)
