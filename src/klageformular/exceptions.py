@@ -48,6 +48,9 @@ __all__ = [
     "KlageformularWarning",
     "LanguageNotAvailableError",
     "LimitExceededError",
+    "MailLimitExceededError",
+    "MailReadError",
+    "MailboxError",
     "MissingPagesError",
     "NoTextLayerError",
     "NotAKlageformularError",
@@ -174,3 +177,25 @@ class ComplaintValidationError(KlageformularError, ValueError):
         self.errors = tuple(errors)
         fields = ", ".join(e.path for e in self.errors)
         super().__init__(f"{len(self.errors)} invalid field(s): {fields}")
+
+
+class MailReadError(KlageformularError):
+    """An email message (``.eml``, ``.msg``, a message in an mbox, Maildir or IMAP folder) cannot be read.
+
+    Broken MIME and wrong character sets do *not* raise: they are read as well as they can be
+    and reported as problems on the message. This is for what cannot be read at all.
+    """
+
+
+class MailLimitExceededError(MailReadError):
+    """A mail limit was breached; ``limit`` names it, ``value`` and ``maximum`` measure it."""
+
+    def __init__(self, message: str, *, limit: str, value: float | None = None, maximum: float | None = None):
+        super().__init__(message)
+        self.limit = limit
+        self.value = value
+        self.maximum = maximum
+
+
+class MailboxError(KlageformularError):
+    """A mailbox cannot be opened or read: IMAP connection, TLS, login or folder; a missing mbox file."""
