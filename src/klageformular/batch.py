@@ -30,15 +30,17 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
+from ._mailbatch import MailDesk, MailOptions, is_imap_url, mail_source
 from ._pool import DEFAULT_PARSER, WorkerPool
 from .exceptions import ConfigurationError
+from .intake import RawMessage, file_messages, mail_kind, receipt_day
 from .model import Complaint
 from .org import Organisation, get_organisation, organisation_keys
 from .parse import Limits
@@ -50,7 +52,7 @@ log = logging.getLogger("klageformular.batch")
 
 Task = tuple[Path, str | None, dict[str, Any]]
 
-Outcome = Literal["accepted", "rejected", "duplicate", "skipped"]
+Outcome = Literal["accepted", "rejected", "duplicate", "skipped", "set_aside"]
 Received = Literal["mtime", "today"] | date
 
 COMPLAINTS, REJECTED, DUPLICATES, SUMMARY, QUARANTINE = (
@@ -86,6 +88,8 @@ class BatchSummary:
     duplicates: int = 0
     skipped_already_done: int = 0
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    set_aside: int = 0  # messages that are clearly no complaint (auto-replies, delivery reports)
+    mail: dict[str, Any] | None = None  # messages and attachments (see klageformular._mailbatch)
     unfinished: int = 0  # files an interrupted run did not reach (not in ``inputs``; the next run takes them)
     started: str = ""
     seconds: float = 0.0
@@ -111,6 +115,7 @@ def convert_folder(
     on_file: Callable[[FileOutcome], None] | None = None,
     on_start: Callable[[int], None] | None = None,
     parser: str = DEFAULT_PARSER,
+    mail: MailOptions | None = None,
 ) -> BatchSummary:
     """Convert every file under ``inbox`` into records in ``outdir`` (created if needed).
 
@@ -124,12 +129,17 @@ def convert_folder(
     file as ``"module:function"`` (taking a path and :class:`Limits`); tests use it to
     simulate a file that hangs.
 
+    ``inbox`` may also be an mbox file, a Maildir or an ``imap[s]://user@host/Folder`` URL, and a
+    folder's ``.eml``, ``.msg`` and mbox files are read as mail (see :mod:`klageformular._mailbatch`);
+    ``mail`` sets the mail limits and the IMAP password and options.
+
     >>> convert_folder("inbox", "out").inputs                          # doctest: +SKIP
     43
     """
     inbox_path, out = Path(inbox).resolve(), Path(outdir).resolve()
-    if not inbox_path.is_dir():
-        raise ConfigurationError(f"inbox {inbox} is not a folder")
+    mail = mail or MailOptions()
+    if not is_imap_url(inbox) and not inbox_path.exists():
+        raise ConfigurationError(f"inbox {inbox} is not a folder, an mbox file, a Maildir or an IMAP URL")
     limits = limits or Limits()
     fixed_org = org is not None
     org = org or get_organisation()
@@ -139,13 +149,17 @@ def convert_folder(
     out.mkdir(parents=True, exist_ok=True)
     summary = BatchSummary(str(inbox_path), str(out), count, started=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     start = time.monotonic()
-    with _locked(out):
+    with _locked(out), ExitStack() as stack:
         done = _load_done(out)
-        files = sorted(_walk(inbox_path, out))
+        run = _Run(inbox_path, out, summary, org, received, on_file, fixed_org=fixed_org)
+        run.mail = MailDesk(run, mail)
+        source = stack.enter_context(mail_source(inbox, mail, run.mail.done_keys))
+        files = sorted(_walk(inbox_path, out)) if source is None else []
         summary.inputs = len(files)
+        if source is not None:
+            summary.inbox, run.messages = source
         if on_start:
             on_start(len(files))
-        run = _Run(inbox_path, out, summary, org, received, on_file, fixed_org=fixed_org)
         try:
             size = max(1, min(count, len(files)))
             pool: WorkerPool[Task] = WorkerPool(size, timeout=timeout or limits.timeout_seconds,
@@ -154,10 +168,12 @@ def convert_folder(
                 for task, reply in pool.run((task, str(task[0])) for task in run.tasks(files, done)):
                     run.finish(task, reply)
         except BaseException:  # Ctrl-C, or workers that cannot start: what was written stays valid
-            settled = summary.accepted + summary.rejected + summary.duplicates + summary.skipped_already_done
+            settled = (summary.accepted + summary.rejected + summary.duplicates + summary.skipped_already_done
+                       + summary.set_aside)
             summary.interrupted, summary.unfinished, summary.inputs = True, summary.inputs - settled, settled
             raise
         finally:
+            run.mail.finish()
             run.close()
             summary.seconds = round(time.monotonic() - start, 3)
             summary.files_per_second = round(summary.inputs / summary.seconds, 2) if summary.seconds else 0.0
@@ -180,11 +196,17 @@ class _Run:
         self.complaints, self.rejected = _Lines(out / COMPLAINTS), _Lines(out / REJECTED)
         self.duplicates = _Lines(out / DUPLICATES)
         self.waiting: dict[str, list[dict[str, Any]]] = {}  # files being parsed -> their duplicates so far
+        self.first: dict[str, str] = {}  # sha256 -> source of the first file with those bytes
+        self.mail: MailDesk | None = None
+        self.messages: Iterable[RawMessage] = ()  # an mbox, Maildir or IMAP source's messages
 
     def tasks(self, files: list[Path], done: set[str]) -> Iterator[Task]:
         """Files to parse, as (path, sha256, record so far); duplicates and done files are settled here."""
-        first: dict[str, str] = {}
         for path in files:
+            if self.mail is not None and (kind := mail_kind(path)):
+                self.summary.inputs -= 1  # the file's messages count, each as it settles
+                yield from self.mail.tasks(file_messages(path, self._relative(path), kind), done)
+                continue
             record: dict[str, Any] = {"source": self._relative(path)}
             try:
                 digest = _sha256(path)
@@ -193,23 +215,31 @@ class _Run:
                 self._reject(record | {"sha256": None, "received": None, "acknowledge_by": None},
                              "unreadable", "OSError", f"cannot read the file: {exc.strerror or exc}")
                 continue
-            record["sha256"] = digest
-            if digest in done:
-                self._count("skipped", record)
-                continue
-            if digest in first:
-                duplicate = record | {"duplicate_of": first[digest]}
-                if digest in self.waiting:
-                    # Written after the original's line: a crash in between must not leave a
-                    # duplicate whose original was never converted.
-                    self.waiting[digest].append(duplicate)
-                else:
-                    self._duplicate(duplicate)
-                continue
-            first[digest] = record["source"]
-            self.waiting[digest] = []
-            record["received"] = self._received(path).isoformat()
-            yield path, digest, record
+            task = self._admit(path, record, digest, done)
+            if task is not None:
+                yield task
+        if self.mail is not None:
+            yield from self.mail.tasks(self.messages, done)
+
+    def _admit(self, path: Path, record: dict[str, Any], digest: str, done: set[str]) -> Task | None:
+        """The task for a file (or a mail attachment) to parse; None when it is settled here."""
+        record["sha256"] = digest
+        if digest in done:
+            self._count("skipped", record)
+            return None
+        if digest in self.first:
+            duplicate = record | {"duplicate_of": self.first[digest]}
+            if digest in self.waiting:
+                # Written after the original's line: a crash in between must not leave a
+                # duplicate whose original was never converted.
+                self.waiting[digest].append(duplicate)
+            else:
+                self._duplicate(duplicate)
+            return None
+        self.first[digest] = record["source"]
+        self.waiting[digest] = []
+        record.setdefault("received", self._received(path).isoformat())  # a message's attachment has its own
+        return path, digest, record
 
     def finish(self, task: Task, reply: dict[str, Any]) -> None:
         """Write the line for one parsed file, then those of its duplicates."""
@@ -228,7 +258,9 @@ class _Run:
         # A Norwegian form is acknowledged by Norwegian working days, unless the run fixed a profile.
         if result is not None and not self.fixed_org and result["organisation"] in organisation_keys():
             org = get_organisation(result["organisation"])
-        day = date.fromisoformat(record["received"])
+        if result is None and self.mail is not None and self.mail.is_document(record, reply):
+            return  # a PDF attached to a message that is not the form: listed on the message
+        day = receipt_day(record["received"])
         record = record | {"acknowledge_by": acknowledge_by(day, org.acknowledge_working_days,
                                                             org.holiday_country).isoformat()}
         if result is None:
@@ -247,7 +279,7 @@ class _Run:
 
     def _reject(self, record: dict[str, Any], reason: str, error: str, message: str,
                 path: Path | None = None) -> None:
-        quarantined = self._quarantine(path, record["sha256"]) if path is not None else None
+        quarantined = self._quarantine(path, record["sha256"]) if path is not None else record.get("quarantine")
         line = {"reason": reason, "error": error, "message": message, "errors": [], "raw": {}} | record
         self.rejected.write(line | {"quarantine": quarantined})
         self.summary.rejected_by_reason[reason] = self.summary.rejected_by_reason.get(reason, 0) + 1
@@ -256,13 +288,15 @@ class _Run:
     def _count(self, outcome: Outcome, record: dict[str, Any], reason: str | None = None,
                message: str | None = None) -> None:
         attribute = {"accepted": "accepted", "rejected": "rejected", "duplicate": "duplicates",
-                     "skipped": "skipped_already_done"}[outcome]
+                     "skipped": "skipped_already_done", "set_aside": "set_aside"}[outcome]
         setattr(self.summary, attribute, getattr(self.summary, attribute) + 1)
         # The path may carry a name ("Søren Hansen klage.pdf"): only the hash goes to the log at INFO.
         log.info("%s: %s%s", (record.get("sha256") or "-")[:12], outcome, f" ({reason})" if reason else "")
         log.debug("%s is %s", record["source"], (record.get("sha256") or "-")[:12])
         if self.on_file:
             self.on_file(FileOutcome(record["source"], record.get("sha256"), outcome, reason, message))
+        if self.mail is not None:
+            self.mail.counted(record, outcome, reason)
 
     def _quarantine(self, path: Path, digest: str | None) -> str | None:
         """A copy of the rejected file, named by its hash (the inbox is never changed)."""
