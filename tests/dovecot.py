@@ -171,7 +171,10 @@ def _user_exists(name: str) -> bool:
 
 
 def append(server: Dovecot, *messages: bytes, folder: str = "INBOX") -> None:
-    """Deliver messages with IMAP APPEND (what a mail server's delivery does, seen from IMAP)."""
+    """Deliver messages with IMAP APPEND (what a mail server's delivery does, seen from IMAP).
+
+    The folder is created if needed; with no messages, that is all.
+    """
     from imapclient import IMAPClient
 
     with IMAPClient(server.host, port=server.port, ssl=False, timeout=30) as client:

@@ -206,19 +206,16 @@ class MailDesk:
 
     def counted(self, record: dict[str, Any], outcome: str, reason: str | None) -> None:
         """Every line the batch writes passes here; a message's last PDF settles the message."""
-        source = record["source"]
+        source, digest = record["source"], record.get("sha256")
+        is_form = outcome == "accepted" or (outcome == "rejected" and reason == "invalid")
+        if is_form and record.get("method") != "email":
+            self.form_shas.add(str(digest))  # any form, also a file's: attachments with its bytes are forms too
         if source not in self.items:
             return
         self.run.summary.inputs += 1
-        digest = record.get("sha256")
-        if outcome == "accepted" or (outcome == "rejected" and reason == "invalid"):
-            self.form_shas.add(str(digest))
-            kind = "form"
-        elif outcome in ("skipped", "duplicate") and digest in self.form_shas:
-            kind = "form"
-        else:
-            kind = "other"
-        self._item_settled(source, digest, kind)
+        # A skipped or duplicate attachment is a form when its bytes were one (here or in an earlier run).
+        copy_of_form = outcome in ("skipped", "duplicate") and digest in self.form_shas
+        self._item_settled(source, digest, "form" if is_form or copy_of_form else "other")
 
     def _item_settled(self, source: str, digest: str | None, kind: str) -> None:
         pending = self.pending[self.items.pop(source)]
