@@ -10,6 +10,7 @@ odd messages are built here with the ``email`` package, each in a test named for
 from __future__ import annotations
 
 import mailbox
+import tempfile
 from datetime import UTC, datetime, timedelta, timezone
 from email import policy
 from email.message import EmailMessage
@@ -17,12 +18,14 @@ from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from klageformular import ConfigurationError, MailLimitExceededError, MailReadError
 from klageformular.intake import (
+    MailIntake,
     MailLimits,
+    RawMessage,
     email_complaint,
     file_messages,
     html_to_text,
@@ -233,6 +236,25 @@ def test_any_bytes_read_or_refused_cleanly(data: bytes) -> None:
         read_message(data, limits=MailLimits(max_message_bytes=2_000))
     except MailLimitExceededError:
         assert len(data) > 2_000
+
+
+_HEADERS = st.sampled_from([b"From: ", b"Content-Type: multipart/mixed; boundary=b\r\n", b"--b\r\n",
+                            b"Content-Type: message/rfc822\r\n", b"Content-Disposition: attachment; filename*=",
+                            b"=?utf-8?b?", b"\r\n\r\n", b"%PDF-1.4", b"Date: ", b"Auto-Submitted: "])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(_HEADERS, st.binary(max_size=40)), max_size=30))
+def test_intake_decides_every_message_without_raising(pieces: list[bytes]) -> None:
+    """Mail-shaped garbage: every message gets a verdict, every attachment is saved or listed."""
+    with tempfile.TemporaryDirectory() as folder:
+        intake = MailIntake(Path(folder))
+        data = b"".join(pieces)
+        admitted = intake.admit(RawMessage("x.eml", "sha256:x", data))
+        assert admitted.verdict in ("parse", "set_aside", "unreadable")
+        for entry in admitted.record.get("attachments", []):
+            assert entry["path"] is None or (Path(folder) / entry["path"]).exists()
+        assert intake.counts.attachments == intake.counts.attachments_saved + intake.counts.attachments_too_large
 
 
 # -- sources --------------------------------------------------------------------------------------------

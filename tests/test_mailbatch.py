@@ -248,6 +248,7 @@ def test_imap_mark_seen_and_move(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         append(server, folder="Behandlet")  # the folder to move into
         assert _imap_batch(server.url(), tmp_path / "a", "--mark-seen") == 0
         assert _flags(server) == {1: (b"\\Seen",)}
+        assert _imap_batch(server.url(), tmp_path / "b", "--move-to", "Mangler") == 1  # checked before reading
         assert _imap_batch(server.url(), tmp_path / "b", "--move-to", "Behandlet") == 0
         assert _flags(server) == {}
         assert list(_flags(server, "Behandlet").values()) == [(b"\\Seen",)]

@@ -116,6 +116,8 @@ class ImapMailbox:
                     raise MailboxError(f"{url} offers no STARTTLS; unencrypted IMAP is only used on a loopback "
                                        "address (use imaps://)")
             client.login(url.user, self.password)
+            if self.move_to and not client.folder_exists(self.move_to):
+                raise MailboxError(f"{url}: there is no folder {self.move_to!r} to move messages to")
             readonly = not (self.mark_seen or self.move_to)
             info = client.select_folder(url.folder, readonly=readonly)
         except LoginError:
