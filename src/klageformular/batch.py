@@ -158,7 +158,7 @@ def convert_folder(
         summary.inputs = len(files)
         if source is not None:
             summary.inbox, run.messages = source
-        if on_start:
+        if on_start and source is None:  # a mailbox's size is known only as it is read
             on_start(len(files))
         try:
             size = max(1, min(count, len(files)))

@@ -128,9 +128,10 @@ class MailIntake:
         base: dict[str, Any] = {"source": raw.source, "received": self._when(None, raw).isoformat()}
         if raw.key in self.done_keys:
             return Admitted(raw, "skipped", record=base)
-        if raw.data is None:
-            return Admitted(raw, "unreadable", reason=raw.error or "not fetched", error="MailLimitExceededError",
-                            record=base)
+        if raw.data is None:  # IMAP: too large to fetch, or the server sent nothing
+            reason = raw.error or "not fetched"
+            error = "MailLimitExceededError" if "limit" in reason else "MailReadError"
+            return Admitted(raw, "unreadable", reason=reason, error=error, record=base)
         try:
             message = (read_msg if raw.kind == "msg" else read_message)(raw.data, limits=self.limits)
         except MailReadError as exc:
