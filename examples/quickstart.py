@@ -25,12 +25,14 @@ def main(workdir: Path) -> None:
     (inbox / "ikke-en-pdf.txt").write_text("Hej!", encoding="utf-8")
 
     result = parse_pdf(inbox / "klage.pdf")
-    print(f"parsed: method={result.method} valid={result.valid} language={result.language}")
-    assert result.complaint is not None
+    print(f"parsed: method={result.method} status={result.status} language={result.language}")
+    for item in result.review:  # what a person should look at, with the value as typed
+        print(f"  review {item.label}: {item.message_local} ({item.value!r})")
     print(json.dumps(result.complaint.model_dump(mode="json", exclude_none=True), ensure_ascii=False, indent=2))
 
     summary = convert_folder(inbox, workdir / "klager", workers=1, received="today")
-    print(f"batch: {summary.accepted} accepted, {summary.rejected} rejected -> {workdir / 'klager'}")
+    print(f"batch: {summary.complete} complete, {summary.needs_review} to review, {summary.unreadable} unreadable "
+          f"-> {workdir / 'klager'}")
 
 
 if __name__ == "__main__":  # batch workers are separate processes; the guard keeps this importable

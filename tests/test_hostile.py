@@ -116,7 +116,7 @@ def test_nothing_personal_reaches_logs_or_errors(caplog: pytest.LogCaptureFixtur
         broken = render_form("da", prefill={"complainant": {"last_name": "Żółć", "email": "a@b.dk"},
                                             "subject": "Mit CPR er 010190-1234"})
         parse_pdf(broken)
-    text = caplog.text + " ".join(w.message for w in result.warnings) + " ".join(e.message for e in result.errors)
+    text = caplog.text + " ".join(w.message for w in result.warnings) + " ".join(e.message for e in result.review)
     for secret in secrets:
         assert secret not in text
 
@@ -143,11 +143,13 @@ def test_batch_over_the_whole_corpus_accounts_for_every_file(tmp_path: Path,
     assert code == 1  # some files are rejected: that is the point of the corpus
     assert "Traceback" not in captured.out + captured.err
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
-    assert summary["inputs"] == len(CORPUS) == (summary["accepted"] + summary["rejected"] + summary["duplicates"]
-                                                 + summary["skipped_already_done"])
-    assert summary["rejected"] == len(captured.err.splitlines()) > len(CORPUS) // 2
+    assert summary["inputs"] == len(CORPUS) == (summary["complete"] + summary["needs_review"] + summary["unreadable"]
+                                                 + summary["duplicates"] + summary["skipped_already_done"])
+    # One line per file a person must look at: unreadable, or a complaint that needs review.
+    assert summary["unreadable"] + summary["needs_review"] == len(captured.err.splitlines())
+    assert summary["unreadable"] > len(CORPUS) // 2
     lines = [json.loads(line) for name in ("complaints.jsonl", "rejected.jsonl", "duplicates.jsonl")
              if (tmp_path / "out" / name).exists()
              for line in (tmp_path / "out" / name).read_text(encoding="utf-8").splitlines()]
     assert sorted(line["source"] for line in lines) == sorted(CORPUS)
-    assert "internal error" not in summary["rejected_by_reason"]
+    assert "internal error" not in summary["unreadable_by_reason"]

@@ -128,7 +128,7 @@ def test_filled_and_flattened_forms_parse_back(lang: str, data: dict[str, Any], 
     result = parse_pdf(pdf)
     assert result.language == lang
     assert result.method == ("text" if flattener else "acroform")
-    assert result.errors == []
+    assert result.review == []
     assert result.complaint == complaint
 
 
@@ -143,9 +143,10 @@ def test_validation_messages_are_in_the_form_language(lang: str, label: str, mes
     filled = fill_pypdf(pdf, {"complainant.last_name": "Nordmann", "complainant.email": "ikke-en-adresse",
                               "subject": "Test"})
     result = parse_pdf(filled)
-    [error] = result.errors
-    assert (error.path, error.label, error.message_local) == ("complainant.email", label, message)
-    assert error.message == "is not a valid email address"
+    [item] = result.review
+    assert (item.path, item.label, item.message_local) == ("complainant.email", label, message)
+    assert (item.message, item.value, item.code) == ("is not a valid email address", "ikke-en-adresse",
+                                                     "invalid_email")
 
 
 def test_a_norwegian_form_reads_numbers_as_norwegian() -> None:

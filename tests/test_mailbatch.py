@@ -41,8 +41,8 @@ def lines(out: Path, name: str) -> list[dict[str, Any]]:
 
 def check_invariants(summary: dict[str, Any]) -> None:
     """Every input, every message and every attachment is accounted for."""
-    assert summary["inputs"] == (summary["accepted"] + summary["rejected"] + summary["duplicates"]
-                                 + summary["skipped_already_done"] + summary["set_aside"])
+    assert summary["inputs"] == (summary["complete"] + summary["needs_review"] + summary["unreadable"]
+                                 + summary["duplicates"] + summary["skipped_already_done"] + summary["set_aside"])
     mail = summary["mail"]
     assert mail["messages"] == (mail["with_form"] + mail["email_complaints"] + mail["set_aside"]
                                 + mail["duplicates"] + mail["already_done"] + mail["unreadable"])
@@ -115,7 +115,7 @@ def test_folder_of_mail_every_message_and_attachment_accounted_for(tmp_path: Pat
     assert ledger == {"auto.eml": "set_aside", "kontoudtog.eml": "email", "mutt-form.eml": "form",
                       "mutt-plain.eml": "email", "outlook-attachments.msg": "email", "videresendt.eml": "form"}
     assert summary["set_aside"] == 1 and summary["mail"]["set_aside_by_reason"] == {"auto-reply": 1}
-    assert summary["rejected"] == 0
+    assert summary["unreadable"] == 0
 
 
 def test_attachments_are_saved_once_privately_and_listed(tmp_path: Path) -> None:
@@ -161,7 +161,7 @@ def test_rerun_adds_nothing_and_exit_codes(tmp_path: Path) -> None:
     assert (rejected["source"], rejected["reason"], rejected["error"]) == ("big.eml", "resource limit",
                                                                            "MailLimitExceededError")
     assert (out / rejected["quarantine"]).read_bytes() == (inbox / "big.eml").read_bytes()
-    assert summary2.rejected == 1
+    assert summary2.unreadable == 1
 
 
 def _limits(limits: MailLimits) -> Any:
@@ -235,7 +235,7 @@ def test_imap_reads_only_what_is_new(tmp_path: Path, monkeypatch: pytest.MonkeyP
         assert _imap_batch(server.url(), out) == 0
         third = json.loads((out / SUMMARY).read_text())
         check_invariants(third)
-        assert third["mail"]["messages"] == 1 and third["accepted"] == 1
+        assert third["mail"]["messages"] == 1 and third["complaints"] == 1
         assert sorted(entry["key"].rsplit(":", 1)[1] for entry in lines(out, LEDGER)) == ["1", "2", "3"]
         # Read-only by default: nothing was marked seen.
         assert _flags(server) == {1: (), 2: (), 3: ()}

@@ -59,7 +59,7 @@ def test_filled_forms_parse_to_the_same_complaint(filler: str, case: str, blank_
             else FILLERS[filler](blank_form, field_values(complaint, "da")))
     result = parse_pdf(data)
     assert result.method == "acroform" and result.language == "da" and result.form_version == "1.0"
-    assert result.errors == []
+    assert result.review == [] and result.status == "complete"
     assert result.complaint == complaint
 
 
@@ -96,7 +96,7 @@ def complaints(draw: st.DrawFn) -> Complaint:
                         "role": draw(st.sampled_from([None, "investor", "borrower", "other"]))},
         "subject": draw(_LONG),
         "other_comments": draw(st.none() | _LONG),
-        "facts_date": draw(st.none() | st.dates(date(1990, 1, 1), date(2030, 12, 31))),
+        "facts_date": draw(st.none() | st.dates(date(1990, 1, 1), date.today())),  # later: future_date review
         "damage": {"amount": draw(st.none() | st.decimals(0, 10**9, places=2, allow_nan=False)),
                    "currency": draw(st.sampled_from([None, "DKK", "EUR"]))},
         "documentation": {"power_of_attorney": draw(st.booleans()), "other_documents": draw(st.booleans())},
@@ -113,11 +113,12 @@ def complaints(draw: st.DrawFn) -> Complaint:
          "sv")
 def test_round_trip_any_complaint(complaint: Complaint, lang: str) -> None:
     # Every language writes dates and amounts its own way; the same profile keeps "kr" meaning DKK.
-    with pytest.warns(KlageformularWarning) if len(complaint.complainant.last_name) > 120 else _nothing():
+    long_name = len(complaint.complainant.last_name or "") > 120
+    with pytest.warns(KlageformularWarning) if long_name else _nothing():
         data = render_form(lang, prefill=complaint, org="kameo-dk")
     result = parse_pdf(data)
     assert result.complaint == complaint
-    if len(complaint.complainant.last_name) > 120:
+    if long_name:
         assert any(w.code == "too_long" and w.path == "complainant.last_name" for w in result.warnings)
 
 
@@ -182,16 +183,23 @@ def test_invalid_values_keep_the_raw_text_and_never_echo_it() -> None:
     values.update({"complainant.email": data["complainant"]["email"], "complainant.phone": "123",
                    "facts_date": "31. februar 2026", "damage.amount": "mange penge"})
     result = parse_pdf(fill_pypdf(blank, values))
-    assert result.complaint is None
-    errors = {e.path: e for e in result.errors}
-    assert set(errors) == {"complainant.email", "complainant.phone", "facts_date", "damage.amount"}
-    assert errors["facts_date"].message_local == "er ikke en gyldig dato (skriv den som 31-12-2026)"
-    assert errors["complainant.email"].label == "E-mail"
-    for e in result.errors:
+    assert result.status == "needs_review"
+    review = {e.path: e for e in result.review}
+    assert {p: (r.code, r.value) for p, r in review.items()} == {
+        "complainant.email": ("invalid_email", "lukasz(at)example.dk"), "complainant.phone": ("invalid_phone", "123"),
+        "facts_date": ("invalid_date", "31. februar 2026"), "damage.amount": ("invalid_amount", "mange penge")}
+    assert review["facts_date"].message_local == "er ikke en gyldig dato (skriv den som 31-12-2026)"
+    assert review["complainant.email"].label == "E-mail"
+    for e in result.review:
         assert "lukasz(at)" not in e.message + e.message_local and "mange penge" not in e.message + e.message_local
+    # The rest of the complaint is there; the fields under review are left empty in it.
+    complaint = result.complaint
+    assert complaint.complainant.last_name == "Żółć" and complaint.subject == sample_data()["subject"]
+    assert complaint.complainant.email is None and complaint.facts_date is None and complaint.damage.amount is None
     assert result.raw["damage.amount"] == "mange penge"
-    with pytest.raises(ComplaintValidationError, match="4 invalid field"):
+    with pytest.raises(ComplaintValidationError, match="4 field\\(s\\) need review") as info:
         read_complaint(fill_pypdf(blank, values))
+    assert info.value.review == tuple(result.review)
 
 
 def test_national_id_numbers_are_flagged_not_repeated(caplog: pytest.LogCaptureFixture) -> None:
@@ -219,14 +227,16 @@ def test_cli_parse_json_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["parse", "--json", str(good)]) == 0
     record = json.loads(capsys.readouterr().out)
     assert set(record) == {"source", "sha256", "method", "form_version", "language", "page_count", "organisation",
-                           "complaint", "raw", "errors", "warnings"}
+                           "status", "complaint", "raw", "review", "warnings", "content_key"}
     assert Complaint.model_validate(record["complaint"]) == sample_complaint
     assert main(["parse", "--json", str(good), str(blank), str(junk)]) == 1
     captured = capsys.readouterr()
     assert len(captured.out.strip().splitlines()) == 2  # JSON Lines, one per readable file
     assert captured.err.count("\n") == 2 and "junk.pdf: NotAPdfError" in captured.err
-    assert main(["parse", str(good)]) == 0
-    assert "valid · read from acroform" in capsys.readouterr().out
+    assert "blank.pdf: needs review: complainant.last_name (missing_required)" in captured.err
+    assert main(["parse", str(good), str(blank)]) == 0  # both read: a complaint to review is no failure
+    out = capsys.readouterr().out
+    assert "good.pdf: complete · read from acroform" in out and "blank.pdf: NEEDS REVIEW (3 field(s))" in out
     assert main(["parse"]) == 2
 
 
@@ -235,8 +245,8 @@ def test_amount_with_currency_text_and_dates_typed_by_hand(blank_form: bytes) ->
 
     values = field_values(Complaint.model_validate(EDGE_CASES["minimal"]), "da")
     values.update({"damage.amount": "DKK 12 500,50", "damage.currency": None, "facts_date": "3. november 2026",
-                   "facts_date_end": "30/11-2026", "complainant.phone": "20 12 34 56"})
+                   "facts_date_end": "20/11-2026", "complainant.phone": "20 12 34 56"})
     complaint = read_complaint(fill_pypdf(blank_form, values))
     assert complaint.damage.amount == Decimal("12500.50") and complaint.damage.currency == "DKK"
-    assert (complaint.facts_date, complaint.facts_date_end) == (date(2026, 11, 3), date(2026, 11, 30))
+    assert (complaint.facts_date, complaint.facts_date_end) == (date(2026, 11, 3), date(2026, 11, 20))
     assert complaint.complainant.phone == "+4520123456"

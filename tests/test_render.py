@@ -239,7 +239,10 @@ def test_a_partial_prefill_writes_only_what_it_gives() -> None:
     for name in ("subject", "complainant_last_name", "reply_channel", "complainant_role"):
         assert fields[name].get("/V") in (None, "", "/Off"), name
     result = parse_pdf(pdf)
-    assert result.complaint is None and {e.path for e in result.errors} == {"subject", "complainant.last_name"}
+    assert result.status == "needs_review"
+    assert {(r.path, r.code) for r in result.review} == {("subject", "missing_required"),
+                                                         ("complainant.last_name", "missing_required")}
+    assert result.complaint.complainant.first_name == "Åse"
 
 
 def test_prefill_longer_than_the_field_warns_but_keeps_everything() -> None:

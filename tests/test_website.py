@@ -209,7 +209,8 @@ def test_a_filled_form_comes_back_as_json(client: httpx.Client, sample_complaint
     r = client.post("/complaints", files={"file": ("Klageformular.pdf", pdf, "application/pdf")})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["language"] == "da" and body["method"] == "acroform" and body["errors"] == []
+    assert body["language"] == "da" and body["method"] == "acroform" and body["review"] == []
+    assert body["status"] == "complete"
     assert body["complaint"] == sample_complaint.model_dump(mode="json")
     assert "source" not in body
 
@@ -228,16 +229,17 @@ def test_a_printed_copy_is_read_too(client: httpx.Client, sample_complaint: Any)
     ("sv", "måste fyllas i", "är inte en giltig e-postadress"),
     ("en", "is required", "is not a valid email address"),
 ])
-def test_an_invalid_form_gets_422_with_errors_in_its_language(client: httpx.Client, lang: str, missing: str,
-                                                              invalid: str) -> None:
+def test_a_sloppy_form_is_a_complaint_with_review_items_in_its_language(client: httpx.Client, lang: str,
+                                                                       missing: str, invalid: str) -> None:
     pdf = _filled(lang, {"complainant.last_name": "Hansen", "complainant.email": "hansen(at)example"})
     r = client.post("/complaints", files={"file": ("form.pdf", pdf, "application/pdf")})
-    assert r.status_code == 422
+    assert r.status_code == 200  # received: a complaint to handle, not a rejected upload
     body = r.json()
-    errors = {e["path"]: e for e in body["errors"]}
-    assert errors["subject"]["message_local"] == missing
-    assert errors["complainant.email"]["message_local"] == invalid
-    assert body["raw"]["complainant.email"] == "hansen(at)example"  # shown back to the customer as typed
+    assert body["status"] == "needs_review" and body["complaint"]["complainant"]["last_name"] == "Hansen"
+    review = {e["path"]: e for e in body["review"]}
+    assert review["subject"]["message_local"].startswith(missing)
+    assert review["complainant.email"]["message_local"] == invalid
+    assert review["complainant.email"]["value"] == "hansen(at)example"  # shown back to the customer as typed
 
 
 def test_a_pdf_that_is_not_the_form_gets_422(client: httpx.Client) -> None:

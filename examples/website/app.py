@@ -8,8 +8,9 @@ Run it::
 ``Accept-Language``), cached by a strong ETag; ``GET /klageformular.pdf?prefill=TOKEN``
 serves it pre-filled for a logged-in customer (the token is signed and expires; it names the
 customer, never their data); ``POST /complaints`` reads an uploaded form and answers with
-what was read, or 422 with per-field errors in the form's language. Uploads stay in memory
-and are never written to disk.
+what was read: every readable form is a complaint (200), ``complete`` or ``needs_review``
+with review items in the form's language that the page can show the customer; a file that
+is not a readable form gets 422. Uploads stay in memory and are never written to disk.
 """
 
 from __future__ import annotations
@@ -261,10 +262,10 @@ def create_app(*, secret: bytes, customers: CustomerLookup, max_upload_bytes: in
             result = await run_in_threadpool(parse_pdf, data)
         except KlageformularError as exc:
             return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, 422)
-        log.info("upload %s: valid=%s", result.sha256[:12], result.valid)  # never the content
+        log.info("upload %s: status=%s", result.sha256[:12], result.status)  # never the content
         body = result.to_dict()
         body.pop("source")
-        return JSONResponse(body, 200 if result.valid else 422)
+        return JSONResponse(body, 200)
 
     return api
 

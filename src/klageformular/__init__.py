@@ -11,7 +11,6 @@ from .exceptions import (
     ComplaintValidationError,
     ConfigurationError,
     EncryptedPdfError,
-    FieldError,
     KlageformularError,
     KlageformularWarning,
     LanguageNotAvailableError,
@@ -30,7 +29,7 @@ from .exceptions import (
 from .layout import FORM_VERSION
 from .model import Complaint
 from .org import Organisation, get_organisation
-from .parse import Limits, ParseResult, ParseWarning, parse_pdf, read_complaint
+from .parse import Limits, ParseResult, ParseWarning, ReviewItem, parse_pdf, read_complaint
 from .render import render_form
 from .workdays import acknowledge_by
 
@@ -41,7 +40,6 @@ __all__ = [
     "ComplaintValidationError",
     "ConfigurationError",
     "EncryptedPdfError",
-    "FieldError",
     "KlageformularError",
     "KlageformularWarning",
     "LanguageNotAvailableError",
@@ -58,6 +56,7 @@ __all__ = [
     "ParseResult",
     "ParseWarning",
     "PdfReadError",
+    "ReviewItem",
     "UnsupportedFormVersionError",
     "XfaFormError",
     "__version__",

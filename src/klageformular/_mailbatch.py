@@ -1,17 +1,19 @@
 """Mail in a batch run: each message's records, written with the batch's own writers.
 
 :mod:`klageformular.batch` owns the output files, the worker pool and the bookkeeping of
-files; this module adds messages to it. For each message that :class:`~.intake.MailIntake`
-admits, every PDF attachment becomes a task for the workers (its record carries the
-message's ``message_id``, ``from``, ``subject``, ``date``, ``received`` and the list of the
-other attachments). When the last of them has settled, the message is settled too: it had a
-form, or it becomes a plain-email complaint (``method: "email"``, ``needs_review``) that lists
-its attachments — a PDF that is not the form is one of them, not a rejected file.
-Duplicates, unreadable messages and auto-replies are settled at once.
+files; this module adds messages to it. Every message a source delivers is read first
+(:class:`~.intake.MailIntake`: attachments saved, duplicates, auto-replies and unreadable
+messages recognised), then, after the folder's plain files and in receipt order, each
+message gives the batch one entry per PDF attachment (its record carries the message's
+``message_id``, ``from``, ``subject``, ``date``, ``received`` and the other attachments)
+followed by an entry of its own. The batch settles entries in order, so when the message's
+own entry settles its PDFs have: it had a form, or it becomes a plain-email complaint
+(``method: "email"``, ``needs_review``) listing its attachments — a PDF that is not the form
+is one of them, not an unreadable file.
 
-Summary: ``inputs`` counts what got a line — each PDF attachment that was a form (or an
-unreadable PDF), each message that settled on its own — and ``set_aside`` joins the
-invariant; ``mail`` holds the message and attachment counts with their own invariants.
+Summary: ``inputs`` counts what gets a line (a message whose form has the line, and a PDF
+that is only listed, do not), ``set_aside`` joins the invariant, and ``mail`` holds the
+message and attachment counts with their own invariants.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
+from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .exceptions import ConfigurationError
 from .intake import (
@@ -33,16 +36,18 @@ from .intake import (
     MailLimits,
     RawMessage,
     email_complaint,
+    file_messages,
     is_maildir,
     mail_kind,
     maildir_messages,
     mbox_messages,
     receipt_day,
 )
+from .intake._sources import MailKind
 from .workdays import acknowledge_by
 
 if TYPE_CHECKING:
-    from .batch import _Run
+    from .batch import _Entry, _Run
 
 __all__ = ["MailDesk", "MailOptions", "is_imap_url", "mail_source"]
 
@@ -86,22 +91,14 @@ def mail_source(inbox: str | os.PathLike[str], options: MailOptions, done: set[s
         yield None
 
 
-@dataclass
-class _Pending:
-    admitted: Admitted
-    left: int  # PDF items not settled yet
-    forms: int = 0
-    documents: list[str] = field(default_factory=list)  # attachment names listed on an email complaint
-
-
 class MailDesk:
-    """The messages of one batch run; ``run`` is the batch's bookkeeping (writers, counters)."""
+    """The messages of one batch run; ``run`` is the batch's bookkeeping (writers, counters, state)."""
 
     def __init__(self, run: _Run, options: MailOptions) -> None:
         self.run, self.options = run, options
         self.intake = MailIntake(run.out, limits=options.limits)
-        self.items: dict[str, str] = {}  # source of a PDF item -> key of its message
-        self.pending: dict[str, _Pending] = {}
+        self.attached: set[int] = set()  # entry indexes of PDFs attached to a message
+        self.documents: set[int] = set()  # … of those that turned out not to be the form
         self.form_shas = _complaint_shas(run.out / "complaints.jsonl")
 
     @property
@@ -109,130 +106,164 @@ class MailDesk:
         """Resume keys of messages earlier runs settled (IMAP skips fetching them)."""
         return self.intake.done_keys
 
-    def tasks(self, messages: Iterable[RawMessage], done: set[str]) -> Iterator[Any]:
-        """Admit each message; yield a worker task per PDF attachment, settle the rest here."""
-        for raw in messages:
-            admitted = self.intake.admit(raw)
-            self._receipt_override(admitted)
-            verdict = admitted.verdict
-            if verdict == "skipped":
-                self._count("skipped", admitted.record)
-                self.intake.settle(admitted, "skipped")
-            elif verdict == "duplicate":
-                self.run.summary.inputs += 1
-                self.run._duplicate(admitted.record | {"duplicate_of": admitted.duplicate_of,
-                                                       "duplicate_kind": "same_message", "reason": admitted.reason})
-                self.intake.settle(admitted, "duplicate")
-            elif verdict == "unreadable":
-                self._unreadable(admitted)
-            elif verdict == "set_aside":
-                self._count("set_aside", admitted.record, admitted.reason)
-                self.intake.settle(admitted, "set_aside")
-            elif not admitted.pdfs:
-                self._email(admitted, [])
+    def split(self, files: Iterator[Path], source: tuple[str, Iterable[RawMessage]] | None
+              ) -> tuple[Iterator[Path], Iterable[RawMessage]]:
+        """The plain files to parse, and the messages: a mailbox's, or those of a folder's mail files."""
+        if source is not None:
+            self.run.summary.inbox = source[0]
+            return iter(()), source[1]
+        plain: list[Path] = []
+        mail: list[tuple[Path, MailKind]] = []
+        for path in files:
+            kind = mail_kind(path)
+            if kind is None:
+                plain.append(path)
             else:
-                yield from self._pdf_tasks(admitted, done)
+                mail.append((path, kind))
+        messages = chain.from_iterable(file_messages(path, self.run._relative(path), kind) for path, kind in mail)
+        return iter(plain), messages
 
-    def _pdf_tasks(self, admitted: Admitted, done: set[str]) -> Iterator[Any]:
-        key = admitted.raw.key
-        self.pending[key] = pending = _Pending(admitted, len(admitted.pdfs))
-        listing = admitted.record["attachments"]
-        names = [entry["name"] or entry["sha256"][:12] for entry in listing]
-        tasks = []
-        for number, (attachment, path) in enumerate(admitted.pdfs, 1):
-            name = attachment.name or f"attachment-{number}.pdf"
-            source = f"{admitted.raw.source}/{name}"
-            while source in self.items:  # two attachments of one message with the same name
-                source = f"{admitted.raw.source}/{number}-{name}"
-            self.items[source] = key
-            others = [e for e in listing if e["sha256"] != attachment.sha256]
-            record = admitted.record | {"source": source, "sha256": attachment.sha256, "attachments": others}
-            pending.documents = names
-            tasks.append((path, attachment.sha256, record))
-        for path, digest, record in tasks:
-            task = self.run._admit(path, record, digest, done)
-            if task is not None:
-                yield task
+    def entries(self, messages: Iterable[RawMessage], files: list[_Entry]) -> list[_Entry]:
+        """Read every message; in receipt order, each message's PDFs to parse, then its own entry.
 
-    def _receipt_override(self, admitted: Admitted) -> None:
-        chosen = self.run.received
+        The message's entry settles after its attachments (the batch settles in order), and
+        decides then: a form was among them, or it is a plain-email complaint.
+        """
+        from .batch import _Entry
+
+        state = self.run.state
+        first = dict(state.by_sha)  # sha256 -> source of the first file with those bytes
+        for entry in files:
+            digest = entry.record.get("sha256")
+            if digest and not (entry.skipped or entry.duplicate_of):
+                first.setdefault(digest, entry.record["source"])
+        admitted = [self._admit(raw) for raw in messages]
+        admitted.sort(key=_receipt_order)
+        result: list[_Entry] = []
+        index = len(files)
+        for item in admitted:
+            day = receipt_day(item.received)
+            pdfs: list[_Entry] = []
+            listing = item.record.get("attachments", [])
+            for number, (attachment, path) in enumerate(item.pdfs if item.verdict == "parse" else [], 1):
+                source = f"{item.raw.source}/{attachment.name or f'attachment-{number}.pdf'}"
+                others = [a for a in listing if a["sha256"] != attachment.sha256]
+                entry = _Entry(index, path, item.record | {"source": source, "sha256": attachment.sha256,
+                                                           "attachments": others}, day)
+                if (source, attachment.sha256) in state.settled:
+                    entry.skipped = True
+                elif attachment.sha256 in first:
+                    entry.duplicate_of = (first[attachment.sha256], attachment.sha256)
+                else:
+                    first[attachment.sha256] = source
+                self.attached.add(index)
+                pdfs.append(entry)
+                index += 1
+            result += [*pdfs, _Entry(index, Path(item.raw.source), dict(item.record), day, message=(item, pdfs))]
+            index += 1
+        return result
+
+    def _admit(self, raw: RawMessage) -> Admitted:
+        admitted = self.intake.admit(raw)
+        chosen = self.run.received  # --received today / a date overrides the message's own time
         if chosen == "today":
             admitted.record["received"] = date.today().isoformat()
         elif isinstance(chosen, date):
             admitted.record["received"] = chosen.isoformat()
+        return admitted
 
-    def _acknowledge(self, received: str) -> str:
-        org = self.run.org
-        return acknowledge_by(receipt_day(received), org.acknowledge_working_days, org.holiday_country).isoformat()
+    # -- settling, called by the batch in receipt order -------------------------------------------------
 
-    def _count(self, outcome: Any, record: dict[str, Any], reason: str | None = None) -> None:
-        self.run.summary.inputs += 1
-        self.run._count(outcome, record, reason)
+    def settles(self, entry: _Entry) -> bool:
+        """Settle a message's own entry, or a PDF attached to one that is not the form (listed, not
+        unreadable); False for everything else, which the batch settles itself.
+        """
+        reply = entry.reply or {}
+        if reply.get("status") == "ok":
+            self.form_shas.add(str(entry.record.get("sha256")))
+        if entry.message is not None:
+            self._message(entry)
+            return True
+        if entry.index in self.attached and reply.get("error") == "NotAKlageformularError":
+            self.documents.add(entry.index)
+            self.run.summary.inputs -= 1  # listed on its message's record, no line of its own
+            return True
+        return False
 
-    def _unreadable(self, admitted: Admitted) -> None:
-        record = admitted.record | {"acknowledge_by": self._acknowledge(admitted.received)}
-        quarantined = None
-        if admitted.raw.data is not None:
-            quarantined = _quarantine(self.run.out, admitted.raw.data,
-                                      ".msg" if admitted.raw.kind == "msg" else ".eml")
-        limit = (admitted.error or "") == "MailLimitExceededError"
-        self.run.summary.inputs += 1
-        self.run._reject(record | {"sha256": record.get("sha256"), "quarantine": quarantined},
-                         "resource limit" if limit else "unreadable", admitted.error or "MailReadError",
-                         admitted.reason or "cannot read the message")
-        self.intake.settle(admitted, "unreadable")
-
-    def _email(self, admitted: Admitted, documents: list[str]) -> None:
-        """A message without a form: a complaint to review, with its text and attachments."""
-        assert admitted.message is not None
-        complaint, review = email_complaint(admitted.message, documents=documents)
-        warnings = [{"code": "mail", "path": None, "message": p} for p in admitted.message.problems]
-        record = admitted.record | {
-            "method": "email", "form_version": None, "language": None, "organisation": self.run.org.key,
-            "status": "needs_review", "complaint": complaint, "review": review, "warnings": warnings,
-            "content_key": None, "acknowledge_by": self._acknowledge(admitted.received)}
-        self.run.complaints.write(record)
-        self._count("accepted", record)
-        self.intake.settle(admitted, "email")
-
-    # -- hooks from the batch bookkeeping ----------------------------------------------------------
-
-    def is_document(self, record: dict[str, Any], reply: dict[str, Any]) -> bool:
-        """A PDF attached to a message that is not the form: listed on the message, not rejected."""
-        if record["source"] not in self.items or reply.get("error") != "NotAKlageformularError":
-            return False
-        self._item_settled(record["source"], record.get("sha256"), "document")
-        return True
-
-    def counted(self, record: dict[str, Any], outcome: str, reason: str | None) -> None:
-        """Every line the batch writes passes here; a message's last PDF settles the message."""
-        source, digest = record["source"], record.get("sha256")
-        is_form = outcome == "accepted" or (outcome == "rejected" and reason == "invalid")
-        if is_form and record.get("method") != "email":
-            self.form_shas.add(str(digest))  # any form, also a file's: attachments with its bytes are forms too
-        if source not in self.items:
-            return
-        self.run.summary.inputs += 1
-        # A skipped or duplicate attachment is a form when its bytes were one (here or in an earlier run).
-        copy_of_form = outcome in ("skipped", "duplicate") and digest in self.form_shas
-        self._item_settled(source, digest, "form" if is_form or copy_of_form else "other")
-
-    def _item_settled(self, source: str, digest: str | None, kind: str) -> None:
-        pending = self.pending[self.items.pop(source)]
-        pending.left -= 1
-        pending.forms += kind == "form"
-        if pending.left:
-            return
-        del self.pending[pending.admitted.raw.key]
-        if pending.forms:
-            self.intake.settle(pending.admitted, "form")
+    def _message(self, entry: _Entry) -> None:
+        item, pdfs = entry.message
+        run, record = self.run, entry.record
+        if item.verdict == "skipped":
+            run._count("skipped", record)
+            self.intake.settle(item, "skipped")
+        elif item.verdict == "duplicate":
+            assert item.duplicate_of is not None
+            run._duplicate(record | self._acknowledge(entry.received) | {"reason": item.reason},
+                           item.duplicate_of, "same_message")
+            self.intake.settle(item, "duplicate")
+        elif item.verdict == "unreadable":
+            self._unreadable(entry, item)
+        elif item.verdict == "set_aside":
+            run._count("set_aside", record, (item.reason or "").split(" (")[0])
+            self.intake.settle(item, "set_aside")
+        elif any(self._is_form(pdf) for pdf in pdfs):
+            run.summary.inputs -= 1  # its forms have the lines
+            self.intake.settle(item, "form")
         else:
-            self._email(pending.admitted, pending.documents)
+            self._email(entry, item)
+
+    def _is_form(self, entry: _Entry) -> bool:
+        if entry.index in self.documents:
+            return False
+        if entry.reply is not None:
+            return bool(entry.reply.get("status") == "ok")
+        # A copy of bytes read before (here or in an earlier run) is a form when those were one.
+        return bool((entry.skipped or entry.duplicate_of) and entry.record.get("sha256") in self.form_shas)
+
+    def _acknowledge(self, day: date) -> dict[str, str]:
+        org = self.run.org
+        return {"acknowledge_by": acknowledge_by(day, org.acknowledge_working_days, org.holiday_country).isoformat()}
+
+    def _unreadable(self, entry: _Entry, item: Admitted) -> None:
+        quarantined = None
+        if item.raw.data is not None:
+            quarantined = _quarantine(self.run.out, item.raw.data, ".msg" if item.raw.kind == "msg" else ".eml")
+        reason = "resource limit" if item.error == "MailLimitExceededError" else "unreadable"
+        message = item.reason or "cannot read the message"
+        record = entry.record | self._acknowledge(entry.received) | {"sha256": entry.record.get("sha256")}
+        self.run.rejected.write(record | {"status": "unreadable", "reason": reason, "error": item.error,
+                                          "message": message, "quarantine": quarantined})
+        by_reason = self.run.summary.unreadable_by_reason
+        by_reason[reason] = by_reason.get(reason, 0) + 1
+        self.run._count("unreadable", record, reason, message)
+        self.intake.settle(item, "unreadable")
+
+    def _email(self, entry: _Entry, item: Admitted) -> None:
+        """A message without a form: a complaint to review, with its text and attachments."""
+        assert item.message is not None
+        names = [a["name"] or a["sha256"][:12] for a in entry.record.get("attachments", [])]
+        complaint, review = email_complaint(item.message, documents=names)
+        warnings = [{"code": "mail", "path": None, "message": p} for p in item.message.problems]
+        record = entry.record | self._acknowledge(entry.received) | {
+            "method": "email", "form_version": None, "language": None, "page_count": 0,
+            "organisation": self.run.org.key, "status": "needs_review", "warnings": warnings, "review": review,
+            "content_key": None}
+        self.run.complaints.write(record | {"complaint": complaint})
+        self.run._count("needs_review", record, message=f"a plain email ({len(review)} item(s) to review)")
+        self.intake.settle(item, "email")
 
     def finish(self) -> None:
         """Close the ledger and add the mail counts to the summary."""
         self.intake.close()
         self.run.summary.mail = asdict(self.intake.counts)
+
+
+def _receipt_order(item: Admitted) -> tuple[float, str]:
+    try:
+        when = datetime.fromisoformat(item.received)
+    except ValueError:
+        return 0.0, item.raw.source
+    return (when.timestamp() if when.tzinfo else when.replace(tzinfo=UTC).timestamp()), item.raw.source
 
 
 def _complaint_shas(path: Path) -> set[str]:

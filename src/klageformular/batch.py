@@ -1,23 +1,31 @@
-"""Convert a folder of received PDFs into complaint-log records: parallel, resumable, nothing lost.
+"""Convert a folder of received PDFs into complaint records: parallel, resumable, nothing lost.
 
 Every file under the inbox ends up in exactly one place in the output folder:
 
-- ``complaints.jsonl`` — a valid complaint, with ``received`` and ``acknowledge_by``;
-- ``rejected.jsonl`` — a file that could not be converted, with the reason, the per-field
-  errors and every raw value recovered; the file itself is copied to ``quarantine/``;
-- ``duplicates.jsonl`` — the same bytes as another file of this run;
-- already converted by an earlier run (same ``sha256``): counted, not written again.
+- ``complaints.jsonl`` — every readable form is a complaint, ``complete`` or ``needs_review``
+  (with review items that keep each problem value as typed), with ``received`` and
+  ``acknowledge_by``;
+- ``rejected.jsonl`` — a file that is not a readable form (not a PDF, a scan, a password,
+  a timeout …), status ``unreadable``, still with ``received`` and ``acknowledge_by``: a scan
+  or a letter may be a complaint too. The file itself is copied to ``quarantine/``;
+- ``duplicates.jsonl`` — the same complaint as an earlier file: the same bytes
+  (``same_file``) or the same content as another file (``same_content``: a printed copy, a
+  resend; see :mod:`klageformular.parse.content_key`), with ``duplicate_of``;
+- already converted by an earlier run (the same file with the same bytes): counted only.
 
-Each file is parsed in a worker process with a wall-clock limit and a memory ceiling, so
-a pathological PDF becomes a ``timeout`` or ``resource limit`` line instead of a hung or
-killed run. Each output line is written with a single ``write`` on an append-only file,
-and a line left half-written by a crash is cut off on the next run, so an interrupted run
-resumes cleanly. ``summary.json`` holds the counts, where always
-``inputs == accepted + rejected + duplicates + skipped_already_done``.
+Files are taken in the order they were received (then by path), and each file's line is
+written in that order whatever order the workers finish in: the earliest received copy of a
+complaint is the original, and a run that was interrupted and resumed writes exactly what
+one clean run writes. Each file is parsed in a worker process with a wall-clock limit and a
+memory ceiling, so a pathological PDF becomes a ``timeout`` or ``resource limit`` line
+instead of a hung or killed run. Each output line is written with a single ``write`` on an
+append-only file, and a line left half-written by a crash is cut off on the next run.
+``summary.json`` holds the counts, where always
+``inputs == complete + needs_review + unreadable + duplicates + skipped_already_done``.
 
 >>> summary = convert_folder("inbox", "out", workers=2)          # doctest: +SKIP
->>> summary.accepted, summary.rejected                             # doctest: +SKIP
-(41, 2)
+>>> summary.complete, summary.needs_review, summary.unreadable     # doctest: +SKIP
+(38, 3, 2)
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -40,7 +48,6 @@ from typing import Any, Literal
 from ._mailbatch import MailDesk, MailOptions, is_imap_url, mail_source
 from ._pool import DEFAULT_PARSER, WorkerPool
 from .exceptions import ConfigurationError
-from .intake import RawMessage, file_messages, mail_kind, receipt_day
 from .model import Complaint
 from .org import Organisation, get_organisation, organisation_keys
 from .parse import Limits
@@ -50,9 +57,7 @@ __all__ = ["BatchSummary", "FileOutcome", "convert_folder", "csv_cell", "write_c
 
 log = logging.getLogger("klageformular.batch")
 
-Task = tuple[Path, str | None, dict[str, Any]]
-
-Outcome = Literal["accepted", "rejected", "duplicate", "skipped", "set_aside"]
+Outcome = Literal["complete", "needs_review", "unreadable", "duplicate", "skipped", "set_aside"]
 Received = Literal["mtime", "today"] | date
 
 COMPLAINTS, REJECTED, DUPLICATES, SUMMARY, QUARANTINE = (
@@ -69,25 +74,30 @@ class FileOutcome:
     sha256: str | None
     outcome: Outcome
     reason: str | None = None
-    message: str | None = None  # why it was rejected; names fields, never their values
+    message: str | None = None  # why it was unreadable or needs review; names fields, never their values
 
 
 @dataclass
 class BatchSummary:
-    """Counts and timings of one run; ``inputs == accepted + rejected + duplicates + skipped_already_done``.
+    """Counts and timings of one run.
 
-    An interrupted run counts in ``inputs`` only the files it settled; the rest are ``unfinished``.
+    Always ``inputs == complete + needs_review + unreadable + duplicates + skipped_already_done``;
+    ``complaints`` is ``complete + needs_review``. An interrupted run counts in ``inputs`` only
+    the files it settled; the rest are ``unfinished``.
     """
 
     inbox: str
     outdir: str
     workers: int
     inputs: int = 0
-    accepted: int = 0
-    rejected: int = 0
+    complaints: int = 0
+    complete: int = 0
+    needs_review: int = 0
+    unreadable: int = 0
     duplicates: int = 0
     skipped_already_done: int = 0
-    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    unreadable_by_reason: dict[str, int] = field(default_factory=dict)
+    duplicates_by_kind: dict[str, int] = field(default_factory=dict)
     set_aside: int = 0  # messages that are clearly no complaint (auto-replies, delivery reports)
     mail: dict[str, Any] | None = None  # messages and attachments (see klageformular._mailbatch)
     unfinished: int = 0  # files an interrupted run did not reach (not in ``inputs``; the next run takes them)
@@ -95,6 +105,12 @@ class BatchSummary:
     seconds: float = 0.0
     files_per_second: float = 0.0
     interrupted: bool = False
+
+    @property
+    def settled(self) -> int:
+        """Files with their line written (or found done): the right side of the invariant."""
+        return (self.complete + self.needs_review + self.unreadable + self.duplicates + self.skipped_already_done
+                + self.set_aside)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``summary.json`` shape."""
@@ -146,160 +162,199 @@ def convert_folder(
     count = workers or _usable_cores()
     if count < 1:
         raise ConfigurationError("workers must be at least 1")
+    if out.exists() and not out.is_dir():
+        raise ConfigurationError(f"output {outdir} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
     summary = BatchSummary(str(inbox_path), str(out), count, started=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     start = time.monotonic()
     with _locked(out), ExitStack() as stack:
-        done = _load_done(out)
-        run = _Run(inbox_path, out, summary, org, received, on_file, fixed_org=fixed_org)
-        run.mail = MailDesk(run, mail)
-        source = stack.enter_context(mail_source(inbox, mail, run.mail.done_keys))
-        files = sorted(_walk(inbox_path, out)) if source is None else []
-        summary.inputs = len(files)
-        if source is not None:
-            summary.inbox, run.messages = source
-        if on_start and source is None:  # a mailbox's size is known only as it is read
-            on_start(len(files))
+        state = _load_state(out)
+        run = _Run(inbox_path, out, summary, org, received, on_file, state, fixed_org=fixed_org)
+        run.mail = desk = MailDesk(run, mail)
+        source = stack.enter_context(mail_source(inbox, mail, desk.done_keys))
+        files, messages = desk.split(_walk(inbox_path, out) if source is None else iter(()), source)
+        entries = run.entries(files)
+        entries += desk.entries(messages, entries)  # after the files; each message in receipt order
+        summary.inputs = len(entries)
+        if on_start:
+            on_start(len(entries))
         try:
-            size = max(1, min(count, len(files)))
-            pool: WorkerPool[Task] = WorkerPool(size, timeout=timeout or limits.timeout_seconds,
-                                                memory_mb=memory_mb, limits=limits, parser=parser)
+            size = max(1, min(count, len(entries)))
+            pool: WorkerPool[_Entry] = WorkerPool(size, timeout=timeout or limits.timeout_seconds,
+                                                  memory_mb=memory_mb, limits=limits, parser=parser)
             with pool:
-                for task, reply in pool.run((task, str(task[0])) for task in run.tasks(files, done)):
-                    run.finish(task, reply)
+                for entry, reply in pool.run((entry, str(entry.path)) for entry in run.to_parse(entries)):
+                    run.parsed(entry, reply)
         except BaseException:  # Ctrl-C, or workers that cannot start: what was written stays valid
-            settled = (summary.accepted + summary.rejected + summary.duplicates + summary.skipped_already_done
-                       + summary.set_aside)
-            summary.interrupted, summary.unfinished, summary.inputs = True, summary.inputs - settled, settled
+            summary.interrupted, summary.unfinished, summary.inputs = (
+                True, summary.inputs - summary.settled, summary.settled)
             raise
         finally:
-            run.mail.finish()
             run.close()
             summary.seconds = round(time.monotonic() - start, 3)
             summary.files_per_second = round(summary.inputs / summary.seconds, 2) if summary.seconds else 0.0
             _write_atomic(out / SUMMARY, json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n")
             if write_csv_file:
                 write_csv(out / COMPLAINTS, out / _CSV)
-    log.info("batch: %d inputs, %d accepted, %d rejected, %d duplicates, %d already done", summary.inputs,
-             summary.accepted, summary.rejected, summary.duplicates, summary.skipped_already_done)
+    log.info("batch: %d inputs, %d complete, %d need review, %d unreadable, %d duplicates, %d already done",
+             summary.inputs, summary.complete, summary.needs_review, summary.unreadable, summary.duplicates,
+             summary.skipped_already_done)
     return summary
 
 
 # -- one run: the bookkeeping in the main process -------------------------------------------------
 
 
+@dataclass
+class _Entry:
+    """One input file, its place in receipt order, and (once known) what becomes of it."""
+
+    index: int
+    path: Path
+    record: dict[str, Any]  # source, sha256, received so far
+    received: date
+    duplicate_of: tuple[str, str] | None = None  # (source, sha256) of the same bytes earlier
+    error: tuple[str, str, str] | None = None  # (reason, error type, message): unreadable without parsing
+    skipped: bool = False
+    reply: dict[str, Any] | None = None
+    message: Any = None  # a message's own entry, after its attachments': settled by the MailDesk
+
+
+@dataclass
+class _State:
+    """What earlier runs wrote: files already settled, and the originals later copies point to."""
+
+    settled: set[tuple[str, str | None]] = field(default_factory=set)  # (source, sha256)
+    by_sha: dict[str, str] = field(default_factory=dict)  # sha256 -> source of the original
+    by_key: dict[str, tuple[str, str]] = field(default_factory=dict)  # content key -> (source, sha256)
+
+
 class _Run:
     def __init__(self, inbox: Path, out: Path, summary: BatchSummary, org: Organisation, received: Received,
-                 on_file: Callable[[FileOutcome], None] | None, *, fixed_org: bool) -> None:
+                 on_file: Callable[[FileOutcome], None] | None, state: _State, *, fixed_org: bool) -> None:
         self.inbox, self.out, self.summary, self.org, self.fixed_org = inbox, out, summary, org, fixed_org
-        self.received, self.on_file = received, on_file
+        self.received, self.on_file, self.state = received, on_file, state
         self.complaints, self.rejected = _Lines(out / COMPLAINTS), _Lines(out / REJECTED)
         self.duplicates = _Lines(out / DUPLICATES)
-        self.waiting: dict[str, list[dict[str, Any]]] = {}  # files being parsed -> their duplicates so far
-        self.first: dict[str, str] = {}  # sha256 -> source of the first file with those bytes
+        self.ready: dict[int, _Entry] = {}  # settled out of order, waiting for their turn
+        self.next = 0
         self.mail: MailDesk | None = None
-        self.messages: Iterable[RawMessage] = ()  # an mbox, Maildir or IMAP source's messages
 
-    def tasks(self, files: list[Path], done: set[str]) -> Iterator[Task]:
-        """Files to parse, as (path, sha256, record so far); duplicates and done files are settled here."""
-        for path in files:
-            if self.mail is not None and (kind := mail_kind(path)):
-                self.summary.inputs -= 1  # the file's messages count, each as it settles
-                yield from self.mail.tasks(file_messages(path, self._relative(path), kind), done)
-                continue
-            record: dict[str, Any] = {"source": self._relative(path)}
+    def entries(self, files: Iterator[Path]) -> list[_Entry]:
+        """Every input in receipt order (then by path), hashed; copies of earlier bytes marked."""
+        dated = [(self._received(path), path) for path in files]
+        dated.sort(key=lambda item: (item[0], self._relative(item[1])))
+        entries: list[_Entry] = []
+        first: dict[str, str] = dict(self.state.by_sha)
+        for index, ((day, _), path) in enumerate(dated):
+            source = self._relative(path)
+            entry = _Entry(index, path, {"source": source}, day)
+            entries.append(entry)
             try:
-                digest = _sha256(path)
+                digest: str | None = _sha256(path)
             except OSError as exc:
-                # Unreadable here will be unreadable in the worker too: reject without hashing.
-                self._reject(record | {"sha256": None, "received": None, "acknowledge_by": None},
-                             "unreadable", "OSError", f"cannot read the file: {exc.strerror or exc}")
-                continue
-            task = self._admit(path, record, digest, done)
-            if task is not None:
-                yield task
-        if self.mail is not None:
-            yield from self.mail.tasks(self.messages, done)
+                # Unreadable here will be unreadable in the worker too.
+                digest = None
+                entry.error = ("unreadable", "OSError", f"cannot read the file: {exc.strerror or exc}")
+            entry.record |= {"sha256": digest, "received": day.isoformat()}
+            if (source, digest) in self.state.settled:
+                entry.skipped = True
+            elif digest is not None and digest in first:
+                entry.duplicate_of = (first[digest], digest)
+            elif digest is not None:
+                first[digest] = source
+        return entries
 
-    def _admit(self, path: Path, record: dict[str, Any], digest: str, done: set[str]) -> Task | None:
-        """The task for a file (or a mail attachment) to parse; None when it is settled here."""
-        record["sha256"] = digest
-        if digest in done:
-            self._count("skipped", record)
-            return None
-        if digest in self.first:
-            duplicate = record | {"duplicate_of": self.first[digest]}
-            if digest in self.waiting:
-                # Written after the original's line: a crash in between must not leave a
-                # duplicate whose original was never converted.
-                self.waiting[digest].append(duplicate)
+    def to_parse(self, entries: list[_Entry]) -> Iterator[_Entry]:
+        """The entries a worker must read; the others are settled here, each in its turn."""
+        for entry in entries:
+            if entry.skipped or entry.duplicate_of or entry.error or entry.message is not None:
+                self._ready(entry)
             else:
-                self._duplicate(duplicate)
-            return None
-        self.first[digest] = record["source"]
-        self.waiting[digest] = []
-        record.setdefault("received", self._received(path).isoformat())  # a message's attachment has its own
-        return path, digest, record
+                yield entry
 
-    def finish(self, task: Task, reply: dict[str, Any]) -> None:
-        """Write the line for one parsed file, then those of its duplicates."""
-        path, digest, record = task
-        self._settle(path, record, reply)
-        for duplicate in self.waiting.pop(digest or "", []):
-            self._duplicate(duplicate)
+    def parsed(self, entry: _Entry, reply: dict[str, Any]) -> None:
+        """A worker's reply for one entry: settled when every earlier entry is."""
+        entry.reply = reply
+        self._ready(entry)
 
-    def _duplicate(self, record: dict[str, Any]) -> None:
-        self.duplicates.write(record)
-        self._count("duplicate", record)
+    def _ready(self, entry: _Entry) -> None:
+        self.ready[entry.index] = entry
+        while self.next in self.ready:
+            self._settle(self.ready.pop(self.next))
+            self.next += 1
 
-    def _settle(self, path: Path, record: dict[str, Any], reply: dict[str, Any]) -> None:
-        result: dict[str, Any] | None = reply["result"] if reply["status"] == "ok" else None
+    def _settle(self, entry: _Entry) -> None:
+        record = entry.record
+        if self.mail is not None and self.mail.settles(entry):
+            return  # a message's own entry, or a PDF attached to one that is not the form
+        if entry.skipped:
+            self._count("skipped", record)
+        elif entry.duplicate_of:
+            self._duplicate(record | self._acknowledge(entry.received, self.org), entry.duplicate_of, "same_file")
+        elif entry.error:
+            self._unreadable(entry, *entry.error)
+        else:
+            assert entry.reply is not None
+            if entry.reply["status"] != "ok":
+                self._unreadable(entry, entry.reply["reason"], entry.reply["error"], entry.reply["message"])
+            else:
+                self._complaint(entry, entry.reply["result"])
+
+    def _complaint(self, entry: _Entry, result: dict[str, Any]) -> None:
         org = self.org
         # A Norwegian form is acknowledged by Norwegian working days, unless the run fixed a profile.
-        if result is not None and not self.fixed_org and result["organisation"] in organisation_keys():
+        if not self.fixed_org and result["organisation"] in organisation_keys():
             org = get_organisation(result["organisation"])
-        if result is None and self.mail is not None and self.mail.is_document(record, reply):
-            return  # a PDF attached to a message that is not the form: listed on the message
-        day = receipt_day(record["received"])
-        record = record | {"acknowledge_by": acknowledge_by(day, org.acknowledge_working_days,
-                                                            org.holiday_country).isoformat()}
-        if result is None:
-            self._reject(record, reply["reason"], reply["error"], reply["message"], path)
-            return
         meta = {k: result[k] for k in ("method", "language", "form_version", "page_count", "organisation",
-                                       "warnings")}
-        if result["complaint"] is not None:
-            self.complaints.write(record | meta | {"complaint": result["complaint"]})
-            self._count("accepted", record)
-        else:
-            errors = result["errors"]
-            self._reject(record | meta | {"raw": result["raw"], "errors": errors}, "invalid",
-                         "ComplaintValidationError",
-                         f"{len(errors)} invalid field(s): " + ", ".join(e["path"] for e in errors), path)
+                                       "status", "warnings", "review", "content_key")}
+        record = entry.record | self._acknowledge(entry.received, org) | meta
+        key = result["content_key"]
+        if key is not None and key in self.state.by_key:
+            self._duplicate(record, self.state.by_key[key], "same_content")
+            return
+        if key is not None:
+            self.state.by_key[key] = (record["source"], record["sha256"])
+        self.complaints.write(record | {"complaint": result["complaint"]})
+        review = result["review"]
+        message = (f"{len(review)} field(s) to review: " + ", ".join(f"{r['path']} ({r['code']})" for r in review)
+                   if review else None)
+        self._count(result["status"], record, message=message)
 
-    def _reject(self, record: dict[str, Any], reason: str, error: str, message: str,
-                path: Path | None = None) -> None:
-        quarantined = self._quarantine(path, record["sha256"]) if path is not None else record.get("quarantine")
-        line = {"reason": reason, "error": error, "message": message, "errors": [], "raw": {}} | record
-        self.rejected.write(line | {"quarantine": quarantined})
-        self.summary.rejected_by_reason[reason] = self.summary.rejected_by_reason.get(reason, 0) + 1
-        self._count("rejected", record, reason, message)
+    def _duplicate(self, record: dict[str, Any], original: tuple[str, str], kind: str) -> None:
+        self.duplicates.write(record | {"duplicate_of": original[0], "duplicate_of_sha256": original[1],
+                                        "duplicate_kind": kind})
+        self.summary.duplicates_by_kind[kind] = self.summary.duplicates_by_kind.get(kind, 0) + 1
+        self._count("duplicate", record, kind)
+
+    def _unreadable(self, entry: _Entry, reason: str, error: str, message: str) -> None:
+        # Not our form, or not readable at all: it may still be a complaint (a scan, a letter),
+        # so it gets its deadline by the run's profile and waits for a person.
+        record = entry.record | self._acknowledge(entry.received, self.org)
+        quarantined = self._quarantine(entry.path, record["sha256"]) if entry.error is None else None
+        self.rejected.write(record | {"status": "unreadable", "reason": reason, "error": error, "message": message,
+                                      "quarantine": quarantined})
+        self.summary.unreadable_by_reason[reason] = self.summary.unreadable_by_reason.get(reason, 0) + 1
+        self._count("unreadable", record, reason, message)
+
+    @staticmethod
+    def _acknowledge(day: date, org: Organisation) -> dict[str, str]:
+        return {"acknowledge_by": acknowledge_by(day, org.acknowledge_working_days, org.holiday_country).isoformat()}
 
     def _count(self, outcome: Outcome, record: dict[str, Any], reason: str | None = None,
                message: str | None = None) -> None:
-        attribute = {"accepted": "accepted", "rejected": "rejected", "duplicate": "duplicates",
-                     "skipped": "skipped_already_done", "set_aside": "set_aside"}[outcome]
+        attribute = {"complete": "complete", "needs_review": "needs_review", "unreadable": "unreadable",
+                     "duplicate": "duplicates", "skipped": "skipped_already_done", "set_aside": "set_aside"}[outcome]
         setattr(self.summary, attribute, getattr(self.summary, attribute) + 1)
+        self.summary.complaints = self.summary.complete + self.summary.needs_review
         # The path may carry a name ("Søren Hansen klage.pdf"): only the hash goes to the log at INFO.
         log.info("%s: %s%s", (record.get("sha256") or "-")[:12], outcome, f" ({reason})" if reason else "")
         log.debug("%s is %s", record["source"], (record.get("sha256") or "-")[:12])
         if self.on_file:
             self.on_file(FileOutcome(record["source"], record.get("sha256"), outcome, reason, message))
-        if self.mail is not None:
-            self.mail.counted(record, outcome, reason)
 
     def _quarantine(self, path: Path, digest: str | None) -> str | None:
-        """A copy of the rejected file, named by its hash (the inbox is never changed)."""
+        """A copy of the unreadable file, named by its hash (the inbox is never changed)."""
         if digest is None:
             return None
         folder = self.out / QUARANTINE
@@ -315,12 +370,17 @@ class _Run:
             return None
         return target.relative_to(self.out).as_posix()
 
-    def _received(self, path: Path) -> date:
+    def _received(self, path: Path) -> tuple[date, float]:
+        """The day the file was received, and its exact time for ordering files of one day."""
         if isinstance(self.received, date):
-            return self.received
+            return self.received, 0.0
         if self.received == "today":
-            return date.today()
-        return date.fromtimestamp(path.stat().st_mtime)
+            return date.today(), 0.0
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            return date.today(), 0.0
+        return date.fromtimestamp(mtime), mtime
 
     def _relative(self, path: Path) -> str:
         return path.relative_to(self.inbox).as_posix()
@@ -328,6 +388,8 @@ class _Run:
     def close(self) -> None:
         for lines in (self.complaints, self.rejected, self.duplicates):
             lines.close()
+        if self.mail is not None:
+            self.mail.finish()  # the message ledger, and the mail counts for summary.json
 
 
 def _walk(inbox: Path, out: Path) -> Iterator[Path]:
@@ -394,11 +456,10 @@ def _repair(path: Path) -> None:
             f.truncate(keep)
 
 
-def _load_done(out: Path) -> set[str]:
-    """sha256 of every file an earlier run accepted or rejected (those are not converted again)."""
-    done: set[str] = set()
-    _repair(out / DUPLICATES)
-    for name in (COMPLAINTS, REJECTED):
+def _load_state(out: Path) -> _State:
+    """What earlier runs wrote: settled files, and the originals that later copies point to."""
+    state = _State()
+    for name in (COMPLAINTS, REJECTED, DUPLICATES):
         path = out / name
         _repair(path)
         if not path.exists():
@@ -406,13 +467,18 @@ def _load_done(out: Path) -> set[str]:
         with path.open(encoding="utf-8") as f:
             for number, line in enumerate(f, 1):
                 try:
-                    digest = json.loads(line).get("sha256")
-                except ValueError:
-                    log.warning("%s line %d is not JSON; ignored", name, number)
+                    record = json.loads(line)
+                    source, digest = record["source"], record.get("sha256")
+                except (ValueError, KeyError, TypeError):
+                    log.warning("%s line %d is not a record; ignored", name, number)
                     continue
-                if isinstance(digest, str):
-                    done.add(digest)
-    return done
+                state.settled.add((source, digest))
+                if name == DUPLICATES or not isinstance(digest, str):
+                    continue
+                state.by_sha.setdefault(digest, source)
+                if name == COMPLAINTS and isinstance(key := record.get("content_key"), str):
+                    state.by_key.setdefault(key, (source, digest))
+    return state
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -443,7 +509,8 @@ def _locked(out: Path) -> Iterator[None]:
 # -- CSV --------------------------------------------------------------------------------------------
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_RECORD_COLUMNS = ("source", "sha256", "received", "acknowledge_by", "method", "language", "warnings")
+_RECORD_COLUMNS = ("source", "sha256", "received", "acknowledge_by", "status", "method", "language", "review",
+                   "warnings")
 
 
 def csv_cell(value: Any) -> str:
@@ -488,9 +555,16 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def _review_text(item: dict[str, Any]) -> str:
+    """One review item for a person: label, problem in the form's language, and what was typed."""
+    typed = f" [{item['value']}]" if item.get("value") else ""
+    return f"{item['label']}: {item['message_local']}{typed}"
+
+
 def write_csv(jsonl: Path, target: Path) -> int:
     """``complaints.csv`` from ``complaints.jsonl``: UTF-8 with BOM (Excel reads æøå), one row each,
-    sorted by source, formulas neutralised. Returns the number of rows.
+    sorted by source, formulas neutralised; ``status`` and a readable ``review`` column
+    (label: problem [as typed]; items separated by ``; ``). Returns the number of rows.
     """
     columns = [*_RECORD_COLUMNS, *(f"complaint.{c}" for c in _complaint_columns())]
     rows = []
@@ -498,8 +572,9 @@ def write_csv(jsonl: Path, target: Path) -> int:
         with jsonl.open(encoding="utf-8") as f:
             for line in f:
                 record = json.loads(line)
-                flat = _flatten({k: record.get(k) for k in _RECORD_COLUMNS[:-1]} |
-                                {"warnings": [w["code"] for w in record.get("warnings", [])],
+                flat = _flatten({k: record.get(k) for k in _RECORD_COLUMNS[:-2]} |
+                                {"review": [_review_text(r) for r in record.get("review", [])],
+                                 "warnings": [w["code"] for w in record.get("warnings", [])],
                                  "complaint": record["complaint"]})
                 rows.append(flat)
     rows.sort(key=lambda r: (r["source"], r["sha256"]))

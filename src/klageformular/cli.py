@@ -1,6 +1,7 @@
-"""The ``klageformular`` command line: a thin layer over the public API.
+"""The klageformular command line: a thin layer over the public API.
 
-Exit codes: 0 success, 1 a file could not be rendered, read or validated, 2 usage errors.
+Exit codes: 0 success (every file was read; complaints that need review included), 1 a file
+could not be rendered or read, 2 usage errors.
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -49,7 +52,18 @@ def _render(args: argparse.Namespace) -> int:
             print(f"klageformular: {args.prefill}: cannot read prefill JSON: {exc}", file=sys.stderr)
             return 1
     data = render_form(args.lang, prefill=prefill, org=args.org)
-    Path(args.output).write_bytes(data)
+    target = Path(args.output)
+    if target.is_dir():
+        print(f"klageformular: {args.output}: is a directory (give a file name, or use --all)", file=sys.stderr)
+        return 1
+    if not target.parent.is_dir():
+        print(f"klageformular: {args.output}: folder {target.parent} not found", file=sys.stderr)
+        return 1
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        print(f"klageformular: {args.output}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     print(f"{args.output}: {len(data):,} bytes, {LAYOUT.page_count} pages, {len(LAYOUT.fields)} fields")
     return 0
 
@@ -82,7 +96,8 @@ def _fields(args: argparse.Namespace) -> int:
         extra = "required" if r["required"] else ""
         size = f"max {r['max_length']}" if r["max_length"] else ""
         choices = "|".join(o["export"] for o in r["options"])
-        print(f"{r['page']}  {r['name']:<40} {r['kind']:<9} {size:<9} {extra:<8} {choices}")
+        print(f"{r['page']}  {r['name']:<40} {r['kind']:<9} {size:<9} {extra:<8} {r['label']}"
+              + (f"  [{choices}]" if choices else ""))
     return 0
 
 
@@ -92,11 +107,12 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _summary(result: ParseResult) -> str:
-    """A readable summary for the officer: method, language, valid or not, errors, warnings."""
-    state = "valid" if result.valid else f"INVALID ({len(result.errors)} field error(s))"
+    """A readable summary for the officer: method, language, status, review items, warnings."""
+    state = "complete" if result.valid else f"NEEDS REVIEW ({len(result.review)} field(s))"
     lines = [f"{result.source or '-'}: {state} · read from {result.method} · language {result.language or '?'} · "
              f"form {result.form_version or '?'} · {result.page_count} page(s) · sha256 {result.sha256[:12]}"]
-    lines += [f"  error   {e.label} ({e.path}): {e.message_local} / {e.message}" for e in result.errors]
+    lines += [f"  review  {r.label} ({r.path}, {r.code}): {r.message_local} / {r.message}"
+              + (f" — typed: {r.value!r}" if r.value is not None else "") for r in result.review]
     lines += [f"  warning {w.path or '-'}: {w.message}" for w in result.warnings]
     return "\n".join(lines)
 
@@ -104,24 +120,47 @@ def _summary(result: ParseResult) -> str:
 def _parse(args: argparse.Namespace) -> int:
     status = 0
     for name in args.files:
+        path = Path(name)
+        problem = ("file not found" if not path.exists() else "is a directory" if path.is_dir() else None)
+        if problem:
+            print(f"{_printable(name)}: {problem}", file=sys.stderr)
+            status = 1
+            continue
         try:
-            result = parse_pdf(name)
+            result = parse_pdf(path)
         except KlageformularError as exc:
-            print(f"{name}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            print(f"{_printable(name)}: {type(exc).__name__}: {exc}", file=sys.stderr)
             status = 1
             continue
         if not result.valid:
-            fields = ", ".join(e.path for e in result.errors)
-            print(f"{name}: invalid: {fields}", file=sys.stderr)
-            status = 1
+            fields = ", ".join(f"{r.path} ({r.code})" for r in result.review)
+            print(f"{_printable(name)}: needs review: {fields}", file=sys.stderr)
         print(result.to_json() if args.json else _summary(result))
     return status
 
 
+def _printable(name: str) -> str:
+    """A file name on one line, whatever it holds (newlines, bytes that are not UTF-8 are escaped)."""
+    return name if name.isprintable() else repr(name)[1:-1]
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
     return value
 
 
@@ -143,12 +182,15 @@ def _batch(args: argparse.Namespace) -> int:
     progress = Progress(TextColumn("[bold]Converting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                         console=err, disable=args.quiet or not err.is_terminal, transient=True)
     bar = progress.add_task("files", total=None)
-    rejected: list[FileOutcome] = []
+    unreadable: list[FileOutcome] = []
+    review: list[FileOutcome] = []
 
     def on_file(outcome: FileOutcome) -> None:
         progress.advance(bar)
-        if outcome.outcome == "rejected":
-            rejected.append(outcome)
+        if outcome.outcome == "unreadable":
+            unreadable.append(outcome)
+        elif outcome.outcome == "needs_review":
+            review.append(outcome)
 
     mail = _mail_options(args)
     with progress:
@@ -156,17 +198,23 @@ def _batch(args: argparse.Namespace) -> int:
                                  memory_mb=args.memory_mb, received=args.received, write_csv_file=args.csv,
                                  org=get_organisation(args.org) if args.org else None,
                                  on_start=lambda n: progress.update(bar, total=n), on_file=on_file, mail=mail)
-    for outcome in rejected:  # the officer's to-do list: one line per file, the reason, not the content
-        print(f"{outcome.source}: rejected ({outcome.reason}): {outcome.message}", file=sys.stderr)
+    # The officer's to-do list: one line per file, the reason, never the content.
+    for outcome in review:
+        print(f"{_printable(outcome.source)}: needs review: {outcome.message}", file=sys.stderr)
+    for outcome in unreadable:
+        print(f"{_printable(outcome.source)}: unreadable ({outcome.reason}): {outcome.message}", file=sys.stderr)
     table = Table(title="klageformular batch", caption=f"records in {summary.outdir}", show_header=False)
-    for name, value in [("inputs", summary.inputs), ("accepted", summary.accepted), ("rejected", summary.rejected),
-                        *((f"  {reason}", n) for reason, n in sorted(summary.rejected_by_reason.items())),
-                        ("duplicates", summary.duplicates), ("already done", summary.skipped_already_done),
+    for name, value in [("inputs", summary.inputs), ("complete", summary.complete),
+                        ("needs review", summary.needs_review), ("unreadable", summary.unreadable),
+                        *((f"  {reason}", n) for reason, n in sorted(summary.unreadable_by_reason.items())),
+                        ("duplicates", summary.duplicates),
+                        *((f"  {kind}", n) for kind, n in sorted(summary.duplicates_by_kind.items())),
+                        ("already done", summary.skipped_already_done),
                         *_mail_rows(summary.set_aside, summary.mail),
                         ("seconds", summary.seconds), ("files/s", summary.files_per_second)]:
         table.add_row(name, str(value))
     out.print(table)
-    return 1 if summary.rejected else 0
+    return 1 if summary.unreadable else 0
 
 
 def _mail_options(args: argparse.Namespace) -> MailOptions:
@@ -193,7 +241,8 @@ def _mail_rows(set_aside: int, mail: dict[str, Any] | None) -> list[tuple[str, A
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="klageformular", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="klageformular", description="Render Kameo's complaint form and read "
+                                     "the forms customers send back.", epilog=__doc__.split("\n\n", 1)[1].strip())
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -202,7 +251,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="output path, or the folder with --all (default: %(default)s)")
     p.add_argument("--all", action="store_true",
                    help="every language x organisation profile into the -o folder, with manifest.json")
-    p.add_argument("--lang", choices=LANGUAGES, default="da")
+    p.add_argument("--lang", choices=LANGUAGES, default="da", help="the form's language (default: %(default)s)")
     p.add_argument("--org", choices=organisation_keys(), default=None,
                    help="organisation profile (default: the language's home profile, e.g. nb: kameo-no)")
     p.add_argument("--prefill", metavar="JSON", help="a Complaint as JSON, written into the fields")
@@ -210,13 +259,13 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fields", help="list the form's fields")
     p.add_argument("--json", action="store_true", help="machine-readable")
-    p.add_argument("--lang", choices=LANGUAGES, default="da")
+    p.add_argument("--lang", choices=LANGUAGES, default="da", help="language of the labels (default: %(default)s)")
     p.set_defaults(func=_fields)
 
     p = sub.add_parser("schema", help="print the Complaint JSON Schema")
     p.set_defaults(func=_schema)
     p = sub.add_parser("parse", help="read filled or flattened forms")
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("files", nargs="+", metavar="FILE", help="received PDF files")
     p.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
     p.set_defaults(func=_parse)
     p = sub.add_parser("batch", help="convert a folder, mbox, Maildir or IMAP folder (parallel, resumable)")
@@ -229,8 +278,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", action="store_true", help="also write complaints.csv (UTF-8 with BOM, for Excel)")
     p.add_argument("--received", type=_received, default="mtime", metavar="mtime|today|YYYY-MM-DD",
                    help="date of receipt, for acknowledge_by (default: the file's modification date)")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per file (default: %(default)s)")
-    p.add_argument("--memory-mb", type=_positive_int, default=1024, help="per worker (default: %(default)s)")
+    p.add_argument("--timeout", type=_positive_seconds, default=30.0, metavar="SECONDS",
+                   help="per file (default: %(default)s)")
+    p.add_argument("--memory-mb", type=_positive_int, default=1024,
+                   help="memory ceiling per worker process, in MB (default: %(default)s)")
     p.add_argument("--org", choices=organisation_keys(), default=None,
                    help="whose working days and holidays set every deadline (default: each form's own "
                         "profile, e.g. Norwegian holidays for Kameo Norway's form; kameo-dk for unreadable files)")
@@ -249,6 +300,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 for --help
         return int(exc.code or 0)
     func: Command = args.func
+    if not logging.getLogger().handlers:
+        # pypdf reports repaired files ("EOF marker not found") on its logger; with no logging
+        # configured Python prints those into the progress bar. The records say nothing the
+        # officer needs: the file's line already does.
+        logging.getLogger("pypdf").addHandler(logging.NullHandler())
     try:
         return func(args)
     except KlageformularError as exc:

@@ -20,11 +20,14 @@ Hierarchy::
     ├── NotAKlageformularError        a readable PDF, but not our form
     │   └── UnsupportedFormVersionError
     ├── MissingPagesError             a flattened copy lacks pages that carry fields
-    └── ComplaintValidationError      the form was read, but values are invalid (``errors``)
+    ├── ComplaintValidationError      strict reading only: the form needs review (``review``)
+    ├── MailReadError                 an email message cannot be read (broken .msg, …)
+    │   └── MailLimitExceededError    a mail limit was breached (size, parts, nesting depth)
+    └── MailboxError                  a mailbox cannot be opened (IMAP login, folder, TLS, mbox file)
 
 pydantic's ``ValidationError`` never leaves the public API: :func:`klageformular.parse_pdf`
-turns it into per-field errors, and :func:`klageformular.read_complaint` into
-:class:`ComplaintValidationError`.
+turns it into review items (the complaint is kept), and the strict
+:func:`klageformular.read_complaint` into :class:`ComplaintValidationError`.
 
 Rule: we *raise* when the caller must handle it, ``warnings.warn`` a
 :class:`KlageformularWarning` when the caller should fix their code, and *log* when the
@@ -35,13 +38,15 @@ values a customer typed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .parse.validate import ReviewItem
 
 __all__ = [
     "ComplaintValidationError",
     "ConfigurationError",
     "EncryptedPdfError",
-    "FieldError",
     "FieldValueTooLongError",
     "FileTooLargeError",
     "KlageformularError",
@@ -155,28 +160,16 @@ class MissingPagesError(KlageformularError):
         self.pages = tuple(pages)
 
 
-@dataclass(frozen=True)
-class FieldError:
-    """One field that could not be read or validated.
+class ComplaintValidationError(KlageformularError, ValueError):
+    """Strict reading: the form was read, but fields need review; ``review`` lists the items.
 
-    ``label`` is the field's label in the form's language; ``message`` is in English and
-    ``message_local`` in the form's language. Neither contains the value the customer typed.
+    The message names the fields, never the values (those are in the items).
     """
 
-    path: str
-    label: str
-    message: str
-    message_local: str
-    code: str = "invalid"
-
-
-class ComplaintValidationError(KlageformularError, ValueError):
-    """The form was read, but one or more values are missing or invalid; see ``errors``."""
-
-    def __init__(self, errors: Sequence[FieldError]):
-        self.errors = tuple(errors)
-        fields = ", ".join(e.path for e in self.errors)
-        super().__init__(f"{len(self.errors)} invalid field(s): {fields}")
+    def __init__(self, review: Sequence[ReviewItem]):
+        self.review = tuple(review)
+        fields = ", ".join(r.path for r in self.review)
+        super().__init__(f"{len(self.review)} field(s) need review: {fields}")
 
 
 class MailReadError(KlageformularError):

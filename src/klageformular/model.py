@@ -11,9 +11,14 @@ and stores one normal form (ISO date, ``Decimal``, E.164). Pass ``context={"coun
 "currency": "NOK"}`` to ``model_validate`` to change the defaults for phone numbers,
 registration numbers and ``kr``; Denmark/DKK is the default.
 
+The model holds what was received, so nothing is invented: a reply channel nobody ticked is
+``None``, and the form's required fields (name, subject) may be missing. Whether a complaint
+is complete — required fields, a way to reply, dates in order — is decided by
+:func:`klageformular.parse.validate.validate`, which turns each gap into a review item.
+
 >>> Complaint.model_validate({"complainant": {"last_name": "Jensen", "email": "a@b.dk"},
-...                          "subject": "Renten blev ikke udbetalt."}).reply_channel
-'electronic'
+...                          "subject": "Renten blev ikke udbetalt."}).reply_channel is None
+True
 """
 
 from __future__ import annotations
@@ -54,8 +59,12 @@ __all__ = [
     "Representative",
     "Signature",
     "country_code",
+    "currency_of",
+    "is_approximate",
     "parse_amount",
     "parse_date",
+    "phone_is_assigned",
+    "written_currency",
 ]
 
 SCHEMA_VERSION: Literal["1.0"] = "1.0"
@@ -155,13 +164,28 @@ Date = Annotated[date, BeforeValidator(_date)]
 # --- amounts -----------------------------------------------------------------------------
 
 _CURRENCY_WORDS = {"kr": None, "kr.": None, ",-": None, "€": "EUR", "eur": "EUR", "euro": "EUR",
-                   "dkk": "DKK", "nok": "NOK", "sek": "SEK", "usd": "USD", "$": "USD", "gbp": "GBP",
+                   "euros": "EUR", "dkk": "DKK", "nok": "NOK", "sek": "SEK", "usd": "USD", "$": "USD", "gbp": "GBP",
                    "£": "GBP", "chf": "CHF", "isk": "ISK"}
-_CURRENCY_RE = re.compile(r"(?i)\b(dkk|nok|sek|eur|euro|usd|gbp|chf|isk)\b|kr\.?|[€$£]|,-")
+_CURRENCY_RE = re.compile(
+    r"(?i)\b(dkk|nok|sek|eur|euro|euros|usd|gbp|chf|isk)\b|(?<![^\W\d_])kr(?:oner|onor|one|ona)?(?![^\W\d_])\.?|[€$£]|,-")
+# Words that make an amount an estimate ("ca. 3000", "cirka 3.000 kr", "ungefär 3 000 kr", "~3000").
+_APPROXIMATE_RE = re.compile(
+    r"(?i)(?:^|(?<=\s)|(?<=\())(?:ca\.?|c:a|c\.a\.?|cirka|circa|approx\.?|approximately|about|around|"
+    r"omkring|omtrent|ungefär|ungefaer|rundt|runt|ikring|ish)(?=\s|\d|\)|$)|[~≈]")
+
+
+def is_approximate(text: str) -> bool:
+    """True when an amount is written as an estimate ("ca. 3000", "omkring 3.000 kr.", "~3000").
+
+    >>> is_approximate("ca. 3000"), is_approximate("3000 kr.")
+    (True, False)
+    """
+    return _APPROXIMATE_RE.search(text) is not None
 
 
 def _split_amount(text: str) -> tuple[Decimal, str | None, bool]:
     """Return (amount, currency code or None, whether a bare "kr" was seen)."""
+    text = _APPROXIMATE_RE.sub(" ", text).replace("(", " ").replace(")", " ")
     currency: str | None = None
     saw_kr = False
     for m in _CURRENCY_RE.finditer(text):
@@ -195,10 +219,40 @@ def _split_amount(text: str) -> tuple[Decimal, str | None, bool]:
         raise ValueError("not an amount") from None
 
 
+def written_currency(text: str, *, kr: str = "DKK") -> str | None:
+    """The currency an amount's own text names ("€ 500" → EUR; a bare "kr" → ``kr``), else None.
+
+    >>> written_currency("€ 500"), written_currency("500 kr.", kr="NOK"), written_currency("500")
+    ('EUR', 'NOK', None)
+    """
+    try:
+        _, found, saw_kr = _split_amount(text)
+    except ValueError:
+        return None
+    return found or (kr if saw_kr else None)
+
+
+def currency_of(word: str, *, kr: str = "DKK") -> str | None:
+    """A currency field's text as an ISO code ("euro" → EUR, "kr." → ``kr``); None when empty.
+
+    >>> currency_of("Euro"), currency_of("kr.", kr="SEK"), currency_of("dkk")
+    ('EUR', 'SEK', 'DKK')
+    """
+    word = word.strip().lower()
+    if not word:
+        return None
+    if word.startswith("kr"):
+        return kr
+    return _CURRENCY_WORDS.get(word, _CURRENCY_WORDS.get(word.rstrip("."), word.upper()))
+
+
 def parse_amount(text: str) -> tuple[Decimal, str | None]:
     """Read an amount with Danish or English separators and an optional currency.
 
-    >>> parse_amount("12.500,00 kr."), parse_amount("DKK 12 500,50"), parse_amount("12500")
+    Words of estimate ("ca.", "omkring") are skipped; :func:`is_approximate` tells whether
+    there were any.
+
+    >>> parse_amount("12.500,00 kr."), parse_amount("DKK 12 500,50"), parse_amount("ca. 12500")
     ((Decimal('12500.00'), None), (Decimal('12500.50'), 'DKK'), (Decimal('12500'), None))
     """
     amount, currency, _ = _split_amount(text)
@@ -258,9 +312,23 @@ def _phone(value: str | None, region: str) -> str | None:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
         raise PydanticCustomError("invalid_phone", "not a valid telephone number") from None
-    if not phonenumbers.is_valid_number(number):
+    # A number of a possible length but in an unassigned range ("+45 12 34 56 78") is still how
+    # the customer wrote it: kept in E.164; the complaint's review flags it (phone_not_assigned).
+    if not phonenumbers.is_possible_number(number):
         raise PydanticCustomError("invalid_phone", "not a valid telephone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_is_assigned(e164: str) -> bool:
+    """True when a stored E.164 number lies in a range its country has assigned.
+
+    >>> phone_is_assigned("+4520304050"), phone_is_assigned("+4512345678")
+    (True, False)
+    """
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 _REGISTRY_CHECKS = {"DK": _cvr, "NO": _no_orgnr, "SE": _se_orgnr}
@@ -333,9 +401,13 @@ class Party(ContactDetails):
 
 
 class Complainant(Party):
-    """1.a — who complains, plus Kameo's client reference and the complainant's role."""
+    """1.a — who complains, plus Kameo's client reference and the complainant's role.
 
-    last_name: Line = Field(description="Last name, or the legal entity's name")
+    The last name is required on the form; a received form without one is still a complaint
+    (its review says ``missing_required``), so the model allows it to be absent.
+    """
+
+    last_name: Line | None = Field(None, description="Last name, or the legal entity's name (required on the form)")
     client_reference: Line | None = Field(None, description="Kameo client or user number")
     role: Literal["investor", "borrower", "other"] | None = None
 
@@ -362,6 +434,7 @@ class Damage(BaseModel):
     description: Text | None = None
     amount: Amount | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
+    approximate: bool = Field(False, description="The amount was written as an estimate (\"ca. 3000\")")
 
     @model_validator(mode="before")
     @classmethod
@@ -372,11 +445,10 @@ class Damage(BaseModel):
         data = dict(data)
         amount, currency = data.get("amount"), data.get("currency")
         if isinstance(currency, str):
-            word = currency.strip().lower()
-            currency = _CURRENCY_WORDS.get(word, word.upper()) if word else None
-            if word.startswith("kr"):
-                currency = _context(info, "currency", "DKK")
+            currency = currency_of(currency, kr=_context(info, "currency", "DKK"))
             data["currency"] = currency
+        if isinstance(amount, str) and is_approximate(amount):
+            data["approximate"] = True
         if isinstance(amount, str) and amount.strip() and not currency:
             try:
                 _, found, saw_kr = _split_amount(amount)
@@ -414,42 +486,36 @@ class Signature(BaseModel):
 class Complaint(BaseModel):
     """A complaint as submitted on the EU standard template (Delegated Regulation (EU) 2022/2117).
 
-    Required: the complainant's last name (or entity name), the subject matter, and a way to
-    answer — an email for ``reply_channel="electronic"`` (default), a postal address for
-    ``"paper"``.
+    The form requires the complainant's last name (or entity name), the subject matter, and a
+    way to answer (an email, or a postal address for ``reply_channel="paper"``). The model
+    checks each value's form (dates, amounts, phone numbers, emails, check digits) but not
+    those rules: a received complaint is kept whatever is missing, and
+    :func:`klageformular.parse.validate.validate` lists what needs review.
     """
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"title": "Complaint"})
 
     schema_version: Literal["1.0"] = SCHEMA_VERSION
-    complainant: Complainant
+    complainant: Complainant = Field(default_factory=Complainant)
     complainant_contact: ContactDetails | None = Field(None, description="1.b, if different from 1.a")
     representative: Representative | None = Field(None, description="2.a, if any")
     representative_contact: ContactDetails | None = Field(None, description="2.b, if different from 2.a")
     investment: Investment = Field(default_factory=Investment)
-    subject: Text = Field(description="3.b — the subject matter of the complaint")
+    subject: Text | None = Field(None, description="3.b — the subject matter of the complaint (required on the form)")
     facts_date: Date | None = Field(None, description="3.c — date of the facts (start, if a period)")
     facts_date_end: Date | None = Field(None, description="3.c — end of the period, if any")
     damage: Damage = Field(default_factory=Damage)
     other_comments: Text | None = Field(None, description="3.e — other comments or relevant information")
     documentation: Documentation = Field(default_factory=Documentation)
-    reply_channel: Literal["electronic", "paper"] = "electronic"
+    reply_channel: Literal["electronic", "paper"] | None = Field(
+        None, description="How the customer asked to be answered; None when no box was ticked")
     signature: Signature = Field(default_factory=Signature)
 
     @model_validator(mode="after")
-    def _consistent(self, info: ValidationInfo) -> Complaint:
-        if self.facts_date and self.facts_date_end and self.facts_date_end < self.facts_date:
-            raise PydanticCustomError("date_order", "the end date is before the start date")
+    def _absent_sections(self) -> Complaint:
         # Sections 1.b/2.a/2.b with nothing filled in are absent, not empty objects.
         for name in ("complainant_contact", "representative", "representative_contact"):
             part = getattr(self, name)
             if part is not None and part.is_empty():
                 object.__setattr__(self, name, None)
-        if isinstance(info.context, dict) and info.context.get("partial"):
-            return self  # a prefill: the customer completes the rest, so it need not hang together yet
-        contacts = [c for c in (self.complainant_contact, self.complainant) if c is not None]
-        if self.reply_channel == "electronic" and not any(c.email for c in contacts):
-            raise PydanticCustomError("reply_email_missing", "an email address is needed for an electronic reply")
-        if self.reply_channel == "paper" and not any(c.street and c.postcode and c.city for c in contacts):
-            raise PydanticCustomError("reply_address_missing", "a postal address is needed for a reply on paper")
         return self

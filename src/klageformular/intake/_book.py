@@ -80,7 +80,7 @@ class Admitted:
     message: MailMessage | None = None
     reason: str | None = None  # why set aside, unreadable or a duplicate (no values)
     error: str | None = None  # the error type when unreadable
-    duplicate_of: str | None = None  # the source of the message read before
+    duplicate_of: tuple[str, str] | None = None  # (source, sha256) of the message read before
     record: dict[str, Any] = field(default_factory=dict)  # source, received, message_id, from, subject, date …
     pdfs: list[tuple[Attachment, Path]] = field(default_factory=list)  # saved PDFs to parse
 
@@ -98,8 +98,8 @@ class MailIntake:
         self.now = now or datetime.now(UTC)
         self.counts = MailCounts()
         self.done_keys: set[str] = set()
-        self.by_id: dict[str, str] = {}  # Message-ID -> source of the message read first
-        self.by_sha: dict[str, str] = {}  # message sha256 -> source
+        self.by_id: dict[str, tuple[str, str]] = {}  # Message-ID -> (source, sha256) of the one read first
+        self.by_sha: dict[str, tuple[str, str]] = {}  # message sha256 -> (source, sha256)
         self._load()
         self.ledger_fd: int | None = None
 
@@ -116,11 +116,11 @@ class MailIntake:
             except ValueError:
                 continue
             self.done_keys.add(entry.get("key", ""))
-            if entry.get("outcome") not in ("duplicate", "skipped"):
+            if entry.get("outcome") not in ("duplicate", "skipped", "unreadable") and entry.get("sha256"):
+                first = (entry["source"], entry["sha256"])
                 if entry.get("message_id"):
-                    self.by_id.setdefault(entry["message_id"], entry["source"])
-                if entry.get("sha256"):
-                    self.by_sha.setdefault(entry["sha256"], entry["source"])
+                    self.by_id.setdefault(entry["message_id"], first)
+                self.by_sha.setdefault(entry["sha256"], first)
 
     def admit(self, raw: RawMessage) -> Admitted:
         """Read one message and decide what happens to it (attachments saved, PDFs to parse listed)."""
@@ -147,8 +147,8 @@ class MailIntake:
             kind = "same Message-ID" if message.message_id in self.by_id else "same bytes"
             return Admitted(raw, "duplicate", message, reason=kind, duplicate_of=earlier, record=record)
         if message.message_id:
-            self.by_id[message.message_id] = raw.source
-        self.by_sha[message.sha256] = raw.source
+            self.by_id[message.message_id] = (raw.source, message.sha256)
+        self.by_sha[message.sha256] = (raw.source, message.sha256)
         record["message_file"] = self._save(raw.data, message.sha256)
         listing = []
         pdfs: list[tuple[Attachment, Path]] = []

@@ -155,7 +155,7 @@ STRINGS: dict[str, str] = {
     "lang.sv": "svensk",
     "or": "eller",
     # Validation messages (the parser shows them next to the field's label).
-    "msg.missing": "skal udfyldes",
+    "msg.missing_required": "skal udfyldes",
     "msg.invalid_date": "er ikke en gyldig dato (skriv den som 31-12-2026)",
     "msg.invalid_amount": "er ikke et gyldigt beløb (skriv det som 12.500,00)",
     "msg.invalid_phone": "er ikke et gyldigt telefonnummer",
@@ -170,5 +170,12 @@ STRINGS: dict[str, str] = {
     "msg.date_order": "slutdatoen ligger før startdatoen",
     "msg.reply_email_missing": "en e-mailadresse er nødvendig for at svare på e-mail",
     "msg.reply_address_missing": "en postadresse er nødvendig for at svare med post",
+    "msg.future_date": "ligger ude i fremtiden",
+    "msg.phone_not_assigned": "er ikke et nummer, der er i brug i landet (gemt som skrevet)",
+    "msg.approximate_amount": "er et skøn (læst som det angivne tal)",
+    "msg.currency_mismatch": "nævner en anden valuta end feltet Valuta",
+    "msg.two_choices": "har mere end én mulighed afkrydset",
+    "msg.no_reply_way": "der er hverken angivet e-mailadresse eller postadresse, så vi kan ikke svare",
+    "msg.unreadable_text": "kan ikke læses i denne kopi (teksten mangler en brugbar tegntabel)",
     "msg.invalid": "er ugyldig",
 }

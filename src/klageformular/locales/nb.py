@@ -154,7 +154,7 @@ STRINGS: dict[str, str] = {
     "lang.sv": "svensk",
     "or": "eller",
     # Validation messages (the parser shows them next to the field's label).
-    "msg.missing": "må fylles ut",
+    "msg.missing_required": "må fylles ut",
     "msg.invalid_date": "er ikke en gyldig dato (skriv den som 31.12.2026)",
     "msg.invalid_amount": "er ikke et gyldig beløp (skriv det som 12 500,00)",
     "msg.invalid_phone": "er ikke et gyldig telefonnummer",
@@ -169,5 +169,12 @@ STRINGS: dict[str, str] = {
     "msg.date_order": "sluttdatoen er før startdatoen",
     "msg.reply_email_missing": "vi trenger en e-postadresse for å svare på e-post",
     "msg.reply_address_missing": "vi trenger en postadresse for å svare per post",
+    "msg.future_date": "ligger fram i tid",
+    "msg.phone_not_assigned": "er ikke et nummer som er i bruk i landet (lagret slik det er skrevet)",
+    "msg.approximate_amount": "er et anslag (lest som tallet som er oppgitt)",
+    "msg.currency_mismatch": "oppgir en annen valuta enn feltet Valuta",
+    "msg.two_choices": "har mer enn ett alternativ krysset av",
+    "msg.no_reply_way": "verken e-postadresse eller postadresse er oppgitt, så vi har ingen måte å svare på",
+    "msg.unreadable_text": "kan ikke leses i denne kopien (teksten mangler en brukbar tegntabell)",
     "msg.invalid": "er ugyldig",
 }

@@ -154,7 +154,7 @@ STRINGS: dict[str, str] = {
     "lang.sv": "svenska",
     "or": "eller",
     # Validation messages (the parser shows them next to the field's label).
-    "msg.missing": "måste fyllas i",
+    "msg.missing_required": "måste fyllas i",
     "msg.invalid_date": "är inte ett giltigt datum (skriv det som 2026-12-31)",
     "msg.invalid_amount": "är inte ett giltigt belopp (skriv det som 12 500,00)",
     "msg.invalid_phone": "är inte ett giltigt telefonnummer",
@@ -169,5 +169,12 @@ STRINGS: dict[str, str] = {
     "msg.date_order": "slutdatumet ligger före startdatumet",
     "msg.reply_email_missing": "en e-postadress behövs för att vi ska kunna svara via e-post",
     "msg.reply_address_missing": "en postadress behövs för att vi ska kunna svara per post",
+    "msg.future_date": "ligger i framtiden",
+    "msg.phone_not_assigned": "är inte ett nummer som används i landet (sparat som det skrevs)",
+    "msg.approximate_amount": "är en uppskattning (läst som det angivna talet)",
+    "msg.currency_mismatch": "anger en annan valuta än fältet Valuta",
+    "msg.two_choices": "har mer än ett alternativ ikryssat",
+    "msg.no_reply_way": "varken e-postadress eller postadress har angetts, så vi kan inte svara",
+    "msg.unreadable_text": "kan inte läsas i den här kopian (texten saknar en användbar teckentabell)",
     "msg.invalid": "är ogiltig",
 }

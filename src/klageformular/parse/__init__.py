@@ -2,8 +2,9 @@
 
 ``parse_pdf`` reads the filled fields (:mod:`.acroform`); when the PDF has none of our
 fields, or none filled — a flattened or printed copy — it reads the page text instead
-(:mod:`.text`). Either way the raw values are kept, validated (:mod:`.validate`), and
-returned with per-field errors and warnings; only an unreadable file raises.
+(:mod:`.text`). Either way the raw values are kept and read leniently (:mod:`.validate`):
+every readable form gives a complaint, ``complete`` or ``needs_review`` with review items
+that keep each problem value exactly as typed. Only a file that is not a readable form raises.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass, field
-from typing import Any, cast
+from datetime import date
+from typing import Any, Literal, cast
 
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
 from ..exceptions import (
     ComplaintValidationError,
-    FieldError,
     FieldValueTooLongError,
     KlageformularError,
     NotAKlageformularError,
@@ -28,16 +29,20 @@ from ..exceptions import (
     UnsupportedFormVersionError,
 )
 from ..layout import FORM_VERSION, LAYOUT
-from ..locales import LANGUAGES
+from ..locales import DEFAULT_LANGUAGE, LANGUAGES
 from ..model import Complaint
 from ..org import get_organisation, home_organisation, organisation_keys
 from ..values import FieldValue
 from ._source import Limits, Source, check_page_streams, open_pdf, pypdf_limits, read_source
 from .acroform import read_acroform
+from .content_key import content_key
 from .text import TextLayer, read_text_layer
-from .validate import find_national_ids, validate
+from .validate import ReviewItem, find_national_ids, validate
 
-__all__ = ["Limits", "ParseResult", "ParseWarning", "Source", "parse_pdf", "read_complaint"]
+__all__ = ["Limits", "ParseResult", "ParseWarning", "ReviewItem", "Source", "Status", "parse_pdf",
+           "read_complaint"]
+
+Status = Literal["complete", "needs_review"]
 
 log = logging.getLogger("klageformular.parse")
 
@@ -53,7 +58,12 @@ class ParseWarning:
 
 @dataclass
 class ParseResult:
-    """Everything read from one PDF. ``raw`` always holds every field's recovered value."""
+    """Everything read from one form: always a complaint, and what of it needs a person's review.
+
+    ``raw`` holds every field's recovered value; ``review`` one :class:`ReviewItem` per field
+    that is missing, invalid or inconsistent (its typed value kept); ``content_key`` finds the
+    same complaint arriving as another file (:mod:`.content_key`).
+    """
 
     source: str | None
     sha256: str
@@ -62,26 +72,33 @@ class ParseResult:
     language: str | None
     page_count: int
     organisation: str | None  # the profile the form names (or its language's home): validation, deadlines
-    complaint: Complaint | None
+    complaint: Complaint
     raw: dict[str, FieldValue]
-    errors: list[FieldError] = field(default_factory=list)
+    review: list[ReviewItem] = field(default_factory=list)
     warnings: list[ParseWarning] = field(default_factory=list)
+    content_key: str | None = None
+
+    @property
+    def status(self) -> Status:
+        """``complete``, or ``needs_review`` when a field is missing, invalid or inconsistent."""
+        return "needs_review" if self.review else "complete"
 
     @property
     def valid(self) -> bool:
-        """True when the complaint validated."""
-        return self.complaint is not None
+        """True when nothing needs review (the complaint is there either way)."""
+        return not self.review
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape downstream systems consume (``complaint`` in pydantic's JSON mode)."""
         return {
             "source": self.source, "sha256": self.sha256, "method": self.method,
             "form_version": self.form_version, "language": self.language, "page_count": self.page_count,
-            "organisation": self.organisation,
-            "complaint": self.complaint.model_dump(mode="json") if self.complaint else None,
-            "raw": dict(self.raw),
-            "errors": [asdict(e) for e in self.errors],
+            "organisation": self.organisation, "status": self.status,
+            "complaint": self.complaint.model_dump(mode="json"),
+            "review": [asdict(r) for r in self.review],
             "warnings": [asdict(w) for w in self.warnings],
+            "content_key": self.content_key,
+            "raw": dict(self.raw),
         }
 
     def to_json(self, **kwargs: Any) -> str:
@@ -112,14 +129,15 @@ def _info(reader: PdfReader) -> tuple[str | None, str | None, str | None]:
 def parse_pdf(source: Source, *, limits: Limits | None = None) -> ParseResult:
     """Read one received PDF.
 
-    Raises a :class:`~klageformular.KlageformularError` subclass only when the file cannot be
-    read as our form; invalid values come back as ``errors`` with the raw text kept.
+    Raises a :class:`~klageformular.KlageformularError` subclass only when the file is not a
+    readable form; whatever was typed gives a complaint, with ``review`` items for values that
+    are missing, invalid or inconsistent (each keeping the text as typed).
 
     >>> from klageformular import render_form
     >>> result = parse_pdf(render_form("da", prefill={"complainant": {"last_name": "Ørsted",
     ...     "email": "a@b.dk"}, "subject": "Renter"}))
-    >>> result.method, result.language, result.complaint.complainant.last_name
-    ('acroform', 'da', 'Ørsted')
+    >>> result.method, result.language, result.status, result.complaint.complainant.last_name
+    ('acroform', 'da', 'complete', 'Ørsted')
     """
     limits = limits or Limits()
     data, name = read_source(source, limits)
@@ -176,11 +194,13 @@ def _parse(data: bytes, name: str | None, digest: str, limits: Limits) -> ParseR
         warnings.append(ParseWarning("national_id", path, f"looks like a {kind} number: redact it before filing"))
     # A form that lost its metadata: the language is the best hint of the country.
     org = get_organisation(org_key) if org_key else home_organisation(lang)
-    complaint, errors = validate(values, lang or "da", org)
-    log.info("parsed %s: method=%s valid=%s errors=%d warnings=%d", digest[:12], method, complaint is not None,
-             len(errors), len(warnings))
-    return ParseResult(name, digest, method, version, lang, page_count, org.key, complaint, dict(values), errors,
-                       warnings)
+    complaint, review = validate(values, lang or DEFAULT_LANGUAGE, org, today=date.today(),
+                                 warnings=[(w.code, w.path) for w in warnings])
+    result = ParseResult(name, digest, method, version, lang, page_count, org.key, complaint, dict(values), review,
+                         warnings, content_key(values))
+    log.info("parsed %s: method=%s status=%s review=%d warnings=%d", digest[:12], method, result.status,
+             len(review), len(warnings))
+    return result
 
 
 def _check_lengths(values: dict[str, FieldValue], limits: Limits, warnings: list[ParseWarning]) -> None:
@@ -198,15 +218,18 @@ def _check_lengths(values: dict[str, FieldValue], limits: Limits, warnings: list
 
 
 def read_complaint(source: Source, *, limits: Limits | None = None) -> Complaint:
-    """The validated Complaint, or :class:`ComplaintValidationError` listing every field error.
+    """The complaint when nothing in it needs review, else :class:`ComplaintValidationError`.
+
+    Strict, for callers that only want complete complaints: the error's ``review`` lists every
+    review item (:func:`parse_pdf` gives the complaint and the items instead of raising).
 
     >>> from klageformular import render_form
-    >>> read_complaint(render_form("da"))
+    >>> read_complaint(render_form("da"))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    klageformular.exceptions.ComplaintValidationError: 2 invalid field(s): complainant.last_name, subject
+    klageformular.exceptions.ComplaintValidationError: 3 field(s) need review: complainant.last_name, ...
     """
     result = parse_pdf(source, limits=limits)
-    if result.complaint is None:
-        raise ComplaintValidationError(result.errors)
+    if result.review:
+        raise ComplaintValidationError(result.review)
     return result.complaint

@@ -256,6 +256,9 @@ def _read_choice(spec: FieldSpec, f: _Field | None, stray: list[DictionaryObject
             (o.value for o in spec.options if _overlaps(w, o.rect)), None)
         if option and option not in chosen:
             chosen.append(option)
+    if len(chosen) > 1:  # the customer saw two marks: which one counts is for a person to decide
+        notes.append(("ambiguous_choice", spec.path, "more than one option is marked"))
+        return None
     if v_name in exports and (not chosen or exports[v_name] in chosen):
         return exports[v_name]
     if chosen:
