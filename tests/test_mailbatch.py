@@ -164,6 +164,24 @@ def test_rerun_adds_nothing_and_exit_codes(tmp_path: Path) -> None:
     assert summary2.unreadable == 1
 
 
+def test_a_run_stopped_before_the_ledger_line_resumes_to_the_same_records(tmp_path: Path) -> None:
+    inbox, out = _inbox(tmp_path), tmp_path / "out"
+    (inbox / "outlook-attachments.msg").unlink()  # the [msg] extra is optional
+    first = convert_folder(inbox, out, workers=2).to_dict()
+    records = {name: (out / name).read_bytes() for name in (COMPLAINTS, DUPLICATES)}
+    ledger = {e["source"]: e["outcome"] for e in lines(out, LEDGER)}
+    (out / LEDGER).unlink()  # as if every message's line was written but none of the ledger's
+    again = convert_folder(inbox, out, workers=2).to_dict()
+    check_invariants(again)
+    assert {name: (out / name).read_bytes() for name in (COMPLAINTS, DUPLICATES)} == records
+    recovered = {e["source"]: e["outcome"] for e in lines(out, LEDGER)}
+    # Messages whose forms have the lines are forms again; the others' own lines stand.
+    assert recovered == {s: ("form" if o == "form" else "recovered") for s, o in ledger.items() if o != "set_aside"} | {
+        s: "set_aside" for s, o in ledger.items() if o == "set_aside"}
+    assert again["complaints"] == again["unreadable"] == 0 and first["complaints"] > 0
+    assert convert_folder(inbox, out, workers=2).to_dict()["mail"]["already_done"] == len(ledger)
+
+
 def _limits(limits: MailLimits) -> Any:
     from klageformular._mailbatch import MailOptions
 

@@ -120,6 +120,8 @@ class MailDesk:
                 plain.append(path)
             else:
                 mail.append((path, kind))
+        # By path: of two copies of one message (an .eml and its mbox copy), the first path is the original.
+        mail.sort(key=lambda item: self.run._relative(item[0]))
         messages = chain.from_iterable(file_messages(path, self.run._relative(path), kind) for path, kind in mail)
         return iter(plain), messages
 
@@ -196,6 +198,10 @@ class MailDesk:
         if item.verdict == "skipped":
             run._count("skipped", record)
             self.intake.settle(item, "skipped")
+        elif (record["source"], record.get("sha256")) in run.state.settled:
+            # A run stopped between this message's line and its ledger line: the line stands.
+            run._count("skipped", record)
+            self.intake.settle(item, "recovered")
         elif item.verdict == "duplicate":
             assert item.duplicate_of is not None
             run._duplicate(record | self._acknowledge(entry.received) | {"reason": item.reason},

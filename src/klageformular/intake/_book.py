@@ -38,7 +38,8 @@ log = logging.getLogger("klageformular.intake")
 
 LEDGER, ATTACHMENTS = "messages.jsonl", "attachments"
 Verdict = Literal["parse", "set_aside", "duplicate", "skipped", "unreadable"]
-Settled = Literal["form", "email", "set_aside", "duplicate", "skipped", "unreadable"]
+# "recovered": its line was written by a run that stopped before the ledger line.
+Settled = Literal["form", "email", "set_aside", "duplicate", "skipped", "unreadable", "recovered"]
 _OFFICE = ZoneInfo("Europe/Copenhagen")  # Copenhagen, Oslo and Stockholm share the time zone
 
 
@@ -203,7 +204,8 @@ class MailIntake:
     def settle(self, admitted: Admitted, outcome: Settled) -> None:
         """Count the message and write its ledger line; then the source's follow-up (IMAP: seen / move)."""
         attribute = {"form": "with_form", "email": "email_complaints", "set_aside": "set_aside",
-                     "duplicate": "duplicates", "skipped": "already_done", "unreadable": "unreadable"}[outcome]
+                     "duplicate": "duplicates", "skipped": "already_done", "unreadable": "unreadable",
+                     "recovered": "already_done"}[outcome]
         setattr(self.counts, attribute, getattr(self.counts, attribute) + 1)
         if outcome == "set_aside":
             reason = (admitted.reason or "?").split(" (")[0]
