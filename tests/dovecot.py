@@ -35,6 +35,8 @@ class Dovecot:
     user: str
     password: str
     root: Path
+    tls_port: int | None = None  # imaps, when started with TLS (then port also offers STARTTLS)
+    ca_file: Path | None = None  # the self-signed certificate to trust
 
     def url(self, folder: str = "INBOX") -> str:
         """``imap://user@127.0.0.1:port/Folder`` (the user's @ escaped)."""
@@ -55,23 +57,36 @@ def _binary() -> str:
 
 
 @contextmanager
-def dovecot() -> Iterator[Dovecot]:
-    """Start Dovecot for one test in a fresh folder; yields once it accepts connections."""
+def dovecot(*, tls: bool = False) -> Iterator[Dovecot]:
+    """Start Dovecot for one test in a fresh folder; yields once it accepts connections.
+
+    With ``tls``, a self-signed certificate for 127.0.0.1 (made with openssl) serves imaps on
+    ``tls_port`` and STARTTLS on ``port``.
+    """
     binary = _binary()
+    if tls and shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed (apt-get install openssl): needed for a test certificate")
     # Dovecot never delivers mail as root: as root, the mailbox belongs to Dovecot's own user,
     # which must be able to reach it, so the folder is made here (pytest's are private).
     tmp = Path(tempfile.mkdtemp(prefix="klageformular-dovecot-"))
     tmp.chmod(0o711)
     try:
-        with _running(binary, tmp) as server:
+        with _running(binary, tmp, tls) as server:
             yield server
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 @contextmanager
-def _running(binary: str, tmp: Path) -> Iterator[Dovecot]:
-    port = _free_port()
+def _running(binary: str, tmp: Path, tls: bool) -> Iterator[Dovecot]:
+    port, tls_port = _free_port(), _free_port()
+    ssl_settings = "ssl = no"
+    if tls:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", str(tmp / "key.pem"), "-out", str(tmp / "cert.pem")],
+                       check=True, capture_output=True, timeout=60)
+        ssl_settings = f"ssl = yes\nssl_cert = <{tmp}/cert.pem\nssl_key = <{tmp}/key.pem"
     me = getpass.getuser()
     uid, gid = os.getuid(), os.getgid()
     group = grp.getgrgid(gid).gr_name
@@ -93,7 +108,7 @@ state_dir = {tmp}/run/state
 log_path = {tmp}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl_settings}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {internal}
@@ -116,7 +131,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port if tls else 0}
   }}
 }}
 service auth {{
@@ -150,7 +166,8 @@ service stats {{
                 output = process.stdout.read().decode(errors="replace") if process.stdout else ""
                 pytest.fail(f"Dovecot did not start: {output[-1500:]} {log[-1500:]}")
             time.sleep(0.1)
-        yield Dovecot("127.0.0.1", port, USER, PASSWORD, tmp)
+        yield Dovecot("127.0.0.1", port, USER, PASSWORD, tmp, tls_port if tls else None,
+                      tmp / "cert.pem" if tls else None)
     finally:
         process.terminate()
         try:

@@ -10,6 +10,7 @@ odd messages are built here with the ``email`` package, each in a test named for
 from __future__ import annotations
 
 import mailbox
+import ssl
 import tempfile
 from datetime import UTC, datetime, timedelta, timezone
 from email import policy
@@ -21,8 +22,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from klageformular import ConfigurationError, MailLimitExceededError, MailReadError
+from klageformular import ConfigurationError, MailboxError, MailLimitExceededError, MailReadError
 from klageformular.intake import (
+    ImapMailbox,
     MailIntake,
     MailLimits,
     RawMessage,
@@ -38,6 +40,9 @@ from klageformular.intake import (
     read_msg,
     receipt_day,
 )
+from klageformular.intake._imap import _loopback
+
+from .dovecot import append, dovecot
 
 MAIL = Path(__file__).parent / "fixtures" / "mail"
 FORM = Path(__file__).parent / "fixtures" / "filled-pypdf.pdf"
@@ -346,3 +351,28 @@ def test_html_to_text_keeps_links() -> None:
 ])
 def test_receipt_day_is_the_day_in_scandinavia(received: str, day: str) -> None:
     assert receipt_day(received).isoformat() == day
+
+
+# -- IMAP connection security, against a real Dovecot with a self-signed certificate ----------------------
+
+
+@pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("::1", True), ("localhost", True),
+                                                ("192.0.2.1", False), ("2001:db8::1", False)])
+def test_only_loopback_counts_as_loopback(host: str, loopback: bool) -> None:
+    assert _loopback(host) is loopback
+
+
+@pytest.mark.parametrize("secure", [True, False], ids=["imaps", "starttls"])
+def test_imap_tls_and_starttls(secure: bool) -> None:
+    with dovecot(tls=True) as server:
+        append(server, (MAIL / "mutt-plain.eml").read_bytes())
+        port = server.tls_port if secure else server.port
+        url = f"imap{'s' if secure else ''}://{server.user.replace('@', '%40')}@127.0.0.1:{port}/INBOX"
+        trusted = ssl.create_default_context(cafile=str(server.ca_file))
+        with ImapMailbox(url, server.password, ssl_context=trusted) as box:
+            # imaps from the start, or upgraded by STARTTLS before the password was sent
+            assert isinstance(box.client._imap.sock, ssl.SSLSocket)
+            [message] = box.messages(set())
+        assert message.data == (MAIL / "mutt-plain.eml").read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        with pytest.raises(MailboxError, match="CERTIFICATE_VERIFY_FAILED"):
+            ImapMailbox(url, server.password).open()  # the system's CAs do not know this certificate

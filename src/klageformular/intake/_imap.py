@@ -16,6 +16,7 @@ import ipaddress
 import socket
 import ssl
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -106,7 +107,7 @@ class ImapMailbox:
             client = IMAPClient(url.host, port=url.port, ssl=url.secure, ssl_context=self.ssl_context,
                                 timeout=self.timeout)
         except (OSError, ssl.SSLError) as exc:
-            raise MailboxError(f"cannot connect to {url}: {exc.strerror or type(exc).__name__}") from None
+            raise MailboxError(f"cannot connect to {url}: {exc.strerror or exc}") from None
         client.normalise_times = False  # keep INTERNALDATE's time zone
         try:
             if not url.secure:
@@ -121,13 +122,13 @@ class ImapMailbox:
             readonly = not (self.mark_seen or self.move_to)
             info = client.select_folder(url.folder, readonly=readonly)
         except LoginError:
-            client.shutdown()
+            _shutdown(client)
             raise MailboxError(f"{url}: login failed") from None
         except MailboxError:
-            client.shutdown()
+            _shutdown(client)
             raise
         except Exception as exc:  # imaplib.IMAP4.error for a missing folder, ssl errors for STARTTLS
-            client.shutdown()
+            _shutdown(client)
             raise MailboxError(f"{url}: {type(exc).__name__}: {str(exc)[:120]}") from None
         self.client = client
         self.uidvalidity = int(info[b"UIDVALIDITY"])
@@ -189,5 +190,11 @@ class ImapMailbox:
             try:
                 self.client.logout()
             except Exception:
-                self.client.shutdown()
+                _shutdown(self.client)
             self.client = None
+
+
+def _shutdown(client: Any) -> None:
+    """Close a connection that may already be broken (a failed TLS handshake leaves no socket)."""
+    with suppress(Exception):
+        client.shutdown()
