@@ -250,3 +250,20 @@ def test_amount_with_currency_text_and_dates_typed_by_hand(blank_form: bytes) ->
     assert complaint.damage.amount == Decimal("12500.50") and complaint.damage.currency == "DKK"
     assert (complaint.facts_date, complaint.facts_date_end) == (date(2026, 11, 3), date(2026, 11, 20))
     assert complaint.complainant.phone == "+4520123456"
+
+
+def test_a_repaired_file_says_so_on_the_result_not_on_the_terminal(tmp_path: Path,
+                                                                    capfd: pytest.CaptureFixture[str]) -> None:
+    from klageformular.batch import convert_folder
+
+    data = render_form("da", prefill=EDGE_CASES["minimal"])
+    broken = data[:data.rindex(b"startxref")] + b"startxref\n99999\n%%EOF\n"  # a wrong xref offset
+    result = parse_pdf(broken)
+    assert result.status == "complete"
+    assert [w.code for w in result.warnings] == ["pdf_repaired"]
+    box = tmp_path / "inbox"
+    box.mkdir()
+    (box / "broken.pdf").write_bytes(broken)
+    assert convert_folder(box, tmp_path / "out", workers=1).complete == 1
+    captured = capfd.readouterr()  # the workers' stderr too: nothing pypdf said reaches the terminal
+    assert "xref" not in captured.err.lower() and "EOF" not in captured.err

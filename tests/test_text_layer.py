@@ -11,7 +11,6 @@ from reportlab.pdfgen.canvas import Canvas
 from klageformular import (
     Complaint,
     KlageformularWarning,
-    MissingPagesError,
     NotAKlageformularError,
     NoTextLayerError,
     render_form,
@@ -144,11 +143,18 @@ def test_attachments_are_counted_and_ignored(sample_complaint: Complaint) -> Non
     assert_values_match(field_values(sample_complaint, "da"), layer.values)
 
 
-def test_missing_pages_are_named(sample_complaint: Complaint) -> None:
+def test_a_copy_without_a_page_is_still_a_complaint(sample_complaint: Complaint) -> None:
+    from klageformular import parse_pdf
+
     flat = flatten("qpdf", render_form("da", prefill=sample_complaint))
-    with pytest.raises(MissingPagesError, match="page\\(s\\) 2 ") as info:
-        read_text_layer(_concat(flat, pages=[(0, 0), (0, 2)]))
-    assert info.value.pages == (2,)
+    copy = _concat(flat, pages=[(0, 0), (0, 2)])
+    layer = read_text_layer(copy)
+    on_page_2 = {s.path for s in LAYOUT.fields_on(2)}
+    assert {w.path for w in layer.warnings if w.code == "page_missing"} == on_page_2
+    result = parse_pdf(copy)
+    assert result.complaint.complainant.last_name == sample_complaint.complainant.last_name  # page 1 is read
+    assert {r.path for r in result.review if r.code == "page_missing"} == on_page_2
+    assert result.status == "needs_review" and result.complaint.subject is None
 
 
 def test_a_scan_has_no_text_layer() -> None:

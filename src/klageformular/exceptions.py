@@ -19,7 +19,6 @@ Hierarchy::
     │       └── ParseTimeoutError
     ├── NotAKlageformularError        a readable PDF, but not our form
     │   └── UnsupportedFormVersionError
-    ├── MissingPagesError             a flattened copy lacks pages that carry fields
     ├── ComplaintValidationError      strict reading only: the form needs review (``review``)
     ├── MailReadError                 an email message cannot be read (broken .msg, …)
     │   └── MailLimitExceededError    a mail limit was breached (size, parts, nesting depth)
@@ -56,7 +55,6 @@ __all__ = [
     "MailLimitExceededError",
     "MailReadError",
     "MailboxError",
-    "MissingPagesError",
     "NoTextLayerError",
     "NotAKlageformularError",
     "NotAPdfError",
@@ -150,14 +148,6 @@ class UnsupportedFormVersionError(NotAKlageformularError):
     def __init__(self, message: str, *, version: str):
         super().__init__(message)
         self.version = version
-
-
-class MissingPagesError(KlageformularError):
-    """A flattened or printed copy lacks pages that carry fields; ``pages`` lists them (1-based)."""
-
-    def __init__(self, message: str, *, pages: Sequence[int]):
-        super().__init__(message)
-        self.pages = tuple(pages)
 
 
 class ComplaintValidationError(KlageformularError, ValueError):

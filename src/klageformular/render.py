@@ -117,9 +117,6 @@ def render_all(directory: str | os.PathLike[str]) -> dict[str, Any]:
 
 # Stand-ins for required fields a prefill may leave to the customer (a logged-in customer's
 # identity is known before the complaint is written); removed again before rendering.
-_STANDINS = {"subject": "-", "complainant.last_name": "-"}
-
-
 def _prefill_values(prefill: Complaint | Mapping[str, Any] | None, org: Organisation,
                     lang: str) -> dict[str, FieldValue]:
     """Field values to write: all of a Complaint's, or only the paths a partial dict gives."""
@@ -130,13 +127,13 @@ def _prefill_values(prefill: Complaint | Mapping[str, Any] | None, org: Organisa
     from pydantic import ValidationError
 
     given = set(_leaf_paths(prefill))
-    data = _with_standins(prefill, given)
     try:
-        complaint = Complaint.model_validate(data, context={"country": org.country, "currency": org.currency,
-                                                            "partial": True})
+        complaint = Complaint.model_validate(prefill, context={"country": org.country, "currency": org.currency})
     except ValidationError as exc:
-        fields = ", ".join(".".join(str(p) for p in e["loc"]) or "complaint" for e in exc.errors())
-        raise ConfigurationError(f"prefill is not a valid complaint: {fields}") from None
+        # pydantic's messages name the problem; the input is left out (it may be personal data).
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'complaint'}: {e['msg']}"
+                             for e in exc.errors(include_input=False, include_url=False))
+        raise ConfigurationError(f"prefill is not a valid complaint: {problems}") from None
     # Only what the caller gave: defaults (e.g. the reply channel) stay the customer's choice.
     return {path: value for path, value in field_values(complaint, lang).items()
             if any(path == g or path.startswith(g + ".") for g in given)}
@@ -151,21 +148,6 @@ def _leaf_paths(data: Mapping[str, Any], prefix: str = "") -> list[str]:
         elif value is not None and value != "":
             out.append(path)
     return out
-
-
-def _with_standins(prefill: Mapping[str, Any], given: set[str]) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(json.dumps(prefill, default=str))  # a deep copy we may change
-    for path, standin in _STANDINS.items():
-        if path not in given:
-            *parents, leaf = path.split(".")
-            node: Any = data
-            for part in parents:
-                if isinstance(node, dict) and node.get(part) is None:
-                    node[part] = {}
-                node = node.get(part) if isinstance(node, dict) else None
-            if isinstance(node, dict):  # anything else fails validation with a clear message
-                node[leaf] = standin
-    return data
 
 
 def _epoch() -> int:

@@ -177,5 +177,6 @@ STRINGS: dict[str, str] = {
     "msg.two_choices": "har mere end én mulighed afkrydset",
     "msg.no_reply_way": "der er hverken angivet e-mailadresse eller postadresse, så vi kan ikke svare",
     "msg.unreadable_text": "kan ikke læses i denne kopi (teksten mangler en brugbar tegntabel)",
+    "msg.page_missing": "kunne ikke læses: siden mangler i denne kopi",
     "msg.invalid": "er ugyldig",
 }

@@ -175,5 +175,6 @@ STRINGS: dict[str, str] = {
     "msg.two_choices": "has more than one option ticked",
     "msg.no_reply_way": "neither an email address nor a postal address was given, so there is no way to reply",
     "msg.unreadable_text": "could not be read from this copy (the text has no usable character map)",
+    "msg.page_missing": "could not be read: its page is missing from this copy",
     "msg.invalid": "is invalid",
 }

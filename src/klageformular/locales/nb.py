@@ -176,5 +176,6 @@ STRINGS: dict[str, str] = {
     "msg.two_choices": "har mer enn ett alternativ krysset av",
     "msg.no_reply_way": "verken e-postadresse eller postadresse er oppgitt, så vi har ingen måte å svare på",
     "msg.unreadable_text": "kan ikke leses i denne kopien (teksten mangler en brukbar tegntabell)",
+    "msg.page_missing": "kunne ikke leses: siden mangler i denne kopien",
     "msg.invalid": "er ugyldig",
 }

@@ -176,5 +176,6 @@ STRINGS: dict[str, str] = {
     "msg.two_choices": "har mer än ett alternativ ikryssat",
     "msg.no_reply_way": "varken e-postadress eller postadress har angetts, så vi kan inte svara",
     "msg.unreadable_text": "kan inte läsas i den här kopian (texten saknar en användbar teckentabell)",
+    "msg.page_missing": "kunde inte läsas: sidan saknas i den här kopian",
     "msg.invalid": "är ogiltig",
 }

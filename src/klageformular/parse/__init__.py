@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal, cast
@@ -45,6 +46,26 @@ __all__ = ["Limits", "ParseResult", "ParseWarning", "ReviewItem", "Source", "Sta
 Status = Literal["complete", "needs_review"]
 
 log = logging.getLogger("klageformular.parse")
+
+
+class _PypdfNotes(logging.Handler):
+    """Collects what pypdf logs while it repairs a damaged file ("EOF marker not found").
+
+    Those lines are about the file, not about the caller's code: they belong on the result as
+    one ``pdf_repaired`` warning, not on a terminal or in a server log. Having a handler on
+    the ``pypdf`` logger also keeps Python's last-resort handler from printing them; an
+    application that configured logging still gets them through propagation.
+    """
+
+    notes: ContextVar[list[str] | None] = ContextVar("pypdf_notes", default=None)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        collected = self.notes.get()
+        if collected is not None and record.levelno >= logging.WARNING:
+            collected.append(record.name)
+
+
+logging.getLogger("pypdf").addHandler(_PypdfNotes())
 
 
 @dataclass(frozen=True)
@@ -143,8 +164,17 @@ def parse_pdf(source: Source, *, limits: Limits | None = None) -> ParseResult:
     data, name = read_source(source, limits)
     digest = hashlib.sha256(data).hexdigest()
     try:
-        with pypdf_limits(limits):
-            return _parse(data, name, digest, limits)
+        notes: list[str] = []
+        token = _PypdfNotes.notes.set(notes)
+        try:
+            with pypdf_limits(limits):
+                result = _parse(data, name, digest, limits)
+        finally:
+            _PypdfNotes.notes.reset(token)
+        if notes:
+            result.warnings.append(ParseWarning("pdf_repaired", None, f"the PDF file is damaged; it was repaired "
+                                                f"while reading ({len(notes)} note(s) from pypdf)"))
+        return result
     except KlageformularError:
         raise
     except MemoryError:

@@ -31,7 +31,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 import pdfplumber
 
-from ..exceptions import MissingPagesError, NotAKlageformularError, NoTextLayerError, PdfReadError
+from ..exceptions import NotAKlageformularError, NoTextLayerError, PdfReadError
 from ..layout import FORM_ID, IDENTIFIER_BASELINE, LAYOUT, MARK_SIZE, REGISTRATION_MARKS, FieldSpec, Kind, Rect
 from ..values import FieldValue
 
@@ -370,10 +370,14 @@ def read_text_layer(source: bytes | BinaryIO) -> TextLayer:
             raise NoTextLayerError(f"{empty} of {total} page(s) have no text layer (a scan?): "
                                    "needs manual handling, OCR is not supported")
         raise NotAKlageformularError("no complaint-form identifier on any page")
-    missing = [n for n in LAYOUT.pages_with_fields() if n not in pages]
-    if missing:
-        raise MissingPagesError(f"page(s) {', '.join(map(str, missing))} of the form are missing", pages=missing)
     values: dict[str, FieldValue] = {}
+    # A copy that lost a page is still the customer's complaint: what is there is read, and the
+    # page's fields are named so nobody mistakes them for fields left empty.
+    for number in (n for n in LAYOUT.pages_with_fields() if n not in pages):
+        for spec in LAYOUT.fields_on(number):
+            values[spec.path] = None
+            warnings.append(TextWarning("page_missing", spec.path, f"page {number} of the form is missing from "
+                                        "this copy: the field could not be read"))
     for number, page_info in sorted(pages.items()):
         taken: set[int] = set()
         specs = list(LAYOUT.fields_on(number))

@@ -13,7 +13,8 @@ Review codes (stable, for filters and spreadsheets): ``missing_required``, ``inv
 ``date_order``, ``invalid_amount``, ``approximate_amount`` (kept, with
 ``damage.approximate``), ``currency_mismatch``, ``invalid_currency``, ``invalid_choice``,
 ``two_choices``, ``no_reply_way``, ``reply_email_missing``, ``reply_address_missing``,
-``too_long``, ``line_break``, ``control_character``, ``unreadable_text``, ``invalid``.
+``too_long``, ``line_break``, ``control_character``, ``unreadable_text``, ``page_missing``
+(a printed copy without the field's page), ``invalid``.
 
 Messages name the field and the problem; the value travels only in ``ReviewItem.value``,
 never in a message or a log: pydantic's own errors carry the input, so they are rebuilt.
@@ -70,7 +71,7 @@ _PYDANTIC_CODES = {
 }
 # Reader warnings that mean a value could not be taken as typed.
 _WARNING_CODES = {"unreadable_text": "unreadable_text", "ambiguous_choice": "two_choices",
-                  "unknown_choice": "invalid_choice"}
+                  "unknown_choice": "invalid_choice", "page_missing": "page_missing"}
 _KR_CURRENCIES = {"DKK", "NOK", "SEK", "ISK"}  # what a bare "kr" can mean
 
 
