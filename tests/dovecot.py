@@ -68,7 +68,10 @@ def dovecot(*, tls: bool = False) -> Iterator[Dovecot]:
         pytest.skip("openssl is not installed (apt-get install openssl): needed for a test certificate")
     # Dovecot never delivers mail as root: as root, the mailbox belongs to Dovecot's own user,
     # which must be able to reach it, so the folder is made here (pytest's are private).
-    tmp = Path(tempfile.mkdtemp(prefix="klageformular-dovecot-"))
+    # One shared parent, kept: other tests check that nothing new appears in the temporary folder.
+    parent = Path(tempfile.gettempdir()) / "klageformular-dovecot"
+    parent.mkdir(mode=0o711, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="run-", dir=parent))
     tmp.chmod(0o711)
     try:
         with _running(binary, tmp, tls) as server:

@@ -210,7 +210,9 @@ class MailIntake:
         if outcome == "set_aside":
             reason = (admitted.reason or "?").split(" (")[0]
             self.counts.set_aside_by_reason[reason] = self.counts.set_aside_by_reason.get(reason, 0) + 1
-        log.info("message %s: %s", str(admitted.record.get("sha256") or admitted.raw.key)[-12:], outcome)
+        # By hash, like the batch's files (an IMAP key names only the folder and UID).
+        name = admitted.record.get("sha256") or admitted.raw.key.removeprefix("sha256:")
+        log.info("message %s: %s", str(name)[:12], outcome)
         if outcome != "skipped":
             fields = {k: admitted.record.get(k) for k in ("source", "sha256", "message_id", "received")}
             line = {"key": admitted.raw.key, **fields, "outcome": outcome, "reason": admitted.reason}
