@@ -42,6 +42,7 @@ from klageformular.intake import (
 )
 from klageformular.intake._imap import _loopback
 
+from .conftest import require_tool, run_tool
 from .dovecot import append, dovecot
 
 MAIL = Path(__file__).parent / "fixtures" / "mail"
@@ -87,6 +88,22 @@ def test_mutt_plain_message_lists_a_zip_without_unpacking() -> None:
         ("kontoudtog.png", "image/png", False), ("bilag.zip", "application/zip", False)]
     assert m.attachments[1].note == "archive: listed and saved, not unpacked"
     assert m.attachments[1].data.startswith(b"PK")
+
+
+def test_mutt_regenerates_the_fixtures(tmp_path: Path) -> None:
+    """The committed fixtures are what the script makes with today's Mutt (dates and boundaries aside)."""
+    require_tool("mutt")
+    require_tool("pdftoppm")
+    run_tool("bash", MAIL / "make_mail_fixtures.sh", tmp_path)
+    for name in ("mutt-form.eml", "mutt-plain.eml"):
+        made, committed = (read_message((folder / name).read_bytes()) for folder in (tmp_path, MAIL))
+        assert b"User-Agent: Mutt/" in (tmp_path / name).read_bytes()
+        assert (made.sender, made.subject, made.body, made.problems) == (committed.sender, committed.subject,
+                                                                         committed.body, committed.problems)
+        assert [(a.name, a.content_type, a.is_pdf) for a in made.attachments] == [
+            (a.name, a.content_type, a.is_pdf) for a in committed.attachments]
+    assert len(list(mbox_messages(tmp_path / "mutt.mbox"))) == 2
+    assert not list(tmp_path.glob(".work.*"))
 
 
 def test_mutt_mbox_holds_both_messages() -> None:

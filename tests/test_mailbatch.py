@@ -162,6 +162,10 @@ def test_rerun_adds_nothing_and_exit_codes(tmp_path: Path) -> None:
                                                                            "MailLimitExceededError")
     assert (out / rejected["quarantine"]).read_bytes() == (inbox / "big.eml").read_bytes()
     assert summary2.unreadable == 1
+    # A broken Outlook file cannot be read either: the command says so and exits 1.
+    (inbox / "broken.msg").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
+    assert main(["batch", str(inbox), "-o", str(out), "--workers", "1", "-q"]) == 1
+    assert [r["source"] for r in lines(out, REJECTED)] == ["big.eml", "broken.msg"]
 
 
 def test_a_run_stopped_before_the_ledger_line_resumes_to_the_same_records(tmp_path: Path) -> None:
