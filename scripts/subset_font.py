@@ -1,6 +1,7 @@
 """Regenerate src/klageformular/assets/NotoSans-Latin.ttf: Noto Sans subset to European Latin.
 
 Usage: python scripts/subset_font.py [SOURCE_TTF]  (default: Debian's fonts-noto-core copy)
+       python scripts/subset_font.py --letters   (also NotoSans-Latin-Bold/-Italic.ttf for letters)
 The output is byte-identical on every run (fixed timestamps), so the form's bytes stay stable.
 """
 
@@ -13,8 +14,12 @@ from pathlib import Path
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
-SOURCE = Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf")
-TARGET = Path(__file__).resolve().parent.parent / "src" / "klageformular" / "assets" / "NotoSans-Latin.ttf"
+NOTO = Path("/usr/share/fonts/truetype/noto")
+SOURCE = NOTO / "NotoSans-Regular.ttf"
+ASSETS = Path(__file__).resolve().parent.parent / "src" / "klageformular" / "assets"
+TARGET = ASSETS / "NotoSans-Latin.ttf"
+# Letters set headings in bold and the officer's Markdown emphasis in italic.
+LETTER_STYLES = {"Bold": NOTO / "NotoSans-Bold.ttf", "Italic": NOTO / "NotoSans-Italic.ttf"}
 # Basic Latin, Latin-1, Latin Extended-A/B (Romanian ș ț, Croatian ǆ …), ə, modifier apostrophes and
 # accents, capital ẞ, general punctuation (– — ‘ ’ „ “ ” … ‰ ‹ ›), €, №, ™, minus, replacement char.
 RANGES = [(0x20, 0x7E), (0xA0, 0x24F), (0x259, 0x259), (0x2BB, 0x2BC), (0x2C6, 0x2DD), (0x1E9E, 0x1E9E),
@@ -49,6 +54,11 @@ def subset_font(source: Path, target: Path) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--letters"]:
+        for style, source in LETTER_STYLES.items():
+            target = ASSETS / f"NotoSans-Latin-{style}.ttf"
+            print(f"{target}: {subset_font(source, target):,} bytes")
+        sys.exit(0)
     src = Path(sys.argv[1]) if len(sys.argv) > 1 else SOURCE
     size = subset_font(src, TARGET)
     print(f"{TARGET}: {size:,} bytes")

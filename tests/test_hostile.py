@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -59,8 +60,12 @@ EXPECTED: dict[str, type[Exception] | str] = {
 
 
 @pytest.fixture(autouse=True)
-def _quiet_pypdf() -> None:
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
+def _quiet_pypdf() -> Iterator[None]:
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    yield
+    logger.setLevel(level)  # other tests in this worker count pypdf's repair notes
 
 
 @pytest.mark.timeout(30)

@@ -25,7 +25,8 @@ from .exceptions import ConfigurationError, KlageformularError
 from .layout import LAYOUT, FieldSpec
 from .locales import LANGUAGES, fill, label, option_label, tooltip
 from .model import Complaint
-from .org import get_organisation, home_organisation, organisation_keys
+from .org import Organisation, get_organisation, home_organisation, organisation_keys
+from .orgfile import dumps_organisation, load_organisation
 from .parse import ParseResult, parse_pdf
 from .render import render_all, render_form
 
@@ -51,7 +52,7 @@ def _render(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             print(f"klageformular: {args.prefill}: cannot read prefill JSON: {exc}", file=sys.stderr)
             return 1
-    data = render_form(args.lang, prefill=prefill, org=args.org)
+    data = render_form(args.lang, prefill=prefill, org=_profile(args) or args.org)
     target = Path(args.output)
     if target.is_dir():
         print(f"klageformular: {args.output}: is a directory (give a file name, or use --all)", file=sys.stderr)
@@ -119,6 +120,7 @@ def _summary(result: ParseResult) -> str:
 
 def _parse(args: argparse.Namespace) -> int:
     status = 0
+    profile = _profile(args)
     for name in args.files:
         path = Path(name)
         problem = ("file not found" if not path.exists() else "is a directory" if path.is_dir() else None)
@@ -127,7 +129,7 @@ def _parse(args: argparse.Namespace) -> int:
             status = 1
             continue
         try:
-            result = parse_pdf(path)
+            result = parse_pdf(path, org=profile)
         except KlageformularError as exc:
             print(f"{_printable(name)}: {type(exc).__name__}: {exc}", file=sys.stderr)
             status = 1
@@ -196,7 +198,7 @@ def _batch(args: argparse.Namespace) -> int:
     with progress:
         summary = convert_folder(args.inbox, args.output, workers=args.workers, timeout=args.timeout,
                                  memory_mb=args.memory_mb, received=args.received, write_csv_file=args.csv,
-                                 org=get_organisation(args.org) if args.org else None,
+                                 org=_profile(args) or (get_organisation(args.org) if args.org else None),
                                  on_start=lambda n: progress.update(bar, total=n), on_file=on_file, mail=mail)
     # The officer's to-do list: one line per file, the reason, never the content.
     for outcome in review:
@@ -240,6 +242,91 @@ def _mail_rows(set_aside: int, mail: dict[str, Any] | None) -> list[tuple[str, A
             ("  unreadable", mail["unreadable"]), ("attachments", mail["attachments"])]
 
 
+def _profile(args: argparse.Namespace) -> Organisation | None:
+    """The profile loaded from ``--org-file``, if given; it takes the place of ``--org``."""
+    path = getattr(args, "org_file", None)
+    return load_organisation(path) if path else None
+
+
+def _add_org_file(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--org-file", metavar="FILE", default=None,
+                   help=f"organisation profile from a TOML or JSON file (see `org export`); {what}")
+
+
+def _org(args: argparse.Namespace) -> int:
+    org = load_organisation(args.org_file) if args.org_file else get_organisation(args.key)
+    print(dumps_organisation(org, args.format), end="")
+    return 0
+
+
+def _read_record(path: str) -> dict[str, Any]:
+    """One complaints.jsonl record: a JSON object, or a JSON Lines file holding exactly one."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"{path}: cannot read the record: {exc}") from None
+    lines = [line for line in text.splitlines() if line.strip()]
+    try:
+        record = json.loads(text) if len(lines) != 1 else json.loads(lines[0])
+    except ValueError:
+        hint = f" ({len(lines)} lines: pass a file with one record)" if len(lines) > 1 else ""
+        raise ConfigurationError(f"{path}: not a JSON record{hint}") from None
+    if not isinstance(record, dict):
+        raise ConfigurationError(f"{path}: a record is a JSON object")
+    return record
+
+
+def _letter(args: argparse.Namespace) -> int:
+    from .letters import letter_case_from_record, write_letter
+
+    record = _read_record(args.record)
+    case = letter_case_from_record(record, reference=args.reference, org=_profile(args),
+                                   admissibility=getattr(args, "admissibility", "admissible"),
+                                   reason=getattr(args, "reason", None))
+    reasons = None
+    if args.kind == "decision":
+        try:
+            reasons = Path(args.reasons).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigurationError(f"{args.reasons}: cannot read the reasons: {exc}") from None
+    output = args.output or f"{args.reference}-{args.kind}.pdf"
+    written = write_letter(case, args.kind, output, dated=args.date or date.today(),
+                           outcome=getattr(args, "outcome", None), reasons=reasons, eml=args.eml)
+    print(f"{written.path}: {written.size:,} bytes, PDF/A-2b, sha256 {written.sha256}"
+          + (f"; message {written.eml}" if written.eml else ""))
+    return 0
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("use a date such as 2026-11-24") from None
+
+
+def _letter_parser(sub: Any) -> None:
+    p = sub.add_parser("letter", help="acknowledgement or decision letter (PDF/A-2b) in the complaint's language")
+    kinds = p.add_subparsers(dest="kind", required=True)
+    for kind, help_text in (("ack", "acknowledge receipt (EU 2022/2117 art. 3)"),
+                            ("decision", "the reasoned decision (art. 5)")):
+        k = kinds.add_parser(kind, help=help_text)
+        k.add_argument("--record", metavar="JSON", required=True,
+                       help="the complaint's record (one complaints.jsonl line) until the register holds it")
+        k.add_argument("--reference", required=True, help="the complaint's reference, e.g. KLA-2026-0001")
+        k.add_argument("-o", "--output", metavar="PDF", help=f"default: REFERENCE-{kind}.pdf")
+        k.add_argument("--eml", metavar="FILE", help="also write a ready-to-send email with the PDF attached")
+        k.add_argument("--date", type=_iso_date, default=None, help="the letter's date (default: today)")
+        _add_org_file(k, "replaces the record's profile")
+        if kind == "ack":
+            k.add_argument("--admissibility", choices=("admissible", "needs_more_information", "inadmissible"),
+                           default="admissible")
+            k.add_argument("--reason", help="what is missing, or why the complaint is inadmissible (required then)")
+        else:
+            k.add_argument("--outcome", choices=("upheld", "partly_upheld", "rejected"), required=True)
+            k.add_argument("--reasons", metavar="MARKDOWN", required=True, help="the officer's reasons (Markdown)")
+        k.set_defaults(func=_letter)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="klageformular", description="Render Kameo's complaint form and read "
                                      "the forms customers send back.", epilog=__doc__.split("\n\n", 1)[1].strip())
@@ -255,6 +342,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--org", choices=organisation_keys(), default=None,
                    help="organisation profile (default: the language's home profile, e.g. nb: kameo-no)")
     p.add_argument("--prefill", metavar="JSON", help="a Complaint as JSON, written into the fields")
+    _add_org_file(p, "replaces --org")
     p.set_defaults(func=_render)
 
     p = sub.add_parser("fields", help="list the form's fields")
@@ -267,6 +355,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("parse", help="read filled or flattened forms")
     p.add_argument("files", nargs="+", metavar="FILE", help="received PDF files")
     p.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
+    _add_org_file(p, "validates every file with it")
     p.set_defaults(func=_parse)
     p = sub.add_parser("batch", help="convert a folder, mbox, Maildir or IMAP folder (parallel, resumable)")
     p.add_argument("inbox", metavar="SOURCE",
@@ -288,7 +377,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--mark-seen", action="store_true", help="IMAP: mark messages read once their records are written")
     p.add_argument("--move-to", metavar="FOLDER", help="IMAP: move messages there once their records are written")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_org_file(p, "like --org, from a file")
     p.set_defaults(func=_batch)
+
+    p = sub.add_parser("org", help="organisation profiles as files")
+    org_sub = p.add_subparsers(dest="org_command", required=True)
+    e = org_sub.add_parser("export", help="print a profile as a starting file (kameo-dk > kameo.toml)")
+    e.add_argument("key", nargs="?", choices=organisation_keys(), default=organisation_keys()[0])
+    e.add_argument("--format", choices=("toml", "json"), default="toml")
+    e.add_argument("--org-file", metavar="FILE", default=None, help="re-export (and so check) a profile file")
+    e.set_defaults(func=_org)
+    _letter_parser(sub)
     return parser
 
 

@@ -4,7 +4,9 @@ Hierarchy::
 
     KlageformularError
     ├── ConfigurationError            bad organisation profile, unknown language, bad prefill
-    │   └── LanguageNotAvailableError
+    │   ├── LanguageNotAvailableError
+    │   ├── OrganisationFileError     a profile file that cannot be read or validated (key, line)
+    │   └── LetterNotAllowedError     a letter the rules forbid sending as asked (e.g. no phone)
     ├── PdfReadError                  the bytes cannot be read as a usable PDF
     │   ├── NotAPdfError              not a PDF at all (HTML, image, empty file …)
     │   ├── EncryptedPdfError         needs a password we do not have
@@ -51,6 +53,7 @@ __all__ = [
     "KlageformularError",
     "KlageformularWarning",
     "LanguageNotAvailableError",
+    "LetterNotAllowedError",
     "LimitExceededError",
     "MailLimitExceededError",
     "MailReadError",
@@ -58,6 +61,7 @@ __all__ = [
     "NoTextLayerError",
     "NotAKlageformularError",
     "NotAPdfError",
+    "OrganisationFileError",
     "ParseTimeoutError",
     "PdfReadError",
     "StreamTooLargeError",
@@ -82,6 +86,23 @@ class ConfigurationError(KlageformularError, ValueError):
 
 class LanguageNotAvailableError(ConfigurationError):
     """The form has no translation for the requested language."""
+
+
+class OrganisationFileError(ConfigurationError):
+    """A profile file (``--org-file``) that cannot be read, parsed or validated.
+
+    ``key`` is the dotted key at fault (``complaints_officer.phone``) and ``line`` its line in
+    the file, when known.
+    """
+
+    def __init__(self, message: str, *, path: str, key: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.path, self.key, self.line = path, key, line
+
+
+class LetterNotAllowedError(ConfigurationError):
+    """A letter cannot be written as asked: the profile lacks what the rules require in it
+    (the officer's phone, the decision timeframe), or the case lacks a required reason."""
 
 
 class PdfReadError(KlageformularError):

@@ -10,9 +10,9 @@ Everything on the form that differs per company or country comes from an
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .exceptions import ConfigurationError
 
@@ -43,6 +43,15 @@ class Body(BaseModel):
     phone: str | None = None
     web: str | None = None
     email: str | None = None
+
+    @field_validator("remit")
+    @classmethod
+    def _languages_only(cls, remit: dict[str, str]) -> dict[str, str]:
+        # A key that is no language (e.g. a top-level key written below [escalation.remit] in a
+        # profile file) is an error instead of a silently ignored "language".
+        if unknown := sorted(set(remit) - set(get_args(Lang))):
+            raise ValueError(f"keys must be languages ({', '.join(get_args(Lang))}), not {', '.join(unknown)}")
+        return remit
 
     def contact_lines(self, phone_abbr: str = "Tel.") -> list[str]:
         """Address, telephone, web and email as printable lines (those that are known)."""

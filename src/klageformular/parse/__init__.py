@@ -32,7 +32,7 @@ from ..exceptions import (
 from ..layout import FORM_VERSION, LAYOUT
 from ..locales import DEFAULT_LANGUAGE, LANGUAGES
 from ..model import Complaint
-from ..org import get_organisation, home_organisation, organisation_keys
+from ..org import Organisation, get_organisation, home_organisation, organisation_keys
 from ..values import FieldValue
 from ._source import Limits, Source, check_page_streams, open_pdf, pypdf_limits, read_source
 from .acroform import read_acroform
@@ -147,12 +147,13 @@ def _info(reader: PdfReader) -> tuple[str | None, str | None, str | None]:
             str(org) if org in organisation_keys() else None)
 
 
-def parse_pdf(source: Source, *, limits: Limits | None = None) -> ParseResult:
+def parse_pdf(source: Source, *, limits: Limits | None = None, org: Organisation | None = None) -> ParseResult:
     """Read one received PDF.
 
     Raises a :class:`~klageformular.KlageformularError` subclass only when the file is not a
     readable form; whatever was typed gives a complaint, with ``review`` items for values that
-    are missing, invalid or inconsistent (each keeping the text as typed).
+    are missing, invalid or inconsistent (each keeping the text as typed). ``org`` (e.g. a
+    profile from a file) replaces the profile the form names for validation.
 
     >>> from klageformular import render_form
     >>> result = parse_pdf(render_form("da", prefill={"complainant": {"last_name": "Ørsted",
@@ -168,7 +169,7 @@ def parse_pdf(source: Source, *, limits: Limits | None = None) -> ParseResult:
         token = _PypdfNotes.notes.set(notes)
         try:
             with pypdf_limits(limits):
-                result = _parse(data, name, digest, limits)
+                result = _parse(data, name, digest, limits, org)
         finally:
             _PypdfNotes.notes.reset(token)
         if notes:
@@ -186,7 +187,7 @@ def parse_pdf(source: Source, *, limits: Limits | None = None) -> ParseResult:
         raise PdfReadError(f"broken PDF ({type(exc).__name__})") from None
 
 
-def _parse(data: bytes, name: str | None, digest: str, limits: Limits) -> ParseResult:
+def _parse(data: bytes, name: str | None, digest: str, limits: Limits, profile: Organisation | None) -> ParseResult:
     reader = open_pdf(data, limits)
     version, lang, org_key = _info(reader)
     page_count = len(reader.pages)
@@ -223,7 +224,7 @@ def _parse(data: bytes, name: str | None, digest: str, limits: Limits) -> ParseR
     for path, kind in find_national_ids(values):
         warnings.append(ParseWarning("national_id", path, f"looks like a {kind} number: redact it before filing"))
     # A form that lost its metadata: the language is the best hint of the country.
-    org = get_organisation(org_key) if org_key else home_organisation(lang)
+    org = profile or (get_organisation(org_key) if org_key else home_organisation(lang))
     complaint, review = validate(values, lang or DEFAULT_LANGUAGE, org, today=date.today(),
                                  warnings=[(w.code, w.path) for w in warnings])
     result = ParseResult(name, digest, method, version, lang, page_count, org.key, complaint, dict(values), review,

@@ -1,0 +1,478 @@
+"""Acknowledgement and decision letters: required content per language and outcome, PDF/A-2b, the
+window-envelope address, Markdown reasons, refusals, the email, and the command line."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import json
+import re
+import shutil
+import subprocess
+from datetime import date
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pdfplumber
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
+
+from klageformular import Complaint
+from klageformular.cli import main
+from klageformular.exceptions import ConfigurationError, LanguageNotAvailableError, LetterNotAllowedError
+from klageformular.letters import (
+    Attachment,
+    LetterCase,
+    acknowledgement_letter,
+    decision_letter,
+    letter_case_from_record,
+    letter_message,
+    write_letter,
+)
+from klageformular.letters.texts import texts
+from klageformular.org import Organisation, home_organisation
+
+LANGS = ("da", "en", "nb", "sv")
+PHONE = "+47 41 23 45 67"
+RECEIVED, ACK_DATE, DECISION_DATE = date(2026, 11, 24), date(2026, 11, 25), date(2026, 12, 10)
+# Received Tuesday 24 November 2026 + 15 working days: 15 December in all three countries.
+DECISION_BY = {"da": "15. december 2026", "en": "15 December 2026", "nb": "15. desember 2026",
+               "sv": "15 december 2026"}
+REASONS = """Vi har gennemgået **udbetalingen** af renter på lån KA-1042.
+
+1. Renten forfaldt den *15. oktober 2026*.
+2. Den blev udbetalt:
+   - 17 dage for sent,
+   - uden morarenter.
+
+> Vilkårenes § 7: renter udbetales ved forfald.
+
+Se <https://www.kameo.dk/vilkaar> og [prislisten](https://www.kameo.dk/priser). <b>ikke HTML</b>
+"""
+
+
+def _org(lang: str, *, phone: str | None = PHONE, days: int | None = 15) -> Organisation:
+    base = home_organisation(lang).model_dump()
+    base["complaints_officer"] = base["complaints_officer"] | {"phone": phone}
+    return Organisation.model_validate(base | {"decision_working_days": days})
+
+
+def _complaint(*, paper: bool = False, **extra: Any) -> Complaint:
+    data: dict[str, Any] = {
+        "complainant": {"last_name": "Żółć", "first_name": "Łukasz", "email": "lukasz@example.dk",
+                        "street": "Ærøgade 7, 2. th.", "postcode": "8000", "city": "Aarhus C"},
+        "subject": "Renten på lån KA-1042 blev ikke udbetalt til tiden.",
+        "investment": {"reference": "KA-1042"},
+        "documentation": {"contractual_documents": True},
+        "reply_channel": "paper" if paper else "electronic",
+    }
+    return Complaint.model_validate(data | extra)
+
+
+def _case(lang: str = "da", *, org: Organisation | None = None, **kw: Any) -> LetterCase:
+    complaint = kw.pop("complaint", None) or _complaint(paper=kw.pop("paper", False))
+    return LetterCase(reference="KLA-2026-0001", received=RECEIVED, complaint=complaint, org=org or _org(lang),
+                      lang=lang, attachments=(Attachment("kontoudtog.pdf", 1234, "application/pdf"),), **kw)
+
+
+def _text(pdf: bytes) -> str:
+    """The text layer with whitespace (and line wrapping) collapsed."""
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        return " ".join(" ".join((page.extract_text() or "").split()) for page in doc.pages)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("admissibility", ["admissible", "needs_more_information", "inadmissible"])
+def test_acknowledgement_has_the_required_items(lang: str, admissibility: str) -> None:
+    reason = "kopi af låneaftalen." if admissibility != "admissible" else None
+    case = _case(lang, admissibility=admissibility, admissibility_reason=reason)
+    t = texts(lang)
+    text = _text(acknowledgement_letter(case, dated=ACK_DATE))
+    months = t["months"].split()
+    received = t["date"].format(day=24, month=months[10], year=2026)
+    for item in ("KLA-2026-0001", received, t["ack.title"], "linn@kameo.no", PHONE, "Linn Hoel Ringvoll",
+                 t["received.acroform"], "kontoudtog.pdf", "KA-1042", t["doc.contractual_documents"],
+                 *(b.name for b in case.org.escalation)):
+        assert item in text, item
+    if admissibility == "inadmissible":
+        assert DECISION_BY[lang] not in text  # no decision follows: this letter is the answer
+    else:
+        assert DECISION_BY[lang] in text and "15" in text
+    if reason:
+        assert reason in text
+    assert f"{t['page']} 1/" in text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("outcome", ["upheld", "partly_upheld", "rejected"])
+def test_decision_has_outcome_reasons_and_remedies(lang: str, outcome: str) -> None:
+    case = _case(lang)
+    t = texts(lang)
+    pdf = decision_letter(case, outcome=outcome, reasons=REASONS, dated=DECISION_DATE)  # type: ignore[arg-type]
+    text = _text(pdf)
+    for item in ("KLA-2026-0001", t["decision.title"], t[f"outcome.{outcome}"], t["reasons.h"], t["next.h"],
+                 "Renten forfaldt den 15. oktober 2026.", "17 dage for sent,", "linn@kameo.no", PHONE):
+        assert item in text, item
+    for body in (*case.org.escalation, *case.org.authorities):
+        assert body.name in text
+        for line in body.contact_lines(t["phone_abbr"]):
+            assert line in text, line  # addresses, phones, web and email of each body
+
+
+def test_decision_markdown_is_rendered_not_printed() -> None:
+    pdf = decision_letter(_case(), outcome="rejected", reasons=REASONS, dated=DECISION_DATE)
+    text = _text(pdf)
+    assert "**" not in text and "> Vilk" not in text and "](" not in text
+    assert "1. Renten forfaldt" in text and "2. Den blev udbetalt" in text and "• 17 dage" in text
+    assert "https://www.kameo.dk/vilkaar" in text and "prislisten (https://www.kameo.dk/priser)" in text
+    assert "<b>ikke HTML</b>" in text  # raw HTML is shown, never interpreted
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        chars = [c for page in doc.pages for c in page.chars]
+
+    def font_of(word: str) -> str:
+        joined = "".join(c["text"] for c in chars)
+        start = joined.index(word)
+        return str(chars[start]["fontname"])
+
+    assert font_of("udbetalingen").endswith("NotoSans-Bold")
+    assert font_of("15. oktober 2026").endswith("NotoSans-Italic")
+    assert font_of("Vilkårenes").endswith("NotoSans-Italic")  # the block quote
+    assert font_of("Renten forfaldt").endswith("NotoSans-Regular")
+
+
+@pytest.mark.parametrize("kind", ["ack", "decision"])
+def test_letters_are_deterministic(kind: str) -> None:
+    def make() -> bytes:
+        case = _case("sv", paper=True)
+        if kind == "ack":
+            return acknowledgement_letter(case, dated=ACK_DATE)
+        return decision_letter(case, outcome="partly_upheld", reasons=REASONS, dated=DECISION_DATE)
+
+    first = make()
+    assert make() == first
+    other = acknowledgement_letter(_case("sv", paper=True), dated=date(2026, 11, 26)) if kind == "ack" else \
+        decision_letter(_case("sv", paper=True), outcome="rejected", reasons=REASONS, dated=DECISION_DATE)
+    assert other != first
+
+
+# --- PDF/A-2b ---------------------------------------------------------------------------------------
+
+def _fonts(reader: PdfReader) -> list[DictionaryObject]:
+    out = []
+    for page in reader.pages:
+        for ref in page["/Resources"]["/Font"].values():
+            font = ref.get_object()
+            out += [d.get_object() for d in font.get("/DescendantFonts", [])] or [font]
+    return out
+
+
+@pytest.mark.parametrize("paper", [False, True])
+def test_pdfa_structure(paper: bool) -> None:
+    """The checks ISO 19005-2 level B makes of what we write, made here without a validator."""
+    pdf = decision_letter(_case("nb", paper=paper), outcome="upheld", reasons=REASONS, dated=DECISION_DATE)
+    assert pdf.startswith(b"%PDF-1.7\n%")  # header, then a binary comment
+    reader = PdfReader(io.BytesIO(pdf))
+    root = reader.trailer["/Root"]
+    assert not reader.is_encrypted and "/ID" in reader.trailer
+    # Fonts: every one embedded, none of the standard 14 (Helvetica) referenced.
+    fonts = _fonts(reader)
+    assert fonts and all("/FontFile2" in f["/FontDescriptor"].get_object() for f in fonts)
+    assert not any("Helvetica" in str(f["/BaseFont"]) for f in fonts)
+    assert b"/Helvetica" not in pdf
+    # Output intent: sRGB ICC, 3 components.
+    (intent,) = [i.get_object() for i in root["/OutputIntents"]]
+    assert intent["/S"] == "/GTS_PDFA1"
+    icc = intent["/DestOutputProfile"].get_object()
+    assert icc["/N"] == 3 and icc.get_data()[36:40] == b"acsp" and icc.get_data()[16:20] == b"RGB "
+    # XMP: unfiltered, PDF/A-2B identification, and the same values as the information dictionary.
+    xmp_stream = root["/Metadata"].get_object()
+    assert "/Filter" not in xmp_stream
+    xmp = xmp_stream.get_data().decode("utf-8")
+    assert "<pdfaid:part>2</pdfaid:part>" in xmp and "<pdfaid:conformance>B</pdfaid:conformance>" in xmp
+    info = reader.metadata
+    assert info is not None
+    for key, tag in (("/Title", "dc:title"), ("/Author", "dc:creator"), ("/Subject", "dc:description"),
+                     ("/Producer", "pdf:Producer"), ("/Creator", "xmp:CreatorTool"), ("/Keywords", "pdf:Keywords")):
+        assert re.search(rf"<{tag}>(?:<rdf:\w+>\s*<rdf:li[^>]*>)?{re.escape(str(info[key]))}<", xmp), key
+    assert info["/CreationDate"] == "D:20261210000000+00'00'" and "<xmp:CreateDate>2026-12-10T00:00:00+00:00" in xmp
+    assert set(info) == {"/Title", "/Author", "/Subject", "/Keywords", "/Creator", "/Producer", "/CreationDate",
+                         "/ModDate"}
+    # Nothing PDF/A forbids: no JavaScript, no annotations, no transparency groups, no embedded files.
+    for banned in (b"/JavaScript", b"/JS", b"/Annots", b"/Group", b"/EmbeddedFile", b"/SMask"):
+        assert banned not in pdf
+
+
+_PREFLIGHT_JARS = ("preflight.jar", "pdfbox2.jar", "fontbox2.jar", "xmpbox.jar", "commons-logging.jar",
+                   "javax.activation.jar", "jaxb-api.jar")
+# Apache PDFBox Preflight validates PDF/A-1b, whose rules PDF/A-2b mostly keeps. Two of its findings are
+# PDF/A-1-only and expected for a PDF/A-2b file: the ICC v4 profile (PDF/A-1 needs v2) and "part 2".
+_PDFA1_ONLY = {"2.1.6 : Invalid graphics object, Invalid version of the ICCProfile",
+               "7.11.2 : Error on MetaData, part must be 1"}
+
+
+def _preflight(path: Path) -> set[str]:
+    java = shutil.which("java")
+    jars = [Path("/usr/share/java") / j for j in _PREFLIGHT_JARS]
+    if java is None or not all(j.exists() for j in jars):
+        pytest.skip("Apache PDFBox Preflight is not installed (apt-get install libpdfbox2-java libactivation-java "
+                    "libjaxb-api-java); CI installs it")
+    proc = subprocess.run([java, "-cp", ":".join(map(str, jars)), "org.apache.pdfbox.preflight.Validator_A1b",
+                           str(path)], capture_output=True, text=True, timeout=240, check=False)
+    out = proc.stdout + proc.stderr
+    if "is a valid PDF/A-1b file" in out:
+        return set()
+    assert "is not a valid PDF/A-1b file" in out, out[-2000:]
+    return {line.strip() for line in out.splitlines()[1:] if line.strip()}
+
+
+def test_pdfa_validator(tmp_path: Path) -> None:
+    """A real validator over every language and both letters, paper and electronic (one JVM start each)."""
+    for n, lang in enumerate(LANGS):
+        case = _case(lang, paper=n % 2 == 0)
+        path = tmp_path / f"{lang}-{n}.pdf"
+        pdf = acknowledgement_letter(case, dated=ACK_DATE) if n < 2 else \
+            decision_letter(case, outcome="rejected", reasons=REASONS, dated=DECISION_DATE)
+        path.write_bytes(pdf)
+        assert _preflight(path) <= _PDFA1_ONLY, lang
+
+
+# --- paper and electronic replies ----------------------------------------------------------------------
+
+def _window_text(pdf: bytes) -> str:
+    mm = 72 / 25.4
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        page = doc.pages[0]
+        # DIN 5008 form B window: 20 mm from the left, 45 mm from the top, 85 x 45 mm.
+        window = page.within_bbox((20 * mm - 0.5, 45 * mm, 105 * mm, 90 * mm))  # - 0.5: the first glyph's edge
+        return " ".join((window.extract_text() or "").split())
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_paper_reply_puts_the_address_in_the_window(lang: str) -> None:
+    text = _window_text(acknowledgement_letter(_case(lang, paper=True), dated=ACK_DATE))
+    assert "Łukasz Żółć Ærøgade 7, 2. th. 8000 Aarhus C" in text
+    assert "Kameo" in text  # the return address line
+
+
+def test_electronic_reply_has_no_address_block() -> None:
+    pdf = acknowledgement_letter(_case("da"), dated=ACK_DATE)
+    assert "Ærøgade" not in _text(pdf)
+    assert "Ærøgade" not in _window_text(pdf)
+
+
+def test_paper_letters_go_to_the_representative_at_the_contact_address() -> None:
+    complaint = _complaint(paper=True, representative={"last_name": "Advokat Ğül ApS"},
+                           representative_contact={"street": "Øster Allé 1", "postcode": "2100", "city": "København Ø",
+                                                   "country": "Sverige"})
+    text = _window_text(acknowledgement_letter(_case(complaint=complaint), dated=ACK_DATE))
+    assert "Advokat Ğül ApS Øster Allé 1 2100 København Ø Sverige" in text  # a foreign country is printed
+
+
+# --- refusals --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("phone", "days", "missing"), [
+    (None, 15, "complaints_officer.phone"),
+    (PHONE, None, "decision_working_days"),
+    (None, None, "complaints_officer.phone and no decision_working_days"),
+])
+def test_acknowledgement_refuses_without_phone_or_timeframe(phone: str | None, days: int | None, missing: str) -> None:
+    case = _case(org=_org("da", phone=phone, days=days))
+    with pytest.raises(LetterNotAllowedError, match=rf"has no {missing}: .*2022/2117 art\. 3") as info:
+        acknowledgement_letter(case, dated=ACK_DATE)
+    assert "\n" not in str(info.value)
+    # A decision does not depend on them.
+    assert decision_letter(case, outcome="upheld", reasons="Ok.", dated=DECISION_DATE).startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), [
+    ({"admissibility": "inadmissible"}, LetterNotAllowedError, r"inadmissible needs the reason .* art\. 3"),
+    ({"admissibility": "needs_more_information", "admissibility_reason": "  "}, LetterNotAllowedError, r"art\. 4"),
+    ({"lang": "de"}, LanguageNotAvailableError, "unknown language"),
+    ({"reference": "KLA 2026\n0001"}, ConfigurationError, "reference must be"),
+    ({"admissibility": "maybe"}, ConfigurationError, "unknown admissibility"),
+])
+def test_invalid_cases(kwargs: dict[str, Any], error: type[Exception], match: str) -> None:
+    base: dict[str, Any] = {"reference": "KLA-2026-0001", "received": RECEIVED, "complaint": _complaint(),
+                            "org": _org("da"), "lang": "da"}
+    with pytest.raises(error, match=match):
+        LetterCase(**(base | kwargs))
+
+
+def test_decision_needs_reasons_and_a_known_outcome() -> None:
+    with pytest.raises(LetterNotAllowedError, match=r"reasons .* art\. 5"):
+        decision_letter(_case(), outcome="rejected", reasons=" \n", dated=DECISION_DATE)
+    with pytest.raises(ConfigurationError, match="unknown outcome"):
+        decision_letter(_case(), outcome="won", reasons="x", dated=DECISION_DATE)  # type: ignore[arg-type]
+
+
+def test_an_address_too_long_for_the_window_is_refused_not_cut() -> None:
+    long_street = "Rådhuspladsen " + "meget lang adresselinje " * 4
+    complaint = _complaint(paper=True, complainant={"last_name": "Berg", "street": long_street[:120],
+                                                    "postcode": "1550", "city": "København V"})
+    with pytest.raises(LetterNotAllowedError, match="too long for the envelope window"):
+        acknowledgement_letter(_case(complaint=complaint), dated=ACK_DATE)
+    # A line a little too long for 10 pt is set smaller, whole.
+    medium = "Rådhuspladsen 1, 3. sal, lejlighed 4, opgang B"
+    complaint = _complaint(paper=True, complainant={"last_name": "Berg", "street": medium, "postcode": "1550",
+                                                    "city": "København V"})
+    assert medium in _window_text(acknowledgement_letter(_case(complaint=complaint), dated=ACK_DATE))
+
+
+def test_paper_without_an_address_is_refused() -> None:
+    """The model refuses this, but a complaint held for review (issue 12) may still lack the address."""
+    from klageformular.model import Complainant
+
+    complaint = Complaint.model_construct(complainant=Complainant.model_construct(last_name="Berg"), subject="Renter",
+                                          reply_channel="paper")
+    with pytest.raises(LetterNotAllowedError, match="no postal address"):
+        acknowledgement_letter(_case(complaint=complaint), dated=ACK_DATE)
+
+
+@pytest.mark.parametrize(("where", "value"), [
+    ("reasons", "Forklaring: 您好"),
+    ("name", "王"),
+])
+def test_characters_the_font_cannot_show_are_refused_naming_the_field(where: str, value: str) -> None:
+    if where == "reasons":
+        with pytest.raises(LetterNotAllowedError, match=r"^reasons has 2 character"):
+            decision_letter(_case(), outcome="upheld", reasons=value, dated=DECISION_DATE)
+        return
+    complaint = _complaint(complainant={"last_name": value, "email": "w@example.dk"})
+    with pytest.raises(LetterNotAllowedError, match="recipient's name") as info:
+        acknowledgement_letter(_case(complaint=complaint), dated=ACK_DATE)
+    assert value not in str(info.value)  # messages name fields, never values
+
+
+# --- the email -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_message_is_ready_to_send(lang: str) -> None:
+    case = _case(lang)
+    pdf = acknowledgement_letter(case, dated=ACK_DATE)
+    raw = letter_message(case, pdf, kind="ack", dated=ACK_DATE).as_bytes()
+    assert raw == letter_message(case, pdf, kind="ack", dated=ACK_DATE).as_bytes()  # deterministic
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    assert msg["To"].addresses[0].addr_spec == "lukasz@example.dk"
+    assert msg["To"].addresses[0].display_name == "Łukasz Żółć"
+    assert msg["From"].addresses[0].addr_spec == "linn@kameo.no"
+    assert msg["Subject"] == f"{texts(lang)['ack.title']} – KLA-2026-0001"
+    body = msg.get_body(("plain",))
+    assert body is not None and "KLA-2026-0001" in body.get_content() and PHONE in body.get_content()
+    (attachment,) = list(msg.iter_attachments())
+    assert attachment.get_filename() == "KLA-2026-0001-ack.pdf"
+    assert attachment.get_content() == pdf
+
+
+def test_message_needs_an_email_address() -> None:
+    complaint = _complaint(paper=True, complainant={"last_name": "Berg", "street": "Vej 1", "postcode": "8000",
+                                                    "city": "Aarhus"})
+    case = _case(complaint=complaint)
+    with pytest.raises(LetterNotAllowedError, match="no email address"):
+        letter_message(case, b"%PDF", kind="ack", dated=ACK_DATE)
+
+
+# --- records and the command line -----------------------------------------------------------------------
+
+def _record(**extra: Any) -> dict[str, Any]:
+    return {"source": "inbox/a.eml", "sha256": "ab" * 32, "method": "email", "form_version": None, "language": "sv",
+            "organisation": "kameo-se", "status": "needs_review",
+            "complaint": _complaint(paper=True).model_dump(mode="json"), "review": [], "warnings": [],
+            "content_key": "cd" * 32, "received": "2026-11-24T23:10:00+01:00", "acknowledge_by": "2026-11-27",
+            "attachments": [{"name": "avtal.pdf", "content_type": "application/pdf", "size": 10, "sha256": "x",
+                             "path": "a"}]} | extra
+
+
+def test_case_from_record() -> None:
+    case = letter_case_from_record(_record(), reference="KLA-2026-0009", org=_org("sv"))
+    assert (case.lang, case.received, case.method, case.org.decision_working_days) == ("sv", RECEIVED, "email", 15)
+    assert case.attachments == (Attachment("avtal.pdf", 10, "application/pdf"),)
+    text = _text(acknowledgement_letter(case, dated=ACK_DATE))
+    assert "Ditt e-postmeddelande" in text and "Bilaga: avtal.pdf" in text
+    # Without a profile, the record's own (kameo-se); an unknown language falls back to the profile's.
+    assert letter_case_from_record(_record(language=None), reference="R-1").lang == "sv"
+    assert letter_case_from_record(_record(organisation="kameo-no", language=None), reference="R-1").lang == "nb"
+
+
+@pytest.mark.parametrize(("extra", "match"), [
+    ({"complaint": None}, "holds no complaint"),
+    ({"complaint": {"complainant": {"email": "nope"}, "facts_date": "soon"}},
+     r"not valid: complainant\.email, facts_date"),
+    ({"received": "yesterday"}, "no valid 'received' date"),
+])
+def test_bad_records(extra: dict[str, Any], match: str) -> None:
+    with pytest.raises(ConfigurationError, match=match):
+        letter_case_from_record(_record(**extra), reference="R-1")
+
+
+def test_write_letter_returns_the_hash_for_the_register(tmp_path: Path) -> None:
+    import hashlib
+
+    written = write_letter(_case(), "decision", tmp_path / "d.pdf", dated=DECISION_DATE, outcome="upheld",
+                           reasons="Ok.", eml=tmp_path / "d.eml")
+    assert written.sha256 == hashlib.sha256((tmp_path / "d.pdf").read_bytes()).hexdigest()
+    assert written.eml is not None and written.eml.read_bytes().startswith(b"From: ")
+    with pytest.raises(ConfigurationError, match="needs an outcome"):
+        write_letter(_case(), "decision", tmp_path / "x.pdf", dated=DECISION_DATE)
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_cli_letters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    profile = tmp_path / "kameo-se.json"
+    profile.write_text(_org("sv").model_dump_json(exclude_none=True), encoding="utf-8")
+    record = tmp_path / "rec.jsonl"
+    record.write_text(json.dumps(_record()) + "\n", encoding="utf-8")
+    reasons = tmp_path / "reasons.md"
+    reasons.write_text("Vi har **granskat** ärendet.\n\n- punkt ett\n- punkt två\n", encoding="utf-8")
+    common = ["--record", str(record), "--reference", "KLA-2026-0003", "--org-file", str(profile),
+              "--date", "2026-11-25"]
+
+    assert main(["letter", "ack", *common, "-o", str(tmp_path / "a.pdf"), "--eml", str(tmp_path / "a.eml"),
+                 "--admissibility", "needs_more_information", "--reason", "kopia av låneavtalet"]) == 0
+    assert "PDF/A-2b" in capsys.readouterr().out
+    assert "kopia av låneavtalet" in _text((tmp_path / "a.pdf").read_bytes())
+    msg = email.message_from_bytes((tmp_path / "a.eml").read_bytes(), policy=email.policy.default)
+    assert "KLA-2026-0003" in str(msg["Subject"])
+
+    assert main(["letter", "decision", *common, "--outcome", "rejected", "--reasons", str(reasons),
+                 "-o", str(tmp_path / "d.pdf")]) == 0
+    text = _text((tmp_path / "d.pdf").read_bytes())
+    assert "Vi kan inte ge dig rätt i ditt klagomål." in text and "• punkt ett" in text
+
+    # One-line reasons and exit 1 for what the officer must fix; 2 for usage errors.
+    assert main(["letter", "ack", *common, "--admissibility", "inadmissible"]) == 1
+    assert "needs the reason" in capsys.readouterr().err
+    two = tmp_path / "two.jsonl"
+    two.write_text(json.dumps(_record()) + "\n" + json.dumps(_record()) + "\n", encoding="utf-8")
+    assert main(["letter", "ack", "--record", str(two), "--reference", "R-1"]) == 1
+    assert "2 lines: pass a file with one record" in capsys.readouterr().err
+    assert main(["letter", "decision", *common, "--reasons", str(reasons)]) == 2  # no --outcome
+
+
+_MD_ALPHABET = "abcæøåÅ ŁŻ€„“–\n\n*_`#>-+.1234567890[]()<>&;!\\|~=\"'§"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=_MD_ALPHABET, min_size=1, max_size=400).filter(str.strip))
+@example("**unclosed *nested _mixed `code\n\n1. a\n   - b\n     1. c\n\n> > deep\n\n---\n\n    code block")
+@example("<b>&amp; &lt;tag&gt;</b> & < > ]]> <![CDATA[x]]>")
+@example("- \n-\n\n1.\n\n#\n\n[]()")
+def test_any_reasons_render_or_are_refused_never_crash(reasons: str) -> None:
+    """Whatever the officer types, the decision renders (the reasons' words all in the text layer)."""
+    pdf = decision_letter(_case(), outcome="partly_upheld", reasons=reasons, dated=DECISION_DATE)
+    text = _text(pdf)
+    for word in re.findall(r"[a-zæøåÅŁŻ€]{3,}", re.sub(r"&#?\w+;", " ", reasons)):  # &amp; is Markdown's "&"
+        assert word in text, word
+
+
+def test_a_record_held_for_review_without_reply_details_still_makes_a_letter() -> None:
+    record = _record(complaint={"complainant": {"last_name": "Berg"}, "subject": "Renter"}, status="needs_review")
+    case = letter_case_from_record(record, reference="KLA-2026-0010", org=_org("sv"))
+    assert "Berg" in _text(acknowledgement_letter(case, dated=ACK_DATE))
+    with pytest.raises(LetterNotAllowedError, match="no email address"):
+        letter_message(case, b"%PDF", kind="ack", dated=ACK_DATE)
