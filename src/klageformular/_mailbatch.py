@@ -231,14 +231,13 @@ class MailDesk:
         return {"acknowledge_by": acknowledge_by(day, org.acknowledge_working_days, org.holiday_country).isoformat()}
 
     def _unreadable(self, entry: _Entry, item: Admitted) -> None:
-        quarantined = None
-        if item.raw.data is not None:
-            quarantined = _quarantine(self.run.out, item.raw.data, ".msg" if item.raw.kind == "msg" else ".eml")
         reason = "resource limit" if item.error == "MailLimitExceededError" else "unreadable"
         message = item.reason or "cannot read the message"
-        record = entry.record | self._acknowledge(entry.received) | {"sha256": entry.record.get("sha256")}
+        # The message's bytes are in quarantine/ already (MailIntake), unless never fetched.
+        record = entry.record | self._acknowledge(entry.received) | {"sha256": entry.record.get("sha256"),
+                                                                     "quarantine": entry.record.get("quarantine")}
         self.run.rejected.write(record | {"status": "unreadable", "reason": reason, "error": item.error,
-                                          "message": message, "quarantine": quarantined})
+                                          "message": message})
         by_reason = self.run.summary.unreadable_by_reason
         by_reason[reason] = by_reason.get(reason, 0) + 1
         self.run._count("unreadable", record, reason, message)
@@ -283,18 +282,3 @@ def _complaint_shas(path: Path) -> set[str]:
             if isinstance(digest, str):
                 shas.add(digest)
     return shas
-
-
-def _quarantine(out: Path, data: bytes, suffix: str) -> str:
-    import hashlib
-
-    folder = out / "quarantine"
-    folder.mkdir(exist_ok=True)
-    target = folder / f"{hashlib.sha256(data).hexdigest()[:16]}{suffix}"
-    if not target.exists():
-        partial = target.with_name(target.name + ".part")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        partial.replace(target)
-    return target.relative_to(out).as_posix()

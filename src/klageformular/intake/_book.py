@@ -21,7 +21,7 @@ import hashlib
 import json
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -36,7 +36,7 @@ __all__ = ["ATTACHMENTS", "LEDGER", "Admitted", "MailCounts", "MailIntake", "rec
 
 log = logging.getLogger("klageformular.intake")
 
-LEDGER, ATTACHMENTS = "messages.jsonl", "attachments"
+LEDGER, ATTACHMENTS, QUARANTINE = "messages.jsonl", "attachments", "quarantine"
 Verdict = Literal["parse", "set_aside", "duplicate", "skipped", "unreadable"]
 # "recovered": its line was written by a run that stopped before the ledger line.
 Settled = Literal["form", "email", "set_aside", "duplicate", "skipped", "unreadable", "recovered"]
@@ -137,15 +137,16 @@ class MailIntake:
             message = (read_msg if raw.kind == "msg" else read_message)(raw.data, limits=self.limits)
         except MailReadError as exc:
             return Admitted(raw, "unreadable", reason=str(exc), error=type(exc).__name__,
-                            record=base | {"sha256": _sha(raw.data)})
-        except Exception as exc:  # the email package on truly hostile input: set aside, not a crash
+                            record=base | self._quarantine(raw))
+        except Exception as exc:  # the email package on truly hostile input: unreadable, not a crash
             return Admitted(raw, "unreadable", reason=f"broken message ({type(exc).__name__})",
-                            error="MailReadError", record=base | {"sha256": _sha(raw.data)})
+                            error="MailReadError", record=base | self._quarantine(raw))
         record = base | self._fields(message, raw)
         earlier = (self.by_id.get(message.message_id) if message.message_id else None) or \
             self.by_sha.get(message.sha256)
         if earlier is not None:
             kind = "same Message-ID" if message.message_id in self.by_id else "same bytes"
+            raw.data, message.attachments = None, []  # a run holds every message: keep only what is needed
             return Admitted(raw, "duplicate", message, reason=kind, duplicate_of=earlier, record=record)
         if message.message_id:
             self.by_id[message.message_id] = (raw.source, message.sha256)
@@ -166,11 +167,27 @@ class MailIntake:
                     pdfs.append((attachment, self.out / entry["path"]))
             listing.append(entry)
         record["attachments"] = listing
+        # Saved: a run holds every message until its records are written, so not their bytes.
+        raw.data = None
+        message.attachments = [replace(a, data=b"") for a in message.attachments]
+        pdfs = [(replace(a, data=b""), path) for a, path in pdfs]
         if message.problems:
             record["mail_problems"] = message.problems
         if message.automatic:
             return Admitted(raw, "set_aside", message, reason=message.automatic, record=record)
         return Admitted(raw, "parse", message, record=record, pdfs=pdfs)
+
+    def _quarantine(self, raw: RawMessage) -> dict[str, Any]:
+        """The unreadable message's bytes in ``quarantine/`` (the source may not keep them: IMAP --move-to)."""
+        assert raw.data is not None
+        digest = _sha(raw.data)
+        folder = self.out / QUARANTINE
+        folder.mkdir(exist_ok=True)
+        target = folder / f"{digest[:16]}{'.msg' if raw.kind == 'msg' else '.eml'}"
+        if not target.exists():
+            _write_private(target, raw.data)
+        raw.data = None
+        return {"sha256": digest, "quarantine": target.relative_to(self.out).as_posix()}
 
     def _when(self, message: MailMessage | None, raw: RawMessage) -> datetime:
         if message is not None and message.received is not None:
@@ -190,15 +207,7 @@ class MailIntake:
         folder.mkdir(mode=0o700, exist_ok=True)
         target = folder / digest
         if not target.exists():
-            partial = folder / f".{digest}.part"
-            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-            except BaseException:
-                partial.unlink(missing_ok=True)
-                raise
-            partial.replace(target)
+            _write_private(target, data)
         return f"{ATTACHMENTS}/{digest}"
 
     def settle(self, admitted: Admitted, outcome: Settled) -> None:
@@ -228,6 +237,19 @@ class MailIntake:
             os.fsync(self.ledger_fd)
             os.close(self.ledger_fd)
             self.ledger_fd = None
+
+
+def _write_private(target: Path, data: bytes) -> None:
+    """Mode 0600, atomically: a crash leaves no half file under the final name."""
+    partial = target.with_name(f".{target.name}.part")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(target)
 
 
 def _sha(data: bytes) -> str:
