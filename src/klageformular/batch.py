@@ -21,7 +21,12 @@ memory ceiling, so a pathological PDF becomes a ``timeout`` or ``resource limit`
 instead of a hung or killed run. Each output line is written with a single ``write`` on an
 append-only file, and a line left half-written by a crash is cut off on the next run.
 ``summary.json`` holds the counts, where always
-``inputs == complete + needs_review + unreadable + duplicates + skipped_already_done``.
+``inputs == complete + needs_review + unreadable + duplicates + skipped_already_done + set_aside``.
+
+Mail (an mbox, a Maildir, an IMAP folder, or ``.eml``/``.msg``/mbox files in the folder) is
+read by :mod:`klageformular._mailbatch`: attached PDFs become entries like files, a message
+without a form a plain-email complaint, auto-replies are ``set_aside``; ``messages.jsonl``
+and ``attachments/`` hold the messages and what they carried.
 
 >>> summary = convert_folder("inbox", "out", workers=2)          # doctest: +SKIP
 >>> summary.complete, summary.needs_review, summary.unreadable     # doctest: +SKIP
@@ -81,7 +86,7 @@ class FileOutcome:
 class BatchSummary:
     """Counts and timings of one run.
 
-    Always ``inputs == complete + needs_review + unreadable + duplicates + skipped_already_done``;
+    Always ``inputs == complete + needs_review + unreadable + duplicates + skipped_already_done + set_aside``;
     ``complaints`` is ``complete + needs_review``. An interrupted run counts in ``inputs`` only
     the files it settled; the rest are ``unfinished``.
     """
