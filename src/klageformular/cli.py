@@ -28,6 +28,7 @@ from .model import Complaint
 from .org import Organisation, get_organisation, home_organisation, organisation_keys
 from .orgfile import dumps_organisation, load_organisation
 from .parse import ParseResult, parse_pdf
+from .register import _cli as register_cli
 from .render import render_all, render_form
 
 __all__ = ["main"]
@@ -216,7 +217,10 @@ def _batch(args: argparse.Namespace) -> int:
                         ("seconds", summary.seconds), ("files/s", summary.files_per_second)]:
         table.add_row(name, str(value))
     out.print(table)
-    return 1 if summary.unreadable else 0
+    status = 1 if summary.unreadable else 0
+    if args.register:  # the register, not a JSONL file, is the one list of everything received
+        status = max(status, register_cli.import_after_batch(args))
+    return status
 
 
 def _mail_options(args: argparse.Namespace) -> MailOptions:
@@ -378,6 +382,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--move-to", metavar="FOLDER", help="IMAP: move messages there once their records are written")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _add_org_file(p, "like --org, from a file")
+    register_cli.add_batch_options(p)
     p.set_defaults(func=_batch)
 
     p = sub.add_parser("org", help="organisation profiles as files")
@@ -388,6 +393,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--org-file", metavar="FILE", default=None, help="re-export (and so check) a profile file")
     e.set_defaults(func=_org)
     _letter_parser(sub)
+    register_cli.add_register_parser(sub)
     return parser
 
 

@@ -24,7 +24,10 @@ Hierarchy::
     ├── ComplaintValidationError      strict reading only: the form needs review (``review``)
     ├── MailReadError                 an email message cannot be read (broken .msg, …)
     │   └── MailLimitExceededError    a mail limit was breached (size, parts, nesting depth)
-    └── MailboxError                  a mailbox cannot be opened (IMAP login, folder, TLS, mbox file)
+    ├── MailboxError                  a mailbox cannot be opened (IMAP login, folder, TLS, mbox file)
+    └── RegisterError                 the complaint register refuses an operation
+        ├── UnknownReferenceError     no complaint with that reference
+        └── InvalidTransitionError    a status change the workflow does not allow
 
 pydantic's ``ValidationError`` never leaves the public API: :func:`klageformular.parse_pdf`
 turns it into review items (the complaint is kept), and the strict
@@ -50,6 +53,7 @@ __all__ = [
     "EncryptedPdfError",
     "FieldValueTooLongError",
     "FileTooLargeError",
+    "InvalidTransitionError",
     "KlageformularError",
     "KlageformularWarning",
     "LanguageNotAvailableError",
@@ -64,9 +68,11 @@ __all__ = [
     "OrganisationFileError",
     "ParseTimeoutError",
     "PdfReadError",
+    "RegisterError",
     "StreamTooLargeError",
     "TooManyObjectsError",
     "TooManyPagesError",
+    "UnknownReferenceError",
     "UnsupportedFormVersionError",
     "XfaFormError",
 ]
@@ -203,3 +209,19 @@ class MailLimitExceededError(MailReadError):
 
 class MailboxError(KlageformularError):
     """A mailbox cannot be opened or read: IMAP connection, TLS, login or folder; a missing mbox file."""
+
+
+class RegisterError(KlageformularError):
+    """The complaint register cannot do what was asked (the database itself is fine)."""
+
+
+class UnknownReferenceError(RegisterError, LookupError):
+    """No complaint in the register has this reference."""
+
+
+class InvalidTransitionError(RegisterError, ValueError):
+    """The workflow does not allow this status change; ``allowed`` lists the statuses that are."""
+
+    def __init__(self, message: str, *, current: str, requested: str, allowed: Sequence[str]):
+        super().__init__(message)
+        self.current, self.requested, self.allowed = current, requested, tuple(allowed)

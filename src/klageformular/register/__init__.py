@@ -1,0 +1,93 @@
+"""The complaint register: every complaint received, its deadlines, and the measures taken.
+
+A real database through SQLAlchemy 2 — an SQLite file in WAL mode for one officer, or a
+shared PostgreSQL (psycopg 3) — with Alembic migrations that ship in the package and run
+when the engine is made. The engine is made at the edge (CLI, website) and passed in;
+nothing here reads environment variables.
+
+- :func:`import_batch` / :func:`add_record`: batch records into entries with reference
+  numbers ``KLA-2026-0001`` (per organisation and year, gapless, unique under concurrent
+  imports); duplicates become source files of their original; unreadable files are entries.
+- :func:`set_status` / :func:`add_note`: the workflow (``received → acknowledged →
+  under_review | inadmissible → decided → closed``, plus ``escalated``), each change an event.
+- :func:`due`, :func:`list_complaints`, :func:`show`, :func:`report`: what to do, what there is.
+- :func:`export_xlsx` / :func:`export_csv`: for people and spreadsheets.
+
+>>> from datetime import date
+>>> from klageformular.register import add_record, create_register_engine, due
+>>> engine = create_register_engine("sqlite://")
+>>> add_record(engine, {"source": "a.pdf", "sha256": "0" * 64, "received": "2026-11-27",
+...                     "reason": "unreadable", "status": "unreadable"}).reference
+'KLA-2026-0001'
+>>> due(engine, date(2026, 12, 3)).overdue[0].deadline
+datetime.date(2026, 12, 2)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._names import OUTCOMES, STATUSES, TRANSITIONS
+
+if TYPE_CHECKING:
+    from ._db import DEFAULT_URL, ENV_VAR, create_register_engine, current_revision, head_revision, resolve_url, upgrade
+    from ._export import export_csv, export_xlsx
+    from ._intake import IntakeResult, IntakeSummary, add_record, import_batch, related_keys
+    from ._query import DueItem, DueReport, due, list_complaints, report, show, working_days_between
+    from ._workflow import add_note, reference_prefix, set_status
+
+__all__ = [
+    "DEFAULT_URL",
+    "ENV_VAR",
+    "OUTCOMES",
+    "STATUSES",
+    "TRANSITIONS",
+    "DueItem",
+    "DueReport",
+    "IntakeResult",
+    "IntakeSummary",
+    "add_note",
+    "add_record",
+    "create_register_engine",
+    "current_revision",
+    "due",
+    "export_csv",
+    "export_xlsx",
+    "head_revision",
+    "import_batch",
+    "list_complaints",
+    "reference_prefix",
+    "related_keys",
+    "report",
+    "resolve_url",
+    "set_status",
+    "show",
+    "upgrade",
+    "working_days_between",
+]
+
+# Imported on first use (PEP 562): the command line reads this package for every start, and
+# SQLAlchemy, Alembic and openpyxl take about a second to import.
+_HOMES = {
+    **dict.fromkeys(("DEFAULT_URL", "ENV_VAR", "create_register_engine", "current_revision", "head_revision",
+                     "resolve_url", "upgrade"), "_db"),
+    **dict.fromkeys(("export_csv", "export_xlsx"), "_export"),
+    **dict.fromkeys(("IntakeResult", "IntakeSummary", "add_record", "import_batch", "related_keys"), "_intake"),
+    **dict.fromkeys(("DueItem", "DueReport", "due", "list_complaints", "report", "show", "working_days_between"),
+                    "_query"),
+    **dict.fromkeys(("add_note", "reference_prefix", "set_status"), "_workflow"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

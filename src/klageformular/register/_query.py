@@ -1,0 +1,210 @@
+"""Reading the register: list, show with related complaints, the due list and the compliance report."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from ..org import get_organisation, organisation_keys
+from ..workdays import is_working_day
+from ._names import OPEN_STATUSES
+from ._schema import ComplaintRow
+from ._workflow import get_complaint, utc
+
+_WHY = {"investment_key": "investment", "project_key": "project", "complainant_key": "complainant"}
+
+
+def entry(row: ComplaintRow) -> dict[str, Any]:
+    """One register entry as JSON-ready data (what ``register list --json`` prints per line)."""
+    def day(value: date | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "reference": row.reference, "status": row.status, "received": day(row.received),
+        "received_at": utc(row.received_at).isoformat() if row.received_at else None,
+        "acknowledge_by": day(row.acknowledge_by), "decide_by": day(row.decide_by),
+        "acknowledged_on": day(row.acknowledged_on), "decided_on": day(row.decided_on), "outcome": row.outcome,
+        "organisation": row.organisation, "language": row.language, "channel": row.channel,
+        "method": row.method, "parse_status": row.parse_status, "review": row.review,
+        "reason": row.reason, "message": row.message, "complaint": row.complaint,
+    }
+
+
+def list_complaints(engine: Engine, *, status: Sequence[str] = (), since: date | None = None,
+                    related_to: str | None = None) -> list[dict[str, Any]]:
+    """Entries in order of reference, filtered by status, received on or after ``since``, or related to a reference.
+
+    >>> [e["reference"] for e in list_complaints(engine, status=["received"])]   # doctest: +SKIP
+    ['KLA-2026-0001', 'KLA-2026-0003']
+    """
+    with Session(engine) as session:
+        query = select(ComplaintRow)
+        if status:
+            query = query.where(ComplaintRow.status.in_(status))
+        if since is not None:
+            query = query.where(ComplaintRow.received >= since)
+        if related_to is not None:
+            base = get_complaint(session, related_to)
+            query = query.where(ComplaintRow.id.in_([r.id for r, _ in _related(session, base)]))
+        rows = session.scalars(query.order_by(ComplaintRow.received, ComplaintRow.prefix, ComplaintRow.year,
+                                              ComplaintRow.number)).all()
+        return [entry(r) for r in rows]
+
+
+def _related(session: Session, row: ComplaintRow) -> list[tuple[ComplaintRow, list[str]]]:
+    keys = {name: getattr(row, name) for name in _WHY if getattr(row, name)}
+    if not keys:
+        return []
+    matches = session.scalars(select(ComplaintRow).where(
+        ComplaintRow.id != row.id, or_(*(getattr(ComplaintRow, name) == value for name, value in keys.items())))
+        .order_by(ComplaintRow.received, ComplaintRow.id)).all()
+    return [(m, [_WHY[name] for name, value in keys.items() if getattr(m, name) == value]) for m in matches]
+
+
+def show(engine: Engine, reference: str) -> dict[str, Any]:
+    """Everything about one entry: the complaint, review items, files, attachments, events and related complaints."""
+    with Session(engine) as session:
+        row = session.scalars(select(ComplaintRow).where(ComplaintRow.id == get_complaint(session, reference).id)
+                              .options(selectinload(ComplaintRow.files), selectinload(ComplaintRow.events),
+                                       selectinload(ComplaintRow.attachments))).one()
+        return entry(row) | {
+            "warnings": row.warnings, "raw": row.raw, "error": row.error, "message_id": row.message_id,
+            "mail": row.mail, "content_key": row.content_key,
+            "files": [{"source": f.source, "sha256": f.sha256, "kind": f.kind,
+                       "received": f.received.isoformat() if f.received else None, "quarantine": f.quarantine}
+                      for f in row.files],
+            "attachments": [{"name": a.name, "content_type": a.content_type, "size": a.size, "sha256": a.sha256,
+                             "path": a.path} for a in row.attachments],
+            "events": [event_dict(e) for e in row.events],
+            "related": [{"reference": m.reference, "status": m.status, "outcome": m.outcome,
+                         "received": m.received.isoformat(), "same": why} for m, why in _related(session, row)],
+        }
+
+
+def event_dict(event: Any) -> dict[str, Any]:
+    """An event as JSON-ready data."""
+    return {"at": utc(event.at).isoformat(timespec="seconds"), "who": event.who, "what": event.what,
+            "from": event.from_status, "to": event.to_status, "note": event.note}
+
+
+# -- deadlines ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """An open entry and its next deadline: ``acknowledge`` (received, unreadable) or ``decide``."""
+
+    reference: str
+    status: str
+    received: date
+    deadline: date
+    action: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"received": self.received.isoformat(), "deadline": self.deadline.isoformat()}
+
+
+@dataclass(frozen=True)
+class DueReport:
+    """Open deadlines on ``today``: passed, today, and later this week (to Sunday)."""
+
+    today: date
+    overdue: list[DueItem]
+    due_today: list[DueItem]
+    this_week: list[DueItem]
+
+
+def due(engine: Engine, today: date) -> DueReport:
+    """The deadlines to act on: acknowledgements for new entries, decisions for those acknowledged.
+
+    >>> report = due(engine, date(2026, 12, 29))                        # doctest: +SKIP
+    >>> [i.reference for i in report.overdue]                           # doctest: +SKIP
+    ['KLA-2026-0007']
+    """
+    week_end = today + timedelta(days=6 - today.weekday())
+    buckets: dict[str, list[DueItem]] = {"overdue": [], "today": [], "week": []}
+    with Session(engine) as session:
+        for row in session.scalars(select(ComplaintRow).where(ComplaintRow.status.in_(OPEN_STATUSES))):
+            acknowledging = row.status in ("unreadable", "received")
+            deadline = row.acknowledge_by if acknowledging else row.decide_by
+            if deadline is None or row.status == "escalated":  # escalated: the board's timetable, not ours
+                continue
+            item = DueItem(row.reference, row.status, row.received, deadline,
+                           "acknowledge" if acknowledging else "decide")
+            if deadline < today:
+                buckets["overdue"].append(item)
+            elif deadline == today:
+                buckets["today"].append(item)
+            elif deadline <= week_end:
+                buckets["week"].append(item)
+    order = {k: sorted(v, key=lambda i: (i.deadline, i.reference)) for k, v in buckets.items()}
+    return DueReport(today, order["overdue"], order["today"], order["week"])
+
+
+# -- statistics -----------------------------------------------------------------------------------
+
+
+def working_days_between(start: date, end: date, country: str) -> int:
+    """Working days after ``start`` up to and including ``end`` (0 when done on the day of receipt).
+
+    >>> working_days_between(date(2026, 12, 23), date(2026, 12, 29), "DK")   # Christmas in between
+    3
+    """
+    days, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        days += is_working_day(day, country)
+    return days
+
+
+def report(engine: Engine, start: date, end: date, *, today: date) -> dict[str, Any]:
+    """Figures for a compliance report on entries received from ``start`` to ``end`` (both included).
+
+    Working days count as for the deadlines (the entry's profile's holidays). ``overdue``
+    counts entries acknowledged or decided after their deadline, or still waiting past it on
+    ``today`` (or on ``end``, if that is earlier).
+    """
+    as_of = min(today, end)
+    with Session(engine) as session:
+        rows = session.scalars(select(ComplaintRow).where(ComplaintRow.received >= start,
+                                                          ComplaintRow.received <= end)).all()
+        to_ack: list[int] = []
+        to_decide: list[int] = []
+        overdue = 0
+        for row in rows:
+            key = row.organisation if row.organisation in organisation_keys() else get_organisation().key
+            country = get_organisation(key).holiday_country
+            if row.acknowledged_on:
+                to_ack.append(working_days_between(row.received, row.acknowledged_on, country))
+            if row.decided_on:
+                to_decide.append(working_days_between(row.received, row.decided_on, country))
+            if row.status == "closed" and row.acknowledged_on is None:
+                continue  # an unreadable file found not to be a complaint: nothing was owed
+            overdue += _late(row.acknowledge_by, row.acknowledged_on, as_of) or _late(row.decide_by, row.decided_on,
+                                                                                    as_of)
+
+        def spread(values: list[int]) -> dict[str, Any]:
+            return {"count": len(values), "median": statistics.median(values) if values else None,
+                    "max": max(values) if values else None}
+
+        def by(attribute: str) -> dict[str, int]:
+            return dict(sorted(Counter(str(getattr(r, attribute) or "unknown") for r in rows).items()))
+
+        return {"from": start.isoformat(), "to": end.isoformat(), "received": len(rows), "by_status": by("status"),
+                "by_language": by("language"), "by_channel": by("channel"),
+                "by_outcome": {k: v for k, v in by("outcome").items() if k != "unknown"},
+                "working_days_to_acknowledgement": spread(to_ack), "working_days_to_decision": spread(to_decide),
+                "overdue": overdue}
+
+
+def _late(deadline: date | None, done: date | None, as_of: date) -> bool:
+    if deadline is None:
+        return False
+    return done > deadline if done else as_of > deadline

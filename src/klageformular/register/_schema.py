@@ -1,0 +1,132 @@
+"""The register's tables as SQLAlchemy 2 models; ``migrations/`` creates them (never ``create_all``).
+
+A model and the migration that made its columns must agree: ``tests/test_register.py``
+compares a migrated database with these models, so a column added here without a
+revision fails the tests.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from ._names import STATUSES
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class ComplaintRow(Base):
+    """One complaint (or one unreadable file a person still has to look at)."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (
+        UniqueConstraint("prefix", "year", "number", name="uq_complaints_number"),
+        CheckConstraint("status IN ('" + "', '".join(STATUSES) + "')", name="ck_complaints_status"),
+        Index("ix_complaints_status_deadlines", "status", "acknowledge_by", "decide_by"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    prefix: Mapped[str] = mapped_column(String(20))
+    year: Mapped[int]
+    number: Mapped[int]
+    organisation: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(20))
+    received: Mapped[date] = mapped_column(Date, index=True)
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledge_by: Mapped[date | None] = mapped_column(Date)
+    decide_by: Mapped[date | None] = mapped_column(Date)
+    acknowledged_on: Mapped[date | None] = mapped_column(Date)
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    language: Mapped[str | None] = mapped_column(String(5))
+    method: Mapped[str | None] = mapped_column(String(20))
+    form_version: Mapped[str | None] = mapped_column(String(20))
+    parse_status: Mapped[str | None] = mapped_column(String(20))
+    complaint: Mapped[dict[str, Any] | None]
+    review: Mapped[list[Any]]
+    warnings: Mapped[list[Any]]
+    raw: Mapped[dict[str, Any] | None]
+    reason: Mapped[str | None] = mapped_column(String(40))
+    error: Mapped[str | None] = mapped_column(String(80))
+    message: Mapped[str | None] = mapped_column(Text)
+    content_key: Mapped[str | None] = mapped_column(String(128), index=True)
+    message_id: Mapped[str | None] = mapped_column(String(998), unique=True)
+    mail: Mapped[dict[str, Any] | None]  # from, subject, date of a mail source
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Revision 0002: normalised keys for "related complaints" (same investment, project, complainant).
+    investment_key: Mapped[str | None] = mapped_column(String(120), index=True)
+    project_key: Mapped[str | None] = mapped_column(String(240), index=True)
+    complainant_key: Mapped[str | None] = mapped_column(String(240), index=True)
+
+    files: Mapped[list[SourceFileRow]] = relationship(back_populates="complaint", order_by="SourceFileRow.id")
+    events: Mapped[list[EventRow]] = relationship(back_populates="complaint", order_by="EventRow.id")
+    attachments: Mapped[list[AttachmentRow]] = relationship(back_populates="complaint",
+                                                            order_by="AttachmentRow.id")
+
+
+class SourceFileRow(Base):
+    """A file that carried the complaint: the original, or a duplicate (same bytes or same content)."""
+
+    __tablename__ = "source_files"
+    __table_args__ = (UniqueConstraint("sha256", "source", name="uq_source_files_sha256_source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    source: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # original | same_file | same_content | same_message
+    received: Mapped[date | None] = mapped_column(Date)
+    quarantine: Mapped[str | None] = mapped_column(Text)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    complaint: Mapped[ComplaintRow] = relationship(back_populates="files")
+
+
+class EventRow(Base):
+    """One entry of the append-only history: who did what when (a database trigger refuses changes)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    who: Mapped[str] = mapped_column(String(120))
+    what: Mapped[str] = mapped_column(String(20))  # received | status | note | duplicate
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    complaint: Mapped[ComplaintRow] = relationship(back_populates="events")
+
+
+class AttachmentRow(Base):
+    """A file attached to a mail complaint (metadata only; the bytes stay where intake put them)."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    name: Mapped[str | None] = mapped_column(Text)
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    size: Mapped[int | None]
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    path: Mapped[str | None] = mapped_column(Text)
+
+    complaint: Mapped[ComplaintRow] = relationship(back_populates="attachments")
+
+
+class CounterRow(Base):
+    """The last reference number handed out per prefix and year; locked while a new one is taken."""
+
+    __tablename__ = "reference_counters"
+
+    prefix: Mapped[str] = mapped_column(String(20), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last: Mapped[int]

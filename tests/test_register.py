@@ -1,0 +1,466 @@
+"""The complaint register (register/): migrations, intake, references, workflow, deadlines, statistics, exports.
+
+Every test runs on SQLite and on a real PostgreSQL server started for the session
+(tests/postgres.py; skipped with the reason when the server binaries are absent).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from klageformular.exceptions import ConfigurationError, InvalidTransitionError, RegisterError, UnknownReferenceError
+from klageformular.org import get_organisation
+from klageformular.register import (
+    TRANSITIONS,
+    add_note,
+    add_record,
+    create_register_engine,
+    current_revision,
+    due,
+    export_csv,
+    export_xlsx,
+    head_revision,
+    import_batch,
+    list_complaints,
+    report,
+    set_status,
+    show,
+    upgrade,
+)
+from klageformular.register._db import downgrade
+from klageformular.register._schema import Base
+from klageformular.workdays import acknowledge_by
+
+from .postgres import new_database, postgres_server
+from .registers import complaint_record, digest, duplicate_record, rejected_record, write_batch
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: a file for SQLite, a new database on the test server for PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'klager.db'}"
+    return new_database(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = create_register_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+def _numbers(engine: Engine, prefix: str = "KLA", year: int = 2026) -> list[int]:
+    with engine.connect() as connection:
+        return sorted(connection.execute(sa.text("SELECT number FROM complaints WHERE prefix = :p AND year = :y"),
+                                         {"p": prefix, "y": year}).scalars())
+
+
+def _count(engine: Engine, table: str) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+# -- migrations -----------------------------------------------------------------------------------
+
+
+def test_migrations_from_empty_database_match_the_models(engine: Engine) -> None:
+    assert current_revision(engine) == head_revision() == "0002"
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+
+
+def test_upgrade_from_previous_revision_keeps_and_indexes_old_rows(db_url: str) -> None:
+    engine = create_register_engine(db_url, migrate=False)
+    upgrade(engine, "0001")
+    assert current_revision(engine) == "0001"
+    record = complaint_record(1, investment="ka 1042")
+    complaints = sa.table("complaints", *(sa.column(c) for c in (
+        "reference", "prefix", "year", "number", "organisation", "status", "channel")),
+        sa.column("received", sa.Date), sa.column("created_at", sa.DateTime(timezone=True)),
+        *(sa.column(c, sa.JSON) for c in ("review", "warnings", "complaint")))
+    with engine.begin() as connection:
+        connection.execute(complaints.insert().values(
+            reference="KLA-2026-0001", prefix="KLA", year=2026, number=1, organisation="kameo-dk",
+            status="received", channel="file", received=date(2026, 11, 23), review=[], warnings=[],
+            created_at=datetime(2026, 11, 23, 9), complaint=record["complaint"]))
+    upgrade(engine)
+    assert current_revision(engine) == "0002"
+    with engine.connect() as connection:
+        keys = connection.execute(sa.text("SELECT investment_key, project_key, complainant_key FROM complaints")).one()
+    assert tuple(keys) == ("KA1042", "projekt 1", "email:kunde1@example.dk")
+    downgrade(engine, "0001")  # and back up: the path works both ways
+    upgrade(engine)
+    assert show(engine, "KLA-2026-0001")["complaint"]["investment"]["reference"] == "ka 1042"
+    engine.dispose()
+
+
+# -- intake ---------------------------------------------------------------------------------------
+
+
+def _morning(out: Path) -> Path:
+    first = complaint_record(1, received="2026-11-24")
+    return write_batch(
+        out,
+        complaints=[first, complaint_record(2, received="2026-11-23", status="needs_review"),
+                    complaint_record(3, received="2026-11-23", org="kameo-no", lang="nb")],
+        rejected=[rejected_record(1, received="2026-11-24")],
+        duplicates=[duplicate_record(first, "inbox/kopi.pdf"),
+                    duplicate_record(first, "inbox/flattened.pdf", "same_content"),
+                    # as the batch wrote them before content keys: same bytes, no kind
+                    {"source": "inbox/gammel.pdf", "sha256": first["sha256"], "duplicate_of": first["source"]}],
+    )
+
+
+def test_intake_numbers_in_order_of_receipt_and_keeps_everything(engine: Engine, tmp_path: Path) -> None:
+    summary = import_batch(engine, _morning(tmp_path / "out"), today=date(2026, 11, 25))
+    assert (summary.added, summary.unreadable, summary.attached, summary.already) == (4, 1, 3, 0)
+    assert summary.references == ["KLA-2026-0001", "KLA-NO-2026-0001", "KLA-2026-0002", "KLA-2026-0003"]
+    entries = {e["reference"]: e for e in list_complaints(engine)}
+    assert entries["KLA-2026-0001"]["status"] == "received"
+    assert entries["KLA-2026-0001"]["review"][0]["code"] == "invalid_phone"
+    assert entries["KLA-NO-2026-0001"]["language"] == "nb"
+    scan = entries["KLA-2026-0003"]
+    assert (scan["status"], scan["reason"], scan["complaint"]) == ("unreadable", "unreadable", None)
+    first = show(engine, "KLA-2026-0002")
+    assert [f["kind"] for f in first["files"]] == ["original", "same_file", "same_content", "same_file"]
+    assert [e["what"] for e in first["events"]] == ["received", "duplicate", "duplicate", "duplicate"]
+    assert first["acknowledge_by"] == "2026-11-27" and first["decide_by"] is None  # Kameo: no timeframe yet
+
+
+def test_intake_again_adds_nothing(engine: Engine, tmp_path: Path) -> None:
+    out = _morning(tmp_path / "out")
+    import_batch(engine, out)
+    events = _count(engine, "events")
+    summary = import_batch(engine, out)
+    assert (summary.added, summary.attached, summary.already) == (0, 0, 7)
+    assert _count(engine, "events") == events and _count(engine, "complaints") == 4
+
+
+@pytest.mark.parametrize(("key", "kind"), [("content_key", "same_content"), ("message_id", "same_message")])
+def test_same_content_or_message_is_one_complaint(engine: Engine, key: str, kind: str) -> None:
+    first = complaint_record(1, message_id="<a1@example.dk>")
+    again = complaint_record(2, message_id="<b2@example.dk>") | {key: first[key]}
+    assert add_record(engine, first).outcome == "added"
+    result = add_record(engine, again)
+    assert (result.outcome, result.reference) == ("attached", "KLA-2026-0001")
+    assert [f["kind"] for f in show(engine, "KLA-2026-0001")["files"]] == ["original", kind]
+
+
+def test_mail_record_keeps_message_and_attachments(engine: Engine) -> None:
+    record = complaint_record(1, method="email", message_id="<x@example.dk>", received="2026-11-23T23:30:00+01:00",
+                              attachments=[{"name": "bilag.pdf", "content_type": "application/pdf",
+                                                             "size": 1234, "sha256": digest("bilag"),
+                                                             "path": "attachments/bilag.pdf"}]) | {
+        "from": "a@b.dk", "subject": "Klage"}
+    add_record(engine, record)
+    entry = show(engine, "KLA-2026-0001")
+    assert (entry["channel"], entry["received"], entry["message_id"]) == ("email", "2026-11-23", "<x@example.dk>")
+    assert entry["received_at"] == "2026-11-23T22:30:00+00:00"
+    assert entry["attachments"][0]["size"] == 1234 and entry["mail"] == {"from": "a@b.dk", "subject": "Klage"}
+
+
+def test_unreadable_file_without_hash_or_date(engine: Engine) -> None:
+    """A file the batch could not even read (permissions): no hash, no date; kept, dated by the import."""
+    record = {"source": "inbox/locked.pdf", "sha256": None, "status": "unreadable", "reason": "unreadable",
+              "error": "OSError", "message": "cannot read the file: Permission denied", "received": None,
+              "acknowledge_by": None}
+    result = add_record(engine, record, today=date(2026, 12, 23))
+    assert add_record(engine, record, today=date(2026, 12, 24)).outcome == "already"
+    entry = show(engine, result.reference)
+    assert (entry["received"], entry["acknowledge_by"], entry["status"]) == ("2026-12-23", "2026-12-29", "unreadable")
+
+
+def test_import_of_a_folder_without_records_is_refused(engine: Engine, tmp_path: Path) -> None:
+    with pytest.raises(RegisterError, match="no batch records here"):
+        import_batch(engine, tmp_path / "nowhere")
+
+
+def test_duplicate_without_original_is_kept_for_a_person(engine: Engine) -> None:
+    result = add_record(engine, duplicate_record(complaint_record(9), "inbox/lost.pdf", "same_content"))
+    assert result.outcome == "added"
+    entry = show(engine, result.reference)
+    assert (entry["status"], entry["reason"]) == ("unreadable", "orphan")
+
+
+def test_references_per_organisation_and_year(engine: Engine) -> None:
+    order = [("2026-12-30", "kameo-dk"), ("2026-12-31", "kameo-se"), ("2027-01-04", "kameo-dk"),
+             ("2026-12-31", "kameo-dk")]
+    refs = [add_record(engine, complaint_record(i, received=day, org=org)).reference
+            for i, (day, org) in enumerate(order)]
+    assert refs == ["KLA-2026-0001", "KLA-SE-2026-0001", "KLA-2027-0001", "KLA-2026-0002"]
+
+
+def test_concurrent_threads_get_unique_gapless_numbers(engine: Engine) -> None:
+    records = [complaint_record(i) for i in range(30)]
+    with ThreadPoolExecutor(6) as pool:  # every record twice, in parallel: each complaint once
+        results = list(pool.map(lambda r: add_record(engine, r), records + records))
+    assert sorted(r.outcome for r in results).count("added") == 30
+    assert _numbers(engine) == list(range(1, 31))
+
+
+def test_concurrent_processes_get_unique_gapless_numbers(db_url: str, tmp_path: Path) -> None:
+    """Five intake processes on one (empty, unmigrated) database; two of them import the same folder."""
+    folders = [write_batch(tmp_path / f"out{n}", complaints=[complaint_record(n * 100 + i) for i in range(8)],
+                           rejected=[rejected_record(n)]) for n in range(4)]
+    procs = [subprocess.Popen([sys.executable, "-m", "klageformular", "register", "import", str(folder), "--db",
+                               db_url, "--who", f"p{n}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for n, folder in enumerate([*folders, folders[0]])]
+    for proc in procs:
+        _, err = proc.communicate(timeout=240)
+        assert proc.returncode == 0, err.decode()
+    engine = create_register_engine(db_url)
+    assert _numbers(engine) == list(range(1, 37))
+    with engine.connect() as connection:
+        originals = connection.execute(sa.text("SELECT sha256 FROM source_files")).scalars().all()
+    assert len(originals) == len(set(originals)) == 36
+    engine.dispose()
+
+
+# -- workflow -------------------------------------------------------------------------------------
+
+
+def test_full_workflow_is_recorded(engine: Engine) -> None:
+    add_record(engine, complaint_record(1))
+    for status in ("acknowledged", "under_review", "decided", "closed", "escalated", "decided"):
+        set_status(engine, "kla-2026-0001", status, who="linn", note=f"now {status}")
+    add_note(engine, "KLA-2026-0001", "Ringede til kunden", who="linn")
+    events = show(engine, "KLA-2026-0001")["events"]
+    assert [(e["from"], e["to"]) for e in events[1:7]] == [
+        ("received", "acknowledged"), ("acknowledged", "under_review"), ("under_review", "decided"),
+        ("decided", "closed"), ("closed", "escalated"), ("escalated", "decided")]
+    assert events[-1] == events[-1] | {"what": "note", "who": "linn", "note": "Ringede til kunden"}
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    ((), "decided"), ((), "closed"), (("acknowledged",), "received"), (("acknowledged", "inadmissible"), "decided"),
+    (("acknowledged", "under_review", "decided", "closed"), "under_review"), ((), "nonsense"),
+])
+def test_impossible_transition_is_refused(engine: Engine, path: tuple[str, ...], status: str) -> None:
+    add_record(engine, complaint_record(1))
+    for step in path:
+        set_status(engine, "KLA-2026-0001", step, who="linn")
+    with pytest.raises(InvalidTransitionError, match=r"cannot go from|unknown status") as caught:
+        set_status(engine, "KLA-2026-0001", status, who="linn")
+    assert caught.value.current == (path[-1] if path else "received")
+    assert show(engine, "KLA-2026-0001")["status"] == caught.value.current
+
+
+def test_unknown_reference_and_empty_note(engine: Engine) -> None:
+    with pytest.raises(UnknownReferenceError, match="KLA-2026-0099"):
+        set_status(engine, "KLA-2026-0099", "acknowledged", who="linn")
+    add_record(engine, complaint_record(1))
+    with pytest.raises(RegisterError, match="needs some text"):
+        add_note(engine, "KLA-2026-0001", "  ", who="linn")
+
+
+@pytest.mark.parametrize("statement", ["UPDATE events SET note = 'changed'", "DELETE FROM events"])
+def test_events_are_append_only_in_the_database(engine: Engine, statement: str) -> None:
+    add_record(engine, complaint_record(1))
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+        connection.execute(sa.text(statement))
+    assert _count(engine, "events") == 1
+
+
+# -- deadlines ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("received", "deadline", "today", "bucket"), [
+    # Christmas 2026: 24 Dec counts as a working day in Denmark, 25-26 Dec are holidays, 27 Dec a Sunday.
+    ("2026-12-23", "2026-12-29", "2026-12-23", None),
+    ("2026-12-23", "2026-12-29", "2026-12-28", "this_week"),
+    ("2026-12-23", "2026-12-29", "2026-12-29", "due_today"),
+    ("2026-12-23", "2026-12-29", "2026-12-30", "overdue"),
+    # Easter 2026: Maundy Thursday, Good Friday and Easter Monday are holidays.
+    ("2026-04-01", "2026-04-09", "2026-04-03", None),
+    ("2026-04-01", "2026-04-09", "2026-04-06", "this_week"),
+    ("2026-04-01", "2026-04-09", "2026-04-10", "overdue"),
+    # Store Bededag (fourth Friday after Easter) is a working day from 2024.
+    ("2024-04-24", "2024-04-29", "2024-04-29", "due_today"),
+])
+def test_due_around_holidays(engine: Engine, received: str, deadline: str, today: str, bucket: str | None) -> None:
+    add_record(engine, complaint_record(1, received=received, ack=False))  # the register computes the deadline
+    report = due(engine, date.fromisoformat(today))
+    buckets = {"overdue": report.overdue, "due_today": report.due_today, "this_week": report.this_week}
+    found = {name: [i.deadline.isoformat() for i in items] for name, items in buckets.items() if items}
+    assert found == ({bucket: [deadline]} if bucket else {})
+
+
+def test_decide_by_from_the_profile(engine: Engine) -> None:
+    profile = get_organisation("kameo-dk").model_copy(update={"decision_working_days": 20})
+    add_record(engine, complaint_record(1, received="2026-12-01"), organisations={"kameo-dk": profile})
+    entry = show(engine, "KLA-2026-0001")
+    # 20 working days: 25-26 December skipped, 24 December counted (not a statutory holiday).
+    assert entry["decide_by"] == acknowledge_by(date(2026, 12, 1), 20).isoformat() == "2026-12-30"
+    set_status(engine, "KLA-2026-0001", "acknowledged", who="linn", on=date(2026, 12, 2))
+    assert due(engine, date(2026, 12, 30)).due_today[0].action == "decide"
+    assert due(engine, date(2026, 12, 31)).overdue[0].reference == "KLA-2026-0001"
+
+
+def test_escalated_and_closed_are_not_due(engine: Engine) -> None:
+    add_record(engine, complaint_record(1, received="2026-11-02"))
+    add_record(engine, rejected_record(2, received="2026-11-02"))
+    set_status(engine, "KLA-2026-0001", "escalated", who="linn")
+    set_status(engine, "KLA-2026-0002", "closed", who="linn", note="spam, not a complaint")
+    assert due(engine, date(2026, 12, 1)).overdue == []
+
+
+# -- related complaints, statistics ---------------------------------------------------------------
+
+
+def test_related_complaints(engine: Engine) -> None:
+    add_record(engine, complaint_record(1, investment="KA-1042"))
+    add_record(engine, complaint_record(2, investment="ka 1042"))  # written differently, same investment
+    add_record(engine, complaint_record(3, email="KUNDE1@example.dk"))  # same complainant
+    add_record(engine, complaint_record(4))
+    set_status(engine, "KLA-2026-0002", "acknowledged", who="linn")
+    set_status(engine, "KLA-2026-0002", "under_review", who="linn")
+    set_status(engine, "KLA-2026-0002", "decided", who="linn", outcome="upheld")
+    related = show(engine, "KLA-2026-0001")["related"]
+    assert [(r["reference"], r["same"], r["outcome"]) for r in related] == [
+        ("KLA-2026-0002", ["investment"], "upheld"), ("KLA-2026-0003", ["complainant"], None)]
+    assert [e["reference"] for e in list_complaints(engine, related_to="KLA-2026-0003")] == ["KLA-2026-0001"]
+    assert [e["reference"] for e in list_complaints(engine, status=["decided"])] == ["KLA-2026-0002"]
+
+
+def test_report_figures(engine: Engine) -> None:
+    # Received Wednesday 23 Dec 2026; acknowledgement deadline 29 Dec (Christmas skipped).
+    for i in range(4):
+        add_record(engine, complaint_record(i, received="2026-12-23", lang="en" if i == 3 else "da"))
+    add_record(engine, rejected_record(9, received="2026-12-23"))
+    add_record(engine, complaint_record(8, received="2027-01-05"))  # outside the period
+    for ref, ack in (("KLA-2026-0001", "2026-12-24"), ("KLA-2026-0002", "2026-12-29"), ("KLA-2026-0003", "2026-12-30")):
+        set_status(engine, ref, "acknowledged", who="linn", on=date.fromisoformat(ack))
+    set_status(engine, "KLA-2026-0001", "under_review", who="linn", on=date(2026, 12, 28))
+    set_status(engine, "KLA-2026-0001", "decided", who="linn", on=date(2027, 1, 4), outcome="not_upheld")
+    figures = report(engine, date(2026, 12, 1), date(2026, 12, 31), today=date(2027, 1, 8))
+    assert figures["received"] == 5
+    assert figures["by_status"] == {"acknowledged": 2, "decided": 1, "received": 1, "unreadable": 1}
+    assert figures["by_language"] == {"da": 3, "en": 1, "unknown": 1}
+    assert figures["by_channel"] == {"file": 5}
+    assert figures["working_days_to_acknowledgement"] == {"count": 3, "median": 3, "max": 4}  # 1, 3, 4
+    assert figures["working_days_to_decision"] == {"count": 1, "median": 6, "max": 6}
+    assert figures["overdue"] == 3  # acknowledged on 30 Dec, and two never acknowledged (as of 31 Dec)
+
+
+# -- exports --------------------------------------------------------------------------------------
+
+
+def _exportable(engine: Engine) -> None:
+    add_record(engine, complaint_record(1, received="2026-11-23", subject='=HYPERLINK("http://evil","x")\nmere'))
+    add_record(engine, complaint_record(2, received="2026-11-24", status="needs_review", amount=None,
+                                        subject="En flad kopi har ingen linjeskift. " * 20))
+    add_record(engine, rejected_record(3, received="2026-11-24"))
+    set_status(engine, "KLA-2026-0001", "acknowledged", who="linn", on=date(2026, 11, 24), note="kvittering sendt")
+    add_note(engine, "KLA-2026-0001", "=1+1 @kunde", who="linn")
+
+
+@pytest.mark.parametrize(("lang", "header", "events_sheet", "words"), [
+    ("da", "Kvittér senest", "Hændelser", ("modtaget", "kvitteret", "ulæselig")),
+    ("en", "Acknowledge by", "Events", ("received", "acknowledged", "unreadable")),
+    ("sv", "Bekräfta senast", "Händelser", ("mottaget", "bekräftat", "oläslig")),
+])
+def test_export_xlsx_read_back_cell_by_cell(engine: Engine, tmp_path: Path, lang: str, header: str,
+                                            events_sheet: str, words: tuple[str, str, str]) -> None:
+    _exportable(engine)
+    target = tmp_path / "register.xlsx"
+    assert export_xlsx(engine, target, lang=lang) == 3
+    book = load_workbook(target)
+    sheet = book.worksheets[0]
+    headers = [c.value for c in sheet[1]]
+    assert headers[2] == header and len(headers) == 17
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:Q4"
+    assert all(sheet.column_dimensions[letter].width >= 10 for letter in "ABCDEFGHIJKLMNOPQ")
+    row = dict(zip(headers, sheet[2], strict=True))
+    values = [c.value for c in sheet[2]]
+    assert values[:5] == ["KLA-2026-0001", datetime(2026, 11, 23), datetime(2026, 11, 26), None, words[1]]
+    assert values[5:9] == ["Łukasz Żółć", "kunde1@example.dk", '=HYPERLINK("http://evil","x")', "KA-2001"]
+    assert row[headers[7]].data_type == "s"  # typed by a customer: text, not a formula
+    assert (values[9], values[10]) == (12500.5, "DKK") and row[headers[9]].number_format == "#,##0.00"
+    assert row[headers[1]].is_date and row[headers[14]].value == datetime(2026, 11, 24)
+    second = [c.value for c in sheet[3]]
+    assert (second[9], second[11]) == (None, "invalid_phone")
+    assert isinstance(second[7], str) and len(second[7]) == 160 and second[7].endswith("kopi har in…")
+    scan = [c.value for c in sheet[4]]
+    assert (scan[4], scan[5], scan[7]) == (words[2], None, "1 of 1 page(s) have no text layer")
+    events = book[events_sheet]
+    assert events.max_row == 6  # header, three "received", a status change and a note: grouped by entry
+    change = [c.value for c in events[3]]
+    assert change[0] == "KLA-2026-0001" and change[3:] == ["status", words[0], words[1],
+                                                           "(2026-11-24) kvittering sendt"]
+    assert isinstance(change[1], datetime) and events.cell(3, 2).is_date  # when it was recorded
+    assert events.cell(4, 7).value == "=1+1 @kunde" and events.cell(4, 7).data_type == "s"
+
+
+def test_export_csv_for_danish_excel(engine: Engine, tmp_path: Path) -> None:
+    _exportable(engine)
+    target = tmp_path / "register.csv"
+    assert export_csv(engine, target, dialect="excel-da") == 3
+    raw = target.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert table[0][:3] == ["Referencenr.", "Modtaget", "Kvittér senest"]
+    assert table[1][:3] == ["KLA-2026-0001", "23-11-2026", "26-11-2026"]
+    assert table[1][7] == '\'=HYPERLINK("http://evil","x")' and table[1][9] == "12500,50"
+    assert Decimal(table[1][9].replace(",", ".")) == Decimal("12500.50")
+
+
+def test_export_refuses_unknown_language(engine: Engine, tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="no export headers"):
+        export_xlsx(engine, tmp_path / "x.xlsx", lang="de")
+
+
+@pytest.fixture(scope="module")
+def memory_engine() -> Iterator[Engine]:
+    """One in-memory register for all of a property test's examples."""
+    engine = create_register_engine("sqlite://")
+    yield engine
+    engine.dispose()
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(st.sampled_from(["received", "acknowledged", "under_review", "inadmissible", "decided",
+                                       "closed", "escalated"]), max_size=12),
+       unreadable=st.booleans())
+def test_workflow_follows_the_transition_table(memory_engine: Engine, steps: list[str],
+                                               unreadable: bool) -> None:
+    """Whatever is asked in whatever order: allowed steps happen, one event each; refused ones change nothing."""
+    record = rejected_record(0) if unreadable else complaint_record(0)
+    unique = {"sha256": uuid.uuid4().hex, "content_key": uuid.uuid4().hex}
+    reference = add_record(memory_engine, record | unique).reference
+    expected = "unreadable" if unreadable else "received"
+    accepted = 0
+    for step in steps:
+        if step in TRANSITIONS[expected]:
+            set_status(memory_engine, reference, step, who="prop")
+            expected, accepted = step, accepted + 1
+        else:
+            with pytest.raises(InvalidTransitionError):
+                set_status(memory_engine, reference, step, who="prop")
+    entry = show(memory_engine, reference)
+    assert entry["status"] == expected and len(entry["events"]) == 1 + accepted

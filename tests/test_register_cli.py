@@ -1,0 +1,161 @@
+"""``klageformular register …`` and ``batch --register`` (register/_cli.py), in-process on SQLite."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from klageformular.cli import main
+
+from .registers import complaint_record, duplicate_record, rejected_record, write_batch
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'klager.db'}"
+
+
+@pytest.fixture
+def imported(tmp_path: Path, db: str) -> str:
+    first = complaint_record(1, received="2026-12-23", investment="KA-1042")
+    out = write_batch(tmp_path / "out", complaints=[first, complaint_record(2, received="2026-12-28",
+                                                                                investment="KA 1042")],
+                      rejected=[rejected_record(3, received="2026-12-28")],
+                      duplicates=[duplicate_record(first, "inbox/kopi.pdf")])
+    assert main(["register", "import", str(out), "--db", db]) == 0
+    return db
+
+
+def test_batch_register_end_to_end(tmp_path: Path, db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in ("filled-pypdf.pdf", "filled-pdftk-nb.pdf", "scan.pdf"):
+        shutil.copy(FIXTURES / name, inbox / name)
+    shutil.copy(FIXTURES / "filled-pypdf.pdf", inbox / "kopi.pdf")
+    (inbox / "notes.txt").write_text("Husk at ringe.", encoding="utf-8")
+    args = ["batch", str(inbox), "-o", str(tmp_path / "out"), "--received", "2026-11-23", "-q", "--workers", "1",
+            "--register", "--db", db]
+    assert main(args) == 1  # two files rejected: still 1, as without --register
+    assert "register: 4 added (2 unreadable), 1 attached" in capsys.readouterr().out
+    assert main(args) == 0  # nothing new was rejected on the second run
+    assert "register: 0 added (0 unreadable), 0 attached to an earlier entry, 5 already there" in \
+        capsys.readouterr().out
+    assert main(["register", "list", "--json", "--db", db]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(e["reference"], e["status"], e["language"]) for e in lines] == [
+        ("KLA-2026-0001", "received", "da"), ("KLA-2026-0002", "unreadable", None),
+        ("KLA-2026-0003", "unreadable", None), ("KLA-NO-2026-0001", "received", "nb")]
+    assert {"reference", "status", "received", "acknowledge_by", "language", "complaint"} <= set(lines[0])
+    assert lines[0]["complaint"]["complainant"]["last_name"] == "Żółć"
+    assert lines[0]["acknowledge_by"] == "2026-11-26"
+
+
+def test_url_from_environment_then_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    out = write_batch(tmp_path / "out", complaints=[complaint_record(1)])
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KLAGEFORMULAR_DB", raising=False)
+    assert main(["register", "import", str(out)]) == 0
+    assert (tmp_path / "klager.db").exists()
+    monkeypatch.setenv("KLAGEFORMULAR_DB", f"sqlite:///{tmp_path / 'other.db'}")
+    assert main(["register", "import", str(out)]) == 0
+    assert (tmp_path / "other.db").exists()
+    assert "1 added" in capsys.readouterr().out.splitlines()[-2]
+
+
+@pytest.mark.parametrize(("today", "code", "overdue", "due_today"), [
+    ("2026-12-28", 0, [], []),
+    ("2026-12-29", 0, [], ["KLA-2026-0001"]),
+    ("2026-12-30", 1, ["KLA-2026-0001"], []),
+    ("2027-01-04", 1, ["KLA-2026-0001", "KLA-2026-0002", "KLA-2026-0003"], []),
+])
+def test_due_exit_code_and_json(imported: str, capsys: pytest.CaptureFixture[str], today: str, code: int,
+                                overdue: list[str], due_today: list[str]) -> None:
+    assert main(["register", "due", "--today", today, "--json", "--db", imported]) == code
+    data = json.loads(capsys.readouterr().out)
+    assert [i["reference"] for i in data["overdue"]] == overdue
+    assert [i["reference"] for i in data["due_today"]] == due_today
+
+
+def test_due_table(imported: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["register", "due", "--today", "2026-12-30", "--db", imported]) == 1
+    out = capsys.readouterr().out
+    assert "KLA-2026-0001" in out and "1 overdue, 0 due today, 2 due later this week" in out
+
+
+def test_set_note_show(imported: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["register", "set", "KLA-2026-0001", "acknowledged", "--note", "Kvittering sendt", "--who", "linn",
+                 "--db", imported]) == 0
+    assert "received → acknowledged" in capsys.readouterr().out
+    assert main(["register", "note", "KLA-2026-0001", "Ringede til kunden", "--who", "linn", "--db", imported]) == 0
+    assert main(["register", "show", "KLA-2026-0001", "--db", imported]) == 0
+    out = capsys.readouterr().out
+    assert "Kvittering sendt" in out and "Ringede til kunden" in out and "same_file" in out
+    assert "KLA-2026-0002     received" in out and "same investment" in out
+    assert main(["register", "show", "KLA-2026-0001", "--json", "--db", imported]) == 0
+    assert [e["what"] for e in json.loads(capsys.readouterr().out)["events"]] == [
+        "received", "duplicate", "status", "note"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["set", "KLA-2026-0001", "decided"], "cannot go from received to decided (allowed: acknowledged, escalated)"),
+    (["set", "KLA-2026-0042", "acknowledged"], "no complaint 'KLA-2026-0042'"),
+    (["note", "KLA-2026-0001", " "], "a note needs some text"),
+])
+def test_refusals_are_one_line(imported: str, capsys: pytest.CaptureFixture[str], args: list[str],
+                               message: str) -> None:
+    assert main(["register", *args, "--db", imported]) == 1
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("url", ["not a url", "postgresql://nobody@127.0.0.1:1/none"])
+def test_bad_database_is_one_line(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["register", "list", "--db", url]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("klageformular: ") and err.count("\n") == 1
+
+
+def test_list_filters(imported: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["register", "list", "--status", "unreadable", "--db", imported]) == 0
+    assert capsys.readouterr().out.split()[:2] == ["KLA-2026-0003", "unreadable"]
+    assert main(["register", "list", "--related", "KLA-2026-0002", "--json", "--db", imported]) == 0
+    assert [json.loads(line)["reference"] for line in capsys.readouterr().out.splitlines()] == ["KLA-2026-0001"]
+    assert main(["register", "list", "--since", "2026-12-24", "--json", "--db", imported]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+
+
+def test_export_and_report(imported: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["register", "export", str(tmp_path / "r.xlsx"), "--lang", "en", "--db", imported]) == 0
+    assert load_workbook(tmp_path / "r.xlsx").worksheets[0]["A1"].value == "Reference"
+    assert main(["register", "export", str(tmp_path / "r.csv"), "--csv", "--dialect", "excel-da",
+                 "--db", imported]) == 0
+    assert (tmp_path / "r.csv").read_text(encoding="utf-8-sig").splitlines()[1].startswith("KLA-2026-0001;23-12-2026;")
+    assert main(["register", "set", "KLA-2026-0001", "acknowledged", "--on", "2026-12-29", "--db", imported]) == 0
+    capsys.readouterr()
+    assert main(["register", "report", "--from", "2026-12-01", "--to", "2026-12-31", "--json", "--db", imported]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["received"] == 3 and figures["working_days_to_acknowledgement"]["max"] == 3
+
+
+def test_cli_start_does_not_load_the_database_stack() -> None:
+    """SQLAlchemy, Alembic and openpyxl load only when a register command runs (about a second saved)."""
+    code = ("import sys, klageformular.cli; "
+            "print(sorted(m for m in ('sqlalchemy', 'alembic', 'openpyxl') if m in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
+def test_every_public_name_resolves() -> None:
+    import klageformular.register as register
+
+    assert all(getattr(register, name) is not None for name in register.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = register.nope
