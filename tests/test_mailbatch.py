@@ -199,8 +199,17 @@ def test_same_message_in_mbox_and_as_eml_is_one(tmp_path: Path) -> None:
         shutil.copy(MAIL / name, inbox / name)
     summary = convert_folder(inbox, out, workers=1).to_dict()
     check_invariants(summary)
-    assert {(d["source"], d["duplicate_of"], d["reason"]) for d in lines(out, DUPLICATES)} == {
-        ("mutt.mbox#1", "mutt-form.eml", "same Message-ID"), ("mutt.mbox#2", "mutt-plain.eml", "same Message-ID")}
+    # Each copy points at the line that stands for the first: the form's complaint, or the email's.
+    assert {(d["source"], d["duplicate_of"], d["duplicate_kind"], d["reason"]) for d in lines(out, DUPLICATES)} == {
+        ("mutt.mbox#1", "mutt-form.eml/Klageformular udfyldt – Eva Ørsted.pdf", "same_message", "same Message-ID"),
+        ("mutt.mbox#2", "mutt-plain.eml", "same_message", "same Message-ID")}
+    complaints = {(r["source"], r["sha256"]) for r in lines(out, COMPLAINTS)}
+    assert all((d["duplicate_of"], d["duplicate_of_sha256"]) in complaints for d in lines(out, DUPLICATES))
+    # … also when the first copy was read by an earlier run (the ledger remembers its line).
+    (inbox / "kopi.eml").write_bytes(b"X-Forwarded-By: a rule\n" + (MAIL / "mutt-form.eml").read_bytes())
+    convert_folder(inbox, out, workers=1)
+    [later] = [d for d in lines(out, DUPLICATES) if d["source"] == "kopi.eml"]
+    assert later["duplicate_of"] == "mutt-form.eml/Klageformular udfyldt – Eva Ørsted.pdf"
     assert summary["mail"]["messages"] == 4 and summary["mail"]["duplicates"] == 2
 
 

@@ -204,19 +204,31 @@ class MailDesk:
             self.intake.settle(item, "recovered")
         elif item.verdict == "duplicate":
             assert item.duplicate_of is not None
-            run._duplicate(record | self._acknowledge(entry.received) | {"reason": item.reason},
-                           item.duplicate_of, "same_message")
+            # Point at the record that stands for the first copy (its form's complaint), not the message.
+            original = self.intake.primary.get(item.duplicate_of[0], item.duplicate_of)
+            run._duplicate(record | self._acknowledge(entry.received) | {"reason": item.reason}, original,
+                           "same_message")
             self.intake.settle(item, "duplicate")
         elif item.verdict == "unreadable":
             self._unreadable(entry, item)
         elif item.verdict == "set_aside":
             run._count("set_aside", record, (item.reason or "").split(" (")[0])
             self.intake.settle(item, "set_aside")
-        elif any(self._is_form(pdf) for pdf in pdfs):
+        elif forms := [pdf for pdf in pdfs if self._is_form(pdf)]:
             run.summary.inputs -= 1  # its forms have the lines
-            self.intake.settle(item, "form")
+            self.intake.settle(item, "form", record=self._standing(forms[0]))
         else:
             self._email(entry, item)
+
+    def _standing(self, entry: _Entry) -> tuple[str, str]:
+        """The complaint line a form's entry ended in: its own, or the original it duplicates."""
+        if entry.duplicate_of:
+            return entry.duplicate_of
+        result = (entry.reply or {}).get("result") or {}
+        key = result.get("content_key")
+        own = (str(entry.record["source"]), str(entry.record.get("sha256")))
+        original = self.run.state.by_key.get(key) if key else None
+        return original if original is not None else own
 
     def _is_form(self, entry: _Entry) -> bool:
         if entry.index in self.documents:
@@ -241,7 +253,7 @@ class MailDesk:
         by_reason = self.run.summary.unreadable_by_reason
         by_reason[reason] = by_reason.get(reason, 0) + 1
         self.run._count("unreadable", record, reason, message)
-        self.intake.settle(item, "unreadable")
+        self.intake.settle(item, "unreadable", record=(record["source"], record["sha256"]))
 
     def _email(self, entry: _Entry, item: Admitted) -> None:
         """A message without a form: a complaint to review, with its text and attachments."""
@@ -255,7 +267,7 @@ class MailDesk:
             "content_key": None}
         self.run.complaints.write(record | {"complaint": complaint})
         self.run._count("needs_review", record, message=f"a plain email ({len(review)} item(s) to review)")
-        self.intake.settle(item, "email")
+        self.intake.settle(item, "email", record=(record["source"], record["sha256"]))
 
     def finish(self) -> None:
         """Close the ledger and add the mail counts to the summary."""

@@ -101,6 +101,9 @@ class MailIntake:
         self.done_keys: set[str] = set()
         self.by_id: dict[str, tuple[str, str]] = {}  # Message-ID -> (source, sha256) of the one read first
         self.by_sha: dict[str, tuple[str, str]] = {}  # message sha256 -> (source, sha256)
+        # message source -> (source, sha256) of the record that stands for it: the complaint read
+        # from its form, or its own line (a later copy of the message points there)
+        self.primary: dict[str, tuple[str, str]] = {}
         self._load()
         self.ledger_fd: int | None = None
 
@@ -117,6 +120,8 @@ class MailIntake:
             except ValueError:
                 continue
             self.done_keys.add(entry.get("key", ""))
+            if isinstance(entry.get("record"), list) and len(entry["record"]) == 2:
+                self.primary.setdefault(entry["source"], (entry["record"][0], entry["record"][1]))
             if entry.get("outcome") not in ("duplicate", "skipped", "unreadable") and entry.get("sha256"):
                 first = (entry["source"], entry["sha256"])
                 if entry.get("message_id"):
@@ -210,8 +215,13 @@ class MailIntake:
             _write_private(target, data)
         return f"{ATTACHMENTS}/{digest}"
 
-    def settle(self, admitted: Admitted, outcome: Settled) -> None:
-        """Count the message and write its ledger line; then the source's follow-up (IMAP: seen / move)."""
+    def settle(self, admitted: Admitted, outcome: Settled, *, record: tuple[str, str] | None = None) -> None:
+        """Count the message and write its ledger line; then the source's follow-up (IMAP: seen / move).
+
+        ``record`` is the (source, sha256) of the line that stands for the message, if any.
+        """
+        if record is not None:
+            self.primary.setdefault(str(admitted.record["source"]), record)
         attribute = {"form": "with_form", "email": "email_complaints", "set_aside": "set_aside",
                      "duplicate": "duplicates", "skipped": "already_done", "unreadable": "unreadable",
                      "recovered": "already_done"}[outcome]
@@ -224,7 +234,8 @@ class MailIntake:
         log.info("message %s: %s", str(name)[:12], outcome)
         if outcome != "skipped":
             fields = {k: admitted.record.get(k) for k in ("source", "sha256", "message_id", "received")}
-            line = {"key": admitted.raw.key, **fields, "outcome": outcome, "reason": admitted.reason}
+            line = {"key": admitted.raw.key, **fields, "outcome": outcome, "reason": admitted.reason,
+                    "record": list(record) if record else None}
             if self.ledger_fd is None:
                 self.ledger_fd = os.open(self.out / LEDGER, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             os.write(self.ledger_fd, (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode())
