@@ -1,6 +1,6 @@
 """Regenerate the committed fixture PDFs in ``tests/fixtures/`` with real third-party tools.
 
-    python scripts/make_fixtures.py            # needs pdftk, qpdf, ghostscript, poppler-utils
+    python scripts/make_fixtures.py            # needs pdftk, qpdf, ghostscript, poppler-utils, mupdf-tools
     python scripts/make_fixtures.py flat-gs-sv.pdf   # only the named ones (the rest stay as committed)
 
 The fixtures let the test suite check files made by those tools even on a machine that
@@ -8,6 +8,9 @@ does not have them (tests/test_fixtures.py). Each is the sample complaint of
 ``tests/conftest.py`` (``sample_data``) filled and/or flattened by one tool, plus a few
 files the batch and hostile-input tests need: a scan (image only), an encrypted copy, a PDF
 that is not the form. ``tests/fixtures/MANIFEST.json`` records what made each file.
+
+Kept as committed (:data:`KEPT`): copies of an earlier form that this code can no longer make —
+they stand for forms customers downloaded before the value font changed.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ from klageformular import Complaint, render_form  # noqa: E402
 from klageformular.values import FieldValue, field_values  # noqa: E402
 
 OUT = ROOT / "tests" / "fixtures"
+# Made from an older form (commit 9f078ac: the value font was a composite Type0 font); kept in the
+# manifest on every run.
+KEPT = {"printed-ps-type0-font.pdf": "form 1.0 with the composite (Type0) value font of commit 9f078ac, pypdf "
+                                    "fill, then pdftops + ps2pdf: values drawn without a Unicode map"}
 
 
 def _tool_version(args: list[str]) -> str:
@@ -89,7 +96,7 @@ def main(names: list[str]) -> None:
     by_pypdf, by_pdftk = _filled("da", fill_pypdf), _filled("da", fill_pdftk)
     fixtures: dict[str, tuple[str, Callable[[], bytes]]] = {
         "filled-pypdf.pdf": ("pypdf fill (NeedAppearances off, appearances generated)", lambda: by_pypdf),
-        "filled-pdftk.pdf": ("pdftk fill_form XFDF (UTF-8) with replacement_font", lambda: by_pdftk),
+        "filled-pdftk.pdf": ("pdftk fill_form XFDF (UTF-8), no extra options", lambda: by_pdftk),
         "flat-pdftk.pdf": ("pypdf fill, then pdftk flatten", lambda: flatten("pdftk", by_pypdf)),
         "flat-qpdf.pdf": ("pdftk fill, then qpdf --flatten-annotations=all", lambda: flatten("qpdf", by_pdftk)),
         "flat-gs.pdf": ("pypdf fill, then ghostscript pdfwrite", lambda: flatten("gs", by_pypdf)),
@@ -101,21 +108,26 @@ def main(names: list[str]) -> None:
                                          lambda: _encrypted(by_pypdf, "")),
         "encrypted-password.pdf": ("AES-256, user password 'hemmelig'", lambda: _encrypted(by_pypdf, "hemmelig")),
         "letter.pdf": ("a one-page letter: a PDF that is not the form", _letter),
-        "filled-pdftk-nb.pdf": ("Norwegian form (kameo-no), pdftk fill_form XFDF (UTF-8) with replacement_font",
+        "filled-pdftk-nb.pdf": ("Norwegian form (kameo-no), pdftk fill_form XFDF (UTF-8), no extra options",
                                 lambda: _filled("nb", fill_pdftk)),
         "flat-gs-sv.pdf": ("Swedish form (kameo-se), pypdf fill, then ghostscript pdfwrite",
                            lambda: flatten("gs", _filled("sv", fill_pypdf))),
+        "flat-ps.pdf": ("pdftk fill, then printed through PostScript: pdftops, ps2pdf",
+                        lambda: flatten("ps", by_pdftk)),
+        "flat-mutool.pdf": ("pypdf fill, then mutool convert -F pdf (MuPDF's printer)",
+                            lambda: flatten("mutool", by_pypdf)),
     }
     unknown = set(names) - set(fixtures)
     if unknown:
         sys.exit(f"unknown fixture(s): {', '.join(sorted(unknown))} (known: {', '.join(fixtures)})")
     wanted = names or list(fixtures)
     old = OUT / "MANIFEST.json"
-    files: dict[str, dict[str, object]] = json.loads(old.read_text(encoding="utf-8"))["files"] if names else {}
+    previous: dict[str, dict[str, object]] = json.loads(old.read_text(encoding="utf-8"))["files"]
+    files = previous if names else {name: previous[name] for name in KEPT if name in previous}
     manifest = {
         "tools": {name: _tool_version(cmd) for name, cmd in {
             "pdftk": ["pdftk", "--version"], "qpdf": ["qpdf", "--version"], "gs": ["gs", "--version"],
-            "pdftocairo": ["pdftocairo", "-v"]}.items()},
+            "pdftocairo": ["pdftocairo", "-v"], "mutool": ["mutool", "-v"]}.items()},
         "files": files,
     }
     for name in wanted:
@@ -124,7 +136,8 @@ def main(names: list[str]) -> None:
         (OUT / name).write_bytes(data)
         files[name] = {"made_by": how, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
         print(f"{name:<32} {len(data):>8,} bytes  {how}")
-    manifest["files"] = dict(sorted(files.items(), key=lambda kv: list(fixtures).index(kv[0])))
+    order = [*fixtures, *KEPT]
+    manifest["files"] = dict(sorted(files.items(), key=lambda kv: order.index(kv[0])))
     old.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 

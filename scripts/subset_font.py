@@ -41,11 +41,13 @@ def subset_font(source: Path, target: Path) -> int:
     sub.populate(unicodes=[c for lo, hi in RANGES for c in range(lo, hi + 1)])
     sub.subset(font)
     font["head"].created = font["head"].modified = FIXED_TIME
-    # Map TAB to the space glyph: tools that draw a typed tab through the cmap (pypdf) then show a
-    # space instead of whatever glyph happens to sit at id 9.
+    # Map TAB, LF and CR to the space glyph: the form's encoding names codes for them (pypdf will
+    # not draw a multi-line value in a font whose ToUnicode lacks a line break), and a tool that
+    # draws one of them anyway then shows a space, not whatever glyph happens to sit at that id.
     for table in font["cmap"].tables:
         if table.isUnicode():
-            table.cmap[0x09] = table.cmap[0x20]
+            for control in (0x09, 0x0A, 0x0D):
+                table.cmap[control] = table.cmap[0x20]
     buf = io.BytesIO()
     font.save(buf)
     target.parent.mkdir(parents=True, exist_ok=True)

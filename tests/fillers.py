@@ -1,4 +1,9 @@
-"""Fill the form the way third-party programs do: pypdf, pdftk (XFDF), and PDFium typing like Chrome.
+"""Fill the form the way third-party programs do, and print or flatten it the way others do.
+
+Fillers: pypdf, pdftk ``fill_form`` (XFDF, no extra options), pikepdf's form API, pdf.js (Firefox's
+engine, under node), PDFium typing like Chrome, MuPDF (PyMuPDF widgets). Printers/flatteners:
+ghostscript (also "fit to Letter"), qpdf, pdftk, pdftocairo, PostScript printing (``pdftops`` then
+``ps2pdf``, as a CUPS print-to-PDF queue does), ``mutool convert``, PDFium's print flattening.
 
 Each filler takes the blank form's bytes and path-keyed display values
 (:func:`klageformular.values.field_values`) and returns the filled PDF's bytes.
@@ -8,10 +13,13 @@ from __future__ import annotations
 
 import ctypes
 import io
+import json
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree as ET
 
 import pypdfium2 as pdfium
@@ -24,6 +32,7 @@ from klageformular.values import FieldValue
 from .conftest import require_tool
 
 FONT = Path(__file__).parent.parent / "src" / "klageformular" / "assets" / "NotoSans-Latin.ttf"
+PDFJS = Path(__file__).parent / "pdfjs"
 
 Filler = Callable[[bytes, Mapping[str, FieldValue]], bytes]
 
@@ -67,18 +76,80 @@ def xfdf(values: Mapping[str, FieldValue]) -> bytes:
 
 
 def fill_pdftk(blank: bytes, values: Mapping[str, FieldValue]) -> bytes:
-    """pdftk fill_form from UTF-8 XFDF.
-
-    pdftk's iText cannot encode text with a form's composite (Type0) font, so beyond ASCII it
-    needs ``replacement_font``; we hand it the same font file the form embeds.
-    """
+    """pdftk fill_form from UTF-8 XFDF, with no extra options: iText draws with the form's font."""
+    require_tool("pdftk")
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         (d / "blank.pdf").write_bytes(blank)
         (d / "data.xfdf").write_bytes(xfdf(values))
-        subprocess.run(["pdftk", d / "blank.pdf", "fill_form", d / "data.xfdf", "output", d / "out.pdf",
-                        "replacement_font", FONT], check=True, capture_output=True, timeout=120)
+        subprocess.run(["pdftk", d / "blank.pdf", "fill_form", d / "data.xfdf", "output", d / "out.pdf"],
+                       check=True, capture_output=True, timeout=120)
         return (d / "out.pdf").read_bytes()
+
+
+def fill_pikepdf(blank: bytes, values: Mapping[str, FieldValue]) -> bytes:
+    """pikepdf's form API with its extended generator (multi-line text; one line is qpdf's)."""
+    import pikepdf
+    from pikepdf.form import CheckboxField, ExtendedAppearanceStreamGenerator, Form, RadioButtonGroup, TextField
+
+    with pikepdf.open(io.BytesIO(blank)) as pdf:
+        form = Form(pdf, ExtendedAppearanceStreamGenerator)
+        for name, value in pdf_values(values).items():
+            field = form[name]
+            if isinstance(field, CheckboxField):
+                field.checked = value != "/Off"
+            elif isinstance(field, RadioButtonGroup):
+                chosen = [o for o in field.options if str(o.on_value) == value]
+                if chosen:
+                    chosen[0].select()
+            elif isinstance(field, TextField):
+                field.value = value
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True)
+        return out.getvalue()
+
+
+def fill_pdfjs(blank: bytes, values: Mapping[str, FieldValue]) -> bytes:
+    """pdf.js (``pdfjs-dist`` under node, ``tests/pdfjs/fill.mjs``): what Firefox saves."""
+    require_tool("node")
+    if not (PDFJS / "node_modules" / "pdfjs-dist").is_dir():
+        import pytest
+
+        pytest.skip("pdfjs-dist is not installed (cd tests/pdfjs && npm ci; needs node >= 20.16); CI installs it")
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        (d / "blank.pdf").write_bytes(blank)
+        (d / "values.json").write_text(json.dumps(pdf_values(values), ensure_ascii=False), encoding="utf-8")
+        subprocess.run(["node", PDFJS / "fill.mjs", d / "blank.pdf", d / "values.json", d / "out.pdf"],
+                       check=True, capture_output=True, timeout=120)
+        return (d / "out.pdf").read_bytes()
+
+
+def fill_mupdf(blank: bytes, values: Mapping[str, FieldValue]) -> bytes:
+    """MuPDF (PyMuPDF widgets), as its viewers and scripts fill a form."""
+    import importlib
+
+    pymupdf: Any = importlib.import_module("pymupdf")  # only partly typed: kept at this edge
+
+    wanted = pdf_values(values)
+    doc = pymupdf.open(stream=blank, filetype="pdf")
+    for page in doc:
+        for widget in page.widgets():
+            value = wanted.get(widget.field_name)
+            if value is None:
+                continue
+            if widget.field_type == pymupdf.PDF_WIDGET_TYPE_CHECKBOX:
+                widget.field_value = value != "/Off"
+            elif widget.field_type == pymupdf.PDF_WIDGET_TYPE_RADIOBUTTON:
+                if f"/{widget.on_state()}" != value:
+                    continue
+                widget.field_value = True
+            else:
+                widget.field_value = value
+            widget.update()
+    data: bytes = doc.tobytes(garbage=1)
+    doc.close()
+    return data
 
 
 def fill_pdfium(blank: bytes, values: Mapping[str, FieldValue]) -> bytes:
@@ -129,12 +200,16 @@ def flatten_pdfium(data: bytes) -> bytes:
 
 
 FILLERS: dict[str, Filler] = {"pypdf": fill_pypdf, "pdftk": fill_pdftk, "pdfium": fill_pdfium}
-TOOL_OF = {"pdftk": "pdftk"}  # fillers that need a system tool
+# The interoperability matrix (tests/test_interop.py) fills with every program we know of.
+ALL_FILLERS: dict[str, Filler] = {**FILLERS, "pikepdf": fill_pikepdf, "pdfjs": fill_pdfjs, "mupdf": fill_mupdf}
+TOOL_OF = {"pdftk": "pdftk", "pdfjs": "node"}  # fillers that need a system tool
 
 
 def _run(args: list[str | Path]) -> None:
     require_tool(str(args[0]))
-    subprocess.run([str(a) for a in args], check=True, capture_output=True, timeout=120)
+    proc = subprocess.run([str(a) for a in args], capture_output=True, timeout=120, check=False)
+    if proc.returncode:
+        raise RuntimeError(f"{args[0]} exited {proc.returncode}: {proc.stderr.decode(errors='replace')[-300:]}")
 
 
 def flatten(tool: str, data: bytes) -> bytes:
@@ -153,6 +228,22 @@ def flatten(tool: str, data: bytes) -> bytes:
             "pdftocairo": ["pdftocairo", "-pdf", src, dst],
             # "Print to PDF" on US Letter with "fit to page": everything scaled and shifted.
             "gs-letter": [*gs, "-sPAPERSIZE=letter", "-dFIXEDMEDIA", "-dPDFFitPage", src],
+            "mutool": ["mutool", "convert", "-F", "pdf", "-o", dst, src],
         }
-        _run(commands[tool])
+        if tool == "ps":  # a CUPS print-to-PDF queue: poppler writes PostScript, ghostscript makes a PDF
+            ps = Path(tmp) / "out.ps"
+            _run(["pdftops", "-paper", "A4", src, ps])
+            _run(["ps2pdf", "-sPAPERSIZE=a4", ps, dst])
+        else:
+            _run(commands[tool])
         return dst.read_bytes()
+
+
+PRINTERS = ["none", "gs", "gs-letter", "qpdf", "pdftocairo", "ps", "mutool"]
+TOOL_OF_PRINTER = {"gs": "gs", "gs-letter": "gs", "qpdf": "qpdf", "pdftocairo": "pdftocairo", "ps": "pdftops",
+                   "mutool": "mutool"}
+
+
+def available(name: str) -> bool:
+    """True when a system tool is on PATH."""
+    return shutil.which(name) is not None

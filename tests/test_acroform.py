@@ -310,3 +310,26 @@ def test_a_field_tree_loop_is_not_followed_forever(filled: bytes, expected: Comp
     result = parse_pdf(_rewrite(filled, loop))
     assert result.raw["subject"] == expected.subject
 
+
+
+def test_a_field_that_shows_other_text_than_it_stores_is_flagged(blank_form: bytes) -> None:
+    """pikepdf stores "Łukasz" but draws "?ukasz": the officer learns the customer saw something else."""
+    from klageformular.values import FieldValue
+
+    from .fillers import ALL_FILLERS
+
+    values: dict[str, FieldValue] = {"complainant.first_name": "Łukasz", "complainant.city": "Aarhus C",
+                                     "complainant.last_name": "Żółć", "subject": "Renter"}
+    result = parse_pdf(ALL_FILLERS["pikepdf"](blank_form, values))
+    assert result.raw["complainant.first_name"] == "Łukasz"  # the stored value is used
+    mismatched = {w.path for w in result.warnings if w.code == "appearance_mismatch"}
+    assert mismatched == {"complainant.first_name", "complainant.last_name"}
+
+
+def test_appearances_that_match_raise_no_flag(blank_form: bytes, sample_complaint: Complaint) -> None:
+    from klageformular.values import field_values
+
+    from .fillers import fill_pypdf
+
+    result = parse_pdf(fill_pypdf(blank_form, field_values(sample_complaint, "da")))
+    assert not [w for w in result.warnings if w.code == "appearance_mismatch"]

@@ -13,6 +13,7 @@ from klageformular import (
     NotAKlageformularError,
     NoTextLayerError,
     PdfReadError,
+    UnreadableTextError,
     parse_pdf,
 )
 from klageformular.values import field_values
@@ -27,10 +28,13 @@ READABLE = {
     "filled-pypdf.pdf": "acroform", "filled-pdftk.pdf": "acroform", "encrypted-empty-password.pdf": "acroform",
     "flat-pdftk.pdf": "text", "flat-qpdf.pdf": "text", "flat-gs.pdf": "text", "flat-pdftocairo.pdf": "text",
     "flat-gs-letter.pdf": "text", "filled-pdftk-nb.pdf": "acroform", "flat-gs-sv.pdf": "text",
+    "flat-ps.pdf": "text", "flat-mutool.pdf": "text",
 }
 LANGUAGE = {"filled-pdftk-nb.pdf": "nb", "flat-gs-sv.pdf": "sv"}  # the rest are Danish
 UNREADABLE: dict[str, type[PdfReadError] | type[NotAKlageformularError]] = {
     "scan.pdf": NoTextLayerError, "encrypted-password.pdf": EncryptedPdfError, "letter.pdf": NotAKlageformularError,
+    # An earlier form's composite value font, printed through PostScript: "Łukasz" reads "(cid:0)VLBT[".
+    "printed-ps-type0-font.pdf": UnreadableTextError,
 }
 
 
@@ -59,3 +63,8 @@ def test_tool_made_copies_parse_to_the_sample(name: str, method: str) -> None:
 def test_unreadable_fixtures_give_their_own_error(name: str, error: type[Exception]) -> None:
     with pytest.raises(error):
         parse_pdf(FIXTURES / name)
+
+
+def test_a_copy_without_a_unicode_map_names_the_tool_that_made_it() -> None:
+    with pytest.raises(UnreadableTextError, match=r"none of the 30 filled value\(s\) can be read: .*Ghostscript"):
+        parse_pdf(FIXTURES / "printed-ps-type0-font.pdf")

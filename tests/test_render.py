@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import pdfplumber
 import pytest
@@ -16,7 +17,7 @@ from pypdf.generic import DictionaryObject
 
 from klageformular import Complaint, ConfigurationError, KlageformularWarning, parse_pdf, render_form
 from klageformular._appearance import fit_text
-from klageformular._font import EmbeddedFont
+from klageformular._font import CHARSET, FONT_RESOURCE, EmbeddedFont
 from klageformular.layout import FORM_VERSION, LAYOUT, Kind, field_by_name
 from klageformular.locales import available_languages
 from klageformular.values import field_values
@@ -77,7 +78,7 @@ def test_every_layout_field_is_in_the_pdf_with_deliberate_flags(blank_form: byte
             assert field["/FT"] == "/Tx"
             assert bool(flags & 4096) == spec.multiline
             assert field.get("/MaxLen") == spec.max_length
-            assert str(field["/DA"]).startswith("/KlgSans 0 Tf")  # auto size: long text stays visible
+            assert str(field["/DA"]).startswith(f"{FONT_RESOURCE} 0 Tf")  # auto size: long text stays visible
     assert fields["subject"]["/MaxLen"] >= 4000
 
 
@@ -90,8 +91,8 @@ def test_document_metadata(blank_form: bytes) -> None:
     assert reader.metadata.title == "Klageformular – Kameo"
     assert reader.metadata["/KlageformularVersion"] == FORM_VERSION
     assert len(reader.pages) == LAYOUT.page_count == 3
-    font = root["/AcroForm"]["/DR"]["/Font"]["/KlgSans"].get_object()
-    assert font["/Subtype"] == "/Type0" and "/ToUnicode" in font
+    font = root["/AcroForm"]["/DR"]["/Font"][FONT_RESOURCE].get_object()
+    assert font["/Subtype"] == "/TrueType" and "/ToUnicode" in font
     assert "/NeedAppearances" not in root["/AcroForm"]  # appearances are ours; viewers need not redraw
     for page in reader.pages:
         annots = [a.get_object() for a in page.get("/Annots", [])]
@@ -147,25 +148,12 @@ def _flatten(tool: str, data: bytes) -> bytes:
 
 
 FLATTENERS = ["pdftk", "gs", "qpdf", "pdftocairo", "pdfium"]
-# pdftk embeds its replacement font with a ToUnicode map whose code space ghostscript does
-# not follow: the glyphs print right, but the text layer is garbled. Not ours to fix.
-KNOWN_BAD = {("pdftk", "gs")}
-# PDFium (Chrome) draws these with a system fallback font instead of the form's, by its own
-# code-page heuristics (measured); where no fallback font has them, they are not drawn at all.
-# The field's value (/V) is still exact; only that copy's printed look depends on the machine.
-PDFIUM_FALLBACK = frozenset("ĞğİıȘșȚț„")
 
 
 @pytest.mark.parametrize("filler", ["prefill", *FILLERS])
 @pytest.mark.parametrize("flattener", FLATTENERS)
 def test_filled_and_flattened_text_layer_holds_every_value(filler: str, flattener: str, blank_form: bytes,
-                                                           sample_complaint: Complaint,
-                                                           request: pytest.FixtureRequest) -> None:
-    if (filler, flattener) in KNOWN_BAD:
-        request.applymarker(pytest.mark.xfail(strict=True, reason="pdftk's replacement font ToUnicode"))
-    if (filler, flattener) == ("pdfium", "pdftocairo"):
-        # Which system font PDFium falls back to depends on the machine; cairo drops its text map.
-        request.applymarker(pytest.mark.xfail(strict=False, reason="PDFium fallback font through cairo"))
+                                                           sample_complaint: Complaint) -> None:
     if filler in TOOL_OF:
         require_tool(TOOL_OF[filler])
     values = field_values(sample_complaint, "da")
@@ -178,10 +166,7 @@ def test_filled_and_flattened_text_layer_holds_every_value(filler: str, flattene
             value, page = values[spec.path], pages[spec.page - 1]
             if not spec.kind.is_choice:
                 assert isinstance(value, str | None)
-                if filler == "pdfium" and value and PDFIUM_FALLBACK & set(value):
-                    stored = str(_fields(filled)[spec.name]["/V"])  # PDFium stores line breaks as \r
-                    assert stored.replace("\r\n", "\n").replace("\r", "\n") == value
-                elif value:
+                if value:
                     assert _norm(value) in text[spec.page], f"{spec.path} not whole after {filler} + {flattener}"
                 continue
             boxes = [(spec.rect, bool(value))] if spec.kind is Kind.CHECKBOX else [
@@ -191,16 +176,41 @@ def test_filled_and_flattened_text_layer_holds_every_value(filler: str, flattene
                 assert bool(inside) == on, f"{spec.path} state after {filler} + {flattener}"
 
 
-def test_pdfium_uses_a_fallback_font_for_some_letters(blank_form: bytes) -> None:
-    """Pins the PDFium behaviour above, so we notice when Chrome starts using the form's font."""
-    probe = "ŁŻółć ŞşŐőČšŽđ ÆØÅæøåß € “”‘’–— Ğ„ș"
+def test_the_value_font_is_simple_with_a_named_encoding_and_a_unicode_map(blank_form: bytes) -> None:
+    """The design every filler and printer could use (issue 13): one byte per character, AGL names."""
+    font = PdfReader(io.BytesIO(blank_form)).trailer["/Root"]["/AcroForm"]["/DR"]["/Font"][FONT_RESOURCE]
+    assert font["/Subtype"] == "/TrueType" and "/FontFile2" in font["/FontDescriptor"]
+    assert font["/Encoding"]["/BaseEncoding"] == "/WinAnsiEncoding"
+    names = [str(n) for n in cast("list[object]", font["/Encoding"]["/Differences"]) if str(n).startswith("/")]
+    assert {"/Lslash", "/Gbreve", "/Scommaaccent", "/uni021B", "/Zdotaccent"} <= set(names)
+    assert len(font["/Widths"]) == int(font["/LastChar"]) - int(font["/FirstChar"]) + 1
+    assert "/ToUnicode" in font
+
+
+def test_every_character_of_the_encoding_survives_printing() -> None:
+    """Every printable character of the encoding in one field, printed by ghostscript: each one reads back."""
+    letters = "".join(sorted(c for c in CHARSET if not c.isspace()))
+    data = sample_data()
+    data["subject"] = letters
+    flat = _flatten("gs", render_form("da", prefill=data))
+    with pdfplumber.open(io.BytesIO(flat)) as pdf:
+        text = "".join(pdf.pages[1].extract_text().split())
+    assert not set(letters) - set(text)
+
+
+def test_pdfium_draws_every_letter_with_the_form_font(blank_form: bytes) -> None:
+    """Chrome's engine used to fall back to system fonts for Ğ Ș „ (issue 13); it keeps ours now."""
+    probe = "ŁŻółć ŞşŐőČšŽđ ÆØÅæøåß € “”‘’–— Ğ„ș İı Ț"
     filled = FILLERS["pdfium"](blank_form, {"complainant.street": probe})
     assert _fields(filled)["complainant_street"]["/V"] == probe
+    annots = cast("list[Any]", PdfReader(io.BytesIO(filled)).pages[0]["/Annots"])
+    widget = next(a.get_object() for a in annots
+                  if a.get_object().get("/T") == "complainant_street")
+    appearance = widget["/AP"]["/N"].get_object()
+    fonts_used = set(re.findall(rb"(/[^\s/]+) [\d.]+ Tf", appearance.get_data()))
+    assert fonts_used == {FONT_RESOURCE.encode()}
     with pdfplumber.open(io.BytesIO(flatten_pdfium(filled))) as pdf:
-        text = pdf.pages[0].extract_text()
-    drawn = {c for c in probe if c in text}
-    assert set(probe) - drawn <= PDFIUM_FALLBACK | {" "}
-    assert "ŁŻółćŞşŐőČšŽđ" in text.replace(" ", "")
+        assert probe.replace(" ", "") in pdf.pages[0].extract_text().replace(" ", "")
 
 
 def test_a_4000_character_description_stays_fully_visible() -> None:

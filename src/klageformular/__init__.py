@@ -22,6 +22,7 @@ from .exceptions import (
     NotAPdfError,
     NoTextLayerError,
     PdfReadError,
+    UnreadableTextError,
     UnsupportedFormVersionError,
     XfaFormError,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "ParseWarning",
     "PdfReadError",
     "ReviewItem",
+    "UnreadableTextError",
     "UnsupportedFormVersionError",
     "XfaFormError",
     "__version__",

@@ -283,16 +283,26 @@ def _read_record(path: str) -> dict[str, Any]:
 def _letter(args: argparse.Namespace) -> int:
     from .letters import letter_case_from_record, write_letter
 
-    record = _read_record(args.record)
-    case = letter_case_from_record(record, reference=args.reference, org=_profile(args),
-                                   admissibility=getattr(args, "admissibility", "admissible"),
-                                   reason=getattr(args, "reason", None))
+    if bool(args.ref) == bool(args.record):
+        print("klageformular: give a register reference (letter ack KLA-2026-0001) or --record FILE with "
+              "--reference", file=sys.stderr)
+        return 2
     reasons = None
     if args.kind == "decision":
         try:
             reasons = Path(args.reasons).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigurationError(f"{args.reasons}: cannot read the reasons: {exc}") from None
+    if args.ref:  # the register's entry: the letter is recorded as an event there
+        output = args.output or f"{args.ref.strip().upper()}-{args.kind}.pdf"
+        return register_cli.letter(args, org=_profile(args), reasons=reasons, output=output)
+    if not args.reference:
+        print("klageformular: --record needs --reference (the complaint's reference)", file=sys.stderr)
+        return 2
+    record = _read_record(args.record)
+    case = letter_case_from_record(record, reference=args.reference, org=_profile(args),
+                                   admissibility=getattr(args, "admissibility", None) or "admissible",
+                                   reason=getattr(args, "reason", None))
     output = args.output or f"{args.reference}-{args.kind}.pdf"
     written = write_letter(case, args.kind, output, dated=args.date or date.today(),
                            outcome=getattr(args, "outcome", None), reasons=reasons, eml=args.eml)
@@ -314,16 +324,17 @@ def _letter_parser(sub: Any) -> None:
     for kind, help_text in (("ack", "acknowledge receipt (EU 2022/2117 art. 3)"),
                             ("decision", "the reasoned decision (art. 5)")):
         k = kinds.add_parser(kind, help=help_text)
-        k.add_argument("--record", metavar="JSON", required=True,
-                       help="the complaint's record (one complaints.jsonl line) until the register holds it")
-        k.add_argument("--reference", required=True, help="the complaint's reference, e.g. KLA-2026-0001")
+        register_cli.add_letter_options(k)
+        k.add_argument("--record", metavar="JSON",
+                       help="instead of REF: a complaint not in a register (one complaints.jsonl line)")
+        k.add_argument("--reference", help="with --record: the complaint's reference, e.g. KLA-2026-0001")
         k.add_argument("-o", "--output", metavar="PDF", help=f"default: REFERENCE-{kind}.pdf")
         k.add_argument("--eml", metavar="FILE", help="also write a ready-to-send email with the PDF attached")
         k.add_argument("--date", type=_iso_date, default=None, help="the letter's date (default: today)")
-        _add_org_file(k, "replaces the record's profile")
+        _add_org_file(k, "replaces the entry's profile")
         if kind == "ack":
             k.add_argument("--admissibility", choices=("admissible", "needs_more_information", "inadmissible"),
-                           default="admissible")
+                           help="default: inadmissible when the register says so, else admissible")
             k.add_argument("--reason", help="what is missing, or why the complaint is inadmissible (required then)")
         else:
             k.add_argument("--outcome", choices=("upheld", "partly_upheld", "rejected"), required=True)

@@ -12,6 +12,7 @@ Hierarchy::
     │   ├── EncryptedPdfError         needs a password we do not have
     │   ├── XfaFormError              an XFA-only form (no AcroForm fields to read)
     │   ├── NoTextLayerError          a scan: needs manual handling, OCR is not supported
+    │   │   └── UnreadableTextError   text drawn without a Unicode map: no value can be read
     │   └── LimitExceededError        a configured input limit was breached
     │       ├── FileTooLargeError
     │       ├── TooManyPagesError
@@ -73,6 +74,7 @@ __all__ = [
     "TooManyObjectsError",
     "TooManyPagesError",
     "UnknownReferenceError",
+    "UnreadableTextError",
     "UnsupportedFormVersionError",
     "XfaFormError",
 ]
@@ -129,6 +131,15 @@ class XfaFormError(PdfReadError):
 
 class NoTextLayerError(PdfReadError):
     """A page has no text layer (a scan): needs manual handling, OCR is not supported."""
+
+
+class UnreadableTextError(NoTextLayerError):
+    """The form was found, but every filled value was drawn with glyphs that map to no character.
+
+    Typical of a copy printed through PostScript or by a tool that embeds fonts without a
+    ``ToUnicode`` map: the page looks right, the text layer is ``(cid:N)`` glyphs. Not OCR'd;
+    the message names the tool the copy says made it, so the officer can ask for the filled form.
+    """
 
 
 class LimitExceededError(PdfReadError):

@@ -95,6 +95,7 @@ class LetterCase:
     lang: str
     method: Method = "acroform"
     attachments: tuple[Attachment, ...] = field(default=())
+    copies: int = 1  # files or emails that carried this same complaint (the register's source files)
     admissibility: Admissibility = "admissible"
     admissibility_reason: str | None = None
 
@@ -333,6 +334,8 @@ class _Writer:
             ticked.append(" ".join(doc.other_documents_list.split()))
         if ticked:
             items.append(escape(t["received.enclosed"].format(items="; ".join(ticked))))
+        if case.copies > 1:
+            items.append(escape(t["received.copies"].format(count=case.copies)))
         items += [escape(t["received.attachment"].format(name=a.name)) for a in case.attachments]
         self.check_font("the complaint's subject, documents or attachment names", " ".join(items))
         return items

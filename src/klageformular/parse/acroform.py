@@ -8,7 +8,10 @@ and checkbox states come from ``/V`` or, when that is missing or stale, from the
 ``/AS``. When no text field has a ``/V`` at all — a tool that writes only appearances —
 each field is read from its appearance stream instead. (A form where some fields have a
 ``/V`` is taken at its word: an empty field is empty. Reading every empty field's
-appearance would cost a third of the parse time for nothing.)
+appearance would cost a third of the parse time for nothing.) A filled field's stored value is
+compared with the text its appearance draws: when they disagree beyond clipping (a tool drew
+"?" for letters it could not encode), an ``appearance_mismatch`` note says the customer saw
+something other than what was stored.
 """
 
 from __future__ import annotations
@@ -19,7 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, NameObject, TextStringObject
+from pypdf.generic import (
+    ArrayObject,
+    ByteStringObject,
+    ContentStream,
+    DictionaryObject,
+    NameObject,
+    StreamObject,
+    TextStringObject,
+)
 
 from .._font import EmbeddedFont
 from ..layout import LAYOUT, FieldSpec, Kind, Rect, field_by_name, field_by_path
@@ -95,7 +106,7 @@ def _raw_utf8(original: bytes, as_pdfdoc: str) -> str | None:
         return None
     sequences = sum(1 for c in decoded if ord(c) >= 0x80)
     evidence = "Ã" in as_pdfdoc or "Â" in as_pdfdoc or sequences >= 2
-    return decoded if evidence and EmbeddedFont.load().covers(decoded) else None
+    return decoded if evidence and EmbeddedFont.load().has_glyphs(decoded) else None
 
 
 def _normalise(text: str) -> str:
@@ -232,6 +243,59 @@ def _appearance_text(widget: DictionaryObject) -> str | None:
         return None
 
 
+def _shown_in_form_font(widget: DictionaryObject) -> str | None:
+    """The text an appearance draws, when every string in it is in the form's own font; else None.
+
+    Decoding our own one-byte encoding is cheap; pypdf's text extraction (the fallback for
+    appearances in a tool's own font) costs far more, and most tools keep our font.
+    """
+    ap = widget.get("/AP")
+    stream = ap.get_object().get("/N") if ap is not None else None
+    stream = stream.get_object() if stream is not None else None
+    if not isinstance(stream, StreamObject):
+        return None
+    try:
+        resources = cast(DictionaryObject, stream["/Resources"].get_object())
+        fonts = cast(DictionaryObject, resources["/Font"].get_object())
+        ours = {str(name) for name, ref in fonts.items()
+                if ref.get_object().get("/BaseFont") == EmbeddedFont.load().base_font}
+        operations = ContentStream(stream, None).operations
+    except Exception:  # no resources, or an appearance pypdf cannot parse: let extraction try
+        return None
+    font = EmbeddedFont.load()
+    current: str | None = None
+    parts: list[str] = []
+    for operands, operator in operations:
+        if operator == b"Tf" and operands:
+            current = str(operands[0])
+        elif operator in (b"Tj", b"'", b'"', b"TJ"):
+            if current not in ours:
+                return None
+            strings = operands[-1] if operator == b"TJ" else operands[-1:]
+            for item in strings:
+                if isinstance(item, ByteStringObject):
+                    parts.append(font.decode(bytes(item)))
+                elif isinstance(item, TextStringObject):
+                    parts.append(font.decode(item.get_original_bytes()))
+            parts.append(" ")  # a line or a chunk: whitespace is not compared
+    return "".join(parts)
+
+
+def _shows_other_text(value: str, widgets: list[DictionaryObject]) -> bool:
+    """True when a widget's appearance draws text that is neither the value nor a clipped start of it."""
+    stored = "".join(value.split())
+    for widget in widgets:
+        shown = _shown_in_form_font(widget)
+        if shown is None:
+            shown = _appearance_text(widget)
+        if shown is None:
+            continue  # no drawn text: a viewer draws the value itself
+        drawn = "".join(shown.split())
+        if drawn and not stored.startswith(drawn) and drawn not in stored:
+            return True
+    return False
+
+
 def _read_choice(spec: FieldSpec, f: _Field | None, stray: list[DictionaryObject],
                  notes: list[tuple[str, str | None, str]]) -> FieldValue:
     widgets = list(f.widgets) if f else []
@@ -308,6 +372,9 @@ def read_acroform(reader: PdfReader) -> AcroForm | None:
             if text is not None:
                 notes.append(("value_from_appearance", spec.path, "no stored value; read from what the field shows"))
         values[spec.path] = _normalise(text) if text is not None else None
+        if text and not appearances_only and _shows_other_text(text, found.widgets):
+            notes.append(("appearance_mismatch", spec.path, "the field shows other text than it stores (the "
+                          "filling tool could not draw some characters): the stored value was used"))
     for name in unknown:
         notes.append(("unknown_field", None, f"a field that is not part of the form: {name[:80]}"))
     return AcroForm(values, len(by_spec), unknown, notes)

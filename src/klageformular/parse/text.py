@@ -18,27 +18,48 @@ Limits, by construction of a text layer:
   part is not guessed.
 - Check marks: any glyph inside a box means "checked"; a vector mark inside it (other tools
   draw ✓ as paths) also counts, with an ``uncertain_choice`` warning.
+- Glyphs without a usable Unicode mapping (``(cid:N)``, U+FFFD/U+FFFF, private use, control
+  characters) are not guessed: a font with any such glyph on the page is untrusted as a whole,
+  its characters in a field read as U+FFFD, and the field gets an ``unreadable_text`` warning
+  with the count. So do letters a filling tool could not encode and drew as "?" inside a word.
+  When *every* filled value is unreadable the copy is rejected with
+  :class:`~klageformular.UnreadableTextError`, naming the tool the copy says made it.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, NamedTuple
 
 import pdfplumber
 
-from ..exceptions import NotAKlageformularError, NoTextLayerError, PdfReadError
+from ..exceptions import (
+    NotAKlageformularError,
+    NoTextLayerError,
+    PdfReadError,
+    UnreadableTextError,
+)
 from ..layout import FORM_ID, IDENTIFIER_BASELINE, LAYOUT, MARK_SIZE, REGISTRATION_MARKS, FieldSpec, Kind, Rect
 from ..values import FieldValue
 
 __all__ = ["TextLayer", "TextWarning", "read_text_layer"]
 
-# Tools may drop the space glyphs (ghostscript turns them into positioning), so spaces are optional.
-_IDENTIFIER = re.compile(rf"{FORM_ID}\s*(\d+\.\d+)\s*([a-z]{{2}})\s*·\s*[^\d\s·]+\s*(\d+)/(\d+)")
+# Tools may drop the space glyphs (ghostscript turns them into positioning), so spaces are optional;
+# and they may re-map punctuation (MuPDF's printer turns the "·" into "´"), so any one non-word
+# character, or none, may separate the language from the page word.
+_IDENTIFIER = re.compile(rf"{FORM_ID}\s*(\d+\.\d+)\s*([a-z]{{2}})\s*(?:[^\w\s]\s*)?[^\W\d_]+\s*(\d+)\s*/\s*(\d+)")
+_UNREADABLE = "\ufffd"
+# A "?" inside a word or standing alone: what pikepdf/qpdf and others draw for a letter they
+# cannot encode. A question mark ends a word and is followed by a space, a quote or the end.
+_REPLACED = re.compile(r"\?(?=\w)|(?<![\w)\]\"”’'])\?")
+_LIGATURES = {cp: unicodedata.normalize("NFKC", chr(cp)) for cp in range(0xFB00, 0xFB07)}
+_UNTRUSTED = 0.1  # share of unmapped glyphs from which a whole font's text is not trusted
 _MIN_FONT = 4.05  # our appearance generator's (and pypdf's) smallest size, plus rounding
 _INSIDE = 0.6  # how far (in font sizes) a glyph centre may sit outside its box edge
 
@@ -129,8 +150,12 @@ def _identifier(page: Any) -> tuple[re.Match[str], dict[str, Any]] | None:
     go, and stream order does not care how the page is rotated or scaled.
     """
     chars = page.chars
+    # A glyph can stand for several characters ("(cid:12)", ligatures): map text offsets to glyphs.
+    owner: list[int] = []
+    for i, c in enumerate(chars):
+        owner += [i] * len(c["text"])
     match = _IDENTIFIER.search("".join(c["text"] for c in chars))
-    return (match, chars[match.start()]) if match else None
+    return (match, chars[owner[match.start()]]) if match else None
 
 
 def _mark_centres(page: Any) -> list[tuple[float, float]]:
@@ -180,11 +205,31 @@ def _fit(page: Any, origin: tuple[float, float], char: dict[str, Any]) -> _Trans
     return _Transform(scale, turns, found_x - px, found_y - py)
 
 
+def _unmapped(text: str) -> bool:
+    """A glyph whose text says "no Unicode for me": pdfminer's (cid:N), replacement, private use, controls."""
+    if text.startswith("(cid:") or not text:
+        return True
+    return any(c in "\ufffd\uffff" or "\ue000" <= c <= "\uf8ff" or (c < " " and c not in "\t\n\r") for c in text)
+
+
 def _glyphs(page: Any, t: _Transform) -> list[_Glyph]:
+    chars = page.chars
+    # A font whose glyphs often lack a Unicode map is untrusted as a whole: such a font usually
+    # maps the other codes to *wrong* letters (glyph ids read as codes: "Łukasz" reads
+    # "(cid:0)VLBT["). One odd glyph in a font with a proper map is only that glyph.
+    total: dict[str, int] = {}
+    unmapped: dict[str, int] = {}
+    for c in chars:
+        font = str(c.get("fontname", ""))
+        total[font] = total.get(font, 0) + 1
+        unmapped[font] = unmapped.get(font, 0) + _unmapped(c["text"])
+    untrusted = {f for f, n in unmapped.items() if n and n >= _UNTRUSTED * total[f]}
     out = []
-    for c in page.chars:
+    for c in chars:
         x0, y0, x1, y1 = t.box_to_layout(c["x0"], c["y0"], c["x1"], c["y1"])
-        out.append(_Glyph(c["text"], x0, y0, x1, y1, float(c["size"]) / t.scale, str(c.get("fontname", ""))))
+        font = str(c.get("fontname", ""))
+        bad = _unmapped(c["text"]) or (font in untrusted and not c["text"].isspace())
+        out.append(_Glyph(_UNREADABLE if bad else c["text"], x0, y0, x1, y1, float(c["size"]) / t.scale, font))
     return out
 
 
@@ -259,31 +304,106 @@ def _multiline(lines: list[list[_Glyph]], box: Rect) -> str:
 
 def _read_field(spec: FieldSpec, page: _Page, taken: set[int], warnings: list[TextWarning]) -> FieldValue:
     if spec.kind is Kind.CHECKBOX:
-        return _choice_state(spec.path, spec.rect, page, warnings)
+        return _choice_state(spec.path, spec.rect, page, taken, warnings)
     if spec.kind is Kind.RADIO:
-        chosen = [o.value for o in spec.options if _choice_state(spec.path, o.rect, page, warnings)]
+        chosen = [o.value for o in spec.options if _choice_state(spec.path, o.rect, page, taken, warnings)]
         if len(chosen) > 1:
             warnings.append(TextWarning("ambiguous_choice", spec.path, "more than one option looks marked"))
             return None
         return chosen[0] if chosen else None
     mine = [i for i, g in enumerate(page.glyphs) if i not in taken and _inside(g, spec.rect)]
+    if not mine:
+        return None
+    # Boxes are read top to bottom, so text of a box above that ran into this one (a clipped tail,
+    # still in the content stream) has been claimed already (see _continuation).
+    own = _run_style(page.glyphs, mine)
     taken.update(mine)
-    glyphs = [page.glyphs[i] for i in mine]
+    hidden = _continuation(spec, page, mine, own, taken)
+    if hidden:
+        taken.update(hidden)
+        warnings.append(TextWarning("hidden_in_print", spec.path, f"{len(hidden)} character(s) past the box's "
+                                    "edge were cut off on paper; read from the copy's text layer"))
+    glyphs = [page.glyphs[i] for i in (*mine, *hidden)]
     if not glyphs:
         return None
     lines = _lines(glyphs)
-    if spec.multiline and min(g.size for g in glyphs) <= _MIN_FONT:
+    if spec.multiline and not hidden and min(g.size for g in glyphs) <= _MIN_FONT:
         # At the smallest size and down to the bottom edge: the tool had no room left.
         bottom = min(g.y0 for g in lines[-1])
-        if bottom - spec.rect.y0 < 2.5 * max(g.size for g in lines[-1]):
+        if bottom - spec.rect.y0 < 1.2 * max(g.size for g in lines[-1]):
             warnings.append(TextWarning("overflow", spec.path,
                                         "the text fills the box at the smallest size: part of it may be cut off"))
     text = _multiline(lines, spec.rect) if spec.multiline else " ".join(_line_text(li) for li in lines)
+    # A tool whose font lacks a precomposed letter draws base + combining mark ("G" + U+0306);
+    # one that sets "fi" as a ligature glyph gives U+FB01. Nobody types either.
+    text = unicodedata.normalize("NFC", text.translate(_LIGATURES))
+    if spec.multiline and not hidden and min(g.cy for g in lines[-1]) < spec.rect.y0 and not any(
+            w.code == "overflow" and w.path == spec.path for w in warnings):
+        # The last line hangs half out of the box: the printer cut it, and what followed is gone.
+        warnings.append(TextWarning("overflow", spec.path, "the last line is cut by the box's bottom edge: "
+                                    "more text may have been cut off"))
+    unreadable = sum(g.text == _UNREADABLE for g in glyphs)
+    if unreadable:
+        warnings.append(TextWarning("unreadable_text", spec.path, f"{unreadable} of {len(glyphs)} character(s) "
+                                    "have no Unicode mapping in this copy: read the field on the page image"))
+    elif replaced := len(_REPLACED.findall(text)):
+        warnings.append(TextWarning("unreadable_text", spec.path, f"{replaced} character(s) drawn as '?': the "
+                                    "filling tool could not show them; read the field on the page image"))
     return text.strip() or None
 
 
-def _choice_state(path: str, box: Rect, page: _Page, warnings: list[TextWarning]) -> bool:
-    if any(_inside(g, box) and g.text.strip() for g in page.glyphs if g.size > 0.3 * box.height):
+def _style(g: _Glyph) -> tuple[str, float]:
+    return g.font, round(g.size * 4) / 4
+
+
+def _run_style(glyphs: Sequence[_Glyph], indices: Sequence[int]) -> tuple[str, float]:
+    """The font and size most of a box's (non-space) glyphs have."""
+    counts: dict[tuple[str, float], int] = {}
+    for i in indices:
+        if not glyphs[i].text.isspace():
+            counts[_style(glyphs[i])] = counts.get(_style(glyphs[i]), 0) + 1
+    return max(counts, key=lambda k: counts[k]) if counts else _style(glyphs[indices[0]])
+
+
+def _continuation(spec: FieldSpec, page: _Page, mine: list[int], style: tuple[str, float],
+                  taken: set[int]) -> list[int]:
+    """Glyphs of this box's text that were drawn past its edge (clipped on paper, kept in the stream).
+
+    A tool draws a box's text in one go, so its clipped tail follows the box's last glyph in
+    content-stream order, in the same font and size, flowing on: to the right along the baseline
+    (one line) or downwards at the box's left edge and line pitch (several lines). Such glyphs
+    belong to this box, not to the box they landed in; the walk stops where the flow breaks
+    (the next box's text starts elsewhere).
+    """
+    glyphs = page.glyphs
+    own_lines = _lines([glyphs[i] for i in mine])
+    size = style[1] or 1.0
+    left = min(g.x0 for g in own_lines[0])
+    gaps = [a[0].cy - b[0].cy for a, b in itertools.pairwise(own_lines)]
+    pitch = max(min(gaps) if gaps else 1.17 * size, 0.8 * size)
+    prev = glyphs[max(mine)]
+    found: list[int] = []
+    for i in range(max(mine) + 1, len(glyphs)):
+        g = glyphs[i]
+        if i in taken or _style(g) != style:
+            if g.text.isspace():
+                continue
+            break
+        same_line = abs(g.cy - prev.cy) < 0.3 * size and g.x0 >= prev.x0 - 0.5 and g.x0 - prev.x1 < 1.5 * size
+        steps = (prev.cy - g.cy) / pitch
+        next_line = spec.multiline and abs(g.x0 - left) < 2.0 and 0.5 < steps < 3.2 and abs(steps - round(steps)) < 0.15
+        if not (same_line or next_line):
+            break
+        found.append(i)
+        prev = g
+    outside = [i for i in found if not _inside(glyphs[i], spec.rect)]
+    return found if outside else []
+
+
+def _choice_state(path: str, box: Rect, page: _Page, taken: set[int], warnings: list[TextWarning]) -> bool:
+    # Text a box above claimed (its clipped tail ran over this one) is no tick.
+    if any(_inside(g, box) and g.text.strip() for i, g in enumerate(page.glyphs)
+           if g.size > 0.3 * box.height and i not in taken):
         return True
     # A vector check mark: a shape clearly smaller than the box, within it. The box's own
     # outline (a square or circle the size of the box) is not one.
@@ -296,11 +416,15 @@ def _choice_state(path: str, box: Rect, page: _Page, warnings: list[TextWarning]
 
 
 def _overflow(page: _Page, fields: Iterable[FieldSpec], taken: set[int], warnings: list[TextWarning]) -> None:
-    """Glyphs in a field's font that landed outside every box: text that overflowed on paper."""
+    """Glyphs in a field's font and size that landed outside every box: text that overflowed on paper.
+
+    Font *and* size: a filling tool may draw values in the font the page's labels use (MuPDF
+    writes Helvetica), and the labels are no overflow.
+    """
     specs = [f for f in fields if not f.kind.is_choice]
-    fonts = {page.glyphs[i].font for i in taken}
+    styles = {_style(page.glyphs[i]) for i in taken}
     for i, g in enumerate(page.glyphs):
-        if i in taken or g.font not in fonts or not g.text.strip():
+        if i in taken or _style(g) not in styles or not g.text.strip():
             continue
         owner = min(specs, key=lambda f: math.hypot(max(f.rect.x0 - g.cx, 0, g.cx - f.rect.x1),
                                                     max(f.rect.y0 - g.cy, 0, g.cy - f.rect.y1)), default=None)
@@ -344,6 +468,7 @@ def read_text_layer(source: bytes | BinaryIO) -> TextLayer:
         raise PdfReadError(f"cannot read the page text: {type(exc).__name__}") from None
     warnings: list[TextWarning] = []
     with pdf:
+        producer = _producer(pdf)
         pages: dict[int, _Page] = {}
         index_of: dict[int, int] = {}
         language = version = None
@@ -384,5 +509,34 @@ def read_text_layer(source: bytes | BinaryIO) -> TextLayer:
         for spec in specs:
             values[spec.path] = _read_field(spec, page_info, taken, warnings)
         _overflow(page_info, specs, taken, warnings)
+    _check_readable(values, warnings, producer)
     # Our own info page (no fields) is not an attachment; anything else without identifier is.
     return TextLayer(values, warnings, language, version, total, extra_pages=extra)
+
+
+def _check_readable(values: dict[str, FieldValue], warnings: list[TextWarning], producer: str) -> None:
+    """Reject a copy none of whose filled values can be read: nothing would be left to review."""
+    typed = {s.path for s in LAYOUT.fields if not s.kind.is_choice}
+    filled = {p for p, v in values.items() if p in typed and isinstance(v, str) and v}
+    unreadable = {w.path for w in warnings if w.code == "unreadable_text"}
+    if filled and filled <= unreadable:
+        made_by = f" by {producer}" if producer else ""
+        raise UnreadableTextError(f"none of the {len(filled)} filled value(s) can be read: the copy{made_by} "
+                                  "drew them without a Unicode map (printed through PostScript?); ask for the "
+                                  "filled form itself")
+
+
+def _producer(pdf: Any) -> str:
+    """The tool the copy names, printable and short.
+
+    Only /Producer: /Creator often holds the document's own name ("Klage fra Jens Hansen.docx"),
+    which is personal data and must not reach a message.
+    """
+    try:
+        meta = pdf.metadata or {}
+    except Exception:  # a broken /Info names no tool
+        return ""
+    name = meta.get("Producer") or ""
+    if isinstance(name, bytes):
+        name = name.decode("latin-1")
+    return "".join(c for c in str(name) if c.isprintable())[:60]

@@ -12,6 +12,9 @@ nothing here reads environment variables.
   under_review | inadmissible → decided → closed``, plus ``escalated``), each change an event.
 - :func:`due`, :func:`list_complaints`, :func:`show`, :func:`report`: what to do, what there is.
 - :func:`export_xlsx` / :func:`export_csv`: for people and spreadsheets.
+- :func:`write_register_letter` / :func:`letter_case_from_register`: the acknowledgement and
+  decision letters by reference, each recorded as an event with the file's sha256 (and the
+  status moved: received → acknowledged, → decided with the outcome).
 
 >>> from datetime import date
 >>> from klageformular.register import add_record, create_register_engine, due
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
     from ._db import DEFAULT_URL, ENV_VAR, create_register_engine, current_revision, head_revision, resolve_url, upgrade
     from ._export import export_csv, export_xlsx
     from ._intake import IntakeResult, IntakeSummary, add_record, import_batch, related_keys
+    from ._letters import RegisterLetter, letter_case_from_register, write_register_letter
     from ._query import DueItem, DueReport, due, list_complaints, report, show, working_days_between
     from ._workflow import add_note, reference_prefix, set_status
 
@@ -47,6 +51,7 @@ __all__ = [
     "DueReport",
     "IntakeResult",
     "IntakeSummary",
+    "RegisterLetter",
     "add_note",
     "add_record",
     "create_register_engine",
@@ -56,6 +61,7 @@ __all__ = [
     "export_xlsx",
     "head_revision",
     "import_batch",
+    "letter_case_from_register",
     "list_complaints",
     "reference_prefix",
     "related_keys",
@@ -65,6 +71,7 @@ __all__ = [
     "show",
     "upgrade",
     "working_days_between",
+    "write_register_letter",
 ]
 
 # Imported on first use (PEP 562): the command line reads this package for every start, and
@@ -76,6 +83,7 @@ _HOMES = {
     **dict.fromkeys(("IntakeResult", "IntakeSummary", "add_record", "import_batch", "related_keys"), "_intake"),
     **dict.fromkeys(("DueItem", "DueReport", "due", "list_complaints", "report", "show", "working_days_between"),
                     "_query"),
+    **dict.fromkeys(("RegisterLetter", "letter_case_from_register", "write_register_letter"), "_letters"),
     **dict.fromkeys(("add_note", "reference_prefix", "set_status"), "_workflow"),
 }
 

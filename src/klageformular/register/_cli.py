@@ -21,7 +21,7 @@ from ._names import CSV_DIALECTS, EXPORT_LANGUAGES, OUTCOMES, TRANSITIONS
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-__all__ = ["add_batch_options", "add_register_parser", "import_after_batch"]
+__all__ = ["add_batch_options", "add_letter_options", "add_register_parser", "import_after_batch", "letter"]
 
 
 def _engine(args: argparse.Namespace) -> Engine:
@@ -126,7 +126,7 @@ def _show(args: argparse.Namespace) -> int:
     if data["review"]:
         lines += ["", "To review:"] + [f"  {r.get('path', '-')}: {r.get('message', '')}" for r in data["review"]]
     lines += ["", "Files:"] + [f"  {f['kind']:<13} {(f['sha256'] or '-')[:12]}  {f['source']}" for f in data["files"]]
-    lines += ["", "Events:"] + [f"  {e['at']}  {e['who']:<12} {e['what']:<9} "
+    lines += ["", "Events:"] + [f"  {e['at']}  {e['who']:<12} {e['what']:<15} "
                                 f"{(e['from'] or '') + ' → ' + e['to'] if e['to'] else '':<30} {e['note'] or ''}"
                                 for e in data["events"]]
     lines += ["", "Related complaints:"] + ([f"  {r['reference']:<17} {r['status']:<13} {r['outcome'] or '-':<13} "
@@ -218,6 +218,37 @@ def add_register_parser(sub: Any) -> None:
     p.add_argument("--from", dest="start", type=_day, metavar="YYYY-MM-DD", help="default: 1 January")
     p.add_argument("--to", dest="end", type=_day, metavar="YYYY-MM-DD", help="default: today")
     p.add_argument("--json", action="store_true", help="one line")
+
+
+def letter(args: argparse.Namespace, *, org: Any, reasons: str | None, output: str) -> int:
+    """``letter ack|decision REF``: write the letter for a register entry and record it (0 fine)."""
+    def run(args: argparse.Namespace) -> int:
+        from . import write_register_letter
+
+        engine = _engine(args)
+        try:
+            done = write_register_letter(engine, args.ref, args.kind, output, dated=args.date or date.today(),
+                                         who=_who(args), outcome=getattr(args, "outcome", None), reasons=reasons,
+                                         eml=args.eml, org=org, admissibility=getattr(args, "admissibility", None),
+                                         reason=getattr(args, "reason", None))
+        finally:
+            engine.dispose()  # a shared server's connection is closed, not left to the garbage collector
+        w = done.written
+        change = (f"{done.previous_status} → {done.status}" if done.status != done.previous_status
+                  else f"status stays {done.status}")
+        print(f"{w.path}: {w.size:,} bytes, PDF/A-2b, sha256 {w.sha256}" + (f"; message {w.eml}" if w.eml else "")
+              + f"\n{done.reference}: letter recorded in the register ({change})")
+        return 0
+    return int(_guarded(run)(args))
+
+
+def add_letter_options(parser: argparse.ArgumentParser) -> None:
+    """``letter ack|decision REF [--db URL] [--who NAME]``."""
+    parser.add_argument("ref", metavar="REF", nargs="?",
+                        help="the complaint's reference in the register, e.g. KLA-2026-0001")
+    parser.add_argument("--db", metavar="URL", help="register database (default: $KLAGEFORMULAR_DB, else "
+                                                    "sqlite:///klager.db)")
+    parser.add_argument("--who", help="your name in the register's history (default: the login name)")
 
 
 def add_batch_options(parser: argparse.ArgumentParser) -> None:

@@ -21,6 +21,8 @@ TEXTS: dict[str, str] = {
     "received.acroform": "Klageformularen, udfyldt på skærmen",
     "received.text": "Klageformularen (en kopi uden udfyldelige felter)",
     "received.email": "Din e-mail",
+    "received.copies": "Vi har modtaget klagen {count} gange (som separate filer eller e-mails); "
+    "vi behandler den som én klage",
     "received.attachment": "Bilag: {name}",
     "received.enclosed": "Dokumenter, du har markeret som vedlagt i formularen: {items}",
     "received.subject": "Din klage: {quote}",

@@ -22,6 +22,8 @@ TEXTS: dict[str, str] = {
     "received.acroform": "The complaint form, filled in on screen",
     "received.text": "The complaint form, as a printed or flattened copy",
     "received.email": "Your email",
+    "received.copies": "We received the complaint {count} times (as separate files or emails); "
+    "we handle it as one complaint",
     "received.attachment": "Attachment: {name}",
     "received.enclosed": "Documents the form says are enclosed: {items}",
     "received.subject": "Your complaint: {quote}",

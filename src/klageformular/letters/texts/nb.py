@@ -21,6 +21,8 @@ TEXTS: dict[str, str] = {
     "received.acroform": "Klageskjemaet, utfylt på skjermen",
     "received.text": "Klageskjemaet (en kopi uten utfyllbare felt)",
     "received.email": "E-posten din",
+    "received.copies": "Vi har mottatt klagen {count} ganger (som separate filer eller e-poster); "
+    "vi behandler den som én klage",
     "received.attachment": "Vedlegg: {name}",
     "received.enclosed": "Dokumenter du har krysset av for som vedlagt i skjemaet: {items}",
     "received.subject": "Klagen din: {quote}",

@@ -22,6 +22,8 @@ TEXTS: dict[str, str] = {
     "received.acroform": "Klagomålsblanketten, ifylld på skärmen",
     "received.text": "Klagomålsblanketten (en kopia utan ifyllbara fält)",
     "received.email": "Ditt e-postmeddelande",
+    "received.copies": "Vi har tagit emot klagomålet {count} gånger (som separata filer eller e-postmeddelanden); "
+    "vi behandlar det som ett klagomål",
     "received.attachment": "Bilaga: {name}",
     "received.enclosed": "Handlingar som du har markerat som bifogade i blanketten: {items}",
     "received.subject": "Ditt klagomål: {quote}",

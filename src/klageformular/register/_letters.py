@@ -1,0 +1,177 @@
+"""Letters by reference: a :class:`~klageformular.letters.LetterCase` from a register entry, and
+writing a letter as an event in the entry's history.
+
+What the register holds becomes the letter: the complaint, the date received, language and
+profile, how it came (form or email), how many files carried it, the attachments' names, and
+admissibility (the status ``inadmissible`` and the reason noted when it was set, unless the
+caller says otherwise).
+
+Writing a letter moves the status, because the letter is what the officer sends and its date
+is the day the deadline was met (``acknowledged_on`` / ``decided_on`` take the letter's date):
+
+- acknowledgement: ``received`` → ``acknowledged`` (and → ``inadmissible`` when the letter
+  says so); a second copy later changes nothing;
+- decision: ``acknowledged`` → ``under_review`` → ``decided`` (or from ``under_review`` /
+  ``escalated``), with the outcome (the letters' ``rejected`` is the register's
+  ``not_upheld``); a second copy with the same outcome changes nothing.
+
+Any other status is refused before a file is written (a decision on a complaint not yet
+acknowledged, a letter for a closed entry). The event (``ack_letter`` / ``decision_letter``)
+names the file, its size and sha256, the letter's date and the outcome; it is recorded in the
+same transaction as the status change, after the file is written: a failed write changes
+nothing. The PDF itself holds nothing from the event, so its bytes stay deterministic.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, cast, get_args
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from ..exceptions import ConfigurationError, InvalidTransitionError
+from ..locales import LANGUAGES
+from ..org import Organisation, get_organisation, organisation_keys
+from ._names import TRANSITIONS
+from ._schema import ComplaintRow
+from ._workflow import change_status, get_complaint, record_event
+
+if TYPE_CHECKING:
+    from ..letters import Admissibility, LetterCase, LetterKind, Outcome, WrittenLetter
+
+__all__ = ["RegisterLetter", "letter_case_from_register", "write_register_letter"]
+
+#: The letters' outcome → the register's.
+OUTCOME_IN_REGISTER = {"upheld": "upheld", "partly_upheld": "partly_upheld", "rejected": "not_upheld"}
+_EVENT = {"ack": "ack_letter", "decision": "decision_letter"}
+_ON_DAY = re.compile(r"^\(\d{4}-\d{2}-\d{2}\)\s*")  # change_status puts "(day) " before a note
+
+
+@dataclass(frozen=True)
+class RegisterLetter:
+    """A letter written for a register entry: the file and the status before and after."""
+
+    reference: str
+    kind: LetterKind
+    written: WrittenLetter
+    previous_status: str
+    status: str
+
+
+def letter_case_from_register(session: Session, reference: str, *, org: Organisation | None = None,
+                              admissibility: Admissibility | None = None, reason: str | None = None) -> LetterCase:
+    """The :class:`LetterCase` for the entry ``reference`` (:class:`UnknownReferenceError` if none).
+
+    ``org`` (e.g. from ``--org-file``) replaces the entry's profile. Without ``admissibility``
+    an entry with status ``inadmissible`` gets that, with ``reason`` or else the note given when
+    the status was set; any other entry is admissible.
+
+    >>> with Session(engine) as session:                                  # doctest: +SKIP
+    ...     letter_case_from_register(session, "KLA-2026-0001").lang
+    'da'
+    """
+    from ..letters import Attachment, LetterCase, Method, letter_case_from_record
+
+    row = get_complaint(session, reference)
+    if row.complaint is None:
+        raise ConfigurationError(f"{row.reference} is an unreadable file ({row.reason or 'not read'}), not a "
+                                 f"complaint yet: look at it and set it received before writing a letter")
+    if admissibility is None:
+        admissibility = "inadmissible" if row.status == "inadmissible" else "admissible"
+        if admissibility == "inadmissible" and not (reason or "").strip():
+            reason = _inadmissible_note(row)
+    profile = org or (get_organisation(row.organisation) if row.organisation in organisation_keys()
+                      else get_organisation())
+    record = {"complaint": row.complaint, "received": row.received.isoformat(),
+              "language": row.language if row.language in LANGUAGES else None, "organisation": profile.key}
+    case = letter_case_from_record(record, reference=row.reference, org=profile, admissibility=admissibility,
+                                   reason=reason)
+    method = cast(Method, row.method) if row.method in get_args(Method) else case.method
+    attachments = tuple(Attachment(a.name or "?", a.size, a.content_type) for a in row.attachments)
+    return LetterCase(reference=case.reference, received=case.received, complaint=case.complaint, org=case.org,
+                      lang=case.lang, method=method, attachments=attachments, copies=max(1, len(row.files)),
+                      admissibility=case.admissibility, admissibility_reason=case.admissibility_reason)
+
+
+def _inadmissible_note(row: ComplaintRow) -> str | None:
+    notes = [e.note for e in row.events if e.to_status == "inadmissible" and e.note]
+    if not notes:
+        return None
+    return _ON_DAY.sub("", notes[-1]).strip() or None
+
+
+def write_register_letter(engine: Engine, reference: str, kind: LetterKind, output: str | os.PathLike[str], *,
+                          dated: date, who: str, outcome: Outcome | None = None, reasons: str | None = None,
+                          eml: str | os.PathLike[str] | None = None, org: Organisation | None = None,
+                          admissibility: Admissibility | None = None, reason: str | None = None) -> RegisterLetter:
+    """Write the letter for entry ``reference`` to ``output`` and record it (see the module's rules).
+
+    >>> done = write_register_letter(engine, "KLA-2026-0001", "ack", "ack.pdf",   # doctest: +SKIP
+    ...                              dated=date(2026, 11, 25), who="linn")
+    >>> done.previous_status, done.status, len(done.written.sha256)              # doctest: +SKIP
+    ('received', 'acknowledged', 64)
+    """
+    from ..letters import write_letter
+
+    with Session(engine) as session, session.begin():
+        case = letter_case_from_register(session, reference, org=org, admissibility=admissibility, reason=reason)
+        row = get_complaint(session, reference)
+        previous = row.status
+        steps = _steps(row, kind, case.admissibility, outcome)
+        written = write_letter(case, kind, output, dated=dated, outcome=outcome, reasons=reasons, eml=eml)
+        parts = [Path(output).name, f"sha256 {written.sha256}", f"{written.size} bytes", f"dated {dated.isoformat()}"]
+        if outcome is not None:
+            parts.append(f"outcome {OUTCOME_IN_REGISTER[outcome]}")
+        elif case.admissibility != "admissible":
+            parts.append(case.admissibility.replace("_", " "))
+        record_event(session, row, _EVENT[kind], who=who, note=" · ".join(parts))
+        label = "acknowledgement letter" if kind == "ack" else "decision letter"
+        for status in steps:
+            note = case.admissibility_reason if status == "inadmissible" else label
+            change_status(session, row, status, who=who, note=note, on=dated,
+                          outcome=OUTCOME_IN_REGISTER[outcome] if outcome and status == "decided" else None)
+        return RegisterLetter(row.reference, kind, written, previous, row.status)
+
+
+def _steps(row: ComplaintRow, kind: LetterKind, admissibility: str, outcome: Outcome | None) -> list[str]:
+    """The status changes this letter makes, checked against the workflow before anything is written."""
+    status = row.status
+    if kind == "ack":
+        if status == "inadmissible" and admissibility != "inadmissible":
+            raise InvalidTransitionError(f"{row.reference} is inadmissible in the register: an acknowledgement "
+                                         f"saying otherwise is refused", current=status, requested="acknowledged",
+                                         allowed=())
+        steps = ["acknowledged"] if status == "received" else []
+        if admissibility == "inadmissible" and status != "inadmissible":
+            steps.append("inadmissible")
+        allowed_from: tuple[str, ...] = ("received", "acknowledged", "under_review", "inadmissible")
+    else:
+        if outcome not in OUTCOME_IN_REGISTER:
+            raise ConfigurationError(f"unknown outcome {outcome!r} (use one of {', '.join(OUTCOME_IN_REGISTER)})")
+        if status == "decided":
+            if row.outcome not in (None, OUTCOME_IN_REGISTER[outcome]):
+                raise InvalidTransitionError(f"{row.reference} is already decided ({row.outcome}); a letter with "
+                                             f"another outcome is refused", current=status, requested="decided",
+                                             allowed=())
+            return []
+        steps = ["under_review", "decided"] if status == "acknowledged" else ["decided"]
+        allowed_from = ("acknowledged", "under_review", "escalated")
+    if status not in allowed_from:
+        what = "an acknowledgement" if kind == "ack" else "a decision letter"
+        hint = "; write the acknowledgement first" if kind == "decision" and status == "received" else ""
+        raise InvalidTransitionError(f"{row.reference} is {status}: {what} cannot be written from that status{hint}",
+                                     current=status, requested=steps[-1] if steps else status, allowed=())
+    # Walk the workflow on paper: a step it does not allow is refused here, before the file exists.
+    current = status
+    for step in steps:
+        if step not in TRANSITIONS[current]:
+            raise InvalidTransitionError(f"{row.reference}: cannot go from {current} to {step} (allowed: "
+                                         f"{', '.join(TRANSITIONS[current])})", current=current, requested=step,
+                                         allowed=TRANSITIONS[current])
+        current = step
+    return steps
