@@ -21,7 +21,12 @@ memory ceiling, so a pathological PDF becomes a ``timeout`` or ``resource limit`
 instead of a hung or killed run. Each output line is written with a single ``write`` on an
 append-only file, and a line left half-written by a crash is cut off on the next run.
 ``summary.json`` holds the counts, where always
-``inputs == complete + needs_review + unreadable + duplicates + skipped_already_done``.
+``inputs == complete + needs_review + unreadable + duplicates + skipped_already_done + set_aside``.
+
+Mail (an mbox, a Maildir, an IMAP folder, or ``.eml``/``.msg``/mbox files in the folder) is
+read by :mod:`klageformular._mailbatch`: attached PDFs become entries like files, a message
+without a form a plain-email complaint, auto-replies are ``set_aside``; ``messages.jsonl``
+and ``attachments/`` hold the messages and what they carried.
 
 >>> summary = convert_folder("inbox", "out", workers=2)          # doctest: +SKIP
 >>> summary.complete, summary.needs_review, summary.unreadable     # doctest: +SKIP
@@ -39,12 +44,13 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
+from ._mailbatch import MailDesk, MailOptions, is_imap_url, mail_source
 from ._pool import DEFAULT_PARSER, WorkerPool
 from .exceptions import ConfigurationError
 from .model import Complaint
@@ -56,7 +62,7 @@ __all__ = ["BatchSummary", "FileOutcome", "convert_folder", "csv_cell", "write_c
 
 log = logging.getLogger("klageformular.batch")
 
-Outcome = Literal["complete", "needs_review", "unreadable", "duplicate", "skipped"]
+Outcome = Literal["complete", "needs_review", "unreadable", "duplicate", "skipped", "set_aside"]
 Received = Literal["mtime", "today"] | date
 
 COMPLAINTS, REJECTED, DUPLICATES, SUMMARY, QUARANTINE = (
@@ -80,7 +86,7 @@ class FileOutcome:
 class BatchSummary:
     """Counts and timings of one run.
 
-    Always ``inputs == complete + needs_review + unreadable + duplicates + skipped_already_done``;
+    Always ``inputs == complete + needs_review + unreadable + duplicates + skipped_already_done + set_aside``;
     ``complaints`` is ``complete + needs_review``. An interrupted run counts in ``inputs`` only
     the files it settled; the rest are ``unfinished``.
     """
@@ -97,6 +103,8 @@ class BatchSummary:
     skipped_already_done: int = 0
     unreadable_by_reason: dict[str, int] = field(default_factory=dict)
     duplicates_by_kind: dict[str, int] = field(default_factory=dict)
+    set_aside: int = 0  # messages that are clearly no complaint (auto-replies, delivery reports)
+    mail: dict[str, Any] | None = None  # messages and attachments (see klageformular._mailbatch)
     unfinished: int = 0  # files an interrupted run did not reach (not in ``inputs``; the next run takes them)
     started: str = ""
     seconds: float = 0.0
@@ -106,7 +114,8 @@ class BatchSummary:
     @property
     def settled(self) -> int:
         """Files with their line written (or found done): the right side of the invariant."""
-        return self.complete + self.needs_review + self.unreadable + self.duplicates + self.skipped_already_done
+        return (self.complete + self.needs_review + self.unreadable + self.duplicates + self.skipped_already_done
+                + self.set_aside)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``summary.json`` shape."""
@@ -127,6 +136,7 @@ def convert_folder(
     on_file: Callable[[FileOutcome], None] | None = None,
     on_start: Callable[[int], None] | None = None,
     parser: str = DEFAULT_PARSER,
+    mail: MailOptions | None = None,
 ) -> BatchSummary:
     """Convert every file under ``inbox`` into records in ``outdir`` (created if needed).
 
@@ -140,12 +150,17 @@ def convert_folder(
     file as ``"module:function"`` (taking a path and :class:`Limits`); tests use it to
     simulate a file that hangs.
 
+    ``inbox`` may also be an mbox file, a Maildir or an ``imap[s]://user@host/Folder`` URL, and a
+    folder's ``.eml``, ``.msg`` and mbox files are read as mail (see :mod:`klageformular._mailbatch`);
+    ``mail`` sets the mail limits and the IMAP password and options.
+
     >>> convert_folder("inbox", "out").inputs                          # doctest: +SKIP
     43
     """
     inbox_path, out = Path(inbox).resolve(), Path(outdir).resolve()
-    if not inbox_path.is_dir():
-        raise ConfigurationError(f"inbox {inbox} is not a folder")
+    mail = mail or MailOptions()
+    if not is_imap_url(inbox) and not inbox_path.exists():
+        raise ConfigurationError(f"inbox {inbox} is not a folder, an mbox file, a Maildir or an IMAP URL")
     limits = limits or Limits()
     fixed_org = org is not None
     org = org or get_organisation()
@@ -157,10 +172,14 @@ def convert_folder(
     out.mkdir(parents=True, exist_ok=True)
     summary = BatchSummary(str(inbox_path), str(out), count, started=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     start = time.monotonic()
-    with _locked(out):
+    with _locked(out), ExitStack() as stack:
         state = _load_state(out)
         run = _Run(inbox_path, out, summary, org, received, on_file, state, fixed_org=fixed_org)
-        entries = run.entries(_walk(inbox_path, out))
+        run.mail = desk = MailDesk(run, mail)
+        source = stack.enter_context(mail_source(inbox, mail, desk.done_keys))
+        files, messages = desk.split(_walk(inbox_path, out) if source is None else iter(()), source)
+        entries = run.entries(files)
+        entries += desk.entries(messages, entries)  # after the files; each message in receipt order
         summary.inputs = len(entries)
         if on_start:
             on_start(len(entries))
@@ -203,6 +222,7 @@ class _Entry:
     error: tuple[str, str, str] | None = None  # (reason, error type, message): unreadable without parsing
     skipped: bool = False
     reply: dict[str, Any] | None = None
+    message: Any = None  # a message's own entry, after its attachments': settled by the MailDesk
 
 
 @dataclass
@@ -223,6 +243,7 @@ class _Run:
         self.duplicates = _Lines(out / DUPLICATES)
         self.ready: dict[int, _Entry] = {}  # settled out of order, waiting for their turn
         self.next = 0
+        self.mail: MailDesk | None = None
 
     def entries(self, files: Iterator[Path]) -> list[_Entry]:
         """Every input in receipt order (then by path), hashed; copies of earlier bytes marked."""
@@ -252,7 +273,7 @@ class _Run:
     def to_parse(self, entries: list[_Entry]) -> Iterator[_Entry]:
         """The entries a worker must read; the others are settled here, each in its turn."""
         for entry in entries:
-            if entry.skipped or entry.duplicate_of or entry.error:
+            if entry.skipped or entry.duplicate_of or entry.error or entry.message is not None:
                 self._ready(entry)
             else:
                 yield entry
@@ -270,6 +291,8 @@ class _Run:
 
     def _settle(self, entry: _Entry) -> None:
         record = entry.record
+        if self.mail is not None and self.mail.settles(entry):
+            return  # a message's own entry, or a PDF attached to one that is not the form
         if entry.skipped:
             self._count("skipped", record)
         elif entry.duplicate_of:
@@ -326,7 +349,7 @@ class _Run:
     def _count(self, outcome: Outcome, record: dict[str, Any], reason: str | None = None,
                message: str | None = None) -> None:
         attribute = {"complete": "complete", "needs_review": "needs_review", "unreadable": "unreadable",
-                     "duplicate": "duplicates", "skipped": "skipped_already_done"}[outcome]
+                     "duplicate": "duplicates", "skipped": "skipped_already_done", "set_aside": "set_aside"}[outcome]
         setattr(self.summary, attribute, getattr(self.summary, attribute) + 1)
         self.summary.complaints = self.summary.complete + self.summary.needs_review
         # The path may carry a name ("Søren Hansen klage.pdf"): only the hash goes to the log at INFO.
@@ -370,6 +393,8 @@ class _Run:
     def close(self) -> None:
         for lines in (self.complaints, self.rejected, self.duplicates):
             lines.close()
+        if self.mail is not None:
+            self.mail.finish()  # the message ledger, and the mail counts for summary.json
 
 
 def _walk(inbox: Path, out: Path) -> Iterator[Path]:

@@ -7,9 +7,11 @@ could not be rendered or read, 2 usage errors.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from . import __version__
+from ._mailbatch import MailOptions, is_imap_url
 from .batch import FileOutcome, Received, convert_folder
 from .exceptions import ConfigurationError, KlageformularError
 from .layout import LAYOUT
@@ -31,6 +34,7 @@ from .render import render_all, render_form
 __all__ = ["main"]
 
 Command = Callable[[argparse.Namespace], int]
+IMAP_PASSWORD_ENV = "KLAGEFORMULAR_IMAP_PASSWORD"
 
 
 def _render(args: argparse.Namespace) -> int:
@@ -172,11 +176,12 @@ def _batch(args: argparse.Namespace) -> int:
         elif outcome.outcome == "needs_review":
             review.append(outcome)
 
+    mail = _mail_options(args)
     with progress:
         summary = convert_folder(args.inbox, args.output, workers=args.workers, timeout=args.timeout,
                                  memory_mb=args.memory_mb, received=args.received, write_csv_file=args.csv,
                                  org=_profile(args) or (get_organisation(args.org) if args.org else None),
-                                 on_start=lambda n: progress.update(bar, total=n), on_file=on_file)
+                                 on_start=lambda n: progress.update(bar, total=n), on_file=on_file, mail=mail)
     # The officer's to-do list: one line per file, the reason, never the content.
     for outcome in review:
         print(f"{_printable(outcome.source)}: needs review: {outcome.message}", file=sys.stderr)
@@ -189,6 +194,7 @@ def _batch(args: argparse.Namespace) -> int:
                         ("duplicates", summary.duplicates),
                         *((f"  {kind}", n) for kind, n in sorted(summary.duplicates_by_kind.items())),
                         ("already done", summary.skipped_already_done),
+                        *_mail_rows(summary.set_aside, summary.mail),
                         ("seconds", summary.seconds), ("files/s", summary.files_per_second)]:
         table.add_row(name, str(value))
     out.print(table)
@@ -196,6 +202,29 @@ def _batch(args: argparse.Namespace) -> int:
     if args.register:  # the register, not a JSONL file, is the one list of everything received
         status = max(status, register_cli.import_after_batch(args))
     return status
+
+
+def _mail_options(args: argparse.Namespace) -> MailOptions:
+    """IMAP password from the environment or a prompt: never from the command line (``ps``, history)."""
+    password = None
+    if is_imap_url(args.inbox):
+        password = os.environ.get(IMAP_PASSWORD_ENV)
+        if password is None:
+            if not sys.stdin.isatty():
+                raise ConfigurationError(f"set {IMAP_PASSWORD_ENV}: there is no terminal to ask for the password")
+            password = getpass.getpass("IMAP password: ")
+    elif args.mark_seen or args.move_to:
+        raise ConfigurationError("--mark-seen and --move-to are for an IMAP source")
+    return MailOptions(imap_password=password, mark_seen=args.mark_seen, move_to=args.move_to)
+
+
+def _mail_rows(set_aside: int, mail: dict[str, Any] | None) -> list[tuple[str, Any]]:
+    if not mail or not mail["messages"]:
+        return []
+    return [("set aside", set_aside), ("messages", mail["messages"]), ("  with a form", mail["with_form"]),
+            ("  plain email", mail["email_complaints"]), ("  set aside", mail["set_aside"]),
+            ("  duplicates", mail["duplicates"]), ("  already done", mail["already_done"]),
+            ("  unreadable", mail["unreadable"]), ("attachments", mail["attachments"])]
 
 
 def _profile(args: argparse.Namespace) -> Organisation | None:
@@ -324,8 +353,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
     _add_org_file(p, "validates every file with it")
     p.set_defaults(func=_parse)
-    p = sub.add_parser("batch", help="convert a folder of received PDFs (parallel, resumable)")
-    p.add_argument("inbox", metavar="INBOX", help="folder of received files (read recursively, any extension)")
+    p = sub.add_parser("batch", help="convert a folder, mbox, Maildir or IMAP folder (parallel, resumable)")
+    p.add_argument("inbox", metavar="SOURCE",
+                   help="a folder of received files (read recursively; .eml, .msg and mbox files as mail), an "
+                        "mbox file, a Maildir, or imaps://user@host[:port]/Folder (imap:// upgrades with STARTTLS; "
+                        f"password from {IMAP_PASSWORD_ENV} or a prompt)")
     p.add_argument("-o", "--output", metavar="OUTDIR", required=True, help="where the records go")
     p.add_argument("--workers", type=_positive_int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--csv", action="store_true", help="also write complaints.csv (UTF-8 with BOM, for Excel)")
@@ -338,6 +370,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--org", choices=organisation_keys(), default=None,
                    help="whose working days and holidays set every deadline (default: each form's own "
                         "profile, e.g. Norwegian holidays for Kameo Norway's form; kameo-dk for unreadable files)")
+    p.add_argument("--mark-seen", action="store_true", help="IMAP: mark messages read once their records are written")
+    p.add_argument("--move-to", metavar="FOLDER", help="IMAP: move messages there once their records are written")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _add_org_file(p, "like --org, from a file")
     register_cli.add_batch_options(p)

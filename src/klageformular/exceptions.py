@@ -23,6 +23,9 @@ Hierarchy::
     ├── NotAKlageformularError        a readable PDF, but not our form
     │   └── UnsupportedFormVersionError
     ├── ComplaintValidationError      strict reading only: the form needs review (``review``)
+    ├── MailReadError                 an email message cannot be read (broken .msg, …)
+    │   └── MailLimitExceededError    a mail limit was breached (size, parts, nesting depth)
+    ├── MailboxError                  a mailbox cannot be opened (IMAP login, folder, TLS, mbox file)
     └── RegisterError                 the complaint register refuses an operation
         ├── UnknownReferenceError     no complaint with that reference
         └── InvalidTransitionError    a status change the workflow does not allow
@@ -57,6 +60,9 @@ __all__ = [
     "LanguageNotAvailableError",
     "LetterNotAllowedError",
     "LimitExceededError",
+    "MailLimitExceededError",
+    "MailReadError",
+    "MailboxError",
     "NoTextLayerError",
     "NotAKlageformularError",
     "NotAPdfError",
@@ -192,6 +198,28 @@ class ComplaintValidationError(KlageformularError, ValueError):
         self.review = tuple(review)
         fields = ", ".join(r.path for r in self.review)
         super().__init__(f"{len(self.review)} field(s) need review: {fields}")
+
+
+class MailReadError(KlageformularError):
+    """An email message (``.eml``, ``.msg``, a message in an mbox, Maildir or IMAP folder) cannot be read.
+
+    Broken MIME and wrong character sets do *not* raise: they are read as well as they can be
+    and reported as problems on the message. This is for what cannot be read at all.
+    """
+
+
+class MailLimitExceededError(MailReadError):
+    """A mail limit was breached; ``limit`` names it, ``value`` and ``maximum`` measure it."""
+
+    def __init__(self, message: str, *, limit: str, value: float | None = None, maximum: float | None = None):
+        super().__init__(message)
+        self.limit = limit
+        self.value = value
+        self.maximum = maximum
+
+
+class MailboxError(KlageformularError):
+    """A mailbox cannot be opened or read: IMAP connection, TLS, login or folder; a missing mbox file."""
 
 
 class RegisterError(KlageformularError):

@@ -1,0 +1,296 @@
+"""Mail in a batch run: each message's records, written with the batch's own writers.
+
+:mod:`klageformular.batch` owns the output files, the worker pool and the bookkeeping of
+files; this module adds messages to it. Every message a source delivers is read first
+(:class:`~.intake.MailIntake`: attachments saved, duplicates, auto-replies and unreadable
+messages recognised), then, after the folder's plain files and in receipt order, each
+message gives the batch one entry per PDF attachment (its record carries the message's
+``message_id``, ``from``, ``subject``, ``date``, ``received`` and the other attachments)
+followed by an entry of its own. The batch settles entries in order, so when the message's
+own entry settles its PDFs have: it had a form, or it becomes a plain-email complaint
+(``method: "email"``, ``needs_review``) listing its attachments — a PDF that is not the form
+is one of them, not an unreadable file.
+
+Summary: ``inputs`` counts what gets a line (a message whose form has the line, and a PDF
+that is only listed, do not), ``set_aside`` joins the invariant, and ``mail`` holds the
+message and attachment counts with their own invariants.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from itertools import chain
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .exceptions import ConfigurationError
+from .intake import (
+    Admitted,
+    ImapMailbox,
+    MailIntake,
+    MailLimits,
+    RawMessage,
+    email_complaint,
+    file_messages,
+    is_maildir,
+    mail_kind,
+    maildir_messages,
+    mbox_messages,
+    receipt_day,
+)
+from .intake._sources import MailKind
+from .workdays import acknowledge_by
+
+if TYPE_CHECKING:
+    from .batch import _Entry, _Run
+
+__all__ = ["MailDesk", "MailOptions", "is_imap_url", "mail_source"]
+
+
+def is_imap_url(inbox: object) -> bool:
+    """``imap://…`` or ``imaps://…``."""
+    return isinstance(inbox, str) and inbox.startswith(("imap://", "imaps://"))
+
+
+@dataclass(frozen=True)
+class MailOptions:
+    """How a batch run reads mail: limits, and for IMAP the password and what to do with read messages."""
+
+    limits: MailLimits = field(default_factory=MailLimits)
+    imap_password: str | None = None
+    mark_seen: bool = False
+    move_to: str | None = None
+
+
+@contextmanager
+def mail_source(inbox: str | os.PathLike[str], options: MailOptions, done: set[str]
+                ) -> Iterator[tuple[str, Iterable[RawMessage]] | None]:
+    """The messages of an mbox file, a Maildir or an IMAP folder, with a name for the summary;
+    None for an ordinary folder (its mail files are found by the folder walk).
+    """
+    if is_imap_url(inbox):
+        if options.imap_password is None:
+            raise ConfigurationError("an IMAP source needs a password (KLAGEFORMULAR_IMAP_PASSWORD or the prompt)")
+        with ImapMailbox(str(inbox), options.imap_password, mark_seen=options.mark_seen,
+                         move_to=options.move_to) as box:
+            yield str(box.url), box.messages(done, max_bytes=options.limits.max_message_bytes)
+        return
+    path = Path(inbox).resolve()
+    if path.is_file():
+        if mail_kind(path) != "mbox":
+            raise ConfigurationError(f"{inbox} is a file but not an mbox mailbox")
+        yield str(path), mbox_messages(path)
+    elif path.is_dir() and is_maildir(path):
+        yield str(path), maildir_messages(path)
+    else:
+        yield None
+
+
+class MailDesk:
+    """The messages of one batch run; ``run`` is the batch's bookkeeping (writers, counters, state)."""
+
+    def __init__(self, run: _Run, options: MailOptions) -> None:
+        self.run, self.options = run, options
+        self.intake = MailIntake(run.out, limits=options.limits)
+        self.attached: set[int] = set()  # entry indexes of PDFs attached to a message
+        self.documents: set[int] = set()  # … of those that turned out not to be the form
+        self.form_shas = _complaint_shas(run.out / "complaints.jsonl")
+
+    @property
+    def done_keys(self) -> set[str]:
+        """Resume keys of messages earlier runs settled (IMAP skips fetching them)."""
+        return self.intake.done_keys
+
+    def split(self, files: Iterator[Path], source: tuple[str, Iterable[RawMessage]] | None
+              ) -> tuple[Iterator[Path], Iterable[RawMessage]]:
+        """The plain files to parse, and the messages: a mailbox's, or those of a folder's mail files."""
+        if source is not None:
+            self.run.summary.inbox = source[0]
+            return iter(()), source[1]
+        plain: list[Path] = []
+        mail: list[tuple[Path, MailKind]] = []
+        for path in files:
+            kind = mail_kind(path)
+            if kind is None:
+                plain.append(path)
+            else:
+                mail.append((path, kind))
+        # By path: of two copies of one message (an .eml and its mbox copy), the first path is the original.
+        mail.sort(key=lambda item: self.run._relative(item[0]))
+        messages = chain.from_iterable(file_messages(path, self.run._relative(path), kind) for path, kind in mail)
+        return iter(plain), messages
+
+    def entries(self, messages: Iterable[RawMessage], files: list[_Entry]) -> list[_Entry]:
+        """Read every message; in receipt order, each message's PDFs to parse, then its own entry.
+
+        The message's entry settles after its attachments (the batch settles in order), and
+        decides then: a form was among them, or it is a plain-email complaint.
+        """
+        from .batch import _Entry
+
+        state = self.run.state
+        first = dict(state.by_sha)  # sha256 -> source of the first file with those bytes
+        for entry in files:
+            digest = entry.record.get("sha256")
+            if digest and not (entry.skipped or entry.duplicate_of):
+                first.setdefault(digest, entry.record["source"])
+        admitted = [self._admit(raw) for raw in messages]
+        admitted.sort(key=_receipt_order)
+        result: list[_Entry] = []
+        index = len(files)
+        for item in admitted:
+            day = receipt_day(item.received)
+            pdfs: list[_Entry] = []
+            listing = item.record.get("attachments", [])
+            for number, (attachment, path) in enumerate(item.pdfs if item.verdict == "parse" else [], 1):
+                source = f"{item.raw.source}/{attachment.name or f'attachment-{number}.pdf'}"
+                others = [a for a in listing if a["sha256"] != attachment.sha256]
+                entry = _Entry(index, path, item.record | {"source": source, "sha256": attachment.sha256,
+                                                           "attachments": others}, day)
+                if (source, attachment.sha256) in state.settled:
+                    entry.skipped = True
+                elif attachment.sha256 in first:
+                    entry.duplicate_of = (first[attachment.sha256], attachment.sha256)
+                else:
+                    first[attachment.sha256] = source
+                self.attached.add(index)
+                pdfs.append(entry)
+                index += 1
+            result += [*pdfs, _Entry(index, Path(item.raw.source), dict(item.record), day, message=(item, pdfs))]
+            index += 1
+        return result
+
+    def _admit(self, raw: RawMessage) -> Admitted:
+        admitted = self.intake.admit(raw)
+        chosen = self.run.received  # --received today / a date overrides the message's own time
+        if chosen == "today":
+            admitted.record["received"] = date.today().isoformat()
+        elif isinstance(chosen, date):
+            admitted.record["received"] = chosen.isoformat()
+        return admitted
+
+    # -- settling, called by the batch in receipt order -------------------------------------------------
+
+    def settles(self, entry: _Entry) -> bool:
+        """Settle a message's own entry, or a PDF attached to one that is not the form (listed, not
+        unreadable); False for everything else, which the batch settles itself.
+        """
+        reply = entry.reply or {}
+        if reply.get("status") == "ok":
+            self.form_shas.add(str(entry.record.get("sha256")))
+        if entry.message is not None:
+            self._message(entry)
+            return True
+        if entry.index in self.attached and reply.get("error") == "NotAKlageformularError":
+            self.documents.add(entry.index)
+            self.run.summary.inputs -= 1  # listed on its message's record, no line of its own
+            return True
+        return False
+
+    def _message(self, entry: _Entry) -> None:
+        item, pdfs = entry.message
+        run, record = self.run, entry.record
+        if item.verdict == "skipped":
+            run._count("skipped", record)
+            self.intake.settle(item, "skipped")
+        elif (record["source"], record.get("sha256")) in run.state.settled:
+            # A run stopped between this message's line and its ledger line: the line stands.
+            run._count("skipped", record)
+            self.intake.settle(item, "recovered")
+        elif item.verdict == "duplicate":
+            assert item.duplicate_of is not None
+            # Point at the record that stands for the first copy (its form's complaint), not the message.
+            original = self.intake.primary.get(item.duplicate_of[0], item.duplicate_of)
+            run._duplicate(record | self._acknowledge(entry.received) | {"reason": item.reason}, original,
+                           "same_message")
+            self.intake.settle(item, "duplicate")
+        elif item.verdict == "unreadable":
+            self._unreadable(entry, item)
+        elif item.verdict == "set_aside":
+            run._count("set_aside", record, (item.reason or "").split(" (")[0])
+            self.intake.settle(item, "set_aside")
+        elif forms := [pdf for pdf in pdfs if self._is_form(pdf)]:
+            run.summary.inputs -= 1  # its forms have the lines
+            self.intake.settle(item, "form", record=self._standing(forms[0]))
+        else:
+            self._email(entry, item)
+
+    def _standing(self, entry: _Entry) -> tuple[str, str]:
+        """The complaint line a form's entry ended in: its own, or the original it duplicates."""
+        if entry.duplicate_of:
+            return entry.duplicate_of
+        result = (entry.reply or {}).get("result") or {}
+        key = result.get("content_key")
+        own = (str(entry.record["source"]), str(entry.record.get("sha256")))
+        original = self.run.state.by_key.get(key) if key else None
+        return original if original is not None else own
+
+    def _is_form(self, entry: _Entry) -> bool:
+        if entry.index in self.documents:
+            return False
+        if entry.reply is not None:
+            return bool(entry.reply.get("status") == "ok")
+        # A copy of bytes read before (here or in an earlier run) is a form when those were one.
+        return bool((entry.skipped or entry.duplicate_of) and entry.record.get("sha256") in self.form_shas)
+
+    def _acknowledge(self, day: date) -> dict[str, str]:
+        org = self.run.org
+        return {"acknowledge_by": acknowledge_by(day, org.acknowledge_working_days, org.holiday_country).isoformat()}
+
+    def _unreadable(self, entry: _Entry, item: Admitted) -> None:
+        reason = "resource limit" if item.error == "MailLimitExceededError" else "unreadable"
+        message = item.reason or "cannot read the message"
+        # The message's bytes are in quarantine/ already (MailIntake), unless never fetched.
+        record = entry.record | self._acknowledge(entry.received) | {"sha256": entry.record.get("sha256"),
+                                                                     "quarantine": entry.record.get("quarantine")}
+        self.run.rejected.write(record | {"status": "unreadable", "reason": reason, "error": item.error,
+                                          "message": message})
+        by_reason = self.run.summary.unreadable_by_reason
+        by_reason[reason] = by_reason.get(reason, 0) + 1
+        self.run._count("unreadable", record, reason, message)
+        self.intake.settle(item, "unreadable", record=(record["source"], record["sha256"]))
+
+    def _email(self, entry: _Entry, item: Admitted) -> None:
+        """A message without a form: a complaint to review, with its text and attachments."""
+        assert item.message is not None
+        names = [a["name"] or a["sha256"][:12] for a in entry.record.get("attachments", [])]
+        complaint, review = email_complaint(item.message, documents=names)
+        warnings = [{"code": "mail", "path": None, "message": p} for p in item.message.problems]
+        record = entry.record | self._acknowledge(entry.received) | {
+            "method": "email", "form_version": None, "language": None, "page_count": 0,
+            "organisation": self.run.org.key, "status": "needs_review", "warnings": warnings, "review": review,
+            "content_key": None}
+        self.run.complaints.write(record | {"complaint": complaint})
+        self.run._count("needs_review", record, message=f"a plain email ({len(review)} item(s) to review)")
+        self.intake.settle(item, "email", record=(record["source"], record["sha256"]))
+
+    def finish(self) -> None:
+        """Close the ledger and add the mail counts to the summary."""
+        self.intake.close()
+        self.run.summary.mail = asdict(self.intake.counts)
+
+
+def _receipt_order(item: Admitted) -> tuple[float, str]:
+    try:
+        when = datetime.fromisoformat(item.received)
+    except ValueError:
+        return 0.0, item.raw.source
+    return (when.timestamp() if when.tzinfo else when.replace(tzinfo=UTC).timestamp()), item.raw.source
+
+
+def _complaint_shas(path: Path) -> set[str]:
+    shas: set[str] = set()
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                digest = json.loads(line).get("sha256")
+            except ValueError:
+                continue
+            if isinstance(digest, str):
+                shas.add(digest)
+    return shas

@@ -1,0 +1,267 @@
+"""The mail desk of one batch run: what each received message becomes, written down once.
+
+:class:`MailIntake` reads each :class:`RawMessage` a source delivers and decides:
+
+- already read by an earlier run (its resume key is in ``messages.jsonl``): skipped;
+- the same message as one read before (same ``Message-ID``, or the same bytes): a duplicate;
+- cannot be read (over a limit, a broken ``.msg``): unreadable — the bytes go to quarantine;
+- an auto-reply or delivery report (RFC 3834 ``Auto-Submitted``, ``multipart/report``): set aside;
+- otherwise its PDFs are handed on to be parsed; once they are, the message has a form, or
+  it is a plain-email complaint (:func:`email_complaint`).
+
+Every attachment is saved once under ``OUT/attachments/<sha256>`` (mode 0600; too large ones
+are listed only), and so is the message itself, so a record never depends on the mailbox.
+``messages.jsonl`` gets one line per message when it is settled — the resume ledger.
+Logs name messages by hash only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from ..exceptions import MailReadError
+from ._message import Attachment, MailLimits, MailMessage, read_message
+from ._msg import read_msg
+from ._sources import RawMessage
+
+__all__ = ["ATTACHMENTS", "LEDGER", "Admitted", "MailCounts", "MailIntake", "receipt_day"]
+
+log = logging.getLogger("klageformular.intake")
+
+LEDGER, ATTACHMENTS, QUARANTINE = "messages.jsonl", "attachments", "quarantine"
+Verdict = Literal["parse", "set_aside", "duplicate", "skipped", "unreadable"]
+# "recovered": its line was written by a run that stopped before the ledger line.
+Settled = Literal["form", "email", "set_aside", "duplicate", "skipped", "unreadable", "recovered"]
+_OFFICE = ZoneInfo("Europe/Copenhagen")  # Copenhagen, Oslo and Stockholm share the time zone
+
+
+def receipt_day(received: str) -> date:
+    """The day of receipt for a deadline: an ISO date as is, a datetime as the day in Scandinavia.
+
+    >>> receipt_day("2026-11-23"), receipt_day("2026-11-23T23:30:00-05:00")
+    (datetime.date(2026, 11, 23), datetime.date(2026, 11, 24))
+    """
+    if "T" not in received:
+        return date.fromisoformat(received)
+    when = datetime.fromisoformat(received)
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(_OFFICE).date()
+
+
+@dataclass
+class MailCounts:
+    """Per run: ``messages`` is the sum of the outcomes; ``attachments == saved + too large``."""
+
+    messages: int = 0
+    with_form: int = 0
+    email_complaints: int = 0
+    set_aside: int = 0
+    duplicates: int = 0
+    already_done: int = 0
+    unreadable: int = 0
+    attachments: int = 0
+    attachments_saved: int = 0
+    attachments_too_large: int = 0
+    set_aside_by_reason: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Admitted:
+    """One message after :meth:`MailIntake.admit`: the verdict and the fields every record of it carries."""
+
+    raw: RawMessage
+    verdict: Verdict
+    message: MailMessage | None = None
+    reason: str | None = None  # why set aside, unreadable or a duplicate (no values)
+    error: str | None = None  # the error type when unreadable
+    duplicate_of: tuple[str, str] | None = None  # (source, sha256) of the message read before
+    record: dict[str, Any] = field(default_factory=dict)  # source, received, message_id, from, subject, date …
+    pdfs: list[tuple[Attachment, Path]] = field(default_factory=list)  # saved PDFs to parse
+
+    @property
+    def received(self) -> str:
+        """``received`` as written on every record of this message (ISO datetime with offset)."""
+        return str(self.record["received"])
+
+
+class MailIntake:
+    """Reads messages for one run into ``out``; see the module docstring for what becomes of each."""
+
+    def __init__(self, out: Path, *, limits: MailLimits | None = None, now: datetime | None = None) -> None:
+        self.out, self.limits = out, limits or MailLimits()
+        self.now = now or datetime.now(UTC)
+        self.counts = MailCounts()
+        self.done_keys: set[str] = set()
+        self.by_id: dict[str, tuple[str, str]] = {}  # Message-ID -> (source, sha256) of the one read first
+        self.by_sha: dict[str, tuple[str, str]] = {}  # message sha256 -> (source, sha256)
+        # message source -> (source, sha256) of the record that stands for it: the complaint read
+        # from its form, or its own line (a later copy of the message points there)
+        self.primary: dict[str, tuple[str, str]] = {}
+        self._load()
+        self.ledger_fd: int | None = None
+
+    def _load(self) -> None:
+        path = self.out / LEDGER
+        if not path.exists():
+            return
+        data = path.read_bytes()
+        if data and not data.endswith(b"\n"):  # a crash mid-write: cut off the half line
+            path.write_bytes(data[: data.rfind(b"\n") + 1])
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            self.done_keys.add(entry.get("key", ""))
+            if isinstance(entry.get("record"), list) and len(entry["record"]) == 2:
+                self.primary.setdefault(entry["source"], (entry["record"][0], entry["record"][1]))
+            if entry.get("outcome") not in ("duplicate", "skipped", "unreadable") and entry.get("sha256"):
+                first = (entry["source"], entry["sha256"])
+                if entry.get("message_id"):
+                    self.by_id.setdefault(entry["message_id"], first)
+                self.by_sha.setdefault(entry["sha256"], first)
+
+    def admit(self, raw: RawMessage) -> Admitted:
+        """Read one message and decide what happens to it (attachments saved, PDFs to parse listed)."""
+        self.counts.messages += 1
+        base: dict[str, Any] = {"source": raw.source, "received": self._when(None, raw).isoformat()}
+        if raw.key in self.done_keys:
+            return Admitted(raw, "skipped", record=base)
+        if raw.data is None:  # IMAP: too large to fetch, or the server sent nothing
+            reason = raw.error or "not fetched"
+            error = "MailLimitExceededError" if "limit" in reason else "MailReadError"
+            return Admitted(raw, "unreadable", reason=reason, error=error, record=base)
+        try:
+            message = (read_msg if raw.kind == "msg" else read_message)(raw.data, limits=self.limits)
+        except MailReadError as exc:
+            return Admitted(raw, "unreadable", reason=str(exc), error=type(exc).__name__,
+                            record=base | self._quarantine(raw))
+        except Exception as exc:  # the email package on truly hostile input: unreadable, not a crash
+            return Admitted(raw, "unreadable", reason=f"broken message ({type(exc).__name__})",
+                            error="MailReadError", record=base | self._quarantine(raw))
+        record = base | self._fields(message, raw)
+        earlier = (self.by_id.get(message.message_id) if message.message_id else None) or \
+            self.by_sha.get(message.sha256)
+        if earlier is not None:
+            kind = "same Message-ID" if message.message_id in self.by_id else "same bytes"
+            raw.data, message.attachments = None, []  # a run holds every message: keep only what is needed
+            return Admitted(raw, "duplicate", message, reason=kind, duplicate_of=earlier, record=record)
+        if message.message_id:
+            self.by_id[message.message_id] = (raw.source, message.sha256)
+        self.by_sha[message.sha256] = (raw.source, message.sha256)
+        record["message_file"] = self._save(raw.data, message.sha256)
+        listing = []
+        pdfs: list[tuple[Attachment, Path]] = []
+        for attachment in message.attachments:
+            self.counts.attachments += 1
+            entry = attachment.to_dict()
+            if attachment.note and not attachment.data:
+                self.counts.attachments_too_large += 1
+                entry["path"] = None
+            else:
+                self.counts.attachments_saved += 1
+                entry["path"] = self._save(attachment.data, attachment.sha256)
+                if attachment.is_pdf:
+                    pdfs.append((attachment, self.out / entry["path"]))
+            listing.append(entry)
+        record["attachments"] = listing
+        # Saved: a run holds every message until its records are written, so not their bytes.
+        raw.data = None
+        message.attachments = [replace(a, data=b"") for a in message.attachments]
+        pdfs = [(replace(a, data=b""), path) for a, path in pdfs]
+        if message.problems:
+            record["mail_problems"] = message.problems
+        if message.automatic:
+            return Admitted(raw, "set_aside", message, reason=message.automatic, record=record)
+        return Admitted(raw, "parse", message, record=record, pdfs=pdfs)
+
+    def _quarantine(self, raw: RawMessage) -> dict[str, Any]:
+        """The unreadable message's bytes in ``quarantine/`` (the source may not keep them: IMAP --move-to)."""
+        assert raw.data is not None
+        digest = _sha(raw.data)
+        folder = self.out / QUARANTINE
+        folder.mkdir(exist_ok=True)
+        target = folder / f"{digest[:16]}{'.msg' if raw.kind == 'msg' else '.eml'}"
+        if not target.exists():
+            _write_private(target, raw.data)
+        raw.data = None
+        return {"sha256": digest, "quarantine": target.relative_to(self.out).as_posix()}
+
+    def _when(self, message: MailMessage | None, raw: RawMessage) -> datetime:
+        if message is not None and message.received is not None:
+            return message.received
+        return raw.file_time or self.now
+
+    def _fields(self, message: MailMessage, raw: RawMessage) -> dict[str, Any]:
+        received = self._when(message, raw)
+        source = message.received_from if message.received else ("file" if raw.file_time else "now")
+        return {"sha256": message.sha256, "message_id": message.message_id, "from": message.sender,
+                "subject": message.subject, "date": message.date.isoformat() if message.date else None,
+                "received": received.isoformat(), "received_from": source}
+
+    def _save(self, data: bytes, digest: str) -> str:
+        """``attachments/<sha256>``, written once (mode 0600, atomically)."""
+        folder = self.out / ATTACHMENTS
+        folder.mkdir(mode=0o700, exist_ok=True)
+        target = folder / digest
+        if not target.exists():
+            _write_private(target, data)
+        return f"{ATTACHMENTS}/{digest}"
+
+    def settle(self, admitted: Admitted, outcome: Settled, *, record: tuple[str, str] | None = None) -> None:
+        """Count the message and write its ledger line; then the source's follow-up (IMAP: seen / move).
+
+        ``record`` is the (source, sha256) of the line that stands for the message, if any.
+        """
+        if record is not None:
+            self.primary.setdefault(str(admitted.record["source"]), record)
+        attribute = {"form": "with_form", "email": "email_complaints", "set_aside": "set_aside",
+                     "duplicate": "duplicates", "skipped": "already_done", "unreadable": "unreadable",
+                     "recovered": "already_done"}[outcome]
+        setattr(self.counts, attribute, getattr(self.counts, attribute) + 1)
+        if outcome == "set_aside":
+            reason = (admitted.reason or "?").split(" (")[0]
+            self.counts.set_aside_by_reason[reason] = self.counts.set_aside_by_reason.get(reason, 0) + 1
+        # By hash, like the batch's files (an IMAP key names only the folder and UID).
+        name = admitted.record.get("sha256") or admitted.raw.key.removeprefix("sha256:")
+        log.info("message %s: %s", str(name)[:12], outcome)
+        if outcome != "skipped":
+            fields = {k: admitted.record.get(k) for k in ("source", "sha256", "message_id", "received")}
+            line = {"key": admitted.raw.key, **fields, "outcome": outcome, "reason": admitted.reason,
+                    "record": list(record) if record else None}
+            if self.ledger_fd is None:
+                self.ledger_fd = os.open(self.out / LEDGER, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            os.write(self.ledger_fd, (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode())
+        if admitted.raw.done is not None and outcome != "skipped":
+            admitted.raw.done()
+
+    def close(self) -> None:
+        """Flush the ledger to disk."""
+        if self.ledger_fd is not None:
+            os.fsync(self.ledger_fd)
+            os.close(self.ledger_fd)
+            self.ledger_fd = None
+
+
+def _write_private(target: Path, data: bytes) -> None:
+    """Mode 0600, atomically: a crash leaves no half file under the final name."""
+    partial = target.with_name(f".{target.name}.part")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(target)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,205 @@
+"""A throw-away Dovecot IMAP server on a loopback port, for the IMAP source tests.
+
+Started from a fresh config in a temporary folder (passwd-file authentication, Maildir
+storage, plain IMAP on 127.0.0.1 only, no TLS), stopped when the test ends. Skips with the
+reason when Debian's ``dovecot-imapd`` is not installed.
+"""
+
+from __future__ import annotations
+
+import getpass
+import grp
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+USER, PASSWORD = "klage@kameo.test", "hemmeligt-test-kodeord"
+
+
+@dataclass(frozen=True)
+class Dovecot:
+    """A running server: where to reach it and whom to log in as."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    root: Path
+    tls_port: int | None = None  # imaps, when started with TLS (then port also offers STARTTLS)
+    ca_file: Path | None = None  # the self-signed certificate to trust
+
+    def url(self, folder: str = "INBOX") -> str:
+        """``imap://user@127.0.0.1:port/Folder`` (the user's @ escaped)."""
+        return f"imap://{self.user.replace('@', '%40')}@{self.host}:{self.port}/{folder}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _binary() -> str:
+    path = shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None)
+    if path is None or not Path("/usr/lib/dovecot/imap").exists():
+        pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd); CI installs it")
+    return path
+
+
+@contextmanager
+def dovecot(*, tls: bool = False) -> Iterator[Dovecot]:
+    """Start Dovecot for one test in a fresh folder; yields once it accepts connections.
+
+    With ``tls``, a self-signed certificate for 127.0.0.1 (made with openssl) serves imaps on
+    ``tls_port`` and STARTTLS on ``port``.
+    """
+    binary = _binary()
+    if tls and shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed (apt-get install openssl): needed for a test certificate")
+    # Dovecot never delivers mail as root: as root, the mailbox belongs to Dovecot's own user,
+    # which must be able to reach it, so the folder is made here (pytest's are private).
+    # One shared parent, kept: other tests check that nothing new appears in the temporary folder.
+    parent = Path(tempfile.gettempdir()) / "klageformular-dovecot"
+    parent.mkdir(mode=0o711, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="run-", dir=parent))
+    tmp.chmod(0o711)
+    try:
+        with _running(binary, tmp, tls) as server:
+            yield server
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def _running(binary: str, tmp: Path, tls: bool) -> Iterator[Dovecot]:
+    port, tls_port = _free_port(), _free_port()
+    ssl_settings = "ssl = no"
+    if tls:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", str(tmp / "key.pem"), "-out", str(tmp / "cert.pem")],
+                       check=True, capture_output=True, timeout=60)
+        ssl_settings = f"ssl = yes\nssl_cert = <{tmp}/cert.pem\nssl_key = <{tmp}/key.pem"
+    me = getpass.getuser()
+    uid, gid = os.getuid(), os.getgid()
+    group = grp.getgrgid(gid).gr_name
+    if uid == 0 and _user_exists("dovecot"):
+        uid, gid = pwd.getpwnam("dovecot").pw_uid, pwd.getpwnam("dovecot").pw_gid
+    # As root, Dovecot's own unprivileged users (made by the Debian package) run the login and
+    # internal processes; as anyone else, everything runs as that user. Authentication runs as
+    # the test's user: the passwd file sits in the test's private (0700) temporary folder.
+    internal = "dovecot" if os.getuid() == 0 and _user_exists("dovecot") else me
+    login = "dovenull" if os.getuid() == 0 and _user_exists("dovenull") else me
+    (tmp / "run").mkdir(mode=0o755)
+    (tmp / "home").mkdir()
+    os.chown(tmp / "home", uid, gid)
+    (tmp / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n", encoding="utf-8")
+    config = tmp / "dovecot.conf"
+    config.write_text(f"""
+base_dir = {tmp}/run
+state_dir = {tmp}/run/state
+log_path = {tmp}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+{ssl_settings}
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = {internal}
+default_login_user = {login}
+default_internal_group = {group}
+first_valid_uid = 0
+first_valid_gid = 0
+mail_location = maildir:{tmp}/home/%u/Maildir
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {tmp}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={tmp}/home/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {tls_port if tls else 0}
+  }}
+}}
+service auth {{
+  user = {me}
+}}
+service auth-worker {{
+  user = {me}
+}}
+service stats {{
+  unix_listener stats-reader {{
+    mode = 0666
+  }}
+  unix_listener stats-writer {{
+    mode = 0666
+  }}
+}}
+""", encoding="utf-8")
+    (tmp / "run" / "state").mkdir()
+    process = subprocess.Popen([binary, "-F", "-c", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                    if s.recv(100).startswith(b"* OK"):
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                log = (tmp / "dovecot.log").read_text(errors="replace") if (tmp / "dovecot.log").exists() else ""
+                output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+                pytest.fail(f"Dovecot did not start: {output[-1500:]} {log[-1500:]}")
+            time.sleep(0.1)
+        yield Dovecot("127.0.0.1", port, USER, PASSWORD, tmp, tls_port if tls else None,
+                      tmp / "cert.pem" if tls else None)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()
+
+
+def _user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+def append(server: Dovecot, *messages: bytes, folder: str = "INBOX") -> None:
+    """Deliver messages with IMAP APPEND (what a mail server's delivery does, seen from IMAP).
+
+    The folder is created if needed; with no messages, that is all.
+    """
+    from imapclient import IMAPClient
+
+    with IMAPClient(server.host, port=server.port, ssl=False, timeout=30) as client:
+        client.login(server.user, server.password)
+        if not client.folder_exists(folder):
+            client.create_folder(folder)
+        for message in messages:
+            client.append(folder, message)
