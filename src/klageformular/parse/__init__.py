@@ -35,6 +35,7 @@ from ..model import Complaint
 from ..org import Organisation, get_organisation, home_organisation, organisation_keys
 from ..values import FieldValue
 from ._source import Limits, Source, check_page_streams, open_pdf, pypdf_limits, read_source
+from ._warning import ParseWarning
 from .acroform import read_acroform
 from .content_key import content_key
 from .text import TextLayer, read_text_layer
@@ -66,15 +67,6 @@ class _PypdfNotes(logging.Handler):
 
 
 logging.getLogger("pypdf").addHandler(_PypdfNotes())
-
-
-@dataclass(frozen=True)
-class ParseWarning:
-    """Something the officer should look at; ``path`` names the field, never its value."""
-
-    code: str
-    path: str | None
-    message: str
 
 
 @dataclass
@@ -212,14 +204,14 @@ def _parse(data: bytes, name: str | None, digest: str, limits: Limits, profile: 
         method, values = "text", layer.values
         lang = layer.language or lang
         version = layer.version or version
-        warnings += [ParseWarning(w.code, w.path, w.message) for w in layer.warnings]
+        warnings += layer.warnings
         if layer.extra_pages:
             warnings.append(ParseWarning("extra_pages", None, f"{layer.extra_pages} page(s) besides the form "
                                          "(attachments?) were not read"))
     else:
         assert form is not None
         values = form.values
-        warnings += [ParseWarning(code, path, message) for code, path, message in form.notes]
+        warnings += form.warnings
     _check_lengths(values, limits, warnings)
     for path, kind in find_national_ids(values):
         warnings.append(ParseWarning("national_id", path, f"looks like a {kind} number: redact it before filing"))

@@ -35,6 +35,7 @@ from pypdf.generic import (
 from .._font import EmbeddedFont
 from ..layout import LAYOUT, FieldSpec, Kind, Rect, field_by_name, field_by_path
 from ..values import FieldValue
+from ._warning import ParseWarning
 
 __all__ = ["AcroForm", "read_acroform"]
 
@@ -61,7 +62,7 @@ class AcroForm:
     values: dict[str, FieldValue]
     found: int  # how many layout fields the PDF has
     unknown: list[str]  # names of fields that are not ours
-    notes: list[tuple[str, str | None, str]]  # (code, path, message) for the officer
+    warnings: list[ParseWarning]  # for the officer: a field path, never a value
 
     @property
     def filled(self) -> bool:
@@ -297,7 +298,7 @@ def _shows_other_text(value: str, widgets: list[DictionaryObject]) -> bool:
 
 
 def _read_choice(spec: FieldSpec, f: _Field | None, stray: list[DictionaryObject],
-                 notes: list[tuple[str, str | None, str]]) -> FieldValue:
+                 warnings: list[ParseWarning]) -> FieldValue:
     widgets = list(f.widgets) if f else []
     # Widgets sitting on our option boxes that lost their group (a Preview quirk) count too.
     rects = [o.rect for o in spec.options] or [spec.rect]
@@ -321,17 +322,17 @@ def _read_choice(spec: FieldSpec, f: _Field | None, stray: list[DictionaryObject
         if option and option not in chosen:
             chosen.append(option)
     if len(chosen) > 1:  # the customer saw two marks: which one counts is for a person to decide
-        notes.append(("ambiguous_choice", spec.path, "more than one option is marked"))
+        warnings.append(ParseWarning("ambiguous_choice", spec.path, "more than one option is marked"))
         return None
     if v_name in exports and (not chosen or exports[v_name] in chosen):
         return exports[v_name]
     if chosen:
         if v_name is not None:
-            notes.append(("stale_radio", spec.path, "the group's value and the marked button disagree; "
-                          "the marked button was used"))
+            warnings.append(ParseWarning("stale_radio", spec.path, "the group's value and the marked button "
+                                         "disagree; the marked button was used"))
         return chosen[0]
     if v_name is not None:
-        notes.append(("unknown_choice", spec.path, "the chosen value is not one of the form's options"))
+        warnings.append(ParseWarning("unknown_choice", spec.path, "the chosen value is not one of the form's options"))
     return None
 
 
@@ -339,7 +340,7 @@ def read_acroform(reader: PdfReader) -> AcroForm | None:
     """Every layout field's value, or None when the PDF has none of our fields."""
     fields = _fields(reader)
     values: dict[str, FieldValue] = {s.path: None for s in LAYOUT.fields}
-    notes: list[tuple[str, str | None, str]] = []
+    warnings: list[ParseWarning] = []
     by_spec: dict[str, _Field] = {}
     unknown: list[str] = []
     stray: list[DictionaryObject] = []
@@ -360,7 +361,7 @@ def read_acroform(reader: PdfReader) -> AcroForm | None:
     for spec in LAYOUT.fields:
         found = by_spec.get(spec.path)
         if spec.kind.is_choice:
-            values[spec.path] = _read_choice(spec, found, stray, notes)
+            values[spec.path] = _read_choice(spec, found, stray, warnings)
             continue
         if found is None:
             continue
@@ -370,11 +371,13 @@ def read_acroform(reader: PdfReader) -> AcroForm | None:
         if text is None and appearances_only:
             text = next((t for w in found.widgets if (t := _appearance_text(w))), None)
             if text is not None:
-                notes.append(("value_from_appearance", spec.path, "no stored value; read from what the field shows"))
+                warnings.append(ParseWarning("value_from_appearance", spec.path,
+                                             "no stored value; read from what the field shows"))
         values[spec.path] = _normalise(text) if text is not None else None
         if text and not appearances_only and _shows_other_text(text, found.widgets):
-            notes.append(("appearance_mismatch", spec.path, "the field shows other text than it stores (the "
-                          "filling tool could not draw some characters): the stored value was used"))
+            warnings.append(ParseWarning("appearance_mismatch", spec.path,
+                                         "the field shows other text than it stores (the filling tool could not "
+                                         "draw some characters): the stored value was used"))
     for name in unknown:
-        notes.append(("unknown_field", None, f"a field that is not part of the form: {name[:80]}"))
-    return AcroForm(values, len(by_spec), unknown, notes)
+        warnings.append(ParseWarning("unknown_field", None, f"a field that is not part of the form: {name[:80]}"))
+    return AcroForm(values, len(by_spec), unknown, warnings)

@@ -35,7 +35,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO
 
 import pdfplumber
 
@@ -47,8 +47,9 @@ from ..exceptions import (
 )
 from ..layout import FORM_ID, IDENTIFIER_BASELINE, LAYOUT, MARK_SIZE, REGISTRATION_MARKS, FieldSpec, Kind, Rect
 from ..values import FieldValue
+from ._warning import ParseWarning
 
-__all__ = ["TextLayer", "TextWarning", "read_text_layer"]
+__all__ = ["TextLayer", "read_text_layer"]
 
 # Tools may drop the space glyphs (ghostscript turns them into positioning), so spaces are optional;
 # and they may re-map punctuation (MuPDF's printer turns the "·" into "´"), so any one non-word
@@ -64,20 +65,12 @@ _MIN_FONT = 4.05  # our appearance generator's (and pypdf's) smallest size, plus
 _INSIDE = 0.6  # how far (in font sizes) a glyph centre may sit outside its box edge
 
 
-class TextWarning(NamedTuple):
-    """Something the officer should check; ``path`` names the field (never its value)."""
-
-    code: str
-    path: str | None
-    message: str
-
-
 @dataclass
 class TextLayer:
     """What the text layer gave: values by layout path, plus what we could tell about the copy."""
 
     values: dict[str, FieldValue]
-    warnings: list[TextWarning]
+    warnings: list[ParseWarning]
     language: str | None
     version: str | None
     page_count: int
@@ -302,13 +295,13 @@ def _multiline(lines: list[list[_Glyph]], box: Rect) -> str:
     return text
 
 
-def _read_field(spec: FieldSpec, page: _Page, taken: set[int], warnings: list[TextWarning]) -> FieldValue:
+def _read_field(spec: FieldSpec, page: _Page, taken: set[int], warnings: list[ParseWarning]) -> FieldValue:
     if spec.kind is Kind.CHECKBOX:
         return _choice_state(spec.path, spec.rect, page, taken, warnings)
     if spec.kind is Kind.RADIO:
         chosen = [o.value for o in spec.options if _choice_state(spec.path, o.rect, page, taken, warnings)]
         if len(chosen) > 1:
-            warnings.append(TextWarning("ambiguous_choice", spec.path, "more than one option looks marked"))
+            warnings.append(ParseWarning("ambiguous_choice", spec.path, "more than one option looks marked"))
             return None
         return chosen[0] if chosen else None
     mine = [i for i, g in enumerate(page.glyphs) if i not in taken and _inside(g, spec.rect)]
@@ -321,7 +314,7 @@ def _read_field(spec: FieldSpec, page: _Page, taken: set[int], warnings: list[Te
     hidden = _continuation(spec, page, mine, own, taken)
     if hidden:
         taken.update(hidden)
-        warnings.append(TextWarning("hidden_in_print", spec.path, f"{len(hidden)} character(s) past the box's "
+        warnings.append(ParseWarning("hidden_in_print", spec.path, f"{len(hidden)} character(s) past the box's "
                                     "edge were cut off on paper; read from the copy's text layer"))
     glyphs = [page.glyphs[i] for i in (*mine, *hidden)]
     if not glyphs:
@@ -331,7 +324,7 @@ def _read_field(spec: FieldSpec, page: _Page, taken: set[int], warnings: list[Te
         # At the smallest size and down to the bottom edge: the tool had no room left.
         bottom = min(g.y0 for g in lines[-1])
         if bottom - spec.rect.y0 < 1.2 * max(g.size for g in lines[-1]):
-            warnings.append(TextWarning("overflow", spec.path,
+            warnings.append(ParseWarning("overflow", spec.path,
                                         "the text fills the box at the smallest size: part of it may be cut off"))
     text = _multiline(lines, spec.rect) if spec.multiline else " ".join(_line_text(li) for li in lines)
     # A tool whose font lacks a precomposed letter draws base + combining mark ("G" + U+0306);
@@ -340,14 +333,14 @@ def _read_field(spec: FieldSpec, page: _Page, taken: set[int], warnings: list[Te
     if spec.multiline and not hidden and min(g.cy for g in lines[-1]) < spec.rect.y0 and not any(
             w.code == "overflow" and w.path == spec.path for w in warnings):
         # The last line hangs half out of the box: the printer cut it, and what followed is gone.
-        warnings.append(TextWarning("overflow", spec.path, "the last line is cut by the box's bottom edge: "
+        warnings.append(ParseWarning("overflow", spec.path, "the last line is cut by the box's bottom edge: "
                                     "more text may have been cut off"))
     unreadable = sum(g.text == _UNREADABLE for g in glyphs)
     if unreadable:
-        warnings.append(TextWarning("unreadable_text", spec.path, f"{unreadable} of {len(glyphs)} character(s) "
+        warnings.append(ParseWarning("unreadable_text", spec.path, f"{unreadable} of {len(glyphs)} character(s) "
                                     "have no Unicode mapping in this copy: read the field on the page image"))
     elif replaced := len(_REPLACED.findall(text)):
-        warnings.append(TextWarning("unreadable_text", spec.path, f"{replaced} character(s) drawn as '?': the "
+        warnings.append(ParseWarning("unreadable_text", spec.path, f"{replaced} character(s) drawn as '?': the "
                                     "filling tool could not show them; read the field on the page image"))
     return text.strip() or None
 
@@ -400,7 +393,7 @@ def _continuation(spec: FieldSpec, page: _Page, mine: list[int], style: tuple[st
     return found if outside else []
 
 
-def _choice_state(path: str, box: Rect, page: _Page, taken: set[int], warnings: list[TextWarning]) -> bool:
+def _choice_state(path: str, box: Rect, page: _Page, taken: set[int], warnings: list[ParseWarning]) -> bool:
     # Text a box above claimed (its clipped tail ran over this one) is no tick.
     if any(_inside(g, box) and g.text.strip() for i, g in enumerate(page.glyphs)
            if g.size > 0.3 * box.height and i not in taken):
@@ -410,12 +403,12 @@ def _choice_state(path: str, box: Rect, page: _Page, taken: set[int], warnings: 
     for x0, y0, x1, y1 in page.marks:
         if x0 >= box.x0 - 1 and x1 <= box.x1 + 1 and y0 >= box.y0 - 1 and y1 <= box.y1 + 1 and (
                 x1 - x0 < 0.85 * box.width and y1 - y0 < 0.85 * box.height) and (x1 - x0) * (y1 - y0) > 0.5:
-            warnings.append(TextWarning("uncertain_choice", path, "a drawn mark was read as a tick"))
+            warnings.append(ParseWarning("uncertain_choice", path, "a drawn mark was read as a tick"))
             return True
     return False
 
 
-def _overflow(page: _Page, fields: Iterable[FieldSpec], taken: set[int], warnings: list[TextWarning]) -> None:
+def _overflow(page: _Page, fields: Iterable[FieldSpec], taken: set[int], warnings: list[ParseWarning]) -> None:
     """Glyphs in a field's font and size that landed outside every box: text that overflowed on paper.
 
     Font *and* size: a filling tool may draw values in the font the page's labels use (MuPDF
@@ -429,12 +422,12 @@ def _overflow(page: _Page, fields: Iterable[FieldSpec], taken: set[int], warning
         owner = min(specs, key=lambda f: math.hypot(max(f.rect.x0 - g.cx, 0, g.cx - f.rect.x1),
                                                     max(f.rect.y0 - g.cy, 0, g.cy - f.rect.y1)), default=None)
         if owner is not None and not any(w.code == "overflow" and w.path == owner.path for w in warnings):
-            warnings.append(TextWarning("overflow", owner.path,
+            warnings.append(ParseWarning("overflow", owner.path,
                                         "text runs past the box's edge: the copy cannot show all of it"))
 
 
 def _locate_by_position(pdf_pages: Sequence[Any], pages: dict[int, _Page], index_of: dict[int, int],
-                        unidentified: list[int], warnings: list[TextWarning]) -> None:
+                        unidentified: list[int], warnings: list[ParseWarning]) -> None:
     """A form page whose footer was lost (some tools drop page content) sits where it belongs.
 
     Page n is taken from the position n - 1 after an identified page 1 (or before page N),
@@ -450,7 +443,7 @@ def _locate_by_position(pdf_pages: Sequence[Any], pages: dict[int, _Page], index
             pages[number] = _Page(number, transform, _glyphs(pdf_pages[index], transform),
                                   _vector_marks(pdf_pages[index], transform))
             unidentified.remove(index)
-            warnings.append(TextWarning("unidentified_page", None,
+            warnings.append(ParseWarning("unidentified_page", None,
                                         f"page {number} has no form identifier; read it by its position"))
 
 
@@ -466,7 +459,7 @@ def read_text_layer(source: bytes | BinaryIO) -> TextLayer:
         pdf = pdfplumber.open(stream)
     except Exception as exc:  # pdfminer raises many unrelated types on broken files
         raise PdfReadError(f"cannot read the page text: {type(exc).__name__}") from None
-    warnings: list[TextWarning] = []
+    warnings: list[ParseWarning] = []
     with pdf:
         producer = _producer(pdf)
         pages: dict[int, _Page] = {}
@@ -501,7 +494,7 @@ def read_text_layer(source: bytes | BinaryIO) -> TextLayer:
     for number in (n for n in LAYOUT.pages_with_fields() if n not in pages):
         for spec in LAYOUT.fields_on(number):
             values[spec.path] = None
-            warnings.append(TextWarning("page_missing", spec.path, f"page {number} of the form is missing from "
+            warnings.append(ParseWarning("page_missing", spec.path, f"page {number} of the form is missing from "
                                         "this copy: the field could not be read"))
     for number, page_info in sorted(pages.items()):
         taken: set[int] = set()
@@ -514,7 +507,7 @@ def read_text_layer(source: bytes | BinaryIO) -> TextLayer:
     return TextLayer(values, warnings, language, version, total, extra_pages=extra)
 
 
-def _check_readable(values: dict[str, FieldValue], warnings: list[TextWarning], producer: str) -> None:
+def _check_readable(values: dict[str, FieldValue], warnings: list[ParseWarning], producer: str) -> None:
     """Reject a copy none of whose filled values can be read: nothing would be left to review."""
     typed = {s.path for s in LAYOUT.fields if not s.kind.is_choice}
     filled = {p for p, v in values.items() if p in typed and isinstance(v, str) and v}
