@@ -12,7 +12,6 @@ import pytest
 
 from klageformular import Complaint, render_form
 
-
 # Values that break naive PDF code: non-Latin-1 letters, €, typographic quotes, dashes.
 HARD_NAME = "Łukasz Żółć"
 LONG_DESCRIPTION = "\n\n".join(
