@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -19,6 +18,7 @@ from pypdf.generic import NameObject
 
 from klageformular import ComplaintValidationError, parse_pdf, read_complaint, render_form
 from klageformular._font import EmbeddedFont
+from klageformular._paths import get_path
 from klageformular.layout import LAYOUT, Kind, field_by_path
 from klageformular.locales import Texts
 from klageformular.parse.content_key import KEY_FIELDS, content_key
@@ -99,14 +99,7 @@ def test_sloppy_forms_are_complaints_with_exact_review_items(filler: str, case: 
         assert not item.value or item.value not in item.message + item.message_local
     for path, value in typed.items():  # whatever passed is in the complaint; what failed is in review
         if isinstance(value, str) and not any(r[0] == path for r in review):
-            assert _in_complaint(result.complaint.model_dump(mode="json"), path) is not None, path
-
-
-def _in_complaint(data: dict[str, Any], path: str) -> Any:
-    node: Any = data
-    for part in path.split("."):
-        node = node.get(part) if isinstance(node, dict) else None
-    return node
+            assert get_path(result.complaint.model_dump(mode="json"), path) is not None, path
 
 
 def test_what_passes_is_normalised_and_what_fails_is_left_empty() -> None:
@@ -182,7 +175,7 @@ def test_any_typed_text_gives_a_complaint_and_is_kept(typed: dict[str, str], lan
             assert by_path[path].value == result.raw[path]  # exactly what the form held
             assert by_path[path].value.strip() == value.strip()
         else:
-            assert _in_complaint(data, path) is not None, (path, value)
+            assert get_path(data, path) is not None, (path, value)
 
 
 # -- the same complaint as another file ---------------------------------------------------------------

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._mailbatch import MailDesk, MailOptions, is_imap_url, mail_source
+from ._paths import flatten
 from ._pool import DEFAULT_PARSER, WorkerPool
 from .exceptions import ConfigurationError
 from .model import Complaint
@@ -550,16 +551,6 @@ def _model_type(annotation: Any) -> type[Any] | None:
     return None
 
 
-def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, dict):
-            flat |= _flatten(value, f"{prefix}{key}.")
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
 def _review_text(item: dict[str, Any]) -> str:
     """One review item for a person: label, problem in the form's language, and what was typed."""
     typed = f" [{item['value']}]" if item.get("value") else ""
@@ -577,7 +568,7 @@ def write_csv(jsonl: Path, target: Path) -> int:
         with jsonl.open(encoding="utf-8") as f:
             for line in f:
                 record = json.loads(line)
-                flat = _flatten({k: record.get(k) for k in _RECORD_COLUMNS[:-2]} |
+                flat = flatten({k: record.get(k) for k in _RECORD_COLUMNS[:-2]} |
                                 {"review": [_review_text(r) for r in record.get("review", [])],
                                  "warnings": [w["code"] for w in record.get("warnings", [])],
                                  "complaint": record["complaint"]})

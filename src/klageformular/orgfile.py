@@ -24,6 +24,7 @@ from typing import Any, Literal
 import tomli_w
 from pydantic import ValidationError
 
+from ._paths import get_path
 from .exceptions import OrganisationFileError
 from .org import Organisation
 
@@ -90,7 +91,7 @@ def dumps_organisation(org: Organisation, fmt: Format = "toml") -> str:
     data = org.model_dump(mode="json", exclude_none=True)
     if fmt == "json":
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    missing = [f"#   {key} = ...  # {why}" for key, why in _WORTH_SETTING.items() if _get(data, key) is None]
+    missing = [f"#   {key} = ...  # {why}" for key, why in _WORTH_SETTING.items() if get_path(data, key) is None]
     head = [f"# Organisation profile {org.key!r} for klageformular (--org-file). Keys: the Organisation model.",
             *(["# Not set yet: add each under its table ([complaints_officer] for its phone); top-level",
                "# keys go above the first [table], or TOML files them under that table:", *missing]
@@ -119,13 +120,6 @@ def _dotted(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
-
-
-def _get(data: dict[str, Any], dotted: str) -> Any:
-    node: Any = data
-    for part in dotted.split("."):
-        node = node.get(part) if isinstance(node, dict) else None
-    return node
 
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")

@@ -35,6 +35,7 @@ from pypdf.generic import (
 from . import _pages
 from ._appearance import ZADB_RESOURCE, choice_appearance, text_appearance
 from ._font import FONT_RESOURCE, EmbeddedFont
+from ._paths import leaf_paths
 from ._version import __version__
 from .exceptions import ConfigurationError, KlageformularWarning
 from .layout import CHOICE_SIZE, FORM_ID, FORM_VERSION, LAYOUT, FieldSpec, Kind
@@ -124,7 +125,7 @@ def _prefill_values(prefill: Complaint | Mapping[str, Any] | None, texts: Texts)
         return field_values(prefill, texts.lang)
     from pydantic import ValidationError
 
-    given = set(_leaf_paths(prefill))
+    given = set(leaf_paths(prefill))
     try:
         complaint = Complaint.model_validate(prefill, context={"country": texts.org.country,
                                                                "currency": texts.org.currency})
@@ -136,17 +137,6 @@ def _prefill_values(prefill: Complaint | Mapping[str, Any] | None, texts: Texts)
     # Only what the caller gave: defaults (e.g. the reply channel) stay the customer's choice.
     return {path: value for path, value in field_values(complaint, texts.lang).items()
             if any(path == g or path.startswith(g + ".") for g in given)}
-
-
-def _leaf_paths(data: Mapping[str, Any], prefix: str = "") -> list[str]:
-    out: list[str] = []
-    for key, value in data.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out += _leaf_paths(value, path + ".")
-        elif value is not None and value != "":
-            out.append(path)
-    return out
 
 
 def _epoch() -> int:

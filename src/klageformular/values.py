@@ -19,6 +19,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from ._paths import get_path, nest
 from .layout import LAYOUT, Kind
 from .locales import formats
 from .model import Complaint
@@ -53,21 +54,12 @@ def format_amount(value: Decimal, lang: str) -> str:
     return text.replace(",", "\x00").replace(".", spec["decimal"]).replace("\x00", spec["thousands"])
 
 
-def _get(data: Mapping[str, Any], path: str) -> Any:
-    node: Any = data
-    for part in path.split("."):
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(part)
-    return node
-
-
 def field_values(complaint: Complaint, lang: str) -> dict[str, FieldValue]:
     """Every layout field's display value for this complaint, keyed by path."""
     data = complaint.model_dump(mode="python")
     out: dict[str, FieldValue] = {}
     for spec in LAYOUT.fields:
-        value = _get(data, spec.path)
+        value = get_path(data, spec.path)
         if spec.kind is Kind.CHECKBOX:
             out[spec.path] = bool(value)
         elif value is None:
@@ -86,13 +78,5 @@ def model_input(values: Mapping[str, FieldValue]) -> dict[str, Any]:
 
     Empty text and unchosen radios are left out, so optional sections stay absent.
     """
-    out: dict[str, Any] = {}
-    for path, value in values.items():
-        if value is None or (isinstance(value, str) and not value.strip()):
-            continue
-        node = out
-        *parents, leaf = path.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return out
+    return nest((path, value) for path, value in values.items()
+                if value is not None and not (isinstance(value, str) and not value.strip()))
