@@ -25,6 +25,7 @@ from pypdf.generic import (
     DecodedStreamObject,
     DictionaryObject,
     NameObject,
+    NumberObject,
     TextStringObject,
 )
 
@@ -140,6 +141,55 @@ def _field_loop(form: bytes) -> bytes:
     return _writer_bytes(writer)
 
 
+def _with_page_content(flat: bytes, content: bytes, xobjects: dict[str, bytes] | None = None) -> bytes:
+    """A flattened form whose page 1 draws ``content`` after its own (Helvetica as ``/FZ``).
+
+    ``xobjects`` adds form XObjects to page 1's resources, by name; each may draw the others.
+    """
+    writer = PdfWriter(clone_from=io.BytesIO(flat))
+    page = writer.pages[0]
+    resources: Any = page["/Resources"]
+    helvetica = writer._add_object(DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Helvetica")}))
+    resources[NameObject("/Font")][NameObject("/FZ")] = helvetica
+    if xobjects:
+        shared = DictionaryObject()  # one resource dictionary, so every form can draw every other
+        for name, body in xobjects.items():
+            form = DecodedStreamObject()
+            form.set_data(body)
+            form.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
+                         NameObject("/BBox"): ArrayObject([NumberObject(0), NumberObject(0), NumberObject(10),
+                                                           NumberObject(10)]),
+                         NameObject("/Resources"): DictionaryObject({
+                             NameObject("/XObject"): shared,
+                             NameObject("/Font"): DictionaryObject({NameObject("/FZ"): helvetica})})})
+            shared[NameObject(name)] = writer._add_object(form)
+        resources[NameObject("/XObject")] = shared
+    extra = DecodedStreamObject()
+    extra.set_data(content)
+    contents = page.raw_get("/Contents")
+    page[NameObject("/Contents")] = ArrayObject([*(contents.get_object() if isinstance(contents.get_object(), list)
+                                                   else [contents]), writer._add_object(extra.flate_encode())])
+    return _writer_bytes(writer)
+
+
+def content_heavy(flat: bytes) -> Iterator[tuple[str, bytes]]:
+    """Small files whose pages take a lot of work to draw: what the parser's work budget is for.
+
+    - many tiny text operators: 2 MB of ``(A) Tj`` (300,000 characters) on page 1, ~20 kB on disk;
+    - grown page content: 4 MB of ``q Q`` and ``cm`` operators that draw nothing;
+    - nested form XObjects: 24 levels, each drawing the next twice (2^24 draws from 24 objects).
+    """
+    yield "many-tiny-text-ops.pdf", _with_page_content(flat, b"BT /FZ 8 Tf 100 300 Td " + b"(A) Tj\n" * 300_000
+                                                       + b"ET\n")
+    yield "grown-page-content.pdf", _with_page_content(flat, b"q 1 0 0 1 0 0 cm Q\n" * 220_000)
+    depth = 24
+    forms = {f"/N{i}": f"/N{i + 1} Do /N{i + 1} Do".encode() for i in range(depth)}
+    forms[f"/N{depth}"] = b"0 0 1 1 re f BT /FZ 8 Tf (A) Tj ET"
+    yield "nested-xobjects.pdf", _with_page_content(flat, b"/N0 Do", forms)
+
+
 def cases(full: bool = False) -> Iterator[tuple[str, bytes]]:
     """(name, bytes) of every corpus case; names say what each one is."""
     rng = random.Random(20261124)
@@ -171,6 +221,7 @@ def cases(full: bool = False) -> Iterator[tuple[str, bytes]]:
     yield "xfa-only.pdf", _xfa_only()
     yield "encrypted.pdf", _encrypted(form)
     yield "many-pages.pdf", _many_pages(5_000 if full else 300)
+    yield from content_heavy((ROOT / "tests" / "fixtures" / "flat-gs.pdf").read_bytes())
 
 
 def write_corpus(outdir: Path, full: bool = False) -> list[Path]:

@@ -16,7 +16,8 @@ Hierarchy::
     │       ├── TooManyObjectsError
     │       ├── StreamTooLargeError
     │       ├── FieldValueTooLongError
-    │       └── ParseTimeoutError
+    │       ├── TooMuchContentError   the work budget: operators, glyphs or shapes to draw
+    │       └── ParseTimeoutError     the wall-clock deadline
     ├── NotAKlageformularError        a readable PDF, but not our form
     │   └── UnsupportedFormVersionError
     ├── MissingPagesError             a flattened copy lacks pages that carry fields
@@ -57,6 +58,7 @@ __all__ = [
     "StreamTooLargeError",
     "TooManyObjectsError",
     "TooManyPagesError",
+    "TooMuchContentError",
     "UnsupportedFormVersionError",
     "XfaFormError",
 ]
@@ -128,8 +130,17 @@ class FieldValueTooLongError(LimitExceededError):
     """A field value is longer than ``Limits.max_value_chars``."""
 
 
+class TooMuchContentError(LimitExceededError):
+    """Drawing a page needs more work than the budget allows (``Limits.max_page_operators``,
+    ``max_page_glyphs`` or ``max_page_objects``; ``limit`` says which): a small file whose
+    content multiplies, such as megabytes of tiny text operators or nested form XObjects.
+    """
+
+
 class ParseTimeoutError(LimitExceededError):
-    """Parsing took longer than the wall-clock limit."""
+    """Parsing took longer than the wall-clock limit (``Limits.max_seconds`` inside
+    :func:`~klageformular.parse_pdf`, or batch mode's ``timeout`` for a worker process).
+    """
 
 
 class NotAKlageformularError(KlageformularError):

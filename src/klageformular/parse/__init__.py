@@ -32,6 +32,8 @@ from ..locales import LANGUAGES
 from ..model import Complaint
 from ..org import get_organisation, home_organisation, organisation_keys
 from ..values import FieldValue
+from ._budget import spending
+from ._pdfminer import quiet
 from ._source import Limits, Source, check_page_streams, open_pdf, pypdf_limits, read_source
 from .acroform import read_acroform
 from .text import TextLayer, read_text_layer
@@ -125,7 +127,7 @@ def parse_pdf(source: Source, *, limits: Limits | None = None) -> ParseResult:
     data, name = read_source(source, limits)
     digest = hashlib.sha256(data).hexdigest()
     try:
-        with pypdf_limits(limits):
+        with pypdf_limits(limits), spending(limits.budget()), quiet():
             return _parse(data, name, digest, limits)
     except KlageformularError:
         raise

@@ -34,6 +34,8 @@ import pdfplumber
 from ..exceptions import MissingPagesError, NotAKlageformularError, NoTextLayerError, PdfReadError
 from ..layout import FORM_ID, IDENTIFIER_BASELINE, LAYOUT, MARK_SIZE, REGISTRATION_MARKS, FieldSpec, Kind, Rect
 from ..values import FieldValue
+from ._budget import active_budget
+from ._pdfminer import lay_out
 
 __all__ = ["TextLayer", "TextWarning", "read_text_layer"]
 
@@ -330,6 +332,12 @@ def _locate_by_position(pdf_pages: Sequence[Any], pages: dict[int, _Page], index
                                         f"page {number} has no form identifier; read it by its position"))
 
 
+def _check_deadline() -> None:
+    budget = active_budget()
+    if budget is not None:
+        budget.check_deadline()
+
+
 def read_text_layer(source: bytes | BinaryIO) -> TextLayer:
     """Read the form's values from the page text of a flattened or printed copy.
 
@@ -351,6 +359,7 @@ def read_text_layer(source: bytes | BinaryIO) -> TextLayer:
         empty = 0
         total = len(pdf.pages)
         for index, page in enumerate(pdf.pages):
+            lay_out(page)  # under the work budget, before anything reads the page's objects
             found = _identifier(page)
             if found is None:
                 empty += not page.chars
@@ -378,6 +387,7 @@ def read_text_layer(source: bytes | BinaryIO) -> TextLayer:
         taken: set[int] = set()
         specs = list(LAYOUT.fields_on(number))
         for spec in specs:
+            _check_deadline()
             values[spec.path] = _read_field(spec, page_info, taken, warnings)
         _overflow(page_info, specs, taken, warnings)
     # Our own info page (no fields) is not an attachment; anything else without identifier is.
