@@ -28,7 +28,6 @@ import io
 import json
 import logging
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,6 +36,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
+from ._files import copy_private, link_digest, open_no_follow, prepare_output, safe_suffix, source_fields, write_private
 from ._pool import DEFAULT_PARSER, WorkerPool
 from .exceptions import ConfigurationError
 from .model import Complaint
@@ -136,7 +136,7 @@ def convert_folder(
     count = workers or _usable_cores()
     if count < 1:
         raise ConfigurationError("workers must be at least 1")
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_output(out, (COMPLAINTS, REJECTED, DUPLICATES, SUMMARY, _CSV, _LOCK))  # or OutputError, before writing
     summary = BatchSummary(str(inbox_path), str(out), count, started=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     start = time.monotonic()
     with _locked(out):
@@ -185,7 +185,10 @@ class _Run:
         """Files to parse, as (path, sha256, record so far); duplicates and done files are settled here."""
         first: dict[str, str] = {}
         for path in files:
-            record: dict[str, Any] = {"source": self._relative(path)}
+            record: dict[str, Any] = source_fields(path.relative_to(self.inbox))  # any bytes, readable
+            if path.is_symlink():
+                self._link(path, record, done)
+                continue
             try:
                 digest = _sha256(path)
             except OSError as exc:
@@ -217,6 +220,15 @@ class _Run:
         self._settle(path, record, reply)
         for duplicate in self.waiting.pop(digest or "", []):
             self._duplicate(duplicate)
+
+    def _link(self, path: Path, record: dict[str, Any], done: set[str]) -> None:
+        """A symlink is never followed (it may point anywhere: /etc/passwd); it is listed, not read."""
+        record |= {"sha256": link_digest(path), "received": None, "acknowledge_by": None}
+        if record["sha256"] in done:
+            self._count("skipped", record)
+        else:
+            self._reject(record, "symlink", "SymlinkNotFollowed", "a symbolic link: not followed (batch reads only "
+                         "regular files inside the inbox)")
 
     def _duplicate(self, record: dict[str, Any]) -> None:
         self.duplicates.write(record)
@@ -260,7 +272,6 @@ class _Run:
         setattr(self.summary, attribute, getattr(self.summary, attribute) + 1)
         # The path may carry a name ("Søren Hansen klage.pdf"): only the hash goes to the log at INFO.
         log.info("%s: %s%s", (record.get("sha256") or "-")[:12], outcome, f" ({reason})" if reason else "")
-        log.debug("%s is %s", record["source"], (record.get("sha256") or "-")[:12])
         if self.on_file:
             self.on_file(FileOutcome(record["source"], record.get("sha256"), outcome, reason, message))
 
@@ -268,14 +279,10 @@ class _Run:
         """A copy of the rejected file, named by its hash (the inbox is never changed)."""
         if digest is None:
             return None
-        folder = self.out / QUARANTINE
-        folder.mkdir(exist_ok=True)
-        target = folder / f"{digest[:16]}{path.suffix.lower()[:10]}"
+        target = self.out / QUARANTINE / f"{digest[:16]}{safe_suffix(path)}"
         try:
             if not target.exists():
-                partial = target.with_name(target.name + ".part")
-                shutil.copyfile(path, partial)
-                partial.replace(target)  # atomic: a crash leaves no half copy under the final name
+                copy_private(path, target)  # 0600, atomic: a crash leaves no half copy under the final name
         except OSError as exc:
             log.warning("could not quarantine %s: %s", digest[:12], exc.strerror or type(exc).__name__)
             return None
@@ -288,27 +295,28 @@ class _Run:
             return date.today()
         return date.fromtimestamp(path.stat().st_mtime)
 
-    def _relative(self, path: Path) -> str:
-        return path.relative_to(self.inbox).as_posix()
-
     def close(self) -> None:
         for lines in (self.complaints, self.rejected, self.duplicates):
             lines.close()
 
 
 def _walk(inbox: Path, out: Path) -> Iterator[Path]:
-    """Every regular file under ``inbox``, whatever its name, except the output folder's own."""
+    """Every regular file and symlink under ``inbox``, whatever its name, except the output folder's own.
+
+    Symlinks (to files or folders) are yielded, not followed: the caller lists them unread.
+    """
     for folder, dirs, names in os.walk(inbox):
         here = Path(folder)
-        dirs[:] = sorted(d for d in dirs if (here / d).resolve() != out)
+        yield from (here / d for d in dirs if (here / d).is_symlink())
+        dirs[:] = sorted(d for d in dirs if not (here / d).is_symlink() and (here / d).resolve() != out)
         for name in names:
             path = here / name
-            if path.is_file():
+            if path.is_symlink() or path.is_file():
                 yield path
 
 
 def _sha256(path: Path) -> str:
-    with path.open("rb") as f:
+    with os.fdopen(open_no_follow(path), "rb") as f:  # a file swapped for a symlink is not followed
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
@@ -382,9 +390,7 @@ def _load_done(out: Path) -> set[str]:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    partial = path.with_name(path.name + ".part")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
+    write_private(path, text.encode("utf-8"))
 
 
 @contextmanager
@@ -474,7 +480,5 @@ def write_csv(jsonl: Path, target: Path) -> int:
     writer.writerow(columns)
     for row in rows:
         writer.writerow([csv_cell(row.get(c)) for c in columns])
-    partial = target.with_name(target.name + ".part")
-    partial.write_text(buffer.getvalue(), encoding="utf-8-sig")
-    partial.replace(target)
+    write_private(target, buffer.getvalue().encode("utf-8-sig"))
     return len(rows)

@@ -1,6 +1,7 @@
 """The ``klageformular`` command line: a thin layer over the public API.
 
-Exit codes: 0 success, 1 a file could not be rendered, read or validated, 2 usage errors.
+Exit codes: 0 success, 1 a file could not be rendered, read or validated, 2 usage errors,
+3 the output cannot be written (permissions).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from pathlib import Path
 from typing import Any, cast
 
 from . import __version__
+from ._files import one_line
 from .batch import FileOutcome, Received, convert_folder
-from .exceptions import KlageformularError
+from .exceptions import KlageformularError, OutputError
 from .layout import LAYOUT, FieldSpec
 from .locales import LANGUAGES, fill, label, option_label, tooltip
 from .model import Complaint
@@ -152,7 +154,7 @@ def _batch(args: argparse.Namespace) -> int:
                                  org=get_organisation(args.org) if args.org else None,
                                  on_start=lambda n: progress.update(bar, total=n), on_file=on_file)
     for outcome in rejected:  # the officer's to-do list: one line per file, the reason, not the content
-        print(f"{outcome.source}: rejected ({outcome.reason}): {outcome.message}", file=sys.stderr)
+        print(one_line(f"{outcome.source}: rejected ({outcome.reason}): {outcome.message}"), file=sys.stderr)
     table = Table(title="klageformular batch", caption=f"records in {summary.outdir}", show_header=False)
     for name, value in [("inputs", summary.inputs), ("accepted", summary.accepted), ("rejected", summary.rejected),
                         *((f"  {reason}", n) for reason, n in sorted(summary.rejected_by_reason.items())),
@@ -217,6 +219,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Command = args.func
     try:
         return func(args)
+    except OutputError as exc:  # nothing was written: fix the permissions and run again
+        print(f"klageformular: {one_line(str(exc))}", file=sys.stderr)
+        return 3
+    except PermissionError as exc:  # e.g. render -o into a read-only folder
+        print(f"klageformular: {one_line(str(exc.filename))}: {exc.strerror}", file=sys.stderr)
+        return 3
     except KlageformularError as exc:
         print(f"klageformular: {exc}", file=sys.stderr)
         return 1

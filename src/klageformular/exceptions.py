@@ -21,6 +21,7 @@ Hierarchy::
     ├── NotAKlageformularError        a readable PDF, but not our form
     │   └── UnsupportedFormVersionError
     ├── MissingPagesError             a flattened copy lacks pages that carry fields
+    ├── OutputError                   batch output cannot be written (permissions, read-only files)
     └── ComplaintValidationError      the form was read, but values are invalid (``errors``)
 
 pydantic's ``ValidationError`` never leaves the public API: :func:`klageformular.parse_pdf`
@@ -53,6 +54,7 @@ __all__ = [
     "NoTextLayerError",
     "NotAKlageformularError",
     "NotAPdfError",
+    "OutputError",
     "ParseTimeoutError",
     "PdfReadError",
     "StreamTooLargeError",
@@ -161,6 +163,11 @@ class MissingPagesError(KlageformularError):
     def __init__(self, message: str, *, pages: Sequence[int]):
         super().__init__(message)
         self.pages = tuple(pages)
+
+
+class OutputError(KlageformularError):
+    """Batch output cannot be written: the folder or a file in it is not writable. Checked before
+    a run writes anything, so nothing is left half-written; the message names the path."""
 
 
 @dataclass(frozen=True)
