@@ -10,6 +10,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -65,13 +66,13 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture(scope="module")
-def base_url(clock: Clock) -> Iterator[str]:
-    app = web.create_app(secret=SECRET, customers=CUSTOMERS.get, max_upload_bytes=LIMIT, clock=clock)
+@contextmanager
+def serving(app: Any, **config: Any) -> Iterator[str]:
+    """``app`` served by uvicorn in a thread on a free loopback port; yields the base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", **config))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -79,9 +80,19 @@ def base_url(clock: Clock) -> Iterator[str]:
         assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
         time.sleep(0.02)
     host, port = sock.getsockname()
-    yield f"http://{host}:{port}"
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        app.state.parse_pool.shutdown()
+
+
+@pytest.fixture(scope="module")
+def base_url(clock: Clock) -> Iterator[str]:
+    app = web.create_app(secret=SECRET, customers=CUSTOMERS.get, max_upload_bytes=LIMIT, clock=clock)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture
@@ -174,22 +185,48 @@ def test_prefill_for_a_logged_in_customer(client: httpx.Client, clock: Clock) ->
 
 
 def test_prefill_token_is_checked(client: httpx.Client, clock: Clock) -> None:
-    good = web.sign_prefill(SECRET, "K-20417", now=clock.now, ttl=60)
+    good = web.sign_prefill(SECRET, "K-20417", now=clock.now)
     forged = web.sign_prefill(b"another secret", "K-20417", now=clock.now)
-    body, _, sig = good.partition(".")
-    tampered = f"{web.sign_prefill(SECRET, 'K-99999', now=clock.now).partition('.')[0]}.{sig}"
-    expired = web.sign_prefill(SECRET, "K-20417", now=clock.now - 3600, ttl=60)
+    body, _, sig = good.rpartition(".")
+    tampered = f"{web.sign_prefill(SECRET, 'K-99999', now=clock.now).rpartition('.')[0]}.{sig}"
+    expired = web.sign_prefill(SECRET, "K-20417", now=clock.now - web.PREFILL_TTL_SECONDS - 1)
+    future = web.sign_prefill(SECRET, "K-20417", now=clock.now + 3600)
     unknown = web.sign_prefill(SECRET, "K-00000", now=clock.now)
-    for token in (forged, tampered, expired, unknown, "garbage", f"{body}.", ".", "x" * 1000):
+    for token in (forged, tampered, expired, future, unknown, "garbage", f"{body}.", ".", "x" * 1000):
         r = client.get("/klageformular.pdf", params={"prefill": token})
         assert r.status_code == 403, token
         assert r.headers["cache-control"] == "private, no-store"
-    assert client.get("/klageformular.pdf", params={"prefill": good}).status_code == 200
-    clock.now += 61
+    r = client.get("/klageformular.pdf", params={"prefill": good})
+    assert r.status_code == 200 and r.headers["referrer-policy"] == "no-referrer"
+
+
+def test_prefill_tokens_are_short_lived(client: httpx.Client, clock: Clock) -> None:
+    token = web.sign_prefill(SECRET, "K-20417", now=clock.now)
+    assert web.PREFILL_TTL_SECONDS <= 300  # minutes, not hours: see the comment on the constant
+    start = clock.now
     try:
-        assert client.get("/klageformular.pdf", params={"prefill": good}).status_code == 403
+        clock.now = start + web.PREFILL_TTL_SECONDS
+        assert client.get("/klageformular.pdf", params={"prefill": token}).status_code == 200
+        clock.now = start + web.PREFILL_TTL_SECONDS + 1
+        assert client.get("/klageformular.pdf", params={"prefill": token}).status_code == 403
     finally:
-        clock.now -= 61
+        clock.now = start
+
+
+@pytest.mark.parametrize("token", [
+    "abc.\u00e6",  # issue 15: a non-ASCII signature was a 500 (hmac.compare_digest TypeError)
+    "x" * 1025, "x" * 5000,  # issue 15: over 1,024 characters was a 422
+    "", "..", "a.b.c.d", "æøå", "eyJzdWIiOiJLLTIwNDE3In0.ZZZZZZ.abc", "\u0000", "%00", "🙂" * 300,
+])
+def test_malformed_tokens_of_any_shape_get_403(client: httpx.Client, token: str) -> None:
+    r = client.get("/klageformular.pdf", params={"prefill": token})
+    assert r.status_code == 403 and r.json() == {"detail": "invalid or expired prefill link"}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=1500))
+def test_any_token_text_gets_403(client: httpx.Client, token: str) -> None:
+    assert client.get("/klageformular.pdf", params={"prefill": token}).status_code == 403
 
 
 def test_prefill_data_that_does_not_fit_is_a_server_error(client: httpx.Client, clock: Clock) -> None:
@@ -319,9 +356,10 @@ def test_uploads_are_never_written_to_disk(client: httpx.Client, sample_complain
 
 
 def test_tokens_and_language_negotiation_as_functions() -> None:
-    assert web.verify_prefill(SECRET, web.sign_prefill(SECRET, "K-1", now=0, ttl=10), now=9) == "K-1"
+    assert web.verify_prefill(SECRET, web.sign_prefill(SECRET, "K-1", now=0), ttl=10, now=10) == "K-1"
     with pytest.raises(web.InvalidTokenError):
-        web.verify_prefill(SECRET, web.sign_prefill(SECRET, "K-1", now=0, ttl=10), now=10)
+        web.verify_prefill(SECRET, web.sign_prefill(SECRET, "K-1", now=0), ttl=10, now=11)
+    assert web.sign_prefill(SECRET, "K-1", now=0) != web.sign_prefill(SECRET, "K-1", now=0)  # a nonce each
     assert web.negotiate_language(None) == "da"
     assert web.negotiate_language("en;q=0.3, nb;q=0.7, sv;q=oops") == "nb"
 

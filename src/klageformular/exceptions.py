@@ -69,6 +69,18 @@ __all__ = [
 class KlageformularError(Exception):
     """Root of every error this library raises on purpose."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Errors cross process boundaries (batch workers, a web server's process pool); several
+        # take keyword-only arguments, which pickle's default ``cls(*args)`` cannot pass.
+        return _rebuild, (type(self), self.args, self.__dict__)
+
+
+def _rebuild(cls: type[KlageformularError], args: tuple[object, ...], state: dict[str, object]) -> KlageformularError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class KlageformularWarning(UserWarning):
     """The caller should change how they use the library (e.g. a prefill value is cut)."""
