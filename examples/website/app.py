@@ -41,6 +41,7 @@ from fastapi.responses import JSONResponse, Response
 from itsdangerous import BadData, URLSafeTimedSerializer
 from itsdangerous.timed import TimestampSigner
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -253,16 +254,20 @@ class ParsePool:
 
     At most ``workers`` files are parsed at once (the rest wait their turn, in memory); each
     worker's address space is capped at ``memory_mb`` (a file that needs more fails with a
-    ``LimitExceededError`` in the worker, not in the server), and a worker is replaced after
-    ``tasks_per_worker`` files, so memory a parse took is given back to the system. Inside a
+    ``LimitExceededError`` in the worker, not in the server), a worker is replaced after
+    ``tasks_per_worker`` files, and the workers stop after ``idle_seconds`` without uploads (the
+    next upload starts them again), so the memory a burst took is given back to the system. Inside a
     worker, ``parse_pdf``'s work budget and deadline (``limits``) stop content bombs. A worker
     that dies (the kernel's OOM killer, a crash in a C library) breaks the pool: it is replaced,
     and the files it held are tried once more.
     """
 
     def __init__(self, *, workers: int = 2, memory_mb: int | None = 1024, tasks_per_worker: int = 20,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, idle_seconds: float = 30.0) -> None:
         self.workers, self.memory_mb, self.tasks_per_worker = workers, memory_mb, tasks_per_worker
+        self.idle_seconds = idle_seconds
+        self._busy = 0
+        self._idle_timer: asyncio.TimerHandle | None = None
         # A website answers while the customer waits: a shorter deadline than batch mode's.
         self.limits = limits or replace(Limits(), max_seconds=10.0)
         self._executor: ProcessPoolExecutor | None = None
@@ -288,6 +293,26 @@ class ParsePool:
 
     async def parse(self, data: bytes) -> ParseResult:
         """``parse_pdf(data)`` in a worker; raises what it raises (``KlageformularError``)."""
+        self._busy += 1
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+        try:
+            return await self._parse(data)
+        finally:
+            self._busy -= 1
+            if self._busy == 0:
+                # After a burst the workers stop, and give all their memory back, until the next upload.
+                self._idle_timer = asyncio.get_running_loop().call_later(self.idle_seconds, self._stop_if_idle)
+
+    def _stop_if_idle(self) -> None:
+        self._idle_timer = None
+        if self._busy == 0:
+            with self._lock:
+                executor, self._executor = self._executor, None
+            if executor is not None:
+                executor.shutdown(wait=False)
+
+    async def _parse(self, data: bytes) -> ParseResult:
         for attempt in (1, 2):
             executor = self.executor()
             try:
@@ -361,7 +386,7 @@ def header_timeout_protocol(seconds: float = 10.0) -> type[H11Protocol]:
 
 def create_app(*, secret: bytes, customers: CustomerLookup, max_upload_bytes: int = MAX_UPLOAD_BYTES,
                clock: Callable[[], float] = time.time, prefill_ttl: int = PREFILL_TTL_SECONDS,
-               parse_pool: ParsePool | None = None) -> FastAPI:
+               parse_pool: ParsePool | None = None, upload_slots: int = 32) -> FastAPI:
     """The web app; ``customers`` looks up a logged-in customer's prefill data by id.
 
     >>> app = create_app(secret=b"s", customers={}.get)
@@ -369,6 +394,8 @@ def create_app(*, secret: bytes, customers: CustomerLookup, max_upload_bytes: in
     ['/klageformular.pdf']
     """
     pool = parse_pool or ParsePool()
+    # Created on first use, inside the server's event loop.
+    slots: list[asyncio.Semaphore] = []
     logging.getLogger("uvicorn.access").addFilter(_HIDE_TOKENS)  # idempotent: one instance
 
     @asynccontextmanager
@@ -380,7 +407,7 @@ def create_app(*, secret: bytes, customers: CustomerLookup, max_upload_bytes: in
     api.state.parse_pool = pool
 
     @api.api_route("/klageformular.pdf", methods=["GET", "HEAD"])
-    def form(request: Request, lang: str | None = Query(None), org: str | None = Query(None),
+    async def form(request: Request, lang: str | None = Query(None), org: str | None = Query(None),
              prefill: str | None = Query(None)) -> Response:
         chosen = lang or negotiate_language(request.headers.get("accept-language"))
         if chosen not in LANGUAGES:
@@ -399,15 +426,17 @@ def create_app(*, secret: bytes, customers: CustomerLookup, max_upload_bytes: in
             except InvalidTokenError as exc:
                 log.info("prefill refused: %s", exc)
                 return JSONResponse({"detail": "invalid or expired prefill link"}, 403, headers=headers)
-            data = customers(customer)
+            data = await run_in_threadpool(customers, customer)  # the site's lookup may block
             if data is None:
                 return JSONResponse({"detail": "invalid or expired prefill link"}, 403, headers=headers)
             try:
-                pdf = render_form(chosen, prefill=data, org=org)
+                pdf = await run_in_threadpool(render_form, chosen, prefill=data, org=org)
             except KlageformularError as exc:  # the site's own customer data does not fit the form
                 log.warning("prefill failed: %s", type(exc).__name__)
                 return JSONResponse({"detail": "the form cannot be pre-filled"}, 500, headers=headers)
             return Response(pdf, media_type="application/pdf", headers=headers)
+        # In the event loop, not the thread pool: after the first render per language and profile
+        # this is a dictionary look-up, and under load the thread pool's queue is the slow part.
         pdf, etag = _blank_form(chosen, org)
         headers |= {"ETag": etag, "Cache-Control": "public, max-age=86400"}
         if _etag_matches(request.headers.get("if-none-match", ""), etag):
@@ -416,6 +445,12 @@ def create_app(*, secret: bytes, customers: CustomerLookup, max_upload_bytes: in
 
     @api.post("/complaints")
     async def complaints(request: Request) -> JSONResponse:
+        if not slots:
+            slots.append(asyncio.Semaphore(upload_slots))
+        async with slots[0]:  # memory: at most upload_slots bodies read and held at a time
+            return await _complaint(request)
+
+    async def _complaint(request: Request) -> JSONResponse:
         try:
             data = await _read_upload(request, "file", max_upload_bytes)
         except _AbortedUploadError as exc:  # the client went away: one line, no traceback
@@ -465,8 +500,9 @@ def serve(application: Any = "examples.website.app:app", *, host: str = "127.0.0
     - ``http=header_timeout_protocol(10)``: request line and headers within 10 s, else 408;
     - ``timeout_keep_alive=5``: an idle keep-alive connection is closed after 5 s;
     - ``h11_max_incomplete_event_size=16 KiB``: longer headers get 431 (h11's own default too);
-    - ``limit_concurrency=200``: over 200 connections at once get 503 instead of exhausting
-      memory (uploads are held in memory while they wait for a parse worker).
+    - ``limit_concurrency=1000``: over 1,000 connections at once get 503. Uploads are bounded
+      separately: at most ``upload_slots`` (32) are read and parsed at a time, the rest wait
+      *before* their body is read (it stays in the client's socket), so memory is bounded too.
 
     Slow *bodies* are bounded by the upload limit and a proxy's ``client_body_timeout``: behind
     nginx, keep ``client_header_timeout 10s; client_body_timeout 30s; client_max_body_size 10m;``.
@@ -474,7 +510,7 @@ def serve(application: Any = "examples.website.app:app", *, host: str = "127.0.0
     import uvicorn
 
     settings: dict[str, Any] = {"http": header_timeout_protocol(header_timeout), "timeout_keep_alive": 5,
-                                "h11_max_incomplete_event_size": 16 * 1024, "limit_concurrency": 200} | options
+                                "h11_max_incomplete_event_size": 16 * 1024, "limit_concurrency": 1000} | options
     uvicorn.run(application, host=host, port=port, **settings)
 
 
