@@ -29,7 +29,6 @@ def test_every_error_survives_pickling() -> None:
 
     samples = [exceptions.TooMuchContentError("a page draws too much", limit="max_page_glyphs", value=2, maximum=1),
                exceptions.UnsupportedFormVersionError("version 9.0", version="9.0"),
-               exceptions.MissingPagesError("page 2 is missing", pages=[2]),
                exceptions.ComplaintValidationError([exceptions.FieldError("subject", "Emne", "is required",
                                                                           "skal udfyldes")]),
                exceptions.NotAPdfError("not a PDF")]

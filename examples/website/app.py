@@ -254,9 +254,10 @@ class ParsePool:
 
     At most ``workers`` files are parsed at once (the rest wait their turn, in memory); each
     worker's address space is capped at ``memory_mb`` (a file that needs more fails with a
-    ``LimitExceededError`` in the worker, not in the server), a worker is replaced after
-    ``tasks_per_worker`` files, and the workers stop after ``idle_seconds`` without uploads (the
-    next upload starts them again), so the memory a burst took is given back to the system. Inside a
+    ``LimitExceededError`` in the worker, not in the server), the workers are replaced after
+    ``tasks_per_worker`` files each (``workers * tasks_per_worker`` for the pool), and they stop
+    after ``idle_seconds`` without uploads (the next upload starts them again), so the memory
+    a burst took is given back to the system. Inside a
     worker, ``parse_pdf``'s work budget and deadline (``limits``) stop content bombs. A worker
     that dies (the kernel's OOM killer, a crash in a C library) breaks the pool: it is replaced,
     and the files it held are tried once more.
@@ -271,18 +272,26 @@ class ParsePool:
         # A website answers while the customer waits: a shorter deadline than batch mode's.
         self.limits = limits or replace(Limits(), max_seconds=10.0)
         self._executor: ProcessPoolExecutor | None = None
+        self._given = 0  # files given to the current pool
         self._lock = threading.Lock()
 
     def executor(self) -> ProcessPoolExecutor:
-        """The running pool of worker processes (started on first use)."""
+        """The pool of worker processes for the next file (started on first use, renewed when due)."""
         with self._lock:
+            if self._executor is not None and self._given >= self.workers * self.tasks_per_worker:
+                # Recycling by hand: ProcessPoolExecutor's own max_tasks_per_child hangs for ever
+                # on Python 3.11 once a worker is killed (the OOM killer). The old pool finishes
+                # the files it holds, then its workers exit and their memory goes back.
+                retired, self._executor = self._executor, None
+                retired.shutdown(wait=False)
             if self._executor is None:
+                self._given = 0
                 ceiling = self.memory_mb * 1024 * 1024 if self.memory_mb else resource.RLIM_INFINITY
                 # "spawn": fresh interpreters; forking a threaded server process is unsafe.
                 self._executor = ProcessPoolExecutor(
                     self.workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=resource.setrlimit, initargs=(resource.RLIMIT_AS, (ceiling, ceiling)),
-                    max_tasks_per_child=self.tasks_per_worker)
+                    initializer=resource.setrlimit, initargs=(resource.RLIMIT_AS, (ceiling, ceiling)))
+            self._given += 1
             return self._executor
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
@@ -324,12 +333,12 @@ class ParsePool:
                 self._replace(executor)
         raise _ParseCrashedError
 
-    def shutdown(self) -> None:
-        """Stop the workers (the app's shutdown does this)."""
+    def shutdown(self, *, wait: bool = True) -> None:
+        """Stop the workers (the app's shutdown does this, without waiting for a parse to end)."""
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+            executor.shutdown(wait=wait, cancel_futures=True)
 
 
 class _ParseCrashedError(Exception):
@@ -401,7 +410,7 @@ def create_app(*, secret: bytes, customers: CustomerLookup, max_upload_bytes: in
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        pool.shutdown()
+        pool.shutdown(wait=False)
 
     api = FastAPI(title="Kameo complaint form", docs_url=None, redoc_url=None, lifespan=lifespan)
     api.state.parse_pool = pool
@@ -499,6 +508,7 @@ def serve(application: Any = "examples.website.app:app", *, host: str = "127.0.0
 
     - ``http=header_timeout_protocol(10)``: request line and headers within 10 s, else 408;
     - ``timeout_keep_alive=5``: an idle keep-alive connection is closed after 5 s;
+    - ``timeout_graceful_shutdown=30``: a stop does not wait for ever on requests in flight;
     - ``h11_max_incomplete_event_size=16 KiB``: longer headers get 431 (h11's own default too);
     - ``limit_concurrency=1000``: over 1,000 connections at once get 503. Uploads are bounded
       separately: at most ``upload_slots`` (32) are read and parsed at a time, the rest wait
@@ -510,6 +520,7 @@ def serve(application: Any = "examples.website.app:app", *, host: str = "127.0.0
     import uvicorn
 
     settings: dict[str, Any] = {"http": header_timeout_protocol(header_timeout), "timeout_keep_alive": 5,
+                                "timeout_graceful_shutdown": 30,
                                 "h11_max_incomplete_event_size": 16 * 1024, "limit_concurrency": 1000} | options
     uvicorn.run(application, host=host, port=port, **settings)
 

@@ -295,6 +295,9 @@ class _Run:
             return date.today()
         return date.fromtimestamp(path.stat().st_mtime)
 
+    def _relative(self, path: Path) -> str:
+        return str(source_fields(path.relative_to(self.inbox))["source"])  # readable whatever the bytes
+
     def close(self) -> None:
         for lines in (self.complaints, self.rejected, self.duplicates):
             lines.close()
