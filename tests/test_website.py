@@ -462,7 +462,8 @@ def test_a_content_heavy_upload_is_stopped_by_the_budget_in_a_worker(client: htt
 
     heavy = dict(content_heavy((ROOT / "tests" / "fixtures" / "flat-gs.pdf").read_bytes()))
     r = client.post("/complaints", files={"file": ("k.pdf", heavy["many-tiny-text-ops.pdf"], "application/pdf")})
-    assert r.status_code == 422 and r.json()["error"] == "TooMuchContentError"
+    # The work budget stops it: by its glyph count, or by the deadline on a machine that is very busy.
+    assert r.status_code == 422 and r.json()["error"] in ("TooMuchContentError", "ParseTimeoutError")
 
 
 def test_parse_workers_are_separate_bounded_and_recycled() -> None:
