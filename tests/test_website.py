@@ -278,10 +278,11 @@ def test_an_invalid_form_gets_422_with_errors_in_its_language(client: httpx.Clie
     assert body["raw"]["complainant.email"] == "hansen(at)example"  # shown back to the customer as typed
 
 
-def test_a_pdf_that_is_not_the_form_gets_422(client: httpx.Client) -> None:
+def test_a_pdf_that_is_not_the_form_gets_422(client: httpx.Client, tmp_path: Path) -> None:
     from reportlab.pdfgen.canvas import Canvas
 
-    path = Path(tempfile.mkdtemp()) / "letter.pdf"
+    # tmp_path, not a bare mkdtemp: test_hostile watches the system temp folder for leftovers.
+    path = tmp_path / "letter.pdf"
     canvas = Canvas(str(path))
     canvas.drawString(72, 720, "Kære Kameo, jeg vil klage.")
     canvas.save()
