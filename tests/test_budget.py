@@ -81,3 +81,23 @@ def test_the_budget_belongs_to_one_thread() -> None:
         thread.join()
         assert active_budget() is mine
     assert seen == [None] and active_budget() is None
+
+
+def test_quiet_raises_chatty_loggers_and_never_lowers_one() -> None:
+    import logging
+
+    from klageformular.parse._pdfminer import quiet
+
+    pypdf, reader, psparser = (logging.getLogger(n) for n in ("pypdf", "pypdf._reader", "pdfminer.psparser"))
+    saved = [(lg, lg.level) for lg in (pypdf, reader, psparser, logging.getLogger("pdfminer"))]
+    try:
+        pypdf.setLevel(logging.ERROR)  # an application that wants pypdf's errors only
+        reader.setLevel(logging.NOTSET)
+        psparser.setLevel(logging.DEBUG)  # and one that asked pdfminer for everything
+        with quiet():
+            assert reader.getEffectiveLevel() == logging.ERROR  # not lowered to WARNING
+            assert psparser.getEffectiveLevel() == logging.WARNING
+        assert (pypdf.level, reader.level, psparser.level) == (logging.ERROR, logging.NOTSET, logging.DEBUG)
+    finally:
+        for lg, level in saved:
+            lg.setLevel(level)

@@ -115,8 +115,8 @@ def quiet() -> Iterator[None]:
     global _depth
     with _lock:
         if _depth == 0:
-            for logger in _their_loggers():
-                if logger.level < logging.WARNING:
+            for logger in _their_loggers():  # parents first: a child that inherits is then left alone
+                if logger.getEffectiveLevel() < logging.WARNING:
                     _saved[logger.name] = logger.level
                     logger.setLevel(logging.WARNING)
         _depth += 1
