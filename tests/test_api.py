@@ -19,3 +19,20 @@ def test_every_error_is_a_klageformular_error() -> None:
         obj = getattr(exceptions, name)
         if isinstance(obj, type) and issubclass(obj, Exception) and not issubclass(obj, Warning):
             assert issubclass(obj, klageformular.KlageformularError), name
+
+
+def test_every_error_survives_pickling() -> None:
+    # A web server parses in a process pool: the error must arrive whole in the parent.
+    import pickle
+
+    from klageformular import exceptions
+
+    samples = [exceptions.TooMuchContentError("a page draws too much", limit="max_page_glyphs", value=2, maximum=1),
+               exceptions.UnsupportedFormVersionError("version 9.0", version="9.0"),
+               exceptions.ComplaintValidationError([klageformular.ReviewItem("subject", "Emne", None,
+                                                                             "missing_required", "is required",
+                                                                             "skal udfyldes")]),
+               exceptions.NotAPdfError("not a PDF")]
+    for error in samples:
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error) and str(copy) == str(error) and copy.__dict__ == error.__dict__

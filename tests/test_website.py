@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import socket
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -65,13 +67,13 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture(scope="module")
-def base_url(clock: Clock) -> Iterator[str]:
-    app = web.create_app(secret=SECRET, customers=CUSTOMERS.get, max_upload_bytes=LIMIT, clock=clock)
+@contextmanager
+def serving(app: Any, **config: Any) -> Iterator[str]:
+    """``app`` served by uvicorn in a thread on a free loopback port; yields the base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", **config))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -79,9 +81,19 @@ def base_url(clock: Clock) -> Iterator[str]:
         assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
         time.sleep(0.02)
     host, port = sock.getsockname()
-    yield f"http://{host}:{port}"
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        app.state.parse_pool.shutdown()
+
+
+@pytest.fixture(scope="module")
+def base_url(clock: Clock) -> Iterator[str]:
+    app = web.create_app(secret=SECRET, customers=CUSTOMERS.get, max_upload_bytes=LIMIT, clock=clock)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture
@@ -174,22 +186,48 @@ def test_prefill_for_a_logged_in_customer(client: httpx.Client, clock: Clock) ->
 
 
 def test_prefill_token_is_checked(client: httpx.Client, clock: Clock) -> None:
-    good = web.sign_prefill(SECRET, "K-20417", now=clock.now, ttl=60)
+    good = web.sign_prefill(SECRET, "K-20417", now=clock.now)
     forged = web.sign_prefill(b"another secret", "K-20417", now=clock.now)
-    body, _, sig = good.partition(".")
-    tampered = f"{web.sign_prefill(SECRET, 'K-99999', now=clock.now).partition('.')[0]}.{sig}"
-    expired = web.sign_prefill(SECRET, "K-20417", now=clock.now - 3600, ttl=60)
+    body, _, sig = good.rpartition(".")
+    tampered = f"{web.sign_prefill(SECRET, 'K-99999', now=clock.now).rpartition('.')[0]}.{sig}"
+    expired = web.sign_prefill(SECRET, "K-20417", now=clock.now - web.PREFILL_TTL_SECONDS - 1)
+    future = web.sign_prefill(SECRET, "K-20417", now=clock.now + 3600)
     unknown = web.sign_prefill(SECRET, "K-00000", now=clock.now)
-    for token in (forged, tampered, expired, unknown, "garbage", f"{body}.", ".", "x" * 1000):
+    for token in (forged, tampered, expired, future, unknown, "garbage", f"{body}.", ".", "x" * 1000):
         r = client.get("/klageformular.pdf", params={"prefill": token})
         assert r.status_code == 403, token
         assert r.headers["cache-control"] == "private, no-store"
-    assert client.get("/klageformular.pdf", params={"prefill": good}).status_code == 200
-    clock.now += 61
+    r = client.get("/klageformular.pdf", params={"prefill": good})
+    assert r.status_code == 200 and r.headers["referrer-policy"] == "no-referrer"
+
+
+def test_prefill_tokens_are_short_lived(client: httpx.Client, clock: Clock) -> None:
+    token = web.sign_prefill(SECRET, "K-20417", now=clock.now)
+    assert web.PREFILL_TTL_SECONDS <= 300  # minutes, not hours: see the comment on the constant
+    start = clock.now
     try:
-        assert client.get("/klageformular.pdf", params={"prefill": good}).status_code == 403
+        clock.now = start + web.PREFILL_TTL_SECONDS
+        assert client.get("/klageformular.pdf", params={"prefill": token}).status_code == 200
+        clock.now = start + web.PREFILL_TTL_SECONDS + 1
+        assert client.get("/klageformular.pdf", params={"prefill": token}).status_code == 403
     finally:
-        clock.now -= 61
+        clock.now = start
+
+
+@pytest.mark.parametrize("token", [
+    "abc.\u00e6",  # issue 15: a non-ASCII signature was a 500 (hmac.compare_digest TypeError)
+    "x" * 1025, "x" * 5000,  # issue 15: over 1,024 characters was a 422
+    "", "..", "a.b.c.d", "æøå", "eyJzdWIiOiJLLTIwNDE3In0.ZZZZZZ.abc", "\u0000", "%00", "🙂" * 300,
+])
+def test_malformed_tokens_of_any_shape_get_403(client: httpx.Client, token: str) -> None:
+    r = client.get("/klageformular.pdf", params={"prefill": token})
+    assert r.status_code == 403 and r.json() == {"detail": "invalid or expired prefill link"}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(st.characters(exclude_categories=["Cs"]), max_size=1500))
+def test_any_token_text_gets_403(client: httpx.Client, token: str) -> None:
+    assert client.get("/klageformular.pdf", params={"prefill": token}).status_code == 403
 
 
 def test_prefill_data_that_does_not_fit_is_a_server_error(client: httpx.Client, clock: Clock) -> None:
@@ -242,10 +280,11 @@ def test_a_sloppy_form_is_a_complaint_with_review_items_in_its_language(client: 
     assert review["complainant.email"]["value"] == "hansen(at)example"  # shown back to the customer as typed
 
 
-def test_a_pdf_that_is_not_the_form_gets_422(client: httpx.Client) -> None:
+def test_a_pdf_that_is_not_the_form_gets_422(client: httpx.Client, tmp_path: Path) -> None:
     from reportlab.pdfgen.canvas import Canvas
 
-    path = Path(tempfile.mkdtemp()) / "letter.pdf"
+    # tmp_path, not a bare mkdtemp: test_hostile watches the system temp folder for leftovers.
+    path = tmp_path / "letter.pdf"
     canvas = Canvas(str(path))
     canvas.drawString(72, 720, "Kære Kameo, jeg vil klage.")
     canvas.save()
@@ -321,9 +360,10 @@ def test_uploads_are_never_written_to_disk(client: httpx.Client, sample_complain
 
 
 def test_tokens_and_language_negotiation_as_functions() -> None:
-    assert web.verify_prefill(SECRET, web.sign_prefill(SECRET, "K-1", now=0, ttl=10), now=9) == "K-1"
+    assert web.verify_prefill(SECRET, web.sign_prefill(SECRET, "K-1", now=0), ttl=10, now=10) == "K-1"
     with pytest.raises(web.InvalidTokenError):
-        web.verify_prefill(SECRET, web.sign_prefill(SECRET, "K-1", now=0, ttl=10), now=10)
+        web.verify_prefill(SECRET, web.sign_prefill(SECRET, "K-1", now=0), ttl=10, now=11)
+    assert web.sign_prefill(SECRET, "K-1", now=0) != web.sign_prefill(SECRET, "K-1", now=0)  # a nonce each
     assert web.negotiate_language(None) == "da"
     assert web.negotiate_language("en;q=0.3, nb;q=0.7, sv;q=oops") == "nb"
 
@@ -334,3 +374,150 @@ def test_hostile_uploads_never_become_server_errors(client: httpx.Client, data: 
     r = client.post("/complaints", files={"file": ("x.pdf", data, "application/pdf")})
     assert r.status_code in (200, 400, 413, 415, 422), r.text
     assert "Traceback" not in r.text
+
+
+# --- hardening: logs, aborted uploads, slow clients, the parse pool ----------------------------------
+
+
+class Records(logging.Handler):
+    """Every record of the given loggers, formatted, whatever their propagation settings."""
+
+    def __init__(self, *names: str, level: int = logging.DEBUG) -> None:
+        super().__init__(logging.DEBUG)
+        self.names, self.level_wanted = names, level
+        self.lines: list[str] = []
+        self.saved: list[tuple[logging.Logger, int]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith(("httpx", "httpcore")) and "" in self.names:
+            return  # the test's own HTTP client, logging what it sends
+        self.lines.append(f"{record.name} {record.levelname} {record.getMessage()}"
+                          + (" TRACEBACK" if record.exc_info else ""))
+
+    def __enter__(self) -> Records:
+        for name in self.names:
+            logger = logging.getLogger(name)
+            self.saved.append((logger, logger.level))
+            logger.setLevel(self.level_wanted)
+            logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for logger, level in self.saved:
+            logger.removeHandler(self)
+            logger.setLevel(level)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def test_the_access_log_never_holds_a_prefill_token(client: httpx.Client, clock: Clock) -> None:
+    # Issue 15: the access log held 15 live prefill tokens per probe run.
+    token = web.sign_prefill(SECRET, "K-20417", now=clock.now)
+    with Records("uvicorn.access", level=logging.INFO) as records:
+        assert client.get("/klageformular.pdf", params={"prefill": token, "lang": "da"}).status_code == 200
+        assert client.get("/klageformular.pdf", params={"lang": "sv"}).status_code == 200
+    assert "prefill=[hidden]&lang=da" in records.text and "lang=sv" in records.text
+    assert token not in records.text and token.split(".")[-1] not in records.text
+
+
+def _until(condition: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.05)
+
+
+def test_an_aborted_upload_is_one_log_line(base_url: str) -> None:
+    # Issue 15: a client that hung up mid-upload left a full ASGI traceback in the log.
+    host, port = base_url.removeprefix("http://").split(":")
+    with Records("klageformular.website", "uvicorn.error", level=logging.INFO) as records:
+        body = (b'--kf\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n%PDF-1.7\n'
+                + b"0" * 5000)
+        with socket.create_connection((host, int(port)), timeout=30) as conn:
+            conn.sendall(b"POST /complaints HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n"
+                         b"Content-Type: multipart/form-data; boundary=kf\r\n\r\n" + body)
+            time.sleep(0.2)  # let the server start reading the body before the client vanishes
+        _until(lambda: "aborted" in records.text)
+    assert [line for line in records.lines if "aborted" in line] == [
+        f"klageformular.website INFO upload aborted by the client after {len(body)} bytes"]
+    assert "TRACEBACK" not in records.text and "Exception in ASGI application" not in records.text
+
+
+def test_slow_headers_are_cut_off_with_408() -> None:
+    # Issue 15: a connection that never finished its headers was never closed (Slowloris).
+    app = web.create_app(secret=SECRET, customers=CUSTOMERS.get)
+    with serving(app, http=web.header_timeout_protocol(0.5)) as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as slow:
+            slow.sendall(b"GET /klageformular.pdf?lang=da HTTP/1.1\r\nHost: x\r\nAccept: ")
+            answer = b""
+            while chunk := slow.recv(4096):  # the server closes it: recv returns b""
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 408 ")
+        with httpx.Client(base_url=url, timeout=30) as c:  # whole requests are unaffected, keep-alive too
+            assert [c.get("/klageformular.pdf", params={"lang": "da"}).status_code for _ in range(3)] == [200] * 3
+
+
+def test_a_content_heavy_upload_is_stopped_by_the_budget_in_a_worker(client: httpx.Client) -> None:
+    from scripts.make_fuzz_corpus import content_heavy
+
+    heavy = dict(content_heavy((ROOT / "tests" / "fixtures" / "flat-gs.pdf").read_bytes()))
+    r = client.post("/complaints", files={"file": ("k.pdf", heavy["many-tiny-text-ops.pdf"], "application/pdf")})
+    # The work budget stops it: by its glyph count, or by the deadline on a machine that is very busy.
+    assert r.status_code == 422 and r.json()["error"] in ("TooMuchContentError", "ParseTimeoutError")
+
+
+def test_parse_workers_are_separate_bounded_and_recycled() -> None:
+    import asyncio
+    import os
+    import signal
+
+    pool = web.ParsePool(workers=1, tasks_per_worker=2, memory_mb=1024)
+    try:
+        pids = [pool.executor().submit(os.getpid).result(timeout=120) for _ in range(4)]
+        assert os.getpid() not in pids
+        assert pids[0] == pids[1] != pids[2] == pids[3]  # a fresh worker after two files: memory given back
+        with pytest.raises(MemoryError):  # the ceiling holds in the worker, not in the server
+            pool.executor().submit(bytearray, 2 * 1024 * 1024 * 1024).result(timeout=120)
+        os.kill(pool.executor().submit(os.getpid).result(timeout=120), signal.SIGKILL)  # the OOM killer, say
+        form = render_form("da", prefill={"complainant": {"last_name": "Ørsted"}, "subject": "Renter"})
+        result = asyncio.run(pool.parse(form))  # a fresh pool takes over
+        assert result.raw["complainant.last_name"] == "Ørsted"
+    finally:
+        pool.shutdown()
+
+
+TYPED = ["Łukasz", "Żółć", "lukasz@example.dk", "Ærøgade", "Afsnit", "Renten p", "KA-1042", "Advokatfirmaet",
+         "kontor@gul.dk", "Kontoudtog", "20 12 34 56", "Blåbær", "Klage fra"]
+
+
+def test_no_typed_value_reaches_any_log_at_any_level(client: httpx.Client, clock: Clock, tmp_path: Path,
+                                                     sample_complaint: Any) -> None:
+    # Issue 15: with the root logger at DEBUG, pdfminer logged the complaint text of a flattened
+    # copy, and the access log held prefill tokens. Every logger at DEBUG, every path exercised:
+    from klageformular import KlageformularError, convert_folder
+
+    # httpx and httpcore are the test's own client (the customer's browser): not the server's logs.
+    names = ["", *(n for n in logging.Logger.manager.loggerDict if not n.startswith(("httpx", "httpcore")))]
+    token = web.sign_prefill(SECRET, "K-20417", now=clock.now)
+    fixtures = sorted((ROOT / "tests" / "fixtures").glob("*.pdf"))
+    filled = fill_pypdf(render_form("da"), field_values(sample_complaint, "da"))
+    with Records(*names) as records:
+        for path in fixtures:  # in-process: pypdf and pdfminer log here
+            with suppress(KlageformularError):
+                parse_pdf(path)
+        for pdf in (filled, *(p.read_bytes() for p in fixtures)):  # through the website
+            client.post("/complaints", files={"file": ("Klage fra Łukasz Żółć.pdf", pdf, "application/pdf")})
+        assert client.get("/klageformular.pdf", params={"prefill": token}).status_code == 200
+        inbox = tmp_path / "in"
+        inbox.mkdir()
+        for path in fixtures:
+            (inbox / f"Klage fra Łukasz Żółć {path.name}").write_bytes(path.read_bytes())
+        convert_folder(inbox, tmp_path / "out", workers=1)  # the workers' records come back to this process
+    assert any(line.startswith("klageformular.batch INFO")
+               for line in records.lines)  # the capture works: it sees the batch run
+    assert any("prefill=[hidden]" in line for line in records.lines)
+    for value in [*TYPED, token, token.split(".")[-1]]:
+        assert value not in records.text, value

@@ -1,45 +1,58 @@
 """Serve the complaint form on a website and read uploaded copies back (FastAPI; ``pip install klageformular[web]``).
 
-Run it::
+Run it (the settings below cut off slow clients; see :func:`serve`)::
 
-    KLAGEFORMULAR_PREFILL_SECRET=change-me uvicorn examples.website.app:app
+    KLAGEFORMULAR_PREFILL_SECRET=change-me python -m examples.website.app --port 8000
 
 ``GET /klageformular.pdf`` serves the blank form in the visitor's language (``?lang=`` or
 ``Accept-Language``), cached by a strong ETag; ``GET /klageformular.pdf?prefill=TOKEN``
-serves it pre-filled for a logged-in customer (the token is signed and expires; it names the
-customer, never their data); ``POST /complaints`` reads an uploaded form and answers with
+serves it pre-filled for a logged-in customer (the token is signed and short-lived; it names
+the customer, never their data); ``POST /complaints`` reads an uploaded form and answers with
 what was read: every readable form is a complaint (200), ``complete`` or ``needs_review``
 with review items in the form's language that the page can show the customer; a file that
-is not a readable form gets 422. Uploads stay in memory and are never written to disk.
+is not a readable form gets 422. Uploads stay in memory and are never written to disk; they
+are parsed in a small pool of worker processes with a memory ceiling, so one hostile upload
+cannot starve the others or grow the server.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
+import asyncio
 import hashlib
-import hmac
-import json
 import logging
+import multiprocessing
 import os
+import re
+import resource
 import secrets
+import threading
 import time
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from functools import cache
 from typing import Any
 from urllib.parse import quote
 
+import h11
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
+from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous.timed import TimestampSigner
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from klageformular import KlageformularError, parse_pdf, render_form
+from klageformular import KlageformularError, Limits, ParseResult, parse_pdf, render_form
 from klageformular.locales import LANGUAGES, catalogue
 from klageformular.org import organisation_keys
 
-__all__ = ["InvalidTokenError", "app", "create_app", "negotiate_language", "sign_prefill", "verify_prefill"]
+__all__ = ["HidePrefillTokens", "InvalidTokenError", "ParsePool", "app", "create_app", "header_timeout_protocol",
+           "negotiate_language", "serve", "sign_prefill", "verify_prefill"]
 
 log = logging.getLogger("klageformular.website")
 
@@ -47,7 +60,13 @@ CustomerLookup = Callable[[str], Mapping[str, Any] | None]
 """Customer id → the ``Complaint`` data to pre-fill (a dict), or None for an unknown customer."""
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-PREFILL_TTL_SECONDS = 15 * 60
+# Short-lived, not single-use: the site mints a token when the logged-in customer clicks
+# "download my pre-filled form" and redirects at once, so two minutes is plenty. Single use
+# would break browsers' PDF viewers, which fetch the URL again to save or print the file (the
+# response is no-store), and would need a store of spent tokens shared by every server process.
+PREFILL_TTL_SECONDS = 120
+MAX_TOKEN_CHARS = 1024
+_SALT = "klageformular-prefill"  # a token for this purpose cannot be replayed for another one
 # Primary language subtags a browser may send, mapped to the form's languages.
 _LANGUAGE_TAGS = {"da": "da", "en": "en", "nb": "nb", "no": "nb", "nn": "nb", "sv": "sv"}
 
@@ -56,16 +75,17 @@ class InvalidTokenError(ValueError):
     """A prefill token that is malformed, forged or expired."""
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+def _serializer(secret: bytes, clock: Callable[[], float]) -> URLSafeTimedSerializer:
+    # itsdangerous signs with HMAC and compares in constant time; its timestamp comes from our
+    # clock so tests (and a site with its own time source) can move it.
+    class _Signer(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(clock())
+
+    return URLSafeTimedSerializer(secret, salt=_SALT, signer=_Signer)
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def sign_prefill(secret: bytes, customer_id: str, *, ttl: float = PREFILL_TTL_SECONDS,
-                 now: float | None = None) -> str:
+def sign_prefill(secret: bytes, customer_id: str, *, now: float | None = None) -> str:
     """A URL-safe token that lets ``GET /klageformular.pdf?prefill=…`` pre-fill for one customer.
 
     >>> token = sign_prefill(b"secret", "K-20417", now=0)
@@ -73,27 +93,43 @@ def sign_prefill(secret: bytes, customer_id: str, *, ttl: float = PREFILL_TTL_SE
     'K-20417'
     """
     issued = time.time() if now is None else now
-    payload = json.dumps({"sub": customer_id, "exp": int(issued + ttl)}, separators=(",", ":")).encode()
-    body = _b64(payload)
-    return f"{body}.{_b64(hmac.new(secret, body.encode(), hashlib.sha256).digest())}"
+    # The nonce makes every link different, so one leaked link says nothing about the next.
+    token: str = _serializer(secret, lambda: issued).dumps({"sub": customer_id, "n": secrets.token_urlsafe(6)})
+    return token
 
 
-def verify_prefill(secret: bytes, token: str, *, now: float | None = None) -> str:
-    """The customer id in a token, or :class:`InvalidTokenError`."""
-    body, _, signature = token.partition(".")
-    expected = _b64(hmac.new(secret, body.encode(), hashlib.sha256).digest())
-    if not signature or not hmac.compare_digest(signature, expected):
-        raise InvalidTokenError("bad signature")
+def verify_prefill(secret: bytes, token: str, *, ttl: int = PREFILL_TTL_SECONDS, now: float | None = None) -> str:
+    """The customer id in a token, or :class:`InvalidTokenError` for any token that is not one of ours."""
+    if len(token) > MAX_TOKEN_CHARS:
+        raise InvalidTokenError("too long")
     try:
-        payload = json.loads(_unb64(body))
-        customer, expires = payload["sub"], payload["exp"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise InvalidTokenError("malformed payload") from None
-    if not isinstance(customer, str) or not isinstance(expires, int):
+        payload = _serializer(secret, time.time if now is None else (lambda: now)).loads(token, max_age=ttl)
+    except BadData as exc:  # forged, tampered, expired, not base64, not JSON: all one answer
+        raise InvalidTokenError(type(exc).__name__) from None
+    customer = payload.get("sub") if isinstance(payload, dict) else None
+    if not isinstance(customer, str):
         raise InvalidTokenError("malformed payload")
-    if (time.time() if now is None else now) >= expires:
-        raise InvalidTokenError("expired")
     return customer
+
+
+class HidePrefillTokens(logging.Filter):
+    """Takes prefill tokens out of uvicorn's access log: a token opens a customer's data.
+
+    Installed on the ``uvicorn.access`` logger by :func:`create_app`. A proxy in front must
+    do the same (nginx: log ``$uri`` instead of ``$request`` for this location).
+    """
+
+    _TOKEN = re.compile(r"(prefill=)[^&\s]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._TOKEN.sub(r"\1[hidden]", a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = self._TOKEN.sub(r"\1[hidden]", record.msg)
+        return True
+
+
+_HIDE_TOKENS = HidePrefillTokens()
 
 
 def negotiate_language(accept_language: str | None, default: str = "da") -> str:
@@ -145,6 +181,12 @@ class _BadUploadError(Exception):
     pass
 
 
+class _AbortedUploadError(Exception):
+    def __init__(self, received: int) -> None:
+        super().__init__(received)
+        self.received = received
+
+
 async def _read_upload(request: Request, field: str, limit: int) -> bytes:
     """The bytes of one multipart field, streamed into memory and never spooled to disk."""
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
@@ -154,14 +196,16 @@ async def _read_upload(request: Request, field: str, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise _UploadTooLargeError
-    parts: list[tuple[str, bytearray]] = []
+    # Chunks joined once at the end: growing one buffer by realloc fragments the heap, and the
+    # server then keeps hundreds of MB after a burst of large uploads (measured: 579 MB from 81).
+    parts: list[tuple[str, list[bytes]]] = []
     header: dict[str, bytes] = {}
     name = bytearray()
     value = bytearray()
 
     def on_part_begin() -> None:
         header.clear()
-        parts.append(("", bytearray()))
+        parts.append(("", []))
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
         name.extend(data[start:end])
@@ -179,44 +223,203 @@ async def _read_upload(request: Request, field: str, limit: int) -> bytes:
         parts[-1] = (disposition.get(b"name", b"").decode("utf-8", "replace"), parts[-1][1])
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
-        parts[-1][1].extend(data[start:end])
+        parts[-1][1].append(data[start:end])
 
     parser = MultipartParser(boundary, {
         "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
         "on_header_end": on_header_end, "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
     })
     received = 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > limit:  # a missing or false Content-Length is caught here
-            raise _UploadTooLargeError
-        try:
-            parser.write(chunk)
-        except Exception as exc:  # python-multipart raises its own errors on a malformed body
-            raise _BadUploadError(f"malformed multipart body: {exc}") from None
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > limit:  # a missing or false Content-Length is caught here
+                raise _UploadTooLargeError
+            try:
+                parser.write(chunk)
+            except Exception as exc:  # python-multipart raises its own errors on a malformed body
+                raise _BadUploadError(f"malformed multipart body: {exc}") from None
+    except ClientDisconnect:
+        raise _AbortedUploadError(received) from None
     try:
         parser.finalize()
     except Exception as exc:
         raise _BadUploadError(f"malformed multipart body: {exc}") from None
-    found = [bytes(data) for part, data in parts if part == field]
+    found = [b"".join(data) for part, data in parts if part == field]
     if not found:
         raise _BadUploadError(f"no '{field}' field in the upload")
     return found[0]
 
 
+class ParsePool:
+    """Parses uploads in a few worker processes: bounded, with a memory ceiling, recycled.
+
+    At most ``workers`` files are parsed at once (the rest wait their turn, in memory); each
+    worker's address space is capped at ``memory_mb`` (a file that needs more fails with a
+    ``LimitExceededError`` in the worker, not in the server), the workers are replaced after
+    ``tasks_per_worker`` files each (``workers * tasks_per_worker`` for the pool), and they stop
+    after ``idle_seconds`` without uploads (the next upload starts them again), so the memory
+    a burst took is given back to the system. Inside a
+    worker, ``parse_pdf``'s work budget and deadline (``limits``) stop content bombs. A worker
+    that dies (the kernel's OOM killer, a crash in a C library) breaks the pool: it is replaced,
+    and the files it held are tried once more.
+    """
+
+    def __init__(self, *, workers: int = 2, memory_mb: int | None = 1024, tasks_per_worker: int = 20,
+                 limits: Limits | None = None, idle_seconds: float = 30.0) -> None:
+        self.workers, self.memory_mb, self.tasks_per_worker = workers, memory_mb, tasks_per_worker
+        self.idle_seconds = idle_seconds
+        self._busy = 0
+        self._idle_timer: asyncio.TimerHandle | None = None
+        # A website answers while the customer waits: a shorter deadline than batch mode's.
+        self.limits = limits or replace(Limits(), max_seconds=10.0)
+        self._executor: ProcessPoolExecutor | None = None
+        self._given = 0  # files given to the current pool
+        self._lock = threading.Lock()
+
+    def executor(self) -> ProcessPoolExecutor:
+        """The pool of worker processes for the next file (started on first use, renewed when due)."""
+        with self._lock:
+            if self._executor is not None and self._given >= self.workers * self.tasks_per_worker:
+                # Recycling by hand: ProcessPoolExecutor's own max_tasks_per_child hangs for ever
+                # on Python 3.11 once a worker is killed (the OOM killer). The old pool finishes
+                # the files it holds, then its workers exit and their memory goes back.
+                retired, self._executor = self._executor, None
+                retired.shutdown(wait=False)
+            if self._executor is None:
+                self._given = 0
+                ceiling = self.memory_mb * 1024 * 1024 if self.memory_mb else resource.RLIM_INFINITY
+                # "spawn": fresh interpreters; forking a threaded server process is unsafe.
+                self._executor = ProcessPoolExecutor(
+                    self.workers, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=resource.setrlimit, initargs=(resource.RLIMIT_AS, (ceiling, ceiling)))
+            self._given += 1
+            return self._executor
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._executor is broken:
+                self._executor = None
+        broken.shutdown(wait=False, cancel_futures=True)
+
+    async def parse(self, data: bytes) -> ParseResult:
+        """``parse_pdf(data)`` in a worker; raises what it raises (``KlageformularError``)."""
+        self._busy += 1
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+        try:
+            return await self._parse(data)
+        finally:
+            self._busy -= 1
+            if self._busy == 0:
+                # After a burst the workers stop, and give all their memory back, until the next upload.
+                self._idle_timer = asyncio.get_running_loop().call_later(self.idle_seconds, self._stop_if_idle)
+
+    def _stop_if_idle(self) -> None:
+        self._idle_timer = None
+        if self._busy == 0:
+            with self._lock:
+                executor, self._executor = self._executor, None
+            if executor is not None:
+                executor.shutdown(wait=False)
+
+    async def _parse(self, data: bytes) -> ParseResult:
+        for attempt in (1, 2):
+            executor = self.executor()
+            try:
+                future: Future[ParseResult] = executor.submit(parse_pdf, data, limits=self.limits)
+                # The worker's own deadline ends the parse; this one only guards the server.
+                return await asyncio.wait_for(asyncio.wrap_future(future), self.limits.max_seconds + 30)
+            except BrokenProcessPool:
+                log.warning("a parse worker died (attempt %d); starting a fresh pool", attempt)
+                self._replace(executor)
+        raise _ParseCrashedError
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        """Stop the workers (the app's shutdown does this, without waiting for a parse to end)."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=wait, cancel_futures=True)
+
+
+class _ParseCrashedError(Exception):
+    pass
+
+
+def header_timeout_protocol(seconds: float = 10.0) -> type[H11Protocol]:
+    """uvicorn's HTTP/1.1 protocol, closing connections that do not finish their headers in time.
+
+    uvicorn has a keep-alive timeout but none for the request line and headers: a client that
+    sends them a byte at a time (Slowloris) holds its connection for ever. Pass the class as
+    ``uvicorn.Config(http=…)`` (see :func:`serve`); such a client gets ``408`` and is closed.
+    """
+
+    class HeaderTimeoutH11Protocol(H11Protocol):
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            if self.conn.their_state is not h11.IDLE:  # the request's headers are complete
+                self._disarm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._arm()  # the next request on this connection gets the same time
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._header_timer = self.loop.call_later(seconds, self._expired)
+
+        def _disarm(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _expired(self) -> None:
+            self._header_timer = None
+            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+                log.info("closed a connection that sent no complete request headers in %g s", seconds)
+                self.transport.write(b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+                                     b"Content-Length: 0\r\n\r\n")
+                self.transport.close()
+
+    return HeaderTimeoutH11Protocol
+
+
 def create_app(*, secret: bytes, customers: CustomerLookup, max_upload_bytes: int = MAX_UPLOAD_BYTES,
-               clock: Callable[[], float] = time.time) -> FastAPI:
+               clock: Callable[[], float] = time.time, prefill_ttl: int = PREFILL_TTL_SECONDS,
+               parse_pool: ParsePool | None = None, upload_slots: int = 32) -> FastAPI:
     """The web app; ``customers`` looks up a logged-in customer's prefill data by id.
 
     >>> app = create_app(secret=b"s", customers={}.get)
     >>> sorted(r.path for r in app.routes if r.path.startswith("/k"))
     ['/klageformular.pdf']
     """
-    api = FastAPI(title="Kameo complaint form", docs_url=None, redoc_url=None)
+    pool = parse_pool or ParsePool()
+    # Created on first use, inside the server's event loop.
+    slots: list[asyncio.Semaphore] = []
+    logging.getLogger("uvicorn.access").addFilter(_HIDE_TOKENS)  # idempotent: one instance
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        pool.shutdown(wait=False)
+
+    api = FastAPI(title="Kameo complaint form", docs_url=None, redoc_url=None, lifespan=lifespan)
+    api.state.parse_pool = pool
 
     @api.api_route("/klageformular.pdf", methods=["GET", "HEAD"])
-    def form(request: Request, lang: str | None = Query(None), org: str | None = Query(None),
-             prefill: str | None = Query(None, max_length=1024)) -> Response:
+    async def form(request: Request, lang: str | None = Query(None), org: str | None = Query(None),
+             prefill: str | None = Query(None)) -> Response:
         chosen = lang or negotiate_language(request.headers.get("accept-language"))
         if chosen not in LANGUAGES:
             return JSONResponse({"detail": f"unknown language {chosen!r}", "languages": list(LANGUAGES)}, 404)
@@ -226,22 +429,25 @@ def create_app(*, secret: bytes, customers: CustomerLookup, max_upload_bytes: in
         if lang is None:
             headers["Vary"] = "Accept-Language"
         if prefill is not None:
-            # A personal copy: never cached by the browser or anything in between.
-            headers["Cache-Control"] = "private, no-store"
+            # A personal copy: never cached by the browser or anything in between, and the link
+            # never sent on as a Referer.
+            headers |= {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
             try:
-                customer = verify_prefill(secret, prefill, now=clock())
+                customer = verify_prefill(secret, prefill, ttl=prefill_ttl, now=clock())
             except InvalidTokenError as exc:
                 log.info("prefill refused: %s", exc)
                 return JSONResponse({"detail": "invalid or expired prefill link"}, 403, headers=headers)
-            data = customers(customer)
+            data = await run_in_threadpool(customers, customer)  # the site's lookup may block
             if data is None:
                 return JSONResponse({"detail": "invalid or expired prefill link"}, 403, headers=headers)
             try:
-                pdf = render_form(chosen, prefill=data, org=org)
+                pdf = await run_in_threadpool(render_form, chosen, prefill=data, org=org)
             except KlageformularError as exc:  # the site's own customer data does not fit the form
                 log.warning("prefill failed: %s", type(exc).__name__)
                 return JSONResponse({"detail": "the form cannot be pre-filled"}, 500, headers=headers)
             return Response(pdf, media_type="application/pdf", headers=headers)
+        # In the event loop, not the thread pool: after the first render per language and profile
+        # this is a dictionary look-up, and under load the thread pool's queue is the slow part.
         pdf, etag = _blank_form(chosen, org)
         headers |= {"ETag": etag, "Cache-Control": "public, max-age=86400"}
         if _etag_matches(request.headers.get("if-none-match", ""), etag):
@@ -250,8 +456,17 @@ def create_app(*, secret: bytes, customers: CustomerLookup, max_upload_bytes: in
 
     @api.post("/complaints")
     async def complaints(request: Request) -> JSONResponse:
+        if not slots:
+            slots.append(asyncio.Semaphore(upload_slots))
+        async with slots[0]:  # memory: at most upload_slots bodies read and held at a time
+            return await _complaint(request)
+
+    async def _complaint(request: Request) -> JSONResponse:
         try:
             data = await _read_upload(request, "file", max_upload_bytes)
+        except _AbortedUploadError as exc:  # the client went away: one line, no traceback
+            log.info("upload aborted by the client after %d bytes", exc.received)
+            return JSONResponse({"detail": "upload aborted"}, 400)
         except _UploadTooLargeError:
             return JSONResponse({"detail": f"the file is larger than {max_upload_bytes:,} bytes"}, 413)
         except _BadUploadError as exc:
@@ -259,9 +474,13 @@ def create_app(*, secret: bytes, customers: CustomerLookup, max_upload_bytes: in
         if b"%PDF-" not in data[:1024]:
             return JSONResponse({"detail": "not a PDF file"}, 415)
         try:
-            result = await run_in_threadpool(parse_pdf, data)
+            result = await pool.parse(data)
         except KlageformularError as exc:
             return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, 422)
+        except (_ParseCrashedError, TimeoutError):
+            log.warning("upload %s: the parser ran out of resources", hashlib.sha256(data).hexdigest()[:12])
+            return JSONResponse({"detail": "the file could not be read within the server's limits",
+                                 "error": "ResourceLimit"}, 422)
         log.info("upload %s: status=%s", result.sha256[:12], result.status)  # never the content
         body = result.to_dict()
         body.pop("source")
@@ -285,4 +504,36 @@ def _secret() -> bytes:
     return secrets.token_bytes(32)
 
 
+def serve(application: Any = "examples.website.app:app", *, host: str = "127.0.0.1", port: int = 8000,
+          header_timeout: float = 10.0, **options: Any) -> None:
+    """Run with uvicorn, with the settings that keep slow or greedy clients from holding the server.
+
+    - ``http=header_timeout_protocol(10)``: request line and headers within 10 s, else 408;
+    - ``timeout_keep_alive=5``: an idle keep-alive connection is closed after 5 s;
+    - ``timeout_graceful_shutdown=30``: a stop does not wait for ever on requests in flight;
+    - ``h11_max_incomplete_event_size=16 KiB``: longer headers get 431 (h11's own default too);
+    - ``limit_concurrency=1000``: over 1,000 connections at once get 503. Uploads are bounded
+      separately: at most ``upload_slots`` (32) are read and parsed at a time, the rest wait
+      *before* their body is read (it stays in the client's socket), so memory is bounded too.
+
+    Slow *bodies* are bounded by the upload limit and a proxy's ``client_body_timeout``: behind
+    nginx, keep ``client_header_timeout 10s; client_body_timeout 30s; client_max_body_size 10m;``.
+    """
+    import uvicorn
+
+    settings: dict[str, Any] = {"http": header_timeout_protocol(header_timeout), "timeout_keep_alive": 5,
+                                "timeout_graceful_shutdown": 30,
+                                "h11_max_incomplete_event_size": 16 * 1024, "limit_concurrency": 1000} | options
+    uvicorn.run(application, host=host, port=port, **settings)
+
+
 app = create_app(secret=_secret(), customers=_DEMO_CUSTOMERS.get)
+
+if __name__ == "__main__":
+    import argparse
+
+    cli = argparse.ArgumentParser(description="Serve the complaint form (see serve() for the settings)")
+    cli.add_argument("--host", default="127.0.0.1")
+    cli.add_argument("--port", type=int, default=8000)
+    arguments = cli.parse_args()
+    serve(host=arguments.host, port=arguments.port)

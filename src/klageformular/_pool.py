@@ -25,9 +25,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from dataclasses import asdict
+from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
-from .exceptions import ConfigurationError, KlageformularError, LimitExceededError
+from ._files import open_no_follow
+from .exceptions import ConfigurationError, KlageformularError, LimitExceededError, PdfReadError
 from .parse import Limits, ParseResult, parse_pdf
 
 __all__ = ["DEFAULT_PARSER", "WorkerPool", "parse_file", "worker_main"]
@@ -40,8 +42,13 @@ _STARTUP_SECONDS = 60.0  # importing pypdf, pdfplumber and pydantic on a slow, b
 
 
 def parse_file(path: str, limits: Limits) -> ParseResult:
-    """The default parser: :func:`~klageformular.parse_pdf` on the file."""
-    return parse_pdf(path, limits=limits)
+    """The default parser: :func:`~klageformular.parse_pdf` on the file, never through a symlink."""
+    try:
+        stream = os.fdopen(open_no_follow(Path(path)), "rb")
+    except OSError as exc:  # ELOOP: replaced by a symlink since the main process looked
+        raise PdfReadError(f"cannot read the file: {exc.strerror or type(exc).__name__}") from None
+    with stream:
+        return parse_pdf(stream, limits=limits)
 
 
 # -- the worker side ----------------------------------------------------------------------------

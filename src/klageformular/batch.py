@@ -41,7 +41,6 @@ import io
 import json
 import logging
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -50,6 +49,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
+from ._files import copy_private, link_digest, open_no_follow, prepare_output, safe_suffix, source_fields, write_private
 from ._mailbatch import MailDesk, MailOptions, is_imap_url, mail_source
 from ._paths import flatten
 from ._pool import DEFAULT_PARSER, WorkerPool
@@ -168,9 +168,7 @@ def convert_folder(
     count = workers or _usable_cores()
     if count < 1:
         raise ConfigurationError("workers must be at least 1")
-    if out.exists() and not out.is_dir():
-        raise ConfigurationError(f"output {outdir} is a file, not a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_output(out, (COMPLAINTS, REJECTED, DUPLICATES, SUMMARY, _CSV, _LOCK))  # or OutputError, before writing
     summary = BatchSummary(str(inbox_path), str(out), count, started=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     start = time.monotonic()
     with _locked(out), ExitStack() as stack:
@@ -253,9 +251,16 @@ class _Run:
         entries: list[_Entry] = []
         first: dict[str, str] = dict(self.state.by_sha)
         for index, ((day, _), path) in enumerate(dated):
-            source = self._relative(path)
-            entry = _Entry(index, path, {"source": source}, day)
+            entry = _Entry(index, path, source_fields(path.relative_to(self.inbox)), day)  # any bytes, readable
+            source = entry.record["source"]
             entries.append(entry)
+            if path.is_symlink():
+                # Never followed (it may point anywhere: /etc/passwd): listed, not read, not copied.
+                entry.record |= {"sha256": link_digest(path), "received": day.isoformat()}
+                entry.error = ("symlink", "SymlinkNotFollowed", "a symbolic link: not followed (batch reads only "
+                               "regular files inside the inbox)")
+                entry.skipped = (source, entry.record["sha256"]) in self.state.settled
+                continue
             try:
                 digest: str | None = _sha256(path)
             except OSError as exc:
@@ -355,7 +360,6 @@ class _Run:
         self.summary.complaints = self.summary.complete + self.summary.needs_review
         # The path may carry a name ("Søren Hansen klage.pdf"): only the hash goes to the log at INFO.
         log.info("%s: %s%s", (record.get("sha256") or "-")[:12], outcome, f" ({reason})" if reason else "")
-        log.debug("%s is %s", record["source"], (record.get("sha256") or "-")[:12])
         if self.on_file:
             self.on_file(FileOutcome(record["source"], record.get("sha256"), outcome, reason, message))
 
@@ -363,14 +367,10 @@ class _Run:
         """A copy of the unreadable file, named by its hash (the inbox is never changed)."""
         if digest is None:
             return None
-        folder = self.out / QUARANTINE
-        folder.mkdir(exist_ok=True)
-        target = folder / f"{digest[:16]}{path.suffix.lower()[:10]}"
+        target = self.out / QUARANTINE / f"{digest[:16]}{safe_suffix(path)}"
         try:
             if not target.exists():
-                partial = target.with_name(target.name + ".part")
-                shutil.copyfile(path, partial)
-                partial.replace(target)  # atomic: a crash leaves no half copy under the final name
+                copy_private(path, target)  # 0600, atomic: a crash leaves no half copy under the final name
         except OSError as exc:
             log.warning("could not quarantine %s: %s", digest[:12], exc.strerror or type(exc).__name__)
             return None
@@ -383,13 +383,13 @@ class _Run:
         if self.received == "today":
             return date.today(), 0.0
         try:
-            mtime = path.stat().st_mtime
+            mtime = path.lstat().st_mtime  # a symlink's own time: it is never followed
         except OSError:
             return date.today(), 0.0
         return date.fromtimestamp(mtime), mtime
 
     def _relative(self, path: Path) -> str:
-        return path.relative_to(self.inbox).as_posix()
+        return str(source_fields(path.relative_to(self.inbox))["source"])  # readable whatever the bytes
 
     def close(self) -> None:
         for lines in (self.complaints, self.rejected, self.duplicates):
@@ -399,18 +399,22 @@ class _Run:
 
 
 def _walk(inbox: Path, out: Path) -> Iterator[Path]:
-    """Every regular file under ``inbox``, whatever its name, except the output folder's own."""
+    """Every regular file and symlink under ``inbox``, whatever its name, except the output folder's own.
+
+    Symlinks (to files or folders) are yielded, not followed: the caller lists them unread.
+    """
     for folder, dirs, names in os.walk(inbox):
         here = Path(folder)
-        dirs[:] = sorted(d for d in dirs if (here / d).resolve() != out)
+        yield from (here / d for d in dirs if (here / d).is_symlink())
+        dirs[:] = sorted(d for d in dirs if not (here / d).is_symlink() and (here / d).resolve() != out)
         for name in names:
             path = here / name
-            if path.is_file():
+            if path.is_symlink() or path.is_file():
                 yield path
 
 
 def _sha256(path: Path) -> str:
-    with path.open("rb") as f:
+    with os.fdopen(open_no_follow(path), "rb") as f:  # a file swapped for a symlink is not followed
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
@@ -488,9 +492,7 @@ def _load_state(out: Path) -> _State:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    partial = path.with_name(path.name + ".part")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
+    write_private(path, text.encode("utf-8"))
 
 
 @contextmanager
@@ -579,7 +581,5 @@ def write_csv(jsonl: Path, target: Path) -> int:
     writer.writerow(columns)
     for row in rows:
         writer.writerow([csv_cell(row.get(c)) for c in columns])
-    partial = target.with_name(target.name + ".part")
-    partial.write_text(buffer.getvalue(), encoding="utf-8-sig")
-    partial.replace(target)
+    write_private(target, buffer.getvalue().encode("utf-8-sig"))
     return len(rows)

@@ -1,7 +1,7 @@
 """The klageformular command line: a thin layer over the public API.
 
 Exit codes: 0 success (every file was read; complaints that need review included), 1 a file
-could not be rendered or read, 2 usage errors.
+could not be rendered or read, 2 usage errors, 3 the output cannot be written (permissions).
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any, cast
 
 from . import __version__
+from ._files import one_line
 from ._mailbatch import MailOptions, is_imap_url
 from .batch import FileOutcome, Received, convert_folder
-from .exceptions import ConfigurationError, KlageformularError
+from .exceptions import ConfigurationError, KlageformularError, OutputError
 from .layout import LAYOUT
 from .locales import LANGUAGES, Texts, field_table
 from .model import Complaint
@@ -107,25 +108,20 @@ def _parse(args: argparse.Namespace) -> int:
         path = Path(name)
         problem = ("file not found" if not path.exists() else "is a directory" if path.is_dir() else None)
         if problem:
-            print(f"{_printable(name)}: {problem}", file=sys.stderr)
+            print(one_line(f"{name}: {problem}"), file=sys.stderr)
             status = 1
             continue
         try:
             result = parse_pdf(path, org=profile)
         except KlageformularError as exc:
-            print(f"{_printable(name)}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            print(one_line(f"{name}: {type(exc).__name__}: {exc}"), file=sys.stderr)
             status = 1
             continue
         if not result.valid:
             fields = ", ".join(f"{r.path} ({r.code})" for r in result.review)
-            print(f"{_printable(name)}: needs review: {fields}", file=sys.stderr)
+            print(one_line(f"{name}: needs review: {fields}"), file=sys.stderr)
         print(result.to_json() if args.json else _summary(result))
     return status
-
-
-def _printable(name: str) -> str:
-    """A file name on one line, whatever it holds (newlines, bytes that are not UTF-8 are escaped)."""
-    return name if name.isprintable() else repr(name)[1:-1]
 
 
 def _positive_int(text: str) -> int:
@@ -184,9 +180,9 @@ def _batch(args: argparse.Namespace) -> int:
                                  on_start=lambda n: progress.update(bar, total=n), on_file=on_file, mail=mail)
     # The officer's to-do list: one line per file, the reason, never the content.
     for outcome in review:
-        print(f"{_printable(outcome.source)}: needs review: {outcome.message}", file=sys.stderr)
+        print(one_line(f"{outcome.source}: needs review: {outcome.message}"), file=sys.stderr)
     for outcome in unreadable:
-        print(f"{_printable(outcome.source)}: unreadable ({outcome.reason}): {outcome.message}", file=sys.stderr)
+        print(one_line(f"{outcome.source}: unreadable ({outcome.reason}): {outcome.message}"), file=sys.stderr)
     table = Table(title="klageformular batch", caption=f"records in {summary.outdir}", show_header=False)
     for name, value in [("inputs", summary.inputs), ("complete", summary.complete),
                         ("needs review", summary.needs_review), ("unreadable", summary.unreadable),
@@ -404,6 +400,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("pypdf").addHandler(logging.NullHandler())
     try:
         return func(args)
+    except OutputError as exc:  # nothing was written: fix the permissions and run again
+        print(f"klageformular: {one_line(str(exc))}", file=sys.stderr)
+        return 3
+    except PermissionError as exc:  # e.g. render -o into a read-only folder
+        print(f"klageformular: {one_line(str(exc.filename))}: {exc.strerror}", file=sys.stderr)
+        return 3
     except KlageformularError as exc:
         print(f"klageformular: {exc}", file=sys.stderr)
         return 1

@@ -19,10 +19,12 @@ Hierarchy::
     │       ├── TooManyObjectsError
     │       ├── StreamTooLargeError
     │       ├── FieldValueTooLongError
-    │       └── ParseTimeoutError
+    │       ├── TooMuchContentError   the work budget: operators, glyphs or shapes to draw
+    │       └── ParseTimeoutError     the wall-clock deadline
     ├── NotAKlageformularError        a readable PDF, but not our form
     │   └── UnsupportedFormVersionError
     ├── ComplaintValidationError      strict reading only: the form needs review (``review``)
+    ├── OutputError                   batch output cannot be written (permissions, read-only files)
     ├── MailReadError                 an email message cannot be read (broken .msg, …)
     │   └── MailLimitExceededError    a mail limit was breached (size, parts, nesting depth)
     ├── MailboxError                  a mailbox cannot be opened (IMAP login, folder, TLS, mbox file)
@@ -67,12 +69,14 @@ __all__ = [
     "NotAKlageformularError",
     "NotAPdfError",
     "OrganisationFileError",
+    "OutputError",
     "ParseTimeoutError",
     "PdfReadError",
     "RegisterError",
     "StreamTooLargeError",
     "TooManyObjectsError",
     "TooManyPagesError",
+    "TooMuchContentError",
     "UnknownReferenceError",
     "UnreadableTextError",
     "UnsupportedFormVersionError",
@@ -82,6 +86,18 @@ __all__ = [
 
 class KlageformularError(Exception):
     """Root of every error this library raises on purpose."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Errors cross process boundaries (batch workers, a web server's process pool); several
+        # take keyword-only arguments, which pickle's default ``cls(*args)`` cannot pass.
+        return _rebuild, (type(self), self.args, self.__dict__)
+
+
+def _rebuild(cls: type[KlageformularError], args: tuple[object, ...], state: dict[str, object]) -> KlageformularError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class KlageformularWarning(UserWarning):
@@ -172,8 +188,17 @@ class FieldValueTooLongError(LimitExceededError):
     """A field value is longer than ``Limits.max_value_chars``."""
 
 
+class TooMuchContentError(LimitExceededError):
+    """Drawing a page needs more work than the budget allows (``Limits.max_page_operators``,
+    ``max_page_glyphs`` or ``max_page_objects``; ``limit`` says which): a small file whose
+    content multiplies, such as megabytes of tiny text operators or nested form XObjects.
+    """
+
+
 class ParseTimeoutError(LimitExceededError):
-    """Parsing took longer than the wall-clock limit."""
+    """Parsing took longer than the wall-clock limit (``Limits.max_seconds`` inside
+    :func:`~klageformular.parse_pdf`, or batch mode's ``timeout`` for a worker process).
+    """
 
 
 class NotAKlageformularError(KlageformularError):
@@ -198,6 +223,11 @@ class ComplaintValidationError(KlageformularError, ValueError):
         self.review = tuple(review)
         fields = ", ".join(r.path for r in self.review)
         super().__init__(f"{len(self.review)} field(s) need review: {fields}")
+
+
+class OutputError(KlageformularError):
+    """Batch output cannot be written: the folder or a file in it is not writable. Checked before
+    a run writes anything, so nothing is left half-written; the message names the path."""
 
 
 class MailReadError(KlageformularError):

@@ -34,6 +34,8 @@ from ..locales import DEFAULT_LANGUAGE, LANGUAGES, Texts
 from ..model import Complaint
 from ..org import Organisation, get_organisation, home_organisation, organisation_keys
 from ..values import FieldValue
+from ._budget import spending
+from ._pdfminer import quiet
 from ._source import Limits, Source, check_page_streams, open_pdf, pypdf_limits, read_source
 from ._warning import ParseWarning
 from .acroform import read_acroform
@@ -160,7 +162,7 @@ def parse_pdf(source: Source, *, limits: Limits | None = None, org: Organisation
         notes: list[str] = []
         token = _PypdfNotes.notes.set(notes)
         try:
-            with pypdf_limits(limits):
+            with pypdf_limits(limits), spending(limits.budget()), quiet():
                 result = _parse(data, name, digest, limits, org)
         finally:
             _PypdfNotes.notes.reset(token)

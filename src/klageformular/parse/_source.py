@@ -25,6 +25,7 @@ from ..exceptions import (
     TooManyPagesError,
     XfaFormError,
 )
+from ._budget import WorkBudget
 
 __all__ = ["Limits", "Source", "check_page_streams", "open_pdf", "pypdf_limits", "read_source"]
 
@@ -47,9 +48,26 @@ class Limits:
     max_objects: int = 200_000
     max_stream_bytes: int = 100_000_000
     max_value_chars: int = 100_000
-    # Enforced by batch mode, which can kill a worker process; a call to parse_pdf in your own
-    # process cannot be interrupted safely, so run untrusted files through convert_folder.
+    # The work budget of one parse_pdf call, per page (see parse/_budget.py): content-stream
+    # tokens interpreted (a form XObject's each time it is drawn), characters drawn, and paths,
+    # images and form XObjects drawn. Our densest pages (every field at its maximum length,
+    # flattened by qpdf, ghostscript, pdftocairo or pdftk) need at most 16,600 tokens, 11,000
+    # characters and 84 shapes: margins of 30x, 9x and 200x, and a page of dense attachment
+    # text (~15,000 characters) still reads.
+    max_page_operators: int = 500_000
+    max_page_glyphs: int = 100_000
+    max_page_objects: int = 20_000
+    # Wall-clock deadline checked inside parse_pdf while it works; below timeout_seconds, so
+    # batch mode records a clean ParseTimeoutError before it would have to kill the worker.
+    max_seconds: float = 20.0
+    # Enforced by batch mode, which kills the worker process: the last resort for work the
+    # budget does not see (a pathological regular expression in a C library, a hung read).
     timeout_seconds: float = 30.0
+
+    def budget(self) -> WorkBudget:
+        """A fresh work budget for one parse, from these limits."""
+        return WorkBudget(max_operators=self.max_page_operators, max_glyphs=self.max_page_glyphs,
+                          max_objects=self.max_page_objects, max_seconds=self.max_seconds)
 
 
 @contextmanager

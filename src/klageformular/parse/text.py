@@ -47,6 +47,8 @@ from ..exceptions import (
 )
 from ..layout import FORM_ID, IDENTIFIER_BASELINE, LAYOUT, MARK_SIZE, REGISTRATION_MARKS, FieldSpec, Kind, Rect
 from ..values import FieldValue
+from ._budget import active_budget
+from ._pdfminer import lay_out
 from ._warning import ParseWarning
 
 __all__ = ["TextLayer", "read_text_layer"]
@@ -447,6 +449,12 @@ def _locate_by_position(pdf_pages: Sequence[Any], pages: dict[int, _Page], index
                                         f"page {number} has no form identifier; read it by its position"))
 
 
+def _check_deadline() -> None:
+    budget = active_budget()
+    if budget is not None:
+        budget.check_deadline()
+
+
 def read_text_layer(source: bytes | BinaryIO) -> TextLayer:
     """Read the form's values from the page text of a flattened or printed copy.
 
@@ -469,6 +477,7 @@ def read_text_layer(source: bytes | BinaryIO) -> TextLayer:
         empty = 0
         total = len(pdf.pages)
         for index, page in enumerate(pdf.pages):
+            lay_out(page)  # under the work budget, before anything reads the page's objects
             found = _identifier(page)
             if found is None:
                 empty += not page.chars
@@ -500,6 +509,7 @@ def read_text_layer(source: bytes | BinaryIO) -> TextLayer:
         taken: set[int] = set()
         specs = list(LAYOUT.fields_on(number))
         for spec in specs:
+            _check_deadline()
             values[spec.path] = _read_field(spec, page_info, taken, warnings)
         _overflow(page_info, specs, taken, warnings)
     _check_readable(values, warnings, producer)

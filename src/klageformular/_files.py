@@ -1,0 +1,138 @@
+"""What batch mode does with the file system: names of any bytes, no symlinks, private outputs.
+
+- **Names.** A file name is bytes on Linux, not always UTF-8 (a mailbox saved by an old
+  client: ``x\\xff.pdf``). Python hands such names over with lone surrogates
+  (``surrogateescape``), which cannot be written as UTF-8. A record's ``source`` is a readable
+  string (undecodable bytes as ``\\xff``) and ``source_bytes`` keeps the exact name (base64)
+  whenever the two differ. :func:`one_line` makes any name safe for a line on a terminal.
+- **Symlinks** are never followed: a link in the inbox may point anywhere (``/etc/passwd``);
+  batch records it as a file it did not read, identified by where it points.
+- **Private outputs.** Complaints are personal data: every folder batch creates is 0700 and
+  every file 0600, whatever the umask; each is written whole under a temporary name first.
+- **Permissions.** :func:`prepare_output` checks before anything is written that the output
+  folder and the files already in it can be written, so a run either starts or says why.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .exceptions import OutputError
+
+__all__ = ["copy_private", "link_digest", "one_line", "open_no_follow", "prepare_output", "safe_suffix",
+           "source_fields", "write_private"]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_SUFFIX = re.compile(r"\.[a-z0-9]{1,9}")
+
+
+def source_fields(relative: Path | str) -> dict[str, Any]:
+    """``{"source": readable}``, plus ``"source_bytes"`` (base64) when the name is not valid UTF-8.
+
+    >>> source_fields("sub/Klage.pdf")
+    {'source': 'sub/Klage.pdf'}
+    >>> source_fields(os.fsdecode(b"x\\xff.pdf"))
+    {'source': 'x\\\\xff.pdf', 'source_bytes': 'eP8ucGRm'}
+    """
+    raw = os.fsencode(Path(relative).as_posix())
+    readable = raw.decode("utf-8", "backslashreplace")
+    fields: dict[str, Any] = {"source": readable}
+    if readable.encode("utf-8") != raw:
+        fields["source_bytes"] = base64.b64encode(raw).decode("ascii")
+    return fields
+
+
+def safe_suffix(path: Path) -> str:
+    """The file's extension for a quarantine copy's name, if it is a plain one (else none).
+
+    >>> safe_suffix(Path("Klage.PDF")), safe_suffix(Path("a.p\\ndf")), safe_suffix(Path("kopi"))
+    ('.pdf', '', '')
+    """
+    suffix = path.suffix.lower()
+    return suffix if _SUFFIX.fullmatch(suffix) else ""
+
+
+def one_line(text: str) -> str:
+    """``text`` safe for one line of terminal output: control characters and line breaks escaped.
+
+    >>> one_line("Klage\\nfra\\tØ.pdf")
+    'Klage\\\\nfra\\\\tØ.pdf'
+    """
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def link_digest(path: Path) -> str:
+    """A stable identity for a symlink (sha256 of where it points): a re-run knows it again."""
+    return hashlib.sha256(b"symlink:" + os.fsencode(path.readlink())).hexdigest()
+
+
+def open_no_follow(path: Path) -> int:
+    """A read-only descriptor for ``path``; ``OSError`` (ELOOP) if it has become a symlink."""
+    return os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+
+
+def prepare_output(out: Path, names: Iterable[str]) -> None:
+    """Create ``out`` (0700, with any missing parents) and check it and its ``names`` can be written.
+
+    Raises :class:`~klageformular.exceptions.OutputError` with a one-line reason instead of
+    failing half-way through a run.
+    """
+    try:
+        _make_private_dir(out)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output folder {out}: {exc.strerror or exc}") from None
+    probe = out / f".klageformular-probe-{os.getpid()}"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(f"cannot write in the output folder {out}: {exc.strerror or exc}") from None
+    for name in names:
+        try:
+            fd = os.open(out / name, os.O_WRONLY | os.O_APPEND)  # opens, writes nothing
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise OutputError(f"cannot write {out / name}: {exc.strerror or exc}") from None
+        os.close(fd)
+
+
+def _make_private_dir(path: Path) -> None:
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700)
+        folder.chmod(0o700)  # mkdir's mode is masked by the umask
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``path`` whole (0600): a temporary name first, then an atomic rename."""
+    partial = path.with_name(path.name + ".part")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        os.fchmod(f.fileno(), 0o600)  # an older .part may have had other modes
+        f.write(data)
+    partial.replace(path)
+
+
+def copy_private(source: Path, target: Path) -> None:
+    """Copy ``source`` (never through a symlink) to ``target`` (0600), whole or not at all."""
+    if not target.parent.exists():
+        _make_private_dir(target.parent)
+    partial = target.with_name(target.name + ".part")
+    with os.fdopen(open_no_follow(source), "rb") as src:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as dst:
+            os.fchmod(dst.fileno(), 0o600)
+            shutil.copyfileobj(src, dst)
+    partial.replace(target)

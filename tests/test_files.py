@@ -1,0 +1,225 @@
+"""Batch and the file system (_files.py): names of any bytes, symlinks, private modes, permissions."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from klageformular import OutputError, convert_folder
+from klageformular._files import one_line, source_fields
+from klageformular.batch import COMPLAINTS, DUPLICATES, QUARANTINE, REJECTED, SUMMARY
+from klageformular.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FILLED = (FIXTURES / "filled-pypdf.pdf").read_bytes()
+LETTER = (FIXTURES / "letter.pdf").read_bytes()
+
+
+def _lines(out: Path, name: str) -> list[dict[str, Any]]:
+    path = out / name
+    # Strict UTF-8: a record that is not valid UTF-8 is a broken record.
+    return [json.loads(line) for line in path.read_bytes().decode("utf-8").splitlines()] if path.exists() else []
+
+
+def _summary(out: Path) -> dict[str, Any]:
+    summary: dict[str, Any] = json.loads((out / SUMMARY).read_text(encoding="utf-8"))
+    assert summary["inputs"] == (summary["complete"] + summary["needs_review"] + summary["unreadable"]
+                                 + summary["duplicates"] + summary["skipped_already_done"])
+    return summary
+
+
+# --- names --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "readable"), [
+    (b"x\xff.pdf", "x\\xff.pdf"),  # Latin-1 from an old mail client: not UTF-8
+    (b"Klage fra \xd8rsted.pdf", "Klage fra \\xd8rsted.pdf"),
+    ("Klage fra Łukasz.pdf".encode(), "Klage fra Łukasz.pdf"),
+])
+def test_source_fields_keep_any_name_losslessly(name: bytes, readable: str) -> None:
+    fields = source_fields(os.fsdecode(name))
+    assert fields["source"] == readable
+    assert base64.b64decode(fields.get("source_bytes", base64.b64encode(readable.encode()))) == name
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("a\nb.pdf", "a\\nb.pdf"), ("a\rb\tc", "a\\rb\\tc"), ("\x1b[31mred", "\\x1b[31mred"),
+    ("a\u2028b", "a\\u2028b"), (os.fsdecode(b"x\xff"), "x\\xff"), ("Żółć.pdf", "Żółć.pdf"),
+])
+def test_one_line_escapes_what_would_break_a_line(text: str, shown: str) -> None:
+    assert one_line(text) == shown
+
+
+def test_any_file_name_goes_through_batch_with_one_stderr_line_per_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Issue 15: a name that is not UTF-8 crashed the whole batch on every re-run (UnicodeEncodeError),
+    # and a newline in a name split its line on stderr.
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    (Path(os.fsdecode(bytes(inbox))) / os.fsdecode(b"x\xff.pdf")).write_bytes(FILLED)
+    (inbox / "Klage\nfra mig.pdf").write_bytes(LETTER)
+    (inbox / os.fsdecode(b"kopi \xe6\xf8\xe5")).write_bytes(FILLED)
+    (inbox / os.fsdecode(b"brev\xff\n2.pdf")).write_bytes(LETTER + b"\n")
+    # One receipt date: files are then taken by path, so the original of the two copies is known.
+    assert main(["batch", str(inbox), "-o", str(out), "--workers", "1", "-q", "--received", "2026-11-27"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert sorted(err.splitlines()) == [
+        "Klage\\nfra mig.pdf: unreadable (unreadable): not the complaint form: none of its fields and no form "
+        "identifier on any page",
+        "brev\\xff\\n2.pdf: unreadable (unreadable): not the complaint form: none of its fields and no form "
+        "identifier on any page",
+    ]
+    records = [r for name in (COMPLAINTS, REJECTED, DUPLICATES) for r in _lines(out, name)]
+    by_bytes = {base64.b64decode(r["source_bytes"]) if "source_bytes" in r else r["source"].encode(): r
+                for r in records}
+    assert set(by_bytes) == {b"x\xff.pdf", b"Klage\nfra mig.pdf", b"kopi \xe6\xf8\xe5", b"brev\xff\n2.pdf"}
+    assert by_bytes[b"kopi \xe6\xf8\xe5"]["source"] == "kopi \\xe6\\xf8\\xe5"  # readable, valid UTF-8
+    assert by_bytes[b"x\xff.pdf"]["duplicate_of"] == "kopi \\xe6\\xf8\\xe5"
+    summary = _summary(out)
+    assert (summary["inputs"], summary["complete"], summary["unreadable"], summary["duplicates"]) == (4, 1, 2, 1)
+    assert main(["batch", str(inbox), "-o", str(out), "-q", "--received", "2026-11-27"]) == 0  # the re-run adds nothing and does not crash
+    assert _summary(out)["inputs"] == 4
+
+
+# --- symlinks -----------------------------------------------------------------------------------------------
+
+
+def test_symlinks_are_listed_never_followed(tmp_path: Path) -> None:
+    # Issue 15: `ln -s /etc/passwd in/link.pdf` put a copy of /etc/passwd into quarantine/.
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    (inbox / "real.pdf").write_bytes(FILLED)
+    (inbox / "link.pdf").symlink_to("/etc/passwd")
+    (inbox / "etc").symlink_to("/etc", target_is_directory=True)
+    (inbox / "inside.pdf").symlink_to(inbox / "real.pdf")
+    (inbox / "dangling.pdf").symlink_to(tmp_path / "nowhere")
+    summary = convert_folder(inbox, out, workers=1)
+    rejected = {r["source"]: r for r in _lines(out, REJECTED)}
+    assert set(rejected) == {"link.pdf", "etc", "inside.pdf", "dangling.pdf"}
+    assert {(r["reason"], r["error"], r["quarantine"]) for r in rejected.values()} == {
+        ("symlink", "SymlinkNotFollowed", None)}
+    assert summary.unreadable_by_reason == {"symlink": 4} and summary.complete == 1
+    assert not (out / QUARANTINE).exists()  # nothing was copied, so no passwd in quarantine
+    on_disk = _summary(out)
+    assert on_disk["inputs"] == 5
+    again = convert_folder(inbox, out, workers=1)  # a re-run knows the links (by where they point)
+    assert (again.skipped_already_done, again.unreadable) == (5, 0)
+
+
+def test_a_file_swapped_for_a_symlink_is_not_read_through_it(tmp_path: Path) -> None:
+    from klageformular._pool import parse_file
+    from klageformular.exceptions import PdfReadError
+    from klageformular.parse import Limits
+
+    link = tmp_path / "swapped.pdf"
+    link.symlink_to(FIXTURES / "filled-pypdf.pdf")
+    with pytest.raises(PdfReadError, match="cannot read the file"):
+        parse_file(str(link), Limits())
+
+
+# --- private modes ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    old = os.umask(0o022)  # the usual default: files 0644, folders 0755 unless we say otherwise
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.usefixtures("open_umask")
+def test_everything_batch_writes_is_private(tmp_path: Path) -> None:
+    # Issue 15: quarantine copies were 0644 while the .jsonl files were 0600.
+    inbox, out = tmp_path / "in", tmp_path / "new" / "out"
+    inbox.mkdir()
+    (inbox / "a.pdf").write_bytes(FILLED)
+    (inbox / "b.pdf").write_bytes(FILLED)
+    (inbox / "letter.pdf").write_bytes(LETTER)
+    convert_folder(inbox, out, workers=1, write_csv_file=True)
+    written = [out, *out.rglob("*")]
+    assert {p.name for p in written} >= {COMPLAINTS, REJECTED, DUPLICATES, SUMMARY, "complaints.csv", QUARANTINE}
+    for path in [*written, out.parent]:
+        mode = stat.S_IMODE(path.lstat().st_mode)
+        assert mode == (0o700 if path.is_dir() else 0o600), (path.name, oct(mode))
+    assert [p.read_bytes() for p in (out / QUARANTINE).iterdir()] == [LETTER]
+
+
+# --- permissions --------------------------------------------------------------------------------------------
+
+
+def _run_unprivileged(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI in a subprocess as a user that file permissions apply to (root ignores them)."""
+    command = [sys.executable, "-m", "klageformular", *args]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv (util-linux): permissions cannot be tested")
+        command = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A folder the unprivileged user can reach (pytest's tmp_path is private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="kf-perm-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        for p in path.rglob("*"):
+            if p.is_dir() and not p.is_symlink():
+                p.chmod(0o755)
+        shutil.rmtree(path)
+
+
+@pytest.mark.parametrize("case", ["read-only folder", "read-only complaints.jsonl", "read-only summary.json",
+                                  "folder cannot be created"])
+def test_unwritable_output_gives_one_line_and_exit_3_and_writes_nothing(shared_dir: Path, case: str) -> None:
+    inbox, out = shared_dir / "in", shared_dir / "out"
+    inbox.mkdir(mode=0o755)
+    (inbox / "a.pdf").write_bytes(FILLED)
+    (inbox / "letter.pdf").write_bytes(LETTER)
+    for f in inbox.iterdir():
+        f.chmod(0o644)
+    target = out
+    if case == "folder cannot be created":
+        shared_dir.joinpath("locked").mkdir(mode=0o555)
+        target = shared_dir / "locked" / "out"
+    else:
+        out.mkdir()
+        (out / COMPLAINTS).write_text('{"sha256": "00"}\n', encoding="utf-8")
+        (out / SUMMARY).write_text("{}\n", encoding="utf-8")
+        if case == "read-only folder":
+            out.chmod(0o555)
+        else:
+            out.chmod(0o777)
+            (out / (COMPLAINTS if "complaints" in case else SUMMARY)).chmod(0o444)
+    before = {p.name: p.read_bytes() for p in out.iterdir()} if out.exists() else {}
+    proc = _run_unprivileged("batch", str(inbox), "-o", str(target), "-q")
+    assert proc.returncode == 3, proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.splitlines()) == 1
+    assert proc.stderr.startswith("klageformular: cannot ") and "Permission denied" in proc.stderr
+    after = {p.name: p.read_bytes() for p in out.iterdir()} if out.exists() else {}
+    assert after == before  # nothing half-written, not even a lock file
+
+
+def test_output_error_is_raised_by_the_api(tmp_path: Path) -> None:
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    with pytest.raises(OutputError, match="cannot create the output folder"):
+        convert_folder(inbox, tmp_path / "file" / "out")
