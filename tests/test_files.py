@@ -89,7 +89,8 @@ def test_any_file_name_goes_through_batch_with_one_stderr_line_per_file(
     assert by_bytes[b"x\xff.pdf"]["duplicate_of"] == "kopi \\xe6\\xf8\\xe5"
     summary = _summary(out)
     assert (summary["inputs"], summary["complete"], summary["unreadable"], summary["duplicates"]) == (4, 1, 2, 1)
-    assert main(["batch", str(inbox), "-o", str(out), "-q", "--received", "2026-11-27"]) == 0  # the re-run adds nothing and does not crash
+    # The re-run adds nothing and does not crash.
+    assert main(["batch", str(inbox), "-o", str(out), "-q", "--received", "2026-11-27"]) == 0
     assert _summary(out)["inputs"] == 4
 
 
