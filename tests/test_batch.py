@@ -145,7 +145,9 @@ def test_crashing_and_memory_hungry_files_become_resource_limit_lines(tmp_path: 
     assert summary.complete == 1  # the run went on after both, with a fresh worker
 
 
-def test_an_interrupted_run_resumes_to_the_same_result(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kill_after", [1, 3, 7])
+def test_an_interrupted_run_resumes_to_the_same_result(tmp_path: Path, kill_after: int) -> None:
+    # Issue 15: a copy of a file converted before the kill was counted as done, with no line at all.
     box = tmp_path / "inbox"
     box.mkdir()
     for i in range(10):  # distinct complaints, plus one copy of a file and one resent with a new date
@@ -165,12 +167,12 @@ def test_an_interrupted_run_resumes_to_the_same_result(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=root, start_new_session=True,
                             env=dict(os.environ, PYTHONPATH=str(root)))
     deadline = time.monotonic() + 60
-    while len(_lines(out, COMPLAINTS)) < 3 and time.monotonic() < deadline and proc.poll() is None:
+    while len(_lines(out, COMPLAINTS)) < kill_after and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)  # the whole group, workers included: a power cut
     proc.wait()
     done_before = len(_lines(out, COMPLAINTS))
-    assert 3 <= done_before < 10, "the run was not interrupted mid-way"
+    assert kill_after <= done_before < 10, "the run was not interrupted mid-way"
     with (out / COMPLAINTS).open("ab") as f:
         f.write(b'{"source": "klage-0')  # what a crash in the middle of a write leaves
 
