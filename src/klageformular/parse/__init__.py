@@ -32,7 +32,7 @@ from ..exceptions import (
 from ..layout import FORM_VERSION, LAYOUT
 from ..locales import DEFAULT_LANGUAGE, LANGUAGES, Texts
 from ..model import Complaint
-from ..org import Organisation, get_organisation, home_organisation, organisation_keys
+from ..org import Organisation, organisation_keys, resolve_organisation
 from ..values import FieldValue
 from ._budget import spending
 from ._pdfminer import quiet
@@ -218,7 +218,7 @@ def _parse(data: bytes, name: str | None, digest: str, limits: Limits, profile: 
     for path, kind in find_national_ids(values):
         warnings.append(ParseWarning("national_id", path, f"looks like a {kind} number: redact it before filing"))
     # A form that lost its metadata: the language is the best hint of the country.
-    org = profile or (get_organisation(org_key) if org_key else home_organisation(lang))
+    org = resolve_organisation(profile or org_key, lang or DEFAULT_LANGUAGE)
     complaint, review = validate(values, Texts(lang or DEFAULT_LANGUAGE, org), today=date.today(),
                                  warnings=[(w.code, w.path) for w in warnings])
     result = ParseResult(name, digest, method, version, lang, page_count, org.key, complaint, dict(values), review,
