@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -19,6 +21,19 @@ LONG_DESCRIPTION = "\n\n".join(
     "manglede, og jeg har skrevet til kundeservice flere gange uden svar. Ærligt talt er jeg skuffet over "
     "forløbet, og jeg ønsker en forklaring på, hvad der er sket med mine penge." for i in range(1, 19)
 )[:4000]
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_script(relative: str) -> ModuleType:
+    """A script of the repository (``scripts/make_fuzz_corpus.py``) imported as a module, for its functions."""
+    path = ROOT / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def require_tool(name: str) -> str:

@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from klageformular import Limits, ParseTimeoutError, TooMuchContentError, parse_pdf, render_form
 from klageformular.parse._budget import WorkBudget, active_budget, spending
 
+from .conftest import load_script
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
 FLAT = (FIXTURES / "flat-gs.pdf").read_bytes()
 
 
-def _corpus_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_fuzz_corpus", ROOT / "scripts" / "make_fuzz_corpus.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-HEAVY = dict(_corpus_module().content_heavy(FLAT))
+HEAVY = dict(load_script("scripts/make_fuzz_corpus.py").content_heavy(FLAT))
 
 
 @pytest.mark.parametrize(("name", "limit"), [

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import json
 import logging
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,18 +27,12 @@ from klageformular import (
 )
 from klageformular.exceptions import FieldValueTooLongError, StreamTooLargeError, TooManyPagesError
 
+from .conftest import load_script
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _corpus_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_fuzz_corpus", ROOT / "scripts" / "make_fuzz_corpus.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-CORPUS = dict(_corpus_module().cases(full=False))
+CORPUS = dict(load_script("scripts/make_fuzz_corpus.py").cases(full=False))
 
 EXPECTED: dict[str, type[Exception] | str] = {
     "valid-form.pdf": "valid",
