@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from klageformular import Complaint, ConfigurationError, render_form
+from klageformular import Complaint, ConfigurationError, Limits, render_form
 from klageformular.batch import (
     COMPLAINTS,
     DUPLICATES,
@@ -39,6 +39,7 @@ from .conftest import sample_data
 FIXTURES = Path(__file__).parent / "fixtures"
 MISBEHAVE = "tests.batch_hooks:misbehave"
 FRIDAY = date(2026, 11, 27)
+QUICK = Limits(timeout_seconds=10)  # the file that hangs is killed; the others have time on a busy machine
 
 
 def _lines(out: Path, name: str) -> list[dict[str, Any]]:
@@ -92,7 +93,7 @@ REJECTED_AS = {"password.pdf": ("unreadable", "EncryptedPdfError"), "scan.pdf": 
 def test_every_input_lands_exactly_once_and_a_rerun_adds_nothing(inbox: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     seen: list[FileOutcome] = []
-    summary = convert_folder(inbox, out, workers=2, timeout=3, parser=MISBEHAVE, received=FRIDAY,
+    summary = convert_folder(inbox, out, workers=2, limits=QUICK, _parser=MISBEHAVE, received=FRIDAY,
                              write_csv_file=True, on_file=seen.append)
     records = _records(out)
     sources = [r["source"] for lines in records.values() for r in lines]
@@ -127,7 +128,8 @@ def test_every_input_lands_exactly_once_and_a_rerun_adds_nothing(inbox: Path, tm
     assert blank["acknowledge_by"] == "2026-12-02"  # an empty form is still a complaint to answer
 
     before = {name: (out / name).read_bytes() for name in (COMPLAINTS, REJECTED, DUPLICATES, "complaints.csv")}
-    again = convert_folder(inbox, out, workers=2, timeout=3, parser=MISBEHAVE, received=FRIDAY, write_csv_file=True)
+    again = convert_folder(inbox, out, workers=2, limits=QUICK, _parser=MISBEHAVE, received=FRIDAY,
+                           write_csv_file=True)
     assert (again.inputs, again.skipped_already_done, again.complaints, again.unreadable, again.duplicates) == \
         (12, 12, 0, 0, 0)
     assert before == {name: (out / name).read_bytes() for name in before}
@@ -138,10 +140,11 @@ def test_crashing_and_memory_hungry_files_become_resource_limit_lines(tmp_path: 
     _copy("filled-pypdf.pdf", box / "crash.pdf", b"\n" + batch_hooks.CRASH + b"\n")
     _copy("filled-pypdf.pdf", box / "hog.pdf", b"\n" + batch_hooks.EAT_MEMORY + b"\n")
     _copy("filled-pdftk.pdf", box / "fine.pdf")
-    summary = convert_folder(box, tmp_path / "out", workers=1, memory_mb=768, parser=MISBEHAVE, received=FRIDAY)
+    summary = convert_folder(box, tmp_path / "out", workers=1, limits=Limits(worker_memory_mb=768), _parser=MISBEHAVE,
+                             received=FRIDAY)
     rejected = {r["source"]: (r["reason"], r["error"]) for r in _lines(tmp_path / "out", REJECTED)}
-    assert rejected == {"crash.pdf": ("resource limit", "WorkerCrashed"),
-                        "hog.pdf": ("resource limit", "MemoryError")}
+    assert rejected == {"crash.pdf": ("resource limit", "WorkerCrashedError"),
+                        "hog.pdf": ("resource limit", "WorkerCrashedError")}
     assert summary.complete == 1  # the run went on after both, with a fresh worker
 
 
@@ -161,7 +164,7 @@ def test_an_interrupted_run_resumes_to_the_same_result(tmp_path: Path, kill_afte
 
     out = tmp_path / "out"
     script = (f"from datetime import date; from klageformular.batch import convert_folder; "
-              f"convert_folder({str(box)!r}, {str(out)!r}, workers=2, parser='tests.batch_hooks:slow', "
+              f"convert_folder({str(box)!r}, {str(out)!r}, workers=2, _parser='tests.batch_hooks:slow', "
               f"received=date(2026, 11, 27))")
     root = Path(__file__).parent.parent
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=root, start_new_session=True,
@@ -280,7 +283,7 @@ def test_workers_that_cannot_start_stop_the_run_without_losing_files(tmp_path: P
     box = tmp_path / "inbox"
     _copy("filled-pypdf.pdf", box / "klage.pdf")
     with pytest.raises(ConfigurationError, match="cannot start"):
-        convert_folder(box, tmp_path / "out", workers=1, parser="tests.no_such_module:parse")
+        convert_folder(box, tmp_path / "out", workers=1, _parser="tests.no_such_module:parse")
     assert not _records(tmp_path / "out")[REJECTED]  # nothing set aside for a fault of ours
     summary = json.loads((tmp_path / "out" / SUMMARY).read_text(encoding="utf-8"))
     assert (summary["interrupted"], summary["inputs"], summary["unfinished"]) == (True, 0, 1)
@@ -290,7 +293,7 @@ def test_workers_that_cannot_start_stop_the_run_without_losing_files(tmp_path: P
 
 def test_quarantine_never_changes_the_inbox(inbox: Path, tmp_path: Path) -> None:
     before = {p: p.read_bytes() for p in inbox.rglob("*") if p.is_file()}
-    convert_folder(inbox, inbox / "out", workers=2, timeout=3, parser=MISBEHAVE)  # output inside the inbox
+    convert_folder(inbox, inbox / "out", workers=2, limits=QUICK, _parser=MISBEHAVE)  # output inside the inbox
     assert {p: p.read_bytes() for p in inbox.rglob("*") if p.is_file() and "out" not in p.parts} == before
     assert len(list((inbox / "out" / QUARANTINE).iterdir())) == 5
 

@@ -28,7 +28,8 @@ from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .exceptions import ConfigurationError
+from ._pool import Failed, Parsed
+from .exceptions import ConfigurationError, NotAKlageformularError
 from .intake import (
     Admitted,
     ImapMailbox,
@@ -180,13 +181,14 @@ class MailDesk:
         """Settle a message's own entry, or a PDF attached to one that is not the form (listed, not
         unreadable); False for everything else, which the batch settles itself.
         """
-        reply = entry.reply or {}
-        if reply.get("status") == "ok":
+        reply = entry.reply
+        if isinstance(reply, Parsed):
             self.form_shas.add(str(entry.record.get("sha256")))
         if entry.message is not None:
             self._message(entry)
             return True
-        if entry.index in self.attached and reply.get("error") == "NotAKlageformularError":
+        if entry.index in self.attached and isinstance(reply, Failed) and reply.error is not None and issubclass(
+                reply.error, NotAKlageformularError):
             self.documents.add(entry.index)
             self.run.summary.inputs -= 1  # listed on its message's record, no line of its own
             return True
@@ -224,8 +226,7 @@ class MailDesk:
         """The complaint line a form's entry ended in: its own, or the original it duplicates."""
         if entry.duplicate_of:
             return entry.duplicate_of
-        result = (entry.reply or {}).get("result") or {}
-        key = result.get("content_key")
+        key = entry.reply.result.get("content_key") if isinstance(entry.reply, Parsed) else None
         own = (str(entry.record["source"]), str(entry.record.get("sha256")))
         original = self.run.state.by_key.get(key) if key else None
         return original if original is not None else own
@@ -234,7 +235,7 @@ class MailDesk:
         if entry.index in self.documents:
             return False
         if entry.reply is not None:
-            return bool(entry.reply.get("status") == "ok")
+            return isinstance(entry.reply, Parsed)
         # A copy of bytes read before (here or in an earlier run) is a form when those were one.
         return bool((entry.skipped or entry.duplicate_of) and entry.record.get("sha256") in self.form_shas)
 

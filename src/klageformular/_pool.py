@@ -24,18 +24,44 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
+from . import exceptions
 from ._files import open_no_follow
-from .exceptions import ConfigurationError, KlageformularError, LimitExceededError, PdfReadError
+from .exceptions import ConfigurationError, KlageformularError, ParseTimeoutError, PdfReadError, WorkerCrashedError
 from .parse import Limits, ParseResult, parse_pdf
 
-__all__ = ["DEFAULT_PARSER", "WorkerPool", "parse_file", "worker_main"]
+__all__ = ["DEFAULT_PARSER", "Failed", "Parsed", "Reply", "WorkerPool", "parse_file", "worker_main"]
 
 T = TypeVar("T")
-Reply = dict[str, Any]
+Message = dict[str, Any]  # one JSON line on the channel between the processes
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A worker read the file: the :class:`ParseResult` as JSON-ready data (``to_dict``)."""
+
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The file could not be read: the error's class, and its one-line message.
+
+    ``error`` is a :class:`KlageformularError` subclass — the parser's own, or
+    :class:`ParseTimeoutError` / :class:`WorkerCrashedError` for a worker that was killed — or
+    None for a bug of ours (``name`` then says which Python error it was). What the failure
+    means for the file (its reason in the records) is the caller's to decide.
+    """
+
+    error: type[KlageformularError] | None
+    name: str
+    message: str
+
+
+Reply = Parsed | Failed
 
 DEFAULT_PARSER = "klageformular._pool:parse_file"
 _STARTUP_SECONDS = 60.0  # importing pypdf, pdfplumber and pydantic on a slow, busy machine
@@ -57,7 +83,7 @@ def parse_file(path: str, limits: Limits) -> ParseResult:
 class _Forward(logging.Handler):
     """Sends log records to the main process over the reply channel."""
 
-    def __init__(self, send: Callable[[Reply], None]) -> None:
+    def __init__(self, send: Callable[[Message], None]) -> None:
         super().__init__()
         self.send = send
 
@@ -65,21 +91,29 @@ class _Forward(logging.Handler):
         self.send({"log": [record.name, record.levelno, record.getMessage()]})
 
 
-def _convert(path: str, parser: Callable[[str, Limits], ParseResult], limits: Limits) -> Reply:
-    """One file: the parse result as JSON-ready data, or the error that stopped it."""
+def _convert(path: str, parser: Callable[[str, Limits], ParseResult], limits: Limits) -> Message:
+    """One file: the parse result as JSON-ready data, or the error that stopped it (by class name)."""
     try:
-        return {"status": "ok", "result": parser(path, limits).to_dict()}
-    except LimitExceededError as exc:
-        return {"status": "error", "reason": "resource limit", "error": type(exc).__name__, "message": str(exc)}
+        return {"result": parser(path, limits).to_dict()}
     except KlageformularError as exc:
-        return {"status": "error", "reason": "unreadable", "error": type(exc).__name__, "message": str(exc)}
+        return {"error": type(exc).__name__, "message": str(exc)}
     except MemoryError:
-        return {"status": "error", "reason": "resource limit", "error": "MemoryError",
-                "message": "ran out of memory (the worker's memory ceiling)"}
+        return {"error": WorkerCrashedError.__name__, "message": "ran out of memory (the worker's memory ceiling)"}
     except Exception as exc:  # a bug of ours: the file is set aside, the run goes on
         logging.getLogger("klageformular.batch").exception("internal error")
-        return {"status": "error", "reason": "internal error", "error": type(exc).__name__,
+        return {"error": type(exc).__name__, "internal": True,
                 "message": f"internal error ({type(exc).__name__}); please report it"}
+
+
+def _reply(message: Message) -> Reply:
+    """The typed reply for a worker's message: the error's class looked up in our exception tree."""
+    if "result" in message:
+        return Parsed(message["result"])
+    name = str(message["error"])
+    error = None if message.get("internal") else getattr(exceptions, name, None)
+    if not (isinstance(error, type) and issubclass(error, KlageformularError)):
+        error = None
+    return Failed(error, name, str(message["message"]))
 
 
 def worker_main(config: dict[str, Any]) -> None:
@@ -88,7 +122,7 @@ def worker_main(config: dict[str, Any]) -> None:
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
     sys.stdout = sys.stderr  # a stray print() in a library must not corrupt the channel
 
-    def send(message: Reply) -> None:
+    def send(message: Message) -> None:
         channel.write(json.dumps(message, ensure_ascii=False) + "\n")
         channel.flush()
 
@@ -105,8 +139,8 @@ def worker_main(config: dict[str, Any]) -> None:
         import resource
     except ImportError:  # Windows: no address-space limit; the timeout still applies
         resource = None  # type: ignore[assignment]
-    if config["memory_mb"] and resource is not None:
-        ceiling = config["memory_mb"] * 1024 * 1024
+    if limits.worker_memory_mb and resource is not None:
+        ceiling = limits.worker_memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
     send({"ready": True})
     for line in sys.stdin:
@@ -162,10 +196,9 @@ class WorkerPool(Generic[T]):
     every worker that is still busy.
     """
 
-    def __init__(self, size: int, *, timeout: float, memory_mb: int | None, limits: Limits,
-                 parser: str = DEFAULT_PARSER) -> None:
-        self.size, self.timeout = size, timeout
-        self.config = json.dumps({"memory_mb": memory_mb, "limits": asdict(limits), "parser": parser,
+    def __init__(self, size: int, *, limits: Limits, parser: str = DEFAULT_PARSER) -> None:
+        self.size, self.timeout = size, limits.timeout_seconds
+        self.config = json.dumps({"limits": asdict(limits), "parser": parser,
                                   "log_level": logging.getLogger("klageformular").getEffectiveLevel()})
         self.workers: list[_Worker[T]] = []
         self.selector = selectors.DefaultSelector()
@@ -217,7 +250,7 @@ class WorkerPool(Generic[T]):
                                               f"(exit code {worker.process.wait()})")
                 continue
             for line in lines:
-                message: Reply = json.loads(line)
+                message: Message = json.loads(line)
                 if "log" in message:
                     name, level, text = message["log"]
                     logging.getLogger(name).log(level, "%s", text)
@@ -225,7 +258,7 @@ class WorkerPool(Generic[T]):
                     worker.ready = True
                 elif worker.task is not None:
                     task, worker.task = worker.task, None
-                    yield task, message
+                    yield task, _reply(message)
         now = time.monotonic()
         for worker in list(self.workers):
             if worker.deadline <= now and (worker.task is not None or not worker.ready):
@@ -242,10 +275,9 @@ class WorkerPool(Generic[T]):
         if worker.task is None:
             return
         if crash is None:
-            yield worker.task, {"status": "error", "reason": "timeout", "error": "ParseTimeoutError",
-                                "message": f"parsing took longer than {self.timeout:g} s"}
+            yield worker.task, Failed(ParseTimeoutError, ParseTimeoutError.__name__,
+                                      f"parsing took longer than {self.timeout:g} s")
         else:
             # Killed by a signal (the kernel's OOM killer, a crash in a C library) or out of memory.
-            yield worker.task, {"status": "error", "reason": "resource limit", "error": "WorkerCrashed",
-                                "message": crash}
+            yield worker.task, Failed(WorkerCrashedError, WorkerCrashedError.__name__, crash)
 

@@ -52,8 +52,8 @@ from typing import Any, Literal
 from ._files import copy_private, link_digest, open_no_follow, prepare_output, safe_suffix, source_fields, write_private
 from ._mailbatch import MailDesk, MailOptions, is_imap_url, mail_source
 from ._paths import flatten
-from ._pool import DEFAULT_PARSER, WorkerPool
-from .exceptions import ConfigurationError
+from ._pool import DEFAULT_PARSER, Failed, Reply, WorkerPool
+from .exceptions import ConfigurationError, LimitExceededError, ParseTimeoutError
 from .model import Complaint
 from .org import Organisation, get_organisation, organisation_keys
 from .parse import Limits
@@ -128,28 +128,26 @@ def convert_folder(
     outdir: str | os.PathLike[str],
     *,
     workers: int | None = None,
-    timeout: float | None = None,
-    memory_mb: int | None = 1024,
     received: Received = "mtime",
     write_csv_file: bool = False,
     org: Organisation | None = None,
     limits: Limits | None = None,
     on_file: Callable[[FileOutcome], None] | None = None,
     on_start: Callable[[int], None] | None = None,
-    parser: str = DEFAULT_PARSER,
     mail: MailOptions | None = None,
+    _parser: str = DEFAULT_PARSER,
 ) -> BatchSummary:
     """Convert every file under ``inbox`` into records in ``outdir`` (created if needed).
 
     ``org`` fixes whose working days count for every ``acknowledge_by``; by default each
     form's own profile decides (Kameo Denmark for files that cannot be read). ``workers``
-    defaults to the usable cores; ``timeout`` (seconds per file) to
-    ``limits.timeout_seconds``; ``memory_mb`` caps each worker's address space (None: no
-    cap). ``received`` is the file's modification date, today, or a given date; with the
+    defaults to the usable cores. ``limits`` holds every limit in one place: the input limits
+    and work budget of each parse, and batch mode's own — ``timeout_seconds`` per file (the
+    worker is killed past it) and ``worker_memory_mb`` (each worker's address-space ceiling).
+    ``received`` is the file's modification date, today, or a given date; with the
     organisation profile it gives ``acknowledge_by``. ``on_start(total)`` and
-    ``on_file(outcome)`` report progress. ``parser`` names the function a worker runs on each
-    file as ``"module:function"`` (taking a path and :class:`Limits`); tests use it to
-    simulate a file that hangs.
+    ``on_file(outcome)`` report progress. ``_parser`` is private, for tests: the
+    ``"module:function"`` a worker runs on each file, to simulate one that hangs or crashes.
 
     ``inbox`` may also be an mbox file, a Maildir or an ``imap[s]://user@host/Folder`` URL, and a
     folder's ``.eml``, ``.msg`` and mbox files are read as mail (see :mod:`klageformular._mailbatch`);
@@ -184,8 +182,7 @@ def convert_folder(
             on_start(len(entries))
         try:
             size = max(1, min(count, len(entries)))
-            pool: WorkerPool[_Entry] = WorkerPool(size, timeout=timeout or limits.timeout_seconds,
-                                                  memory_mb=memory_mb, limits=limits, parser=parser)
+            pool: WorkerPool[_Entry] = WorkerPool(size, limits=limits, parser=_parser)
             with pool:
                 for entry, reply in pool.run((entry, str(entry.path)) for entry in run.to_parse(entries)):
                     run.parsed(entry, reply)
@@ -220,7 +217,7 @@ class _Entry:
     duplicate_of: tuple[str, str] | None = None  # (source, sha256) of the same bytes earlier
     error: tuple[str, str, str] | None = None  # (reason, error type, message): unreadable without parsing
     skipped: bool = False
-    reply: dict[str, Any] | None = None
+    reply: Reply | None = None
     message: Any = None  # a message's own entry, after its attachments': settled by the MailDesk
 
 
@@ -284,7 +281,7 @@ class _Run:
             else:
                 yield entry
 
-    def parsed(self, entry: _Entry, reply: dict[str, Any]) -> None:
+    def parsed(self, entry: _Entry, reply: Reply) -> None:
         """A worker's reply for one entry: settled when every earlier entry is."""
         entry.reply = reply
         self._ready(entry)
@@ -307,10 +304,10 @@ class _Run:
             self._unreadable(entry, *entry.error)
         else:
             assert entry.reply is not None
-            if entry.reply["status"] != "ok":
-                self._unreadable(entry, entry.reply["reason"], entry.reply["error"], entry.reply["message"])
+            if isinstance(entry.reply, Failed):
+                self._unreadable(entry, _reason(entry.reply), entry.reply.name, entry.reply.message)
             else:
-                self._complaint(entry, entry.reply["result"])
+                self._complaint(entry, entry.reply.result)
 
     def _complaint(self, entry: _Entry, result: dict[str, Any]) -> None:
         org = self.org
@@ -396,6 +393,17 @@ class _Run:
             lines.close()
         if self.mail is not None:
             self.mail.finish()  # the message ledger, and the mail counts for summary.json
+
+
+def _reason(failed: Failed) -> str:
+    """What a failure means for the file's line: this module's call, not the worker pool's."""
+    if failed.error is None:
+        return "internal error"
+    if issubclass(failed.error, ParseTimeoutError):
+        return "timeout"
+    if issubclass(failed.error, LimitExceededError):
+        return "resource limit"
+    return "unreadable"
 
 
 def _walk(inbox: Path, out: Path) -> Iterator[Path]:

@@ -28,7 +28,7 @@ from .locales import LANGUAGES, Texts, field_table
 from .model import Complaint
 from .org import Organisation, get_organisation, organisation_keys
 from .orgfile import dumps_organisation, load_organisation
-from .parse import ParseResult, parse_pdf
+from .parse import Limits, ParseResult, parse_pdf
 from .register import _cli as register_cli
 from .render import render_all, render_form
 
@@ -174,8 +174,11 @@ def _batch(args: argparse.Namespace) -> int:
 
     mail = _mail_options(args)
     with progress:
-        summary = convert_folder(args.inbox, args.output, workers=args.workers, timeout=args.timeout,
-                                 memory_mb=args.memory_mb, received=args.received, write_csv_file=args.csv,
+        # The in-process deadline stays below the kill, so a slow file ends with a clean reason.
+        limits = Limits(timeout_seconds=args.timeout, worker_memory_mb=args.memory_mb,
+                        max_seconds=min(Limits.max_seconds, args.timeout * 2 / 3))
+        summary = convert_folder(args.inbox, args.output, workers=args.workers, limits=limits,
+                                 received=args.received, write_csv_file=args.csv,
                                  org=_profile(args) or (get_organisation(args.org) if args.org else None),
                                  on_start=lambda n: progress.update(bar, total=n), on_file=on_file, mail=mail)
     # The officer's to-do list: one line per file, the reason, never the content.

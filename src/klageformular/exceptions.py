@@ -20,7 +20,8 @@ Hierarchy::
     │       ├── StreamTooLargeError
     │       ├── FieldValueTooLongError
     │       ├── TooMuchContentError   the work budget: operators, glyphs or shapes to draw
-    │       └── ParseTimeoutError     the wall-clock deadline
+    │       ├── ParseTimeoutError     the wall-clock deadline
+    │       └── WorkerCrashedError    batch mode's parser process died (memory ceiling, a signal)
     ├── NotAKlageformularError        a readable PDF, but not our form
     │   └── UnsupportedFormVersionError
     ├── ComplaintValidationError      strict reading only: the form needs review (``review``)
@@ -80,6 +81,7 @@ __all__ = [
     "UnknownReferenceError",
     "UnreadableTextError",
     "UnsupportedFormVersionError",
+    "WorkerCrashedError",
     "XfaFormError",
 ]
 
@@ -199,6 +201,16 @@ class ParseTimeoutError(LimitExceededError):
     """Parsing took longer than the wall-clock limit (``Limits.max_seconds`` inside
     :func:`~klageformular.parse_pdf`, or batch mode's ``timeout`` for a worker process).
     """
+
+
+class WorkerCrashedError(LimitExceededError):
+    """Batch mode's parser process died on the file: out of memory under its ceiling, killed by the
+    system, or a crash inside a C library. The file is set aside; a fresh worker takes the next.
+    """
+
+    def __init__(self, message: str, *, limit: str = "worker", value: float | None = None,
+                 maximum: float | None = None):
+        super().__init__(message, limit=limit, value=value, maximum=maximum)
 
 
 class NotAKlageformularError(KlageformularError):

@@ -63,6 +63,8 @@ class Limits:
     # Enforced by batch mode, which kills the worker process: the last resort for work the
     # budget does not see (a pathological regular expression in a C library, a hung read).
     timeout_seconds: float = 30.0
+    # Batch mode's address-space ceiling for each worker process, in MB (None: none).
+    worker_memory_mb: int | None = 1024
 
     def budget(self) -> WorkBudget:
         """A fresh work budget for one parse, from these limits."""
