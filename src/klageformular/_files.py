@@ -116,12 +116,21 @@ def _make_private_dir(path: Path) -> None:
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write ``path`` whole (0600): a temporary name first, then an atomic rename."""
+    """Write ``path`` whole (0600): a temporary name first, then an atomic rename.
+
+    The one way this library writes a file it produces (records, summaries, CSV and xlsx
+    exports, letters, saved attachments): a crash or a full disk leaves the old file or none,
+    never half of one, and the complaint data in it is the owner's alone.
+    """
     partial = path.with_name(path.name + ".part")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        os.fchmod(f.fileno(), 0o600)  # an older .part may have had other modes
-        f.write(data)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o600)  # an older .part may have had other modes
+            f.write(data)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     partial.replace(path)
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from .._files import write_private
 from ..exceptions import MailReadError
 from ._message import Attachment, MailLimits, MailMessage, read_message
 from ._msg import read_msg
@@ -190,7 +191,7 @@ class MailIntake:
         folder.mkdir(exist_ok=True)
         target = folder / f"{digest[:16]}{'.msg' if raw.kind == 'msg' else '.eml'}"
         if not target.exists():
-            _write_private(target, raw.data)
+            write_private(target, raw.data)
         raw.data = None
         return {"sha256": digest, "quarantine": target.relative_to(self.out).as_posix()}
 
@@ -212,7 +213,7 @@ class MailIntake:
         folder.mkdir(mode=0o700, exist_ok=True)
         target = folder / digest
         if not target.exists():
-            _write_private(target, data)
+            write_private(target, data)
         return f"{ATTACHMENTS}/{digest}"
 
     def settle(self, admitted: Admitted, outcome: Settled, *, record: tuple[str, str] | None = None) -> None:
@@ -248,19 +249,6 @@ class MailIntake:
             os.fsync(self.ledger_fd)
             os.close(self.ledger_fd)
             self.ledger_fd = None
-
-
-def _write_private(target: Path, data: bytes) -> None:
-    """Mode 0600, atomically: a crash leaves no half file under the final name."""
-    partial = target.with_name(f".{target.name}.part")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    partial.replace(target)
 
 
 def _sha(data: bytes) -> str:

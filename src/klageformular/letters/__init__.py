@@ -46,6 +46,7 @@ from xml.sax.saxutils import escape
 from pydantic import ValidationError
 from reportlab.platypus import Flowable, KeepTogether, ListFlowable, ListItem, Paragraph, Spacer
 
+from .._files import write_private
 from .._font import EmbeddedFont
 from .._version import __version__
 from ..exceptions import ConfigurationError, LanguageNotAvailableError, LetterNotAllowedError
@@ -206,9 +207,9 @@ def write_letter(case: LetterCase, kind: LetterKind, output: str | os.PathLike[s
         raise ConfigurationError(f"unknown letter {kind!r} (use ack or decision)")
     message = letter_message(case, pdf, kind=kind, dated=dated) if eml is not None else None  # before any write
     path = Path(output)
-    path.write_bytes(pdf)
+    write_private(path, pdf)
     if message is not None and eml is not None:
-        Path(eml).write_bytes(message.as_bytes())
+        write_private(Path(eml), message.as_bytes())
     return WrittenLetter(path, hashlib.sha256(pdf).hexdigest(), len(pdf), Path(eml) if eml is not None else None)
 
 

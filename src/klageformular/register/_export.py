@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload
 
+from .._files import write_private
 from ..batch import csv_cell
 from ..exceptions import ConfigurationError
 from ..locales import formats, register_words
@@ -107,10 +108,9 @@ def export_xlsx(engine: Engine, target: str | os.PathLike[str], *, lang: str = "
     sheet.title = words["sheet.complaints"]
     _fill(sheet, _COLUMNS, "column", table, lang)
     _fill(book.create_sheet(words["sheet.events"]), _EVENT_COLUMNS, "event_column", events, lang)
-    path = Path(target)
-    partial = path.with_name(path.name + ".part")
-    book.save(partial)
-    partial.replace(path)
+    data = io.BytesIO()
+    book.save(data)
+    write_private(Path(target), data.getvalue())
     return len(table)
 
 
@@ -171,10 +171,7 @@ def export_csv(engine: Engine, target: str | os.PathLike[str], *, dialect: str =
     writer.writerow([register_words(lang)[f"column.{k}"] for k in _COLUMNS])
     for values in table:
         writer.writerow([fmt(values[k]) for k in _COLUMNS])
-    path = Path(target)
-    partial = path.with_name(path.name + ".part")
-    partial.write_text(buffer.getvalue(), encoding="utf-8-sig")
-    partial.replace(path)
+    write_private(Path(target), buffer.getvalue().encode("utf-8-sig"))
     return len(table)
 
 
