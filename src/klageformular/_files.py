@@ -11,12 +11,16 @@
   every file 0600, whatever the umask; each is written whole under a temporary name first.
 - **Permissions.** :func:`prepare_output` checks before anything is written that the output
   folder and the files already in it can be written, so a run either starts or says why.
+- **Records.** :class:`JsonLines` appends one whole line per write (the batch's records and the
+  mail ledger); :func:`repair_lines` cuts off the half line a crash can leave.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import logging
 import os
 import re
 import shutil
@@ -26,8 +30,10 @@ from typing import Any
 
 from .exceptions import OutputError
 
-__all__ = ["copy_private", "link_digest", "one_line", "open_no_follow", "prepare_output", "safe_suffix",
-           "source_fields", "write_private"]
+__all__ = ["JsonLines", "copy_private", "link_digest", "one_line", "open_no_follow", "prepare_output",
+           "repair_lines", "safe_suffix", "source_fields", "write_private"]
+
+log = logging.getLogger("klageformular.batch")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _SUFFIX = re.compile(r"\.[a-z0-9]{1,9}")
@@ -145,3 +151,41 @@ def copy_private(source: Path, target: Path) -> None:
             os.fchmod(dst.fileno(), 0o600)
             shutil.copyfileobj(src, dst)
     partial.replace(target)
+
+
+class JsonLines:
+    """An append-only JSON Lines file written one whole line per ``write`` call.
+
+    A process killed mid-run leaves either a whole line or none; a half line left by a
+    power cut or full disk is cut off by :func:`repair_lines` when the next run opens the file.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd: int | None = None
+
+    def write(self, record: dict[str, Any]) -> None:
+        if self.fd is None:
+            self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        data = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        written = os.write(self.fd, data)
+        while written < len(data):  # regular files take the whole buffer unless the disk is full
+            written += os.write(self.fd, data[written:])
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.fsync(self.fd)
+            os.close(self.fd)
+            self.fd = None
+
+
+def repair_lines(path: Path) -> None:
+    """Cut off a last line with no newline: what a crash mid-write can leave."""
+    if not path.exists():
+        return
+    with path.open("rb+") as f:
+        data = f.read()
+        if data and not data.endswith(b"\n"):
+            keep = data.rfind(b"\n") + 1
+            log.warning("%s: cut off a half-written last line (%d bytes)", path.name, len(data) - keep)
+            f.truncate(keep)

@@ -49,7 +49,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from ._files import copy_private, link_digest, open_no_follow, prepare_output, safe_suffix, source_fields, write_private
+from ._files import (
+    JsonLines,
+    copy_private,
+    link_digest,
+    open_no_follow,
+    prepare_output,
+    repair_lines,
+    safe_suffix,
+    source_fields,
+    write_private,
+)
 from ._mailbatch import MailDesk, MailOptions, is_imap_url, mail_source
 from ._paths import flatten
 from ._pool import DEFAULT_PARSER, Failed, Reply, WorkerPool
@@ -235,8 +245,8 @@ class _Run:
                  on_file: Callable[[FileOutcome], None] | None, state: _State, *, fixed_org: bool) -> None:
         self.inbox, self.out, self.summary, self.org, self.fixed_org = inbox, out, summary, org, fixed_org
         self.received, self.on_file, self.state = received, on_file, state
-        self.complaints, self.rejected = _Lines(out / COMPLAINTS), _Lines(out / REJECTED)
-        self.duplicates = _Lines(out / DUPLICATES)
+        self.complaints, self.rejected = JsonLines(out / COMPLAINTS), JsonLines(out / REJECTED)
+        self.duplicates = JsonLines(out / DUPLICATES)
         self.ready: dict[int, _Entry] = {}  # settled out of order, waiting for their turn
         self.next = 0
         self.mail: MailDesk | None = None
@@ -436,50 +446,12 @@ def _usable_cores() -> int:
 # -- output files ---------------------------------------------------------------------------------
 
 
-class _Lines:
-    """An append-only JSON Lines file written one whole line per ``write`` call.
-
-    A process killed mid-run leaves either a whole line or none; a half line left by a
-    power cut or full disk is cut off by :func:`_repair` when the next run opens the file.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.fd: int | None = None
-
-    def write(self, record: dict[str, Any]) -> None:
-        if self.fd is None:
-            self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        data = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-        written = os.write(self.fd, data)
-        while written < len(data):  # regular files take the whole buffer unless the disk is full
-            written += os.write(self.fd, data[written:])
-
-    def close(self) -> None:
-        if self.fd is not None:
-            os.fsync(self.fd)
-            os.close(self.fd)
-            self.fd = None
-
-
-def _repair(path: Path) -> None:
-    """Cut off a last line with no newline: what a crash mid-write can leave."""
-    if not path.exists():
-        return
-    with path.open("rb+") as f:
-        data = f.read()
-        if data and not data.endswith(b"\n"):
-            keep = data.rfind(b"\n") + 1
-            log.warning("%s: cut off a half-written last line (%d bytes)", path.name, len(data) - keep)
-            f.truncate(keep)
-
-
 def _load_state(out: Path) -> _State:
     """What earlier runs wrote: settled files, and the originals that later copies point to."""
     state = _State()
     for name in (COMPLAINTS, REJECTED, DUPLICATES):
         path = out / name
-        _repair(path)
+        repair_lines(path)
         if not path.exists():
             continue
         with path.open(encoding="utf-8") as f:

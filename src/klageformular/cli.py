@@ -125,22 +125,21 @@ def _parse(args: argparse.Namespace) -> int:
 
 
 def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+    return int(_positive(text, int, "a whole number"))
 
 
 def _positive_seconds(text: str) -> float:
+    return float(_positive(text, float, "a number of seconds"))
+
+
+def _positive(text: str, kind: type[int] | type[float], what: str) -> float:
+    """A command-line number above zero, or a usage error (exit 2) that says what was expected."""
     try:
-        value = float(text)
+        value = kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
     if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError("must be a positive number of seconds")
+        raise argparse.ArgumentTypeError(f"must be {what} above zero")
     return value
 
 

@@ -20,14 +20,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from .._files import write_private
+from .._files import JsonLines, repair_lines, write_private
 from ..exceptions import MailReadError
 from ._message import Attachment, MailLimits, MailMessage, read_message
 from ._msg import read_msg
@@ -106,15 +105,13 @@ class MailIntake:
         # from its form, or its own line (a later copy of the message points there)
         self.primary: dict[str, tuple[str, str]] = {}
         self._load()
-        self.ledger_fd: int | None = None
+        self.ledger = JsonLines(self.out / LEDGER)
 
     def _load(self) -> None:
         path = self.out / LEDGER
         if not path.exists():
             return
-        data = path.read_bytes()
-        if data and not data.endswith(b"\n"):  # a crash mid-write: cut off the half line
-            path.write_bytes(data[: data.rfind(b"\n") + 1])
+        repair_lines(path)  # a crash mid-write: cut off the half line
         for line in path.read_text(encoding="utf-8").splitlines():
             try:
                 entry = json.loads(line)
@@ -237,18 +234,13 @@ class MailIntake:
             fields = {k: admitted.record.get(k) for k in ("source", "sha256", "message_id", "received")}
             line = {"key": admitted.raw.key, **fields, "outcome": outcome, "reason": admitted.reason,
                     "record": list(record) if record else None}
-            if self.ledger_fd is None:
-                self.ledger_fd = os.open(self.out / LEDGER, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            os.write(self.ledger_fd, (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode())
+            self.ledger.write(line)
         if admitted.raw.done is not None and outcome != "skipped":
             admitted.raw.done()
 
     def close(self) -> None:
         """Flush the ledger to disk."""
-        if self.ledger_fd is not None:
-            os.fsync(self.ledger_fd)
-            os.close(self.ledger_fd)
-            self.ledger_fd = None
+        self.ledger.close()
 
 
 def _sha(data: bytes) -> str:
