@@ -584,6 +584,7 @@ def test_the_same_upload_again_gets_the_same_reference(client: httpx.Client, clo
     printed = client.post("/complaints", files={"file": ("c.pdf", flatten("qpdf", pdf), "application/pdf")})
     assert again.status_code == printed.status_code == 200
     assert (again.json()["reference"], again.json()["stored"]) == (first["reference"], "already")
+    assert again.json()["received"] == printed.json()["received"] == first["received"]  # the first receipt counts
     # Other bytes, the same filled form (a printed copy): another copy of the same complaint.
     assert printed.json()["sha256"] != first["sha256"]
     assert (printed.json()["reference"], printed.json()["stored"]) == (first["reference"], "attached")

@@ -63,7 +63,7 @@ from klageformular import KlageformularError, Limits, ParseResult, parse_pdf, re
 from klageformular.locales import LANGUAGES, catalogue
 from klageformular.org import Organisation, get_organisation, organisation_keys
 from klageformular.orgfile import load_organisation
-from klageformular.register import add_record, create_register_engine
+from klageformular.register import add_record, create_register_engine, show
 from klageformular.workdays import acknowledge_by
 
 __all__ = ["HidePrefillTokens", "InvalidTokenError", "ParsePool", "Settings", "create_app", "header_timeout_protocol",
@@ -159,7 +159,8 @@ class ReceiptOut(BaseModel):
     stored: Literal["added", "already", "attached"] = Field(
         description="added: a new complaint; already: this very file was received before; attached: "
                     "another copy of a complaint already received (the reference is the first one's)")
-    received: str = Field(description="When the upload arrived (ISO 8601 with offset)",
+    received: str = Field(description="When the complaint was first received (ISO 8601 with the "
+                                      "organisation's offset; a date alone for one first received by post)",
                           examples=["2026-11-27T14:03:11+01:00"])
     acknowledge_by: str = Field(description="Latest day to acknowledge receipt (ISO date)", examples=["2026-12-02"])
     status: Literal["complete", "needs_review"]
@@ -677,6 +678,8 @@ def create_app(settings: Settings | None = None, *, customers: CustomerLookup,
                  stored.reference)  # never the content
         receipt = {"reference": stored.reference, "stored": stored.outcome, "received": received.isoformat(),
                    "acknowledge_by": due.isoformat()}
+        if stored.outcome != "added":  # sent before: the first receipt is the one that counts
+            receipt |= await run_in_threadpool(_first_receipt, engine, stored.reference, received.tzinfo)
         return JSONResponse(receipt | body, 200)
 
     return api
@@ -699,6 +702,13 @@ def _register_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)  # the default "data" folder
     return create_register_engine(url)
+
+
+def _first_receipt(engine: Engine, reference: str, zone: Any) -> dict[str, str]:
+    entry = show(engine, reference)
+    stamp = entry["received_at"]
+    received = datetime.fromisoformat(stamp).astimezone(zone).isoformat() if stamp else entry["received"]
+    return {"received": received, "acknowledge_by": entry["acknowledge_by"]}
 
 
 def _database_health(engine: Engine) -> Literal["ok", "unavailable"]:
