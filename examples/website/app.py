@@ -542,8 +542,8 @@ def create_app(settings: Settings | None = None, *, customers: CustomerLookup,
     The register's engine is made (and migrated) here, so a wrong database URL or profile
     file stops the start-up rather than the first complaint.
 
-    >>> app = create_app(Settings(database_url="sqlite://"), customers={}.get)
-    >>> sorted(r.path for r in app.routes if r.path.startswith(("/k", "/c", "/h")))
+    >>> app = create_app(Settings(database_url="sqlite://", prefill_secret=b"s"), customers={}.get)
+    >>> sorted({r.path for r in app.routes if r.path.startswith(("/k", "/c", "/h"))})
     ['/complaints', '/healthz', '/klageformular.pdf']
     """
     settings = settings or Settings.from_environ(os.environ)
