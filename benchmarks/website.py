@@ -25,6 +25,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -115,7 +116,10 @@ async def _load(url: str, valid: list[bytes], heavy: bytes) -> dict[str, Any]:
 def main() -> int:
     valid, heavy = _payloads()
     port = _free_port()
-    env = dict(os.environ, KLAGEFORMULAR_PREFILL_SECRET="benchmark", PYTHONPATH=str(ROOT))
+    # A register of its own: the uploads are stored as on a real site, and thrown away after.
+    register = tempfile.TemporaryDirectory(prefix="klageformular-bench-")
+    env = dict(os.environ, KLAGEFORMULAR_PREFILL_SECRET="benchmark", PYTHONPATH=str(ROOT),
+               KLAGEFORMULAR_DB=f"sqlite:///{register.name}/klager.db")
     server = subprocess.Popen([sys.executable, "-m", "examples.website.app", "--port", str(port)], cwd=ROOT,
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -150,6 +154,7 @@ def main() -> int:
             print("the server did not stop within 30 s after SIGTERM; killed", file=sys.stderr)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(server.pid, signal.SIGKILL)  # and any parse worker left behind
+        register.cleanup()
     ok = (figures["get_codes"] == [200] and figures["upload_codes"] == [200]
           and figures["bomb_codes"] == [422] and figures["gets_under_load"]["p99_s"] < 1.0
           and figures["settled_mb"] < 2 * idle)

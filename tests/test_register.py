@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import subprocess
 import sys
 import uuid
@@ -183,6 +184,17 @@ def test_mail_record_keeps_message_and_attachments(engine: Engine) -> None:
     assert (entry["channel"], entry["received"], entry["message_id"]) == ("email", "2026-11-23", "<x@example.dk>")
     assert entry["received_at"] == "2026-11-23T22:30:00+00:00"
     assert entry["attachments"][0]["size"] == 1234 and entry["mail"] == {"from": "a@b.dk", "subject": "Klage"}
+
+
+def test_no_value_reaches_the_database_log(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    """With SQLAlchemy's engine logger at DEBUG (statements, parameters, result rows): no customer data."""
+    record = complaint_record(1, email="hemmelig.kunde@example.dk", subject="Min hemmelige klage")
+    with caplog.at_level(logging.DEBUG, logger="sqlalchemy.engine"):
+        add_record(engine, record)
+        show(engine, "KLA-2026-0001")
+    assert any(r.name.startswith("sqlalchemy.engine") for r in caplog.records)  # the capture sees it
+    for value in ("hemmelig.kunde", "Min hemmelige klage", "K-1"):
+        assert value not in caplog.text
 
 
 def test_unreadable_file_without_hash_or_date(engine: Engine) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
+import re
 import socket
 import sys
 import tempfile
@@ -90,8 +91,14 @@ def serving(app: Any, **config: Any) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def base_url(clock: Clock) -> Iterator[str]:
-    app = web.create_app(secret=SECRET, customers=CUSTOMERS.get, max_upload_bytes=LIMIT, clock=clock)
+def database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('register') / 'klager.db'}"
+
+
+@pytest.fixture(scope="module")
+def base_url(clock: Clock, database: str) -> Iterator[str]:
+    settings = web.Settings(database_url=database, prefill_secret=SECRET, max_upload_bytes=LIMIT)
+    app = web.create_app(settings, customers=CUSTOMERS.get, clock=clock)
     with serving(app) as url:
         yield url
 
@@ -447,7 +454,7 @@ def test_an_aborted_upload_is_one_log_line(base_url: str) -> None:
 
 def test_slow_headers_are_cut_off_with_408() -> None:
     # Issue 15: a connection that never finished its headers was never closed (Slowloris).
-    app = web.create_app(secret=SECRET, customers=CUSTOMERS.get)
+    app = web.create_app(web.Settings(database_url="sqlite://", prefill_secret=SECRET), customers=CUSTOMERS.get)
     with serving(app, http=web.header_timeout_protocol(0.5)) as url:
         host, port = url.removeprefix("http://").split(":")
         with socket.create_connection((host, int(port)), timeout=30) as slow:
@@ -520,4 +527,201 @@ def test_no_typed_value_reaches_any_log_at_any_level(client: httpx.Client, clock
                for line in records.lines)  # the capture works: it sees the batch run
     assert any("prefill=[hidden]" in line for line in records.lines)
     for value in [*TYPED, token, token.split(".")[-1]]:
-        assert value not in records.text, value
+        assert value not in records.text, [line[:150] for line in records.lines if value in line]
+
+
+# --- the register (issue 17 item 9, issue 16 item 5) -------------------------------------------
+
+# 23 Dec 2026 23:30 UTC is already the 24th in Copenhagen: the day of receipt is the organisation's.
+CHRISTMAS_EVE = 1_798_068_600.0
+
+
+@pytest.fixture
+def register(database: str) -> Iterator[Any]:
+    from klageformular.register import create_register_engine
+
+    engine = create_register_engine(database)
+    yield engine
+    engine.dispose()
+
+
+def _unique_form(sample_complaint: Any, marker: str) -> bytes:
+    # Other tests send the sample too; a subject of its own makes this one a new complaint.
+    complaint = sample_complaint.model_copy(update={"subject": f"Renten blev ikke udbetalt ({marker})"})
+    return fill_pypdf(render_form("da"), field_values(complaint, "da"))
+
+
+def test_an_upload_is_stored_with_its_reference_and_deadline(client: httpx.Client, clock: Clock, register: Any,
+                                                             sample_complaint: Any) -> None:
+    from klageformular.register import show
+
+    clock.now = CHRISTMAS_EVE
+    pdf = _unique_form(sample_complaint, "stored")
+    r = client.post("/complaints", files={"file": ("k.pdf", pdf, "application/pdf")})
+    assert r.status_code == 200, r.text
+    body = web.ReceiptOut.model_validate(r.json())  # the answer is what the OpenAPI description says
+    assert re.fullmatch(r"KLA-2026-\d{4}", body.reference) and body.stored == "added"
+    assert body.received == "2026-12-24T00:30:00+01:00"
+    assert body.acknowledge_by == "2026-12-30"  # three Danish working days: not the 25th, 26th or 27th
+    entry = show(register, body.reference)
+    assert entry["received"] == "2026-12-24" and entry["received_at"] == "2026-12-23T23:30:00+00:00"
+    assert entry["acknowledge_by"] == "2026-12-30" and entry["channel"] == "web"
+    assert entry["parse_status"] == "complete" and entry["status"] == "received" and entry["review"] == []
+    assert entry["complaint"] == body.complaint and entry["content_key"] == body.content_key
+    assert [f["source"] for f in entry["files"]] == [f"web/{body.sha256[:16]}.pdf"]  # never the upload's name
+
+
+def test_the_same_upload_again_gets_the_same_reference(client: httpx.Client, clock: Clock, register: Any,
+                                                       sample_complaint: Any) -> None:
+    from klageformular.register import list_complaints, show
+
+    clock.now = CHRISTMAS_EVE
+    pdf = _unique_form(sample_complaint, "resent")
+    first = client.post("/complaints", files={"file": ("a.pdf", pdf, "application/pdf")}).json()
+    count = len(list_complaints(register))
+    clock.now = CHRISTMAS_EVE + 3600
+    again = client.post("/complaints", files={"file": ("b.pdf", pdf, "application/pdf")})
+    printed = client.post("/complaints", files={"file": ("c.pdf", flatten("qpdf", pdf), "application/pdf")})
+    assert again.status_code == printed.status_code == 200
+    assert (again.json()["reference"], again.json()["stored"]) == (first["reference"], "already")
+    assert again.json()["received"] == printed.json()["received"] == first["received"]  # the first receipt counts
+    # Other bytes, the same filled form (a printed copy): another copy of the same complaint.
+    assert printed.json()["sha256"] != first["sha256"]
+    assert (printed.json()["reference"], printed.json()["stored"]) == (first["reference"], "attached")
+    assert len(list_complaints(register)) == count
+    kinds = [f["kind"] for f in show(register, first["reference"])["files"]]
+    assert kinds == ["original", "same_content"]
+
+
+def test_a_form_that_needs_review_is_stored_with_its_review_items(client: httpx.Client, clock: Clock,
+                                                                  register: Any) -> None:
+    from klageformular.register import show
+
+    clock.now = CHRISTMAS_EVE
+    pdf = _filled("nb", {"complainant.last_name": "Nordmann", "complainant.email": "nordmann(at)example"})
+    r = client.post("/complaints", files={"file": ("form.pdf", pdf, "application/pdf")})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "needs_review" and body["stored"] == "added"
+    entry = show(register, body["reference"])
+    assert entry["parse_status"] == "needs_review" and entry["language"] == "nb"
+    assert entry["review"] == body["review"]
+    assert {"subject", "complainant.email"} <= {item["path"] for item in entry["review"]}
+    email = next(item for item in entry["review"] if item["path"] == "complainant.email")
+    assert email["value"] == "nordmann(at)example"  # kept as typed for the officer
+
+
+def test_an_unreadable_upload_is_answered_and_not_stored(client: httpx.Client, register: Any,
+                                                          tmp_path: Path) -> None:
+    from reportlab.pdfgen.canvas import Canvas
+
+    from klageformular.register import list_complaints
+
+    path = tmp_path / "letter.pdf"
+    canvas = Canvas(str(path))
+    canvas.drawString(72, 720, "Hej Kameo, her er min klage over renterne.")
+    canvas.save()
+    before = list_complaints(register)
+    r = client.post("/complaints", files={"file": ("letter.pdf", path.read_bytes(), "application/pdf")})
+    assert r.status_code == 422 and "reference" not in r.json()
+    assert list_complaints(register) == before
+
+
+def test_healthz_says_the_site_can_take_complaints(client: httpx.Client) -> None:
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    body = r.json()
+    assert body["status"] == "ok" and body["database"] == "ok" and body["parse_pool"] in ("idle", "ready")
+    assert set(body) == {"status", "database", "parse_pool"}  # nothing about complaints or people
+
+
+def test_healthz_is_503_when_the_register_is_gone(tmp_path: Path) -> None:
+    db = tmp_path / "klager.db"
+    app = web.create_app(web.Settings(database_url=f"sqlite:///{db}", prefill_secret=SECRET), customers={}.get)
+    with serving(app) as url, httpx.Client(base_url=url, timeout=60) as c:
+        assert c.get("/healthz").status_code == 200
+        app.state.engine.dispose()
+        for leftover in tmp_path.glob("klager.db*"):
+            leftover.unlink()
+        db.mkdir()  # a real failure: SQLite cannot open a folder as its database
+        r = c.get("/healthz")
+        assert r.status_code == 503 and r.json() == {"status": "unavailable", "database": "unavailable",
+                                                     "parse_pool": "idle"}
+        upload = c.post("/complaints", files={"file": ("k.pdf", render_form("da", prefill={
+            "complainant": {"last_name": "Ørsted"}, "subject": "Renter"}), "application/pdf")})
+        assert upload.status_code == 503 and "reference" not in upload.json()  # never a false receipt
+
+
+def test_parse_pool_health() -> None:
+    import asyncio
+
+    pool = web.ParsePool(workers=1)
+    try:
+        assert asyncio.run(pool.health()) == "idle"  # no workers until the first upload
+        pool.executor().submit(int).result(timeout=120)
+        assert asyncio.run(pool.health(timeout=120)) == "ready"
+    finally:
+        pool.shutdown()
+
+
+def test_openapi_describes_the_upload(client: httpx.Client) -> None:
+    spec = client.get("/openapi.json").json()
+    upload = spec["paths"]["/complaints"]["post"]
+    body = upload["requestBody"]["content"]["multipart/form-data"]
+    assert upload["requestBody"]["required"] is True
+    assert body["schema"]["required"] == ["file"]
+    assert body["schema"]["properties"]["file"]["type"] == "string"
+    assert body["schema"]["properties"]["file"]["format"] == "binary"
+    responses = upload["responses"]
+    assert {"200", "400", "413", "415", "422"} <= set(responses)
+    schemas = spec["components"]["schemas"]
+    ok = responses["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert {"reference", "received", "acknowledge_by", "status", "review"} <= set(schemas[ok]["required"])
+    for code in ("400", "413", "415", "422"):
+        problem = responses[code]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        assert "detail" in schemas[problem]["properties"]
+    assert {"200", "503"} <= set(spec["paths"]["/healthz"]["get"]["responses"])
+
+
+@pytest.mark.parametrize(("environ", "expected"), [
+    ({}, web.Settings()),
+    ({"KLAGEFORMULAR_DB": "postgresql://db/klager", "KLAGEFORMULAR_PREFILL_SECRET": "s",
+      "KLAGEFORMULAR_MAX_UPLOAD_BYTES": "2048", "KLAGEFORMULAR_ORG_FILE": "kameo.toml"},
+     web.Settings("postgresql://db/klager", b"s", 2048, Path("kameo.toml"))),
+])
+def test_settings_come_from_the_environment(environ: dict[str, str], expected: Any) -> None:
+    assert web.Settings.from_environ(environ) == expected
+
+
+@pytest.mark.parametrize("size", ["0", "-1", "10MB", ""])
+def test_a_malformed_upload_limit_stops_the_start(size: str) -> None:
+    with pytest.raises(ValueError, match="KLAGEFORMULAR_MAX_UPLOAD_BYTES"):
+        web.Settings.from_environ({"KLAGEFORMULAR_MAX_UPLOAD_BYTES": size})
+
+
+def test_the_profile_file_sets_deadlines_and_the_register_from_the_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_complaint: Any) -> None:
+    from klageformular.org import get_organisation
+    from klageformular.orgfile import dumps_organisation
+    from klageformular.register import create_register_engine, show
+
+    profile = get_organisation().model_copy(update={"key": "kameo-dk-test", "acknowledge_working_days": 10})
+    (tmp_path / "kameo.toml").write_text(dumps_organisation(profile), encoding="utf-8")
+    database = f"sqlite:///{tmp_path / 'data' / 'klager.db'}"
+    monkeypatch.setenv("KLAGEFORMULAR_DB", database)
+    monkeypatch.setenv("KLAGEFORMULAR_ORG_FILE", str(tmp_path / "kameo.toml"))
+    monkeypatch.setenv("KLAGEFORMULAR_PREFILL_SECRET", "from-the-environment")
+    app = web.create_app(customers=CUSTOMERS.get, clock=lambda: CHRISTMAS_EVE)
+    token = web.sign_prefill(b"from-the-environment", "K-20417", now=CHRISTMAS_EVE)
+    with serving(app) as url, httpx.Client(base_url=url, timeout=60) as c:
+        r = c.post("/complaints", files={"file": ("k.pdf", _unique_form(sample_complaint, "profile"),
+                                                  "application/pdf")})
+        assert c.get("/klageformular.pdf", params={"prefill": token}).status_code == 200  # the secret, too
+    assert r.status_code == 200, r.text
+    assert r.json()["acknowledge_by"] == "2027-01-11"  # ten Danish working days from Christmas Eve
+    engine = create_register_engine(database)  # the "data" folder was made
+    try:
+        entry = show(engine, r.json()["reference"])
+    finally:
+        engine.dispose()
+    assert entry["organisation"] == "kameo-dk-test" and entry["acknowledge_by"] == "2027-01-11"

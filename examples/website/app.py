@@ -1,6 +1,7 @@
 """Serve the complaint form on a website and read uploaded copies back (FastAPI; ``pip install klageformular[web]``).
 
-Run it (the settings below cut off slow clients; see :func:`serve`)::
+Run it (the settings below cut off slow clients; see :func:`serve`; the environment variables
+are listed on :class:`Settings`)::
 
     KLAGEFORMULAR_PREFILL_SECRET=change-me python -m examples.website.app --port 8000
 
@@ -9,15 +10,20 @@ Run it (the settings below cut off slow clients; see :func:`serve`)::
 serves it pre-filled for a logged-in customer (the token is signed and short-lived; it names
 the customer, never their data); ``POST /complaints`` reads an uploaded form and answers with
 what was read: every readable form is a complaint (200), ``complete`` or ``needs_review``
-with review items in the form's language that the page can show the customer; a file that
-is not a readable form gets 422. Uploads stay in memory and are never written to disk; they
-are parsed in a small pool of worker processes with a memory ceiling, so one hostile upload
-cannot starve the others or grow the server.
+with review items in the form's language that the page can show the customer, stored in the
+complaint register under a reference (``KLA-2026-0001``) that the page shows too; the same
+upload again answers with the same reference. A file that is not a readable form gets 422
+and is not stored: the customer is told at once and can send another file or write to the
+complaints officer. ``GET /healthz`` says whether the register and the parse pool answer.
+Uploads stay in memory and are never written to disk; they are parsed in a small pool of
+worker processes with a memory ceiling, so one hostile upload cannot starve the others or
+grow the server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import logging
 import multiprocessing
@@ -32,27 +38,36 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import cache
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import h11
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 from itsdangerous import BadData, URLSafeTimedSerializer
 from itsdangerous.timed import TimestampSigner
+from pydantic import BaseModel, Field
 from python_multipart.multipart import MultipartParser, parse_options_header
+from sqlalchemy import Engine, make_url, text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from klageformular import KlageformularError, Limits, ParseResult, parse_pdf, render_form
 from klageformular.locales import LANGUAGES, catalogue
-from klageformular.org import organisation_keys
+from klageformular.org import Organisation, get_organisation, organisation_keys
+from klageformular.orgfile import load_organisation
+from klageformular.register import add_record, create_register_engine, show
+from klageformular.workdays import acknowledge_by
 
-__all__ = ["HidePrefillTokens", "InvalidTokenError", "ParsePool", "app", "create_app", "header_timeout_protocol",
-           "negotiate_language", "serve", "sign_prefill", "verify_prefill"]
+__all__ = ["HidePrefillTokens", "InvalidTokenError", "ParsePool", "Settings", "create_app", "header_timeout_protocol",
+           "negotiate_language", "serve", "sign_prefill", "site", "verify_prefill"]
 
 log = logging.getLogger("klageformular.website")
 
@@ -73,6 +88,109 @@ _LANGUAGE_TAGS = {"da": "da", "en": "en", "nb": "nb", "no": "nb", "nn": "nb", "s
 
 class InvalidTokenError(ValueError):
     """A prefill token that is malformed, forged or expired."""
+
+
+DEFAULT_DB = "sqlite:///data/klager.db"
+# The day of receipt is the organisation's own calendar day, not the server's (often UTC).
+_ZONES = {"DK": "Europe/Copenhagen", "NO": "Europe/Oslo", "SE": "Europe/Stockholm", "FI": "Europe/Helsinki"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the site is configured by; :meth:`from_environ` reads it from environment variables.
+
+    ========================================  ==========================================================
+    ``KLAGEFORMULAR_DB``                      register database URL (default ``sqlite:///data/klager.db``,
+                                              relative to the working folder; ``postgresql://…`` to share)
+    ``KLAGEFORMULAR_PREFILL_SECRET``          signs prefill links (unset: a random one per process)
+    ``KLAGEFORMULAR_MAX_UPLOAD_BYTES``        largest upload accepted (default 10 MiB)
+    ``KLAGEFORMULAR_ORG_FILE``                organisation profile (TOML/JSON) for deadlines and validation
+    ========================================  ==========================================================
+
+    Plain ``os.environ`` read once, at the edge, rather than pydantic-settings: four variables
+    do not justify a dependency, and the library itself never reads the environment.
+
+    >>> Settings.from_environ({"KLAGEFORMULAR_MAX_UPLOAD_BYTES": "1048576"}).max_upload_bytes
+    1048576
+    """
+
+    database_url: str = DEFAULT_DB
+    prefill_secret: bytes | None = None
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
+    org_file: Path | None = None
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+        """The settings in ``environ`` (pass ``os.environ``); a malformed value is a ``ValueError`` at start-up."""
+        size = environ.get("KLAGEFORMULAR_MAX_UPLOAD_BYTES")
+        if size is not None and not (size.isdigit() and int(size) > 0):
+            raise ValueError("KLAGEFORMULAR_MAX_UPLOAD_BYTES must be a positive whole number of bytes")
+        secret = environ.get("KLAGEFORMULAR_PREFILL_SECRET")
+        org_file = environ.get("KLAGEFORMULAR_ORG_FILE")
+        return cls(database_url=environ.get("KLAGEFORMULAR_DB") or DEFAULT_DB,
+                   prefill_secret=secret.encode() if secret else None,
+                   max_upload_bytes=int(size) if size else MAX_UPLOAD_BYTES,
+                   org_file=Path(org_file) if org_file else None)
+
+
+class ReviewItemOut(BaseModel):
+    """Something in the upload a person must look at (see ``klageformular.ReviewItem``)."""
+
+    path: str = Field(examples=["complainant.email"])
+    label: str = Field(description="The field's label in the form's language")
+    value: str | None = Field(description="Exactly what was typed (null: nothing was)")
+    code: str = Field(examples=["invalid_email"])
+    message: str = Field(description="In English; never contains the value")
+    message_local: str = Field(description="In the form's language, for the customer")
+
+
+class WarningOut(BaseModel):
+    """Something about the file (not its values) worth knowing, e.g. a repaired PDF."""
+
+    code: str
+    path: str | None
+    message: str
+
+
+class ReceiptOut(BaseModel):
+    """A readable form, stored in the complaint register (or found there already)."""
+
+    reference: str = Field(description="The register's reference for this complaint", examples=["KLA-2026-0001"])
+    stored: Literal["added", "already", "attached"] = Field(
+        description="added: a new complaint; already: this very file was received before; attached: "
+                    "another copy of a complaint already received (the reference is the first one's)")
+    received: str = Field(description="When the complaint was first received (ISO 8601 with the "
+                                      "organisation's offset; a date alone for one first received by post)",
+                          examples=["2026-11-27T14:03:11+01:00"])
+    acknowledge_by: str = Field(description="Latest day to acknowledge receipt (ISO date)", examples=["2026-12-02"])
+    status: Literal["complete", "needs_review"]
+    review: list[ReviewItemOut]
+    sha256: str
+    method: Literal["acroform", "text"]
+    form_version: str | None
+    language: Literal["da", "en", "nb", "sv"] | None
+    page_count: int
+    organisation: str | None
+    complaint: dict[str, Any] = Field(description="The complaint as read (klageformular.Complaint, JSON mode)")
+    warnings: list[WarningOut]
+    content_key: str | None
+    raw: dict[str, str | bool | None] = Field(
+        description="Every field's value as typed, by dotted path (check boxes: true/false; empty: null)")
+
+
+class ProblemOut(BaseModel):
+    """Why an upload was not taken."""
+
+    detail: str
+    error: str | None = Field(None, description="The parser's error class, for a 422")
+
+
+class HealthOut(BaseModel):
+    """Whether the site can take complaints (no personal data)."""
+
+    status: Literal["ok", "unavailable"]
+    database: Literal["ok", "unavailable"]
+    parse_pool: Literal["idle", "busy", "ready", "broken"]
 
 
 def _serializer(secret: bytes, clock: Callable[[], float]) -> URLSafeTimedSerializer:
@@ -302,13 +420,13 @@ class ParsePool:
                 self._executor = None
         broken.shutdown(wait=False, cancel_futures=True)
 
-    async def parse(self, data: bytes) -> ParseResult:
-        """``parse_pdf(data)`` in a worker; raises what it raises (``KlageformularError``)."""
+    async def parse(self, data: bytes, org: Organisation | None = None) -> ParseResult:
+        """``parse_pdf(data, org=org)`` in a worker; raises what it raises (``KlageformularError``)."""
         self._busy += 1
         if self._idle_timer is not None:
             self._idle_timer.cancel()
         try:
-            return await self._parse(data)
+            return await self._parse(data, org)
         finally:
             self._busy -= 1
             if self._busy == 0:
@@ -323,11 +441,31 @@ class ParsePool:
             if executor is not None:
                 executor.shutdown(wait=False)
 
-    async def _parse(self, data: bytes) -> ParseResult:
+    async def health(self, timeout: float = 5.0) -> Literal["idle", "busy", "ready", "broken"]:
+        """``idle``: no workers (they start on the next upload); ``busy``: parsing (not probed, so a
+        health check never queues behind uploads); ``ready``: a worker answered a round trip in
+        ``timeout`` seconds; ``broken``: it did not (the next upload replaces the pool).
+        """
+        if self._busy:
+            return "busy"
+        with self._lock:
+            executor = self._executor
+        if executor is None:
+            return "idle"
+        try:
+            future: Future[int] = executor.submit(os.getpid)
+            await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+        except RuntimeError:  # shut down since we looked: stopped for idleness or recycled
+            return "idle"
+        except (BrokenProcessPool, TimeoutError, concurrent.futures.CancelledError):
+            return "broken"
+        return "ready"
+
+    async def _parse(self, data: bytes, org: Organisation | None) -> ParseResult:
         for attempt in (1, 2):
             executor = self.executor()
             try:
-                future: Future[ParseResult] = executor.submit(parse_pdf, data, limits=self.limits)
+                future: Future[ParseResult] = executor.submit(parse_pdf, data, limits=self.limits, org=org)
                 # The worker's own deadline ends the parse; this one only guards the server.
                 return await asyncio.wait_for(asyncio.wrap_future(future), self.limits.max_seconds + 30)
             except BrokenProcessPool:
@@ -395,15 +533,26 @@ def header_timeout_protocol(seconds: float = 10.0) -> type[H11Protocol]:
     return HeaderTimeoutH11Protocol
 
 
-def create_app(*, secret: bytes, customers: CustomerLookup, max_upload_bytes: int = MAX_UPLOAD_BYTES,
+def create_app(settings: Settings | None = None, *, customers: CustomerLookup,
                clock: Callable[[], float] = time.time, prefill_ttl: int = PREFILL_TTL_SECONDS,
                parse_pool: ParsePool | None = None, upload_slots: int = 32) -> FastAPI:
     """The web app; ``customers`` looks up a logged-in customer's prefill data by id.
 
-    >>> app = create_app(secret=b"s", customers={}.get)
-    >>> sorted(r.path for r in app.routes if r.path.startswith("/k"))
-    ['/klageformular.pdf']
+    ``settings`` default to :meth:`Settings.from_environ` of ``os.environ``, read here once.
+    The register's engine is made (and migrated) here, so a wrong database URL or profile
+    file stops the start-up rather than the first complaint.
+
+    >>> app = create_app(Settings(database_url="sqlite://", prefill_secret=b"s"), customers={}.get)
+    >>> sorted({r.path for r in app.routes if r.path.startswith(("/k", "/c", "/h"))})
+    ['/complaints', '/healthz', '/klageformular.pdf']
     """
+    settings = settings or Settings.from_environ(os.environ)
+    secret = settings.prefill_secret or _random_secret()
+    max_upload_bytes = settings.max_upload_bytes
+    # A profile file fixes the organisation: its rules validate every form, its working days
+    # set every deadline. Without one, each form's own profile does (as batch does).
+    profile = load_organisation(settings.org_file) if settings.org_file else None
+    engine = _register_engine(settings.database_url)
     pool = parse_pool or ParsePool()
     # Created on first use, inside the server's event loop.
     slots: list[asyncio.Semaphore] = []
@@ -413,11 +562,16 @@ def create_app(*, secret: bytes, customers: CustomerLookup, max_upload_bytes: in
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         pool.shutdown(wait=False)
+        engine.dispose()
 
     api = FastAPI(title="Kameo complaint form", docs_url=None, redoc_url=None, lifespan=lifespan)
     api.state.parse_pool = pool
+    api.state.engine = engine
 
-    @api.api_route("/klageformular.pdf", methods=["GET", "HEAD"])
+    @api.get("/klageformular.pdf", response_class=Response, summary="The complaint form (PDF)",
+             responses={200: {"content": {"application/pdf": {}}}, 304: {"description": "Not modified"},
+                        403: {"description": "Invalid or expired prefill link"},
+                        404: {"description": "Unknown language or profile"}})
     async def form(request: Request, lang: str | None = Query(None), org: str | None = Query(None),
              prefill: str | None = Query(None)) -> Response:
         chosen = lang or negotiate_language(request.headers.get("accept-language"))
@@ -454,14 +608,35 @@ def create_app(*, secret: bytes, customers: CustomerLookup, max_upload_bytes: in
             return Response(status_code=304, headers=headers)
         return Response(pdf, media_type="application/pdf", headers=headers)
 
-    @api.post("/complaints")
+    # HEAD answers as GET does (headers only); one operation in the description, not two.
+    api.add_api_route("/klageformular.pdf", form, methods=["HEAD"], include_in_schema=False)
+
+    @api.post("/complaints", response_model=None, summary="Send a filled complaint form",
+              openapi_extra={"requestBody": _UPLOAD_BODY}, responses=_UPLOAD_RESPONSES)
     async def complaints(request: Request) -> JSONResponse:
+        """Read an uploaded form and store it in the complaint register.
+
+        Every readable form is a complaint (200), with its reference and what a person must look
+        at; the same file (or another copy of the same filled form) again gives the same
+        reference. A file that is not a readable form is answered 422 and not stored.
+        """
         if not slots:
             slots.append(asyncio.Semaphore(upload_slots))
         async with slots[0]:  # memory: at most upload_slots bodies read and held at a time
             return await _complaint(request)
 
+    @api.get("/healthz", response_model=HealthOut, responses={503: {"model": HealthOut}})
+    async def healthz() -> JSONResponse:
+        """200 when the register answers and the parse pool is not broken, else 503."""
+        database = await run_in_threadpool(_database_health, engine)
+        workers = await pool.health()
+        ok = database == "ok" and workers != "broken"
+        body = HealthOut(status="ok" if ok else "unavailable", database=database, parse_pool=workers)
+        return JSONResponse(body.model_dump(), 200 if ok else 503, headers={"Cache-Control": "no-store"})
+
     async def _complaint(request: Request) -> JSONResponse:
+        # The time of receipt is when the upload began to arrive: the legal deadline runs from it.
+        arrived = clock()
         try:
             data = await _read_upload(request, "file", max_upload_bytes)
         except _AbortedUploadError as exc:  # the client went away: one line, no traceback
@@ -474,17 +649,38 @@ def create_app(*, secret: bytes, customers: CustomerLookup, max_upload_bytes: in
         if b"%PDF-" not in data[:1024]:
             return JSONResponse({"detail": "not a PDF file"}, 415)
         try:
-            result = await pool.parse(data)
+            result = await pool.parse(data, profile)
         except KlageformularError as exc:
             return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, 422)
         except (_ParseCrashedError, TimeoutError):
             log.warning("upload %s: the parser ran out of resources", hashlib.sha256(data).hexdigest()[:12])
             return JSONResponse({"detail": "the file could not be read within the server's limits",
                                  "error": "ResourceLimit"}, 422)
-        log.info("upload %s: status=%s", result.sha256[:12], result.status)  # never the content
         body = result.to_dict()
         body.pop("source")
-        return JSONResponse(body, 200)
+        org = profile or (get_organisation(result.organisation) if result.organisation in organisation_keys()
+                          else get_organisation())
+        received = datetime.fromtimestamp(arrived, ZoneInfo(_ZONES.get(org.holiday_country, "UTC")))
+        due = acknowledge_by(received.date(), org.acknowledge_working_days, org.holiday_country)
+        # Named by its hash: the same bytes again are "already" there, and no customer's name
+        # (upload file names often carry one) reaches the register's file list.
+        record = body | {"source": f"web/{result.sha256[:16]}.pdf", "organisation": org.key, "channel": "web",
+                         "received": received.isoformat(), "acknowledge_by": due.isoformat()}
+        try:
+            stored = await run_in_threadpool(add_record, engine, record, who="website",
+                                             today=received.date(), organisations={org.key: org})
+        except SQLAlchemyError as exc:
+            # Nothing was stored: the customer must not leave thinking the complaint arrived.
+            log.error("upload %s: the register is unavailable (%s)", result.sha256[:12], type(exc).__name__)
+            return JSONResponse({"detail": "the complaint could not be stored; please try again later",
+                                 "error": "RegisterUnavailable"}, 503, headers={"Retry-After": "60"})
+        log.info("upload %s: status=%s, %s %s", result.sha256[:12], result.status, stored.outcome,
+                 stored.reference)  # never the content
+        receipt = {"reference": stored.reference, "stored": stored.outcome, "received": received.isoformat(),
+                   "acknowledge_by": due.isoformat()}
+        if stored.outcome != "added":  # sent before: the first receipt is the one that counts
+            receipt |= await run_in_threadpool(_first_receipt, engine, stored.reference, received.tzinfo)
+        return JSONResponse(receipt | body, 200)
 
     return api
 
@@ -496,15 +692,61 @@ _DEMO_CUSTOMERS: dict[str, dict[str, Any]] = {
 }
 
 
-def _secret() -> bytes:
-    configured = os.environ.get("KLAGEFORMULAR_PREFILL_SECRET")
-    if configured:
-        return configured.encode()
+def _random_secret() -> bytes:
     log.warning("KLAGEFORMULAR_PREFILL_SECRET is not set: prefill links last only until this process stops")
     return secrets.token_bytes(32)
 
 
-def serve(application: Any = "examples.website.app:app", *, host: str = "127.0.0.1", port: int = 8000,
+def _register_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)  # the default "data" folder
+    return create_register_engine(url)
+
+
+def _first_receipt(engine: Engine, reference: str, zone: Any) -> dict[str, str]:
+    entry = show(engine, reference)
+    stamp = entry["received_at"]
+    received = datetime.fromisoformat(stamp).astimezone(zone).isoformat() if stamp else entry["received"]
+    return {"received": received, "acknowledge_by": entry["acknowledge_by"]}
+
+
+def _database_health(engine: Engine) -> Literal["ok", "unavailable"]:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        log.warning("health check: the register is unavailable (%s)", type(exc).__name__)
+        return "unavailable"
+    return "ok"
+
+
+_UPLOAD_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {"multipart/form-data": {
+        "schema": {"type": "object", "required": ["file"], "properties": {
+            "file": {"type": "string", "format": "binary",
+                     "description": "The filled complaint form (PDF: filled in a viewer, printed to PDF or scanned "
+                                    "with a text layer)"}}},
+        "encoding": {"file": {"contentType": "application/pdf"}},
+    }},
+}
+_UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": ReceiptOut, "description": "A complaint, stored in the register (or found there already)"},
+    400: {"model": ProblemOut, "description": "Not a multipart/form-data body with a 'file' field, or aborted"},
+    413: {"model": ProblemOut, "description": "The file is larger than the site's limit"},
+    415: {"model": ProblemOut, "description": "The file is not a PDF"},
+    422: {"model": ProblemOut, "description": "A PDF, but not a readable complaint form; nothing was stored"},
+    503: {"model": ProblemOut, "description": "The register is unavailable; nothing was stored, send it again"},
+}
+
+
+def site() -> FastAPI:
+    """The app as :func:`serve` runs it: settings from the environment, a demo customer for prefill."""
+    return create_app(customers=_DEMO_CUSTOMERS.get)
+
+
+def serve(application: Any = "examples.website.app:site", *, host: str = "127.0.0.1", port: int = 8000,
           header_timeout: float = 10.0, **options: Any) -> None:
     """Run with uvicorn, with the settings that keep slow or greedy clients from holding the server.
 
@@ -522,12 +764,11 @@ def serve(application: Any = "examples.website.app:app", *, host: str = "127.0.0
     import uvicorn
 
     settings: dict[str, Any] = {"http": header_timeout_protocol(header_timeout), "timeout_keep_alive": 5,
+                                "factory": application == "examples.website.app:site",
                                 "timeout_graceful_shutdown": 30,
                                 "h11_max_incomplete_event_size": 16 * 1024, "limit_concurrency": 1000} | options
     uvicorn.run(application, host=host, port=port, **settings)
 
-
-app = create_app(secret=_secret(), customers=_DEMO_CUSTOMERS.get)
 
 if __name__ == "__main__":
     import argparse

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,18 @@ def resolve_url(url: str | None, environ: Mapping[str, str]) -> str:
     return url or environ.get(ENV_VAR) or DEFAULT_URL
 
 
+class _NoRows(logging.Filter):
+    """Drops SQLAlchemy's DEBUG lines of result rows: they are complaints (names, emails)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith("Row "))
+
+
+# On the logger itself, so it holds whoever raises the level or adds a handler (hide_parameters
+# below does the same for statement parameters).
+logging.getLogger("sqlalchemy.engine.Engine").addFilter(_NoRows())
+
+
 def create_register_engine(url: str, *, migrate: bool = True, **options: Any) -> Engine:
     """An engine for the register at ``url``, migrated to the newest schema unless ``migrate=False``.
 
@@ -51,6 +64,9 @@ def create_register_engine(url: str, *, migrate: bool = True, **options: Any) ->
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
         options.setdefault("connect_args", {}).setdefault("timeout", 60)
+    # The values are complaints (names, emails): never in a log line or an exception message,
+    # whoever turns on the "sqlalchemy.engine" logger.
+    options.setdefault("hide_parameters", True)
     try:
         engine = create_engine(parsed, **options)
     except (ArgumentError, ImportError) as exc:
