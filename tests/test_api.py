@@ -80,6 +80,14 @@ def test_reading_a_form_loads_no_renderer_calendar_database_or_mail_stack(code: 
     assert _loaded_after(code) == set()
 
 
+@pytest.mark.parametrize("name", ["filled-pdftk.pdf", "filled-pypdf.pdf"])
+def test_a_filled_form_is_read_without_pdfminer(name: str) -> None:
+    # pdfminer and pdfplumber are the text path's: a form with its fields never needs them.
+    probe = (f"from klageformular import parse_pdf\nassert parse_pdf({str(FIXTURES / name)!r}).method == 'acroform'\n"
+             "assert not {'pdfminer', 'pdfplumber'} & set(sys.modules), sorted(sys.modules)")
+    assert _loaded_after(probe) == set()
+
+
 def test_the_heavy_parts_still_load_when_asked_for() -> None:
     # The probe can tell: rendering does load reportlab, so an empty set above means something.
     assert _loaded_after("from klageformular import render_form\nrender_form('da')") >= {"reportlab",
