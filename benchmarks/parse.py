@@ -3,8 +3,14 @@
     python benchmarks/parse.py [--repeat N]
 
 Prints medians and ratios (machines here are noisy; only ratios from the same run mean anything):
-- AcroForm path: parse_pdf on a filled form vs pypdf.PdfReader(...).get_fields() on the same bytes;
-- text path: parse_pdf on a flattened copy vs pdfplumber's extract_words() on every page of it.
+- AcroForm path: parse_pdf on a filled form vs pypdf.PdfReader(...).get_fields() on the same bytes,
+  and vs PyMuPDF reading every widget's value (``page.widgets()``);
+- text path: parse_pdf on a flattened copy vs pdfplumber's extract_words() on every page of it,
+  and the reference columns PyMuPDF ``page.get_text("words")`` and pypdfium2 ``get_text_range()``
+  (C libraries: how far a pure-Python reader is from them, not a target).
+
+PyMuPDF and pypdfium2 are benchmark-only (the [test] extra, pdfplumber's own dependency); a
+column whose library is missing is left out.
 """
 
 from __future__ import annotations
@@ -61,6 +67,42 @@ def extract_words(data: bytes) -> None:
             page.extract_words()
 
 
+def pymupdf_widgets(data: bytes) -> None:
+    import pymupdf
+
+    with pymupdf.open(stream=data, filetype="pdf") as doc:  # type: ignore[no-untyped-call]
+        for page in doc:
+            for widget in page.widgets():
+                _ = widget.field_name, widget.field_value
+
+
+def pymupdf_words(data: bytes) -> None:
+    import pymupdf
+
+    with pymupdf.open(stream=data, filetype="pdf") as doc:  # type: ignore[no-untyped-call]
+        for page in doc:
+            page.get_text("words")
+
+
+def pdfium_text(data: bytes) -> None:
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(data)
+    try:
+        for index in range(len(pdf)):
+            pdf[index].get_textpage().get_text_range()
+    finally:
+        pdf.close()
+
+
+def available(module: str) -> bool:
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=21)
@@ -70,14 +112,21 @@ def main(argv: list[str] | None = None) -> int:
     flat = flattened(filled)
     assert parse_pdf(filled).method == "acroform" and parse_pdf(flat).method == "text"
 
+    def row(path: str, ours: float, label: str, base: float) -> None:
+        print(f"{path:<9} parse_pdf {ours * 1000:7.1f} ms   {label:<26} {base * 1000:7.1f} ms   "
+              f"ratio {ours / base:.2f}x   (median of {args.repeat})")
+
     ours = median_seconds(lambda: parse_pdf(filled), args.repeat)
-    base = median_seconds(lambda: PdfReader(io.BytesIO(filled)).get_fields(), args.repeat)
-    print(f"acroform: parse_pdf {ours * 1000:7.1f} ms   pypdf get_fields {base * 1000:7.1f} ms   "
-          f"ratio {ours / base:.2f}x   (median of {args.repeat})")
+    row("acroform", ours, "pypdf get_fields", median_seconds(lambda: PdfReader(io.BytesIO(filled)).get_fields(),
+                                                           args.repeat))
+    if available("pymupdf"):
+        row("acroform", ours, "PyMuPDF widgets()", median_seconds(lambda: pymupdf_widgets(filled), args.repeat))
     ours_text = median_seconds(lambda: parse_pdf(flat), args.repeat)
-    base_text = median_seconds(lambda: extract_words(flat), args.repeat)
-    print(f"text:     parse_pdf {ours_text * 1000:7.1f} ms   extract_words   {base_text * 1000:7.1f} ms   "
-          f"ratio {ours_text / base_text:.2f}x   (median of {args.repeat})")
+    row("text", ours_text, "pdfplumber extract_words", median_seconds(lambda: extract_words(flat), args.repeat))
+    if available("pymupdf"):
+        row("text", ours_text, "PyMuPDF get_text('words')", median_seconds(lambda: pymupdf_words(flat), args.repeat))
+    if available("pypdfium2"):
+        row("text", ours_text, "pypdfium2 get_text_range", median_seconds(lambda: pdfium_text(flat), args.repeat))
     return 0
 
 

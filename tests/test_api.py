@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+import json
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
 import klageformular
 
 
@@ -10,6 +19,12 @@ def test_all_is_unique_and_everything_in_it_exists() -> None:
     assert len(names) == len(set(names))
     for name in names:
         assert hasattr(klageformular, name), name
+
+
+def test_the_whole_exception_tree_is_exported() -> None:
+    from klageformular import exceptions
+
+    assert set(exceptions.__all__) <= set(klageformular.__all__)
 
 
 def test_every_error_is_a_klageformular_error() -> None:
@@ -36,3 +51,65 @@ def test_every_error_survives_pickling() -> None:
     for error in samples:
         copy = pickle.loads(pickle.dumps(error))
         assert type(copy) is type(error) and str(copy) == str(error) and copy.__dict__ == error.__dict__
+
+
+# --- lazy loading (issue 19: cold start) ------------------------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures"
+# What reading a form never needs: the renderer's and letters' PDF library, the holiday calendars,
+# the register's database layer, the batch progress bar, and our own render/batch/mail/register code.
+NOT_FOR_PARSING = ("reportlab", "holidays", "sqlalchemy", "rich", "klageformular.render", "klageformular.batch",
+                   "klageformular._mailbatch", "klageformular.intake", "klageformular.letters",
+                   "klageformular.register.models")
+
+
+def _loaded_after(code: str) -> set[str]:
+    """The top-level names of NOT_FOR_PARSING that ``code`` loads, in a fresh interpreter."""
+    probe = f"import sys, json\n{code}\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    modules = set(json.loads(done.stdout.splitlines()[-1]))
+    return {name for name in NOT_FOR_PARSING if name in modules}
+
+
+@pytest.mark.parametrize("code", [
+    "import klageformular",
+    "import klageformular.cli",
+    "from klageformular import parse_pdf, Complaint, ParseResult, KlageformularError",
+    *(f"from klageformular import parse_pdf\nparse_pdf({str(FIXTURES / name)!r})"
+      for name in ("filled-pdftk.pdf", "filled-pypdf.pdf", "flat-gs.pdf", "flat-mutool.pdf")),
+    "from klageformular.cli import main\n"
+    f"assert main(['parse', '--json', {str(FIXTURES / 'filled-pdftk.pdf')!r}]) == 0",
+    f"from klageformular.cli import main\nassert main(['parse', {str(FIXTURES / 'flat-gs.pdf')!r}]) == 0",
+], ids=["import", "import-cli", "from-import", "parse-pdftk", "parse-pypdf", "parse-gs", "parse-mutool",
+        "cli-parse-json", "cli-parse-text"])
+def test_reading_a_form_loads_no_renderer_calendar_database_or_mail_stack(code: str) -> None:
+    assert _loaded_after(code) == set()
+
+
+@pytest.mark.parametrize("name", ["filled-pdftk.pdf", "filled-pypdf.pdf"])
+def test_a_filled_form_is_read_without_pdfminer(name: str) -> None:
+    # pdfminer and pdfplumber are the text path's: a form with its fields never needs them.
+    probe = (f"from klageformular import parse_pdf\nassert parse_pdf({str(FIXTURES / name)!r}).method == 'acroform'\n"
+             "assert not {'pdfminer', 'pdfplumber'} & set(sys.modules), sorted(sys.modules)")
+    assert _loaded_after(probe) == set()
+
+
+def test_the_heavy_parts_still_load_when_asked_for() -> None:
+    # The probe can tell: rendering does load reportlab, so an empty set above means something.
+    assert _loaded_after("from klageformular import render_form\nrender_form('da')") >= {"reportlab",
+                                                                                        "klageformular.render"}
+
+
+@pytest.mark.parametrize("name", klageformular.__all__)
+def test_every_public_name_is_the_defining_modules_object(name: str) -> None:
+    value = getattr(klageformular, name)
+    module = getattr(value, "__module__", None)
+    if isinstance(value, type | types.FunctionType) and module and module.startswith("klageformular."):
+        assert getattr(importlib.import_module(module), name) is value
+    assert name in dir(klageformular)
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no_such_thing"):
+        klageformular.no_such_thing  # noqa: B018
+    assert not hasattr(klageformular, "_LAZY_typo")

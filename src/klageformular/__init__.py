@@ -5,15 +5,24 @@
 b'%PDF-'
 """
 
+# Only the version and the exception classes are loaded eagerly (both cheap, and ``except
+# klageformular.X`` must work before anything else is touched). Everything else is loaded on
+# first use by ``__getattr__`` below, so ``import klageformular`` and a one-file ``parse`` never
+# pay for reportlab, holidays, SQLAlchemy, rich or the mail stack (issue 19: cold start).
+from typing import TYPE_CHECKING
+
 from ._version import __version__
-from .batch import BatchSummary, convert_folder
 from .exceptions import (
     ComplaintValidationError,
     ConfigurationError,
     EncryptedPdfError,
+    FieldValueTooLongError,
+    FileTooLargeError,
+    InvalidTransitionError,
     KlageformularError,
     KlageformularWarning,
     LanguageNotAvailableError,
+    LetterNotAllowedError,
     LimitExceededError,
     MailboxError,
     MailLimitExceededError,
@@ -21,20 +30,59 @@ from .exceptions import (
     NotAKlageformularError,
     NotAPdfError,
     NoTextLayerError,
+    OrganisationFileError,
     OutputError,
     ParseTimeoutError,
     PdfReadError,
+    RegisterError,
+    StreamTooLargeError,
+    TooManyObjectsError,
+    TooManyPagesError,
     TooMuchContentError,
+    UnknownReferenceError,
     UnreadableTextError,
     UnsupportedFormVersionError,
+    WorkerCrashedError,
     XfaFormError,
 )
-from .layout import FORM_VERSION
-from .model import Complaint
-from .org import Organisation, get_organisation
-from .parse import Limits, ParseResult, ParseWarning, ReviewItem, parse_pdf, read_complaint
-from .render import render_form
-from .workdays import acknowledge_by
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ provides these
+    from .batch import BatchSummary, convert_folder
+    from .layout import FORM_VERSION
+    from .model import Complaint
+    from .org import Organisation, get_organisation
+    from .parse import Limits, ParseResult, ParseWarning, ReviewItem, parse_pdf, read_complaint
+    from .render import render_form
+    from .workdays import acknowledge_by
+
+# public name -> submodule that defines it
+_LAZY = {
+    "BatchSummary": "batch", "convert_folder": "batch",
+    "FORM_VERSION": "layout",
+    "Complaint": "model",
+    "Organisation": "org", "get_organisation": "org",
+    "Limits": "parse", "ParseResult": "parse", "ParseWarning": "parse", "ReviewItem": "parse",
+    "parse_pdf": "parse", "read_complaint": "parse",
+    "render_form": "render",
+    "acknowledge_by": "workdays",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Load a public name's module on first use and cache the name here (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "FORM_VERSION",
@@ -43,9 +91,13 @@ __all__ = [
     "ComplaintValidationError",
     "ConfigurationError",
     "EncryptedPdfError",
+    "FieldValueTooLongError",
+    "FileTooLargeError",
+    "InvalidTransitionError",
     "KlageformularError",
     "KlageformularWarning",
     "LanguageNotAvailableError",
+    "LetterNotAllowedError",
     "LimitExceededError",
     "Limits",
     "MailLimitExceededError",
@@ -55,15 +107,22 @@ __all__ = [
     "NotAKlageformularError",
     "NotAPdfError",
     "Organisation",
+    "OrganisationFileError",
     "OutputError",
     "ParseResult",
     "ParseTimeoutError",
     "ParseWarning",
     "PdfReadError",
+    "RegisterError",
     "ReviewItem",
+    "StreamTooLargeError",
+    "TooManyObjectsError",
+    "TooManyPagesError",
     "TooMuchContentError",
+    "UnknownReferenceError",
     "UnreadableTextError",
     "UnsupportedFormVersionError",
+    "WorkerCrashedError",
     "XfaFormError",
     "__version__",
     "acknowledge_by",

@@ -37,9 +37,8 @@ from pypdf.generic import (
     NameObject,
     NumberObject,
 )
-from reportlab.pdfbase.ttfonts import TTFontFile
 
-__all__ = ["CHARSET", "FONT_RESOURCE", "EmbeddedFont"]
+__all__ = ["BASE_FONT_NAME", "CHARSET", "FONT_RESOURCE", "EmbeddedFont", "decode"]
 
 FONT_RESOURCE = "/Wingdings"
 _ASSET = "NotoSans-Latin.ttf"
@@ -116,12 +115,28 @@ def _build() -> tuple[dict[int, str], dict[int, str]]:
 _CODES, _DIFFERENCES = _build()
 CHARSET: frozenset[str] = frozenset(_CODES.values()) - _IGNORED
 _CODE_OF = {char: code for code, char in _CODES.items() if char not in _IGNORED}
+BASE_FONT_NAME = f"/{_BASE_FONT}"
+"""The font's PDF name, by which an appearance's font is recognised as ours (no font file needed)."""
+
+
+def decode(codes: bytes) -> str:
+    """The characters a string drawn in the form's font shows, without loading the font file.
+
+    The parser needs only this and :data:`BASE_FONT_NAME`; reading the font file needs reportlab,
+    which a parse should not pay for (issue 19: cold start).
+
+    >>> decode(EmbeddedFont.load().encode("Łukasz Ğül"))
+    'Łukasz Ğül'
+    """
+    return "".join(_CODES.get(b, "\ufffd") for b in codes)
 
 
 class EmbeddedFont:
     """Noto Sans Latin as a simple TrueType font with our 256-code encoding, loaded once."""
 
     def __init__(self, data: bytes):
+        from reportlab.pdfbase.ttfonts import TTFontFile  # only rendering and has_glyphs need the file
+
         ttf = TTFontFile(io.BytesIO(data), validate=0)
         scale = 1000 / ttf.unitsPerEm
         self._data = data
@@ -177,12 +192,12 @@ class EmbeddedFont:
         >>> EmbeddedFont.load().decode(EmbeddedFont.load().encode("Łukasz Ğül"))
         'Łukasz Ğül'
         """
-        return "".join(_CODES.get(b, "\ufffd") for b in codes)
+        return decode(codes)
 
     @property
     def base_font(self) -> str:
         """The font's PDF name, by which an appearance's font is recognised as ours."""
-        return f"/{_BASE_FONT}"
+        return BASE_FONT_NAME
 
     def pdf_font(self, writer: PdfWriter) -> IndirectObject:
         """The TrueType font dictionary, added to ``writer`` once and reused."""

@@ -16,21 +16,22 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from . import __version__
 from ._files import one_line
-from ._mailbatch import MailOptions, is_imap_url
-from .batch import FileOutcome, Received, convert_folder
 from .exceptions import ConfigurationError, KlageformularError, OutputError
 from .layout import LAYOUT
 from .locales import LANGUAGES, Texts, field_table
-from .model import Complaint
 from .org import Organisation, get_organisation, organisation_keys
-from .orgfile import dumps_organisation, load_organisation
-from .parse import Limits, ParseResult, parse_pdf
-from .register import _cli as register_cli
-from .render import render_all, render_form
+from .register import _cli as register_cli  # the parser's options only; SQLAlchemy loads on use
+
+# A command imports what it needs when it runs: `parse` never pays for reportlab, holidays, rich,
+# SQLAlchemy or the mail stack (issue 19: cold start; benchmarks/cold_start.py measures it).
+if TYPE_CHECKING:
+    from ._mailbatch import MailOptions
+    from .batch import FileOutcome, Received
+    from .parse import ParseResult
 
 __all__ = ["main"]
 
@@ -39,6 +40,8 @@ IMAP_PASSWORD_ENV = "KLAGEFORMULAR_IMAP_PASSWORD"
 
 
 def _render(args: argparse.Namespace) -> int:
+    from .render import render_all, render_form
+
     if args.all:
         if args.prefill:
             print("klageformular: --all renders blank forms; --prefill is for one form", file=sys.stderr)
@@ -86,6 +89,8 @@ def _fields(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
+    from .model import Complaint
+
     print(json.dumps(Complaint.model_json_schema(), ensure_ascii=False, indent=2))
     return 0
 
@@ -102,6 +107,8 @@ def _summary(result: ParseResult) -> str:
 
 
 def _parse(args: argparse.Namespace) -> int:
+    from .parse import parse_pdf
+
     status = 0
     profile = _profile(args)
     for name in args.files:
@@ -145,7 +152,7 @@ def _positive(text: str, kind: type[int] | type[float], what: str) -> float:
 
 def _received(text: str) -> Received:
     if text in ("mtime", "today"):
-        return cast(Received, text)
+        return cast("Received", text)
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -156,6 +163,9 @@ def _batch(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     from rich.table import Table
+
+    from .batch import convert_folder
+    from .parse import Limits
 
     out, err = Console(), Console(stderr=True)
     progress = Progress(TextColumn("[bold]Converting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -204,6 +214,8 @@ def _batch(args: argparse.Namespace) -> int:
 
 def _mail_options(args: argparse.Namespace) -> MailOptions:
     """IMAP password from the environment or a prompt: never from the command line (``ps``, history)."""
+    from ._mailbatch import MailOptions, is_imap_url
+
     password = None
     if is_imap_url(args.inbox):
         password = os.environ.get(IMAP_PASSWORD_ENV)
@@ -227,6 +239,8 @@ def _mail_rows(set_aside: int, mail: dict[str, Any] | None) -> list[tuple[str, A
 
 def _profile(args: argparse.Namespace) -> Organisation | None:
     """The profile loaded from ``--org-file``, if given; it takes the place of ``--org``."""
+    from .orgfile import load_organisation
+
     path = getattr(args, "org_file", None)
     return load_organisation(path) if path else None
 
@@ -237,6 +251,8 @@ def _add_org_file(p: argparse.ArgumentParser, what: str) -> None:
 
 
 def _org(args: argparse.Namespace) -> int:
+    from .orgfile import dumps_organisation, load_organisation
+
     org = load_organisation(args.org_file) if args.org_file else get_organisation(args.key)
     print(dumps_organisation(org, args.format), end="")
     return 0

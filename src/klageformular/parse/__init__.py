@@ -35,7 +35,7 @@ from ..model import Complaint
 from ..org import Organisation, organisation_keys, resolve_organisation
 from ..values import FieldValue
 from ._budget import spending
-from ._pdfminer import quiet
+from ._quiet import quiet  # pdfminer itself loads only for a text layer
 from ._source import Limits, Source, check_page_streams, open_pdf, pypdf_limits, read_source
 from ._warning import ParseWarning
 from .acroform import read_acroform

@@ -7,18 +7,14 @@ and hands the result to pdfplumber (which then derives ``chars``, ``rects`` … 
 usual). pdfplumber pins pdfminer.six to one exact version, so the two hooks below rely on
 internals that only change when pdfplumber is upgraded; ``tests/test_budget.py`` would fail.
 
-pdfminer logs the tokens it reads at DEBUG — the very text a customer typed. :func:`quiet`
-keeps pdfminer's and pypdf's loggers at WARNING or above while our code runs, whatever the
-application configured (warnings name no content).
+Loaded only when a text layer is read (the AcroForm path never needs pdfminer); :func:`quiet`,
+which keeps pdfminer's loggers down, lives in ``_quiet`` for that reason and is re-exported here.
 """
 
 from __future__ import annotations
 
-import logging
 import types
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from threading import Lock
+from collections.abc import Callable
 from typing import Any, cast
 
 from pdfminer import pdfinterp
@@ -26,6 +22,7 @@ from pdfminer.pdfinterp import PDFContentParser, PDFPageInterpreter
 from pdfplumber.page import Page, PDFPageAggregatorWithMarkedContent
 
 from ._budget import active_budget
+from ._quiet import quiet
 
 __all__ = ["lay_out", "quiet"]
 
@@ -95,45 +92,3 @@ def lay_out(page: Page) -> None:
     _Interpreter(page.pdf.rsrcmgr, device).process_page(page.page_obj)
     # pdfplumber caches the layout in this attribute and derives every object list from it.
     page._layout = device.get_result()
-
-
-_QUIET = ("pdfminer", "pypdf")
-_lock = Lock()
-_depth = 0
-_saved: dict[str, int] = {}
-
-
-@contextmanager
-def quiet() -> Iterator[None]:
-    """pdfminer's and pypdf's loggers at WARNING or above inside the block (re-entrant, thread-safe).
-
-    Every logger of the two libraries is raised, not only the top one: an application (or a
-    test) may have set ``pdfminer.psparser`` to DEBUG itself. Logger levels are process-wide,
-    so while any thread is inside, the two libraries log nothing below WARNING in any thread:
-    that is the point, their DEBUG records hold page text.
-    """
-    global _depth
-    with _lock:
-        if _depth == 0:
-            for logger in _their_loggers():  # parents first: a child that inherits is then left alone
-                if logger.getEffectiveLevel() < logging.WARNING:
-                    _saved[logger.name] = logger.level
-                    logger.setLevel(logging.WARNING)
-        _depth += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _depth -= 1
-            if _depth == 0:
-                for name, level in _saved.items():
-                    logging.getLogger(name).setLevel(level)
-                _saved.clear()
-
-
-def _their_loggers() -> Iterator[logging.Logger]:
-    for name in _QUIET:
-        yield logging.getLogger(name)
-    for name, logger in list(logging.Logger.manager.loggerDict.items()):
-        if isinstance(logger, logging.Logger) and name.startswith(tuple(f"{q}." for q in _QUIET)):
-            yield logger

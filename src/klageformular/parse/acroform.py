@@ -32,7 +32,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from .._font import EmbeddedFont
+from .._font import BASE_FONT_NAME, EmbeddedFont, decode
 from ..layout import LAYOUT, FieldSpec, Kind, Rect, field_by_name, field_by_path
 from ..values import FieldValue
 from ._warning import ParseWarning
@@ -259,11 +259,10 @@ def _shown_in_form_font(widget: DictionaryObject) -> str | None:
         resources = cast(DictionaryObject, stream["/Resources"].get_object())
         fonts = cast(DictionaryObject, resources["/Font"].get_object())
         ours = {str(name) for name, ref in fonts.items()
-                if ref.get_object().get("/BaseFont") == EmbeddedFont.load().base_font}
+                if ref.get_object().get("/BaseFont") == BASE_FONT_NAME}
         operations = ContentStream(stream, None).operations
     except Exception:  # no resources, or an appearance pypdf cannot parse: let extraction try
         return None
-    font = EmbeddedFont.load()
     current: str | None = None
     parts: list[str] = []
     for operands, operator in operations:
@@ -275,9 +274,9 @@ def _shown_in_form_font(widget: DictionaryObject) -> str | None:
             strings = operands[-1] if operator == b"TJ" else operands[-1:]
             for item in strings:
                 if isinstance(item, ByteStringObject):
-                    parts.append(font.decode(bytes(item)))
+                    parts.append(decode(bytes(item)))
                 elif isinstance(item, TextStringObject):
-                    parts.append(font.decode(item.get_original_bytes()))
+                    parts.append(decode(item.get_original_bytes()))
             parts.append(" ")  # a line or a chunk: whitespace is not compared
     return "".join(parts)
 

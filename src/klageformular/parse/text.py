@@ -28,6 +28,7 @@ Limits, by construction of a text layer:
 
 from __future__ import annotations
 
+import bisect
 import io
 import itertools
 import math
@@ -36,8 +37,6 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
-
-import pdfplumber
 
 from ..exceptions import (
     NotAKlageformularError,
@@ -48,7 +47,6 @@ from ..exceptions import (
 from ..layout import FORM_ID, IDENTIFIER_BASELINE, LAYOUT, MARK_SIZE, REGISTRATION_MARKS, FieldSpec, Kind, Rect
 from ..values import FieldValue
 from ._budget import active_budget
-from ._pdfminer import lay_out
 from ._warning import ParseWarning
 
 __all__ = ["TextLayer", "read_text_layer"]
@@ -65,6 +63,7 @@ _LIGATURES = {cp: unicodedata.normalize("NFKC", chr(cp)) for cp in range(0xFB00,
 _UNTRUSTED = 0.1  # share of unmapped glyphs from which a whole font's text is not trusted
 _MIN_FONT = 4.05  # our appearance generator's (and pypdf's) smallest size, plus rounding
 _INSIDE = 0.6  # how far (in font sizes) a glyph centre may sit outside its box edge
+_MAX_SLACK = 3.0  # ... and at most this many points
 
 
 @dataclass
@@ -136,6 +135,22 @@ class _Page:
     transform: _Transform
     glyphs: list[_Glyph]
     marks: list[tuple[float, float, float, float]] = field(default_factory=list)  # vector shapes, layout space
+    # Glyph indices sorted by vertical centre, for looking up a box's glyphs by a bisect instead
+    # of testing every glyph of the page for every field (issue 19). NaN centres are left out:
+    # they sort nowhere, and _inside never takes them.
+    _by_cy: list[tuple[float, int]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._by_cy = sorted((g.cy, i) for i, g in enumerate(self.glyphs) if not math.isnan(g.cy))
+
+    def near(self, r: Rect) -> list[int]:
+        """Indices, in content-stream order, of glyphs whose centre may be inside ``r`` (see _inside).
+
+        A superset of the glyphs _inside takes: its slack is at most _MAX_SLACK points.
+        """
+        lo = bisect.bisect_left(self._by_cy, (r.y0 - _MAX_SLACK, -1))
+        hi = bisect.bisect_right(self._by_cy, (r.y1 + _MAX_SLACK, len(self.glyphs)))
+        return sorted(i for _, i in self._by_cy[lo:hi])
 
 
 def _identifier(page: Any) -> tuple[re.Match[str], dict[str, Any]] | None:
@@ -236,7 +251,7 @@ def _vector_marks(page: Any, t: _Transform) -> list[tuple[float, float, float, f
 
 
 def _inside(g: _Glyph, r: Rect) -> bool:
-    slack = min(_INSIDE * g.size, 3.0)
+    slack = min(_INSIDE * g.size, _MAX_SLACK)
     return r.x0 - slack <= g.cx <= r.x1 + slack and r.y0 - slack <= g.cy <= r.y1 + slack
 
 
@@ -306,7 +321,7 @@ def _read_field(spec: FieldSpec, page: _Page, taken: set[int], warnings: list[Pa
             warnings.append(ParseWarning("ambiguous_choice", spec.path, "more than one option looks marked"))
             return None
         return chosen[0] if chosen else None
-    mine = [i for i, g in enumerate(page.glyphs) if i not in taken and _inside(g, spec.rect)]
+    mine = [i for i in page.near(spec.rect) if i not in taken and _inside(page.glyphs[i], spec.rect)]
     if not mine:
         return None
     # Boxes are read top to bottom, so text of a box above that ran into this one (a clipped tail,
@@ -397,7 +412,7 @@ def _continuation(spec: FieldSpec, page: _Page, mine: list[int], style: tuple[st
 
 def _choice_state(path: str, box: Rect, page: _Page, taken: set[int], warnings: list[ParseWarning]) -> bool:
     # Text a box above claimed (its clipped tail ran over this one) is no tick.
-    if any(_inside(g, box) and g.text.strip() for i, g in enumerate(page.glyphs)
+    if any(_inside(g, box) and g.text.strip() for i, g in ((i, page.glyphs[i]) for i in page.near(box))
            if g.size > 0.3 * box.height and i not in taken):
         return True
     # A vector check mark: a shape clearly smaller than the box, within it. The box's own
@@ -462,6 +477,10 @@ def read_text_layer(source: bytes | BinaryIO) -> TextLayer:
     >>> read_text_layer(render_form("da")).values["complainant.last_name"] is None
     True
     """
+    import pdfplumber  # with pdfminer: loaded for the text path only (issue 19: cold start)
+
+    from ._pdfminer import lay_out
+
     stream = io.BytesIO(source if isinstance(source, bytes) else source.read())
     try:
         pdf = pdfplumber.open(stream)

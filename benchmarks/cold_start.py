@@ -1,0 +1,79 @@
+"""Cold start: what a one-file call pays before it does any work, against ``python -c pass``.
+
+    python benchmarks/cold_start.py [--rounds N]
+    python benchmarks/cold_start.py --src /tmp/before/src     # also time another source tree
+
+Each command runs in a fresh interpreter, the commands interleaved round by round so a noisy
+neighbour hits them all alike; the figures are medians, the ratios are against ``python -c pass``
+measured in the same run (only ratios mean anything on a shared machine):
+
+- ``import klageformular``;
+- the CLI ``klageformular parse FILE`` on a filled form (AcroForm path) and on a flattened one
+  (text path), started as the console script starts it (``from klageformular.cli import main``).
+
+``--src DIR`` (repeatable) times the same commands with ``DIR`` first on ``PYTHONPATH``, e.g. a
+``git archive`` of an earlier commit's ``src``: a before/after comparison from one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+CLI = "import sys; from klageformular.cli import main; sys.exit(main())"
+
+
+def commands(filled: Path, flat: Path) -> dict[str, list[str]]:
+    """The timed commands, by label: argument lists for ``python``."""
+    return {
+        "import klageformular": ["-c", "import klageformular"],
+        f"parse {filled.name}": ["-c", CLI, "parse", str(filled)],
+        f"parse {flat.name}": ["-c", CLI, "parse", str(flat)],
+    }
+
+
+def run_once(args: list[str], src: str | None) -> float:
+    """Wall time of one fresh interpreter running ``args``; a failing command stops the benchmark."""
+    env = dict(os.environ)
+    if src:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, *args], env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=11)
+    parser.add_argument("--src", action="append", default=[], metavar="DIR",
+                        help="also time the commands with this source tree first on PYTHONPATH")
+    parser.add_argument("--filled", type=Path, default=FIXTURES / "filled-pdftk.pdf")
+    parser.add_argument("--flat", type=Path, default=FIXTURES / "flat-gs.pdf")
+    args = parser.parse_args(argv)
+    trees: list[tuple[str, str | None]] = [("installed", None), *((f"--src {s}", s) for s in args.src)]
+    timed = {(tree, label): argv_ for tree, _ in trees for label, argv_ in commands(args.filled, args.flat).items()}
+    source = dict(trees)
+    samples: dict[tuple[str, str], list[float]] = {key: [] for key in timed}
+    baseline: list[float] = []
+    for key, argv_ in timed.items():  # warm-up: the OS file cache, .pyc files
+        run_once(argv_, source[key[0]])
+    for _ in range(args.rounds):
+        baseline.append(run_once(["-c", "pass"], None))
+        for key, argv_ in timed.items():
+            samples[key].append(run_once(argv_, source[key[0]]))
+    base = statistics.median(baseline)
+    print(f"python -c pass{'':32} {base * 1000:7.1f} ms   1.00x   (median of {args.rounds})")
+    for (tree, label), times in samples.items():
+        median = statistics.median(times)
+        print(f"{label:<46} {median * 1000:7.1f} ms  {median / base:5.2f}x   {tree}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
