@@ -25,13 +25,16 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
 from . import exceptions
 from ._files import open_no_follow
 from .exceptions import ConfigurationError, KlageformularError, ParseTimeoutError, PdfReadError, WorkerCrashedError
+from .org import Organisation
 from .parse import Limits, ParseResult, parse_pdf
+from .workdays import acknowledge_by
 
 __all__ = ["DEFAULT_PARSER", "Failed", "Parsed", "Reply", "WorkerPool", "parse_file", "worker_main"]
 
@@ -41,9 +44,13 @@ Message = dict[str, Any]  # one JSON line on the channel between the processes
 
 @dataclass(frozen=True)
 class Parsed:
-    """A worker read the file: the :class:`ParseResult` as JSON-ready data (``to_dict``)."""
+    """A worker read the file: the :class:`ParseResult` as JSON-ready data (``to_dict``), and its
+    acknowledgement deadline, counted where the resolved profile is (the run's fixed one, or the
+    form's own: Norwegian working days for Kameo Norway's form).
+    """
 
     result: dict[str, Any]
+    acknowledge_by: str
 
 
 @dataclass(frozen=True)
@@ -91,10 +98,14 @@ class _Forward(logging.Handler):
         self.send({"log": [record.name, record.levelno, record.getMessage()]})
 
 
-def _convert(path: str, parser: Callable[[str, Limits], ParseResult], limits: Limits) -> Message:
-    """One file: the parse result as JSON-ready data, or the error that stopped it (by class name)."""
+def _convert(path: str, received: date, parser: Callable[[str, Limits], ParseResult], limits: Limits,
+             fixed: Organisation | None) -> Message:
+    """One file: the parse result as JSON-ready data and its deadline, or the error that stopped it."""
     try:
-        return {"result": parser(path, limits).to_dict()}
+        result = parser(path, limits)
+        profile = fixed or result.profile
+        deadline = acknowledge_by(received, profile.acknowledge_working_days, profile.holiday_country)
+        return {"result": result.to_dict(), "acknowledge_by": deadline.isoformat()}
     except KlageformularError as exc:
         return {"error": type(exc).__name__, "message": str(exc)}
     except MemoryError:
@@ -108,7 +119,7 @@ def _convert(path: str, parser: Callable[[str, Limits], ParseResult], limits: Li
 def _reply(message: Message) -> Reply:
     """The typed reply for a worker's message: the error's class looked up in our exception tree."""
     if "result" in message:
-        return Parsed(message["result"])
+        return Parsed(message["result"], str(message["acknowledge_by"]))
     name = str(message["error"])
     error = None if message.get("internal") else getattr(exceptions, name, None)
     if not (isinstance(error, type) and issubclass(error, KlageformularError)):
@@ -135,6 +146,7 @@ def worker_main(config: dict[str, Any]) -> None:
     module, _, name = config["parser"].partition(":")
     parser = getattr(importlib.import_module(module), name)
     limits = Limits(**config["limits"])
+    fixed = Organisation.model_validate(config["org"]) if config["org"] else None
     try:
         import resource
     except ImportError:  # Windows: no address-space limit; the timeout still applies
@@ -144,7 +156,8 @@ def worker_main(config: dict[str, Any]) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
     send({"ready": True})
     for line in sys.stdin:
-        send(_convert(json.loads(line)["path"], parser, limits))
+        task = json.loads(line)
+        send(_convert(task["path"], date.fromisoformat(task["received"]), parser, limits, fixed))
 
 
 # -- the main side ------------------------------------------------------------------------------------
@@ -176,9 +189,9 @@ class _Worker(Generic[T]):
         *lines, self.pending = (self.pending + chunk).split(b"\n")
         return [line.decode("utf-8") for line in lines]
 
-    def give(self, task: T, path: str, timeout: float) -> None:
+    def give(self, task: T, path: str, received: date, timeout: float) -> None:
         self.task, self.deadline = task, time.monotonic() + timeout
-        self.stdin.write(json.dumps({"path": path}).encode() + b"\n")
+        self.stdin.write(json.dumps({"path": path, "received": received.isoformat()}).encode() + b"\n")
         self.stdin.flush()
 
     def kill(self) -> None:
@@ -196,9 +209,11 @@ class WorkerPool(Generic[T]):
     every worker that is still busy.
     """
 
-    def __init__(self, size: int, *, limits: Limits, parser: str = DEFAULT_PARSER) -> None:
+    def __init__(self, size: int, *, limits: Limits, org: Organisation | None = None,
+                 parser: str = DEFAULT_PARSER) -> None:
         self.size, self.timeout = size, limits.timeout_seconds
         self.config = json.dumps({"limits": asdict(limits), "parser": parser,
+                                  "org": org.model_dump(mode="json") if org else None,
                                   "log_level": logging.getLogger("klageformular").getEffectiveLevel()})
         self.workers: list[_Worker[T]] = []
         self.selector = selectors.DefaultSelector()
@@ -217,14 +232,17 @@ class WorkerPool(Generic[T]):
             worker.kill()
         self.selector.close()
 
-    def run(self, tasks: Iterable[tuple[T, str]]) -> Iterator[tuple[T, Reply]]:
-        """Parse each ``(task, path)``; yields the task with the worker's reply, in finishing order."""
+    def run(self, tasks: Iterable[tuple[T, str, date]]) -> Iterator[tuple[T, Reply]]:
+        """Parse each ``(task, path, received)``; yields the task with the worker's reply, in finishing order.
+
+        ``org`` (given to the pool) fixes whose working days count; by default each form's own.
+        """
         pending = iter(tasks)
         queued = next(pending, None)
         while True:
             for worker in self.workers:
                 if queued is not None and worker.ready and worker.task is None:
-                    worker.give(queued[0], queued[1], self.timeout)
+                    worker.give(queued[0], queued[1], queued[2], self.timeout)
                     queued = next(pending, None)
             if queued is not None:
                 while len(self.workers) < self.size:

@@ -62,10 +62,10 @@ from ._files import (
 )
 from ._mailbatch import MailDesk, MailOptions, is_imap_url, mail_source
 from ._paths import flatten
-from ._pool import DEFAULT_PARSER, Failed, Reply, WorkerPool
+from ._pool import DEFAULT_PARSER, Failed, Parsed, Reply, WorkerPool
 from .exceptions import ConfigurationError, LimitExceededError, ParseTimeoutError
 from .model import Complaint
-from .org import Organisation, get_organisation, organisation_keys
+from .org import Organisation, get_organisation
 from .parse import Limits
 from .workdays import acknowledge_by
 
@@ -181,7 +181,7 @@ def convert_folder(
     start = time.monotonic()
     with _locked(out), ExitStack() as stack:
         state = _load_state(out)
-        run = _Run(inbox_path, out, summary, org, received, on_file, state, fixed_org=fixed_org)
+        run = _Run(inbox_path, out, summary, org, received, on_file, state)
         run.mail = desk = MailDesk(run, mail)
         source = stack.enter_context(mail_source(inbox, mail, desk.done_keys))
         files, messages = desk.split(_walk(inbox_path, out) if source is None else iter(()), source)
@@ -192,9 +192,11 @@ def convert_folder(
             on_start(len(entries))
         try:
             size = max(1, min(count, len(entries)))
-            pool: WorkerPool[_Entry] = WorkerPool(size, limits=limits, parser=_parser)
+            pool: WorkerPool[_Entry] = WorkerPool(size, limits=limits, org=org if fixed_org else None,
+                                                  parser=_parser)
             with pool:
-                for entry, reply in pool.run((entry, str(entry.path)) for entry in run.to_parse(entries)):
+                tasks = ((entry, str(entry.path), entry.received) for entry in run.to_parse(entries))
+                for entry, reply in pool.run(tasks):
                     run.parsed(entry, reply)
         except BaseException:  # Ctrl-C, or workers that cannot start: what was written stays valid
             summary.interrupted, summary.unfinished, summary.inputs = (
@@ -242,8 +244,9 @@ class _State:
 
 class _Run:
     def __init__(self, inbox: Path, out: Path, summary: BatchSummary, org: Organisation, received: Received,
-                 on_file: Callable[[FileOutcome], None] | None, state: _State, *, fixed_org: bool) -> None:
-        self.inbox, self.out, self.summary, self.org, self.fixed_org = inbox, out, summary, org, fixed_org
+                 on_file: Callable[[FileOutcome], None] | None, state: _State) -> None:
+        # ``org``: the run's profile, for files without a form of their own (unreadable, a copy).
+        self.inbox, self.out, self.summary, self.org = inbox, out, summary, org
         self.received, self.on_file, self.state = received, on_file, state
         self.complaints, self.rejected = JsonLines(out / COMPLAINTS), JsonLines(out / REJECTED)
         self.duplicates = JsonLines(out / DUPLICATES)
@@ -317,16 +320,14 @@ class _Run:
             if isinstance(entry.reply, Failed):
                 self._unreadable(entry, _reason(entry.reply), entry.reply.name, entry.reply.message)
             else:
-                self._complaint(entry, entry.reply.result)
+                self._complaint(entry, entry.reply)
 
-    def _complaint(self, entry: _Entry, result: dict[str, Any]) -> None:
-        org = self.org
-        # A Norwegian form is acknowledged by Norwegian working days, unless the run fixed a profile.
-        if not self.fixed_org and result["organisation"] in organisation_keys():
-            org = get_organisation(result["organisation"])
+    def _complaint(self, entry: _Entry, parsed: Parsed) -> None:
+        result = parsed.result
         meta = {k: result[k] for k in ("method", "language", "form_version", "page_count", "organisation",
                                        "status", "warnings", "review", "content_key")}
-        record = entry.record | self._acknowledge(entry.received, org) | meta
+        # The deadline came with the result: the worker counted it by the resolved profile.
+        record = entry.record | {"acknowledge_by": parsed.acknowledge_by} | meta
         key = result["content_key"]
         if key is not None and key in self.state.by_key:
             self._duplicate(record, self.state.by_key[key], "same_content")

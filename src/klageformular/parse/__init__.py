@@ -32,7 +32,7 @@ from ..exceptions import (
 from ..layout import FORM_VERSION, LAYOUT
 from ..locales import DEFAULT_LANGUAGE, LANGUAGES, Texts
 from ..model import Complaint
-from ..org import Organisation, organisation_keys, resolve_organisation
+from ..org import Organisation, get_organisation, organisation_keys, resolve_organisation
 from ..values import FieldValue
 from ._budget import spending
 from ._quiet import quiet  # pdfminer itself loads only for a text layer
@@ -92,6 +92,9 @@ class ParseResult:
     review: list[ReviewItem] = field(default_factory=list)
     warnings: list[ParseWarning] = field(default_factory=list)
     content_key: str | None = None
+    # The resolved profile itself (``organisation`` is its key): validation used it, and the
+    # acknowledgement deadline counts its working days. Not part of the JSON shape.
+    profile: Organisation = field(default_factory=get_organisation, repr=False, compare=False)
 
     @property
     def status(self) -> Status:
@@ -222,7 +225,7 @@ def _parse(data: bytes, name: str | None, digest: str, limits: Limits, profile: 
     complaint, review = validate(values, Texts(lang or DEFAULT_LANGUAGE, org), today=date.today(),
                                  warnings=[(w.code, w.path) for w in warnings])
     result = ParseResult(name, digest, method, version, lang, page_count, org.key, complaint, dict(values), review,
-                         warnings, content_key(values))
+                         warnings, content_key(values), org)
     log.info("parsed %s: method=%s status=%s review=%d warnings=%d", digest[:12], method, result.status,
              len(review), len(warnings))
     return result
