@@ -45,7 +45,6 @@ from .intake import (
     receipt_day,
 )
 from .intake._sources import MailKind
-from .workdays import acknowledge_by
 
 if TYPE_CHECKING:
     from .batch import _Entry, _Run
@@ -208,7 +207,7 @@ class MailDesk:
             assert item.duplicate_of is not None
             # Point at the record that stands for the first copy (its form's complaint), not the message.
             original = self.intake.primary.get(item.duplicate_of[0], item.duplicate_of)
-            run._duplicate(record | self._acknowledge(entry.received) | {"reason": item.reason}, original,
+            run._duplicate(record | self.run.acknowledge(entry.received) | {"reason": item.reason}, original,
                            "same_message")
             self.intake.settle(item, "duplicate")
         elif item.verdict == "unreadable":
@@ -239,15 +238,11 @@ class MailDesk:
         # A copy of bytes read before (here or in an earlier run) is a form when those were one.
         return bool((entry.skipped or entry.duplicate_of) and entry.record.get("sha256") in self.form_shas)
 
-    def _acknowledge(self, day: date) -> dict[str, str]:
-        org = self.run.org
-        return {"acknowledge_by": acknowledge_by(day, org.acknowledge_working_days, org.holiday_country).isoformat()}
-
     def _unreadable(self, entry: _Entry, item: Admitted) -> None:
         reason = "resource limit" if item.error == "MailLimitExceededError" else "unreadable"
         message = item.reason or "cannot read the message"
         # The message's bytes are in quarantine/ already (MailIntake), unless never fetched.
-        record = entry.record | self._acknowledge(entry.received) | {"sha256": entry.record.get("sha256"),
+        record = entry.record | self.run.acknowledge(entry.received) | {"sha256": entry.record.get("sha256"),
                                                                      "quarantine": entry.record.get("quarantine")}
         self.run.rejected.write(record | {"status": "unreadable", "reason": reason, "error": item.error,
                                           "message": message})
@@ -262,7 +257,7 @@ class MailDesk:
         names = [a["name"] or a["sha256"][:12] for a in entry.record.get("attachments", [])]
         complaint, review = email_complaint(item.message, documents=names)
         warnings = [{"code": "mail", "path": None, "message": p} for p in item.message.problems]
-        record = entry.record | self._acknowledge(entry.received) | {
+        record = entry.record | self.run.acknowledge(entry.received) | {
             "method": "email", "form_version": None, "language": None, "page_count": 0,
             "organisation": self.run.org.key, "status": "needs_review", "warnings": warnings, "review": review,
             "content_key": None}

@@ -312,7 +312,7 @@ class _Run:
         if entry.skipped:
             self._count("skipped", record)
         elif entry.duplicate_of:
-            self._duplicate(record | self._acknowledge(entry.received, self.org), entry.duplicate_of, "same_file")
+            self._duplicate(record | self.acknowledge(entry.received), entry.duplicate_of, "same_file")
         elif entry.error:
             self._unreadable(entry, *entry.error)
         else:
@@ -349,15 +349,16 @@ class _Run:
     def _unreadable(self, entry: _Entry, reason: str, error: str, message: str) -> None:
         # Not our form, or not readable at all: it may still be a complaint (a scan, a letter),
         # so it gets its deadline by the run's profile and waits for a person.
-        record = entry.record | self._acknowledge(entry.received, self.org)
+        record = entry.record | self.acknowledge(entry.received)
         quarantined = self._quarantine(entry.path, record["sha256"]) if entry.error is None else None
         self.rejected.write(record | {"status": "unreadable", "reason": reason, "error": error, "message": message,
                                       "quarantine": quarantined})
         self.summary.unreadable_by_reason[reason] = self.summary.unreadable_by_reason.get(reason, 0) + 1
         self._count("unreadable", record, reason, message)
 
-    @staticmethod
-    def _acknowledge(day: date, org: Organisation) -> dict[str, str]:
+    def acknowledge(self, day: date) -> dict[str, str]:
+        """The deadline of a file without a form of its own (unreadable, a copy, a mail), by the run's profile."""
+        org = self.org
         return {"acknowledge_by": acknowledge_by(day, org.acknowledge_working_days, org.holiday_country).isoformat()}
 
     def _count(self, outcome: Outcome, record: dict[str, Any], reason: str | None = None,
