@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -101,3 +101,22 @@ def write_pdf(tmp_path: Path) -> Callable[[bytes, str], Path]:
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """One throw-away PostgreSQL server per test process (skips with the reason when absent)."""
+    from .postgres import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty register database: a file for SQLite, a new database on the test server for PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'klager.db'}"
+    from .postgres import new_database
+
+    return new_database(request.getfixturevalue("postgres_url"))

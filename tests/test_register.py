@@ -51,22 +51,7 @@ from klageformular.register._db import downgrade
 from klageformular.register._schema import Base
 from klageformular.workdays import acknowledge_by
 
-from .postgres import new_database, postgres_server
 from .registers import complaint_record, digest, duplicate_record, rejected_record, write_batch
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database: a file for SQLite, a new database on the test server for PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'klager.db'}"
-    return new_database(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 import email
 import email.policy
 import hashlib
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,6 @@ from klageformular.register import (
     write_register_letter,
 )
 
-from .postgres import new_database, postgres_server
 from .registers import complaint_record, duplicate_record, rejected_record, write_batch
 from .test_letters import DECISION_BY, _text
 
@@ -41,17 +39,10 @@ RECEIVED, ACK_DATE, DECISION_DATE = "2026-11-24", "2026-11-25", "2026-12-10"
 REASONS = "Vi har gennemgået **udbetalingen**.\n\n1. Renten forfaldt.\n2. Den blev betalt for sent.\n"
 
 
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'klager.db'}"
-    return new_database(request.getfixturevalue("postgres_url"))
+@pytest.fixture
+def db(db_url: str) -> str:
+    """The register, on SQLite and on PostgreSQL (``db_url`` in conftest)."""
+    return db_url
 
 
 def _org(lang: str, *, phone: str | None = PHONE, days: int | None = 15) -> Organisation:
