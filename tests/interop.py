@@ -39,6 +39,7 @@ class Cell:
     exact: list[str] = field(default_factory=list)
     warned: list[str] = field(default_factory=list)
     silent: list[str] = field(default_factory=list)
+    noisy: list[str] = field(default_factory=list)  # exact, yet warned about (a false alarm for the officer)
     error: str | None = None  # the one-line reason when the copy was not read at all
 
     @property
@@ -67,6 +68,8 @@ def score(expected: Mapping[str, FieldValue], data: bytes) -> Cell:
         have = have or False if spec.kind is Kind.CHECKBOX else have
         if _ws(have) == _ws(want):
             cell.exact.append(spec.path)
+            if spec.path in flagged:
+                cell.noisy.append(spec.path)
         elif spec.path in flagged:
             cell.warned.append(spec.path)
         else:

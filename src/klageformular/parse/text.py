@@ -61,6 +61,7 @@ _UNREADABLE = "\ufffd"
 _REPLACED = re.compile(r"\?(?=\w)|(?<![\w)\]\"”’'])\?")
 _LIGATURES = {cp: unicodedata.normalize("NFKC", chr(cp)) for cp in range(0xFB00, 0xFB07)}
 _UNTRUSTED = 0.1  # share of unmapped glyphs from which a whole font's text is not trusted
+_FULL_SIZE = 10.95  # pikepdf draws 11 pt, MuPDF 12 pt; auto-sizing tools fill a box smaller
 _MIN_FONT = 4.05  # our appearance generator's (and pypdf's) smallest size, plus rounding
 _INSIDE = 0.6  # how far (in font sizes) a glyph centre may sit outside its box edge
 _MAX_SLACK = 3.0  # ... and at most this many points
@@ -312,6 +313,19 @@ def _multiline(lines: list[list[_Glyph]], box: Rect) -> str:
     return text
 
 
+def _at_full_size_to_the_edge(lines: Sequence[Sequence[_Glyph]], box: Rect) -> bool:
+    """True when a multi-line box's last line hangs out of it at a size no auto-sizing tool keeps.
+
+    MuPDF and pikepdf ignore auto size (11–12 pt); when their last visible line hangs past the
+    bottom edge, the lines after it were clipped too, and printers that drop clipped text leave
+    nothing of them. An auto-sizing tool shrinks a text that would not fit, so it is not suspected
+    (pdf.js's 14 pt for a short text that ends just above the edge is measured, not warned).
+    """
+    last = lines[-1]
+    size = max(g.size for g in last)
+    return size >= _FULL_SIZE and min(g.y0 for g in last) < box.y0  # the last line hangs out of the box
+
+
 def _read_field(spec: FieldSpec, page: _Page, taken: set[int], warnings: list[ParseWarning]) -> FieldValue:
     if spec.kind is Kind.CHECKBOX:
         return _choice_state(spec.path, spec.rect, page, taken, warnings)
@@ -343,6 +357,10 @@ def _read_field(spec: FieldSpec, page: _Page, taken: set[int], warnings: list[Pa
         if bottom - spec.rect.y0 < 1.2 * max(g.size for g in lines[-1]):
             warnings.append(ParseWarning("overflow", spec.path,
                                         "the text fills the box at the smallest size: part of it may be cut off"))
+    if spec.multiline and not hidden and _at_full_size_to_the_edge(lines, spec.rect) and not any(
+            w.code == "overflow" and w.path == spec.path for w in warnings):
+        warnings.append(ParseWarning("overflow", spec.path, "the text runs to the box's bottom edge at full size "
+                                    "(the filling tool did not shrink it): more may have been cut off on paper"))
     text = _multiline(lines, spec.rect) if spec.multiline else " ".join(_line_text(li) for li in lines)
     # A tool whose font lacks a precomposed letter draws base + combining mark ("G" + U+0306);
     # one that sets "fi" as a ligature glyph gives U+FB01. Nobody types either.
