@@ -159,3 +159,30 @@ def test_every_public_name_resolves() -> None:
     assert all(getattr(register, name) is not None for name in register.__all__)
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = register.nope
+
+
+def test_import_with_profile_files_sets_decide_by(tmp_path: Path, db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    out = write_batch(tmp_path / "out", complaints=[complaint_record(1, received="2026-12-23")])
+    assert main(["org", "export", "kameo-dk"]) == 0
+    profile = tmp_path / "kameo.toml"
+    text = capsys.readouterr().out
+    # The built-in profile leaves the decision's time frame unset (no fact to take it from).
+    lines = [line for line in text.splitlines() if not line.startswith("decision_working_days")]
+    profile.write_text("decision_working_days = 15\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["register", "import", str(out), "--db", db, "--org-file", str(profile)]) == 0
+    capsys.readouterr()
+    assert main(["register", "list", "--json", "--db", db]) == 0
+    entry = json.loads(capsys.readouterr().out.splitlines()[0])
+    # 23 Dec 2026 + 15 Danish working days, counted as the acknowledgement's 3 are (25 Dec and
+    # 1 Jan are holidays, 26 Dec a Saturday): 15 Jan 2027.
+    assert (entry["acknowledge_by"], entry["decide_by"]) == ("2026-12-29", "2027-01-15")
+
+
+def test_import_with_a_bad_profile_file_is_one_line(tmp_path: Path, db: str,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    out = write_batch(tmp_path / "out", complaints=[complaint_record(1)])
+    bad = tmp_path / "bad.toml"
+    bad.write_text("key = 'kameo-dk'\nname = \n", encoding="utf-8")
+    assert main(["register", "import", str(out), "--db", db, "--org-file", str(bad)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.toml" in err[0]

@@ -21,6 +21,8 @@ from ._names import CSV_DIALECTS, EXPORT_LANGUAGES, OUTCOMES, TRANSITIONS
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from ..org import Organisation
+
 __all__ = ["add_batch_options", "add_letter_options", "add_register_parser", "import_after_batch", "letter"]
 
 
@@ -58,10 +60,19 @@ def _guarded(func: Any) -> Any:
     return run
 
 
+def _profiles(args: argparse.Namespace) -> dict[str, Organisation]:
+    """Profile files by key: ``register import --org-file`` (repeatable) or ``batch --org-file``."""
+    from ..orgfile import load_organisation
+
+    files = getattr(args, "org_file", None) or []
+    profiles = [load_organisation(f) for f in ([files] if isinstance(files, str) else files)]
+    return {org.key: org for org in profiles}
+
+
 def _import(args: argparse.Namespace) -> int:
     from . import import_batch
 
-    summary = import_batch(_engine(args), args.outdir, who=_who(args))
+    summary = import_batch(_engine(args), args.outdir, who=_who(args), organisations=_profiles(args))
     print(f"register: {summary.added} added ({summary.unreadable} unreadable), {summary.attached} attached to "
           f"an earlier entry, {summary.already} already there")
     for reference in summary.references:
@@ -189,6 +200,9 @@ def add_register_parser(sub: Any) -> None:
 
     p = add("import", _import, "import a batch output folder's records")
     p.add_argument("outdir", metavar="OUTDIR")
+    p.add_argument("--org-file", action="append", metavar="FILE",
+                   help="a profile file (see 'org export') that replaces the built-in profile with its key; its "
+                        "decision_working_days set each entry's decide-by date (repeatable: one per profile)")
     p = add("due", _due, "overdue, due today, due this week (exit 1 when something is overdue)")
     p.add_argument("--today", type=_day, metavar="YYYY-MM-DD", help="count from this day (default: today)")
     p.add_argument("--json", action="store_true")
