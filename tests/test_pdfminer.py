@@ -63,6 +63,7 @@ def _moved(data: bytes, *, rotate: int = 0) -> bytes:
 
 CASES: dict[str, Any] = {
     **{p.name: p.read_bytes for p in sorted(FIXTURES.glob("flat-*.pdf"))},
+    "unembedded-own-encoding.pdf": (FIXTURES / "unembedded-own-encoding.pdf").read_bytes,
     "drawing.pdf": _drawing,
     "drawing-moved.pdf": lambda: _moved(_drawing()),
     "flat-qpdf-moved-rotated.pdf": lambda: _moved((FIXTURES / "flat-qpdf.pdf").read_bytes(), rotate=90),
@@ -90,3 +91,51 @@ def test_characters_and_shapes_are_pdfplumbers_to_the_bit(name: str) -> None:
             assert [(*c[:7], tuple(c.matrix)) for c in got.chars] == expected.chars
             assert [tuple(r) for r in got.rects] == expected.rects
             assert got.shapes == expected.shapes
+
+
+def _one_font_page(font: bytes, text: bytes) -> bytes:
+    """A hand-made one-page PDF drawing ``text`` in the font dictionary ``font``."""
+    content = b"BT /F1 10 Tf 10 10 Td (" + text + b") Tj ET"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 50] /Resources << /Font << /F1 " + font
+               + b" >> >> /Contents 4 0 R >>",
+               b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"]
+    out = io.BytesIO(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("font", "text", "guessed"), [
+    # Standard glyph names read right whatever the font: /Lslash is Ł. /g36 only the font program knows.
+    (b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding << /Differences [65 /Lslash /g36] >> >>",
+     b"ABC", [False, True, False]),
+    (b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>", b"Ab", [False, False]),
+    # A symbolic font encodes by its own table: every code, unless /Differences names its glyph.
+    (b"<< /Type /Font /Subtype /Type1 /BaseFont /Symbol >>", b"ab", [True, True]),
+    (b"<< /Type /Font /Subtype /Type1 /BaseFont /Symbol /Encoding << /Differences [97 /alpha] >> >>", b"ab",
+     [False, True]),
+    (b"<< /Type /Font /Subtype /TrueType /BaseFont /Wingdings /FontDescriptor << /Type /FontDescriptor "
+     b"/FontName /Wingdings /Flags 4 >> >>", b"J", [True]),
+    (b"<< /Type /Font /Subtype /TrueType /BaseFont /Arial /FontDescriptor << /Type /FontDescriptor "
+     b"/FontName /Arial /Flags 32 >> >>", b"J", [False]),
+])
+def test_codes_only_a_missing_font_program_explains_are_marked(font: bytes, text: bytes, guessed: list[bool]) -> None:
+    with pdfplumber.open(io.BytesIO(_one_font_page(font, text))) as pdf:
+        assert [c.guessed for c in ContentReader().read(pdf.pages[0]).chars] == guessed
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("flat-*.pdf")))
+def test_tool_made_copies_guess_only_check_marks(name: str) -> None:
+    """Every value font of every tool is embedded or standard; ghostscript's ZapfDingbats ticks are the one guess."""
+    with pdfplumber.open(FIXTURES / name) as pdf:
+        reader = ContentReader()
+        guessed = {c.fontname for page in pdf.pages for c in reader.read(page).chars if c.guessed}
+    assert guessed <= {"ZapfDingbats"}

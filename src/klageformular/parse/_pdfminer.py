@@ -25,9 +25,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, cast
 
 from pdfminer import pdfinterp
+from pdfminer.encodingdb import name2unicode
 from pdfminer.layout import LTContainer, LTCurve, LTLine, LTRect
-from pdfminer.pdffont import PDFFont, PDFUnicodeNotDefined
+from pdfminer.pdffont import PDFFont, PDFSimpleFont, PDFType3Font, PDFUnicodeNotDefined
 from pdfminer.pdfinterp import PDFContentParser, PDFPageInterpreter, PDFResourceManager
+from pdfminer.pdftypes import dict_value, list_value, resolve1
+from pdfminer.psparser import PSLiteral
 from pdfminer.utils import Matrix
 from pdfplumber.page import Page, PDFPageAggregatorWithMarkedContent, fix_fontname_bytes
 from pdfplumber.utils.pdfinternals import resolve_all
@@ -52,6 +55,9 @@ class Char(NamedTuple):
     size: float
     matrix: Matrix  # the glyph's text rendering matrix (origin at [4], [5])
     font: PDFFont
+    # The code's meaning lives only in a font program the file does not carry (see _own_codes):
+    # ``text`` is pdfminer's guess from a standard encoding, and nobody can tell whether it is right.
+    guessed: bool
 
 
 class Rect(NamedTuple):
@@ -105,16 +111,67 @@ class _Interpreter(PDFPageInterpreter):
         _counting_execute(self, streams)
 
 
+_FONT_FILES = ("FontFile", "FontFile2", "FontFile3")
+_SYMBOLIC = 4  # FontDescriptor /Flags bit 3: the font's own glyph set and built-in encoding
+_STANDARD_SYMBOLIC = ("Symbol", "ZapfDingbats")  # standard fonts a file may name without a descriptor
+
+
+def _agl(name: object) -> bool:
+    """True when the glyph name gives a Unicode character by the Adobe Glyph List (as pdfminer reads it)."""
+    try:
+        return isinstance(name, str) and bool(name2unicode(name))
+    except Exception:  # KeyError, ValueError; anything else is no name either
+        return False
+
+
+def _own_codes(font: PDFFont, spec: Mapping[str, Any]) -> Callable[[int], bool] | None:
+    """Which codes of a font have no knowable Unicode: the font's encoding is its own and not in the file.
+
+    A simple font that is not embedded and has no ToUnicode map gives Unicode only through
+    glyph names. Where /Differences names a glyph outside the Adobe Glyph List (``/g36``, as a
+    subsetting tool names them), pdfminer silently keeps the base encoding's letter; a symbolic
+    font (Wingdings, Symbol, ZapfDingbats …) encodes by its own built-in table, which only the
+    missing font program holds — pdfminer reads its codes as Latin letters. Codes a /Differences
+    entry names by the Glyph List read correctly and are not counted. None: every code is known.
+    """
+    if not isinstance(font, PDFSimpleFont) or isinstance(font, PDFType3Font) or "ToUnicode" in spec:
+        return None
+    descriptor = dict_value(spec.get("FontDescriptor", {}))
+    if any(key in descriptor for key in _FONT_FILES):
+        return None
+    flags = resolve1(descriptor.get("Flags", 0))
+    symbolic = (isinstance(flags, int) and bool(flags & _SYMBOLIC)) or getattr(font, "basefont", "") in \
+        _STANDARD_SYMBOLIC
+    named: dict[int, bool] = {}  # code -> named by the Glyph List
+    encoding = resolve1(spec.get("Encoding"))
+    if isinstance(encoding, dict):
+        code = 0
+        for item in list_value(encoding.get("Differences", [])):  # as pdfminer's EncodingDB reads it
+            if isinstance(item, int):
+                code = item
+            elif isinstance(item, PSLiteral):
+                named[code] = _agl(item.name)
+                code += 1
+    if symbolic:
+        return lambda cid: not named.get(cid, False)
+    unknown = {code for code, known in named.items() if not known}
+    return unknown.__contains__ if unknown else None
+
+
 class _Font:
     """What the device needs of one font, looked up once: per code its text, width and displacement."""
 
-    __slots__ = ("descent", "font", "glyphs", "vertical")
+    __slots__ = ("descent", "font", "glyphs", "own_codes", "vertical")
 
-    def __init__(self, font: PDFFont) -> None:
+    def __init__(self, font: PDFFont, spec: Mapping[str, Any]) -> None:
         self.font = font
         self.vertical = font.is_vertical()
         self.descent = font.get_descent()
-        self.glyphs: dict[int, tuple[str, float, Any]] = {}
+        self.glyphs: dict[int, tuple[str, float, Any, bool]] = {}  # text, width, displacement, guessed
+        try:
+            self.own_codes = _own_codes(font, spec)
+        except Exception:  # a font dictionary pdfminer could read but we cannot: trust pdfminer's text
+            self.own_codes = None
 
 
 class _Device(PDFPageAggregatorWithMarkedContent):
@@ -125,8 +182,8 @@ class _Device(PDFPageAggregatorWithMarkedContent):
         super().__init__(rsrcmgr, pageno=pageno, laparams=None)
         self.budget = active_budget()  # a device lives within one parse_pdf call
         self.fonts = fonts
-        # (text, font, x0, y0, x1, y1, size, matrix): pdfplumber's fontname is resolved afterwards.
-        self.chars: list[tuple[str, PDFFont, float, float, float, float, float, Matrix]] = []
+        # (text, font, x0, y0, x1, y1, size, matrix, guessed): the font's name is resolved afterwards.
+        self.chars: list[tuple[str, PDFFont, float, float, float, float, float, Matrix, bool]] = []
 
     def render_char(self, matrix: Matrix, font: PDFFont, fontsize: float, scaling: float, rise: float,
                     cid: int, ncs: Any, graphicstate: Any) -> float:
@@ -136,7 +193,7 @@ class _Device(PDFPageAggregatorWithMarkedContent):
         if self.budget is not None:
             self.budget.charge_glyph()
         info = self._font(font)
-        text, textwidth, textdisp = info.glyphs.get(cid) or self._glyph(info, cid)
+        text, textwidth, textdisp, guessed = info.glyphs.get(cid) or self._glyph(info, cid)
         adv: float = textwidth * fontsize * scaling
         bx0: float
         if info.vertical:
@@ -160,7 +217,7 @@ class _Device(PDFPageAggregatorWithMarkedContent):
             (x0, x1) = (x1, x0)
         if y1 < y0:
             (y0, y1) = (y1, y0)
-        self.chars.append((text, font, x0, y0, x1, y1, x1 - x0 if info.vertical else y1 - y0, matrix))
+        self.chars.append((text, font, x0, y0, x1, y1, x1 - x0 if info.vertical else y1 - y0, matrix, guessed))
         return adv
 
     def render_string_horizontal(self, seq: Any, matrix: Matrix, pos: Any, font: PDFFont, fontsize: float,
@@ -187,7 +244,7 @@ class _Device(PDFPageAggregatorWithMarkedContent):
                         x += charspace
                     if budget is not None:
                         budget.charge_glyph()
-                    text, textwidth, _ = glyphs.get(cid) or self._glyph(info, cid)
+                    text, textwidth, _, guessed = glyphs.get(cid) or self._glyph(info, cid)
                     m = (a, b, c, d, x * a + y * c + e, x * b + y * d + f)
                     te, tf = m[4], m[5]
                     adv = textwidth * fontsize * scaling
@@ -197,7 +254,7 @@ class _Device(PDFPageAggregatorWithMarkedContent):
                     left2, top2 = a * 0 + c * by1 + te, b * 0 + d * by1 + tf
                     x0, y0 = min(left1, left2, right1, right2), min(bottom1, bottom2, top1, top2)
                     x1, y1 = max(left1, left2, right1, right2), max(bottom1, bottom2, top1, top2)
-                    chars.append((text, font, x0, y0, x1, y1, y1 - y0, m))
+                    chars.append((text, font, x0, y0, x1, y1, y1 - y0, m, guessed))
                     x += adv
                     if cid == 32 and wordspace:
                         x += wordspace
@@ -210,18 +267,21 @@ class _Device(PDFPageAggregatorWithMarkedContent):
     def _font(self, font: PDFFont) -> _Font:
         info = self.fonts.get(font)
         if info is None:
-            info = self.fonts[font] = _Font(font)
+            specs: dict[PDFFont, Mapping[str, Any]] = getattr(self.rsrcmgr, "specs", {})
+            info = self.fonts[font] = _Font(font, specs.get(font, {}))
         return info
 
-    def _glyph(self, info: _Font, cid: int) -> tuple[str, float, Any]:
-        """A code's text, width and displacement, as pdfminer's render_char finds them (looked up once)."""
+    def _glyph(self, info: _Font, cid: int) -> tuple[str, float, Any, bool]:
+        """A code's text, width and displacement, as pdfminer's render_char finds them (looked up once),
+        and whether its text is a guess (:func:`_own_codes`)."""
         font = info.font
         try:
             text = font.to_unichr(cid)
             assert isinstance(text, str), str(type(text))
         except PDFUnicodeNotDefined:
             text = self.handle_undefined_char(font, cid)
-        glyph = info.glyphs[cid] = (text, font.char_width(cid), font.char_disp(cid))
+        guessed = info.own_codes is not None and info.own_codes(cid)
+        glyph = info.glyphs[cid] = (text, font.char_width(cid), font.char_disp(cid), guessed)
         return glyph
 
     def paint_path(self, *args: Any, **kwargs: Any) -> None:
@@ -274,9 +334,9 @@ class ContentReader:
         _Interpreter(self.rsrcmgr, device).process_page(page.page_obj)
         # pdfminer gives coordinates relative to the MediaBox; pdfplumber moves x back (not y, #1181).
         dx = page.mediabox[0]
-        chars = [Char(text, self._name(font), x0 + dx, y0, x1 + dx, y1, size, matrix, font) if dx
-                 else Char(text, self._name(font), x0, y0, x1, y1, size, matrix, font)
-                 for text, font, x0, y0, x1, y1, size, matrix in device.chars]
+        chars = [Char(text, self._name(font), x0 + dx, y0, x1 + dx, y1, size, matrix, font, guessed) if dx
+                 else Char(text, self._name(font), x0, y0, x1, y1, size, matrix, font, guessed)
+                 for text, font, x0, y0, x1, y1, size, matrix, guessed in device.chars]
         curves: list[tuple[float, float, float, float]] = []
         lines: list[tuple[float, float, float, float]] = []
         rects: list[Rect] = []
@@ -293,10 +353,6 @@ class ContentReader:
                 rects.append(Rect(x0, obj.y0, x1, obj.y1, obj.width, obj.height, obj.fill))
             (lines if type(obj) is LTLine else curves if type(obj) is LTCurve else []).append((x0, obj.y0, x1, obj.y1))
         return PageContent(chars, rects, [*curves, *lines, *(r[:4] for r in rects)])
-
-    def font_spec(self, font: PDFFont) -> Mapping[str, Any]:
-        """The font's own dictionary, as the document wrote it."""
-        return self.rsrcmgr.specs.get(font, {})
 
     def _name(self, font: PDFFont) -> str:
         name = self._names.get(font)

@@ -18,10 +18,13 @@ Limits, by construction of a text layer:
   part is not guessed.
 - Check marks: any glyph inside a box means "checked"; a vector mark inside it (other tools
   draw ✓ as paths) also counts, with an ``uncertain_choice`` warning.
-- Glyphs without a usable Unicode mapping (``(cid:N)``, U+FFFD/U+FFFF, private use, control
-  characters) are not guessed: a font with any such glyph on the page is untrusted as a whole,
-  its characters in a field read as U+FFFD, and the field gets an ``unreadable_text`` warning
-  with the count. So do letters a filling tool could not encode and drew as "?" inside a word.
+- Glyphs without a usable Unicode mapping are not guessed: ``(cid:N)``, U+FFFD/U+FFFF, private
+  use and control characters, and codes whose meaning only a font program the file does not
+  carry knows (a non-embedded font without ToUnicode that is symbolic, or whose /Differences
+  names a glyph outside the Adobe Glyph List: ``_pdfminer._own_codes``). A font where such
+  glyphs are common on the page is untrusted as a whole; its characters in a field read as
+  U+FFFD, and the field gets an ``unreadable_text`` warning with the count. So do letters a
+  filling tool could not encode and drew as "?" inside a word.
   When *every* filled value is unreadable the copy is rejected with
   :class:`~klageformular.UnreadableTextError`, naming the tool the copy says made it.
 """
@@ -232,14 +235,14 @@ def _glyphs(page: PageContent, t: _Transform) -> list[_Glyph]:
         if bad is None:
             bad = no_map[text] = _unmapped(text)
         total[font] = total.get(font, 0) + 1
-        unmapped[font] = unmapped.get(font, 0) + bad
+        unmapped[font] = unmapped.get(font, 0) + (bad or c.guessed)
     untrusted = {f for f, n in unmapped.items() if n and n >= _UNTRUSTED * total[f]}
     out = []
     box_to_layout, scale = t.box_to_layout, t.scale
     for c in chars:
         x0, y0, x1, y1 = box_to_layout(c.x0, c.y0, c.x1, c.y1)
         font, text = c.fontname, c.text
-        if no_map[text] or (font in untrusted and not text.isspace()):
+        if no_map[text] or c.guessed or (font in untrusted and not text.isspace()):
             text = _UNREADABLE
         out.append(_Glyph(text, x0, y0, x1, y1, float(c.size) / scale, font, (x0 + x1) / 2, (y0 + y1) / 2))
     return out
