@@ -334,8 +334,10 @@ class ContentReader:
         _Interpreter(self.rsrcmgr, device).process_page(page.page_obj)
         # pdfminer gives coordinates relative to the MediaBox; pdfplumber moves x back (not y, #1181).
         dx = page.mediabox[0]
-        chars = [Char(text, self._name(font), x0 + dx, y0, x1 + dx, y1, size, matrix, font, guessed) if dx
-                 else Char(text, self._name(font), x0, y0, x1, y1, size, matrix, font, guessed)
+        names = {font: self._name(font) for font in dict.fromkeys(char[1] for char in device.chars)}  # in order
+        make = Char._make
+        chars = [make((text, names[font], x0 + dx, y0, x1 + dx, y1, size, matrix, font, guessed)) if dx
+                 else make((text, names[font], x0, y0, x1, y1, size, matrix, font, guessed))
                  for text, font, x0, y0, x1, y1, size, matrix, guessed in device.chars]
         curves: list[tuple[float, float, float, float]] = []
         lines: list[tuple[float, float, float, float]] = []

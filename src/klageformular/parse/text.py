@@ -238,9 +238,14 @@ def _glyphs(page: PageContent, t: _Transform) -> list[_Glyph]:
         unmapped[font] = unmapped.get(font, 0) + (bad or c.guessed)
     untrusted = {f for f, n in unmapped.items() if n and n >= _UNTRUSTED * total[f]}
     out = []
-    box_to_layout, scale = t.box_to_layout, t.scale
+    box_to_layout, scale, dx, dy = t.box_to_layout, t.scale, t.dx, t.dy
+    upright = t.turns % 4 == 0  # the common case: box_to_layout inlined, the same arithmetic
     for c in chars:
-        x0, y0, x1, y1 = box_to_layout(c.x0, c.y0, c.x1, c.y1)
+        if upright:
+            ax, ay, bx, by = (c.x0 - dx) / scale, (c.y0 - dy) / scale, (c.x1 - dx) / scale, (c.y1 - dy) / scale
+            x0, y0, x1, y1 = min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)
+        else:
+            x0, y0, x1, y1 = box_to_layout(c.x0, c.y0, c.x1, c.y1)
         font, text = c.fontname, c.text
         if no_map[text] or c.guessed or (font in untrusted and not text.isspace()):
             text = _UNREADABLE
