@@ -10,7 +10,7 @@ for the wall-clock deadline) once one counter is spent.
 The counters are per page (``Limits.max_pages`` bounds the pages; the deadline bounds the
 whole call). They live in a :class:`WorkBudget` that is *active* for the duration of one call
 (a context variable, so threads and asyncio tasks each see their own). pdfminer calls back
-into :mod:`.text`'s interpreter and device, which charge the active budget.
+into :mod:`._pdfminer`'s content parser and device, which charge the active budget.
 """
 
 from __future__ import annotations
