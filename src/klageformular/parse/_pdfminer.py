@@ -6,12 +6,14 @@ pdfminer's interpreter and a device of our own. The device records what the text
 and curves — as plain tuples, instead of pdfminer's ``LTChar`` objects that pdfplumber then
 turns into dictionaries (issue 19: that was three quarters of the text path's time). The
 numbers are pdfminer's and pdfplumber's own, computed the same way, so a page reads exactly
-as ``page.chars`` / ``page.rects`` read it.
+as ``page.chars`` / ``page.rects`` read it. Each character also says whether its text is a
+guess from a standard encoding where only a font program the file lacks knows the code
+(:func:`_own_codes`).
 
 Every content token, glyph, path, image and form XObject is charged to the active
 :class:`~._budget.WorkBudget`. pdfplumber pins pdfminer.six to one exact version, so the hooks
-below rely on internals that only change when pdfplumber is upgraded; ``tests/test_budget.py``
-and ``tests/test_text_layer.py`` would fail.
+below rely on internals that only change when pdfplumber is upgraded; ``tests/test_pdfminer.py``
+(pdfplumber's own numbers, to the bit) and ``tests/test_budget.py`` would fail.
 
 Loaded only when a text layer is read (the AcroForm path never needs pdfminer); :func:`quiet`,
 which keeps pdfminer's loggers down, lives in ``_quiet`` for that reason and is re-exported here.
