@@ -1,6 +1,6 @@
 """How much parse_pdf costs over the bare libraries it stands on, measured in one run.
 
-    python benchmarks/parse.py [--repeat N]
+    python benchmarks/parse.py [--repeat N] [--src DIR ...]
 
 Prints medians and ratios (machines here are noisy; only ratios from the same run mean anything):
 - AcroForm path: parse_pdf on a filled form vs pypdf.PdfReader(...).get_fields() on the same bytes,
@@ -8,6 +8,11 @@ Prints medians and ratios (machines here are noisy; only ratios from the same ru
 - text path: parse_pdf on a flattened copy vs pdfplumber's extract_words() on every page of it,
   and the reference columns PyMuPDF ``page.get_text("words")`` and pypdfium2 ``get_text_range()``
   (C libraries: how far a pure-Python reader is from them, not a target).
+
+The text rows are timed round by round, interleaved (one call of each per round), so a noisy
+neighbour hits them all alike. ``--src DIR`` (repeatable) adds a row for parse_pdf of another
+source tree on the same flattened copy — a ``git archive`` of an earlier commit's ``src``, run in a
+worker process that takes its turn in each round: a before/after comparison from one run.
 
 PyMuPDF and pypdfium2 are benchmark-only (the [test] extra, pdfplumber's own dependency); a
 column whose library is missing is left out.
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import io
 import logging
+import os
 import statistics
 import subprocess
 import sys
@@ -25,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import pdfplumber
 from pypdf import PdfReader
@@ -50,6 +57,60 @@ def median_seconds(func: Callable[[], object], repeat: int) -> float:
         func()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def interleaved_medians(funcs: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Median time of each function over ``repeat`` rounds, one call of each per round (after a warm-up).
+
+    The wall time of the call, or the seconds a :class:`Worker` measured itself (without the pipe).
+    """
+    for func in funcs.values():
+        func()
+    times: dict[str, list[float]] = {label: [] for label in funcs}
+    for _ in range(repeat):
+        for label, func in funcs.items():
+            start = time.perf_counter()
+            func()
+            elapsed = time.perf_counter() - start
+            times[label].append(func.seconds if isinstance(func, Worker) else elapsed)
+    return {label: statistics.median(t) for label, t in times.items()}
+
+
+# A worker timing parse_pdf of another source tree: reads the file once, then one timed call per line.
+_WORKER = """
+import sys, time, logging
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+from klageformular import parse_pdf
+data = open(sys.argv[1], "rb").read()
+assert parse_pdf(data).method == "text"
+for _ in sys.stdin:
+    start = time.perf_counter()
+    parse_pdf(data)
+    print(time.perf_counter() - start, flush=True)
+"""
+
+
+class Worker:
+    """parse_pdf of the source tree ``src`` (first on PYTHONPATH) in a process of its own."""
+
+    def __init__(self, src: str, path: Path) -> None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p)}
+        self.proc = subprocess.Popen([sys.executable, "-c", _WORKER, str(path)], env=env, text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.seconds = 0.0
+
+    def __call__(self) -> None:
+        stdin, stdout = self.proc.stdin, self.proc.stdout
+        assert stdin is not None and stdout is not None
+        stdin.write("\n")
+        stdin.flush()
+        self.seconds = float(stdout.readline())
+
+    def close(self) -> None:
+        pipe: IO[str] | None = self.proc.stdin
+        if pipe is not None:
+            pipe.close()
+        self.proc.wait()
 
 
 def flattened(data: bytes) -> bytes:
@@ -106,6 +167,8 @@ def available(module: str) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=21)
+    parser.add_argument("--src", action="append", default=[], metavar="DIR",
+                        help="also time parse_pdf of this source tree on the flattened copy (text path)")
     args = parser.parse_args(argv)
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     filled = render_form("da", prefill=Complaint.model_validate(SAMPLE))
@@ -121,12 +184,24 @@ def main(argv: list[str] | None = None) -> int:
                                                            args.repeat))
     if available("pymupdf"):
         row("acroform", ours, "PyMuPDF widgets()", median_seconds(lambda: pymupdf_widgets(filled), args.repeat))
-    ours_text = median_seconds(lambda: parse_pdf(flat), args.repeat)
-    row("text", ours_text, "pdfplumber extract_words", median_seconds(lambda: extract_words(flat), args.repeat))
-    if available("pymupdf"):
-        row("text", ours_text, "PyMuPDF get_text('words')", median_seconds(lambda: pymupdf_words(flat), args.repeat))
-    if available("pypdfium2"):
-        row("text", ours_text, "pypdfium2 get_text_range", median_seconds(lambda: pdfium_text(flat), args.repeat))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "flat.pdf"
+        path.write_bytes(flat)
+        workers = {f"parse_pdf of {src}": Worker(src, path) for src in args.src}
+        funcs: dict[str, Callable[[], object]] = {"parse_pdf": lambda: parse_pdf(flat),
+                                                  "pdfplumber extract_words": lambda: extract_words(flat)}
+        if available("pymupdf"):
+            funcs["PyMuPDF get_text('words')"] = lambda: pymupdf_words(flat)
+        if available("pypdfium2"):
+            funcs["pypdfium2 get_text_range"] = lambda: pdfium_text(flat)
+        try:
+            medians = interleaved_medians({**funcs, **workers}, args.repeat)
+        finally:
+            for worker in workers.values():
+                worker.close()
+    ours_text = medians.pop("parse_pdf")
+    for label, base in medians.items():
+        row("text", ours_text, label, base)
     return 0
 
 

@@ -24,11 +24,19 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pypdf import PdfReader, PdfWriter  # noqa: E402
+from pypdf.generic import (  # noqa: E402
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+)
 from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.lib.utils import ImageReader  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
@@ -85,6 +93,47 @@ def _letter() -> bytes:
     return buf.getvalue()
 
 
+# Two values drawn into empty boxes of page 1 in fonts whose codes mean what only a missing font
+# program knows: Helvetica re-encoded by /Differences to glyph names outside the Adobe Glyph List
+# (as subsetting tools name glyphs), and the symbolic Symbol font; neither embedded, no ToUnicode.
+# A text layer reads "Hansen" and "Aarhus" from them; the page shows other glyphs.
+OWN_ENCODING = {"representative.first_name": (b"/KFOwn", b"Hansen"), "representative.city": (b"/KFSym", b"Aarhus")}
+
+
+def _own_encoding(flat: bytes) -> bytes:
+    """``flat`` with :data:`OWN_ENCODING`'s values drawn on page 1 by pypdf."""
+    from klageformular.layout import field_by_path
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(flat)))
+    page = writer.pages[0]
+    differences = ArrayObject()
+    for letter in sorted(set(b"Hansen")):
+        differences += [NumberObject(letter), NameObject(f"/g{letter - 29}")]
+    resources: Any = page["/Resources"]
+    fonts = resources.get_object()["/Font"].get_object()
+    fonts[NameObject("/KFOwn")] = writer._add_object(DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Helvetica"),
+        NameObject("/Encoding"): DictionaryObject({NameObject("/Type"): NameObject("/Encoding"),
+                                                   NameObject("/BaseEncoding"): NameObject("/WinAnsiEncoding"),
+                                                   NameObject("/Differences"): differences})}))
+    fonts[NameObject("/KFSym")] = writer._add_object(DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Symbol")}))
+    content = b"q 0 g"
+    for path, (font, text) in OWN_ENCODING.items():
+        box = field_by_path(path).rect
+        content += b" BT %s 10 Tf %.2f %.2f Td (%s) Tj ET" % (font, box.x0 + 3, box.y0 + 5, text)
+    extra = DecodedStreamObject()
+    extra.set_data(content + b" Q\n")
+    contents = page.raw_get("/Contents")
+    page[NameObject("/Contents")] = ArrayObject([*(contents.get_object() if isinstance(contents.get_object(), list)
+                                                   else [contents]), writer._add_object(extra.flate_encode())])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def _filled(lang: str, fill: Callable[[bytes, dict[str, FieldValue]], bytes]) -> bytes:
     """The sample complaint filled into the form in ``lang`` (its home profile) by one tool."""
     return fill(render_form(lang), field_values(Complaint.model_validate(sample_data()), lang))
@@ -116,6 +165,10 @@ def main(names: list[str]) -> None:
                         lambda: flatten("ps", by_pdftk)),
         "flat-mutool.pdf": ("pypdf fill, then mutool convert -F pdf (MuPDF's printer)",
                             lambda: flatten("mutool", by_pypdf)),
+        "unembedded-own-encoding.pdf": ("pdftk fill, then qpdf --flatten-annotations=all, then pypdf draws two more "
+                                  "values in non-embedded fonts without ToUnicode: Helvetica re-encoded to glyph "
+                                  "names outside the Adobe Glyph List, and Symbol",
+                                  lambda: _own_encoding(flatten("qpdf", by_pdftk))),
     }
     unknown = set(names) - set(fixtures)
     if unknown:

@@ -36,13 +36,16 @@ UNREADABLE: dict[str, type[PdfReadError] | type[NotAKlageformularError]] = {
     # An earlier form's composite value font, printed through PostScript: "Łukasz" reads "(cid:0)VLBT[".
     "printed-ps-type0-font.pdf": UnreadableTextError,
 }
+# Readable, with values the copy cannot tell: the sample, plus these fields drawn in non-embedded
+# fonts whose codes only the missing font program explains (scripts/make_fixtures.py: OWN_ENCODING).
+WARNED = {"unembedded-own-encoding.pdf": ("representative.first_name", "representative.city")}
 
 
 def test_manifest_lists_every_fixture_and_its_hash() -> None:
     import hashlib
 
     on_disk = {p.name for p in FIXTURES.glob("*.pdf")}
-    assert on_disk == set(MANIFEST["files"]) == set(READABLE) | set(UNREADABLE)
+    assert on_disk == set(MANIFEST["files"]) == set(READABLE) | set(UNREADABLE) | set(WARNED)
     for name, entry in MANIFEST["files"].items():
         assert hashlib.sha256((FIXTURES / name).read_bytes()).hexdigest() == entry["sha256"], name
 
@@ -68,3 +71,16 @@ def test_unreadable_fixtures_give_their_own_error(name: str, error: type[Excepti
 def test_a_copy_without_a_unicode_map_names_the_tool_that_made_it() -> None:
     with pytest.raises(UnreadableTextError, match=r"none of the 30 filled value\(s\) can be read: .*Ghostscript"):
         parse_pdf(FIXTURES / "printed-ps-type0-font.pdf")
+
+
+@pytest.mark.parametrize(("name", "paths"), sorted(WARNED.items()))
+def test_glyphs_only_a_missing_font_explains_are_unreadable_not_guessed(name: str, paths: tuple[str, ...]) -> None:
+    """A text layer reads "Hansen" and "Aarhus" there, while the page shows nothing and Greek letters."""
+    result = parse_pdf(FIXTURES / name)
+    assert result.method == "text"
+    assert_values_match(field_values(Complaint.model_validate(sample_data()), "da"),
+                        {p: v for p, v in result.raw.items() if p not in paths}, line_breaks=False)
+    for path in paths:
+        assert result.raw[path] == "\ufffd" * 6
+        assert [w.message.split(" character")[0] for w in result.warnings if w.path == path] == ["6 of 6"]
+    assert {(item.path, item.code) for item in result.review} == {(path, "unreadable_text") for path in paths}

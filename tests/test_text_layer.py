@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 from pypdf import PdfReader, PdfWriter, Transformation
@@ -233,20 +235,21 @@ def test_a_printed_copy_with_question_marks_warns_per_field(blank_form: bytes, s
 
 
 class _FakePage:
-    """Only what ``_identifier`` reads: pdfplumber's chars in content-stream order."""
+    """Only what ``_identifier`` reads: the page's chars in content-stream order."""
 
     def __init__(self, texts: list[str]):
-        self.chars = [{"text": t, "n": i} for i, t in enumerate(texts)]
+        self.chars = [SimpleNamespace(text=t) for t in texts]
 
 
 @pytest.mark.parametrize("dot", ["·", "´", "", "•"])
 def test_the_identifier_is_found_whatever_separates_language_and_page(dot: str) -> None:
     """MuPDF's printer maps the footer's "·" to "´"; a (cid:N) glyph before it is several characters."""
+    from klageformular.parse._pdfminer import PageContent
     from klageformular.parse.text import _identifier
 
     footer = list(f"KLAGEFORMULAR 1.0 da {dot} side 2/3")
     page = _FakePage(["(cid:7)", "(cid:12)", "x", *footer])
-    found = _identifier(page)
+    found = _identifier(cast("PageContent", page))
     assert found is not None
     match, char = found
-    assert match.groups() == ("1.0", "da", "2", "3") and char["n"] == 3  # the "K", not a shifted glyph
+    assert match.groups() == ("1.0", "da", "2", "3") and char is page.chars[3]  # the "K", not a shifted glyph

@@ -10,7 +10,7 @@ for the wall-clock deadline) once one counter is spent.
 The counters are per page (``Limits.max_pages`` bounds the pages; the deadline bounds the
 whole call). They live in a :class:`WorkBudget` that is *active* for the duration of one call
 (a context variable, so threads and asyncio tasks each see their own). pdfminer calls back
-into :mod:`.text`'s interpreter and device, which charge the active budget.
+into :mod:`._pdfminer`'s content parser and device, which charge the active budget.
 """
 
 from __future__ import annotations
@@ -63,7 +63,11 @@ class WorkBudget:
             raise TooMuchContentError(
                 f"a page needs more than {self.max_operators:,} content operators (a content bomb?)",
                 limit="max_page_operators", value=self.operators, maximum=self.max_operators)
-        self._tick()
+        # _tick, inlined: this runs for every content token of every page.
+        self._ticks += 1
+        if self._ticks >= _CLOCK_EVERY:
+            self._ticks = 0
+            self.check_deadline()
 
     def charge_glyph(self) -> None:
         """One character drawn."""
@@ -71,7 +75,10 @@ class WorkBudget:
         if self.glyphs > self.max_glyphs:
             raise TooMuchContentError(f"a page draws more than {self.max_glyphs:,} characters",
                                       limit="max_page_glyphs", value=self.glyphs, maximum=self.max_glyphs)
-        self._tick()
+        self._ticks += 1  # _tick, inlined: this runs for every character drawn
+        if self._ticks >= _CLOCK_EVERY:
+            self._ticks = 0
+            self.check_deadline()
 
     def charge_object(self) -> None:
         """One path, image or form XObject drawn."""

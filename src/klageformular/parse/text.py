@@ -18,10 +18,13 @@ Limits, by construction of a text layer:
   part is not guessed.
 - Check marks: any glyph inside a box means "checked"; a vector mark inside it (other tools
   draw ✓ as paths) also counts, with an ``uncertain_choice`` warning.
-- Glyphs without a usable Unicode mapping (``(cid:N)``, U+FFFD/U+FFFF, private use, control
-  characters) are not guessed: a font with any such glyph on the page is untrusted as a whole,
-  its characters in a field read as U+FFFD, and the field gets an ``unreadable_text`` warning
-  with the count. So do letters a filling tool could not encode and drew as "?" inside a word.
+- Glyphs without a usable Unicode mapping are not guessed: ``(cid:N)``, U+FFFD/U+FFFF, private
+  use and control characters, and codes whose meaning only a font program the file does not
+  carry knows (a non-embedded font without ToUnicode that is symbolic, or whose /Differences
+  names a glyph outside the Adobe Glyph List: ``_pdfminer._own_codes``). A font where such
+  glyphs are common on the page is untrusted as a whole; its characters in a field read as
+  U+FFFD, and the field gets an ``unreadable_text`` warning with the count. So do letters a
+  filling tool could not encode and drew as "?" inside a word.
   When *every* filled value is unreadable the copy is rejected with
   :class:`~klageformular.UnreadableTextError`, naming the tool the copy says made it.
 """
@@ -36,7 +39,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from ..exceptions import (
     NotAKlageformularError,
@@ -48,6 +51,9 @@ from ..layout import FORM_ID, IDENTIFIER_BASELINE, LAYOUT, MARK_SIZE, REGISTRATI
 from ..values import FieldValue
 from ._budget import active_budget
 from ._warning import ParseWarning
+
+if TYPE_CHECKING:  # pdfminer loads for a text layer only (issue 19: cold start)
+    from ._pdfminer import Char, PageContent
 
 __all__ = ["TextLayer", "read_text_layer"]
 
@@ -79,9 +85,8 @@ class TextLayer:
     extra_pages: int = 0
 
 
-@dataclass(frozen=True)
-class _Glyph:
-    """A character in layout coordinates (points on the A4 original)."""
+class _Glyph(NamedTuple):
+    """A character in layout coordinates (points on the A4 original), with its centre."""
 
     text: str
     x0: float
@@ -90,14 +95,8 @@ class _Glyph:
     y1: float
     size: float
     font: str
-
-    @property
-    def cx(self) -> float:
-        return (self.x0 + self.x1) / 2
-
-    @property
-    def cy(self) -> float:
-        return (self.y0 + self.y1) / 2
+    cx: float
+    cy: float
 
 
 @dataclass(frozen=True)
@@ -125,9 +124,9 @@ class _Transform:
         return x, y
 
     def box_to_layout(self, x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float]:
-        corners = [self.to_layout(x, y) for x, y in ((x0, y0), (x1, y1))]
-        xs, ys = [c[0] for c in corners], [c[1] for c in corners]
-        return min(xs), min(ys), max(xs), max(ys)
+        ax, ay = self.to_layout(x0, y0)
+        bx, by = self.to_layout(x1, y1)
+        return min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)
 
 
 @dataclass
@@ -154,7 +153,7 @@ class _Page:
         return sorted(i for _, i in self._by_cy[lo:hi])
 
 
-def _identifier(page: Any) -> tuple[re.Match[str], dict[str, Any]] | None:
+def _identifier(page: PageContent) -> tuple[re.Match[str], Char] | None:
     """The footer identifier and its first character, if the page has one.
 
     Searched in content-stream order, not in reading order: the identifier is drawn in one
@@ -164,25 +163,25 @@ def _identifier(page: Any) -> tuple[re.Match[str], dict[str, Any]] | None:
     # A glyph can stand for several characters ("(cid:12)", ligatures): map text offsets to glyphs.
     owner: list[int] = []
     for i, c in enumerate(chars):
-        owner += [i] * len(c["text"])
-    match = _IDENTIFIER.search("".join(c["text"] for c in chars))
+        owner += [i] * len(c.text)
+    match = _IDENTIFIER.search("".join(c.text for c in chars))
     return (match, chars[owner[match.start()]]) if match else None
 
 
-def _mark_centres(page: Any) -> list[tuple[float, float]]:
+def _mark_centres(page: PageContent) -> list[tuple[float, float]]:
     """Centres (PDF coordinates, origin bottom-left) of small filled squares near the corners."""
     centres = []
     for r in page.rects:
-        w, h = r["width"], r["height"]
-        if r.get("fill") and 0.3 * MARK_SIZE < w < 3 * MARK_SIZE and abs(w - h) < 0.15 * w:
-            centres.append(((r["x0"] + r["x1"]) / 2, (r["y0"] + r["y1"]) / 2))
+        w, h = r.width, r.height
+        if r.fill and 0.3 * MARK_SIZE < w < 3 * MARK_SIZE and abs(w - h) < 0.15 * w:
+            centres.append(((r.x0 + r.x1) / 2, (r.y0 + r.y1) / 2))
     return centres
 
 
-def _fit(page: Any, origin: tuple[float, float], char: dict[str, Any]) -> _Transform:
+def _fit(page: PageContent, origin: tuple[float, float], char: Char) -> _Transform:
     """The layout→page transform from the marks, or from the identifier alone."""
     ex, ey = IDENTIFIER_BASELINE
-    found_x, found_y = float(char["matrix"][4]), float(char["matrix"][5])
+    found_x, found_y = float(char.matrix[4]), float(char.matrix[5])
     centres = _mark_centres(page)
     best: tuple[float, _Transform] | None = None
     if len(centres) >= 3:
@@ -207,9 +206,9 @@ def _fit(page: Any, origin: tuple[float, float], char: dict[str, Any]) -> _Trans
     if best is not None and best[0] < 3 * MARK_SIZE * best[1].scale:
         return best[1]
     # No usable marks: scale from the identifier's length, direction from its text matrix.
-    a, b = float(char["matrix"][0]), float(char["matrix"][1])
+    a, b = float(char.matrix[0]), float(char.matrix[1])
     turns = round(math.atan2(b, a) / (math.pi / 2)) % 4
-    size = math.hypot(a, b) if char.get("size") is None else float(char["size"])
+    size = float(char.size)
     scale = size / 7.0 if size else 1.0  # the identifier is set in 7 pt
     probe = _Transform(scale, turns, 0.0, 0.0)
     px, py = probe.to_page(ex, ey)
@@ -223,32 +222,40 @@ def _unmapped(text: str) -> bool:
     return any(c in "\ufffd\uffff" or "\ue000" <= c <= "\uf8ff" or (c < " " and c not in "\t\n\r") for c in text)
 
 
-def _glyphs(page: Any, t: _Transform) -> list[_Glyph]:
+def _glyphs(page: PageContent, t: _Transform) -> list[_Glyph]:
     chars = page.chars
     # A font whose glyphs often lack a Unicode map is untrusted as a whole: such a font usually
     # maps the other codes to *wrong* letters (glyph ids read as codes: "Łukasz" reads
     # "(cid:0)VLBT["). One odd glyph in a font with a proper map is only that glyph.
     total: dict[str, int] = {}
     unmapped: dict[str, int] = {}
+    no_map: dict[str, bool] = {}  # _unmapped by text: a page has few distinct characters
     for c in chars:
-        font = str(c.get("fontname", ""))
+        font, text = c.fontname, c.text
+        bad = no_map.get(text)
+        if bad is None:
+            bad = no_map[text] = _unmapped(text)
         total[font] = total.get(font, 0) + 1
-        unmapped[font] = unmapped.get(font, 0) + _unmapped(c["text"])
+        unmapped[font] = unmapped.get(font, 0) + (bad or c.guessed)
     untrusted = {f for f, n in unmapped.items() if n and n >= _UNTRUSTED * total[f]}
     out = []
+    box_to_layout, scale, dx, dy = t.box_to_layout, t.scale, t.dx, t.dy
+    upright = t.turns % 4 == 0  # the common case: box_to_layout inlined, the same arithmetic
     for c in chars:
-        x0, y0, x1, y1 = t.box_to_layout(c["x0"], c["y0"], c["x1"], c["y1"])
-        font = str(c.get("fontname", ""))
-        bad = _unmapped(c["text"]) or (font in untrusted and not c["text"].isspace())
-        out.append(_Glyph(_UNREADABLE if bad else c["text"], x0, y0, x1, y1, float(c["size"]) / t.scale, font))
+        if upright:
+            ax, ay, bx, by = (c.x0 - dx) / scale, (c.y0 - dy) / scale, (c.x1 - dx) / scale, (c.y1 - dy) / scale
+            x0, y0, x1, y1 = min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)
+        else:
+            x0, y0, x1, y1 = box_to_layout(c.x0, c.y0, c.x1, c.y1)
+        font, text = c.fontname, c.text
+        if no_map[text] or c.guessed or (font in untrusted and not text.isspace()):
+            text = _UNREADABLE
+        out.append(_Glyph(text, x0, y0, x1, y1, float(c.size) / scale, font, (x0 + x1) / 2, (y0 + y1) / 2))
     return out
 
 
-def _vector_marks(page: Any, t: _Transform) -> list[tuple[float, float, float, float]]:
-    shapes = []
-    for obj in (*page.curves, *page.lines, *page.rects):
-        shapes.append(t.box_to_layout(obj["x0"], obj["y0"], obj["x1"], obj["y1"]))
-    return shapes
+def _vector_marks(page: PageContent, t: _Transform) -> list[tuple[float, float, float, float]]:
+    return [t.box_to_layout(*shape) for shape in page.shapes]
 
 
 def _inside(g: _Glyph, r: Rect) -> bool:
@@ -461,7 +468,7 @@ def _overflow(page: _Page, fields: Iterable[FieldSpec], taken: set[int], warning
                                         "text runs past the box's edge: the copy cannot show all of it"))
 
 
-def _locate_by_position(pdf_pages: Sequence[Any], pages: dict[int, _Page], index_of: dict[int, int],
+def _locate_by_position(pdf_pages: Sequence[PageContent], pages: dict[int, _Page], index_of: dict[int, int],
                         unidentified: list[int], warnings: list[ParseWarning]) -> None:
     """A form page whose footer was lost (some tools drop page content) sits where it belongs.
 
@@ -497,7 +504,7 @@ def read_text_layer(source: bytes | BinaryIO) -> TextLayer:
     """
     import pdfplumber  # with pdfminer: loaded for the text path only (issue 19: cold start)
 
-    from ._pdfminer import lay_out
+    from ._pdfminer import ContentReader
 
     stream = io.BytesIO(source if isinstance(source, bytes) else source.read())
     try:
@@ -513,8 +520,11 @@ def read_text_layer(source: bytes | BinaryIO) -> TextLayer:
         unidentified: list[int] = []
         empty = 0
         total = len(pdf.pages)
-        for index, page in enumerate(pdf.pages):
-            lay_out(page)  # under the work budget, before anything reads the page's objects
+        reader = ContentReader()
+        contents: list[PageContent] = []
+        for index, pdf_page in enumerate(pdf.pages):
+            page = reader.read(pdf_page)  # under the work budget
+            contents.append(page)
             found = _identifier(page)
             if found is None:
                 empty += not page.chars
@@ -527,7 +537,7 @@ def read_text_layer(source: bytes | BinaryIO) -> TextLayer:
             if number not in pages:
                 pages[number] = _Page(number, transform, _glyphs(page, transform), _vector_marks(page, transform))
                 index_of[number] = index
-        _locate_by_position(pdf.pages, pages, index_of, unidentified, warnings)
+        _locate_by_position(contents, pages, index_of, unidentified, warnings)
         extra = len(unidentified)
     if not pages:
         if empty:
