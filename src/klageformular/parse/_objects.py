@@ -20,6 +20,7 @@ both ways and requires the same result.
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 from typing import Any
@@ -62,6 +63,9 @@ _TOKEN = re.compile(
     rb"|(?P<word>true|false|null)" + _STOP +
     rb"|<(?P<hex>[0-9A-Fa-f \t\r\n\f\x00]*)>"
     rb"|(?P<str>\())")
+# Group numbers of the kinds (Match.lastindex is cheaper than Match.lastgroup).
+_REF_GROUP, _NUM_GROUP, _NAME_GROUP, _OPEN_GROUP, _CLOSE_GROUP, _WORD_GROUP, _HEX_GROUP, _STR_GROUP = (
+    _TOKEN.groupindex[k] for k in ("ref", "num", "name", "open", "close", "word", "hex", "str"))
 _STRING_SPECIAL = re.compile(rb"[()\\]")
 # A literal string without nested parentheses or line continuations, whose escapes are all ones
 # pypdf reads without a word (the common case, e.g. UTF-16 written as octal escapes): decoded by
@@ -70,6 +74,10 @@ _SIMPLE_ESCAPE = rb"\\(?:[0-7]{1,3}|[nrtbf()\\/ %<>\[\]#_&$])"
 # Possessive quantifiers: an unterminated string fails in linear time, not by backtracking.
 _SIMPLE_STRING = re.compile(rb"((?:[^()\\]++|" + _SIMPLE_ESCAPE + rb")*+)\)")
 _ESCAPE = re.compile(_SIMPLE_ESCAPE)
+# Python's escape_decode (pickle's) reads \ooo up to 377, \n \r \t \b \f and \\ as PDF does; a body with
+# none of the other escapes (or a false alarm such as an escaped backslash before "/") is decoded
+# by it in one call instead of one substitution per escape (UTF-16 text is an escape per byte).
+_NOT_PYTHON_ESCAPE = re.compile(rb"\\[()/ %<>\[\]#_&$]|\\[4-7][0-7][0-7]")
 _OCTAL = re.compile(rb"[0-7]{1,3}")
 _ESCAPES = {ord(k): ord(v) for k, v in (("n", "\n"), ("r", "\r"), ("t", "\t"), ("b", "\b"), ("f", "\f"))}
 _ESCAPES.update((c, c) for c in b"()/\\ %<>[]#_&$")  # pypdf's __ESCAPE_DICT__: these stand for themselves
@@ -115,77 +123,87 @@ class _Parser:
         """The object at ``pos`` and the position after it; a stream only for a ``top`` object."""
         data = self.data
         token = _TOKEN.match
-        # Open containers: [is_dict, items]; a dictionary's items alternate key, value.
+        # Open containers: (is_dict, items); a dictionary's items alternate key, value.
         stack: list[tuple[bool, list[Any]]] = []
+        items: list[Any] = []  # the innermost open container's
+        count = 0
         while True:
             t = token(data, pos)
             if t is None:
                 raise _UnusualError
-            kind = t.lastgroup
+            kind = t.lastindex
             pos = t.end()
+            count += 1
             obj: PdfObject
-            if kind == "name":
-                if pos - t.start("name") >= _NAME_LENGTH_LIMIT:
+            if kind == _NAME_GROUP:
+                name = t.group(_NAME_GROUP)
+                if len(name) >= _NAME_LENGTH_LIMIT:
                     raise _UnusualError
                 try:
-                    obj = NameObject("/" + t.group("name").decode("utf-8"))
+                    obj = NameObject("/" + name.decode("utf-8"))
                 except UnicodeDecodeError:
                     raise _UnusualError from None  # pypdf tries other encodings and may warn
-            elif kind == "ref":
-                if pos - t.start("ref") >= 20 or self.reader is None:
-                    raise _UnusualError  # beyond pypdf's look-ahead it is read as a number; or in content
-                obj = IndirectObject(int(t.group(2)), int(t.group(3)), self.reader)
-            elif kind == "num":
-                text = t.group("num")
+            elif kind == _NUM_GROUP:
+                text = t.group(_NUM_GROUP)
                 if len(text) >= 20:
                     raise _UnusualError
                 obj = FloatObject(text) if b"." in text else NumberObject(text)
-            elif kind == "open":
+            elif kind == _OPEN_GROUP:
                 if len(stack) >= _MAX_DEPTH:
                     raise _UnusualError
-                stack.append((t.group("open") == b"<<", []))
+                items = []
+                stack.append((t.group("open") == b"<<", items))
                 continue
-            elif kind == "close":
+            elif kind == _CLOSE_GROUP:
                 if not stack or stack[-1][0] != (t.group("close") == b">>"):
                     raise _UnusualError
-                is_dict, items = stack.pop()
+                is_dict, done = stack.pop()
+                items = stack[-1][1] if stack else []
                 if is_dict:
-                    entries = self._dictionary(items)
+                    entries = self._dictionary(done)
                     after = _WS.match(data, pos).end()  # type: ignore[union-attr]
                     if data.startswith(b"stream", after):
                         if stack or not top:
                             raise _UnusualError  # a nested dictionary followed by "stream": pypdf's business
+                        self.tokens += count
                         return self._stream(entries, after + 6), -1
                     obj = DictionaryObject()
                     obj.update(entries)
                 else:
-                    if len(items) > self.max_array:
+                    if len(done) > self.max_array:
                         raise _UnusualError
-                    obj = ArrayObject(items)
-            elif kind == "word":
-                word = t.group("word")
-                obj = NullObject() if word == b"null" else BooleanObject(word == b"true")
-            elif kind == "hex":
-                digits = t.group("hex").translate(None, b" \t\r\n\f\x00")
-                if len(digits) % 2:
-                    digits += b"0"
-                obj = create_string_object(bytes.fromhex(digits.decode("ascii")))
-            else:  # a literal string
+                    obj = ArrayObject(done)
+            elif kind == _REF_GROUP:
+                if pos - t.start("ref") >= 20 or self.reader is None:
+                    raise _UnusualError  # beyond pypdf's look-ahead it is read as a number; or in content
+                obj = IndirectObject(int(t.group(2)), int(t.group(3)), self.reader)
+            elif kind == _STR_GROUP:
                 simple = _SIMPLE_STRING.match(data, pos)
                 if simple is not None:
                     body = simple.group(1)
                     if b"\\" in body:
-                        try:
-                            body = _ESCAPE.sub(_unescape, body)
-                        except KeyError:
-                            raise _UnusualError from None  # an octal escape above 255
+                        if _NOT_PYTHON_ESCAPE.search(body) is None:
+                            body = codecs.escape_decode(body)[0]
+                        else:
+                            try:
+                                body = _ESCAPE.sub(_unescape, body)
+                            except KeyError:
+                                raise _UnusualError from None  # an octal escape above 255
                     obj, pos = create_string_object(body), simple.end()
                 else:
                     obj, pos = self._string(pos)
-            self.tokens += 1
+            elif kind == _WORD_GROUP:
+                word = t.group("word")
+                obj = NullObject() if word == b"null" else BooleanObject(word == b"true")
+            else:  # a hexadecimal string
+                digits = t.group("hex").translate(None, b" \t\r\n\f\x00")
+                if len(digits) % 2:
+                    digits += b"0"
+                obj = create_string_object(bytes.fromhex(digits.decode("ascii")))
             if not stack:
+                self.tokens += count
                 return obj, pos
-            stack[-1][1].append(obj)
+            items.append(obj)
 
     def _dictionary(self, items: list[Any]) -> dict[Any, Any]:
         keys = items[0::2]

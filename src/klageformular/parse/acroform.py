@@ -100,7 +100,7 @@ def _raw_utf8(original: bytes, as_pdfdoc: str) -> str | None:
     (what the form's font covers), and either the tell-tale "Ã"/"Â" or several multi-byte
     sequences. Our own renderer writes UTF-16 with a byte-order mark, so it never gets here.
     """
-    if original.startswith((b"\xfe\xff", b"\xff\xfe")) or all(b < 0x80 for b in original):
+    if original.startswith((b"\xfe\xff", b"\xff\xfe")) or original.isascii():
         return None
     try:
         decoded = original.decode("utf-8")
