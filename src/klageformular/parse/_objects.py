@@ -85,14 +85,20 @@ _NAME_LENGTH_LIMIT = 4000  # below pypdf's 4096
 _OPERATOR = re.compile(rb"[A-Za-z'\"][^\s()<>\[\]{}/%\x00-\x1f\x7f]*")
 _NAME_STOP = re.compile(rb"[\s()<>\[\]{}/%]")  # where pypdf's reading of a name or an operator ends
 _OPERATOR_LENGTH_LIMIT = 120  # below pypdf's 128
-# Each escape's byte: one to three octal digits (up to 255; pypdf reads \\777 otherwise) and the others.
-_UNESCAPED = {b"\\" + (b"%o" % code).zfill(width): bytes([code])
-              for code in range(256) for width in (1, 2, 3) if len(b"%o" % code) <= width}
-_UNESCAPED.update({b"\\" + bytes([k]): bytes([v]) for k, v in _ESCAPES.items()})
 
 
 def _unescape(m: re.Match[bytes]) -> bytes:
-    return _UNESCAPED[m.group()]
+    """One escape's byte; KeyError for an octal escape above 255 (pypdf reads those otherwise)."""
+    escape = m.group()
+    if escape[1] in _ESCAPES:
+        return bytes((_ESCAPES[escape[1]],))
+    code = int(escape[1:], 8)
+    if code > 255:
+        raise KeyError(escape)
+    return bytes((code,))
+
+
+_NAME_TYPE = {NameObject}
 
 
 class _UnusualError(Exception):
@@ -207,7 +213,7 @@ class _Parser:
 
     def _dictionary(self, items: list[Any]) -> dict[Any, Any]:
         keys = items[0::2]
-        if len(items) % 2 or len(keys) > self.max_dict or not all(type(k) is NameObject for k in keys):
+        if len(items) % 2 or len(keys) > self.max_dict or not set(map(type, keys)) <= _NAME_TYPE:
             raise _UnusualError
         entries = dict(zip(keys, items[1::2], strict=True))
         if len(entries) != len(keys):
