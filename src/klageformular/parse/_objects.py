@@ -66,6 +66,8 @@ _TOKEN = re.compile(
 # Group numbers of the kinds (Match.lastindex is cheaper than Match.lastgroup).
 _REF_GROUP, _NUM_GROUP, _NAME_GROUP, _OPEN_GROUP, _CLOSE_GROUP, _WORD_GROUP, _HEX_GROUP, _STR_GROUP = (
     _TOKEN.groupindex[k] for k in ("ref", "num", "name", "open", "close", "word", "hex", "str"))
+_NUMBERS = re.compile(rb"([ \t\r\n\f0-9.+-]*)\]")  # after "[": an array of numbers and nothing else
+_NUMBER = re.compile(rb"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _STRING_SPECIAL = re.compile(rb"[()\\]")
 # A literal string without nested parentheses or line continuations, whose escapes are all ones
 # pypdf reads without a word (the common case, e.g. UTF-16 written as octal escapes): decoded by
@@ -155,11 +157,26 @@ class _Parser:
                     raise _UnusualError
                 obj = FloatObject(text) if b"." in text else NumberObject(text)
             elif kind == _OPEN_GROUP:
-                if len(stack) >= _MAX_DEPTH:
+                is_dict = t.group(_OPEN_GROUP) == b"<<"
+                flat = None if is_dict else _NUMBERS.match(data, pos)
+                if flat is None:
+                    if len(stack) >= _MAX_DEPTH:
+                        raise _UnusualError
+                    items = []
+                    stack.append((is_dict, items))
+                    continue
+                # An array of numbers only (/Rect, /BBox, colours): one match instead of a token each.
+                pieces = flat.group(1).split()
+                if len(pieces) > self.max_array:
                     raise _UnusualError
-                items = []
-                stack.append((t.group("open") == b"<<", items))
-                continue
+                numbers: list[PdfObject] = []
+                for text in pieces:
+                    if len(text) >= 20 or not _NUMBER.fullmatch(text):
+                        raise _UnusualError  # "1-2", "+": pypdf warns and reads 0
+                    numbers.append(FloatObject(text) if b"." in text else NumberObject(text))
+                obj = ArrayObject(numbers)
+                pos = flat.end()
+                count += len(pieces) + 1
             elif kind == _CLOSE_GROUP:
                 if not stack or stack[-1][0] != (t.group("close") == b">>"):
                     raise _UnusualError
