@@ -10,7 +10,7 @@ Everything on the form that differs per company or country comes from an
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
@@ -110,8 +110,8 @@ _IMY = Body.model_construct(
     email="imy@imy.se",
 )
 
-_FI_CONTACT = {"address": "Brunnsgatan 3, 111 38 Stockholm", "phone": "+46 8 408 980 00", "web": "www.fi.se",
-               "email": "finansinspektionen@fi.se"}
+_FI_CONTACT: dict[str, Any] = {"address": "Brunnsgatan 3, 111 38 Stockholm", "phone": "+46 8 408 980 00",
+                               "web": "www.fi.se", "email": "finansinspektionen@fi.se"}
 
 
 KAMEO_DK = Organisation.model_construct(
