@@ -361,7 +361,9 @@ class ContactDetails(BaseModel):
 
     def is_empty(self) -> bool:
         """True when no field is filled in."""
-        return all(v is None for v in self.model_dump().values())
+        # Every field is text or None: reading them needs no serializer (model_dump would build
+        # this class's own, which parsing never needs otherwise; issue 19: cold start).
+        return all(getattr(self, name) is None for name in type(self).model_fields)
 
 
 class Party(ContactDetails):
