@@ -147,4 +147,5 @@ def test_sample_complaint_is_valid() -> None:
 def test_a_contact_section_with_any_one_field_is_not_empty(cls: type[ContactDetails], name: str) -> None:
     # is_empty reads the fields directly (no serializer): it must still see every field.
     assert cls().is_empty()
-    assert not cls.model_construct(**{name: "investor" if name == "role" else "x"}).is_empty()
+    values: dict[str, Any] = {name: "investor" if name == "role" else "x"}
+    assert not cls.model_construct(**values).is_empty()
