@@ -246,5 +246,6 @@ _CONTENT = st.sampled_from([
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_CONTENT, max_size=16), st.sampled_from([b" ", b"\n", b"\r\n", b""]))
+@example([b"1 0 R", b"1 2 (x) \""], b"")  # "1 0 R1": a reference to pypdf, an operator R1 otherwise
 def test_random_content_streams_read_as_pypdf_reads_them(tokens: list[bytes], separator: bytes) -> None:
     _same_operations(separator.join(tokens))

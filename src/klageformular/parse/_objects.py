@@ -68,6 +68,8 @@ _REF_GROUP, _NUM_GROUP, _NAME_GROUP, _OPEN_GROUP, _CLOSE_GROUP, _WORD_GROUP, _HE
     _TOKEN.groupindex[k] for k in ("ref", "num", "name", "open", "close", "word", "hex", "str"))
 _NUMBERS = re.compile(rb"([ \t\r\n\f0-9.+-]*)\]")  # after "[": an array of numbers and nothing else
 _NUMBER = re.compile(rb"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+# pypdf's own IndirectPattern, as it applies it to the next 20 bytes of an operand.
+_PYPDF_INDIRECT = re.compile(rb"[+-]?(\d+)\s+(\d+)\s+R[^a-zA-Z]")
 _STRING_SPECIAL = re.compile(rb"[()\\]")
 # A literal string without nested parentheses or line continuations, whose escapes are all ones
 # pypdf reads without a word (the common case, e.g. UTF-16 written as octal escapes): decoded by
@@ -340,6 +342,8 @@ def content_operations(data: bytes) -> list[tuple[list[Any], bytes]] | None:
                 pos = m.end()
                 parser.tokens += 1
             else:
+                if _PYPDF_INDIRECT.match(data[pos:pos + 20]):
+                    raise _UnusualError  # "1 0 R1": pypdf sees a reference (and fails), not "R1" the operator
                 obj, pos = parser.value(pos, top=False)
                 operands.append(obj)
             if parser.tokens >= budget:
