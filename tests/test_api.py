@@ -90,7 +90,16 @@ def test_reading_a_form_loads_no_renderer_calendar_database_or_mail_stack(code: 
 def test_a_filled_form_is_read_without_pdfminer(name: str) -> None:
     # pdfminer and pdfplumber are the text path's: a form with its fields never needs them.
     probe = (f"from klageformular import parse_pdf\nassert parse_pdf({str(FIXTURES / name)!r}).method == 'acroform'\n"
-             "assert not {'pdfminer', 'pdfplumber'} & set(sys.modules), sorted(sys.modules)")
+             "text_path = {'pdfminer', 'pdfplumber', 'klageformular.parse.text'}\n"
+             "assert not text_path & set(sys.modules), sorted(sys.modules)")
+    assert _loaded_after(probe) == set()
+
+
+def test_the_cli_parse_reads_no_profile_file_reader_without_org_file() -> None:
+    # --org-file's TOML/JSON reader (orgfile, tomllib, tomli_w) loads only when a profile file is given.
+    probe = ("from klageformular.cli import main\n"
+             f"assert main(['parse', {str(FIXTURES / 'filled-pdftk.pdf')!r}]) == 0\n"
+             "assert not {'klageformular.orgfile', 'tomllib', 'tomli_w'} & set(sys.modules), sorted(sys.modules)")
     assert _loaded_after(probe) == set()
 
 

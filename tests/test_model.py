@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from klageformular import Complaint
-from klageformular.model import country_code, parse_amount, parse_date
+from klageformular.model import (
+    Complainant,
+    ContactDetails,
+    Party,
+    Representative,
+    country_code,
+    parse_amount,
+    parse_date,
+)
 
 from .conftest import sample_data
 
@@ -132,3 +140,12 @@ def test_formatted_amounts_read_back(amount: Decimal) -> None:
 def test_sample_complaint_is_valid() -> None:
     c = Complaint.model_validate(sample_data())
     assert c.damage.currency == "EUR" and c.signature.signatory == "representative"
+
+
+@pytest.mark.parametrize(("cls", "name"), [(cls, name) for cls in (ContactDetails, Party, Complainant, Representative)
+                                           for name in cls.model_fields])
+def test_a_contact_section_with_any_one_field_is_not_empty(cls: type[ContactDetails], name: str) -> None:
+    # is_empty reads the fields directly (no serializer): it must still see every field.
+    assert cls().is_empty()
+    values: dict[str, Any] = {name: "investor" if name == "role" else "x"}
+    assert not cls.model_construct(**values).is_empty()

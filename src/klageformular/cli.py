@@ -239,10 +239,12 @@ def _mail_rows(set_aside: int, mail: dict[str, Any] | None) -> list[tuple[str, A
 
 def _profile(args: argparse.Namespace) -> Organisation | None:
     """The profile loaded from ``--org-file``, if given; it takes the place of ``--org``."""
-    from .orgfile import load_organisation
-
     path = getattr(args, "org_file", None)
-    return load_organisation(path) if path else None
+    if not path:
+        return None
+    from .orgfile import load_organisation  # TOML and JSON readers: only with --org-file
+
+    return load_organisation(path)
 
 
 def _add_org_file(p: argparse.ArgumentParser, what: str) -> None:

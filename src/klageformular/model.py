@@ -333,10 +333,13 @@ def phone_is_assigned(e164: str) -> bool:
 _REGISTRY_CHECKS = {"DK": _cvr, "NO": _no_orgnr, "SE": _se_orgnr}
 
 
+# Every model defers building its validator to first use (defer_build): Complaint's validator
+# holds the sections' schemas anyway, so building each section's own validator at import was
+# paid again by every one-file call (issue 19: cold start).
 class ContactDetails(BaseModel):
     """Address and contact channels (1.b / 2.b: only when different from the party's own)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    model_config = ConfigDict(defer_build=True, extra="forbid", str_strip_whitespace=False)
 
     street: Line | None = Field(None, description="Street, number and floor")
     postcode: Line | None = None
@@ -358,7 +361,9 @@ class ContactDetails(BaseModel):
 
     def is_empty(self) -> bool:
         """True when no field is filled in."""
-        return all(v is None for v in self.model_dump().values())
+        # Every field is text or None: reading them needs no serializer (model_dump would build
+        # this class's own, which parsing never needs otherwise; issue 19: cold start).
+        return all(getattr(self, name) is None for name in type(self).model_fields)
 
 
 class Party(ContactDetails):
@@ -418,7 +423,7 @@ class Representative(Party):
 class Investment(BaseModel):
     """3.a — the full reference of the investment or agreement."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     reference: Line | None = Field(None, description="Investment or loan reference")
     project: Line | None = Field(None, description="Project owner or project")
@@ -428,7 +433,7 @@ class Investment(BaseModel):
 class Damage(BaseModel):
     """3.d — the damage, loss or detriment, with an optional amount."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     description: Text | None = None
     amount: Amount | None = None
@@ -464,7 +469,7 @@ class Damage(BaseModel):
 class Documentation(BaseModel):
     """The "documentation provided" tick boxes of the template."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     power_of_attorney: bool = False
     contractual_documents: bool = False
@@ -475,7 +480,7 @@ class Documentation(BaseModel):
 class Signature(BaseModel):
     """Place and date of signing, and who signs."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     place: Line | None = None
     date: Date | None = None
@@ -492,7 +497,7 @@ class Complaint(BaseModel):
     :func:`klageformular.parse.validate.validate` lists what needs review.
     """
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"title": "Complaint"})
+    model_config = ConfigDict(defer_build=True, extra="forbid", json_schema_extra={"title": "Complaint"})
 
     schema_version: Literal["1.0"] = SCHEMA_VERSION
     complainant: Complainant = Field(default_factory=Complainant)

@@ -10,7 +10,7 @@ Everything on the form that differs per company or country comes from an
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
@@ -33,7 +33,7 @@ Lang = Annotated[str, AfterValidator(_language)]
 class Officer(BaseModel):
     """The person (or department) complaints go to."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     name: str
     email: str
@@ -43,7 +43,7 @@ class Officer(BaseModel):
 class Body(BaseModel):
     """An escalation body or supervisory authority, with what it handles in each language."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     name: str
     remit: dict[str, str] = Field(description="What to bring to this body, per language")
@@ -71,7 +71,7 @@ class Body(BaseModel):
 class Organisation(BaseModel):
     """A crowdfunding service provider's complaint-handling details."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     key: str
     name: str
@@ -92,8 +92,11 @@ class Organisation(BaseModel):
     authorities: tuple[Body, ...] = ()
 
 
+# The built-in profiles are constants: they are built with model_construct (no validation at
+# import), so a one-file `parse` never pays for building these models' validators (issue 19:
+# cold start). tests/test_org.py validates every one of them, so a typo here still fails.
 # The Danish page names the Swedish data-protection authority; it is Swedish customers' own too.
-_IMY = Body(
+_IMY = Body.model_construct(
     name="Integritetsskyddsmyndigheten (IMY)",
     remit={
         "da": "Klager over Kameos behandling af personoplysninger.",
@@ -107,22 +110,22 @@ _IMY = Body(
     email="imy@imy.se",
 )
 
-_FI_CONTACT = {"address": "Brunnsgatan 3, 111 38 Stockholm", "phone": "+46 8 408 980 00", "web": "www.fi.se",
-               "email": "finansinspektionen@fi.se"}
+_FI_CONTACT: dict[str, Any] = {"address": "Brunnsgatan 3, 111 38 Stockholm", "phone": "+46 8 408 980 00",
+                               "web": "www.fi.se", "email": "finansinspektionen@fi.se"}
 
 
-KAMEO_DK = Organisation(
+KAMEO_DK = Organisation.model_construct(
     key="kameo-dk",
     name="Kameo",
     country="DK",
     currency="DKK",
     website="www.kameo.dk",
     helpdesk_email="helpdesk@kameo.dk",
-    complaints_officer=Officer(name="Linn Hoel Ringvoll", email="linn@kameo.no"),
+    complaints_officer=Officer.model_construct(name="Linn Hoel Ringvoll", email="linn@kameo.no"),
     subject_marker="Klage",
     holiday_country="DK",
     escalation=(
-        Body(
+        Body.model_construct(
             name="Forbrugerklagenævnet",
             remit={
                 "da": "Som forbruger kan du indbringe klagen for Forbrugerklagenævnet, hvis den ikke bliver "
@@ -136,7 +139,7 @@ KAMEO_DK = Organisation(
             },
             web="www.forbrug.dk",
         ),
-        Body(
+        Body.model_construct(
             name="Det Finansielle Ankenævn",
             remit={
                 "da": "Handler klagen om betalingstjenester, som Kameo har leveret, kan du også klage til "
@@ -153,7 +156,7 @@ KAMEO_DK = Organisation(
     ),
     authorities=(
         _IMY,
-        Body(
+        Body.model_construct(
             name="Forbrugerombudsmanden",
             remit={
                 "da": "Tilsyn med Kameos markedsføring og med, at långivere får korrekt information.",
@@ -166,7 +169,7 @@ KAMEO_DK = Organisation(
             web="www.forbrugerombudsmanden.dk",
             email="forbrugerombudsmanden@forbrugerombudsmanden.dk",
         ),
-        Body(
+        Body.model_construct(
             name="Finansinspektionen",
             remit={
                 "da": "Tilsynsmyndighed efter lov om betalingstjenester, fx klager over betalingssystemets "
@@ -186,18 +189,18 @@ KAMEO_DK = Organisation(
 # Norway and Sweden: the reference material gives only Kameo's Danish facts and the complaints
 # officer (who sits in Norway). Bodies are listed by name and website only, and no helpdesk is
 # named until Kameo confirms country helpdesks; see the README.
-KAMEO_NO = Organisation(
+KAMEO_NO = Organisation.model_construct(
     key="kameo-no",
     name="Kameo",
     country="NO",
     currency="NOK",
     website="www.kameo.no",
-    complaints_officer=Officer(name="Linn Hoel Ringvoll", email="linn@kameo.no"),
+    complaints_officer=Officer.model_construct(name="Linn Hoel Ringvoll", email="linn@kameo.no"),
     subject_marker="Klage",
     holiday_country="NO",
     languages=("nb", "en"),
     escalation=(
-        Body(
+        Body.model_construct(
             name="Finansklagenemnda",
             remit={
                 "nb": "Som forbruker kan du bringe klagen inn for Finansklagenemnda hvis den ikke blir behandlet "
@@ -213,7 +216,7 @@ KAMEO_NO = Organisation(
         ),
     ),
     authorities=(
-        Body(
+        Body.model_construct(
             name="Finanstilsynet",
             remit={
                 "nb": "Fører tilsyn med Kameo som leverandør av folkefinansieringstjenester.",
@@ -223,7 +226,7 @@ KAMEO_NO = Organisation(
             },
             web="www.finanstilsynet.no",
         ),
-        Body(
+        Body.model_construct(
             name="Forbrukertilsynet",
             remit={
                 "nb": "Fører tilsyn med Kameos markedsføring og avtalevilkår overfor forbrukere.",
@@ -233,7 +236,7 @@ KAMEO_NO = Organisation(
             },
             web="www.forbrukertilsynet.no",
         ),
-        Body(
+        Body.model_construct(
             name="Datatilsynet",
             remit={
                 "nb": "Klager på hvordan Kameo behandler personopplysninger.",
@@ -246,18 +249,18 @@ KAMEO_NO = Organisation(
     ),
 )
 
-KAMEO_SE = Organisation(
+KAMEO_SE = Organisation.model_construct(
     key="kameo-se",
     name="Kameo",
     country="SE",
     currency="SEK",
     website="www.kameo.se",
-    complaints_officer=Officer(name="Linn Hoel Ringvoll", email="linn@kameo.no"),
+    complaints_officer=Officer.model_construct(name="Linn Hoel Ringvoll", email="linn@kameo.no"),
     subject_marker="Klagomål",
     holiday_country="SE",
     languages=("sv", "en"),
     escalation=(
-        Body(
+        Body.model_construct(
             name="Allmänna reklamationsnämnden (ARN)",
             remit={
                 "sv": "Som konsument kan du vända dig till Allmänna reklamationsnämnden om klagomålet inte prövas "
@@ -273,7 +276,7 @@ KAMEO_SE = Organisation(
         ),
     ),
     authorities=(
-        Body(
+        Body.model_construct(
             name="Finansinspektionen",
             remit={
                 "sv": "Har tillsyn över Kameo som leverantör av gräsrotsfinansieringstjänster.",
@@ -283,7 +286,7 @@ KAMEO_SE = Organisation(
             },
             **_FI_CONTACT,
         ),
-        Body(
+        Body.model_construct(
             name="Konsumentverket",
             remit={
                 "sv": "Har tillsyn över Kameos marknadsföring och avtalsvillkor gentemot konsumenter.",

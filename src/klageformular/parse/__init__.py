@@ -15,7 +15,7 @@ import logging
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
@@ -40,8 +40,10 @@ from ._source import Limits, Source, check_page_streams, open_pdf, pypdf_limits,
 from ._warning import ParseWarning
 from .acroform import read_acroform
 from .content_key import content_key
-from .text import TextLayer, read_text_layer
 from .validate import ReviewItem, find_national_ids, validate
+
+if TYPE_CHECKING:
+    from .text import TextLayer
 
 __all__ = ["Limits", "ParseResult", "ParseWarning", "ReviewItem", "Source", "Status", "parse_pdf",
            "read_complaint"]
@@ -198,6 +200,8 @@ def _parse(data: bytes, name: str | None, digest: str, limits: Limits, profile: 
         warnings.append(ParseWarning("form_version", None, f"form version {version}, read as {FORM_VERSION}"))
     layer: TextLayer | None = None
     if form is None or not form.filled:
+        from .text import read_text_layer  # a filled form never needs the text layer's reader
+
         check_page_streams(reader, limits)  # pdfminer has no decompression limit of its own
         try:
             layer = read_text_layer(data)

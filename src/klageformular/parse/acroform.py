@@ -35,6 +35,7 @@ from pypdf.generic import (
 from .._font import BASE_FONT_NAME, EmbeddedFont, decode
 from ..layout import LAYOUT, FieldSpec, Kind, Rect, field_by_name, field_by_path
 from ..values import FieldValue
+from ._objects import content_operations
 from ._warning import ParseWarning
 
 __all__ = ["AcroForm", "read_acroform"]
@@ -99,7 +100,7 @@ def _raw_utf8(original: bytes, as_pdfdoc: str) -> str | None:
     (what the form's font covers), and either the tell-tale "Ã"/"Â" or several multi-byte
     sequences. Our own renderer writes UTF-16 with a byte-order mark, so it never gets here.
     """
-    if original.startswith((b"\xfe\xff", b"\xff\xfe")) or all(b < 0x80 for b in original):
+    if original.startswith((b"\xfe\xff", b"\xff\xfe")) or original.isascii():
         return None
     try:
         decoded = original.decode("utf-8")
@@ -260,7 +261,7 @@ def _shown_in_form_font(widget: DictionaryObject) -> str | None:
         fonts = cast(DictionaryObject, resources["/Font"].get_object())
         ours = {str(name) for name, ref in fonts.items()
                 if ref.get_object().get("/BaseFont") == BASE_FONT_NAME}
-        operations = ContentStream(stream, None).operations
+        operations = content_operations(stream.get_data()) or ContentStream(stream, None).operations
     except Exception:  # no resources, or an appearance pypdf cannot parse: let extraction try
         return None
     current: str | None = None
