@@ -41,6 +41,9 @@ def commands(filled: Path, flat: Path) -> dict[str, list[str]]:
 def run_once(args: list[str], src: str | None) -> float:
     """Wall time of one fresh interpreter running ``args``; a failing command stops the benchmark."""
     env = dict(os.environ)
+    # An installed package starts from compiled .pyc files (pip compiles at install); without them
+    # every start compiles each module from source. Let the warm-up write them, whatever the shell says.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if src:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
     start = time.perf_counter()

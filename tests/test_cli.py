@@ -68,3 +68,33 @@ def test_render_all_writes_every_language_and_profile_with_a_manifest(tmp_path: 
     assert main(["render", "--all", "-o", str(tmp_path / "b")]) == 0  # stable: same names, same hashes
     assert (tmp_path / "b" / "manifest.json").read_bytes() == (tmp_path / "a" / "manifest.json").read_bytes()
     assert main(["render", "--all", "--prefill", "x.json", "-o", str(tmp_path / "c")]) == 2
+
+
+@pytest.mark.parametrize(("setting", "seen"), [(None, False), ("", True)])
+def test_pydantic_plugins_do_not_see_complaints_unless_allowed(tmp_path: Path, setting: str | None,
+                                                              seen: bool) -> None:
+    """A pydantic plugin installed beside us (here a real entry point) is not loaded by the CLI."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "spy_plugin.py").write_text(
+        "import os, pathlib\n"
+        "class Spy:\n"
+        "    def new_schema_validator(self, *args, **kwargs):\n"
+        "        pathlib.Path(os.environ['SPY_FILE']).write_text('seen')\n"
+        "        return None, None, None\n"
+        "plugin = Spy()\n", encoding="utf-8")
+    dist = tmp_path / "spy-0.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: spy\nVersion: 0.0\n", encoding="utf-8")
+    (dist / "entry_points.txt").write_text("[pydantic]\nspy = spy_plugin:plugin\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    env.update(PYTHONPATH=str(tmp_path), SPY_FILE=str(tmp_path / "seen"))
+    if setting is not None:
+        env["PYDANTIC_DISABLE_PLUGINS"] = setting
+    fixture = Path(__file__).parent / "fixtures" / "filled-pypdf.pdf"
+    done = subprocess.run([sys.executable, "-m", "klageformular", "parse", str(fixture)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "seen").exists() is seen

@@ -407,6 +407,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code instead of exiting (testable in-process)."""
+    # A pydantic plugin (an observability tool, say) would see every validated complaint, personal
+    # data included, and finding plugins scans every installed package at start-up. Our own
+    # process does without them unless the environment says otherwise (set it empty to allow).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     parser = _parser()
     try:
         args = parser.parse_args(argv)
