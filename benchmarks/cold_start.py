@@ -9,7 +9,9 @@ measured in the same run (only ratios mean anything on a shared machine):
 
 - ``import klageformular``;
 - the CLI ``klageformular parse FILE`` on a filled form (AcroForm path) and on a flattened one
-  (text path), started as the console script starts it (``from klageformular.cli import main``).
+  (text path), started as the console script starts it (``from klageformular.cli import main``);
+- the floor no parse can go under: the required libraries imported, then also the ``Complaint``
+  model created and its validator built.
 
 ``--src DIR`` (repeatable) times the same commands with ``DIR`` first on ``PYTHONPATH``, e.g. a
 ``git archive`` of an earlier commit's ``src``: a before/after comparison from one run.
@@ -27,6 +29,14 @@ from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 CLI = "import sys; from klageformular.cli import main; sys.exit(main())"
+# What any parse pays before our code runs: the required libraries the parse path imports, then
+# also the Complaint model created and its pydantic validator built (a parse cannot do without).
+LIBRARIES = "import pydantic, pypdf, email_validator, phonenumbers, stdnum.util"
+FLOOR = {
+    "floor: required libraries imported": ["-c", LIBRARIES],
+    "floor: + Complaint validator built": ["-c", f"{LIBRARIES}; from klageformular.model import Complaint; "
+                                                 "Complaint.model_rebuild(force=True)"],
+}
 
 
 def commands(filled: Path, flat: Path) -> dict[str, list[str]]:
@@ -61,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     trees: list[tuple[str, str | None]] = [("installed", None), *((f"--src {s}", s) for s in args.src)]
     timed = {(tree, label): argv_ for tree, _ in trees for label, argv_ in commands(args.filled, args.flat).items()}
+    timed.update({("installed", label): argv_ for label, argv_ in FLOOR.items()})
     source = dict(trees)
     samples: dict[tuple[str, str], list[float]] = {key: [] for key in timed}
     baseline: list[float] = []
@@ -75,6 +86,15 @@ def main(argv: list[str] | None = None) -> int:
     for (tree, label), times in samples.items():
         median = statistics.median(times)
         print(f"{label:<46} {median * 1000:7.1f} ms  {median / base:5.2f}x   {tree}")
+    if args.src:  # the issue's measure: this tree against the first other tree, command by command
+        before = f"--src {args.src[0]}"
+        for label in commands(args.filled, args.flat):
+            now, then = (statistics.median(samples[(t, label)]) for t in ("installed", before))
+            print(f"{label:<46} {now / then:5.2f}x of {before}")
+        for label in FLOOR:
+            floor = statistics.median(samples[("installed", label)])
+            then = statistics.median(samples[(before, f"parse {args.filled.name}")])
+            print(f"{label:<46} {floor / then:5.2f}x of {before}'s parse {args.filled.name}")
     return 0
 
 
