@@ -9,9 +9,9 @@ Prints medians and ratios (machines here are noisy; only ratios from the same ru
   and the reference columns PyMuPDF ``page.get_text("words")`` and pypdfium2 ``get_text_range()``
   (C libraries: how far a pure-Python reader is from them, not a target).
 
-The text rows are timed round by round, interleaved (one call of each per round), so a noisy
-neighbour hits them all alike. ``--src DIR`` (repeatable) adds a row for parse_pdf of another
-source tree on the same flattened copy — a ``git archive`` of an earlier commit's ``src``, run in a
+Each path's rows are timed round by round, interleaved (one call of each per round), so a noisy
+neighbour hits them all alike. ``--src DIR`` (repeatable) adds a row on each path for parse_pdf of
+another source tree on the same bytes — a ``git archive`` of an earlier commit's ``src``, run in a
 worker process that takes its turn in each round: a before/after comparison from one run.
 
 PyMuPDF and pypdfium2 are benchmark-only (the [test] extra, pdfplumber's own dependency); a
@@ -82,7 +82,7 @@ import sys, time, logging
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 from klageformular import parse_pdf
 data = open(sys.argv[1], "rb").read()
-assert parse_pdf(data).method == "text"
+assert parse_pdf(data).method == sys.argv[2]
 for _ in sys.stdin:
     start = time.perf_counter()
     parse_pdf(data)
@@ -91,11 +91,14 @@ for _ in sys.stdin:
 
 
 class Worker:
-    """parse_pdf of the source tree ``src`` (first on PYTHONPATH) in a process of its own."""
+    """parse_pdf of the source tree ``src`` (first on PYTHONPATH) in a process of its own.
 
-    def __init__(self, src: str, path: Path) -> None:
+    ``method`` is the path the file must take there ("acroform" or "text").
+    """
+
+    def __init__(self, src: str, path: Path, method: str) -> None:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p)}
-        self.proc = subprocess.Popen([sys.executable, "-c", _WORKER, str(path)], env=env, text=True,
+        self.proc = subprocess.Popen([sys.executable, "-c", _WORKER, str(path), method], env=env, text=True,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.seconds = 0.0
 
@@ -168,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=21)
     parser.add_argument("--src", action="append", default=[], metavar="DIR",
-                        help="also time parse_pdf of this source tree on the flattened copy (text path)")
+                        help="also time parse_pdf of this source tree on both paths' files")
     args = parser.parse_args(argv)
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     filled = render_form("da", prefill=Complaint.model_validate(SAMPLE))
@@ -179,15 +182,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{path:<9} parse_pdf {ours * 1000:7.1f} ms   {label:<26} {base * 1000:7.1f} ms   "
               f"ratio {ours / base:.2f}x   (median of {args.repeat})")
 
-    ours = median_seconds(lambda: parse_pdf(filled), args.repeat)
-    row("acroform", ours, "pypdf get_fields", median_seconds(lambda: PdfReader(io.BytesIO(filled)).get_fields(),
-                                                           args.repeat))
-    if available("pymupdf"):
-        row("acroform", ours, "PyMuPDF widgets()", median_seconds(lambda: pymupdf_widgets(filled), args.repeat))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "filled.pdf"
+        path.write_bytes(filled)
+        workers = {f"parse_pdf of {src}": Worker(src, path, "acroform") for src in args.src}
+        acro: dict[str, Callable[[], object]] = {
+            "parse_pdf": lambda: parse_pdf(filled),
+            "pypdf get_fields": lambda: PdfReader(io.BytesIO(filled)).get_fields()}
+        if available("pymupdf"):
+            acro["PyMuPDF widgets()"] = lambda: pymupdf_widgets(filled)
+        try:
+            medians = interleaved_medians({**acro, **workers}, args.repeat)
+        finally:
+            for worker in workers.values():
+                worker.close()
+    ours = medians.pop("parse_pdf")
+    for label, base in medians.items():
+        row("acroform", ours, label, base)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "flat.pdf"
         path.write_bytes(flat)
-        workers = {f"parse_pdf of {src}": Worker(src, path) for src in args.src}
+        workers = {f"parse_pdf of {src}": Worker(src, path, "text") for src in args.src}
         funcs: dict[str, Callable[[], object]] = {"parse_pdf": lambda: parse_pdf(flat),
                                                   "pdfplumber extract_words": lambda: extract_words(flat)}
         if available("pymupdf"):

@@ -22,6 +22,7 @@ soft hyphen ® ¯ ± ² ³ ´ µ ¶ ¸ ¹ º ¼ ½ ¾ × ÷ Ÿ ‹ ›.
 
 from __future__ import annotations
 
+import codecs
 import io
 import weakref
 from functools import cache
@@ -114,6 +115,8 @@ def _build() -> tuple[dict[int, str], dict[int, str]]:
 
 _CODES, _DIFFERENCES = _build()
 CHARSET: frozenset[str] = frozenset(_CODES.values()) - _IGNORED
+# Every byte's character (U+FFFD for the unused code 0), for decoding a string in one call.
+_DECODING = "".join(_CODES.get(code, "\ufffd") for code in range(256))
 _CODE_OF = {char: code for code, char in _CODES.items() if char not in _IGNORED}
 BASE_FONT_NAME = f"/{_BASE_FONT}"
 """The font's PDF name, by which an appearance's font is recognised as ours (no font file needed)."""
@@ -128,7 +131,7 @@ def decode(codes: bytes) -> str:
     >>> decode(EmbeddedFont.load().encode("Łukasz Ğül"))
     'Łukasz Ğül'
     """
-    return "".join(_CODES.get(b, "\ufffd") for b in codes)
+    return codecs.charmap_decode(codes, "strict", _DECODING)[0]
 
 
 class EmbeddedFont:

@@ -17,6 +17,7 @@ something other than what was stored.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -245,11 +246,12 @@ def _appearance_text(widget: DictionaryObject) -> str | None:
         return None
 
 
-def _shown_in_form_font(widget: DictionaryObject) -> str | None:
+def _shown_in_form_font(widget: DictionaryObject, *, scan: bool = True) -> str | None:
     """The text an appearance draws, when every string in it is in the form's own font; else None.
 
     Decoding our own one-byte encoding is cheap; pypdf's text extraction (the fallback for
-    appearances in a tool's own font) costs far more, and most tools keep our font.
+    appearances in a tool's own font) costs far more, and most tools keep our font. ``scan=False``
+    skips :func:`_scan_shown` and reads the stream's operations (tests compare the two).
     """
     ap = widget.get("/AP")
     stream = ap.get_object().get("/N") if ap is not None else None
@@ -261,7 +263,12 @@ def _shown_in_form_font(widget: DictionaryObject) -> str | None:
         fonts = cast(DictionaryObject, resources["/Font"].get_object())
         ours = {str(name) for name, ref in fonts.items()
                 if ref.get_object().get("/BaseFont") == BASE_FONT_NAME}
-        operations = content_operations(stream.get_data()) or ContentStream(stream, None).operations
+        data = stream.get_data()
+        if scan:
+            shown = _scan_shown(data, ours)
+            if not isinstance(shown, _Unusual):
+                return shown
+        operations = content_operations(data) or ContentStream(stream, None).operations
     except Exception:  # no resources, or an appearance pypdf cannot parse: let extraction try
         return None
     current: str | None = None
@@ -280,6 +287,149 @@ def _shown_in_form_font(widget: DictionaryObject) -> str | None:
                     parts.append(decode(item.get_original_bytes()))
             parts.append(" ")  # a line or a chunk: whitespace is not compared
     return "".join(parts)
+
+
+class _Unusual:
+    """:func:`_scan_shown`'s answer for a stream it leaves to the operations path."""
+
+
+_UNUSUAL = _Unusual()
+# One token of a plain content stream, after optional whitespace, as content_operations
+# (parse/_objects.py) reads it: an operator, a name (ASCII, no "#": those are decoded), a number, a
+# literal string without nested parentheses whose escapes are PDF's (an octal above 255 is caught
+# after), a hexadecimal string, an array bracket; anything else is "other" and the scan gives up.
+# Each kind ends where content_operations' token ends (the same look-aheads), so both split alike.
+_SHOWN_TOKEN = re.compile(
+    rb"[ \t\r\n\f]*+(?:"
+    rb"(?P<op>[A-Za-z'\"][^\s()<>\[\]{}/%\x00-\x1f\x7f]*+)(?=[\s()<>\[\]{}/%]|\Z)"
+    rb"|(?P<name>/[!\"$&'*+,\-.0-9:;=?@A-Z\\^_`a-z|~]*+)(?=[\s()<>\[\]{}/%])"
+    rb"|(?P<num>[+-]?(?:\d++(?:\.\d*+)?|\.\d++))(?=[ \t\r\n\f()<>\[\]{}/%])"
+    rb"|\((?P<str>(?:[^()\\]++|\\(?:[0-7]{1,3}|[nrtbf()\\/ %<>\[\]#_&$]|[\r\n][\r\n]?))*+)\)"
+    rb"|<(?P<hex>[0-9A-Fa-f \t\r\n\f\x00]*+)>"
+    rb"|(?P<open>\[)|(?P<close>\])"
+    rb"|(?P<other>(?s:.)))")
+_OP, _NAME, _NUM, _STR, _HEX, _OPEN, _CLOSE, _OTHER = (
+    _SHOWN_TOKEN.groupindex[k] for k in ("op", "name", "num", "str", "hex", "open", "close", "other"))
+_STRING_ESCAPE = re.compile(rb"\\(?:([0-7]{1,3})|([nrtbf])|[\r\n][\r\n]?|(.))", re.DOTALL)
+_ESCAPED = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+_SHOWS = (b"Tj", b"'", b'"', b"TJ")
+_MAX_SCAN = 200_000  # pypdf caps an array at 100,000 items (two bytes each at least) and a stream at 2,000,000 tokens
+
+
+def _unescape_string(m: re.Match[bytes]) -> bytes:
+    octal, letter, itself = m.groups()
+    if octal is not None:
+        code = int(octal, 8)
+        if code > 255:
+            raise ValueError  # pypdf reads the digits again
+        return bytes((code,))
+    if letter is not None:
+        return _ESCAPED[letter]
+    return itself if itself is not None else b""  # a line continuation draws nothing
+
+
+def _string_bytes(raw: bytes) -> bytes | None:
+    """The bytes the operations path decodes for a string: what pypdf's string object gives back.
+
+    None for the cases where that differs from the string's bytes (UTF-16 read without a byte-order
+    mark gets one added; a UTF-8 one has no original bytes at all) or that look like them.
+    """
+    if raw[:1] in (b"\x00", b"\xef", b"\xfe", b"\xff") or raw[1:2] == b"\x00":
+        return None
+    return raw
+
+
+def _scan_shown(data: bytes, ours: set[str]) -> str | _Unusual | None:
+    """:func:`_shown_in_form_font`'s answer from one regular expression over the stream, without objects.
+
+    The same text, or None, as reading the stream's operations gives; :data:`_UNUSUAL` for a stream
+    outside the plain case: a comment, an inline image, a dictionary, a nested array or parentheses,
+    a name with "#" or non-ASCII bytes, an operand pypdf would read as a reference ("1 0 R"), a font
+    selection by something other than a name, a TJ without an array or string, a string that pypdf
+    reads as UTF-16 or UTF-8, or a stream without operators.
+    """
+    if len(data) >= _MAX_SCAN:
+        return _UNUSUAL
+    current: str | None = None
+    foreign = False  # a string drawn in another font: None, once the whole stream proved plain
+    parts: list[str] = []
+    operators = 0
+    # The operands since the last operator: (kind, value); an array is (_OPEN, its strings' bytes).
+    operands: list[tuple[int, Any]] = []
+    array: list[bytes] | None = None
+    end = len(data.rstrip(b" \t\r\n\f"))
+    try:
+        for t in _SHOWN_TOKEN.finditer(data, 0, end):
+            kind = t.lastindex
+            if kind == _OP:
+                op = t.group(_OP)
+                if array is not None or op == b"BI" or len(op) >= 120 or (
+                        op[0] == 0x52 and not op[1:2].isalpha()):  # "R", "R1": pypdf may see a reference
+                    return _UNUSUAL
+                operators += 1
+                if op == b"Tf":
+                    if operands:
+                        first_kind, first = operands[0]
+                        if first_kind != _NAME:
+                            return _UNUSUAL
+                        current = first
+                elif op in _SHOWS:
+                    if current not in ours:
+                        foreign = True
+                    last_kind: int | None = None
+                    last: Any = None
+                    if operands:
+                        last_kind, last = operands[-1]
+                    if op == b"TJ":
+                        if last_kind == _OPEN:
+                            parts.extend(decode(b) for b in last)
+                        elif last_kind not in (_STR, _NAME):
+                            return _UNUSUAL  # pypdf's objects cannot even be iterated
+                    elif last_kind == _STR:
+                        parts.append(decode(last))
+                    parts.append(" ")
+                operands = []
+            elif kind in (_STR, _HEX):
+                if kind == _STR:
+                    raw = t.group(_STR)
+                    if b"\\" in raw:
+                        raw = _STRING_ESCAPE.sub(_unescape_string, raw)
+                else:
+                    digits = t.group(_HEX).translate(None, b" \t\r\n\f\x00")
+                    raw = bytes.fromhex((digits + b"0" if len(digits) % 2 else digits).decode("ascii"))
+                shown = _string_bytes(raw)
+                if shown is None:
+                    return _UNUSUAL
+                if array is not None:
+                    array.append(shown)
+                else:
+                    operands.append((_STR, shown))
+            elif kind == _NUM:
+                if len(t.group(_NUM)) >= 20:
+                    return _UNUSUAL
+                if array is None:
+                    operands.append((_NUM, None))
+            elif kind == _NAME:
+                name = t.group(_NAME)
+                if array is not None or len(name) >= 4000:
+                    return _UNUSUAL
+                operands.append((_NAME, name.decode("ascii")))
+            elif kind == _OPEN:
+                if array is not None:
+                    return _UNUSUAL
+                array = []
+            elif kind == _CLOSE:
+                if array is None:
+                    return _UNUSUAL
+                operands.append((_OPEN, array))
+                array = None
+            else:
+                return _UNUSUAL
+    except ValueError:  # an octal escape above 255
+        return _UNUSUAL
+    if operators == 0 or array is not None:
+        return _UNUSUAL
+    return None if foreign else "".join(parts)
 
 
 def _shows_other_text(value: str, widgets: list[DictionaryObject]) -> bool:
