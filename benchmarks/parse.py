@@ -182,41 +182,32 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{path:<9} parse_pdf {ours * 1000:7.1f} ms   {label:<26} {base * 1000:7.1f} ms   "
               f"ratio {ours / base:.2f}x   (median of {args.repeat})")
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "filled.pdf"
-        path.write_bytes(filled)
-        workers = {f"parse_pdf of {src}": Worker(src, path, "acroform") for src in args.src}
-        acro: dict[str, Callable[[], object]] = {
-            "parse_pdf": lambda: parse_pdf(filled),
-            "pypdf get_fields": lambda: PdfReader(io.BytesIO(filled)).get_fields()}
-        if available("pymupdf"):
-            acro["PyMuPDF widgets()"] = lambda: pymupdf_widgets(filled)
-        try:
-            medians = interleaved_medians({**acro, **workers}, args.repeat)
-        finally:
-            for worker in workers.values():
-                worker.close()
-    ours = medians.pop("parse_pdf")
-    for label, base in medians.items():
-        row("acroform", ours, label, base)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "flat.pdf"
-        path.write_bytes(flat)
-        workers = {f"parse_pdf of {src}": Worker(src, path, "text") for src in args.src}
-        funcs: dict[str, Callable[[], object]] = {"parse_pdf": lambda: parse_pdf(flat),
-                                                  "pdfplumber extract_words": lambda: extract_words(flat)}
-        if available("pymupdf"):
-            funcs["PyMuPDF get_text('words')"] = lambda: pymupdf_words(flat)
-        if available("pypdfium2"):
-            funcs["pypdfium2 get_text_range"] = lambda: pdfium_text(flat)
-        try:
-            medians = interleaved_medians({**funcs, **workers}, args.repeat)
-        finally:
-            for worker in workers.values():
-                worker.close()
-    ours_text = medians.pop("parse_pdf")
-    for label, base in medians.items():
-        row("text", ours_text, label, base)
+    def timed(kind: str, data: bytes, funcs: dict[str, Callable[[], object]]) -> None:
+        """Interleaved medians of ``funcs`` (plus each --src tree's parse_pdf), printed against ours."""
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"{kind}.pdf"
+            path.write_bytes(data)
+            workers = {f"parse_pdf of {src}": Worker(src, path, kind) for src in args.src}
+            try:
+                medians = interleaved_medians({"parse_pdf": lambda: parse_pdf(data), **funcs, **workers},
+                                              args.repeat)
+            finally:
+                for worker in workers.values():
+                    worker.close()
+        ours = medians.pop("parse_pdf")
+        for label, base in medians.items():
+            row(kind, ours, label, base)
+
+    acro: dict[str, Callable[[], object]] = {"pypdf get_fields": lambda: PdfReader(io.BytesIO(filled)).get_fields()}
+    if available("pymupdf"):
+        acro["PyMuPDF widgets()"] = lambda: pymupdf_widgets(filled)
+    timed("acroform", filled, acro)
+    text: dict[str, Callable[[], object]] = {"pdfplumber extract_words": lambda: extract_words(flat)}
+    if available("pymupdf"):
+        text["PyMuPDF get_text('words')"] = lambda: pymupdf_words(flat)
+    if available("pypdfium2"):
+        text["pypdfium2 get_text_range"] = lambda: pdfium_text(flat)
+    timed("text", flat, text)
     return 0
 
 

@@ -22,7 +22,10 @@ from reportlab.pdfgen.canvas import Canvas
 
 from klageformular.parse._pdfminer import ContentReader, PageContent
 
+from .conftest import load_script
+
 FIXTURES = Path(__file__).parent / "fixtures"
+_MINIMAL_PDF = load_script("scripts/make_fuzz_corpus.py")._minimal_pdf  # hand-made objects, correct xref
 
 
 def _drawing() -> bytes:
@@ -101,16 +104,7 @@ def _one_font_page(font: bytes, text: bytes) -> bytes:
                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 50] /Resources << /Font << /F1 " + font
                + b" >> >> /Contents 4 0 R >>",
                b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"]
-    out = io.BytesIO(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
+    return bytes(_MINIMAL_PDF(objects))
 
 
 @pytest.mark.parametrize(("font", "text", "guessed"), [
