@@ -108,6 +108,11 @@ def _list(tokens: Sequence[Token], i: int, styles: MarkdownStyles) -> tuple[Flow
     return flow, i + 1
 
 
+# Inline tokens that stand for a fixed piece of reportlab markup.
+_MARKUP = {"softbreak": " ", "hardbreak": "<br/>", "strong_open": "<b>", "strong_close": "</b>",
+           "em_open": "<i>", "em_close": "</i>"}
+
+
 def _inline(children: Sequence[Token]) -> str:
     """reportlab's paragraph markup for one inline run; every piece of text escaped."""
     out: list[str] = []
@@ -118,18 +123,8 @@ def _inline(children: Sequence[Token]) -> str:
             out.append(escape(tok.content))
         elif kind == "code_inline":
             out.append(f'<font backColor="#eef1f5">{escape(tok.content)}</font>')
-        elif kind in ("softbreak",):
-            out.append(" ")
-        elif kind == "hardbreak":
-            out.append("<br/>")
-        elif kind == "strong_open":
-            out.append("<b>")
-        elif kind == "strong_close":
-            out.append("</b>")
-        elif kind == "em_open":
-            out.append("<i>")
-        elif kind == "em_close":
-            out.append("</i>")
+        elif kind in _MARKUP:
+            out.append(_MARKUP[kind])
         elif kind == "link_open":
             links.append((str(tok.attrGet("href") or ""), len(out)))
         elif kind == "link_close" and links:
