@@ -40,7 +40,7 @@ from pypdf.generic import (
     create_string_object,
 )
 
-__all__ = ["Reader", "content_operations"]
+__all__ = ["SIMPLE_ESCAPE", "Reader", "content_operations", "unescape"]
 
 _MAX_DEPTH = 64  # nesting beyond this is left to pypdf (its recursion guard decides)
 
@@ -74,10 +74,10 @@ _STRING_SPECIAL = re.compile(rb"[()\\]")
 # A literal string without nested parentheses or line continuations, whose escapes are all ones
 # pypdf reads without a word (the common case, e.g. UTF-16 written as octal escapes): decoded by
 # one substitution instead of a loop over its backslashes.
-_SIMPLE_ESCAPE = rb"\\(?:[0-7]{1,3}|[nrtbf()\\/ %<>\[\]#_&$])"
+SIMPLE_ESCAPE = rb"\\(?:[0-7]{1,3}|[nrtbf()\\/ %<>\[\]#_&$])"
 # Possessive quantifiers: an unterminated string fails in linear time, not by backtracking.
-_SIMPLE_STRING = re.compile(rb"((?:[^()\\]++|" + _SIMPLE_ESCAPE + rb")*+)\)")
-_ESCAPE = re.compile(_SIMPLE_ESCAPE)
+_SIMPLE_STRING = re.compile(rb"((?:[^()\\]++|" + SIMPLE_ESCAPE + rb")*+)\)")
+_ESCAPE = re.compile(SIMPLE_ESCAPE)
 # Python's escape_decode (pickle's) reads \ooo up to 377, \n \r \t \b \f and \\ as PDF does; a body with
 # none of the other escapes (or a false alarm such as an escaped backslash before "/") is decoded
 # by it in one call instead of one substitution per escape (UTF-16 text is an escape per byte).
@@ -91,7 +91,7 @@ _NAME_STOP = re.compile(rb"[\s()<>\[\]{}/%]")  # where pypdf's reading of a name
 _OPERATOR_LENGTH_LIMIT = 120  # below pypdf's 128
 
 
-def _unescape(m: re.Match[bytes]) -> bytes:
+def unescape(m: re.Match[bytes]) -> bytes:
     """One escape's byte; KeyError for an octal escape above 255 (pypdf reads those otherwise)."""
     escape = m.group()
     if escape[1] in _ESCAPES:
@@ -211,7 +211,7 @@ class _Parser:
                             body = codecs.escape_decode(body)[0]
                         else:
                             try:
-                                body = _ESCAPE.sub(_unescape, body)
+                                body = _ESCAPE.sub(unescape, body)
                             except KeyError:
                                 raise _UnusualError from None  # an octal escape above 255
                     obj, pos = create_string_object(body), simple.end()

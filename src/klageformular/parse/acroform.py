@@ -36,7 +36,7 @@ from pypdf.generic import (
 from .._font import BASE_FONT_NAME, EmbeddedFont, decode
 from ..layout import LAYOUT, FieldSpec, Kind, Rect, field_by_name, field_by_path
 from ..values import FieldValue
-from ._objects import content_operations
+from ._objects import SIMPLE_ESCAPE, content_operations, unescape
 from ._warning import ParseWarning
 
 __all__ = ["AcroForm", "read_acroform"]
@@ -299,33 +299,26 @@ _UNUSUAL = _Unusual()
 # literal string without nested parentheses whose escapes are PDF's (an octal above 255 is caught
 # after), a hexadecimal string, an array bracket; anything else is "other" and the scan gives up.
 # Each kind ends where content_operations' token ends (the same look-aheads), so both split alike.
+_CONTINUATION = rb"|\\[\r\n][\r\n]?"  # backslash, line break: pypdf swallows one more line break
 _SHOWN_TOKEN = re.compile(
     rb"[ \t\r\n\f]*+(?:"
     rb"(?P<op>[A-Za-z'\"][^\s()<>\[\]{}/%\x00-\x1f\x7f]*+)(?=[\s()<>\[\]{}/%]|\Z)"
     rb"|(?P<name>/[!\"$&'*+,\-.0-9:;=?@A-Z\\^_`a-z|~]*+)(?=[\s()<>\[\]{}/%])"
     rb"|(?P<num>[+-]?(?:\d++(?:\.\d*+)?|\.\d++))(?=[ \t\r\n\f()<>\[\]{}/%])"
-    rb"|\((?P<str>(?:[^()\\]++|\\(?:[0-7]{1,3}|[nrtbf()\\/ %<>\[\]#_&$]|[\r\n][\r\n]?))*+)\)"
+    rb"|\((?P<str>(?:[^()\\]++|" + SIMPLE_ESCAPE + _CONTINUATION + rb")*+)\)"
     rb"|<(?P<hex>[0-9A-Fa-f \t\r\n\f\x00]*+)>"
     rb"|(?P<open>\[)|(?P<close>\])"
     rb"|(?P<other>(?s:.)))")
 _OP, _NAME, _NUM, _STR, _HEX, _OPEN, _CLOSE, _OTHER = (
     _SHOWN_TOKEN.groupindex[k] for k in ("op", "name", "num", "str", "hex", "open", "close", "other"))
-_STRING_ESCAPE = re.compile(rb"\\(?:([0-7]{1,3})|([nrtbf])|[\r\n][\r\n]?|(.))", re.DOTALL)
-_ESCAPED = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+_STRING_ESCAPE = re.compile(SIMPLE_ESCAPE + _CONTINUATION)
 _SHOWS = (b"Tj", b"'", b'"', b"TJ")
 _MAX_SCAN = 200_000  # pypdf caps an array at 100,000 items (two bytes each at least) and a stream at 2,000,000 tokens
 
 
 def _unescape_string(m: re.Match[bytes]) -> bytes:
-    octal, letter, itself = m.groups()
-    if octal is not None:
-        code = int(octal, 8)
-        if code > 255:
-            raise ValueError  # pypdf reads the digits again
-        return bytes((code,))
-    if letter is not None:
-        return _ESCAPED[letter]
-    return itself if itself is not None else b""  # a line continuation draws nothing
+    """An escape's byte, as the operations path reads it; a line continuation draws nothing."""
+    return b"" if m.group()[1] in b"\r\n" else unescape(m)
 
 
 def _string_bytes(raw: bytes) -> bytes | None:
@@ -425,7 +418,7 @@ def _scan_shown(data: bytes, ours: set[str]) -> str | _Unusual | None:
                 array = None
             else:
                 return _UNUSUAL
-    except ValueError:  # an octal escape above 255
+    except (KeyError, ValueError):  # KeyError: an octal escape above 255 (unescape's answer)
         return _UNUSUAL
     if operators == 0 or array is not None:
         return _UNUSUAL
