@@ -320,17 +320,27 @@ def _multiline(lines: list[list[_Glyph]], box: Rect) -> str:
     return text
 
 
-def _at_full_size_to_the_edge(lines: Sequence[Sequence[_Glyph]], box: Rect) -> bool:
-    """True when a multi-line box's last line hangs out of it at a size no auto-sizing tool keeps.
+def _cut_at_bottom(glyphs: Sequence[_Glyph], lines: Sequence[Sequence[_Glyph]], box: Rect) -> str | None:
+    """Why a multi-line box's text may go on past its bottom edge (printers cut it there), or None.
 
-    MuPDF and pikepdf ignore auto size (11–12 pt); when their last visible line hangs past the
-    bottom edge, the lines after it were clipped too, and printers that drop clipped text leave
-    nothing of them. An auto-sizing tool shrinks a text that would not fit, so it is not suspected
-    (pdf.js's 14 pt for a short text that ends just above the edge is measured, not warned).
+    - At the smallest size and down to the bottom edge: the tool had no room left.
+    - The last line hangs out of the box at a size no auto-sizing tool keeps: MuPDF and pikepdf
+      ignore auto size (11–12 pt), so the lines after it were clipped too, and printers that drop
+      clipped text leave nothing of them. An auto-sizing tool shrinks a text that would not fit
+      (pdf.js's 14 pt for a short text that ends just above the edge is measured, not warned).
+    - The last line hangs half out of the box: the printer cut it, and what followed is gone.
     """
     last = lines[-1]
     size = max(g.size for g in last)
-    return size >= _FULL_SIZE and min(g.y0 for g in last) < box.y0  # the last line hangs out of the box
+    bottom = min(g.y0 for g in last)
+    if min(g.size for g in glyphs) <= _MIN_FONT and bottom - box.y0 < 1.2 * size:
+        return "the text fills the box at the smallest size: part of it may be cut off"
+    if size >= _FULL_SIZE and bottom < box.y0:
+        return ("the text runs to the box's bottom edge at full size (the filling tool did not shrink it): "
+                "more may have been cut off on paper")
+    if min(g.cy for g in last) < box.y0:
+        return "the last line is cut by the box's bottom edge: more text may have been cut off"
+    return None
 
 
 def _read_field(spec: FieldSpec, page: _Page, taken: set[int], warnings: list[ParseWarning]) -> FieldValue:
@@ -358,25 +368,12 @@ def _read_field(spec: FieldSpec, page: _Page, taken: set[int], warnings: list[Pa
     if not glyphs:
         return None
     lines = _lines(glyphs)
-    if spec.multiline and not hidden and min(g.size for g in glyphs) <= _MIN_FONT:
-        # At the smallest size and down to the bottom edge: the tool had no room left.
-        bottom = min(g.y0 for g in lines[-1])
-        if bottom - spec.rect.y0 < 1.2 * max(g.size for g in lines[-1]):
-            warnings.append(ParseWarning("overflow", spec.path,
-                                        "the text fills the box at the smallest size: part of it may be cut off"))
-    if spec.multiline and not hidden and _at_full_size_to_the_edge(lines, spec.rect) and not any(
-            w.code == "overflow" and w.path == spec.path for w in warnings):
-        warnings.append(ParseWarning("overflow", spec.path, "the text runs to the box's bottom edge at full size "
-                                    "(the filling tool did not shrink it): more may have been cut off on paper"))
+    if spec.multiline and not hidden and (reason := _cut_at_bottom(glyphs, lines, spec.rect)):
+        warnings.append(ParseWarning("overflow", spec.path, reason))
     text = _multiline(lines, spec.rect) if spec.multiline else " ".join(_line_text(li) for li in lines)
     # A tool whose font lacks a precomposed letter draws base + combining mark ("G" + U+0306);
     # one that sets "fi" as a ligature glyph gives U+FB01. Nobody types either.
     text = unicodedata.normalize("NFC", text.translate(_LIGATURES))
-    if spec.multiline and not hidden and min(g.cy for g in lines[-1]) < spec.rect.y0 and not any(
-            w.code == "overflow" and w.path == spec.path for w in warnings):
-        # The last line hangs half out of the box: the printer cut it, and what followed is gone.
-        warnings.append(ParseWarning("overflow", spec.path, "the last line is cut by the box's bottom edge: "
-                                    "more text may have been cut off"))
     unreadable = sum(g.text == _UNREADABLE for g in glyphs)
     if unreadable:
         warnings.append(ParseWarning("unreadable_text", spec.path, f"{unreadable} of {len(glyphs)} character(s) "
