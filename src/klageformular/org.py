@@ -110,6 +110,9 @@ _IMY = Body.model_construct(
     email="imy@imy.se",
 )
 
+# One complaints officer for all three sites (she sits in Norway).
+_OFFICER = Officer.model_construct(name="Linn Hoel Ringvoll", email="linn@kameo.no")
+
 _FI_CONTACT: dict[str, Any] = {"address": "Brunnsgatan 3, 111 38 Stockholm", "phone": "+46 8 408 980 00",
                                "web": "www.fi.se", "email": "finansinspektionen@fi.se"}
 
@@ -121,7 +124,7 @@ KAMEO_DK = Organisation.model_construct(
     currency="DKK",
     website="www.kameo.dk",
     helpdesk_email="helpdesk@kameo.dk",
-    complaints_officer=Officer.model_construct(name="Linn Hoel Ringvoll", email="linn@kameo.no"),
+    complaints_officer=_OFFICER,
     subject_marker="Klage",
     holiday_country="DK",
     escalation=(
@@ -195,7 +198,7 @@ KAMEO_NO = Organisation.model_construct(
     country="NO",
     currency="NOK",
     website="www.kameo.no",
-    complaints_officer=Officer.model_construct(name="Linn Hoel Ringvoll", email="linn@kameo.no"),
+    complaints_officer=_OFFICER,
     subject_marker="Klage",
     holiday_country="NO",
     languages=("nb", "en"),
@@ -255,7 +258,7 @@ KAMEO_SE = Organisation.model_construct(
     country="SE",
     currency="SEK",
     website="www.kameo.se",
-    complaints_officer=Officer.model_construct(name="Linn Hoel Ringvoll", email="linn@kameo.no"),
+    complaints_officer=_OFFICER,
     subject_marker="Klagomål",
     holiday_country="SE",
     languages=("sv", "en"),
