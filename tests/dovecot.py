@@ -69,7 +69,8 @@ def dovecot(*, tls: bool = False) -> Iterator[Dovecot]:
     # Dovecot never delivers mail as root: as root, the mailbox belongs to Dovecot's own user,
     # which must be able to reach it, so the folder is made here (pytest's are private).
     # One shared parent, kept: other tests check that nothing new appears in the temporary folder.
-    parent = Path(tempfile.gettempdir()) / "klageformular-dovecot"
+    # Per user: a sudoer running the tests after root finds root's folder not writable.
+    parent = Path(tempfile.gettempdir()) / f"klageformular-dovecot-{os.getuid()}"
     parent.mkdir(mode=0o711, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="run-", dir=parent))
     tmp.chmod(0o711)
