@@ -75,6 +75,11 @@ CustomerLookup = Callable[[str], Mapping[str, Any] | None]
 """Customer id → the ``Complaint`` data to pre-fill (a dict), or None for an unknown customer."""
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# One upload's body must arrive within this. A slot is held while the body is read, so without a
+# deadline 32 clients sending a byte now and then hold every slot for as long as they like. 120 s
+# carries the largest upload (10 MiB) over a 1 Mbit/s line with room to spare; a real upload on a
+# slow line was measured at 55.8 s.
+UPLOAD_SECONDS = 120.0
 # Short-lived, not single-use: the site mints a token when the logged-in customer clicks
 # "download my pre-filled form" and redirects at once, so two minutes is plenty. Single use
 # would break browsers' PDF viewers, which fetch the URL again to save or print the file (the
@@ -105,9 +110,11 @@ class Settings:
     ``KLAGEFORMULAR_PREFILL_SECRET``          signs prefill links (unset: a random one per process)
     ``KLAGEFORMULAR_MAX_UPLOAD_BYTES``        largest upload accepted (default 10 MiB)
     ``KLAGEFORMULAR_ORG_FILE``                organisation profile (TOML/JSON) for deadlines and validation
+    ``KLAGEFORMULAR_UPLOAD_SECONDS``          time one upload's body may take to arrive (default 120 s);
+                                              a slower one is answered 408 and its slot freed
     ========================================  ==========================================================
 
-    Plain ``os.environ`` read once, at the edge, rather than pydantic-settings: four variables
+    Plain ``os.environ`` read once, at the edge, rather than pydantic-settings: five variables
     do not justify a dependency, and the library itself never reads the environment.
 
     >>> Settings.from_environ({"KLAGEFORMULAR_MAX_UPLOAD_BYTES": "1048576"}).max_upload_bytes
@@ -118,6 +125,7 @@ class Settings:
     prefill_secret: bytes | None = None
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     org_file: Path | None = None
+    upload_seconds: float = UPLOAD_SECONDS
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -125,12 +133,16 @@ class Settings:
         size = environ.get("KLAGEFORMULAR_MAX_UPLOAD_BYTES")
         if size is not None and not (size.isdigit() and int(size) > 0):
             raise ValueError("KLAGEFORMULAR_MAX_UPLOAD_BYTES must be a positive whole number of bytes")
+        seconds = environ.get("KLAGEFORMULAR_UPLOAD_SECONDS")
+        if seconds is not None and not (seconds.isdigit() and int(seconds) > 0):
+            raise ValueError("KLAGEFORMULAR_UPLOAD_SECONDS must be a positive whole number of seconds")
         secret = environ.get("KLAGEFORMULAR_PREFILL_SECRET")
         org_file = environ.get("KLAGEFORMULAR_ORG_FILE")
         return cls(database_url=environ.get("KLAGEFORMULAR_DB") or DEFAULT_DB,
                    prefill_secret=secret.encode() if secret else None,
                    max_upload_bytes=int(size) if size else MAX_UPLOAD_BYTES,
-                   org_file=Path(org_file) if org_file else None)
+                   org_file=Path(org_file) if org_file else None,
+                   upload_seconds=float(seconds) if seconds else UPLOAD_SECONDS)
 
 
 class ReviewItemOut(BaseModel):
@@ -305,8 +317,17 @@ class _AbortedUploadError(Exception):
         self.received = received
 
 
-async def _read_upload(request: Request, field: str, limit: int) -> bytes:
-    """The bytes of one multipart field, streamed into memory and never spooled to disk."""
+class _SlowUploadError(Exception):
+    def __init__(self, received: int) -> None:
+        super().__init__(received)
+        self.received = received
+
+
+async def _read_upload(request: Request, field: str, limit: int, seconds: float) -> bytes:
+    """The bytes of one multipart field, streamed into memory and never spooled to disk.
+
+    The whole body must arrive within ``seconds`` (:class:`_SlowUploadError` otherwise).
+    """
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
@@ -343,22 +364,28 @@ async def _read_upload(request: Request, field: str, limit: int) -> bytes:
     def on_part_data(data: bytes, start: int, end: int) -> None:
         parts[-1][1].append(data[start:end])
 
-    parser = MultipartParser(boundary, {
-        "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
-        "on_header_end": on_header_end, "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
-    })
+    try:
+        parser = MultipartParser(boundary, {
+            "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
+            "on_header_end": on_header_end, "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
+        })
+    except Exception as exc:  # a boundary python-multipart refuses (over 256 characters): the client's fault
+        raise _BadUploadError(f"malformed multipart boundary: {exc}") from None
     received = 0
     try:
-        async for chunk in request.stream():
-            received += len(chunk)
-            if received > limit:  # a missing or false Content-Length is caught here
-                raise _UploadTooLargeError
-            try:
-                parser.write(chunk)
-            except Exception as exc:  # python-multipart raises its own errors on a malformed body
-                raise _BadUploadError(f"malformed multipart body: {exc}") from None
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                received += len(chunk)
+                if received > limit:  # a missing or false Content-Length is caught here
+                    raise _UploadTooLargeError
+                try:
+                    parser.write(chunk)
+                except Exception as exc:  # python-multipart raises its own errors on a malformed body
+                    raise _BadUploadError(f"malformed multipart body: {exc}") from None
     except ClientDisconnect:
         raise _AbortedUploadError(received) from None
+    except TimeoutError:
+        raise _SlowUploadError(received) from None
     try:
         parser.finalize()
     except Exception as exc:
@@ -548,7 +575,7 @@ def create_app(settings: Settings | None = None, *, customers: CustomerLookup,
     """
     settings = settings or Settings.from_environ(os.environ)
     secret = settings.prefill_secret or _random_secret()
-    max_upload_bytes = settings.max_upload_bytes
+    max_upload_bytes, upload_seconds = settings.max_upload_bytes, settings.upload_seconds
     # A profile file fixes the organisation: its rules validate every form, its working days
     # set every deadline. Without one, each form's own profile does (as batch does).
     profile = load_organisation(settings.org_file) if settings.org_file else None
@@ -638,10 +665,14 @@ def create_app(settings: Settings | None = None, *, customers: CustomerLookup,
         # The time of receipt is when the upload began to arrive: the legal deadline runs from it.
         arrived = clock()
         try:
-            data = await _read_upload(request, "file", max_upload_bytes)
+            data = await _read_upload(request, "file", max_upload_bytes, upload_seconds)
         except _AbortedUploadError as exc:  # the client went away: one line, no traceback
             log.info("upload aborted by the client after %d bytes", exc.received)
             return JSONResponse({"detail": "upload aborted"}, 400)
+        except _SlowUploadError as exc:  # the slot is freed as this returns; the rest of the body is not read
+            log.info("upload too slow: %d bytes in %g s", exc.received, upload_seconds)
+            return JSONResponse({"detail": f"the upload did not arrive within {upload_seconds:g} seconds; "
+                                           "please send it again"}, 408, headers={"Connection": "close"})
         except _UploadTooLargeError:
             return JSONResponse({"detail": f"the file is larger than {max_upload_bytes:,} bytes"}, 413)
         except _BadUploadError as exc:
@@ -734,6 +765,7 @@ _UPLOAD_BODY: dict[str, Any] = {
 _UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": ReceiptOut, "description": "A complaint, stored in the register (or found there already)"},
     400: {"model": ProblemOut, "description": "Not a multipart/form-data body with a 'file' field, or aborted"},
+    408: {"model": ProblemOut, "description": "The upload did not arrive within the site's time limit"},
     413: {"model": ProblemOut, "description": "The file is larger than the site's limit"},
     415: {"model": ProblemOut, "description": "The file is not a PDF"},
     422: {"model": ProblemOut, "description": "A PDF, but not a readable complaint form; nothing was stored"},
@@ -758,8 +790,10 @@ def serve(application: Any = "examples.website.app:site", *, host: str = "127.0.
       separately: at most ``upload_slots`` (32) are read and parsed at a time, the rest wait
       *before* their body is read (it stays in the client's socket), so memory is bounded too.
 
-    Slow *bodies* are bounded by the upload limit and a proxy's ``client_body_timeout``: behind
-    nginx, keep ``client_header_timeout 10s; client_body_timeout 30s; client_max_body_size 10m;``.
+    Slow *bodies* are bounded by :attr:`Settings.upload_seconds`: an upload whose body has not
+    arrived by then is answered 408 and its slot freed. Behind nginx, which buffers the body
+    before passing it on, keep ``client_header_timeout 10s; client_body_timeout 30s;
+    client_max_body_size 10m;`` as well.
     """
     import uvicorn
 
