@@ -1,8 +1,14 @@
-"""Regenerate src/klageformular/assets/NotoSans-Latin.ttf: Noto Sans subset to European Latin.
+"""Regenerate the fonts in src/klageformular/assets/ from Debian's fonts-noto-core (SIL OFL 1.1).
 
-Usage: python scripts/subset_font.py [SOURCE_TTF]  (default: Debian's fonts-noto-core copy)
-       python scripts/subset_font.py --letters   (also NotoSans-Latin-Bold/-Italic.ttf for letters)
+Usage: python scripts/subset_font.py [SOURCE_TTF]  (NotoSans-Latin.ttf, the form's: European Latin)
+       python scripts/subset_font.py --letters   (NotoSans-Letters-Regular/-Bold/-Italic.ttf)
 The output is byte-identical on every run (fixed timestamps), so the form's bytes stay stable.
+
+The form's font is held to European Latin: it is a simple font with 256 codes (see
+klageformular/_font.py). The letters' fonts are embedded by reportlab as subsets of what each
+letter uses, so they can cover what customers write in names and subjects: Latin (with
+Vietnamese and combining accents), Greek and Cyrillic; a letter shows anything else as the
+replacement mark U+FFFD, which every subset holds.
 """
 
 from __future__ import annotations
@@ -19,17 +25,23 @@ SOURCE = NOTO / "NotoSans-Regular.ttf"
 ASSETS = Path(__file__).resolve().parent.parent / "src" / "klageformular" / "assets"
 TARGET = ASSETS / "NotoSans-Latin.ttf"
 # Letters set headings in bold and the officer's Markdown emphasis in italic.
-LETTER_STYLES = {"Bold": NOTO / "NotoSans-Bold.ttf", "Italic": NOTO / "NotoSans-Italic.ttf"}
+LETTER_STYLES = {"Regular": SOURCE, "Bold": NOTO / "NotoSans-Bold.ttf", "Italic": NOTO / "NotoSans-Italic.ttf"}
 # Basic Latin, Latin-1, Latin Extended-A/B (Romanian ș ț, Croatian ǆ …), ə, modifier apostrophes and
 # accents, capital ẞ, general punctuation (– — ‘ ’ „ “ ” … ‰ ‹ ›), €, №, ™, minus, replacement char.
 RANGES = [(0x20, 0x7E), (0xA0, 0x24F), (0x259, 0x259), (0x2BB, 0x2BC), (0x2C6, 0x2DD), (0x1E9E, 0x1E9E),
           (0x2010, 0x2027), (0x2030, 0x203A), (0x20AC, 0x20AC), (0x2116, 0x2116), (0x2122, 0x2122),
           (0x2212, 0x2212), (0xFFFD, 0xFFFD)]
+# The letters: all of the above, plus combining accents, Greek (polytonic too), Cyrillic with its supplement, Latin
+# Extended Additional (Vietnamese, Welsh ŵ ŷ), superscripts, currency signs, letterlike symbols and
+# number forms (℃ ½ Ⅳ) and arrows, where Noto Sans has them.
+LETTER_RANGES = [*RANGES, (0x300, 0x36F), (0x370, 0x3FF), (0x400, 0x52F), (0x1E00, 0x1EFF), (0x1F00, 0x1FFF),
+                 (0x2000, 0x206F),
+                 (0x2070, 0x209F), (0x20A0, 0x20CF), (0x2100, 0x218F), (0x2190, 0x21FF), (0xFB00, 0xFB06)]
 FIXED_TIME = 0x0000_0000_E3A1_2B00  # a constant 'head' timestamp (seconds since 1904)
 
 
-def subset_font(source: Path, target: Path) -> int:
-    """Write the subset; returns its size in bytes."""
+def subset_font(source: Path, target: Path, ranges: list[tuple[int, int]] = RANGES) -> int:
+    """Write the subset of ``ranges`` (code points, both ends included); returns its size in bytes."""
     options = subset.Options()
     options.hinting = False  # viewers rasterise fine without it at form sizes; saves ~40 %
     options.layout_features = []
@@ -38,7 +50,7 @@ def subset_font(source: Path, target: Path) -> int:
     options.drop_tables += ["FFTM", "DSIG"]
     font = TTFont(source, recalcTimestamp=False)
     sub = subset.Subsetter(options)
-    sub.populate(unicodes=[c for lo, hi in RANGES for c in range(lo, hi + 1)])
+    sub.populate(unicodes=[c for lo, hi in ranges for c in range(lo, hi + 1)])
     sub.subset(font)
     font["head"].created = font["head"].modified = FIXED_TIME
     # Map TAB, LF and CR to the space glyph: the form's encoding names codes for them (pypdf will
@@ -58,8 +70,8 @@ def subset_font(source: Path, target: Path) -> int:
 if __name__ == "__main__":
     if sys.argv[1:] == ["--letters"]:
         for style, source in LETTER_STYLES.items():
-            target = ASSETS / f"NotoSans-Latin-{style}.ttf"
-            print(f"{target}: {subset_font(source, target):,} bytes")
+            target = ASSETS / f"NotoSans-Letters-{style}.ttf"
+            print(f"{target}: {subset_font(source, target, LETTER_RANGES):,} bytes")
         sys.exit(0)
     src = Path(sys.argv[1]) if len(sys.argv) > 1 else SOURCE
     size = subset_font(src, TARGET)

@@ -75,9 +75,11 @@ def _complaint(*, paper: bool = False, **extra: Any) -> Complaint:
 
 
 def _case(lang: str = "da", *, org: Organisation | None = None, **kw: Any) -> LetterCase:
-    complaint = kw.pop("complaint", None) or _complaint(paper=kw.pop("paper", False))
+    paper = kw.pop("paper", False)
+    complaint = kw.pop("complaint", None) or _complaint(paper=paper)
+    attachments = kw.pop("attachments", (Attachment("kontoudtog.pdf", 1234, "application/pdf"),))
     return LetterCase(reference="KLA-2026-0001", received=RECEIVED, complaint=complaint, org=org or _org(lang),
-                      lang=lang, attachments=(Attachment("kontoudtog.pdf", 1234, "application/pdf"),), **kw)
+                      lang=lang, attachments=attachments, **kw)
 
 
 def _text(pdf: bytes) -> str:
@@ -233,7 +235,7 @@ def _preflight(path: Path) -> set[str]:
 def test_pdfa_validator(tmp_path: Path) -> None:
     """A real validator over every language and both letters, paper and electronic (one JVM start each)."""
     for n, lang in enumerate(LANGS):
-        case = _case(lang, paper=n % 2 == 0)
+        case = _case(lang, paper=n % 2 == 0, complaint=_exotic(paper=n % 2 == 0) if n in (0, 3) else None)
         path = tmp_path / f"{lang}-{n}.pdf"
         pdf = acknowledgement_letter(case, dated=ACK_DATE) if n < 2 else \
             decision_letter(case, outcome="rejected", reasons=REASONS, dated=DECISION_DATE)
@@ -333,19 +335,104 @@ def test_paper_without_an_address_is_refused() -> None:
         acknowledgement_letter(_case(complaint=complaint), dated=ACK_DATE)
 
 
-@pytest.mark.parametrize(("where", "value"), [
-    ("reasons", "Forklaring: 您好"),
-    ("name", "王"),
-])
-def test_characters_the_font_cannot_show_are_refused_naming_the_field(where: str, value: str) -> None:
-    if where == "reasons":
-        with pytest.raises(LetterNotAllowedError, match=r"^reasons has 2 character"):
-            decision_letter(_case(), outcome="upheld", reasons=value, dated=DECISION_DATE)
-        return
-    complaint = _complaint(complainant={"last_name": value, "email": "w@example.dk"})
-    with pytest.raises(LetterNotAllowedError, match="recipient's name") as info:
-        acknowledgement_letter(_case(complaint=complaint), dated=ACK_DATE)
-    assert value not in str(info.value)  # messages name fields, never values
+def test_characters_the_font_cannot_show_in_the_officers_reasons_are_refused() -> None:
+    """The officer's own text is refused, not marked: they can write it another way."""
+    with pytest.raises(LetterNotAllowedError, match=r"^reasons has 2 character") as info:
+        decision_letter(_case(), outcome="upheld", reasons="Forklaring: 您好", dated=DECISION_DATE)
+    assert "您" not in str(info.value)  # messages name fields, never values
+    with pytest.raises(LetterNotAllowedError, match=r"^admissibility_reason has 1 character"):
+        acknowledgement_letter(_case(admissibility="inadmissible", admissibility_reason="Ingen 王"), dated=ACK_DATE)
+
+
+# What customers write (issue 23 item 11): Cyrillic and Greek are shown; emoji and CJK are marked.
+EXOTIC_NAME = "Ольга Ἀθηνᾶ Nguyễn 王 👩\u200d👩\u200d👧 \u202eHansen\u202c"
+
+
+def _exotic(paper: bool = False) -> Complaint:
+    return _complaint(paper=paper, complainant={"last_name": EXOTIC_NAME, "email": "olga@example.dk",
+                                                "street": "Улица Ленина 5 🏠", "postcode": "8000", "city": "Aarhus"},
+                      subject="\u202eKlage\u202c: Пожалуйста 😡 renten på lån KA-1042\nmere tekst")
+
+
+@pytest.mark.parametrize("paper", [False, True])
+def test_a_name_or_subject_the_font_cannot_show_still_gets_a_letter_with_marks(paper: bool) -> None:
+    case = _case(complaint=_exotic(paper), attachments=(Attachment("скан 🙂.pdf"),))
+    pdf = acknowledgement_letter(case, dated=ACK_DATE)
+    text = _text(pdf)
+    assert "Ольга Ἀθηνᾶ Nguyễn \ufffd \ufffd Hansen" in text  # one mark per unshowable character or emoji
+    assert "«Klage: Пожалуйста \ufffd renten på lån KA-1042 …»" in text  # the first line only
+    assert "скан \ufffd.pdf" in text
+    if paper:
+        assert "Улица Ленина 5 \ufffd" in _window_text(pdf)
+    for control in ("\u202e", "\u202c", "\u200d"):
+        assert control not in text  # bidirectional controls and joiners are dropped, not drawn
+    # Every glyph is in the embedded subset: the text layer gives back what was drawn.
+    decision = decision_letter(case, outcome="upheld", reasons="Ок, Ольга.", dated=DECISION_DATE)
+    assert "Ольга Ἀθηνᾶ" in _text(decision) and "Ок, Ольга." in _text(decision)
+
+
+def test_bidirectional_controls_are_neutralised_in_the_email_too() -> None:
+    case = _case(complaint=_complaint(complainant={"last_name": "\u202enimda.moc\u202c", "first_name": "Eva\u2066",
+                                                   "email": "eva@example.dk"}))
+    msg = letter_message(case, b"%PDF", kind="ack", dated=ACK_DATE)
+    assert msg["To"].addresses[0].display_name == "Eva nimda.moc".replace("nimda.moc", "[…]")  # a domain, too
+    body = msg.get_body(("plain",))
+    assert body is not None and not re.search("[\u202a-\u202e\u2066-\u2069]", body.get_content())
+
+
+_ANY = st.text(max_size=300)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=_ANY, first=_ANY, subject=_ANY, reference=_ANY, documents=_ANY, attachment=_ANY)
+@example(name="\u202e\u2067\u200f", first="", subject="\x00\x1b\ud7ff\U0010ffff", reference="🏦", documents="\n\n",
+         attachment="")
+@example(name="👨🏽\u200d💻" * 40, first="\u0301\u20dd", subject="\ufeff" * 300, reference="\u200b",
+         documents="ﷺ" * 300, attachment="\r\n")
+def test_any_text_in_any_field_gives_an_acknowledgement(name: str, first: str, subject: str, reference: str,
+                                                       documents: str, attachment: str) -> None:
+    """A complaint held for review may hold anything the customer typed (the model is bypassed)."""
+    from klageformular.model import Complainant, Documentation, Investment
+
+    complaint = Complaint.model_construct(
+        complainant=Complainant.model_construct(last_name=name, first_name=first, email="a@example.dk"),
+        subject=subject, investment=Investment.model_construct(reference=reference),
+        documentation=Documentation.model_construct(other_documents=True, other_documents_list=documents),
+        reply_channel="electronic")
+    case = _case(complaint=complaint, attachments=(Attachment(attachment),))
+    assert _text(acknowledgement_letter(case, dated=ACK_DATE)).startswith("Kameo")
+
+
+# Issue 23 item 12: a forged From gets the acknowledgement sent to the person it names.
+FORGED = (b"From: =?utf-8?q?Kameo_Sikkerhed_ring_+45_70_20_30_40?= <victim@example.dk>\r\n"
+          b"Subject: =?utf-8?q?Konto_sp=C3=A6rret_=E2=80=93_log_ind_p=C3=A5_https://kameo-login.com_eller_ring_"
+          b"70_20_30_40_i_dag?=\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+          b"Din konto er spaerret. Log ind her: http://kameo-secure.example/login og skriv dit kodeord her.\r\n")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_forged_sender_gets_no_attacker_text_quoted(lang: str) -> None:
+    from klageformular.intake import read_message
+    from klageformular.intake._complaint import email_complaint
+
+    data, _ = email_complaint(read_message(FORGED))
+    case = LetterCase(reference="KLA-2026-0002", received=RECEIVED, complaint=Complaint.model_validate(data),
+                      org=_org(lang), lang=lang, method="email")
+    pdf = acknowledgement_letter(case, dated=ACK_DATE)
+    text = _text(pdf)
+    message = letter_message(case, pdf, kind="ack", dated=ACK_DATE)
+    body = message.get_body(("plain",))
+    assert body is not None
+    mail = f"{message['To']} {body.get_content()}"
+    for attacker in ("70 20 30 40", "kameo-login", "kameo-secure", "http", "kodeord", "Log ind her"):
+        assert attacker not in text and attacker not in mail, attacker
+    t = texts(lang)
+    quote = t["quote"].format(text="Konto spærret – log ind på […] eller …")  # eight words, first line only
+    assert quote in text and "Kameo Sikkerhed ring […]" in text
+    org = case.org.name
+    assert t["security.no_passwords"].format(org_name=org) in text
+    assert t["security.not_you"].format(officer_email="linn@kameo.no") in text
+    assert t["security.no_passwords"].format(org_name=org) in " ".join(body.get_content().split())
 
 
 # --- the email -------------------------------------------------------------------------------------------

@@ -47,7 +47,6 @@ from pydantic import ValidationError
 from reportlab.platypus import Flowable, KeepTogether, ListFlowable, ListItem, Paragraph, Spacer
 
 from .._files import write_private
-from .._font import EmbeddedFont
 from .._version import __version__
 from ..exceptions import ConfigurationError, LanguageNotAvailableError, LetterNotAllowedError
 from ..locales import LANGUAGES
@@ -58,6 +57,7 @@ from ..workdays import acknowledge_by
 from ._document import Letterhead, build_pages, styles, window_fits
 from ._markdown import MarkdownStyles, markdown_flowables
 from ._pdfa import make_pdfa
+from ._text import missing, neutralise, printable, scrub, subject_quote
 from .mail import letter_message
 
 __all__ = ["Admissibility", "Attachment", "LetterCase", "LetterKind", "Method", "Outcome", "WrittenLetter",
@@ -70,7 +70,6 @@ LetterKind = Literal["ack", "decision"]
 
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
 _RULE_ACK = "Delegated Regulation (EU) 2022/2117 art. 3"
-_SUBJECT_QUOTE = 240  # characters of the complaint's subject quoted in the acknowledgement
 
 
 @dataclass(frozen=True)
@@ -138,6 +137,8 @@ def acknowledgement_letter(case: LetterCase, *, dated: date) -> bytes:
     elif case.admissibility == "inadmissible":
         story.append(Paragraph(w.fmt("admissibility.inadmissible.next"), s.body))
     story += w.contact()
+    # A forged sender can have this letter sent to someone else: tell the reader how to tell.
+    story.append(Paragraph(f"{w.fmt('security.no_passwords')} {w.fmt('security.not_you')}", s.body))
     if case.admissibility != "inadmissible":  # an inadmissible complaint's answer is this letter
         story.append(Paragraph(t["timeframe.h"], s.heading))
         story.append(Paragraph(w.fmt("timeframe.body"), s.body))
@@ -161,6 +162,7 @@ def decision_letter(case: LetterCase, *, outcome: Outcome, reasons: str, dated: 
         raise LetterNotAllowedError("a decision needs the officer's reasons (Delegated Regulation (EU) 2022/2117 "
                                     "art. 5)")
     w = _Writer(case, "decision")
+    reasons = neutralise(reasons, lines=True)  # the officer's Markdown, without bidirectional controls
     w.check_font("reasons", reasons)
     t, s = w.t, w.s
     md = MarkdownStyles(body=s.body, item=s.list_item, quote=s.quote, heading=s.subheading, code=s.code,
@@ -275,20 +277,28 @@ def recipient(complaint: Complaint, org: Organisation) -> Recipient:
     return Recipient(name, tuple(x for x in lines if x), str(email) if email else None)
 
 
+def _customer(text: str, *, phones: bool = True) -> str:
+    """A customer's text on one line, without links (or phone numbers), in what the font can show."""
+    return printable(" ".join(scrub(neutralise(text), phones=phones).split()))
+
+
 class _Writer:
     """One letter being written: texts, styles and the case's values."""
 
     def __init__(self, case: LetterCase, kind: LetterKind):
         self.case, self.kind = case, kind
         self.t, self.s = texts(case.lang), styles()
-        self.to = recipient(case.complaint, case.org)
+        # What the customer wrote is shown as far as the font can (a visible mark for the rest), and
+        # never with a link or phone number in their name: the From of an email may be forged.
+        to = recipient(case.complaint, case.org)
+        self.to = Recipient(_customer(to.name) if to.name else None, tuple(printable(x) for x in to.lines), to.email)
         org, officer = case.org, case.org.complaints_officer
-        self.check_font("the recipient's name and address", " ".join([self.to.name or "", *self.to.lines]))
-        self.check_font("admissibility_reason", case.admissibility_reason or "")
+        reason = neutralise(case.admissibility_reason or "")
+        self.check_font("admissibility_reason", reason)
         self.values: dict[str, object] = {
             "reference": case.reference, "received": self.day(case.received), "org_name": org.name,
             "officer_name": officer.name, "officer_email": officer.email, "officer_phone": officer.phone or "",
-            "reason": case.admissibility_reason or "", "days": org.decision_working_days or "",
+            "reason": reason, "days": org.decision_working_days or "",
             "decision_by": self.day(acknowledge_by(case.received, org.decision_working_days, org.holiday_country))
             if org.decision_working_days else "",
         }
@@ -302,8 +312,9 @@ class _Writer:
                                             "in the record before writing the letter")
 
     def check_font(self, what: str, text: str) -> None:
-        if missing := EmbeddedFont.load().missing(text):
-            raise LetterNotAllowedError(f"{what} has {len(missing)} character(s) the letter's font cannot show")
+        """The officer's own texts are refused, not marked, where the font lacks a character: they can fix them."""
+        if absent := missing(text):
+            raise LetterNotAllowedError(f"{what} has {len(absent)} character(s) the letter's font cannot show")
 
     def day(self, day: date) -> str:
         month = self.t["months"].split()[day.month - 1]
@@ -321,24 +332,23 @@ class _Writer:
     def received_items(self) -> list[str]:
         case, t, complaint = self.case, self.t, self.case.complaint
         items = [escape(t[f"received.{case.method}"])]
-        subject = " ".join((complaint.subject or "").split())
-        if len(subject) > _SUBJECT_QUOTE:
-            subject = subject[:_SUBJECT_QUOTE].rsplit(" ", 1)[0] + " …"
-        if subject:  # a complaint without one is asked for it (needs more information)
+        # Only the subject's first words, without links or phone numbers: whoever forged a sender
+        # must not get their text sent to the person they pretend to be.
+        if subject := subject_quote(complaint.subject):  # one without is asked for it (more information)
             items.append(escape(t["received.subject"].format(quote=t["quote"].format(text=subject))))
         if complaint.investment.reference:
-            items.append(escape(t["received.investment"].format(reference=complaint.investment.reference)))
+            reference = _customer(complaint.investment.reference, phones=False)
+            items.append(escape(t["received.investment"].format(reference=reference)))
         doc = complaint.documentation
         ticked = [t[f"doc.{k}"] for k in ("power_of_attorney", "contractual_documents", "other_documents")
                   if getattr(doc, k)]
         if doc.other_documents_list:
-            ticked.append(" ".join(doc.other_documents_list.split()))
+            ticked.append(_customer(doc.other_documents_list))
         if ticked:
             items.append(escape(t["received.enclosed"].format(items="; ".join(ticked))))
         if case.copies > 1:
             items.append(escape(t["received.copies"].format(count=case.copies)))
-        items += [escape(t["received.attachment"].format(name=a.name)) for a in case.attachments]
-        self.check_font("the complaint's subject, documents or attachment names", " ".join(items))
+        items += [escape(t["received.attachment"].format(name=_customer(a.name))) for a in case.attachments]
         return items
 
     def bullets(self, items: Sequence[str]) -> Flowable:

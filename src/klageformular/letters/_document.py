@@ -1,6 +1,6 @@
 """A letter's pages, on the form's design: header with the organisation, footer with reference and page n/N.
 
-Every glyph comes from the embedded Noto Sans (regular, bold, italic; the form's assets), so
+Every glyph comes from the embedded Noto Sans (regular, bold, italic; the package's assets), so
 the file can be PDF/A: reportlab's standard Helvetica is never referenced, not even as the
 canvas's initial font. The address block sits where DIN 5008 form B puts it (20 mm from
 the left, 45 mm from the top, 85 × 45 mm), which shows through the window of DL and C5
@@ -31,7 +31,10 @@ from ..layout import CONTENT_WIDTH, IDENTIFIER_BASELINE, MARGIN, PAGE_HEIGHT, PA
 __all__ = ["BOLD", "ITALIC", "REGULAR", "Letterhead", "Styles", "build_pages", "styles", "window_fits"]
 
 REGULAR, BOLD, ITALIC = "KlgLetter", "KlgLetter-Bold", "KlgLetter-Italic"
-_ASSETS = {REGULAR: "NotoSans-Latin.ttf", BOLD: "NotoSans-Latin-Bold.ttf", ITALIC: "NotoSans-Latin-Italic.ttf"}
+# Broader than the form's font: Latin, Greek and Cyrillic (scripts/subset_font.py --letters); reportlab
+# embeds only the glyphs a letter uses.
+_ASSETS = {REGULAR: "NotoSans-Letters-Regular.ttf", BOLD: "NotoSans-Letters-Bold.ttf",
+           ITALIC: "NotoSans-Letters-Italic.ttf"}
 
 # DIN 5008 form B: the window of DL and C5 envelopes.
 _WINDOW_X, _WINDOW_TOP, _WINDOW_W, _WINDOW_H = 20 * mm, 45 * mm, 85 * mm, 45 * mm

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..exceptions import LetterNotAllowedError
 from ..locales import letter_texts as texts
+from ._text import neutralise, scrub
 
 if TYPE_CHECKING:
     from . import LetterCase, LetterKind
@@ -37,6 +38,8 @@ def letter_message(case: LetterCase, pdf: bytes, *, kind: LetterKind, dated: dat
 
     t = texts(case.lang)
     to = recipient(case.complaint, case.org)
+    # The name as the letter shows it, less the font's marks: no bidirectional tricks, no links.
+    name = " ".join(scrub(neutralise(to.name)).split()) if to.name else None
     if not to.email:
         raise LetterNotAllowedError("the complaint gives no email address to send the letter to; "
                                     "send it on paper")
@@ -44,15 +47,16 @@ def letter_message(case: LetterCase, pdf: bytes, *, kind: LetterKind, dated: dat
     title = t[f"{kind}.title"]
     msg = EmailMessage()
     msg["From"] = Address(display_name=officer.name, addr_spec=officer.email)
-    msg["To"] = Address(display_name=to.name or "", addr_spec=to.email)
+    msg["To"] = Address(display_name=name or "", addr_spec=to.email)
     msg["Subject"] = t["mail.subject"].format(title=title, reference=case.reference)
     msg["Date"] = format_datetime(datetime(dated.year, dated.month, dated.day, 9, tzinfo=UTC))
     domain = officer.email.rpartition("@")[2]
     msg["Message-ID"] = f"<{hashlib.sha256(pdf).hexdigest()[:32]}.{case.reference}@{domain}>"
-    greeting = t["salutation"].format(name=to.name) if to.name else t["salutation.none"]
+    greeting = t["salutation"].format(name=name) if name else t["salutation.none"]
     role = t["signature.role"].format(org_name=case.org.name)
     contact = " · ".join(x for x in (officer.email, officer.phone) if x)
     body = t["mail.body"].format(reference=case.reference)
+    body += "\n\n" + t["security.no_passwords"].format(org_name=case.org.name)
     msg.set_content(f"{greeting}\n\n{body}\n\n{t['closing']}\n{officer.name}\n{role}\n{contact}\n")
     msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"{case.reference}-{kind}.pdf")
     msg.set_boundary(f"=_klageformular_{hashlib.sha256(pdf).hexdigest()[:24]}")  # not random: same bytes each time

@@ -233,6 +233,8 @@ LETTERS: dict[str, str] = {
     "contact.body": "{officer_name} behandler din klage og er din kontaktperson.",
     "contact.email": "E-mail",
     "contact.phone": "Telefon",
+    "security.no_passwords": "{org_name} beder dig aldrig om adgangskoder eller andre loginoplysninger på e-mail eller i et brev.",
+    "security.not_you": "Har du ikke selv sendt os denne klage, så skriv venligst til {officer_email}.",
     "timeframe.h": "Hvornår hører du fra os?",
     "timeframe.body": "Vi forventer at sende dig vores skriftlige afgørelse senest {decision_by}, det vil sige inden "
     "for {days} arbejdsdage efter, at vi modtog klagen. Får vi brug for mere tid, fortæller vi dig hvorfor, og "

@@ -232,6 +232,8 @@ LETTERS: dict[str, str] = {
     "contact.body": "{officer_name} handles your complaint and is your contact person.",
     "contact.email": "Email",
     "contact.phone": "Telephone",
+    "security.no_passwords": "{org_name} never asks you for passwords or other login details by email or letter.",
+    "security.not_you": "If you did not send us this complaint yourself, please write to {officer_email}.",
     "timeframe.h": "When you will hear from us",
     "timeframe.body": "We expect to send you our written decision by {decision_by}, that is within "
     "{days} working days of receiving your complaint. If we need more time, we will tell you why and "

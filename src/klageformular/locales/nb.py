@@ -232,6 +232,8 @@ LETTERS: dict[str, str] = {
     "contact.body": "{officer_name} behandler klagen din og er kontaktpersonen din.",
     "contact.email": "E-post",
     "contact.phone": "Telefon",
+    "security.no_passwords": "{org_name} ber deg aldri om passord eller andre innloggingsopplysninger på e-post eller i brev.",
+    "security.not_you": "Har du ikke selv sendt oss denne klagen, ber vi deg skrive til {officer_email}.",
     "timeframe.h": "Når hører du fra oss?",
     "timeframe.body": "Vi regner med å sende deg den skriftlige avgjørelsen vår innen {decision_by}, det vil si innen "
     "{days} virkedager etter at vi mottok klagen. Trenger vi mer tid, forteller vi deg hvorfor og når du kan vente "

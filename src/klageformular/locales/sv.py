@@ -232,6 +232,8 @@ LETTERS: dict[str, str] = {
     "contact.body": "{officer_name} handlägger ditt klagomål och är din kontaktperson.",
     "contact.email": "E-post",
     "contact.phone": "Telefon",
+    "security.no_passwords": "{org_name} ber dig aldrig om lösenord eller andra inloggningsuppgifter via e-post eller brev.",
+    "security.not_you": "Om du inte själv har skickat det här klagomålet till oss, skriv till {officer_email}.",
     "timeframe.h": "När hör du av oss?",
     "timeframe.body": "Vi räknar med att skicka vårt skriftliga beslut senast den {decision_by}, det vill säga inom "
     "{days} arbetsdagar från det att vi tog emot ditt klagomål. Om vi behöver mer tid meddelar vi dig varför och när "
