@@ -111,7 +111,7 @@ def test_acknowledgement_has_the_required_items(lang: str, admissibility: str) -
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("outcome", ["upheld", "partly_upheld", "rejected"])
+@pytest.mark.parametrize("outcome", ["upheld", "partly_upheld", "not_upheld"])
 def test_decision_has_outcome_reasons_and_remedies(lang: str, outcome: str) -> None:
     case = _case(lang)
     t = texts(lang)
@@ -127,7 +127,7 @@ def test_decision_has_outcome_reasons_and_remedies(lang: str, outcome: str) -> N
 
 
 def test_decision_markdown_is_rendered_not_printed() -> None:
-    pdf = decision_letter(_case(), outcome="rejected", reasons=REASONS, dated=DECISION_DATE)
+    pdf = decision_letter(_case(), outcome="not_upheld", reasons=REASONS, dated=DECISION_DATE)
     text = _text(pdf)
     assert "**" not in text and "> Vilk" not in text and "](" not in text
     assert "1. Renten forfaldt" in text and "2. Den blev udbetalt" in text and "• 17 dage" in text
@@ -158,7 +158,7 @@ def test_letters_are_deterministic(kind: str) -> None:
     first = make()
     assert make() == first
     other = acknowledgement_letter(_case("sv", paper=True), dated=date(2026, 11, 26)) if kind == "ack" else \
-        decision_letter(_case("sv", paper=True), outcome="rejected", reasons=REASONS, dated=DECISION_DATE)
+        decision_letter(_case("sv", paper=True), outcome="not_upheld", reasons=REASONS, dated=DECISION_DATE)
     assert other != first
 
 
@@ -238,9 +238,43 @@ def test_pdfa_validator(tmp_path: Path) -> None:
         case = _case(lang, paper=n % 2 == 0, complaint=_exotic(paper=n % 2 == 0) if n in (0, 3) else None)
         path = tmp_path / f"{lang}-{n}.pdf"
         pdf = acknowledgement_letter(case, dated=ACK_DATE) if n < 2 else \
-            decision_letter(case, outcome="rejected", reasons=REASONS, dated=DECISION_DATE)
+            decision_letter(case, outcome="not_upheld", reasons=REASONS, dated=DECISION_DATE)
         path.write_bytes(pdf)
         assert _preflight(path) <= _PDFA1_ONLY, lang
+
+
+# --- layout (issue 23 item 14) ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_postal_address_in_the_profile_keeps_the_header_clear_of_the_rule(lang: str) -> None:
+    base = _org(lang).model_dump()
+    org = Organisation.model_validate(base | {"postal_address": "Kameo Denmark ApS, Vesterbrogade 1, 1620 København V"})
+    pdf = acknowledgement_letter(_case(lang, org=org), dated=ACK_DATE)
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        page = doc.pages[0]
+        (rule,) = [line for line in page.lines if line["top"] < 100]  # the header's rule
+        header = [c for c in page.chars if c["top"] < rule["top"] and c["x0"] > page.width / 2]
+        struck = [c["text"] for c in page.chars if c["top"] < rule["top"] < c["bottom"]]
+    shown = "".join(c["text"] for c in header)
+    assert "www.kameo" in shown and "Vesterbrogade" in shown and "linn@kameo.no" in shown  # all three lines above
+    assert struck == []  # no glyph crosses the rule
+
+
+def test_the_signature_never_stands_alone_on_a_page() -> None:
+    """However long the reasons, the last page holds more than the contact block and the signature."""
+    t = texts("da")
+    seen = set()
+    for extra in range(0, 14, 2):
+        reasons = REASONS + "\n\nVi har også set på renteberegningen for perioden, og den er korrekt." * extra
+        pdf = decision_letter(_case("da"), outcome="not_upheld", reasons=reasons, dated=DECISION_DATE)
+        with pdfplumber.open(io.BytesIO(pdf)) as doc:
+            pages = [" ".join((p.extract_text() or "").split()) for p in doc.pages]
+        seen.add(len(pages))
+        last = pages[-1]
+        assert t["closing"] in last
+        before = last[:last.index(t["contact.h"])] if t["contact.h"] in last else last
+        assert any(b.name in before for b in _case("da").org.authorities) or len(pages) == 1, extra
+    assert seen == {1, 2}  # both cases were met
 
 
 # --- paper and electronic replies ----------------------------------------------------------------------
@@ -307,7 +341,7 @@ def test_invalid_cases(kwargs: dict[str, Any], error: type[Exception], match: st
 
 def test_decision_needs_reasons_and_a_known_outcome() -> None:
     with pytest.raises(LetterNotAllowedError, match=r"reasons .* art\. 5"):
-        decision_letter(_case(), outcome="rejected", reasons=" \n", dated=DECISION_DATE)
+        decision_letter(_case(), outcome="not_upheld", reasons=" \n", dated=DECISION_DATE)
     with pytest.raises(ConfigurationError, match="unknown outcome"):
         decision_letter(_case(), outcome="won", reasons="x", dated=DECISION_DATE)  # type: ignore[arg-type]
 
@@ -526,10 +560,16 @@ def test_cli_letters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     msg = email.message_from_bytes((tmp_path / "a.eml").read_bytes(), policy=email.policy.default)
     assert "KLA-2026-0003" in str(msg["Subject"])
 
-    assert main(["letter", "decision", *common, "--outcome", "rejected", "--reasons", str(reasons),
+    assert main(["letter", "decision", *common, "--outcome", "not_upheld", "--reasons", str(reasons),
                  "-o", str(tmp_path / "d.pdf")]) == 0
     text = _text((tmp_path / "d.pdf").read_bytes())
     assert "Vi kan inte ge dig rätt i ditt klagomål." in text and "• punkt ett" in text
+    # The letters' old word for it is still read, on the command line and in the API (issue 23 item 14).
+    assert main(["letter", "decision", *common, "--outcome", "rejected", "--reasons", str(reasons),
+                 "-o", str(tmp_path / "old.pdf")]) == 0
+    assert (tmp_path / "old.pdf").read_bytes() == (tmp_path / "d.pdf").read_bytes()
+    old = decision_letter(_case(), outcome="rejected", reasons="Ok.", dated=DECISION_DATE)  # type: ignore[arg-type]
+    assert old == decision_letter(_case(), outcome="not_upheld", reasons="Ok.", dated=DECISION_DATE)
 
     # One-line reasons and exit 1 for what the officer must fix; 2 for usage errors.
     assert main(["letter", "ack", *common, "--admissibility", "inadmissible"]) == 1

@@ -105,6 +105,23 @@ def test_set_note_show(imported: str, capsys: pytest.CaptureFixture[str]) -> Non
         "received", "duplicate", "status", "note"]
 
 
+def test_one_outcome_vocabulary_and_the_old_name_is_still_read(imported: str,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    # Issue 23 item 14: `letter decision` said "rejected", `register set` "not_upheld". Both say
+    # not_upheld now; "rejected", in officers' scripts, is still read as it.
+    from klageformular.register import OUTCOMES
+
+    assert OUTCOMES == ("upheld", "partly_upheld", "not_upheld")
+    for status in ("acknowledged", "under_review"):
+        assert main(["register", "set", "KLA-2026-0001", status, "--db", imported]) == 0
+    assert main(["register", "set", "KLA-2026-0001", "decided", "--outcome", "rejected", "--db", imported]) == 0
+    capsys.readouterr()
+    assert main(["register", "show", "KLA-2026-0001", "--json", "--db", imported]) == 0
+    assert json.loads(capsys.readouterr().out)["outcome"] == "not_upheld"
+    assert main(["register", "set", "KLA-2026-0001", "decided", "--outcome", "won", "--db", imported]) == 2
+    assert "invalid choice: 'won'" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["set", "KLA-2026-0001", "decided"], "cannot go from received to decided (allowed: acknowledged, escalated)"),
     (["set", "KLA-2026-0042", "acknowledged"], "no complaint 'KLA-2026-0042'"),

@@ -111,7 +111,7 @@ def test_ack_and_decision_by_reference(tmp_path: Path, db: str, lang: str, capsy
     # The Danish complaint came twice (a second file): the letter says so, once.
     assert (texts(lang)["received.copies"].format(count=2) in text) == (lang == "da")
 
-    assert main(["letter", "decision", ref, *common, "--outcome", "rejected", "--reasons", str(reasons),
+    assert main(["letter", "decision", ref, *common, "--outcome", "not_upheld", "--reasons", str(reasons),
                  "-o", str(decision), "--date", DECISION_DATE]) == 0
     assert "(acknowledged → decided)" in capsys.readouterr().out
     text = _text(decision.read_bytes())

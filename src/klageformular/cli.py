@@ -25,6 +25,7 @@ from .layout import LAYOUT
 from .locales import LANGUAGES, Texts, field_table
 from .org import Organisation, get_organisation, organisation_keys
 from .register import _cli as register_cli  # the parser's options only; SQLAlchemy loads on use
+from .register._names import OUTCOMES, outcome_code
 
 # A command imports what it needs when it runs: `parse` never pays for reportlab, holidays, rich,
 # SQLAlchemy or the mail stack (issue 19: cold start; benchmarks/cold_start.py measures it).
@@ -334,7 +335,8 @@ def _letter_parser(sub: Any) -> None:
                            help="default: inadmissible when the register says so, else admissible")
             k.add_argument("--reason", help="what is missing, or why the complaint is inadmissible (required then)")
         else:
-            k.add_argument("--outcome", choices=("upheld", "partly_upheld", "rejected"), required=True)
+            k.add_argument("--outcome", type=outcome_code, choices=OUTCOMES, required=True,
+                           help=f"{', '.join(OUTCOMES)} (the register's words; 'rejected' is read as not_upheld)")
             k.add_argument("--reasons", metavar="MARKDOWN", required=True, help="the officer's reasons (Markdown)")
         k.set_defaults(func=_letter)
 

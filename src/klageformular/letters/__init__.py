@@ -53,6 +53,7 @@ from ..locales import LANGUAGES
 from ..locales import letter_texts as texts
 from ..model import Complaint, ContactDetails, country_code
 from ..org import Body, Organisation, get_organisation, home_organisation, organisation_keys
+from ..register._names import OUTCOMES, outcome_code
 from ..workdays import acknowledge_by
 from ._document import Letterhead, build_pages, styles, window_fits
 from ._markdown import MarkdownStyles, markdown_flowables
@@ -64,7 +65,7 @@ __all__ = ["Admissibility", "Attachment", "LetterCase", "LetterKind", "Method", 
            "acknowledgement_letter", "decision_letter", "letter_case_from_record", "letter_message", "write_letter"]
 
 Admissibility = Literal["admissible", "needs_more_information", "inadmissible"]
-Outcome = Literal["upheld", "partly_upheld", "rejected"]
+Outcome = Literal["upheld", "partly_upheld", "not_upheld"]  # the register's OUTCOMES; "rejected" accepted too
 Method = Literal["acroform", "text", "email"]
 LetterKind = Literal["ack", "decision"]
 
@@ -156,8 +157,9 @@ def decision_letter(case: LetterCase, *, outcome: Outcome, reasons: str, dated: 
     Every decision names the escalation bodies and authorities with their addresses: a
     customer may disagree with how an upheld complaint is put right, too.
     """
-    if outcome not in get_args(Outcome):
-        raise ConfigurationError(f"unknown outcome {outcome!r} (use one of {', '.join(get_args(Outcome))})")
+    outcome = cast(Outcome, outcome_code(outcome))  # "rejected", the letters' old name, is "not_upheld"
+    if outcome not in OUTCOMES:
+        raise ConfigurationError(f"unknown outcome {outcome!r} (use one of {', '.join(OUTCOMES)})")
     if not reasons.strip():
         raise LetterNotAllowedError("a decision needs the officer's reasons (Delegated Regulation (EU) 2022/2117 "
                                     "art. 5)")
@@ -175,8 +177,10 @@ def decision_letter(case: LetterCase, *, outcome: Outcome, reasons: str, dated: 
         *w.bodies(case.org.escalation),
         Paragraph(t["authorities.h"], s.heading), Paragraph(w.fmt("authorities.body"), s.body),
         *w.bodies(case.org.authorities),
-        w.signature(*w.contact()),
     ]
+    # The contact block and the signature go with the last paragraph before them: when they do
+    # not fit on the page, that paragraph moves with them, so page 2 never holds a signature alone.
+    story.append(w.signature(story.pop(), *w.contact(), Paragraph(w.fmt("security.no_passwords"), s.body)))
     return w.render(story, dated)
 
 

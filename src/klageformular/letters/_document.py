@@ -152,8 +152,11 @@ def _first_page(c: Canvas, head: Letterhead) -> None:
     c.drawString(MARGIN, PAGE_HEIGHT - 50, head.org_name)
     c.setFont(REGULAR, 7.5)
     c.setFillColor(MUTED)
+    # Two lines sit beside the name; a third (a postal address in the profile) moves them all up
+    # rather than down through the rule. Each is kept clear of the organisation's name.
+    top = PAGE_HEIGHT - 42 + 9.5 * max(0, len(head.sender_lines) - 2)
     for n, line in enumerate(head.sender_lines):
-        c.drawRightString(PAGE_WIDTH - MARGIN, PAGE_HEIGHT - 42 - 9.5 * n, line)
+        c.drawRightString(PAGE_WIDTH - MARGIN, top - 9.5 * n, _fit(line, REGULAR, 7.5, CONTENT_WIDTH * 0.6))
     c.setStrokeColor(ACCENT)
     c.setLineWidth(1.2)
     c.line(MARGIN, _HEADER_RULE, PAGE_WIDTH - MARGIN, _HEADER_RULE)

@@ -251,14 +251,14 @@ LETTERS: dict[str, str] = {
     "decision.intro": "Vi har nu færdigbehandlet den klage, vi modtog fra dig {received} (reference {reference}).",
     "outcome.upheld": "Vi giver dig medhold i din klage.",
     "outcome.partly_upheld": "Vi giver dig delvis medhold i din klage.",
-    "outcome.rejected": "Vi kan ikke give dig medhold i din klage.",
+    "outcome.not_upheld": "Vi kan ikke give dig medhold i din klage.",
     "reasons.h": "Begrundelse",
     "next.h": "Hvad sker der nu?",
     "next.upheld": "Vi retter op på forholdet som beskrevet ovenfor. Har du spørgsmål, er du velkommen til at "
     "kontakte din kontaktperson.",
     "next.partly_upheld": "Vi retter op på den del af klagen, som du får medhold i, som beskrevet ovenfor. Den del, "
     "du ikke får medhold i, kan du klage videre over som beskrevet nedenfor.",
-    "next.rejected": "Vi betragter hermed klagen som afsluttet. Du kan klage videre som beskrevet nedenfor.",
+    "next.not_upheld": "Vi betragter hermed klagen som afsluttet. Du kan klage videre som beskrevet nedenfor.",
     "mail.subject": "{title} – {reference}",
     "mail.body": "Vedhæftet finder du vores brev om din klage med referencen {reference}.",
 }

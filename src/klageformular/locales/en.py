@@ -252,14 +252,14 @@ LETTERS: dict[str, str] = {
     "(reference {reference}).",
     "outcome.upheld": "We uphold your complaint.",
     "outcome.partly_upheld": "We partly uphold your complaint.",
-    "outcome.rejected": "We do not uphold your complaint.",
+    "outcome.not_upheld": "We do not uphold your complaint.",
     "reasons.h": "Our reasons",
     "next.h": "What happens next",
     "next.upheld": "We will put matters right as described above. If you have any questions, please contact "
     "your contact person.",
     "next.partly_upheld": "We will put right the part of your complaint that we uphold, as described above. "
     "For the part we do not uphold, you can take your complaint further as described below.",
-    "next.rejected": "We therefore consider your complaint closed. You can take it further as described below.",
+    "next.not_upheld": "We therefore consider your complaint closed. You can take it further as described below.",
     "mail.subject": "{title} – {reference}",
     "mail.body": "Please find attached our letter about your complaint, reference {reference}.",
 }

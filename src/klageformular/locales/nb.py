@@ -250,14 +250,14 @@ LETTERS: dict[str, str] = {
     "decision.intro": "Vi har nå ferdigbehandlet klagen vi mottok fra deg {received} (referanse {reference}).",
     "outcome.upheld": "Du får medhold i klagen din.",
     "outcome.partly_upheld": "Du får delvis medhold i klagen din.",
-    "outcome.rejected": "Du får ikke medhold i klagen din.",
+    "outcome.not_upheld": "Du får ikke medhold i klagen din.",
     "reasons.h": "Begrunnelse",
     "next.h": "Hva skjer nå?",
     "next.upheld": "Vi retter opp forholdet slik det er beskrevet ovenfor. Har du spørsmål, er du velkommen til å "
     "kontakte kontaktpersonen din.",
     "next.partly_upheld": "Vi retter opp den delen av klagen du får medhold i, slik det er beskrevet ovenfor. Den "
     "delen du ikke får medhold i, kan du klage videre på som beskrevet nedenfor.",
-    "next.rejected": "Vi anser med dette klagen som avsluttet. Du kan klage videre som beskrevet nedenfor.",
+    "next.not_upheld": "Vi anser med dette klagen som avsluttet. Du kan klage videre som beskrevet nedenfor.",
     "mail.subject": "{title} – {reference}",
     "mail.body": "Vedlagt er brevet vårt om klagen din med referansen {reference}.",
 }

@@ -250,14 +250,14 @@ LETTERS: dict[str, str] = {
     "decision.intro": "Vi har nu utrett det klagomål som vi tog emot från dig den {received} (referens {reference}).",
     "outcome.upheld": "Vi ger dig rätt i ditt klagomål.",
     "outcome.partly_upheld": "Vi ger dig delvis rätt i ditt klagomål.",
-    "outcome.rejected": "Vi kan inte ge dig rätt i ditt klagomål.",
+    "outcome.not_upheld": "Vi kan inte ge dig rätt i ditt klagomål.",
     "reasons.h": "Skälen för beslutet",
     "next.h": "Vad händer nu?",
     "next.upheld": "Vi rättar till det som beskrivs ovan. Om du har frågor är du välkommen att kontakta din "
     "kontaktperson.",
     "next.partly_upheld": "Vi rättar till den del av klagomålet som vi ger dig rätt i, så som beskrivs ovan. Den del "
     "som du inte får rätt i kan du gå vidare med enligt nedan.",
-    "next.rejected": "Vi betraktar därmed ärendet som avslutat från vår sida. Du kan gå vidare med ditt klagomål "
+    "next.not_upheld": "Vi betraktar därmed ärendet som avslutat från vår sida. Du kan gå vidare med ditt klagomål "
     "enligt nedan.",
     "mail.subject": "{title} – {reference}",
     "mail.body": "Bifogat finns vårt brev om ditt klagomål med referensen {reference}.",

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._names import CSV_DIALECTS, EXPORT_LANGUAGES, OUTCOMES, TRANSITIONS
+from ._names import CSV_DIALECTS, EXPORT_LANGUAGES, OUTCOMES, TRANSITIONS, outcome_code
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -222,7 +222,8 @@ def add_register_parser(sub: Any) -> None:
     p.add_argument("status", choices=list(TRANSITIONS), metavar="STATUS", help=", ".join(TRANSITIONS))
     p.add_argument("--note")
     p.add_argument("--on", type=_day, metavar="YYYY-MM-DD", help="the day it happened (default: today)")
-    p.add_argument("--outcome", choices=OUTCOMES, help="with decided")
+    p.add_argument("--outcome", type=outcome_code, choices=OUTCOMES,
+                   help=f"with decided: {', '.join(OUTCOMES)} ('rejected' is read as not_upheld)")
     p = add("export", _export, "write the register to .xlsx (or CSV)")
     p.add_argument("target", metavar="FILE")
     p.add_argument("--csv", action="store_true", help="CSV instead of xlsx (also chosen by a .csv name)")

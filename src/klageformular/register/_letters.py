@@ -12,8 +12,8 @@ is the day the deadline was met (``acknowledged_on`` / ``decided_on`` take the l
 - acknowledgement: ``received`` → ``acknowledged`` (and → ``inadmissible`` when the letter
   says so); a second copy later changes nothing;
 - decision: ``acknowledged`` → ``under_review`` → ``decided`` (or from ``under_review`` /
-  ``escalated``), with the outcome (the letters' ``rejected`` is the register's
-  ``not_upheld``); a second copy with the same outcome changes nothing.
+  ``escalated``), with the outcome (one vocabulary, ``OUTCOMES``; the old ``rejected`` is
+  read as ``not_upheld``); a second copy with the same outcome changes nothing.
 
 Any other status is refused before a file is written (a decision on a complaint not yet
 acknowledged, a letter for a closed entry). The event (``ack_letter`` / ``decision_letter``)
@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from ..exceptions import ConfigurationError, InvalidTransitionError
 from ..locales import LANGUAGES
 from ..org import Organisation, get_organisation, organisation_keys
-from ._names import TRANSITIONS
+from ._names import OUTCOME_ALIASES, OUTCOMES, TRANSITIONS
 from ._schema import ComplaintRow
 from ._workflow import change_status, get_complaint, record_event
 
@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 
 __all__ = ["RegisterLetter", "letter_case_from_register", "write_register_letter"]
 
-#: The letters' outcome → the register's.
-OUTCOME_IN_REGISTER = {"upheld": "upheld", "partly_upheld": "partly_upheld", "rejected": "not_upheld"}
+#: An outcome as given → as stored: the same words, and the letters' old ``rejected``.
+OUTCOME_IN_REGISTER = {**{o: o for o in OUTCOMES}, **OUTCOME_ALIASES}
 _EVENT = {"ack": "ack_letter", "decision": "decision_letter"}
 _ON_DAY = re.compile(r"^\(\d{4}-\d{2}-\d{2}\)\s*")  # change_status puts "(day) " before a note
 

@@ -19,7 +19,21 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "escalated": ("under_review", "decided", "closed"),
 }
 OPEN_STATUSES = ("unreadable", "received", "acknowledged", "under_review", "escalated")
+# One vocabulary for the register, the letters and every command line. Input also takes the names
+# letters used before (``letter decision --outcome rejected`` in officers' scripts); nothing stored
+# ever held them, so the database needs no migration.
 OUTCOMES = ("upheld", "partly_upheld", "not_upheld")
+OUTCOME_ALIASES = {"rejected": "not_upheld"}
 EXPORT_LANGUAGES = LANGUAGES  # every language's catalogue carries the register's words
 CSV_DIALECTS = ("excel-da", "rfc4180")
 assert set(TRANSITIONS) == set(STATUSES)
+
+
+def outcome_code(value: str) -> str:
+    """The outcome's name in :data:`OUTCOMES` for ``value`` or an old name of it; anything else unchanged
+    (the caller refuses it, naming the known ones).
+
+    >>> outcome_code("rejected"), outcome_code("upheld"), outcome_code("won")
+    ('not_upheld', 'upheld', 'won')
+    """
+    return OUTCOME_ALIASES.get(value, value)
