@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import shutil
 import subprocess
 import sys
 import uuid
@@ -377,6 +378,11 @@ def _exportable(engine: Engine) -> None:
     add_note(engine, "KLA-2026-0001", "=1+1 @kunde", who="linn")
 
 
+# The review item complaint_record gives (code invalid_phone on complainant.phone), as each sheet says it.
+REVIEW = {"da": "Telefon: er ikke et gyldigt telefonnummer", "en": "Telephone: is not a valid telephone number",
+          "sv": "Telefon: är inte ett giltigt telefonnummer"}
+
+
 @pytest.mark.parametrize(("lang", "header", "events_sheet", "words"), [
     ("da", "Kvittér senest", "Hændelser", ("modtaget", "kvitteret", "ulæselig")),
     ("en", "Acknowledge by", "Events", ("received", "acknowledged", "unreadable")),
@@ -392,7 +398,7 @@ def test_export_xlsx_read_back_cell_by_cell(engine: Engine, tmp_path: Path, lang
     headers = [c.value for c in sheet[1]]
     assert headers[2] == header and len(headers) == 17
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:Q4"
-    assert all(sheet.column_dimensions[letter].width >= 10 for letter in "ABCDEFGHIJKLMNOPQ")
+    assert all(sheet.column_dimensions[letter].width >= 5 for letter in "ABCDEFGHIJKLMNOPQ")
     row = dict(zip(headers, sheet[2], strict=True))
     values = [c.value for c in sheet[2]]
     assert values[:5] == ["KLA-2026-0001", datetime(2026, 11, 23), datetime(2026, 11, 26), None, words[1]]
@@ -401,7 +407,7 @@ def test_export_xlsx_read_back_cell_by_cell(engine: Engine, tmp_path: Path, lang
     assert (values[9], values[10]) == (12500.5, "DKK") and row[headers[9]].number_format == "#,##0.00"
     assert row[headers[1]].is_date and row[headers[14]].value == datetime(2026, 11, 24)
     second = [c.value for c in sheet[3]]
-    assert (second[9], second[11]) == (None, "invalid_phone")
+    assert (second[9], second[11]) == (None, REVIEW[lang])  # the field and the problem in the sheet's language
     assert isinstance(second[7], str) and len(second[7]) == 160 and second[7].endswith("kopi har in…")
     scan = [c.value for c in sheet[4]]
     assert (scan[4], scan[5], scan[7]) == (words[2], None, "1 of 1 page(s) have no text layer")
@@ -412,6 +418,55 @@ def test_export_xlsx_read_back_cell_by_cell(engine: Engine, tmp_path: Path, lang
                                                            "(2026-11-24) kvittering sendt"]
     assert isinstance(change[1], datetime) and events.cell(3, 2).is_date  # when it was recorded
     assert events.cell(4, 7).value == "=1+1 @kunde" and events.cell(4, 7).data_type == "s"
+
+
+def test_export_xlsx_prints_readably(engine: Engine, tmp_path: Path) -> None:
+    """Issue 23 item 14: the sheet printed at about 4 pt. A4 landscape, one page wide, the header on
+    every page, narrow columns with wrapped text; through LibreOffice (when installed) the type on
+    paper is 8 pt or more."""
+    _exportable(engine)
+    target = tmp_path / "register.xlsx"
+    export_xlsx(engine, target, lang="da")
+    book = load_workbook(target)
+    for sheet in book.worksheets:
+        setup = sheet.page_setup
+        assert (setup.orientation, setup.paperSize, setup.fitToWidth, setup.fitToHeight) == ("landscape", 9, 1, 0)
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.print_title_rows == "$1:$1"
+    sheet = book.worksheets[0]
+    assert sum(d.width for d in sheet.column_dimensions.values()) <= 200  # was about 330
+    subject = sheet.cell(3, 8)  # 160 characters
+    assert subject.alignment.wrap_text and sheet.row_dimensions[3].height >= 5 * 14  # room for the wrapped lines
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed (apt-get install libreoffice-calc-nogui): the printed size is "
+                    "not measured")
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path / 'lo'}", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(target)], capture_output=True, timeout=240, check=True)
+    import pdfplumber
+
+    with pdfplumber.open(tmp_path / "register.pdf") as pdf:
+        sizes = {round(c["size"], 1) for page in pdf.pages for c in page.chars}
+        assert pdf.pages[0].width > pdf.pages[0].height  # landscape
+    assert min(sizes) >= 8, sizes
+
+
+def test_export_says_what_to_check_in_the_sheets_language(engine: Engine, tmp_path: Path) -> None:
+    """Review items of a plain email (intake's own codes) are words in each language, not codes."""
+    review = [{"path": "subject", "label": "Subject matter", "value": None, "code": "email_complaint",
+               "message": "read from a plain email", "message_local": "read from a plain email"},
+              {"path": "complainant.last_name", "label": "Last name", "value": "eva@example.dk",
+               "code": "name_from_address", "message": "x", "message_local": "x"},
+              {"path": "nowhere", "label": "Somewhere", "value": None, "code": "brand_new_code",
+               "message": "a problem no catalogue knows yet", "message_local": "a problem no catalogue knows yet"}]
+    add_record(engine, complaint_record(1, status="needs_review", review=review))
+    for lang, first in (("da", "3.b Hvad klager du over?: læst fra en almindelig e-mail, ikke fra formularen"),
+                        ("sv", "3.b Vad gäller klagomålet?: läst från ett vanligt e-postmeddelande")):
+        export_xlsx(engine, tmp_path / f"{lang}.xlsx", lang=lang)
+        cell = str(load_workbook(tmp_path / f"{lang}.xlsx").worksheets[0].cell(2, 12).value)
+        lines = cell.split("\n")
+        assert lines[0].startswith(first), lines
+        assert "name_from_address" not in cell and "email_complaint" not in cell
+        assert lines[2] == "Somewhere: a problem no catalogue knows yet"  # kept as stored
 
 
 def test_export_csv_for_danish_excel(engine: Engine, tmp_path: Path) -> None:

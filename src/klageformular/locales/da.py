@@ -178,6 +178,12 @@ STRINGS: dict[str, str] = {
     "msg.no_reply_way": "der er hverken angivet e-mailadresse eller postadresse, så vi kan ikke svare",
     "msg.unreadable_text": "kan ikke læses i denne kopi (teksten mangler en brugbar tegntabel)",
     "msg.page_missing": "kunne ikke læses: siden mangler i denne kopi",
+    # Review items of a complaint read from a plain email (intake), shown in the register's sheet.
+    "msg.email_complaint": "læst fra en almindelig e-mail, ikke fra formularen: tjek, hvem der klager, og over hvad",
+    "msg.name_from_address": "afsenderen opgav intet navn: e-mailadressen står i stedet",
+    "msg.empty_message": "e-mailen har hverken emne eller tekst",
+    "msg.text_cut": "teksten var for lang til feltet: hele e-mailen er gemt sammen med klagen",
+    "msg.invalid_sender": "afsenderens adresse er ikke en gyldig e-mailadresse: der kan ikke svares på e-mail",
     "msg.invalid": "er ugyldig",
 }
 

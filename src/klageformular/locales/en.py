@@ -176,6 +176,12 @@ STRINGS: dict[str, str] = {
     "msg.no_reply_way": "neither an email address nor a postal address was given, so there is no way to reply",
     "msg.unreadable_text": "could not be read from this copy (the text has no usable character map)",
     "msg.page_missing": "could not be read: its page is missing from this copy",
+    # Review items of a complaint read from a plain email (intake), shown in the register's sheet.
+    "msg.email_complaint": "read from a plain email, not the form: check who complains and about what",
+    "msg.name_from_address": "the sender gave no name: the address stands in for it",
+    "msg.empty_message": "the message has no subject and no text",
+    "msg.text_cut": "the text was too long for the field: the whole message is saved with the complaint",
+    "msg.invalid_sender": "the sender's address is not a valid email address: no electronic reply possible",
     "msg.invalid": "is invalid",
 }
 

@@ -177,6 +177,12 @@ STRINGS: dict[str, str] = {
     "msg.no_reply_way": "verken e-postadresse eller postadresse er oppgitt, så vi har ingen måte å svare på",
     "msg.unreadable_text": "kan ikke leses i denne kopien (teksten mangler en brukbar tegntabell)",
     "msg.page_missing": "kunne ikke leses: siden mangler i denne kopien",
+    # Review items of a complaint read from a plain email (intake), shown in the register's sheet.
+    "msg.email_complaint": "lest fra en vanlig e-post, ikke fra skjemaet: sjekk hvem som klager, og på hva",
+    "msg.name_from_address": "avsenderen oppga ikke noe navn: e-postadressen står i stedet",
+    "msg.empty_message": "e-posten har verken emne eller tekst",
+    "msg.text_cut": "teksten var for lang for feltet: hele e-posten er lagret sammen med klagen",
+    "msg.invalid_sender": "avsenderens adresse er ikke en gyldig e-postadresse: kan ikke svare på e-post",
     "msg.invalid": "er ugyldig",
 }
 

@@ -177,6 +177,13 @@ STRINGS: dict[str, str] = {
     "msg.no_reply_way": "varken e-postadress eller postadress har angetts, så vi kan inte svara",
     "msg.unreadable_text": "kan inte läsas i den här kopian (texten saknar en användbar teckentabell)",
     "msg.page_missing": "kunde inte läsas: sidan saknas i den här kopian",
+    # Review items of a complaint read from a plain email (intake), shown in the register's sheet.
+    "msg.email_complaint": "läst från ett vanligt e-postmeddelande, inte från blanketten: kontrollera vem som klagar "
+    "och på vad",
+    "msg.name_from_address": "avsändaren angav inget namn: e-postadressen står i stället",
+    "msg.empty_message": "meddelandet har varken ämne eller text",
+    "msg.text_cut": "texten var för lång för fältet: hela meddelandet är sparat med klagomålet",
+    "msg.invalid_sender": "avsändarens adress är inte en giltig e-postadress: inget svar via e-post är möjligt",
     "msg.invalid": "är ogiltig",
 }
 

@@ -3,6 +3,11 @@
 Every cell that a customer typed is written as text, never as a formula: openpyxl would
 store ``=HYPERLINK(…)`` as a formula, so such cells are forced to the string type, and the
 CSV goes through :func:`klageformular.batch.csv_cell`.
+
+Everything is in the sheet's language: headers, statuses, outcomes and what to check (each
+review item as "field: problem" from the locale catalogues, not its code). Printed, a sheet is
+A4 landscape, one page wide, the header row on every page, long texts wrapped in columns
+narrow enough that the type stays readable (about 8 pt on paper, not 4).
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from sqlalchemy.orm import Session, selectinload
 from .._files import write_private
 from ..batch import csv_cell
 from ..exceptions import ConfigurationError
-from ..locales import formats, register_words
+from ..layout import field_by_path
+from ..locales import Texts, formats, register_words
+from ..org import organisation_keys
 from ._names import CSV_DIALECTS, EXPORT_LANGUAGES
 from ._schema import ComplaintRow, EventRow
 from ._workflow import utc
@@ -36,7 +43,16 @@ _COLUMNS = ("reference", "received", "acknowledge_by", "decide_by", "status", "n
             "outcome")
 _EVENT_COLUMNS = ("reference", "at", "who", "what", "from", "to", "note")
 _SUBJECT_CHARS = 160  # a flattened form's text has no line breaks: the first line can be the whole complaint
-_WIDTHS = {"subject": 60, "name": 28, "email": 30, "investment": 18, "review": 30}
+# Column widths (in characters of 11 pt) that A4 landscape holds at about 74 % (8.1 pt on paper,
+# measured through LibreOffice with Calibri's metrics): the sheet used to be ~330 characters wide
+# and printed at 4.4 pt. Dates and references get what they need; long texts wrap instead.
+_WIDTHS = {"reference": 12.5, "received": 10.5, "acknowledge_by": 10.5, "decide_by": 10.5, "status": 10,
+           "name": 12, "email": 16, "subject": 24, "investment": 10, "amount": 10, "currency": 6,
+           "review": 17, "language": 5.5, "channel": 5.5, "acknowledged_on": 10.5, "decided_on": 10.5, "outcome": 8.5}
+_EVENT_WIDTHS = {"reference": 12.5, "at": 15, "who": 12, "what": 14, "from": 14, "to": 14, "note": 60}
+_LINE_HEIGHT = 14.5  # points per line of 11 pt text
+_CHARS_PER_WIDTH = 1.2  # letters of running text per character of width (the width is counted in digits)
+_WRAPPED = frozenset({"status", "name", "email", "subject", "review", "outcome", "what", "from", "to", "note"})
 
 
 def rows(engine: Engine, lang: str = "en") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -71,16 +87,37 @@ def _row(row: ComplaintRow, lang: str) -> dict[str, Any]:
         amount = Decimal(str(damage["amount"])) if damage.get("amount") is not None else None
     except InvalidOperation:
         amount = None
-    review = sorted({str(item.get("code") or item.get("path")) for item in row.review if isinstance(item, dict)})
+    review = _review(row.review, lang, row.organisation)
     return {
         "reference": row.reference, "received": row.received, "acknowledge_by": row.acknowledge_by,
         "decide_by": row.decide_by, "status": _word("status", row.status, lang), "name": name,
         "email": person.get("email") or contact.get("email"), "subject": subject or row.message,
         "investment": (complaint.get("investment") or {}).get("reference") or None, "amount": amount,
-        "currency": damage.get("currency"), "review": ", ".join(review) or None, "language": row.language,
+        "currency": damage.get("currency"), "review": review, "language": row.language,
         "channel": row.channel, "acknowledged_on": row.acknowledged_on, "decided_on": row.decided_on,
         "outcome": _word("outcome", row.outcome, lang),
     }
+
+
+def _review(items: list[Any], lang: str, organisation: str | None) -> str | None:
+    """What to check, in ``lang``: "field: problem" per item from the catalogues, one per line."""
+    texts = Texts.of(lang, organisation if organisation in organisation_keys() else None)
+    lines: list[str] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        code, path = str(item.get("code") or ""), str(item.get("path") or "")
+        # A code the catalogues do not know keeps the message it was stored with.
+        message = texts.strings.get(f"msg.{code}") or str(item.get("message") or code or "?")
+        try:
+            field_by_path(path)
+            label = texts.label(path).rstrip(" *")
+        except KeyError:
+            label = str(item.get("label") or path)
+        line = f"{label}: {message}" if label else message
+        if line not in lines:
+            lines.append(line)
+    return "\n".join(lines) or None
 
 
 def _event_row(reference: str, event: EventRow, lang: str) -> dict[str, Any]:
@@ -115,18 +152,28 @@ def export_xlsx(engine: Engine, target: str | os.PathLike[str], *, lang: str = "
 
 
 def _fill(sheet: Any, keys: tuple[str, ...], kind: str, table: list[dict[str, Any]], lang: str) -> None:
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
 
     headers = {k: register_words(lang)[f"{kind}.{k}"] for k in keys}
+    widths = _WIDTHS if kind == "column" else _EVENT_WIDTHS
+    top, wrapped = Alignment(vertical="top"), Alignment(vertical="top", wrap_text=True)
     sheet.append([headers[k] for k in keys])
     for cell in sheet[1]:
-        cell.font = Font(bold=True)
+        cell.font = Font(name="Calibri", size=11, bold=True)  # without a name, LibreOffice takes a serif
+        cell.alignment = wrapped  # a long header wraps rather than widening its column
+    sheet.row_dimensions[1].height = max(_lines(headers[k], widths[k]) for k in keys) * _LINE_HEIGHT
     for values in table:
         sheet.append([None] * len(keys))
         row_cells = sheet[sheet.max_row]
+        # Row heights are set, not left to the program: LibreOffice does not fit rows to wrapped
+        # text when it opens an .xlsx, and the text would be cut.
+        lines = max([_lines(values[k], widths[k]) for k in keys if k in _WRAPPED] or [1])
+        if lines > 1:
+            sheet.row_dimensions[sheet.max_row].height = lines * _LINE_HEIGHT
         for cell, key in zip(row_cells, keys, strict=True):
             value = values[key]
             cell.value = value
+            cell.alignment = wrapped if key in _WRAPPED else top
             if isinstance(value, str) and cell.data_type == "f":
                 cell.data_type = "s"  # what a customer typed is never a formula
             if isinstance(value, date):
@@ -134,15 +181,27 @@ def _fill(sheet: Any, keys: tuple[str, ...], kind: str, table: list[dict[str, An
             elif isinstance(value, Decimal):
                 cell.number_format = "#,##0.00"
     for index, key in enumerate(keys, 1):
-        longest = max([len(headers[key])] + [len(str(v[key])) for v in table[:500] if v[key] is not None])
-        sheet.column_dimensions[get_column_letter(index)].width = min(max(longest + 2, 10), _WIDTHS.get(key, 40))
+        sheet.column_dimensions[get_column_letter(index)].width = widths[key]
     sheet.freeze_panes = "A2"
-    # Printed: landscape, as wide as the page, the header on every page.
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    # Printed: A4 landscape, narrow margins, one page wide, the header on every page.
+    setup = sheet.page_setup
+    setup.orientation, setup.paperSize = "landscape", sheet.PAPERSIZE_A4
+    setup.fitToWidth, setup.fitToHeight = 1, 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.5
     sheet.print_title_rows = "1:1"
+    sheet.print_options.gridLines = True  # rows of wrapped text stay apart on paper
+    sheet.oddFooter.center.text = "&P / &N"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(keys))}{max(sheet.max_row, 1)}"
+
+
+def _lines(value: Any, width: float) -> int:
+    """About how many lines ``value`` takes wrapped in a column ``width`` characters wide (at most 12)."""
+    if not isinstance(value, str):
+        return 1
+    per_line = max(1, int(width * _CHARS_PER_WIDTH))
+    return min(12, sum(max(1, -(-len(part) // per_line)) for part in value.split("\n")))
 
 
 _DIALECTS: dict[str, dict[str, Any]] = {
