@@ -405,6 +405,19 @@ def test_a_name_or_subject_the_font_cannot_show_still_gets_a_letter_with_marks(p
     assert "Ольга Ἀθηνᾶ" in _text(decision) and "Ок, Ольга." in _text(decision)
 
 
+def test_the_three_letter_faces_cover_the_same_characters() -> None:
+    """The replacement rule reads the regular face; bold and italic must draw exactly what it draws."""
+    from fontTools.ttLib import TTFont
+
+    assets = Path(__file__).parent.parent / "src" / "klageformular" / "assets"
+    cmaps = {style: set(TTFont(assets / f"NotoSans-Letters-{style}.ttf").getBestCmap())
+             for style in ("Regular", "Bold", "Italic")}
+    assert cmaps["Regular"] == cmaps["Bold"] == cmaps["Italic"]
+    for sample in ("Ж", "ω", "ễ", "€", "\ufffd", "Ł"):
+        assert ord(sample) in cmaps["Regular"], sample
+    assert "SIL Open Font License" in (assets / "OFL.txt").read_text(encoding="utf-8")  # shipped with the fonts
+
+
 def test_bidirectional_controls_are_neutralised_in_the_email_too() -> None:
     case = _case(complaint=_complaint(complainant={"last_name": "\u202enimda.moc\u202c", "first_name": "Eva\u2066",
                                                    "email": "eva@example.dk"}))

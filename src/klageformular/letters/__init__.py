@@ -20,6 +20,11 @@ The rules the letters follow (Commission Delegated Regulation (EU) 2022/2117):
 - art. 6 — the complaint's language; a paper reply (``reply_channel == "paper"``) gets an
   address block for a window envelope.
 
+What the customer wrote goes through :mod:`._text`: shown in the letters' font as far as it
+reaches (Latin, Greek, Cyrillic; U+FFFD for the rest), without bidirectional controls, and
+without links or phone numbers (the sender of an email may be forged). The officer's own texts
+are refused instead when the font lacks a character, naming the field.
+
 >>> from datetime import date
 >>> from klageformular import Complaint
 >>> from klageformular.org import Organisation, get_organisation
