@@ -77,7 +77,7 @@ def _count(engine: Engine, table: str) -> int:
 
 
 def test_migrations_from_empty_database_match_the_models(engine: Engine) -> None:
-    assert current_revision(engine) == head_revision() == "0002"
+    assert current_revision(engine) == head_revision() == "0003"
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
 
@@ -96,7 +96,7 @@ def test_upgrade_from_previous_revision_keeps_and_indexes_old_rows(db_url: str) 
             reference="KLA-2026-0001", prefix="KLA", year=2026, number=1, organisation="kameo-dk",
             status="received", channel="file", received=date(2026, 11, 23), review=[], warnings=[],
             created_at=datetime(2026, 11, 23, 9), complaint=record["complaint"]))
-    upgrade(engine)
+    upgrade(engine, "0002")
     assert current_revision(engine) == "0002"
     with engine.connect() as connection:
         keys = connection.execute(sa.text("SELECT investment_key, project_key, complainant_key FROM complaints")).one()
@@ -104,6 +104,21 @@ def test_upgrade_from_previous_revision_keeps_and_indexes_old_rows(db_url: str) 
     downgrade(engine, "0001")  # and back up: the path works both ways
     upgrade(engine)
     assert show(engine, "KLA-2026-0001")["complaint"]["investment"]["reference"] == "ka 1042"
+    engine.dispose()
+
+
+_README_GRANTS = [line.strip().rstrip(";") for line in
+                  (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+                  .split("<!-- application-role -->")[1].split("```sql")[1].split("```")[0].splitlines()
+                  if line.strip() and not line.strip().startswith(("--", "CREATE ROLE"))]
+
+
+@pytest.fixture
+def postgres_register(postgres_url: str) -> Iterator[Engine]:
+    from .postgres import new_database
+
+    engine = create_register_engine(new_database(postgres_url))
+    yield engine
     engine.dispose()
 
 
@@ -283,6 +298,80 @@ def test_events_are_append_only_in_the_database(engine: Engine, statement: str) 
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
         connection.execute(sa.text(statement))
     assert _count(engine, "events") == 1
+
+
+@pytest.mark.parametrize("statement", ["TRUNCATE events", "TRUNCATE complaints CASCADE",
+                                       "TRUNCATE events, complaints, source_files, attachments"])
+def test_history_refuses_truncate_on_postgresql(postgres_register: Engine, statement: str) -> None:
+    add_record(postgres_register, complaint_record(1))
+    with pytest.raises(DBAPIError, match="append-only"), postgres_register.begin() as connection:
+        connection.execute(sa.text(statement))
+    assert _count(postgres_register, "events") == 1
+
+
+@pytest.mark.parametrize("statement", [
+    "DROP TABLE events", "DROP TABLE complaints", "ALTER TABLE events RENAME TO old_events",
+    "ALTER TABLE events ADD COLUMN x INTEGER", "DROP TRIGGER events_append_only_delete",
+    "DROP INDEX ix_events_complaint_id", "PRAGMA writable_schema = ON"])
+def test_sqlite_connections_refuse_to_drop_or_alter_the_register(tmp_path: Path, statement: str) -> None:
+    engine = create_register_engine(f"sqlite:///{tmp_path / 'klager.db'}")
+    add_record(engine, complaint_record(1))
+    with pytest.raises(DBAPIError, match="not authorized"), engine.begin() as connection:
+        connection.execute(sa.text(statement))
+    with engine.begin() as connection:  # other DDL (a scratch table of one's own) still works
+        connection.execute(sa.text("CREATE TEMP TABLE scratch (x INTEGER)"))
+        connection.execute(sa.text("DROP TABLE scratch"))
+    assert _count(engine, "events") == 1
+    engine.dispose()
+
+
+def test_truncate_guard_migration_from_0002_with_history(postgres_url: str) -> None:
+    from .postgres import new_database
+
+    engine = create_register_engine(new_database(postgres_url), migrate=False)
+    upgrade(engine, "0002")
+    add_record(engine, complaint_record(1))
+    with engine.begin() as connection:  # at 0002 the history could be emptied: the hole this closes
+        connection.execute(sa.text("TRUNCATE events"))
+    add_record(engine, complaint_record(2))
+    upgrade(engine)
+    assert current_revision(engine) == "0003"
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+        connection.execute(sa.text("TRUNCATE events"))
+    assert _count(engine, "events") == 1
+    downgrade(engine, "0002")
+    upgrade(engine)
+    assert len(show(engine, "KLA-2026-0002")["events"]) == 1
+    engine.dispose()
+
+
+def test_application_role_that_owns_nothing(postgres_url: str) -> None:
+    """The role setup the README gives: the application registers and reads, and cannot empty,
+    drop or unguard the history (no TRUNCATE privilege; DROP and DISABLE TRIGGER need the owner)."""
+    from .postgres import new_database
+
+    url = new_database(postgres_url)
+    role = "app_" + uuid.uuid4().hex[:8]
+    owner = create_register_engine(url)
+    with owner.begin() as connection:
+        connection.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
+        for statement in _README_GRANTS:
+            connection.execute(sa.text(statement.replace("klageformular_app", role)))
+    app = create_register_engine(url.replace("postgres@", f"{role}@"))  # migrating at head needs no DDL
+    add_record(app, complaint_record(1))
+    set_status(app, "KLA-2026-0001", "acknowledged", who="linn")
+    for statement in ("TRUNCATE events", "DROP TABLE events", "ALTER TABLE events DISABLE TRIGGER USER",
+                      "DROP TRIGGER events_append_only ON events", "DELETE FROM events",
+                      "UPDATE events SET note = 'x'", "CREATE TABLE public.mine (x int)"):
+        with pytest.raises(DBAPIError, match=r"permission denied|must be owner|append-only"), \
+                app.begin() as connection:
+            connection.execute(sa.text(statement))
+    assert _count(owner, "events") == 2
+    app.dispose()
+    with owner.begin() as connection:
+        connection.execute(sa.text(f"DROP OWNED BY {role}"))
+        connection.execute(sa.text(f"DROP ROLE {role}"))
+    owner.dispose()
 
 
 # -- deadlines ------------------------------------------------------------------------------------

@@ -30,8 +30,8 @@ from typing import Any
 
 from .exceptions import OutputError
 
-__all__ = ["JsonLines", "copy_private", "link_digest", "one_line", "open_no_follow", "prepare_output",
-           "repair_lines", "safe_suffix", "source_fields", "write_private"]
+__all__ = ["JsonLines", "copy_private", "create_private", "link_digest", "make_private_dir", "one_line",
+           "open_no_follow", "prepare_output", "repair_lines", "safe_suffix", "source_fields", "write_private"]
 
 log = logging.getLogger("klageformular.batch")
 
@@ -92,7 +92,7 @@ def prepare_output(out: Path, names: Iterable[str]) -> None:
     failing half-way through a run.
     """
     try:
-        _make_private_dir(out)
+        make_private_dir(out)
     except OSError as exc:
         raise OutputError(f"cannot create the output folder {out}: {exc.strerror or exc}") from None
     probe = out / f".klageformular-probe-{os.getpid()}"
@@ -111,7 +111,8 @@ def prepare_output(out: Path, names: Iterable[str]) -> None:
         os.close(fd)
 
 
-def _make_private_dir(path: Path) -> None:
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` and any missing parents 0700 whatever the umask (existing folders are left as they are)."""
     missing = []
     while not path.exists():
         missing.append(path)
@@ -140,10 +141,26 @@ def write_private(path: Path, data: bytes) -> None:
     partial.replace(path)
 
 
+def create_private(path: Path) -> None:
+    """Create ``path`` empty and 0600 unless it exists (a file another program then opens and fills).
+
+    For the SQLite register: SQLite gives its ``-wal``, ``-shm`` and ``-journal`` files the
+    main file's mode, so a register created here stays the owner's alone whatever the umask.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, 0o600)  # O_CREAT's mode is masked by the umask (0o200 would leave it read-only)
+    finally:
+        os.close(fd)
+
+
 def copy_private(source: Path, target: Path) -> None:
     """Copy ``source`` (never through a symlink) to ``target`` (0600), whole or not at all."""
     if not target.parent.exists():
-        _make_private_dir(target.parent)
+        make_private_dir(target.parent)
     partial = target.with_name(target.name + ".part")
     with os.fdopen(open_no_follow(source), "rb") as src:
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

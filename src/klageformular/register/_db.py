@@ -1,9 +1,17 @@
-"""Engines for the register: SQLite in WAL mode with write transactions, PostgreSQL via psycopg 3; migrations."""
+"""Engines for the register: SQLite in WAL mode with write transactions, PostgreSQL via psycopg 3; migrations.
+
+A new SQLite register file is created 0600 (its ``-wal``/``-shm`` take the same mode), and the
+application's own SQLite connections refuse to drop or alter the register's tables, triggers and
+indexes (an authorizer; lifted while migrations run): see :func:`_guard`. On PostgreSQL the
+history's append-only triggers do that work, and a role that owns nothing does the rest.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +22,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError
 
+from .._files import create_private
 from ..exceptions import ConfigurationError
 
 DEFAULT_URL = "sqlite:///klager.db"
@@ -64,6 +73,12 @@ def create_register_engine(url: str, *, migrate: bool = True, **options: Any) ->
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
         options.setdefault("connect_args", {}).setdefault("timeout", 60)
+        if parsed.database not in (None, "", ":memory:") and not str(parsed.database).startswith("file:"):
+            # sqlite3 would create it 0644 (under the usual umask): the register is personal data.
+            try:
+                create_private(Path(parsed.database))
+            except OSError as exc:
+                raise ConfigurationError(f"cannot create the register file: {exc.strerror or exc}") from None
     # The values are complaints (names, emails): never in a log line or an exception message,
     # whoever turns on the "sqlalchemy.engine" logger.
     options.setdefault("hide_parameters", True)
@@ -91,10 +106,47 @@ def _sqlite_setup(engine: Engine) -> None:
             cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoints, no corruption
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        dbapi_connection.set_authorizer(_guard)
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+#: The register's tables: what no statement of the application may drop or alter.
+_TABLES = frozenset({"complaints", "source_files", "events", "attachments", "reference_counters", "alembic_version"})
+_SCHEMA_ACTIONS = {sqlite3.SQLITE_DROP_TABLE: 0, sqlite3.SQLITE_ALTER_TABLE: 1, sqlite3.SQLITE_DROP_TRIGGER: 1,
+                   sqlite3.SQLITE_DROP_INDEX: 1}  # action -> which argument names the table
+
+
+def _guard(action: int, arg1: str | None, arg2: str | None, _db: str | None, _trigger: str | None) -> int:
+    """sqlite3's authorizer on every connection the engine makes: no DROP or ALTER of the register.
+
+    ``DROP TABLE events`` would pass the append-only triggers (or ``DROP TRIGGER`` would
+    remove them). This holds for this program's connections only: whoever can write the file
+    can open it with any other SQLite client, so it guards against our own mistakes, not a
+    person. ``PRAGMA writable_schema`` (editing the schema by hand) is refused for the same reason.
+    """
+    if action in _SCHEMA_ACTIONS:
+        table = (arg1, arg2)[_SCHEMA_ACTIONS[action]]
+        if (table or "").lower() in _TABLES:
+            return sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() == "writable_schema" and arg2 is not None:
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
+
+@contextmanager
+def _schema_changes(connection: Any) -> Iterator[None]:
+    """Lift the SQLite authorizer on this connection while a migration runs (batch mode copies tables)."""
+    raw = connection.connection.driver_connection if connection.dialect.name == "sqlite" else None
+    if raw is not None:
+        raw.set_authorizer(None)
+    try:
+        yield
+    finally:
+        if raw is not None:
+            raw.set_authorizer(_guard)
 
 
 def _config() -> Config:
@@ -123,7 +175,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         if connection.dialect.name == "postgresql":  # SQLite: BEGIN IMMEDIATE already serialises
             connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        with _schema_changes(connection):
+            command.upgrade(config, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
@@ -131,4 +184,5 @@ def downgrade(engine: Engine, revision: str) -> None:
     config = _config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+        with _schema_changes(connection):
+            command.downgrade(config, revision)
