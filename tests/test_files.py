@@ -20,6 +20,10 @@ from klageformular import OutputError, convert_folder
 from klageformular._files import one_line, source_fields
 from klageformular.batch import COMPLAINTS, DUPLICATES, QUARANTINE, REJECTED, SUMMARY
 from klageformular.cli import main
+from klageformular.register import create_register_engine, list_complaints
+
+from .conftest import sample_data
+from .test_register_letters import _org_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FILLED = (FIXTURES / "filled-pypdf.pdf").read_bytes()
@@ -232,3 +236,39 @@ def test_output_error_is_raised_by_the_api(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x", encoding="utf-8")
     with pytest.raises(OutputError, match="cannot create the output folder"):
         convert_folder(inbox, tmp_path / "file" / "out")
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o000], ids=["umask-022", "umask-000"])
+def test_every_file_with_personal_data_is_private_whatever_the_umask(tmp_path: Path, umask: int) -> None:
+    """Issue 23: the register (and its -wal/-shm), ``render --prefill``, letters and their .eml,
+    exports and batch's CSV, walked after one real run of each under a umask of 022 and of 000."""
+    inbox, work = tmp_path / "in", tmp_path / "work"
+    inbox.mkdir()
+    work.mkdir(mode=0o700)
+    (inbox / "a.pdf").write_bytes(FILLED)
+    (inbox / "letter.pdf").write_bytes(LETTER)
+    (tmp_path / "prefill.json").write_text(json.dumps(sample_data()), encoding="utf-8")
+    db = f"sqlite:///{work / 'klager.db'}"
+    old = os.umask(umask)
+    try:
+        assert main(["batch", str(inbox), "-o", str(work / "out" / "today"), "--csv", "-q", "--workers", "1",
+                     "--register", "--db", db]) == 1  # 1: the letter is unreadable
+        engine = create_register_engine(db)
+        ref = next(e["reference"] for e in list_complaints(engine) if e["status"] == "received")
+        engine.dispose()
+        assert main(["render", "-o", str(work / "prefilled.pdf"), "--prefill", str(tmp_path / "prefill.json")]) == 0
+        assert main(["letter", "ack", ref, "--db", db, "-o", str(work / "ack.pdf"),
+                     "--eml", str(work / "ack.eml"), "--org-file", _org_file(tmp_path, "da")]) == 0
+        assert main(["register", "export", str(work / "register.xlsx"), "--db", db]) == 0
+        assert main(["register", "export", str(work / "register.csv"), "--db", db]) == 0
+        assert main(["render", "-o", str(tmp_path / "blank.pdf")]) == 0  # a blank form is for publishing
+    finally:
+        os.umask(old)
+    names = {p.relative_to(work).as_posix() for p in work.rglob("*")}
+    assert names >= {"klager.db", "prefilled.pdf", "ack.pdf", "ack.eml", "register.xlsx", "register.csv",
+                     "out", "out/today", "out/today/complaints.csv", "out/today/quarantine"}, names
+    assert {"klager.db-wal", "klager.db-shm"} & names or (work / "klager.db").stat().st_size > 0
+    for path in [work, *work.rglob("*")]:
+        mode = stat.S_IMODE(path.lstat().st_mode)
+        assert mode == (0o700 if path.is_dir() else 0o600), (path.relative_to(work).as_posix(), oct(mode))
+    assert stat.S_IMODE((tmp_path / "blank.pdf").stat().st_mode) == 0o666 & ~umask

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
+import os
 import re
 import socket
+import stat
 import sys
 import tempfile
 import threading
@@ -27,6 +29,8 @@ try:
     import uvicorn
 except ImportError:
     pytest.skip("the website example needs the 'web' extra: pip install -e '.[test]'", allow_module_level=True)
+
+from sqlalchemy import text
 
 from klageformular import parse_pdf, render_form
 from klageformular.values import field_values
@@ -761,3 +765,19 @@ def test_the_profile_file_sets_deadlines_and_the_register_from_the_environment(
     finally:
         engine.dispose()
     assert entry["organisation"] == "kameo-dk-test" and entry["acknowledge_by"] == "2027-01-11"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o000], ids=["umask-022", "umask-000"])
+def test_the_data_folder_and_register_are_private_whatever_the_umask(tmp_path: Path, umask: int) -> None:
+    # Issue 23: data/ was 0755 and klager.db 0644.
+    old = os.umask(umask)
+    try:
+        engine = web._register_engine(f"sqlite:///{tmp_path / 'site' / 'data' / 'klager.db'}")
+        with engine.begin() as connection:
+            connection.execute(text("SELECT count(*) FROM complaints"))
+    finally:
+        os.umask(old)
+    modes = {p.relative_to(tmp_path).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in tmp_path.rglob("*")}
+    engine.dispose()
+    assert modes == {"site": 0o700, "site/data": 0o700, "site/data/klager.db": 0o600,
+                     "site/data/klager.db-wal": 0o600, "site/data/klager.db-shm": 0o600}

@@ -731,7 +731,11 @@ def _random_secret() -> bytes:
 def _register_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)  # the default "data" folder
+        folder = Path(parsed.database).parent  # the default "data" folder: complaints, the owner's alone
+        missing = [p for p in (folder, *folder.parents) if not p.exists()]
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for created in missing:
+            created.chmod(0o700)  # mkdir's mode is masked by the umask (parents= ignores it)
     return create_register_engine(url)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from . import __version__
-from ._files import one_line
+from ._files import one_line, write_private
 from .exceptions import ConfigurationError, KlageformularError, OutputError
 from .layout import LAYOUT
 from .locales import LANGUAGES, Texts, field_table
@@ -67,7 +67,10 @@ def _render(args: argparse.Namespace) -> int:
         print(f"klageformular: {args.output}: folder {target.parent} not found", file=sys.stderr)
         return 1
     try:
-        target.write_bytes(data)
+        if prefill is None:
+            target.write_bytes(data)  # a blank form is for publishing
+        else:
+            write_private(target, data)  # a pre-filled one holds a customer's data
     except OSError as exc:
         print(f"klageformular: {args.output}: cannot write: {exc.strerror or exc}", file=sys.stderr)
         return 1

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from .._files import JsonLines, repair_lines, write_private
+from .._files import JsonLines, make_private_dir, repair_lines, write_private
 from ..exceptions import MailReadError
 from ._message import Attachment, MailLimits, MailMessage, read_message
 from ._msg import read_msg
@@ -185,7 +185,7 @@ class MailIntake:
         assert raw.data is not None
         digest = _sha(raw.data)
         folder = self.out / QUARANTINE
-        folder.mkdir(exist_ok=True)
+        make_private_dir(folder)
         target = folder / f"{digest[:16]}{'.msg' if raw.kind == 'msg' else '.eml'}"
         if not target.exists():
             write_private(target, raw.data)
@@ -207,7 +207,7 @@ class MailIntake:
     def _save(self, data: bytes, digest: str) -> str:
         """``attachments/<sha256>``, written once (mode 0600, atomically)."""
         folder = self.out / ATTACHMENTS
-        folder.mkdir(mode=0o700, exist_ok=True)
+        make_private_dir(folder)
         target = folder / digest
         if not target.exists():
             write_private(target, data)
