@@ -16,7 +16,7 @@ import socket
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -70,14 +70,34 @@ def postgres_server() -> Iterator[str]:
 
     try:
         run(bindir / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C")
-        run(bindir / "pg_ctl", "-D", data, "-l", folder / "server.log", "-w", "-t", "60", "-o",
-            f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50", "start")
+        start: list[str | Path] = [
+            bindir / "pg_ctl", "-D", data, "-l", folder / "server.log", "-w", "-t", "60", "-o",
+            f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50", "start"]
+        stop: list[str | Path] = [bindir / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"]
+        run(*start)
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        _CONTROL[url] = (lambda: run(*stop), lambda: run(*start))
         try:
-            yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+            yield url
         finally:
-            run(bindir / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
+            _CONTROL.pop(url, None)
+            with contextlib.suppress(pytest.fail.Exception):  # stopped already by stop_server
+                run(*stop)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+_CONTROL: dict[str, tuple[Callable[[], None], Callable[[], None]]] = {}
+
+
+def stop_server(url: str) -> None:
+    """Stop the server ``url`` (from :func:`postgres_server`) at once, as a crash or power cut would."""
+    _CONTROL[url][0]()
+
+
+def start_server(url: str) -> None:
+    """Start the server ``url`` again after :func:`stop_server` (same data, same port)."""
+    _CONTROL[url][1]()
 
 
 def new_database(server_url: str) -> str:

@@ -305,3 +305,67 @@ def test_an_email_complaint_lists_its_attachments(tmp_path: Path) -> None:
     text = _text((tmp_path / "a.pdf").read_bytes())
     assert "Your email" in text and "Attachment: kontoudtog.pdf" in text
     engine.dispose()
+
+
+def test_no_letter_on_disk_when_the_server_stops_before_the_commit(tmp_path: Path) -> None:
+    """Issue 23: the PDF stayed on disk with no event when PostgreSQL stopped. The real server is
+    stopped once the letter is rendered and staged, as the transaction commits; started again, the
+    register shows no letter event and no status change, and no file (.pdf, .eml or .part) is left."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    from .postgres import new_database, postgres_server, start_server, stop_server
+
+    with postgres_server() as server:
+        db = new_database(server)
+        ref = _import(tmp_path, db)["da"]
+        engine = create_register_engine(db)
+        before = show(engine, ref)
+        staged: list[list[str]] = []
+
+        @event.listens_for(engine, "commit")
+        def _stop(_connection: Any) -> None:  # the files are staged; COMMIT has not reached the server
+            staged.append(sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".part"))
+            stop_server(server)
+
+        with pytest.raises(OperationalError):
+            write_register_letter(engine, ref, "ack", tmp_path / "ack.pdf", dated=date(2026, 11, 25), who="l",
+                                  org=_org("da"), eml=tmp_path / "ack.eml")
+        engine.dispose()
+        assert staged == [["ack.eml.part", "ack.pdf.part"]]
+        assert [p.name for p in tmp_path.iterdir() if p.suffix in (".pdf", ".eml", ".part")] == []
+        start_server(server)
+        assert _show(db, ref) == before
+        assert main(["letter", "ack", ref, "--db", db, "--org-file", _org_file(tmp_path, "da"),
+                     "-o", str(tmp_path / "ack.pdf"), "--date", ACK_DATE]) == 0  # and then it goes through
+        assert [e["what"] for e in _show(db, ref)["events"]].count("ack_letter") == 1
+        assert (tmp_path / "ack.pdf").exists()
+
+
+@pytest.mark.parametrize("failure", ["folder missing", "output is a folder"])
+def test_a_letter_that_cannot_be_written_records_nothing(db: str, tmp_path: Path, failure: str) -> None:
+    ref = _import(tmp_path, db)["da"]
+    engine = create_register_engine(db)
+    before = show(engine, ref)
+    target = tmp_path / "missing" / "ack.pdf"
+    if failure == "output is a folder":
+        target = tmp_path / "ack.pdf"
+        target.mkdir()
+    with pytest.raises(OSError, match=r"No such file|is a directory"):
+        write_register_letter(engine, ref, "ack", target, dated=date(2026, 11, 25), who="l", org=_org("da"))
+    assert show(engine, ref) == before
+    assert not list(tmp_path.rglob("*.part"))
+    engine.dispose()
+
+
+def test_the_letter_is_in_place_only_with_its_event(db: str, tmp_path: Path) -> None:
+    ref = _import(tmp_path, db)["da"]
+    engine = create_register_engine(db)
+    done = write_register_letter(engine, ref, "ack", tmp_path / "ack.pdf", dated=date(2026, 11, 25), who="l",
+                                 org=_org("da"), eml=tmp_path / "ack.eml")
+    pdf = (tmp_path / "ack.pdf").read_bytes()
+    notes = [e["note"] for e in show(engine, ref)["events"] if e["what"] == "ack_letter"]
+    assert notes == [f"ack.pdf · sha256 {hashlib.sha256(pdf).hexdigest()} · {len(pdf)} bytes · dated 2026-11-25"]
+    assert done.written.sha256 == hashlib.sha256(pdf).hexdigest() and (tmp_path / "ack.eml").stat().st_size > 0
+    assert not list(tmp_path.rglob("*.part"))
+    engine.dispose()

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import json
 import logging
@@ -30,7 +31,7 @@ from typing import Any
 
 from .exceptions import OutputError
 
-__all__ = ["JsonLines", "copy_private", "create_private", "link_digest", "make_private_dir", "one_line",
+__all__ = ["JsonLines", "StagedFile", "copy_private", "create_private", "link_digest", "make_private_dir", "one_line",
            "open_no_follow", "prepare_output", "repair_lines", "safe_suffix", "source_fields", "write_private"]
 
 log = logging.getLogger("klageformular.batch")
@@ -139,6 +140,37 @@ def write_private(path: Path, data: bytes) -> None:
         partial.unlink(missing_ok=True)
         raise
     partial.replace(path)
+
+
+class StagedFile:
+    """``data`` written whole and synced under a temporary name (0600), for another commit to decide.
+
+    :meth:`commit` renames it into place (no new space needed, so a full disk cannot fail it);
+    :meth:`discard` removes it. The register writes a letter this way: staged before the
+    database commit (a full disk fails the transaction), in place only after it.
+    """
+
+    def __init__(self, path: Path, data: bytes) -> None:
+        self.path = path
+        self.partial = path.with_name(path.name + ".part")
+        if path.is_dir():  # the one way the rename in commit() could fail: found now, before the other commit
+            raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+        fd = os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                os.fchmod(f.fileno(), 0o600)
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        except BaseException:
+            self.partial.unlink(missing_ok=True)
+            raise
+
+    def commit(self) -> None:
+        self.partial.replace(self.path)
+
+    def discard(self) -> None:
+        self.partial.unlink(missing_ok=True)
 
 
 def create_private(path: Path) -> None:

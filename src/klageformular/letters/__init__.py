@@ -51,7 +51,7 @@ from xml.sax.saxutils import escape
 from pydantic import ValidationError
 from reportlab.platypus import Flowable, KeepTogether, ListFlowable, ListItem, Paragraph, Spacer
 
-from .._files import write_private
+from .._files import StagedFile
 from .._version import __version__
 from ..exceptions import ConfigurationError, LanguageNotAvailableError, LetterNotAllowedError
 from ..locales import LANGUAGES
@@ -67,7 +67,8 @@ from ._text import missing, neutralise, printable, scrub, subject_quote
 from .mail import letter_message
 
 __all__ = ["Admissibility", "Attachment", "LetterCase", "LetterKind", "Method", "Outcome", "WrittenLetter",
-           "acknowledgement_letter", "decision_letter", "letter_case_from_record", "letter_message", "write_letter"]
+           "acknowledgement_letter", "decision_letter", "letter_case_from_record", "letter_message", "stage_letter",
+           "write_letter"]
 
 Admissibility = Literal["admissible", "needs_more_information", "inadmissible"]
 Outcome = Literal["upheld", "partly_upheld", "not_upheld"]  # the register's OUTCOMES; "rejected" accepted too
@@ -208,6 +209,17 @@ def write_letter(case: LetterCase, kind: LetterKind, output: str | os.PathLike[s
     >>> write_letter(case, "ack", "KLA-2026-0001-ack.pdf", dated=date(2026, 11, 25)).sha256  # doctest: +SKIP
     '5c0e…'
     """
+    staged, written = stage_letter(case, kind, output, dated=dated, outcome=outcome, reasons=reasons, eml=eml)
+    for file in staged:
+        file.commit()
+    return written
+
+
+def stage_letter(case: LetterCase, kind: LetterKind, output: str | os.PathLike[str], *, dated: date,
+                 outcome: Outcome | None = None, reasons: str | None = None,
+                 eml: str | os.PathLike[str] | None = None) -> tuple[list[StagedFile], WrittenLetter]:
+    """:func:`write_letter` up to the last step: the files are written and synced under temporary
+    names; the caller commits them (renames into place) or discards them."""
     if kind == "ack":
         pdf = acknowledgement_letter(case, dated=dated)
     elif kind == "decision":
@@ -218,10 +230,15 @@ def write_letter(case: LetterCase, kind: LetterKind, output: str | os.PathLike[s
         raise ConfigurationError(f"unknown letter {kind!r} (use ack or decision)")
     message = letter_message(case, pdf, kind=kind, dated=dated) if eml is not None else None  # before any write
     path = Path(output)
-    write_private(path, pdf)
-    if message is not None and eml is not None:
-        write_private(Path(eml), message.as_bytes())
-    return WrittenLetter(path, hashlib.sha256(pdf).hexdigest(), len(pdf), Path(eml) if eml is not None else None)
+    staged = [StagedFile(path, pdf)]
+    try:
+        if message is not None and eml is not None:
+            staged.append(StagedFile(Path(eml), message.as_bytes()))
+    except BaseException:
+        staged[0].discard()
+        raise
+    return staged, WrittenLetter(path, hashlib.sha256(pdf).hexdigest(), len(pdf),
+                                 Path(eml) if eml is not None else None)
 
 
 def letter_case_from_record(record: Mapping[str, Any], *, reference: str, org: Organisation | None = None,

@@ -18,8 +18,17 @@ is the day the deadline was met (``acknowledged_on`` / ``decided_on`` take the l
 Any other status is refused before a file is written (a decision on a complaint not yet
 acknowledged, a letter for a closed entry). The event (``ack_letter`` / ``decision_letter``)
 names the file, its size and sha256, the letter's date and the outcome; it is recorded in the
-same transaction as the status change, after the file is written: a failed write changes
-nothing. The PDF itself holds nothing from the event, so its bytes stay deterministic.
+same transaction as the status change. The PDF itself holds nothing from the event, so its
+bytes stay deterministic.
+
+Never a file without its event, never an event without its file: the letter (and ``.eml``) is
+written and synced under a temporary name inside the transaction, so a full disk or an
+unwritable folder rolls it back; it is renamed into place only after the commit succeeded, and
+removed when the commit fails (the database stopped, a lost connection). A rename needs no
+space, so only a crash in the instant between commit and rename can leave the event with the
+letter still under its ``.part`` name; writing the letter again gives the same bytes. (Recording
+a "pending" event first and completing it later was the other way; it would need a second
+event per letter and a sweep for pending ones, for the same guarantee.)
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from typing import TYPE_CHECKING, cast, get_args
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from .._files import StagedFile
 from ..exceptions import ConfigurationError, InvalidTransitionError
 from ..locales import LANGUAGES
 from ..org import Organisation, get_organisation, organisation_keys
@@ -116,26 +126,45 @@ def write_register_letter(engine: Engine, reference: str, kind: LetterKind, outp
     >>> done.previous_status, done.status, len(done.written.sha256)              # doctest: +SKIP
     ('received', 'acknowledged', 64)
     """
-    from ..letters import write_letter
+    staged: list[StagedFile] = []
+    try:
+        with Session(engine) as session, session.begin():
+            done = _record_letter(session, reference, kind, output, staged, dated=dated, who=who, outcome=outcome,
+                                  reasons=reasons, eml=eml, org=org, admissibility=admissibility, reason=reason)
+    except BaseException:
+        for file in staged:  # the commit failed (or never came): no file without its event
+            file.discard()
+        raise
+    for file in staged:
+        file.commit()
+    return done
 
-    with Session(engine) as session, session.begin():
-        case = letter_case_from_register(session, reference, org=org, admissibility=admissibility, reason=reason)
-        row = get_complaint(session, reference)
-        previous = row.status
-        steps = _steps(row, kind, case.admissibility, outcome)
-        written = write_letter(case, kind, output, dated=dated, outcome=outcome, reasons=reasons, eml=eml)
-        parts = [Path(output).name, f"sha256 {written.sha256}", f"{written.size} bytes", f"dated {dated.isoformat()}"]
-        if outcome is not None:
-            parts.append(f"outcome {OUTCOME_IN_REGISTER[outcome]}")
-        elif case.admissibility != "admissible":
-            parts.append(case.admissibility.replace("_", " "))
-        record_event(session, row, _EVENT[kind], who=who, note=" · ".join(parts))
-        label = "acknowledgement letter" if kind == "ack" else "decision letter"
-        for status in steps:
-            note = case.admissibility_reason if status == "inadmissible" else label
-            change_status(session, row, status, who=who, note=note, on=dated,
-                          outcome=OUTCOME_IN_REGISTER[outcome] if outcome and status == "decided" else None)
-        return RegisterLetter(row.reference, kind, written, previous, row.status)
+
+def _record_letter(session: Session, reference: str, kind: LetterKind, output: str | os.PathLike[str],
+                   staged: list[StagedFile], *, dated: date, who: str, outcome: Outcome | None,
+                   reasons: str | None, eml: str | os.PathLike[str] | None, org: Organisation | None,
+                   admissibility: Admissibility | None, reason: str | None) -> RegisterLetter:
+    """Inside the caller's transaction: check the workflow, stage the files into ``staged``, record."""
+    from ..letters import stage_letter
+
+    case = letter_case_from_register(session, reference, org=org, admissibility=admissibility, reason=reason)
+    row = get_complaint(session, reference)
+    previous = row.status
+    steps = _steps(row, kind, case.admissibility, outcome)
+    files, written = stage_letter(case, kind, output, dated=dated, outcome=outcome, reasons=reasons, eml=eml)
+    staged.extend(files)
+    parts = [Path(output).name, f"sha256 {written.sha256}", f"{written.size} bytes", f"dated {dated.isoformat()}"]
+    if outcome is not None:
+        parts.append(f"outcome {OUTCOME_IN_REGISTER[outcome]}")
+    elif case.admissibility != "admissible":
+        parts.append(case.admissibility.replace("_", " "))
+    record_event(session, row, _EVENT[kind], who=who, note=" · ".join(parts))
+    label = "acknowledgement letter" if kind == "ack" else "decision letter"
+    for status in steps:
+        note = case.admissibility_reason if status == "inadmissible" else label
+        change_status(session, row, status, who=who, note=note, on=dated,
+                      outcome=OUTCOME_IN_REGISTER[outcome] if outcome and status == "decided" else None)
+    return RegisterLetter(row.reference, kind, written, previous, row.status)
 
 
 def _steps(row: ComplaintRow, kind: LetterKind, admissibility: str, outcome: Outcome | None) -> list[str]:
