@@ -10,7 +10,8 @@ import stat
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -272,3 +273,102 @@ def test_every_file_with_personal_data_is_private_whatever_the_umask(tmp_path: P
         mode = stat.S_IMODE(path.lstat().st_mode)
         assert mode == (0o700 if path.is_dir() else 0o600), (path.relative_to(work).as_posix(), oct(mode))
     assert stat.S_IMODE((tmp_path / "blank.pdf").stat().st_mode) == 0o666 & ~umask
+
+
+# --- a full disk --------------------------------------------------------------------------------------------
+
+
+def _disk_full_inbox(inbox: Path) -> None:
+    """Forms, a copy, unreadable files of several sizes (quarantine copies), and a mail with a form."""
+    inbox.mkdir()
+    for name in ("filled-pypdf.pdf", "filled-pdftk.pdf", "filled-pdftk-nb.pdf", "flat-gs.pdf", "letter.pdf",
+                 "scan.pdf", "encrypted-password.pdf"):
+        shutil.copyfile(FIXTURES / name, inbox / name)
+    shutil.copyfile(FIXTURES / "filled-pypdf.pdf", inbox / "kopi.pdf")
+    shutil.copyfile(FIXTURES / "mail" / "mutt-form.eml", inbox / "mutt-form.eml")
+    (inbox / "note.txt").write_text("Hej, jeg vil klage.\n" * 200, encoding="utf-8")
+
+
+def _batch_args(inbox: Path, out: Path) -> list[str]:
+    return ["batch", str(inbox), "-o", str(out), "--csv", "-q", "--workers", "1", "--received", "2026-11-23"]
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    """Everything a run leaves except summary.json (its counts and times say how the run went)."""
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.name not in (SUMMARY, ".klageformular-batch.lock")}
+
+
+@contextmanager
+def _tmpfs(path: Path, size: int) -> Iterator[Callable[[int], None]]:
+    """A real file system of ``size`` bytes at ``path``; yields a function that resizes it."""
+    path.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small tmpfs needs root and mount(8): the RLIMIT_FSIZE test covers the rest")
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path)],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({proc.stderr.strip()}): the RLIMIT_FSIZE test covers the rest")
+
+    def resize(new: int) -> None:
+        subprocess.run(["mount", "-o", f"remount,size={new}", str(path)], check=True, capture_output=True)
+
+    try:
+        yield resize
+    finally:
+        subprocess.run(["umount", str(path)], check=True, capture_output=True)
+
+
+@pytest.mark.slow
+def test_a_full_disk_stops_batch_with_one_line_and_exit_3_and_the_next_run_finishes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 23: a full disk gave a traceback (exit 1) and once left ``quarantine: null`` for good.
+    A real tmpfs, 18 sizes from one page up to just below what the run needs, so the disk fills at
+    a quarantine copy, a record line, the mail's files, summary.json or the CSV; each time exit 3 and
+    one line, then with space the same command leaves exactly what one clean run leaves."""
+    inbox = tmp_path / "in"
+    _disk_full_inbox(inbox)
+    assert main(_batch_args(inbox, tmp_path / "clean")) == 1  # 1: unreadable files
+    clean = _outputs(tmp_path / "clean")
+    assert {"quarantine", "attachments"} <= {name.split("/")[0] for name in clean if "/" in name}
+    needed = sum(-(-len(data) // 4096) * 4096 for data in clean.values()) + 4096 * 4
+    capsys.readouterr()
+    failed_at: set[str] = set()
+    for step in range(18):
+        size = 4096 + (needed - 8192) * step // 17
+        with _tmpfs(tmp_path / f"disk-{step}", size) as resize:
+            out = tmp_path / f"disk-{step}" / "out"
+            code = main(_batch_args(inbox, out))
+            err = capsys.readouterr().err
+            if code == 1:  # the size happened to be enough (page rounding): nothing to resume
+                assert _outputs(out) == clean
+                continue
+            assert code == 3, err
+            assert err.count("\n") == 1 and err.startswith("klageformular: the output folder") and "full" in err, err
+            assert not list(out.rglob("*.part"))  # no half copy holding the space
+            failed_at.add(max(_outputs(out), default="", key=lambda n: (out / n).stat().st_mtime_ns))
+            resize(needed * 4)
+            assert main(_batch_args(inbox, out)) in (0, 1)  # 0: every line was written, only the summary not
+            capsys.readouterr()
+            assert _outputs(out) == clean
+            records = [json.loads(line) for line in (out / REJECTED).read_text(encoding="utf-8").splitlines()]
+            assert all(r["quarantine"] for r in records if r["error"] != "SymlinkNotFollowed" and r["sha256"])
+    assert len(failed_at) >= 3, failed_at  # the disk filled at different points of the run
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("limit", [1, 2_000, 20_000, 70_000, 100_000])
+def test_a_file_size_limit_stops_batch_with_one_line_and_exit_3(tmp_path: Path, limit: int) -> None:
+    """The same without mounting anything: RLIMIT_FSIZE (EFBIG) in a subprocess, SIGXFSZ ignored."""
+    inbox = tmp_path / "in"
+    _disk_full_inbox(inbox)
+    assert main(_batch_args(inbox, tmp_path / "clean")) == 1
+    out = tmp_path / "out"
+    code = (f"import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+            f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit})); "
+            f"from klageformular.cli import main; sys.exit(main({_batch_args(inbox, out)!r}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "File too large" in proc.stderr, proc.stderr
+    assert main(_batch_args(inbox, out)) == 1
+    assert _outputs(out) == _outputs(tmp_path / "clean")

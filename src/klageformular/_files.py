@@ -31,10 +31,14 @@ from typing import Any
 
 from .exceptions import OutputError
 
-__all__ = ["JsonLines", "StagedFile", "copy_private", "create_private", "link_digest", "make_private_dir", "one_line",
-           "open_no_follow", "prepare_output", "repair_lines", "safe_suffix", "source_fields", "write_private"]
+__all__ = ["DISK_FULL", "JsonLines", "StagedFile", "copy_private", "create_private", "link_digest",
+           "make_private_dir", "one_line", "open_no_follow", "prepare_output", "repair_lines", "safe_suffix",
+           "source_fields", "write_private"]
 
 log = logging.getLogger("klageformular.batch")
+
+#: The errors of a full disk, a quota, or a file size limit (RLIMIT_FSIZE): the output, not the input.
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _SUFFIX = re.compile(r"\.[a-z0-9]{1,9}")
@@ -196,9 +200,13 @@ def copy_private(source: Path, target: Path) -> None:
     partial = target.with_name(target.name + ".part")
     with os.fdopen(open_no_follow(source), "rb") as src:
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as dst:
-            os.fchmod(dst.fileno(), 0o600)
-            shutil.copyfileobj(src, dst)
+        try:
+            with os.fdopen(fd, "wb") as dst:
+                os.fchmod(dst.fileno(), 0o600)
+                shutil.copyfileobj(src, dst)
+        except BaseException:
+            partial.unlink(missing_ok=True)  # a full disk: the half copy would hold the space
+            raise
     partial.replace(target)
 
 

@@ -99,7 +99,7 @@ class MailDesk:
         self.intake = MailIntake(run.out, limits=options.limits)
         self.attached: set[int] = set()  # entry indexes of PDFs attached to a message
         self.documents: set[int] = set()  # … of those that turned out not to be the form
-        self.form_shas = _complaint_shas(run.out / "complaints.jsonl")
+        self.form_shas = _form_shas(run.out)
 
     @property
     def done_keys(self) -> set[str]:
@@ -279,14 +279,21 @@ def _receipt_order(item: Admitted) -> tuple[float, str]:
     return (when.timestamp() if when.tzinfo else when.replace(tzinfo=UTC).timestamp()), item.raw.source
 
 
-def _complaint_shas(path: Path) -> set[str]:
+def _form_shas(out: Path) -> set[str]:
+    """The bytes earlier runs read as a form: complaints, and copies with the same content as one
+    (a resumed run must see a skipped attachment as the form a clean run saw)."""
     shas: set[str] = set()
-    if path.exists():
+    for name in ("complaints.jsonl", "duplicates.jsonl"):
+        path = out / name
+        if not path.exists():
+            continue
         for line in path.read_text(encoding="utf-8").splitlines():
             try:
-                digest = json.loads(line).get("sha256")
+                record = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(digest, str):
+            digest = record.get("sha256") if isinstance(record, dict) else None
+            if isinstance(digest, str) and (name == "complaints.jsonl"
+                                            or record.get("duplicate_kind") == "same_content"):
                 shas.add(digest)
     return shas

@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._files import (
+    DISK_FULL,
     JsonLines,
     copy_private,
     link_digest,
@@ -63,7 +64,7 @@ from ._files import (
 from ._mailbatch import MailDesk, MailOptions, is_imap_url, mail_source
 from ._paths import flatten
 from ._pool import DEFAULT_PARSER, Failed, Parsed, Reply, WorkerPool
-from .exceptions import ConfigurationError, LimitExceededError, ParseTimeoutError
+from .exceptions import ConfigurationError, LimitExceededError, OutputError, ParseTimeoutError
 from .model import Complaint
 from .org import Organisation, get_organisation
 from .parse import Limits
@@ -177,6 +178,23 @@ def convert_folder(
     if count < 1:
         raise ConfigurationError("workers must be at least 1")
     prepare_output(out, (COMPLAINTS, REJECTED, DUPLICATES, SUMMARY, _CSV, _LOCK))  # or OutputError, before writing
+    try:
+        return _convert(inbox, inbox_path, out, count, received=received, write_csv_file=write_csv_file, org=org,
+                        fixed_org=fixed_org, limits=limits, on_file=on_file, on_start=on_start, mail=mail,
+                        parser=_parser)
+    except OSError as exc:
+        if exc.errno not in DISK_FULL:
+            raise
+        # Every line written is whole (a half one is cut off next time) and nothing unsettled is
+        # recorded as settled, so the same command, with space, finishes the work.
+        raise OutputError(f"the output folder {out} is full ({exc.strerror or exc}): the records written so far "
+                          f"are whole; free some space and run the same command again to finish") from None
+
+
+def _convert(inbox: str | os.PathLike[str], inbox_path: Path, out: Path, count: int, *, received: Received,
+             write_csv_file: bool, org: Organisation, fixed_org: bool, limits: Limits,
+             on_file: Callable[[FileOutcome], None] | None, on_start: Callable[[int], None] | None,
+             mail: MailOptions, parser: str) -> BatchSummary:
     summary = BatchSummary(str(inbox_path), str(out), count, started=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     start = time.monotonic()
     with _locked(out), ExitStack() as stack:
@@ -193,7 +211,7 @@ def convert_folder(
         try:
             size = max(1, min(count, len(entries)))
             pool: WorkerPool[_Entry] = WorkerPool(size, limits=limits, org=org if fixed_org else None,
-                                                  parser=_parser)
+                                                  parser=parser)
             with pool:
                 tasks = ((entry, str(entry.path), entry.received) for entry in run.to_parse(entries))
                 for entry, reply in pool.run(tasks):
@@ -381,6 +399,8 @@ class _Run:
             if not target.exists():
                 copy_private(path, target)  # 0600, atomic: a crash leaves no half copy under the final name
         except OSError as exc:
+            if exc.errno in DISK_FULL:  # stop before the line: the next run copies it (never "quarantine": null)
+                raise
             log.warning("could not quarantine %s: %s", digest[:12], exc.strerror or type(exc).__name__)
             return None
         return target.relative_to(self.out).as_posix()
@@ -465,7 +485,10 @@ def _load_state(out: Path) -> _State:
                     log.warning("%s line %d is not a record; ignored", name, number)
                     continue
                 state.settled.add((source, digest))
-                if name == DUPLICATES or not isinstance(digest, str):
+                # A same-content copy is still the first file with its bytes: a later copy of those
+                # bytes points to it, as in one clean run (a same-file copy points to its original).
+                if not isinstance(digest, str) or (name == DUPLICATES
+                                                   and record.get("duplicate_kind") != "same_content"):
                     continue
                 state.by_sha.setdefault(digest, source)
                 if name == COMPLAINTS and isinstance(key := record.get("content_key"), str):

@@ -25,7 +25,7 @@ Hierarchy::
     ├── NotAKlageformularError        a readable PDF, but not our form
     │   └── UnsupportedFormVersionError
     ├── ComplaintValidationError      strict reading only: the form needs review (``review``)
-    ├── OutputError                   batch output cannot be written (permissions, read-only files)
+    ├── OutputError                   batch output cannot be written (permissions, read-only files, disk full)
     ├── MailReadError                 an email message cannot be read (broken .msg, …)
     │   └── MailLimitExceededError    a mail limit was breached (size, parts, nesting depth)
     ├── MailboxError                  a mailbox cannot be opened (IMAP login, folder, TLS, mbox file)
@@ -238,8 +238,9 @@ class ComplaintValidationError(KlageformularError, ValueError):
 
 
 class OutputError(KlageformularError):
-    """Batch output cannot be written: the folder or a file in it is not writable. Checked before
-    a run writes anything, so nothing is left half-written; the message names the path."""
+    """Batch output cannot be written: the folder or a file in it is not writable (checked before
+    a run writes anything), or the disk filled up during the run (what was written is whole, and
+    the same command run again with space finishes the work); the message names the path."""
 
 
 class MailReadError(KlageformularError):
