@@ -369,3 +369,19 @@ def test_the_letter_is_in_place_only_with_its_event(db: str, tmp_path: Path) -> 
     assert done.written.sha256 == hashlib.sha256(pdf).hexdigest() and (tmp_path / "ack.eml").stat().st_size > 0
     assert not list(tmp_path.rglob("*.part"))
     engine.dispose()
+
+
+def test_a_full_disk_writes_no_letter_and_records_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from .test_files import _tmpfs
+
+    db = f"sqlite:///{tmp_path / 'k.db'}"
+    ref = _import(tmp_path, db)["da"]
+    before = _show(db, ref)
+    with _tmpfs(tmp_path / "full", 8192):
+        code = main(["letter", "ack", ref, "--db", db, "--org-file", _org_file(tmp_path, "da"),
+                     "-o", str(tmp_path / "full" / "ack.pdf"), "--eml", str(tmp_path / "full" / "ack.eml")])
+        left = list((tmp_path / "full").iterdir())
+    err = capsys.readouterr().err
+    assert code == 3 and err.count("\n") == 1 and "No space left on device" in err, err
+    assert left == []
+    assert _show(db, ref) == before

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from . import __version__
-from ._files import one_line, write_private
+from ._files import DISK_FULL, one_line, write_private
 from .exceptions import ConfigurationError, KlageformularError, OutputError
 from .layout import LAYOUT
 from .locales import LANGUAGES, Texts, field_table
@@ -434,6 +434,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
     except PermissionError as exc:  # e.g. render -o into a read-only folder
         print(f"klageformular: {one_line(str(exc.filename))}: {exc.strerror}", file=sys.stderr)
+        return 3
+    except OSError as exc:
+        if exc.errno not in DISK_FULL:
+            raise
+        # A letter, an export: written whole under a temporary name, so nothing half-written is left.
+        print(f"klageformular: {one_line(str(exc.filename or 'output'))}: {exc.strerror}", file=sys.stderr)
         return 3
     except KlageformularError as exc:
         print(f"klageformular: {exc}", file=sys.stderr)
