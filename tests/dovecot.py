@@ -101,6 +101,8 @@ def _running(binary: str, tmp: Path, tls: bool) -> Iterator[Dovecot]:
     # the test's user: the passwd file sits in the test's private (0700) temporary folder.
     internal = "dovecot" if os.getuid() == 0 and _user_exists("dovecot") else me
     login = "dovenull" if os.getuid() == 0 and _user_exists("dovenull") else me
+    # Login and anvil processes chroot by default, which only root may do.
+    chroot = "" if os.getuid() == 0 else "chroot ="
     (tmp / "run").mkdir(mode=0o755)
     (tmp / "home").mkdir()
     os.chown(tmp / "home", uid, gid)
@@ -130,6 +132,7 @@ userdb {{
   args = uid={uid} gid={gid} home={tmp}/home/%u
 }}
 service imap-login {{
+  {chroot}
   inet_listener imap {{
     address = 127.0.0.1
     port = {port}
@@ -138,6 +141,9 @@ service imap-login {{
     address = 127.0.0.1
     port = {tls_port if tls else 0}
   }}
+}}
+service anvil {{
+  {chroot}
 }}
 service auth {{
   user = {me}
@@ -167,7 +173,9 @@ service stats {{
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 log = (tmp / "dovecot.log").read_text(errors="replace") if (tmp / "dovecot.log").exists() else ""
-                output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+                # Stopped first: reading the output of a server that is still running never ends.
+                process.kill()
+                output = process.communicate()[0].decode(errors="replace")
                 pytest.fail(f"Dovecot did not start: {output[-1500:]} {log[-1500:]}")
             time.sleep(0.1)
         yield Dovecot("127.0.0.1", port, USER, PASSWORD, tmp, tls_port if tls else None,
