@@ -13,6 +13,8 @@
   folder and the files already in it can be written, so a run either starts or says why.
 - **Records.** :class:`JsonLines` appends one whole line per write (the batch's records and the
   mail ledger); :func:`repair_lines` cuts off the half line a crash can leave.
+- **Spreadsheet cells.** :func:`csv_cell` writes a value so a spreadsheet cannot take it for a
+  formula (the batch's CSV and the register's exports).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any
 
 from .exceptions import OutputError
 
-__all__ = ["DISK_FULL", "JsonLines", "StagedFile", "copy_private", "create_private", "link_digest",
+__all__ = ["DISK_FULL", "JsonLines", "StagedFile", "copy_private", "create_private", "csv_cell", "link_digest",
            "make_private_dir", "one_line", "open_no_follow", "prepare_output", "repair_lines", "safe_suffix",
            "source_fields", "write_private"]
 
@@ -246,3 +248,20 @@ def repair_lines(path: Path) -> None:
             keep = data.rfind(b"\n") + 1
             log.warning("%s: cut off a half-written last line (%d bytes)", path.name, len(data) - keep)
             f.truncate(keep)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """A value as a spreadsheet cell that cannot be a formula (OWASP: prefix ``'``).
+
+    >>> csv_cell("=HYPERLINK(\\"http://x\\")"), csv_cell("+4512345678"), csv_cell(12)
+    ('\\'=HYPERLINK("http://x")', "'+4512345678", '12')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = "; ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text

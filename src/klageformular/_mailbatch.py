@@ -9,7 +9,9 @@ message gives the batch one entry per PDF attachment (its record carries the mes
 followed by an entry of its own. The batch settles entries in order, so when the message's
 own entry settles its PDFs have: it had a form, or it becomes a plain-email complaint
 (``method: "email"``, ``needs_review``) listing its attachments — a PDF that is not the form
-is one of them, not an unreadable file.
+is one of them, not an unreadable file. So is a PDF that cannot be read at all (a scan, a
+password): a message is one case whatever it carries, and such a PDF is listed on its
+record marked ``unreadable`` with the reason.
 
 Summary: ``inputs`` counts what gets a line (a message whose form has the line, and a PDF
 that is only listed, do not), ``set_aside`` joins the invariant, and ``mail`` holds the
@@ -18,7 +20,6 @@ message and attachment counts with their own invariants.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -26,8 +27,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
+from ._entry import Books, Entry
 from ._pool import Failed, Parsed
 from .exceptions import ConfigurationError, NotAKlageformularError
 from .intake import (
@@ -45,9 +47,7 @@ from .intake import (
     receipt_day,
 )
 from .intake._sources import MailKind
-
-if TYPE_CHECKING:
-    from .batch import _Entry, _Run
+from .records import COMPLAINTS, DUPLICATES, AttachedFile, read_records
 
 __all__ = ["MailDesk", "MailOptions", "is_imap_url", "mail_source"]
 
@@ -94,11 +94,12 @@ def mail_source(inbox: str | os.PathLike[str], options: MailOptions, done: set[s
 class MailDesk:
     """The messages of one batch run; ``run`` is the batch's bookkeeping (writers, counters, state)."""
 
-    def __init__(self, run: _Run, options: MailOptions) -> None:
+    def __init__(self, run: Books, options: MailOptions) -> None:
         self.run, self.options = run, options
         self.intake = MailIntake(run.out, limits=options.limits)
         self.attached: set[int] = set()  # entry indexes of PDFs attached to a message
-        self.documents: set[int] = set()  # … of those that turned out not to be the form
+        # … of those that turned out not to be a readable form: why it could not be read (None: another PDF)
+        self.documents: dict[int, str | None] = {}
         self.form_shas = _form_shas(run.out)
 
     @property
@@ -110,7 +111,7 @@ class MailDesk:
               ) -> tuple[Iterator[Path], Iterable[RawMessage]]:
         """The plain files to parse, and the messages: a mailbox's, or those of a folder's mail files."""
         if source is not None:
-            self.run.summary.inbox = source[0]
+            self.run.set_inbox(source[0])
             return iter(()), source[1]
         plain: list[Path] = []
         mail: list[tuple[Path, MailKind]] = []
@@ -121,37 +122,35 @@ class MailDesk:
             else:
                 mail.append((path, kind))
         # By path: of two copies of one message (an .eml and its mbox copy), the first path is the original.
-        mail.sort(key=lambda item: self.run._relative(item[0]))
-        messages = chain.from_iterable(file_messages(path, self.run._relative(path), kind) for path, kind in mail)
+        mail.sort(key=lambda item: self.run.relative(item[0]))
+        messages = chain.from_iterable(file_messages(path, self.run.relative(path), kind) for path, kind in mail)
         return iter(plain), messages
 
-    def entries(self, messages: Iterable[RawMessage], files: list[_Entry]) -> list[_Entry]:
+    def entries(self, messages: Iterable[RawMessage], files: list[Entry]) -> list[Entry]:
         """Read every message; in receipt order, each message's PDFs to parse, then its own entry.
 
         The message's entry settles after its attachments (the batch settles in order), and
         decides then: a form was among them, or it is a plain-email complaint.
         """
-        from .batch import _Entry
-
         state = self.run.state
         first = dict(state.by_sha)  # sha256 -> source of the first file with those bytes
         for entry in files:
-            digest = entry.record.get("sha256")
+            digest = entry.record.sha256
             if digest and not (entry.skipped or entry.duplicate_of):
-                first.setdefault(digest, entry.record["source"])
+                first.setdefault(digest, entry.record.source)
         admitted = [self._admit(raw) for raw in messages]
         admitted.sort(key=_receipt_order)
-        result: list[_Entry] = []
+        result: list[Entry] = []
         index = len(files)
         for item in admitted:
             day = receipt_day(item.received)
-            pdfs: list[_Entry] = []
-            listing = item.record.get("attachments", [])
+            pdfs: list[Entry] = []
+            listing = item.record.attachments or []
             for number, (attachment, path) in enumerate(item.pdfs if item.verdict == "parse" else [], 1):
                 source = f"{item.raw.source}/{attachment.name or f'attachment-{number}.pdf'}"
-                others = [a for a in listing if a["sha256"] != attachment.sha256]
-                entry = _Entry(index, path, item.record | {"source": source, "sha256": attachment.sha256,
-                                                           "attachments": others}, day)
+                others = [a for a in listing if a.sha256 != attachment.sha256]
+                entry = Entry(index, path, item.record.with_(source=source, sha256=attachment.sha256,
+                                                             attachments=others), day)
                 if (source, attachment.sha256) in state.settled:
                     entry.skipped = True
                 elif attachment.sha256 in first:
@@ -161,7 +160,7 @@ class MailDesk:
                 self.attached.add(index)
                 pdfs.append(entry)
                 index += 1
-            result += [*pdfs, _Entry(index, Path(item.raw.source), dict(item.record), day, message=(item, pdfs))]
+            result += [*pdfs, Entry(index, Path(item.raw.source), item.record, day, message=(item, pdfs))]
             index += 1
         return result
 
@@ -169,106 +168,109 @@ class MailDesk:
         admitted = self.intake.admit(raw)
         chosen = self.run.received  # --received today / a date overrides the message's own time
         if chosen == "today":
-            admitted.record["received"] = date.today().isoformat()
+            admitted.record = admitted.record.with_(received=date.today().isoformat())
         elif isinstance(chosen, date):
-            admitted.record["received"] = chosen.isoformat()
+            admitted.record = admitted.record.with_(received=chosen.isoformat())
         return admitted
 
     # -- settling, called by the batch in receipt order -------------------------------------------------
 
-    def settles(self, entry: _Entry) -> bool:
-        """Settle a message's own entry, or a PDF attached to one that is not the form (listed, not
-        unreadable); False for everything else, which the batch settles itself.
+    def settles(self, entry: Entry) -> bool:
+        """Settle a message's own entry, or a PDF attached to one that is not a readable form (a
+        document of the message's case, listed on its record); False for everything else, which
+        the batch settles itself.
         """
         reply = entry.reply
         if isinstance(reply, Parsed):
-            self.form_shas.add(str(entry.record.get("sha256")))
+            self.form_shas.add(str(entry.record.sha256))
         if entry.message is not None:
             self._message(entry)
             return True
-        if entry.index in self.attached and isinstance(reply, Failed) and reply.error is not None and issubclass(
-                reply.error, NotAKlageformularError):
-            self.documents.add(entry.index)
-            self.run.summary.inputs -= 1  # listed on its message's record, no line of its own
+        if entry.index in self.attached and isinstance(reply, Failed):
+            # Not the form (a letter, a statement) or not readable (a scan, a password, a timeout):
+            # either way a document of the message's one case, never a case of its own.
+            not_form = reply.error is not None and issubclass(reply.error, NotAKlageformularError)
+            self.documents[entry.index] = None if not_form else reply.message
+            self.run.no_line()
             return True
         return False
 
-    def _message(self, entry: _Entry) -> None:
+    def _message(self, entry: Entry) -> None:
         item, pdfs = entry.message
         run, record = self.run, entry.record
         if item.verdict == "skipped":
-            run._count("skipped", record)
+            run.count("skipped", record)
             self.intake.settle(item, "skipped")
-        elif (record["source"], record.get("sha256")) in run.state.settled:
+        elif record.file_key in run.state.settled:
             # A run stopped between this message's line and its ledger line: the line stands.
-            run._count("skipped", record)
+            run.count("skipped", record)
             self.intake.settle(item, "recovered")
         elif item.verdict == "duplicate":
             assert item.duplicate_of is not None
             # Point at the record that stands for the first copy (its form's complaint), not the message.
             original = self.intake.primary.get(item.duplicate_of[0], item.duplicate_of)
-            run._duplicate(record | self.run.acknowledge(entry.received) | {"reason": item.reason}, original,
-                           "same_message")
+            run.write(record.with_(acknowledge_by=run.acknowledge(entry.received), reason=item.reason,
+                                   duplicate_of=original[0], duplicate_of_sha256=original[1],
+                                   duplicate_kind="same_message"), "duplicate", "same_message")
             self.intake.settle(item, "duplicate")
         elif item.verdict == "unreadable":
             self._unreadable(entry, item)
         elif item.verdict == "set_aside":
-            run._count("set_aside", record, (item.reason or "").split(" (")[0])
+            run.count("set_aside", record, (item.reason or "").split(" (")[0])
             self.intake.settle(item, "set_aside")
         elif forms := [pdf for pdf in pdfs if self._is_form(pdf)]:
-            run.summary.inputs -= 1  # its forms have the lines
+            run.no_line()  # its forms have the lines
             self.intake.settle(item, "form", record=self._standing(forms[0]))
         else:
             self._email(entry, item)
 
-    def _standing(self, entry: _Entry) -> tuple[str, str]:
+    def _standing(self, entry: Entry) -> tuple[str, str]:
         """The complaint line a form's entry ended in: its own, or the original it duplicates."""
         if entry.duplicate_of:
             return entry.duplicate_of
         key = entry.reply.result.get("content_key") if isinstance(entry.reply, Parsed) else None
-        own = (str(entry.record["source"]), str(entry.record.get("sha256")))
+        own = (entry.record.source, str(entry.record.sha256))
         original = self.run.state.by_key.get(key) if key else None
         return original if original is not None else own
 
-    def _is_form(self, entry: _Entry) -> bool:
+    def _is_form(self, entry: Entry) -> bool:
         if entry.index in self.documents:
             return False
         if entry.reply is not None:
             return isinstance(entry.reply, Parsed)
         # A copy of bytes read before (here or in an earlier run) is a form when those were one.
-        return bool((entry.skipped or entry.duplicate_of) and entry.record.get("sha256") in self.form_shas)
+        return bool((entry.skipped or entry.duplicate_of) and entry.record.sha256 in self.form_shas)
 
-    def _unreadable(self, entry: _Entry, item: Admitted) -> None:
+    def _unreadable(self, entry: Entry, item: Admitted) -> None:
         reason = "resource limit" if item.error == "MailLimitExceededError" else "unreadable"
         message = item.reason or "cannot read the message"
         # The message's bytes are in quarantine/ already (MailIntake), unless never fetched.
-        record = entry.record | self.run.acknowledge(entry.received) | {"sha256": entry.record.get("sha256"),
-                                                                     "quarantine": entry.record.get("quarantine")}
-        self.run.rejected.write(record | {"status": "unreadable", "reason": reason, "error": item.error,
-                                          "message": message})
-        by_reason = self.run.summary.unreadable_by_reason
-        by_reason[reason] = by_reason.get(reason, 0) + 1
-        self.run._count("unreadable", record, reason, message)
-        self.intake.settle(item, "unreadable", record=(record["source"], record["sha256"]))
+        record = entry.record.with_(acknowledge_by=self.run.acknowledge(entry.received), sha256=entry.record.sha256,
+                                    quarantine=entry.record.quarantine, status="unreadable", reason=reason,
+                                    error=item.error, message=message)
+        self.run.write(record, "unreadable", reason, message)
+        self.intake.settle(item, "unreadable", record=(record.source, str(record.sha256)))
 
-    def _email(self, entry: _Entry, item: Admitted) -> None:
+    def _email(self, entry: Entry, item: Admitted) -> None:
         """A message without a form: a complaint to review, with its text and attachments."""
         assert item.message is not None
-        names = [a["name"] or a["sha256"][:12] for a in entry.record.get("attachments", [])]
+        _, pdfs = entry.message
+        unreadable = {pdf.record.sha256: self.documents[pdf.index] for pdf in pdfs if pdf.index in self.documents}
+        listing = [_marked(a, unreadable.get(a.sha256)) for a in entry.record.attachments or []]
+        names = [a.name or (a.sha256 or "")[:12] for a in listing]
         complaint, review = email_complaint(item.message, documents=names)
         warnings = [{"code": "mail", "path": None, "message": p} for p in item.message.problems]
-        record = entry.record | self.run.acknowledge(entry.received) | {
-            "method": "email", "form_version": None, "language": None, "page_count": 0,
-            "organisation": self.run.org.key, "status": "needs_review", "warnings": warnings, "review": review,
-            "content_key": None}
-        self.run.complaints.write(record | {"complaint": complaint})
-        self.run._count("needs_review", record, message=f"a plain email ({len(review)} item(s) to review)")
-        self.intake.settle(item, "email", record=(record["source"], record["sha256"]))
+        record = entry.record.with_(
+            acknowledge_by=self.run.acknowledge(entry.received), method="email", form_version=None, language=None,
+            page_count=0, organisation=self.run.org.key, status="needs_review", warnings=warnings, review=review,
+            content_key=None, complaint=complaint, **({"attachments": listing} if entry.record.attachments else {}))
+        self.run.write(record, "needs_review", message=f"a plain email ({len(review)} item(s) to review)")
+        self.intake.settle(item, "email", record=(record.source, str(record.sha256)))
 
-    def finish(self) -> None:
-        """Close the ledger and add the mail counts to the summary."""
+    def finish(self) -> dict[str, Any]:
+        """Close the ledger; the mail counts for the summary."""
         self.intake.close()
-        self.run.summary.mail = asdict(self.intake.counts)
+        return asdict(self.intake.counts)
 
 
 def _receipt_order(item: Admitted) -> tuple[float, str]:
@@ -282,18 +284,13 @@ def _receipt_order(item: Admitted) -> tuple[float, str]:
 def _form_shas(out: Path) -> set[str]:
     """The bytes earlier runs read as a form: complaints, and copies with the same content as one
     (a resumed run must see a skipped attachment as the form a clean run saw)."""
-    shas: set[str] = set()
-    for name in ("complaints.jsonl", "duplicates.jsonl"):
-        path = out / name
-        if not path.exists():
-            continue
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            digest = record.get("sha256") if isinstance(record, dict) else None
-            if isinstance(digest, str) and (name == "complaints.jsonl"
-                                            or record.get("duplicate_kind") == "same_content"):
-                shas.add(digest)
-    return shas
+    shas = {r.sha256 for r in read_records(out / COMPLAINTS) if r.sha256 is not None}
+    return shas | {r.sha256 for r in read_records(out / DUPLICATES)
+                   if r.sha256 is not None and r.duplicate_kind == "same_content"}
+
+
+def _marked(attachment: AttachedFile, reason: str | None) -> AttachedFile:
+    """An attached file, marked ``unreadable`` with the reason when it is a PDF that could not be read as the form."""
+    if reason is None or attachment.unreadable is not None:
+        return attachment
+    return attachment.model_copy(update={"unreadable": reason})

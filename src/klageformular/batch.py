@@ -47,12 +47,14 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from ._entry import Entry, Outcome, Received, State
 from ._files import (
     DISK_FULL,
     JsonLines,
     copy_private,
+    csv_cell,
     link_digest,
     open_no_follow,
     prepare_output,
@@ -66,20 +68,16 @@ from ._paths import flatten
 from ._pool import DEFAULT_PARSER, Failed, Parsed, Reply, WorkerPool
 from .exceptions import ConfigurationError, LimitExceededError, OutputError, ParseTimeoutError
 from .model import Complaint
-from .org import Organisation, get_organisation
+from .org import Organisation, deadlines, get_organisation
 from .parse import Limits
-from .workdays import acknowledge_by
+from .records import COMPLAINTS, CSV, DUPLICATES, QUARANTINE, RECORD_FILES, REJECTED, SUMMARY, Record, read_records
 
-__all__ = ["BatchSummary", "FileOutcome", "convert_folder", "csv_cell", "write_csv"]
+# The output names are re-exported here, where they were first defined (records.py is their home).
+__all__ = ["COMPLAINTS", "DUPLICATES", "QUARANTINE", "REJECTED", "SUMMARY", "BatchSummary", "FileOutcome",
+           "convert_folder", "csv_cell", "write_csv"]
 
 log = logging.getLogger("klageformular.batch")
 
-Outcome = Literal["complete", "needs_review", "unreadable", "duplicate", "skipped", "set_aside"]
-Received = Literal["mtime", "today"] | date
-
-COMPLAINTS, REJECTED, DUPLICATES, SUMMARY, QUARANTINE = (
-    "complaints.jsonl", "rejected.jsonl", "duplicates.jsonl", "summary.json", "quarantine")
-_CSV = "complaints.csv"
 _LOCK = ".klageformular-batch.lock"
 
 
@@ -177,7 +175,7 @@ def convert_folder(
     count = workers or _usable_cores()
     if count < 1:
         raise ConfigurationError("workers must be at least 1")
-    prepare_output(out, (COMPLAINTS, REJECTED, DUPLICATES, SUMMARY, _CSV, _LOCK))  # or OutputError, before writing
+    prepare_output(out, (COMPLAINTS, REJECTED, DUPLICATES, SUMMARY, CSV, _LOCK))  # or OutputError, before writing
     try:
         return _convert(inbox, inbox_path, out, count, received=received, write_csv_file=write_csv_file, org=org,
                         fixed_org=fixed_org, limits=limits, on_file=on_file, on_start=on_start, mail=mail,
@@ -210,7 +208,7 @@ def _convert(inbox: str | os.PathLike[str], inbox_path: Path, out: Path, count: 
             on_start(len(entries))
         try:
             size = max(1, min(count, len(entries)))
-            pool: WorkerPool[_Entry] = WorkerPool(size, limits=limits, org=org if fixed_org else None,
+            pool: WorkerPool[Entry] = WorkerPool(size, limits=limits, org=org if fixed_org else None,
                                                   parser=parser)
             with pool:
                 tasks = ((entry, str(entry.path), entry.received) for entry in run.to_parse(entries))
@@ -226,7 +224,7 @@ def _convert(inbox: str | os.PathLike[str], inbox_path: Path, out: Path, count: 
             summary.files_per_second = round(summary.inputs / summary.seconds, 2) if summary.seconds else 0.0
             _write_atomic(out / SUMMARY, json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n")
             if write_csv_file:
-                write_csv(out / COMPLAINTS, out / _CSV)
+                write_csv(out / COMPLAINTS, out / CSV)
     log.info("batch: %d inputs, %d complete, %d need review, %d unreadable, %d duplicates, %d already done",
              summary.inputs, summary.complete, summary.needs_review, summary.unreadable, summary.duplicates,
              summary.skipped_already_done)
@@ -236,58 +234,38 @@ def _convert(inbox: str | os.PathLike[str], inbox_path: Path, out: Path, count: 
 # -- one run: the bookkeeping in the main process -------------------------------------------------
 
 
-@dataclass
-class _Entry:
-    """One input file, its place in receipt order, and (once known) what becomes of it."""
-
-    index: int
-    path: Path
-    record: dict[str, Any]  # source, sha256, received so far
-    received: date
-    duplicate_of: tuple[str, str] | None = None  # (source, sha256) of the same bytes earlier
-    error: tuple[str, str, str] | None = None  # (reason, error type, message): unreadable without parsing
-    skipped: bool = False
-    reply: Reply | None = None
-    message: Any = None  # a message's own entry, after its attachments': settled by the MailDesk
-
-
-@dataclass
-class _State:
-    """What earlier runs wrote: files already settled, and the originals later copies point to."""
-
-    settled: set[tuple[str, str | None]] = field(default_factory=set)  # (source, sha256)
-    by_sha: dict[str, str] = field(default_factory=dict)  # sha256 -> source of the original
-    by_key: dict[str, tuple[str, str]] = field(default_factory=dict)  # content key -> (source, sha256)
-
-
 class _Run:
+    """The run's books: output writers, counters and state (the mail desk sees them as :class:`Books`)."""
+
     def __init__(self, inbox: Path, out: Path, summary: BatchSummary, org: Organisation, received: Received,
-                 on_file: Callable[[FileOutcome], None] | None, state: _State) -> None:
+                 on_file: Callable[[FileOutcome], None] | None, state: State) -> None:
         # ``org``: the run's profile, for files without a form of their own (unreadable, a copy).
         self.inbox, self.out, self.summary, self.org = inbox, out, summary, org
         self.received, self.on_file, self.state = received, on_file, state
-        self.complaints, self.rejected = JsonLines(out / COMPLAINTS), JsonLines(out / REJECTED)
-        self.duplicates = JsonLines(out / DUPLICATES)
-        self.ready: dict[int, _Entry] = {}  # settled out of order, waiting for their turn
+        self.lines = {"complaint": JsonLines(out / COMPLAINTS), "unreadable": JsonLines(out / REJECTED),
+                      "duplicate": JsonLines(out / DUPLICATES)}
+        self.ready: dict[int, Entry] = {}  # settled out of order, waiting for their turn
         self.next = 0
         self.mail: MailDesk | None = None
 
-    def entries(self, files: Iterator[Path]) -> list[_Entry]:
+    def entries(self, files: Iterator[Path]) -> list[Entry]:
         """Every input in receipt order (then by path), hashed; copies of earlier bytes marked."""
         dated = [(self._received(path), path) for path in files]
-        dated.sort(key=lambda item: (item[0], self._relative(item[1])))
-        entries: list[_Entry] = []
+        dated.sort(key=lambda item: (item[0], self.relative(item[1])))
+        entries: list[Entry] = []
         first: dict[str, str] = dict(self.state.by_sha)
         for index, ((day, _), path) in enumerate(dated):
-            entry = _Entry(index, path, source_fields(path.relative_to(self.inbox)), day)  # any bytes, readable
-            source = entry.record["source"]
+            # any bytes, readable
+            record = Record.model_validate(source_fields(path.relative_to(self.inbox)))
+            entry = Entry(index, path, record, day)
+            source = record.source
             entries.append(entry)
             if path.is_symlink():
                 # Never followed (it may point anywhere: /etc/passwd): listed, not read, not copied.
-                entry.record |= {"sha256": link_digest(path), "received": day.isoformat()}
+                entry.record = record.with_(sha256=link_digest(path), received=day.isoformat())
                 entry.error = ("symlink", "SymlinkNotFollowed", "a symbolic link: not followed (batch reads only "
                                "regular files inside the inbox)")
-                entry.skipped = (source, entry.record["sha256"]) in self.state.settled
+                entry.skipped = entry.record.file_key in self.state.settled
                 continue
             try:
                 digest: str | None = _sha256(path)
@@ -295,7 +273,7 @@ class _Run:
                 # Unreadable here will be unreadable in the worker too.
                 digest = None
                 entry.error = ("unreadable", "OSError", f"cannot read the file: {exc.strerror or exc}")
-            entry.record |= {"sha256": digest, "received": day.isoformat()}
+            entry.record = record.with_(sha256=digest, received=day.isoformat())
             if (source, digest) in self.state.settled:
                 entry.skipped = True
             elif digest is not None and digest in first:
@@ -304,7 +282,7 @@ class _Run:
                 first[digest] = source
         return entries
 
-    def to_parse(self, entries: list[_Entry]) -> Iterator[_Entry]:
+    def to_parse(self, entries: list[Entry]) -> Iterator[Entry]:
         """The entries a worker must read; the others are settled here, each in its turn."""
         for entry in entries:
             if entry.skipped or entry.duplicate_of or entry.error or entry.message is not None:
@@ -312,25 +290,26 @@ class _Run:
             else:
                 yield entry
 
-    def parsed(self, entry: _Entry, reply: Reply) -> None:
+    def parsed(self, entry: Entry, reply: Reply) -> None:
         """A worker's reply for one entry: settled when every earlier entry is."""
         entry.reply = reply
         self._ready(entry)
 
-    def _ready(self, entry: _Entry) -> None:
+    def _ready(self, entry: Entry) -> None:
         self.ready[entry.index] = entry
         while self.next in self.ready:
             self._settle(self.ready.pop(self.next))
             self.next += 1
 
-    def _settle(self, entry: _Entry) -> None:
+    def _settle(self, entry: Entry) -> None:
         record = entry.record
         if self.mail is not None and self.mail.settles(entry):
             return  # a message's own entry, or a PDF attached to one that is not the form
         if entry.skipped:
-            self._count("skipped", record)
+            self.count("skipped", record)
         elif entry.duplicate_of:
-            self._duplicate(record | self.acknowledge(entry.received), entry.duplicate_of, "same_file")
+            self.duplicate(record.with_(acknowledge_by=self.acknowledge(entry.received)), entry.duplicate_of,
+                           "same_file")
         elif entry.error:
             self._unreadable(entry, *entry.error)
         else:
@@ -340,55 +319,71 @@ class _Run:
             else:
                 self._complaint(entry, entry.reply)
 
-    def _complaint(self, entry: _Entry, parsed: Parsed) -> None:
+    def _complaint(self, entry: Entry, parsed: Parsed) -> None:
         result = parsed.result
         meta = {k: result[k] for k in ("method", "language", "form_version", "page_count", "organisation",
                                        "status", "warnings", "review", "content_key")}
         # The deadline came with the result: the worker counted it by the resolved profile.
-        record = entry.record | {"acknowledge_by": parsed.acknowledge_by} | meta
+        record = entry.record.with_(acknowledge_by=parsed.acknowledge_by, **meta)
         key = result["content_key"]
         if key is not None and key in self.state.by_key:
-            self._duplicate(record, self.state.by_key[key], "same_content")
+            self.duplicate(record, self.state.by_key[key], "same_content")
             return
         if key is not None:
-            self.state.by_key[key] = (record["source"], record["sha256"])
-        self.complaints.write(record | {"complaint": result["complaint"]})
+            self.state.by_key[key] = (record.source, str(record.sha256))
         review = result["review"]
         message = (f"{len(review)} field(s) to review: " + ", ".join(f"{r['path']} ({r['code']})" for r in review)
                    if review else None)
-        self._count(result["status"], record, message=message)
+        self.write(record.with_(complaint=result["complaint"]), result["status"], message=message)
 
-    def _duplicate(self, record: dict[str, Any], original: tuple[str, str], kind: str) -> None:
-        self.duplicates.write(record | {"duplicate_of": original[0], "duplicate_of_sha256": original[1],
-                                        "duplicate_kind": kind})
-        self.summary.duplicates_by_kind[kind] = self.summary.duplicates_by_kind.get(kind, 0) + 1
-        self._count("duplicate", record, kind)
+    def duplicate(self, record: Record, original: tuple[str, str], kind: str) -> None:
+        """Write ``record`` as a copy of ``original`` (source, sha256)."""
+        self.write(record.with_(duplicate_of=original[0], duplicate_of_sha256=original[1], duplicate_kind=kind),
+                   "duplicate", kind)
 
-    def _unreadable(self, entry: _Entry, reason: str, error: str, message: str) -> None:
+    def _unreadable(self, entry: Entry, reason: str, error: str, message: str) -> None:
         # Not our form, or not readable at all: it may still be a complaint (a scan, a letter),
         # so it gets its deadline by the run's profile and waits for a person.
-        record = entry.record | self.acknowledge(entry.received)
-        quarantined = self._quarantine(entry.path, record["sha256"]) if entry.error is None else None
-        self.rejected.write(record | {"status": "unreadable", "reason": reason, "error": error, "message": message,
-                                      "quarantine": quarantined})
-        self.summary.unreadable_by_reason[reason] = self.summary.unreadable_by_reason.get(reason, 0) + 1
-        self._count("unreadable", record, reason, message)
+        record = entry.record.with_(acknowledge_by=self.acknowledge(entry.received))
+        quarantined = self._quarantine(entry.path, record.sha256) if entry.error is None else None
+        self.write(record.with_(status="unreadable", reason=reason, error=error, message=message,
+                                quarantine=quarantined), "unreadable", reason, message)
 
-    def acknowledge(self, day: date) -> dict[str, str]:
+    def acknowledge(self, day: date) -> str:
         """The deadline of a file without a form of its own (unreadable, a copy, a mail), by the run's profile."""
-        org = self.org
-        return {"acknowledge_by": acknowledge_by(day, org.acknowledge_working_days, org.holiday_country).isoformat()}
+        return deadlines(day, self.org).acknowledge_by.isoformat()
 
-    def _count(self, outcome: Outcome, record: dict[str, Any], reason: str | None = None,
-               message: str | None = None) -> None:
+    def write(self, record: Record, outcome: Outcome, reason: str | None = None,
+              message: str | None = None) -> None:
+        """One line in the file of the record's kind, then counted."""
+        self.lines[record.kind].write(record.to_line())
+        if outcome == "unreadable":
+            by_reason = self.summary.unreadable_by_reason
+            by_reason[reason or "unreadable"] = by_reason.get(reason or "unreadable", 0) + 1
+        elif outcome == "duplicate":
+            kind = record.duplicate_kind or "same_file"
+            self.summary.duplicates_by_kind[kind] = self.summary.duplicates_by_kind.get(kind, 0) + 1
+        self.count(outcome, record, reason, message)
+
+    def count(self, outcome: Outcome, record: Record, reason: str | None = None,
+              message: str | None = None) -> None:
+        """Count one settled input and tell the caller (``on_file``)."""
         attribute = {"complete": "complete", "needs_review": "needs_review", "unreadable": "unreadable",
                      "duplicate": "duplicates", "skipped": "skipped_already_done", "set_aside": "set_aside"}[outcome]
         setattr(self.summary, attribute, getattr(self.summary, attribute) + 1)
         self.summary.complaints = self.summary.complete + self.summary.needs_review
         # The path may carry a name ("Søren Hansen klage.pdf"): only the hash goes to the log at INFO.
-        log.info("%s: %s%s", (record.get("sha256") or "-")[:12], outcome, f" ({reason})" if reason else "")
+        log.info("%s: %s%s", (record.sha256 or "-")[:12], outcome, f" ({reason})" if reason else "")
         if self.on_file:
-            self.on_file(FileOutcome(record["source"], record.get("sha256"), outcome, reason, message))
+            self.on_file(FileOutcome(record.source, record.sha256, outcome, reason, message))
+
+    def no_line(self) -> None:
+        """An input counted in ``inputs`` that gets no line of its own (its message's or form's line has it)."""
+        self.summary.inputs -= 1
+
+    def set_inbox(self, name: str) -> None:
+        """The inbox as the summary names it."""
+        self.summary.inbox = name
 
     def _quarantine(self, path: Path, digest: str | None) -> str | None:
         """A copy of the unreadable file, named by its hash (the inbox is never changed)."""
@@ -417,14 +412,15 @@ class _Run:
             return date.today(), 0.0
         return date.fromtimestamp(mtime), mtime
 
-    def _relative(self, path: Path) -> str:
+    def relative(self, path: Path) -> str:
+        """A path under the inbox as a record's readable ``source``."""
         return str(source_fields(path.relative_to(self.inbox))["source"])  # readable whatever the bytes
 
     def close(self) -> None:
-        for lines in (self.complaints, self.rejected, self.duplicates):
+        for lines in self.lines.values():
             lines.close()
         if self.mail is not None:
-            self.mail.finish()  # the message ledger, and the mail counts for summary.json
+            self.summary.mail = self.mail.finish()  # the message ledger, and the mail counts for summary.json
 
 
 def _reason(failed: Failed) -> str:
@@ -468,31 +464,21 @@ def _usable_cores() -> int:
 # -- output files ---------------------------------------------------------------------------------
 
 
-def _load_state(out: Path) -> _State:
+def _load_state(out: Path) -> State:
     """What earlier runs wrote: settled files, and the originals that later copies point to."""
-    state = _State()
-    for name in (COMPLAINTS, REJECTED, DUPLICATES):
+    state = State()
+    for name in RECORD_FILES:
         path = out / name
         repair_lines(path)
-        if not path.exists():
-            continue
-        with path.open(encoding="utf-8") as f:
-            for number, line in enumerate(f, 1):
-                try:
-                    record = json.loads(line)
-                    source, digest = record["source"], record.get("sha256")
-                except (ValueError, KeyError, TypeError):
-                    log.warning("%s line %d is not a record; ignored", name, number)
-                    continue
-                state.settled.add((source, digest))
-                # A same-content copy is still the first file with its bytes: a later copy of those
-                # bytes points to it, as in one clean run (a same-file copy points to its original).
-                if not isinstance(digest, str) or (name == DUPLICATES
-                                                   and record.get("duplicate_kind") != "same_content"):
-                    continue
-                state.by_sha.setdefault(digest, source)
-                if name == COMPLAINTS and isinstance(key := record.get("content_key"), str):
-                    state.by_key.setdefault(key, (source, digest))
+        for record in read_records(path):
+            state.settled.add(record.file_key)
+            # A same-content copy is still the first file with its bytes: a later copy of those
+            # bytes points to it, as in one clean run (a same-file copy points to its original).
+            if record.sha256 is None or (name == DUPLICATES and record.duplicate_kind != "same_content"):
+                continue
+            state.by_sha.setdefault(record.sha256, record.source)
+            if name == COMPLAINTS and record.content_key is not None:
+                state.by_key.setdefault(record.content_key, (record.source, record.sha256))
     return state
 
 
@@ -521,24 +507,8 @@ def _locked(out: Path) -> Iterator[None]:
 
 # -- CSV --------------------------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _RECORD_COLUMNS = ("source", "sha256", "received", "acknowledge_by", "status", "method", "language", "review",
                    "warnings")
-
-
-def csv_cell(value: Any) -> str:
-    """A value as a spreadsheet cell that cannot be a formula (OWASP: prefix ``'``).
-
-    >>> csv_cell("=HYPERLINK(\\"http://x\\")"), csv_cell("+4512345678"), csv_cell(12)
-    ('\\'=HYPERLINK("http://x")', "'+4512345678", '12')
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = "; ".join(map(str, value)) if isinstance(value, list) else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
 
 def _complaint_columns(model: type[Any] = Complaint, prefix: str = "") -> list[str]:
     """Dotted column names in the model's field order, nested models flattened."""
@@ -571,15 +541,11 @@ def write_csv(jsonl: Path, target: Path) -> int:
     """
     columns = [*_RECORD_COLUMNS, *(f"complaint.{c}" for c in _complaint_columns())]
     rows = []
-    if jsonl.exists():
-        with jsonl.open(encoding="utf-8") as f:
-            for line in f:
-                record = json.loads(line)
-                flat = flatten({k: record.get(k) for k in _RECORD_COLUMNS[:-2]} |
-                                {"review": [_review_text(r) for r in record.get("review", [])],
-                                 "warnings": [w["code"] for w in record.get("warnings", [])],
-                                 "complaint": record["complaint"]})
-                rows.append(flat)
+    for record in read_records(jsonl):
+        flat = flatten({k: getattr(record, k) for k in _RECORD_COLUMNS[:-2]} |
+                       {"review": [_review_text(r) for r in record.review],
+                        "warnings": [w["code"] for w in record.warnings], "complaint": record.complaint})
+        rows.append(flat)
     rows.sort(key=lambda r: (r["source"], r["sha256"]))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")

@@ -49,7 +49,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .parse.validate import ReviewItem
+    from ._review import ReviewItem
 
 __all__ = [
     "ComplaintValidationError",

@@ -3,7 +3,10 @@
 :class:`MailIntake` reads each :class:`RawMessage` a source delivers and decides:
 
 - already read by an earlier run (its resume key is in ``messages.jsonl``): skipped;
-- the same message as one read before (same ``Message-ID``, or the same bytes): a duplicate;
+- the same message as one read before (the same bytes, or the same ``Message-ID`` with the same
+  sender, subject, ``Date``, text and attachments — a copy in another mailbox): a duplicate. A
+  ``Message-ID`` is the sender's claim: the same ID on another message (a contact-form tool
+  that sends a fixed one) is kept as a message of its own, flagged ``message_id_collision``;
 - cannot be read (over a limit, a broken ``.msg``): unreadable — the bytes go to quarantine;
 - an auto-reply or delivery report (RFC 3834 ``Auto-Submitted``, ``multipart/report``): set aside;
 - otherwise its PDFs are handed on to be parsed; once they are, the message has a form, or
@@ -28,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from .._files import JsonLines, make_private_dir, repair_lines, write_private
 from ..exceptions import MailReadError
+from ..records import ATTACHMENTS, LEDGER, QUARANTINE, AttachedFile, Record
 from ._message import Attachment, MailLimits, MailMessage, read_message
 from ._msg import read_msg
 from ._sources import RawMessage
@@ -36,7 +40,6 @@ __all__ = ["ATTACHMENTS", "LEDGER", "Admitted", "MailCounts", "MailIntake", "rec
 
 log = logging.getLogger("klageformular.intake")
 
-LEDGER, ATTACHMENTS, QUARANTINE = "messages.jsonl", "attachments", "quarantine"
 Verdict = Literal["parse", "set_aside", "duplicate", "skipped", "unreadable"]
 # "recovered": its line was written by a run that stopped before the ledger line.
 Settled = Literal["form", "email", "set_aside", "duplicate", "skipped", "unreadable", "recovered"]
@@ -82,13 +85,13 @@ class Admitted:
     reason: str | None = None  # why set aside, unreadable or a duplicate (no values)
     error: str | None = None  # the error type when unreadable
     duplicate_of: tuple[str, str] | None = None  # (source, sha256) of the message read before
-    record: dict[str, Any] = field(default_factory=dict)  # source, received, message_id, from, subject, date …
+    record: Record = field(default_factory=Record)  # source, received, message_id, from, subject, date …
     pdfs: list[tuple[Attachment, Path]] = field(default_factory=list)  # saved PDFs to parse
 
     @property
     def received(self) -> str:
         """``received`` as written on every record of this message (ISO datetime with offset)."""
-        return str(self.record["received"])
+        return str(self.record.received)
 
 
 class MailIntake:
@@ -99,11 +102,14 @@ class MailIntake:
         self.now = now or datetime.now(UTC)
         self.counts = MailCounts()
         self.done_keys: set[str] = set()
-        self.by_id: dict[str, tuple[str, str]] = {}  # Message-ID -> (source, sha256) of the one read first
+        # Message-ID -> (fingerprint, (source, sha256)) of each message read with it; None: a ledger
+        # line from before fingerprints (taken as the same message, as it was then)
+        self.by_id: dict[str, list[tuple[str | None, tuple[str, str]]]] = {}
         self.by_sha: dict[str, tuple[str, str]] = {}  # message sha256 -> (source, sha256)
         # message source -> (source, sha256) of the record that stands for it: the complaint read
         # from its form, or its own line (a later copy of the message points there)
         self.primary: dict[str, tuple[str, str]] = {}
+        self.fingerprints: dict[str, str] = {}  # message source -> fingerprint, for its ledger line
         self._load()
         self.ledger = JsonLines(self.out / LEDGER)
 
@@ -123,13 +129,13 @@ class MailIntake:
             if entry.get("outcome") not in ("duplicate", "skipped", "unreadable") and entry.get("sha256"):
                 first = (entry["source"], entry["sha256"])
                 if entry.get("message_id"):
-                    self.by_id.setdefault(entry["message_id"], first)
+                    self.by_id.setdefault(entry["message_id"], []).append((entry.get("fingerprint"), first))
                 self.by_sha.setdefault(entry["sha256"], first)
 
     def admit(self, raw: RawMessage) -> Admitted:
         """Read one message and decide what happens to it (attachments saved, PDFs to parse listed)."""
         self.counts.messages += 1
-        base: dict[str, Any] = {"source": raw.source, "received": self._when(None, raw).isoformat()}
+        base = Record(source=raw.source, received=self._when(None, raw).isoformat())
         if raw.key in self.done_keys:
             return Admitted(raw, "skipped", record=base)
         if raw.data is None:  # IMAP: too large to fetch, or the server sent nothing
@@ -140,22 +146,27 @@ class MailIntake:
             message = (read_msg if raw.kind == "msg" else read_message)(raw.data, limits=self.limits)
         except MailReadError as exc:
             return Admitted(raw, "unreadable", reason=str(exc), error=type(exc).__name__,
-                            record=base | self._quarantine(raw))
+                            record=base.with_(**self._quarantine(raw)))
         except Exception as exc:  # the email package on truly hostile input: unreadable, not a crash
             return Admitted(raw, "unreadable", reason=f"broken message ({type(exc).__name__})",
-                            error="MailReadError", record=base | self._quarantine(raw))
-        record = base | self._fields(message, raw)
-        earlier = (self.by_id.get(message.message_id) if message.message_id else None) or \
-            self.by_sha.get(message.sha256)
+                            error="MailReadError", record=base.with_(**self._quarantine(raw)))
+        record = base.with_(**self._fields(message, raw))
+        fingerprint = _fingerprint(message)
+        claimed = self.by_id.get(message.message_id, []) if message.message_id else []
+        same_id = next((first for known, first in claimed if known in (None, fingerprint)), None)
+        earlier = self.by_sha.get(message.sha256) or same_id
         if earlier is not None:
-            kind = "same Message-ID" if message.message_id in self.by_id else "same bytes"
+            kind = "same bytes" if message.sha256 in self.by_sha else "same Message-ID"
             raw.data, message.attachments = None, []  # a run holds every message: keep only what is needed
             return Admitted(raw, "duplicate", message, reason=kind, duplicate_of=earlier, record=record)
+        if claimed:  # the same ID on another message: the sender's claim, not our identity
+            record = record.with_(message_id_collision=True)
         if message.message_id:
-            self.by_id[message.message_id] = (raw.source, message.sha256)
+            self.by_id.setdefault(message.message_id, []).append((fingerprint, (raw.source, message.sha256)))
+        self.fingerprints[raw.source] = fingerprint
         self.by_sha[message.sha256] = (raw.source, message.sha256)
-        record["message_file"] = self._save(raw.data, message.sha256)
-        listing = []
+        record = record.with_(message_file=self._save(raw.data, message.sha256))
+        listing: list[AttachedFile] = []
         pdfs: list[tuple[Attachment, Path]] = []
         for attachment in message.attachments:
             self.counts.attachments += 1
@@ -168,14 +179,14 @@ class MailIntake:
                 entry["path"] = self._save(attachment.data, attachment.sha256)
                 if attachment.is_pdf:
                     pdfs.append((attachment, self.out / entry["path"]))
-            listing.append(entry)
-        record["attachments"] = listing
+            listing.append(AttachedFile.model_validate(entry))
+        record = record.with_(attachments=listing)
         # Saved: a run holds every message until its records are written, so not their bytes.
         raw.data = None
         message.attachments = [replace(a, data=b"") for a in message.attachments]
         pdfs = [(replace(a, data=b""), path) for a, path in pdfs]
         if message.problems:
-            record["mail_problems"] = message.problems
+            record = record.with_(mail_problems=message.problems)
         if message.automatic:
             return Admitted(raw, "set_aside", message, reason=message.automatic, record=record)
         return Admitted(raw, "parse", message, record=record, pdfs=pdfs)
@@ -200,7 +211,8 @@ class MailIntake:
     def _fields(self, message: MailMessage, raw: RawMessage) -> dict[str, Any]:
         received = self._when(message, raw)
         source = message.received_from if message.received else ("file" if raw.file_time else "now")
-        return {"sha256": message.sha256, "message_id": message.message_id, "from": message.sender,
+        return {"sha256": message.sha256, "message_sha256": message.sha256, "message_id": message.message_id,
+                "sender": message.sender,
                 "subject": message.subject, "date": message.date.isoformat() if message.date else None,
                 "received": received.isoformat(), "received_from": source}
 
@@ -219,7 +231,7 @@ class MailIntake:
         ``record`` is the (source, sha256) of the line that stands for the message, if any.
         """
         if record is not None:
-            self.primary.setdefault(str(admitted.record["source"]), record)
+            self.primary.setdefault(admitted.record.source, record)
         attribute = {"form": "with_form", "email": "email_complaints", "set_aside": "set_aside",
                      "duplicate": "duplicates", "skipped": "already_done", "unreadable": "unreadable",
                      "recovered": "already_done"}[outcome]
@@ -228,12 +240,15 @@ class MailIntake:
             reason = (admitted.reason or "?").split(" (")[0]
             self.counts.set_aside_by_reason[reason] = self.counts.set_aside_by_reason.get(reason, 0) + 1
         # By hash, like the batch's files (an IMAP key names only the folder and UID).
-        name = admitted.record.get("sha256") or admitted.raw.key.removeprefix("sha256:")
+        name = admitted.record.sha256 or admitted.raw.key.removeprefix("sha256:")
         log.info("message %s: %s", str(name)[:12], outcome)
         if outcome != "skipped":
-            fields = {k: admitted.record.get(k) for k in ("source", "sha256", "message_id", "received")}
-            line = {"key": admitted.raw.key, **fields, "outcome": outcome, "reason": admitted.reason,
-                    "record": list(record) if record else None}
+            mail = admitted.record
+            line = {"key": admitted.raw.key, "source": mail.source, "sha256": mail.sha256,
+                    "message_id": mail.message_id, "received": mail.received, "outcome": outcome,
+                    "reason": admitted.reason, "record": list(record) if record else None}
+            if (fingerprint := self.fingerprints.get(mail.source)) is not None:
+                line["fingerprint"] = fingerprint
             self.ledger.write(line)
         if admitted.raw.done is not None and outcome != "skipped":
             admitted.raw.done()
@@ -245,3 +260,14 @@ class MailIntake:
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _fingerprint(message: MailMessage) -> str:
+    """What makes two copies one message whatever their transport headers: the Message-ID, sender,
+    subject, ``Date``, text and attachments (a copy in another mailbox keeps them; another
+    customer's message under the same fixed ID does not).
+    """
+    parts = [message.message_id or "", message.sender_address or "", message.sender_name or "",
+             message.subject or "", message.date.isoformat() if message.date else "", message.body,
+             *sorted(a.sha256 for a in message.attachments)]
+    return _sha("\x00".join(parts).encode("utf-8", "surrogatepass"))

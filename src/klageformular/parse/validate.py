@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -33,6 +32,7 @@ from stdnum.dk import cpr
 from stdnum.no import fodselsnummer
 from stdnum.se import personnummer
 
+from .._review import ReviewItem
 from ..layout import LAYOUT, Kind, field_by_path
 from ..locales import Texts, catalogue
 from ..model import Complaint, currency_of, parse_date, phone_is_assigned, written_currency
@@ -40,23 +40,6 @@ from ..org import Organisation
 from ..values import FieldValue, model_input
 
 __all__ = ["ReviewItem", "find_national_ids", "validate"]
-
-
-@dataclass(frozen=True)
-class ReviewItem:
-    """One thing an officer must look at in a received complaint.
-
-    ``value`` is exactly what the customer typed (None when nothing was, e.g. a required field
-    left empty); ``label`` is the field's label in the form's language; ``message`` is in
-    English and ``message_local`` in the form's language — neither contains the value.
-    """
-
-    path: str
-    label: str
-    value: str | None
-    code: str
-    message: str
-    message_local: str
 
 
 # pydantic's built-in error types, in our catalogue's words.

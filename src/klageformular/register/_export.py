@@ -26,8 +26,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload
 
-from .._files import write_private
-from ..batch import csv_cell
+from .._files import csv_cell, write_private
 from ..exceptions import ConfigurationError
 from ..layout import field_by_path
 from ..locales import Texts, formats, register_words
