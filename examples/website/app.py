@@ -61,10 +61,10 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from klageformular import KlageformularError, Limits, ParseResult, parse_pdf, render_form
 from klageformular.locales import LANGUAGES, catalogue
-from klageformular.org import Organisation, get_organisation, organisation_keys
+from klageformular.org import Organisation, deadlines, organisation_keys, profile_for
 from klageformular.orgfile import load_organisation
+from klageformular.records import Record
 from klageformular.register import add_record, create_register_engine, show
-from klageformular.workdays import acknowledge_by
 
 __all__ = ["HidePrefillTokens", "InvalidTokenError", "ParsePool", "Settings", "create_app", "header_timeout_protocol",
            "negotiate_language", "serve", "sign_prefill", "site", "verify_prefill"]
@@ -689,14 +689,14 @@ def create_app(settings: Settings | None = None, *, customers: CustomerLookup,
                                  "error": "ResourceLimit"}, 422)
         body = result.to_dict()
         body.pop("source")
-        org = profile or (get_organisation(result.organisation) if result.organisation in organisation_keys()
-                          else get_organisation())
+        org = profile or profile_for(result.organisation, result.language)
         received = datetime.fromtimestamp(arrived, ZoneInfo(_ZONES.get(org.holiday_country, "UTC")))
-        due = acknowledge_by(received.date(), org.acknowledge_working_days, org.holiday_country)
+        due = deadlines(received.date(), org).acknowledge_by
         # Named by its hash: the same bytes again are "already" there, and no customer's name
         # (upload file names often carry one) reaches the register's file list.
-        record = body | {"source": f"web/{result.sha256[:16]}.pdf", "organisation": org.key, "channel": "web",
-                         "received": received.isoformat(), "acknowledge_by": due.isoformat()}
+        record = Record.from_line(body | {"source": f"web/{result.sha256[:16]}.pdf", "organisation": org.key,
+                                          "channel": "web", "received": received.isoformat(),
+                                          "acknowledge_by": due.isoformat()})
         try:
             stored = await run_in_threadpool(add_record, engine, record, who="website",
                                              today=received.date(), organisations={org.key: org})

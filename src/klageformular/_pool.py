@@ -32,9 +32,8 @@ from typing import IO, Any, Generic, TypeVar
 from . import exceptions
 from ._files import open_no_follow
 from .exceptions import ConfigurationError, KlageformularError, ParseTimeoutError, PdfReadError, WorkerCrashedError
-from .org import Organisation
+from .org import Organisation, deadlines
 from .parse import Limits, ParseResult, parse_pdf
-from .workdays import acknowledge_by
 
 __all__ = ["DEFAULT_PARSER", "Failed", "Parsed", "Reply", "WorkerPool", "parse_file", "worker_main"]
 
@@ -104,7 +103,7 @@ def _convert(path: str, received: date, parser: Callable[[str, Limits], ParseRes
     try:
         result = parser(path, limits)
         profile = fixed or result.profile
-        deadline = acknowledge_by(received, profile.acknowledge_working_days, profile.holiday_country)
+        deadline = deadlines(received, profile).acknowledge_by
         return {"result": result.to_dict(), "acknowledge_by": deadline.isoformat()}
     except KlageformularError as exc:
         return {"error": type(exc).__name__, "message": str(exc)}

@@ -30,8 +30,9 @@ from .register._names import OUTCOMES, outcome_code
 # A command imports what it needs when it runs: `parse` never pays for reportlab, holidays, rich,
 # SQLAlchemy or the mail stack (issue 19: cold start; benchmarks/cold_start.py measures it).
 if TYPE_CHECKING:
+    from ._entry import Received
     from ._mailbatch import MailOptions
-    from .batch import FileOutcome, Received
+    from .batch import FileOutcome
     from .parse import ParseResult
 
 __all__ = ["main"]

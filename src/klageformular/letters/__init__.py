@@ -57,9 +57,9 @@ from ..exceptions import ConfigurationError, LanguageNotAvailableError, LetterNo
 from ..locales import LANGUAGES
 from ..locales import letter_texts as texts
 from ..model import Complaint, ContactDetails, country_code
-from ..org import Body, Organisation, get_organisation, home_organisation, organisation_keys
+from ..org import Body, Organisation, deadlines, profile_for
+from ..records import Record
 from ..register._names import OUTCOMES, outcome_code
-from ..workdays import acknowledge_by
 from ._document import Letterhead, build_pages, styles, window_fits
 from ._markdown import MarkdownStyles, markdown_flowables
 from ._pdfa import make_pdfa
@@ -241,23 +241,29 @@ def stage_letter(case: LetterCase, kind: LetterKind, output: str | os.PathLike[s
                                  Path(eml) if eml is not None else None)
 
 
-def letter_case_from_record(record: Mapping[str, Any], *, reference: str, org: Organisation | None = None,
+def letter_case_from_record(record: Record | Mapping[str, Any], *, reference: str, org: Organisation | None = None,
                             admissibility: Admissibility = "admissible", reason: str | None = None) -> LetterCase:
     """A :class:`LetterCase` from one ``complaints.jsonl`` record (batch or mail intake).
 
-    ``org`` (e.g. from ``--org-file``) replaces the profile the record names.
+    ``org`` (e.g. from ``--org-file``) replaces the profile the record names. A mapping (a
+    parsed line) is read as a :class:`~klageformular.records.Record` first.
 
     >>> rec = {"complaint": {"complainant": {"last_name": "Berg"}, "subject": "Renter"}, "language": "sv",
     ...        "organisation": "kameo-se", "received": "2026-11-24", "method": "acroform"}
     >>> letter_case_from_record(rec, reference="KLA-2026-0007").org.key
     'kameo-se'
     """
-    lang = record.get("language")
-    key = record.get("organisation")
-    profile = org or (get_organisation(key) if key in organisation_keys() else home_organisation(lang))
+    if not isinstance(record, Record):
+        try:
+            record = Record.from_line(record)
+        except ValidationError as exc:
+            fields = ", ".join(".".join(map(str, e["loc"])) or "record" for e in exc.errors())
+            raise ConfigurationError(f"not a batch record ({fields})") from None
+    lang = record.language
+    profile = org or profile_for(record.organisation, lang)
     lang = lang if lang in LANGUAGES else profile.languages[0]
-    raw = record.get("complaint")
-    if not isinstance(raw, Mapping):
+    raw = record.complaint
+    if raw is None:
         raise ConfigurationError("the record holds no complaint (a rejected file?): nothing to write to")
     try:
         # A complaint held for review may lack its name, subject or reply address; the letter
@@ -267,13 +273,11 @@ def letter_case_from_record(record: Mapping[str, Any], *, reference: str, org: O
         fields = ", ".join(".".join(str(p) for p in e["loc"]) or "complaint" for e in exc.errors())
         raise ConfigurationError(f"the record's complaint is not valid: {fields}") from None
     try:
-        received = date.fromisoformat(str(record.get("received", ""))[:10])
+        received = date.fromisoformat(record.received_day)
     except ValueError:
         raise ConfigurationError("the record has no valid 'received' date (YYYY-MM-DD)") from None
-    method = record.get("method")
-    method = cast(Method, method) if method in get_args(Method) else "acroform"
-    attachments = tuple(Attachment(str(a.get("name") or "?"), a.get("size"), a.get("content_type"))
-                        for a in record.get("attachments") or () if isinstance(a, Mapping))
+    method = cast(Method, record.method) if record.method in get_args(Method) else "acroform"
+    attachments = tuple(Attachment(a.name or "?", a.size, a.content_type) for a in record.attachments or ())
     return LetterCase(reference=reference, received=received, complaint=complaint, org=profile, lang=lang,
                       method=method, attachments=attachments,
                       admissibility=admissibility, admissibility_reason=reason)
@@ -325,8 +329,7 @@ class _Writer:
             "reference": case.reference, "received": self.day(case.received), "org_name": org.name,
             "officer_name": officer.name, "officer_email": officer.email, "officer_phone": officer.phone or "",
             "reason": reason, "days": org.decision_working_days or "",
-            "decision_by": self.day(acknowledge_by(case.received, org.decision_working_days, org.holiday_country))
-            if org.decision_working_days else "",
+            "decision_by": self.day(decide_by) if (decide_by := deadlines(case.received, org).decide_by) else "",
         }
         self.title = self.t[f"{kind}.title"]
         if case.complaint.reply_channel == "paper":

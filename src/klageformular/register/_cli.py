@@ -179,7 +179,7 @@ def _report(args: argparse.Namespace) -> int:
 
     today = date.today()
     start = args.start or date(today.year, 1, 1)
-    figures = report(_engine(args), start, args.end or today, today=today)
+    figures = report(_engine(args), start, args.end or today, today=today, organisations=_profiles(args))
     print(json.dumps(figures, ensure_ascii=False, indent=None if args.json else 2, default=str))
     return 0
 
@@ -233,6 +233,8 @@ def add_register_parser(sub: Any) -> None:
     p.add_argument("--from", dest="start", type=_day, metavar="YYYY-MM-DD", help="default: 1 January")
     p.add_argument("--to", dest="end", type=_day, metavar="YYYY-MM-DD", help="default: today")
     p.add_argument("--json", action="store_true", help="one line")
+    p.add_argument("--org-file", action="append", metavar="FILE",
+                   help="a profile file that replaces the built-in profile with its key (its holidays count)")
 
 
 def letter(args: argparse.Namespace, *, org: Any, reasons: str | None, output: str) -> int:

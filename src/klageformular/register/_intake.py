@@ -1,38 +1,50 @@
 """Intake: batch records (``complaints.jsonl``, ``rejected.jsonl``, ``duplicates.jsonl``) into the register.
 
-Each record is one transaction. A file already in the register (same sha256 and path) is
-skipped, so importing the same output folder twice adds nothing. A record whose file hash,
-mail ``Message-ID`` or content key is already known becomes a *source file* of the existing
-entry (with an event), not a second complaint. Unreadable files become entries with status
+Each record (a :class:`~klageformular.records.Record`) is one transaction. A file already in
+the register (same sha256 and path) is skipped, so importing the same output folder twice
+adds nothing. A record whose file hash or content key is already known becomes a *source
+file* of the existing entry (with an event), not a second complaint. A message is one case
+whatever it carried: every record of one message (known by the hash of its bytes; a
+``Message-ID`` is only the sender's claim) joins the first one's case, an unreadable PDF
+as a document marked unreadable. The same ``Message-ID`` on another message is another
+case, flagged ``message_id_collision``. Unreadable files become entries with status
 ``unreadable``: the register is the one list of everything received.
+
+Every value bound for a column goes through :func:`_text` (or :func:`_json`) here: NUL and
+unpaired surrogates replaced (PostgreSQL refuses both), cut to the column's size, so no
+record can stop an import (a value cut is kept in full in the batch's record). A time of
+receipt in the future (a sender's ``Date:`` in 2099) is not believed: the day of import is
+used, the number is taken in its year, and the case is flagged ``received_in_future``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Engine, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..exceptions import RegisterError
-from ..org import Organisation, get_organisation, organisation_keys
-from ..workdays import acknowledge_by
+from ..org import Organisation, deadlines, profile_for
+from ..records import COMPLAINTS, DUPLICATES, RECORD_FILES, REJECTED, Record, read_records
 from ._schema import AttachmentRow, ComplaintRow, SourceFileRow
 from ._workflow import lock_counter, now, record_event, reference_prefix
 
 log = logging.getLogger("klageformular.register")
 
 IntakeOutcome = Literal["added", "attached", "already"]
-_FILES = ("complaints.jsonl", "rejected.jsonl", "duplicates.jsonl")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_FUTURE_SLACK = timedelta(minutes=10)  # clocks differ a little between a mail server and this machine
+_CLAIMED = ("date", "received")  # ``received_from`` of a time read from a message's own headers
 
 
 @dataclass(frozen=True)
@@ -79,28 +91,37 @@ def import_batch(engine: Engine, outdir: str | os.PathLike[str], *, who: str = "
     (41, ['KLA-2026-0001'])
     """
     out = Path(outdir)
-    if not any((out / name).is_file() for name in _FILES):
-        raise RegisterError(f"{out}: no batch records here ({', '.join(_FILES)})")
+    if not any((out / name).is_file() for name in RECORD_FILES):
+        raise RegisterError(f"{out}: no batch records here ({', '.join(RECORD_FILES)})")
     summary = IntakeSummary()
-    entries = [*_read(out / _FILES[0]), *_read(out / _FILES[1])]
-    entries.sort(key=lambda r: (str(r.get("received") or ""), str(r.get("source") or "")))
-    for record in [*entries, *_read(out / _FILES[2])]:
+    entries = [*read_records(out / COMPLAINTS), *read_records(out / REJECTED)]
+    entries.sort(key=lambda r: (r.received or "", r.source))  # a message's own line before its PDFs' ("m.eml/…")
+    for record in [*entries, *read_records(out / DUPLICATES)]:
         result = add_record(engine, record, who=who, today=today, organisations=organisations)
-        summary.count(result, "unreadable" if _kind(record) == "unreadable" else "received")
+        summary.count(result, "unreadable" if record.kind == "unreadable" else "received")
     log.info("register intake: %d added (%d unreadable), %d attached, %d already there", summary.added,
              summary.unreadable, summary.attached, summary.already)
     return summary
 
 
-def add_record(engine: Engine, record: Mapping[str, Any], *, who: str = "intake",
+def add_record(engine: Engine, record: Record | Mapping[str, Any], *, who: str = "intake",
                today: date | None = None, organisations: Mapping[str, Organisation] | None = None
                ) -> IntakeResult:
     """Put one batch record (a line of any of the three files) into the register.
 
-    >>> add_record(engine, {"source": "a.pdf", "sha256": "ab…", "status": "unreadable",   # doctest: +SKIP
-    ...                     "reason": "unreadable", "received": "2026-11-27"}).reference
+    A mapping (a parsed line) is read as a :class:`~klageformular.records.Record` first;
+    one that is not a record raises :class:`RegisterError` naming the fields, never their values.
+
+    >>> add_record(engine, Record(source="a.pdf", sha256="ab…", status="unreadable",   # doctest: +SKIP
+    ...                           reason="unreadable", received="2026-11-27")).reference
     'KLA-2026-0001'
     """
+    if not isinstance(record, Record):
+        try:
+            record = Record.from_line(record)
+        except ValidationError as exc:
+            fields = ", ".join(".".join(map(str, e["loc"])) or "record" for e in exc.errors())
+            raise RegisterError(f"not a batch record ({fields})") from None
     for attempt in (1, 2):
         try:
             with Session(engine) as session, session.begin():
@@ -113,146 +134,211 @@ def add_record(engine: Engine, record: Mapping[str, Any], *, who: str = "intake"
     raise AssertionError("unreachable")
 
 
-def _add(session: Session, record: Mapping[str, Any], *, who: str, today: date,
+def _add(session: Session, record: Record, *, who: str, today: date,
          profiles: Mapping[str, Organisation]) -> IntakeResult:
-    kind = _kind(record)
+    kind = record.kind
     found = _existing(session, record, kind)
     if found is None and kind != "duplicate":
-        org = _organisation(record, profiles)
-        received, received_at = _received(record.get("received"), today)
+        org = profile_for(record.organisation, record.language, profiles)
+        received, received_at, future = _received(record.received, today, claimed=record.received_from in _CLAIMED)
         prefix = reference_prefix(org)
         counter = lock_counter(session, prefix, received.year)  # then look again, under the lock
         found = _existing(session, record, kind)
         if found is None:
             counter.last += 1
-            row = _new_row(record, kind, org, received, received_at, prefix, counter.last)
+            row = _new_row(record, org, received, received_at, prefix, counter.last)
+            if future:
+                row.warnings = [*row.warnings, {"code": "received_in_future", "path": "received",
+                                                "message": "the time of receipt given is in the future: "
+                                                           "the day of import is used"}]
+            collision = record.message_id_collision or (row.message_id is not None and session.scalar(
+                select(ComplaintRow.id).where(ComplaintRow.message_id == row.message_id).limit(1)) is not None)
+            if collision:
+                row.warnings = [*row.warnings, {"code": "message_id_collision", "path": "message_id",
+                                                "message": "another message carried the same Message-ID: "
+                                                           "kept as a case of its own"}]
             session.add(row)
             session.add(_source_file(row, record, "original"))
-            for attachment in record.get("attachments") or ():
-                session.add(AttachmentRow(complaint=row, **{k: attachment.get(k) for k in (
-                    "name", "content_type", "size", "sha256", "path")}))
+            for attachment in record.attachments or ():
+                session.add(AttachmentRow(
+                    complaint=row, name=_text(attachment.name), content_type=_text(attachment.content_type, 255),
+                    size=_int(attachment.size), sha256=_text(attachment.sha256, 64), path=_text(attachment.path),
+                    unreadable=_text(attachment.unreadable)))
             note = (f"{row.method or 'file'} intake: {row.parse_status}" if kind == "complaint"
                     else f"unreadable file: {row.reason or '-'}")
-            record_event(session, row, "received", who=who, note=note, to_status=row.status)
+            flags = [c for c, on in (("received in the future", future), ("Message-ID collision", collision)) if on]
+            record_event(session, row, "received", who=who, note="; ".join([note, *flags]), to_status=row.status)
             return IntakeResult("added", row.reference)
     if found is None:  # a duplicate whose original is not in the register: keep it for a person to see
-        return _add(session, dict(record) | {"duplicate_of": None, "status": "unreadable", "reason": "orphan",
-                                             "message": "duplicate of a file that is not in the register"},
+        return _add(session, record.with_(duplicate_of=None, status="unreadable", reason="orphan",
+                                          message="duplicate of a file that is not in the register"),
                     who=who, today=today, profiles=profiles)
     row, how = found
     if how == "already":
         return IntakeResult("already", row.reference)
     session.add(_source_file(row, record, how))
-    record_event(session, row, "duplicate", who=who, note=f"another copy ({how.replace('_', ' ')})")
+    if how == "same_message" and kind == "unreadable":
+        # A PDF of the message that could not be read (written by versions before one message was one
+        # case): a document of the case, marked so on its listing.
+        for listed in row.attachments:
+            if listed.sha256 == record.sha256 and listed.unreadable is None:
+                listed.unreadable = _text(record.message or record.reason or "unreadable")
+        note = f"a document of the same message: unreadable ({_text(record.reason, 40) or '-'})"
+    elif how == "same_message":
+        note = "another document of the same message"
+    else:
+        note = f"another copy ({how.replace('_', ' ')})"
+    record_event(session, row, "duplicate", who=who, note=note)
     return IntakeResult("attached", row.reference)
 
 
-def _kind(record: Mapping[str, Any]) -> str:
-    if "duplicate_of" in record and record["duplicate_of"] is not None:
-        return "duplicate"
-    return "complaint" if record.get("complaint") is not None else "unreadable"
-
-
-def _existing(session: Session, record: Mapping[str, Any], kind: str) -> tuple[ComplaintRow, str] | None:
+def _existing(session: Session, record: Record, kind: str) -> tuple[ComplaintRow, str] | None:
     """The entry this record belongs to, and how: ``already`` or the kind of source file to attach.
 
-    Two queries at most (files by hash, entries by Message-ID or content key): intake speed is
+    Two queries at most (files by hash, entries by message or content key): intake speed is
     set by round trips to the database.
     """
-    digest, source = record.get("sha256"), str(record.get("source") or "")
-    original = record.get("duplicate_of_sha256") if kind == "duplicate" else None
+    digest, source = _text(record.sha256, 64), _text(record.source) or ""
+    original = _text(record.duplicate_of_sha256, 64) if kind == "duplicate" else None
+    duplicate_of = _text(record.duplicate_of) or ""
     hashes = [h for h in (digest, original) if h]
     match: ColumnElement[bool] | None = SourceFileRow.sha256.in_(hashes) if hashes else None
     if not digest:
         unhashed = and_(SourceFileRow.source == source, SourceFileRow.sha256.is_(None))
         match = unhashed if match is None else or_(match, unhashed)
     if kind == "duplicate" and not original:
-        match = or_(match, SourceFileRow.source == str(record["duplicate_of"])) if match is not None else \
-            SourceFileRow.source == str(record["duplicate_of"])
+        match = or_(match, SourceFileRow.source == duplicate_of) if match is not None else \
+            SourceFileRow.source == duplicate_of
     files = session.execute(select(SourceFileRow.source, SourceFileRow.sha256, SourceFileRow.complaint_id)
                             .where(match).order_by(SourceFileRow.id)).all() if match is not None else []
-    how = str(record.get("duplicate_kind") or "same_content")
+    how = _text(record.duplicate_kind, 20) or "same_content"
     for wanted, relation in (
         (lambda f: f.source == source and f.sha256 == (digest or None), "already"),  # this very file
         (lambda f: digest and f.sha256 == digest, "same_file"),  # the same bytes under another name
         (lambda f: original and f.sha256 == original, how),  # the original a duplicate record names
-        (lambda f: kind == "duplicate" and not original and f.source == str(record["duplicate_of"]), how),
+        (lambda f: kind == "duplicate" and not original and f.source == duplicate_of, how),
     ):
         hit = next((f for f in files if wanted(f)), None)
         if hit is not None:
             found = session.get(ComplaintRow, hit.complaint_id)
             assert found is not None
             return found, relation
-    if kind != "complaint":
+    if kind == "duplicate":
         return None
-    message_id, key = record.get("message_id"), record.get("content_key")
-    keys = [c for c in (ComplaintRow.message_id == message_id if message_id else None,
-                        ComplaintRow.content_key == key if key else None) if c is not None]
+    message, message_id = _text(record.message_sha256, 64), _text(record.message_id, 998)
+    key = _text(record.content_key, 128) if kind == "complaint" else None
+    keys: list[ColumnElement[bool]] = []
+    if message:
+        keys.append(ComplaintRow.message_sha256 == message)
+    if message_id and not record.message_id_collision:
+        # A case from a form read before 0004 knows its message only by the ID it claimed.
+        keys.append(and_(ComplaintRow.message_id == message_id, ComplaintRow.message_sha256.is_(None)))
+    if key:
+        keys.append(ComplaintRow.content_key == key)
     if not keys:
         return None
     rows = session.scalars(select(ComplaintRow).where(or_(*keys)).order_by(ComplaintRow.id)).all()
-    by_message = next((r for r in rows if message_id and r.message_id == message_id), None)
+    by_message = next((r for r in rows if (message and r.message_sha256 == message) or (
+        message_id and r.message_sha256 is None and r.message_id == message_id)), None)
     if by_message is not None:
         return by_message, "same_message"
-    return (rows[0], "same_content") if rows else None
+    return (rows[0], "same_content") if key and rows else None
 
 
-def _organisation(record: Mapping[str, Any], profiles: Mapping[str, Organisation]) -> Organisation:
-    key = record.get("organisation")
-    if isinstance(key, str) and key in profiles:
-        return profiles[key]
-    return get_organisation(key) if key in organisation_keys() else get_organisation()
-
-
-def _received(value: Any, today: date) -> tuple[date, datetime | None]:
-    """The day of receipt, and the exact time when a mail source gave one (its own offset decides the day)."""
-    if isinstance(value, str) and value:
+def _received(value: str | None, today: date, *, claimed: bool = False) -> tuple[date, datetime | None, bool]:
+    """The day of receipt, the exact time when a mail source or the website gave one (its own offset
+    decides the day), and whether it was a ``claimed`` time (a message's header) in the future:
+    then today is used. A time this side gave (a file's, the server's, ``--received``) is trusted.
+    """
+    day, stamp = today, None
+    if value:
         try:
             if len(value) == 10:
-                return date.fromisoformat(value), None
-            stamp = datetime.fromisoformat(value)
-            # Stored in UTC (SQLite keeps no offset); the day of receipt is the sender's local day.
-            return stamp.date(), stamp.astimezone(UTC) if stamp.tzinfo else stamp.replace(tzinfo=UTC)
-        except ValueError:
+                day = date.fromisoformat(value)
+            else:
+                when = datetime.fromisoformat(value)
+                # Stored in UTC (SQLite keeps no offset); the day of receipt is the sender's local day.
+                day, stamp = when.date(), when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+        except (ValueError, OverflowError):
             log.warning("register intake: a record's received date is not ISO; today is used")
-    return today, None
+    if claimed and ((stamp is not None and stamp > now() + _FUTURE_SLACK) or day > today + timedelta(days=1)):
+        return today, None, True
+    return day, stamp, False
 
 
-def _new_row(record: Mapping[str, Any], kind: str, org: Organisation, received: date, received_at: datetime | None,
+def _new_row(record: Record, org: Organisation, received: date, received_at: datetime | None,
              prefix: str, number: int) -> ComplaintRow:
-    ack = record.get("acknowledge_by")
-    ack_day = date.fromisoformat(ack) if isinstance(ack, str) and ack else \
-        acknowledge_by(received, org.acknowledge_working_days, org.holiday_country)
-    decide = (acknowledge_by(received, org.decision_working_days, org.holiday_country)
-              if org.decision_working_days else None)
-    complaint = record.get("complaint") if kind == "complaint" else None
-    review = list(record.get("review") or record.get("errors") or [])
-    mail = {k: record[k] for k in ("from", "subject", "date") if record.get(k) is not None} or None
+    is_complaint = record.kind == "complaint"
+    due = deadlines(received, org)
+    ack = _day(record.acknowledge_by) if received.isoformat() == record.received_day else None
+    complaint = _json(record.complaint) if is_complaint else None
+    mail = {k: v for k, v in (("from", record.sender), ("subject", record.subject), ("date", record.date),
+                              ("received_from", record.received_from)) if v is not None} or None
+    if mail is not None and record.message_id is None and set(mail) == {"received_from"}:
+        mail = None  # a file's or an upload's time of receipt is not mail
     return ComplaintRow(
         reference=f"{prefix}-{received.year}-{number:04d}", prefix=prefix, year=received.year, number=number,
-        organisation=org.key, status="received" if kind == "complaint" else "unreadable",
-        channel=_channel(record), received=received, received_at=received_at, acknowledge_by=ack_day,
-        decide_by=decide, language=record.get("language"), method=record.get("method"),
-        form_version=record.get("form_version"),
-        parse_status=(record.get("status") or "complete") if kind == "complaint" else "unreadable",
-        complaint=complaint, review=review, warnings=list(record.get("warnings") or []),
-        raw=record.get("raw") or None, reason=record.get("reason"), error=record.get("error"),
-        message=record.get("message"), content_key=record.get("content_key"),
-        message_id=record.get("message_id"), mail=mail, created_at=now(), **related_keys(complaint),
+        organisation=org.key, status="received" if is_complaint else "unreadable",
+        channel=_channel(record), received=received, received_at=received_at,
+        acknowledge_by=ack or due.acknowledge_by, decide_by=due.decide_by, language=_text(record.language, 5),
+        method=_text(record.method, 20), form_version=_text(record.form_version, 20),
+        parse_status=(_text(record.status, 20) or "complete") if is_complaint else "unreadable",
+        complaint=complaint, review=_json(record.review), warnings=_json(record.warnings),
+        raw=_json(record.raw) or None, reason=_text(record.reason, 40), error=_text(record.error, 80),
+        message=_text(record.message), content_key=_text(record.content_key, 128),
+        message_id=_text(record.message_id, 998), message_sha256=_text(record.message_sha256, 64),
+        mail=_json(mail), created_at=now(), **related_keys(complaint),
     )
 
 
-def _channel(record: Mapping[str, Any]) -> str:
-    if record.get("message_id") or record.get("method") == "email":
+def _channel(record: Record) -> str:
+    if record.message_id or record.message_sha256 or record.method == "email":
         return "email"
-    return str(record.get("channel") or "file")
+    return _text(record.channel, 20) or "file"
 
 
-def _source_file(row: ComplaintRow, record: Mapping[str, Any], kind: str) -> SourceFileRow:
-    received = record.get("received")
-    day = _received(received, date.today())[0] if isinstance(received, str) and received else None
-    return SourceFileRow(complaint=row, source=str(record.get("source") or ""), sha256=record.get("sha256"),
-                         kind=kind, received=day, quarantine=record.get("quarantine"), imported_at=now())
+def _source_file(row: ComplaintRow, record: Record, kind: str) -> SourceFileRow:
+    day = _received(record.received, date.today())[0] if record.received else None
+    return SourceFileRow(complaint=row, source=_text(record.source) or "", sha256=_text(record.sha256, 64),
+                         kind=kind, received=day, quarantine=_text(record.quarantine), imported_at=now())
+
+
+def _text(value: str | None, size: int | None = None) -> str | None:
+    """A value as a column can hold it on both databases: NUL and unpaired surrogates replaced
+    (PostgreSQL refuses both), cut to ``size`` characters (``…`` marks the cut).
+
+    >>> _text("a\x00b"), _text("x" * 30, 20)
+    ('a\ufffdb', 'xxxxxxxxxxxxxxxxxxx…')
+    """
+    if value is None:
+        return None
+    text = _SURROGATE.sub("\ufffd", str(value).replace("\x00", "\ufffd"))
+    return text if size is None or len(text) <= size else text[:size - 1] + "…"
+
+
+def _json(value: Any) -> Any:
+    """A JSON value with every string (keys too) cleaned by :func:`_text`, not cut: a JSON column has no size."""
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, Mapping):
+        return {_text(str(k)): _json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json(v) for v in value]
+    if isinstance(value, float) and value != value:  # NaN is not JSON
+        return None
+    return value
+
+
+def _int(value: int | None) -> int | None:
+    """A size as an INTEGER column holds it (None when out of range: a hostile listing)."""
+    return value if value is not None and 0 <= value < 2**31 else None
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def related_keys(complaint: Mapping[str, Any] | None) -> dict[str, str | None]:
@@ -273,20 +359,3 @@ def related_keys(complaint: Mapping[str, Any] | None) -> dict[str, str | None]:
     who = f"email:{email}" if email else f"client:{client}" if client else ""
     return {"investment_key": reference[:120] or None, "project_key": project[:240] or None,
             "complainant_key": who[:240] or None}
-
-
-def _read(path: Path) -> Iterator[dict[str, Any]]:
-    if not path.exists():
-        return
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.endswith("\n"):
-                log.warning("%s: last line is half-written (a batch run was interrupted); skipped", path.name)
-                return
-            try:
-                record = json.loads(line)
-            except ValueError:
-                log.warning("%s line %d is not JSON; skipped", path.name, number)
-                continue
-            if isinstance(record, dict):
-                yield record

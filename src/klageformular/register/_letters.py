@@ -46,7 +46,8 @@ from sqlalchemy.orm import Session
 from .._files import StagedFile
 from ..exceptions import ConfigurationError, InvalidTransitionError
 from ..locales import LANGUAGES
-from ..org import Organisation, get_organisation, organisation_keys
+from ..org import Organisation, profile_for
+from ..records import Record
 from ._names import OUTCOME_ALIASES, OUTCOMES, TRANSITIONS
 from ._schema import ComplaintRow
 from ._workflow import change_status, get_complaint, record_event
@@ -95,10 +96,9 @@ def letter_case_from_register(session: Session, reference: str, *, org: Organisa
         admissibility = "inadmissible" if row.status == "inadmissible" else "admissible"
         if admissibility == "inadmissible" and not (reason or "").strip():
             reason = _inadmissible_note(row)
-    profile = org or (get_organisation(row.organisation) if row.organisation in organisation_keys()
-                      else get_organisation())
-    record = {"complaint": row.complaint, "received": row.received.isoformat(),
-              "language": row.language if row.language in LANGUAGES else None, "organisation": profile.key}
+    profile = org or profile_for(row.organisation, row.language)
+    record = Record(complaint=row.complaint, received=row.received.isoformat(),
+                    language=row.language if row.language in LANGUAGES else None, organisation=profile.key)
     case = letter_case_from_record(record, reference=row.reference, org=profile, admissibility=admissibility,
                                    reason=reason)
     method = cast(Method, row.method) if row.method in get_args(Method) else case.method

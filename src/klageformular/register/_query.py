@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..org import get_organisation, organisation_keys
+from ..org import Organisation, profile_for
 from ..workdays import is_working_day
 from ._names import OPEN_STATUSES
 from ._schema import ComplaintRow
@@ -164,10 +164,12 @@ def working_days_between(start: date, end: date, country: str) -> int:
     return days
 
 
-def report(engine: Engine, start: date, end: date, *, today: date) -> dict[str, Any]:
+def report(engine: Engine, start: date, end: date, *, today: date,
+           organisations: Mapping[str, Organisation] | None = None) -> dict[str, Any]:
     """Figures for a compliance report on entries received from ``start`` to ``end`` (both included).
 
-    Working days count as for the deadlines (the entry's profile's holidays). ``overdue``
+    Working days count as for the deadlines (the entry's profile's holidays; ``organisations``
+    replaces built-in profiles by key, as at intake). ``overdue``
     counts entries acknowledged or decided after their deadline, or still waiting past it on
     ``today`` (or on ``end``, if that is earlier).
     """
@@ -179,8 +181,7 @@ def report(engine: Engine, start: date, end: date, *, today: date) -> dict[str, 
         to_decide: list[int] = []
         overdue = 0
         for row in rows:
-            key = row.organisation if row.organisation in organisation_keys() else get_organisation().key
-            country = get_organisation(key).holiday_country
+            country = profile_for(row.organisation, row.language, organisations).holiday_country
             if row.acknowledged_on:
                 to_ack.append(working_days_between(row.received, row.acknowledged_on, country))
             if row.decided_on:

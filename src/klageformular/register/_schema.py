@@ -57,7 +57,10 @@ class ComplaintRow(Base):
     error: Mapped[str | None] = mapped_column(String(80))
     message: Mapped[str | None] = mapped_column(Text)
     content_key: Mapped[str | None] = mapped_column(String(128), index=True)
-    message_id: Mapped[str | None] = mapped_column(String(998), unique=True)
+    # Revision 0004: the sender's claim, not unique; a message is known by its hash (NULL: read
+    # before 0004 from a form, found by its Message-ID).
+    message_id: Mapped[str | None] = mapped_column(String(998), index=True)
+    message_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     mail: Mapped[dict[str, Any] | None]  # from, subject, date of a mail source
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Revision 0002: normalised keys for "related complaints" (same investment, project, complainant).
@@ -118,6 +121,7 @@ class AttachmentRow(Base):
     size: Mapped[int | None]
     sha256: Mapped[str | None] = mapped_column(String(64))
     path: Mapped[str | None] = mapped_column(Text)
+    unreadable: Mapped[str | None] = mapped_column(Text)  # revision 0004: why an attached PDF is not a readable form
 
     complaint: Mapped[ComplaintRow] = relationship(back_populates="attachments")
 
