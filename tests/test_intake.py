@@ -274,8 +274,8 @@ def test_intake_decides_every_message_without_raising(pieces: list[bytes]) -> No
         data = b"".join(pieces)
         admitted = intake.admit(RawMessage("x.eml", "sha256:x", data))
         assert admitted.verdict in ("parse", "set_aside", "unreadable")
-        for entry in admitted.record.get("attachments", []):
-            assert entry["path"] is None or (Path(folder) / entry["path"]).exists()
+        for entry in admitted.record.attachments or []:
+            assert entry.path is None or (Path(folder) / entry.path).exists()
         assert intake.counts.attachments == intake.counts.attachments_saved + intake.counts.attachments_too_large
 
 

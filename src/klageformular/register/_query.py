@@ -81,7 +81,7 @@ def show(engine: Engine, reference: str) -> dict[str, Any]:
                        "received": f.received.isoformat() if f.received else None, "quarantine": f.quarantine}
                       for f in row.files],
             "attachments": [{"name": a.name, "content_type": a.content_type, "size": a.size, "sha256": a.sha256,
-                             "path": a.path} for a in row.attachments],
+                             "path": a.path, "unreadable": a.unreadable} for a in row.attachments],
             "events": [event_dict(e) for e in row.events],
             "related": [{"reference": m.reference, "status": m.status, "outcome": m.outcome,
                          "received": m.received.isoformat(), "same": why} for m, why in _related(session, row)],
