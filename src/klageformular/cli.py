@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ._mailbatch import MailOptions
     from .batch import FileOutcome
     from .parse import ParseResult
+    from .records import Record
 
 __all__ = ["main"]
 
@@ -265,8 +266,12 @@ def _org(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_record(path: str) -> dict[str, Any]:
+def _read_record(path: str) -> Record:
     """One complaints.jsonl record: a JSON object, or a JSON Lines file holding exactly one."""
+    from pydantic import ValidationError
+
+    from .records import Record
+
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -279,7 +284,11 @@ def _read_record(path: str) -> dict[str, Any]:
         raise ConfigurationError(f"{path}: not a JSON record{hint}") from None
     if not isinstance(record, dict):
         raise ConfigurationError(f"{path}: a record is a JSON object")
-    return record
+    try:
+        return Record.from_line(record)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(map(str, e["loc"])) or "record" for e in exc.errors())
+        raise ConfigurationError(f"{path}: not a batch record ({fields})") from None
 
 
 def _letter(args: argparse.Namespace) -> int:
