@@ -61,6 +61,8 @@ def _cases(engine: Engine) -> list[dict[str, Any]]:
     return [show(engine, entry["reference"]) for entry in list_complaints(engine)]
 
 
+# The CLI's engines end with its process; in-process, psycopg warns when the garbage collector gets them.
+@pytest.mark.filterwarnings("ignore:.*was deleted while still open:ResourceWarning")
 def test_a_scanned_pdf_sent_by_email_is_one_case(tmp_path: Path, db_url: str,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 24's reproducer: text + an image-only PDF gave two records with one Message-ID, and
@@ -231,3 +233,40 @@ def test_same_bytes_twice_is_one_case_and_digest_helper(engine: Engine) -> None:
     again = add_record(engine, complaint_record(1) | {"source": "inbox/other-name.pdf"})
     assert (again.outcome, again.reference) == ("attached", first.reference)
     assert digest("x") != digest("y")
+
+
+def test_report_counts_working_days_by_the_profile_file(engine: Engine) -> None:
+    """One profile rule: the report takes the profile files intake took (their holidays), not the built-in."""
+    from klageformular.org import get_organisation
+    from klageformular.register import report, set_status
+
+    reference = add_record(engine, complaint_record(1, received="2026-04-30")).reference  # a Thursday
+    set_status(engine, reference, "acknowledged", who="linn", on=date(2026, 5, 4))
+    norway_days = get_organisation().model_copy(update={"holiday_country": "NO"})  # 1 May is a holiday there
+
+    def days(**options: Any) -> Any:
+        figures = report(engine, date(2026, 4, 1), date(2026, 5, 31), today=date(2026, 6, 1), **options)
+        return figures["working_days_to_acknowledgement"]["max"]
+
+    assert (days(), days(organisations={"kameo-dk": norway_days})) == (2, 1)
+
+
+def test_a_form_and_a_scan_in_one_message_are_one_case(tmp_path: Path, engine: Engine) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"], message["Subject"], message["Message-ID"] = "Eva <eva@example.dk>", "Klage", "<fs@example.dk>"
+    message["Date"] = format_datetime(WHEN)
+    message.set_content("Formularen og en scanning.")
+    for name, data in (("scanning.pdf", SCAN), ("klage.pdf", FORM)):
+        message.add_attachment(data, maintype="application", subtype="pdf", filename=name)
+    (inbox / "m.eml").write_bytes(message.as_bytes())
+    summary = convert_folder(inbox, out, workers=2)
+    assert (summary.inputs, summary.complaints, summary.unreadable) == (1, 1, 0)
+    [record] = read_records(out / COMPLAINTS)
+    assert record.method == "acroform" and record.source == "m.eml/klage.pdf"
+    [scan] = record.attachments or []
+    assert scan.name == "scanning.pdf" and "no text layer" in (scan.unreadable or "")
+    assert import_batch(engine, out).added == 1
+    [case] = _cases(engine)
+    assert [a["unreadable"] is not None for a in case["attachments"]] == [True]

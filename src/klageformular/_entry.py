@@ -71,6 +71,9 @@ class Books(Protocol):
               message: str | None = None) -> None:
         """Count an outcome that writes no line (skipped, set aside)."""
 
+    def form(self, entry: Entry) -> None:
+        """Write the complaint (or content duplicate) of an entry a worker read as a form, and count it."""
+
     def no_line(self) -> None:
         """An entry that gets no line of its own (a message whose form has it, a PDF listed on its message)."""
 

@@ -100,6 +100,7 @@ class MailDesk:
         self.attached: set[int] = set()  # entry indexes of PDFs attached to a message
         # … of those that turned out not to be a readable form: why it could not be read (None: another PDF)
         self.documents: dict[int, str | None] = {}
+        self.held: set[int] = set()  # … of those read as a form, written when their message settles
         self.form_shas = _form_shas(run.out)
 
     @property
@@ -186,6 +187,11 @@ class MailDesk:
         if entry.message is not None:
             self._message(entry)
             return True
+        if entry.index in self.attached and isinstance(reply, Parsed):
+            # A form: its line waits for its message's entry (next after its PDFs), which knows by
+            # then which of the other PDFs could not be read, to mark them on the listing.
+            self.held.add(entry.index)
+            return True
         if entry.index in self.attached and isinstance(reply, Failed):
             # Not the form (a letter, a statement) or not readable (a scan, a password, a timeout):
             # either way a document of the message's one case, never a case of its own.
@@ -198,6 +204,11 @@ class MailDesk:
     def _message(self, entry: Entry) -> None:
         item, pdfs = entry.message
         run, record = self.run, entry.record
+        if item.verdict != "parse" or record.file_key in run.state.settled:
+            for pdf in pdfs:  # a form held for a message that settles otherwise still gets its line, first
+                if pdf.index in self.held:
+                    self.held.discard(pdf.index)
+                    run.form(pdf)
         if item.verdict == "skipped":
             run.count("skipped", record)
             self.intake.settle(item, "skipped")
@@ -219,6 +230,12 @@ class MailDesk:
             run.count("set_aside", record, (item.reason or "").split(" (")[0])
             self.intake.settle(item, "set_aside")
         elif forms := [pdf for pdf in pdfs if self._is_form(pdf)]:
+            listing = self._listing(entry)
+            for form in forms:
+                if form.index in self.held:
+                    self.held.discard(form.index)
+                    form.record = form.record.with_(attachments=[a for a in listing if a.sha256 != form.record.sha256])
+                    run.form(form)
             run.no_line()  # its forms have the lines
             self.intake.settle(item, "form", record=self._standing(forms[0]))
         else:
@@ -254,9 +271,7 @@ class MailDesk:
     def _email(self, entry: Entry, item: Admitted) -> None:
         """A message without a form: a complaint to review, with its text and attachments."""
         assert item.message is not None
-        _, pdfs = entry.message
-        unreadable = {pdf.record.sha256: self.documents[pdf.index] for pdf in pdfs if pdf.index in self.documents}
-        listing = [_marked(a, unreadable.get(a.sha256)) for a in entry.record.attachments or []]
+        listing = self._listing(entry)
         names = [a.name or (a.sha256 or "")[:12] for a in listing]
         complaint, review = email_complaint(item.message, documents=names)
         warnings = [{"code": "mail", "path": None, "message": p} for p in item.message.problems]
@@ -266,6 +281,12 @@ class MailDesk:
             content_key=None, complaint=complaint, **({"attachments": listing} if entry.record.attachments else {}))
         self.run.write(record, "needs_review", message=f"a plain email ({len(review)} item(s) to review)")
         self.intake.settle(item, "email", record=(record.source, str(record.sha256)))
+
+    def _listing(self, entry: Entry) -> list[AttachedFile]:
+        """The message's attachments, each PDF that could not be read marked ``unreadable`` with the reason."""
+        _, pdfs = entry.message
+        unreadable = {pdf.record.sha256: self.documents[pdf.index] for pdf in pdfs if pdf.index in self.documents}
+        return [_marked(a, unreadable.get(a.sha256)) for a in entry.record.attachments or []]
 
     def finish(self) -> dict[str, Any]:
         """Close the ledger; the mail counts for the summary."""

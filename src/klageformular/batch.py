@@ -336,6 +336,11 @@ class _Run:
                    if review else None)
         self.write(record.with_(complaint=result["complaint"]), result["status"], message=message)
 
+    def form(self, entry: Entry) -> None:
+        """The line of an entry a worker read as a form (held back by the mail desk until its message settles)."""
+        assert isinstance(entry.reply, Parsed)
+        self._complaint(entry, entry.reply)
+
     def duplicate(self, record: Record, original: tuple[str, str], kind: str) -> None:
         """Write ``record`` as a copy of ``original`` (source, sha256)."""
         self.write(record.with_(duplicate_of=original[0], duplicate_of_sha256=original[1], duplicate_kind=kind),

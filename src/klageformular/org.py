@@ -19,7 +19,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from .exceptions import ConfigurationError
 from .locales import LANGUAGES
-from .workdays import acknowledge_by
 
 __all__ = ["Body", "Deadlines", "Officer", "Organisation", "deadlines", "get_organisation", "home_organisation",
            "organisation_keys", "profile_for", "resolve_organisation"]
@@ -376,6 +375,8 @@ def deadlines(received: date, org: Organisation) -> Deadlines:
     >>> deadlines(date(2026, 11, 27), get_organisation()).acknowledge_by   # a Friday; 3 working days
     datetime.date(2026, 12, 2)
     """
+    from .workdays import acknowledge_by  # the holiday calendars load only when a deadline is counted
+
     ack = acknowledge_by(received, org.acknowledge_working_days, org.holiday_country)
     decide = (acknowledge_by(received, org.decision_working_days, org.holiday_country)
               if org.decision_working_days else None)

@@ -307,8 +307,8 @@ def _text(value: str | None, size: int | None = None) -> str | None:
     """A value as a column can hold it on both databases: NUL and unpaired surrogates replaced
     (PostgreSQL refuses both), cut to ``size`` characters (``…`` marks the cut).
 
-    >>> _text("a\x00b"), _text("x" * 30, 20)
-    ('a\ufffdb', 'xxxxxxxxxxxxxxxxxxx…')
+    >>> _text("a\\x00b") == "a\\ufffdb", _text("x" * 30, 20)
+    (True, 'xxxxxxxxxxxxxxxxxxx…')
     """
     if value is None:
         return None
