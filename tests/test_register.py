@@ -325,16 +325,38 @@ def test_sqlite_connections_refuse_to_drop_or_alter_the_register(tmp_path: Path,
     engine.dispose()
 
 
+def _entry_at_0002(engine: Engine, number: int) -> None:
+    """An entry and its "received" event as revision 0002's tables hold them (the models are newer)."""
+    complaints = sa.table("complaints", *(sa.column(c) for c in (
+        "id", "reference", "prefix", "year", "number", "organisation", "status", "channel")),
+        sa.column("received", sa.Date), sa.column("created_at", sa.DateTime(timezone=True)),
+        *(sa.column(c, sa.JSON) for c in ("review", "warnings", "complaint")))
+    events = sa.table("events", *(sa.column(c) for c in ("complaint_id", "who", "what", "to_status")),
+                      sa.column("at", sa.DateTime(timezone=True)))
+    counters = sa.table("reference_counters", sa.column("prefix"), sa.column("year"), sa.column("last"))
+    with engine.begin() as connection:
+        connection.execute(complaints.insert().values(
+            id=number, reference=f"KLA-2026-{number:04d}", prefix="KLA", year=2026, number=number,
+            organisation="kameo-dk", status="received", channel="file", received=date(2026, 11, 23), review=[],
+            warnings=[], created_at=datetime(2026, 11, 23, 9), complaint=complaint_record(number)["complaint"]))
+        connection.execute(events.insert().values(complaint_id=number, who="intake", what="received",
+                                                  to_status="received", at=datetime(2026, 11, 23, 9)))
+        if number == 1:
+            connection.execute(counters.insert().values(prefix="KLA", year=2026, last=1))
+        else:
+            connection.execute(counters.update().values(last=number))
+
+
 def test_truncate_guard_migration_from_0002_with_history(postgres_url: str) -> None:
     from .postgres import new_database
 
     engine = create_register_engine(new_database(postgres_url), migrate=False)
     upgrade(engine, "0002")
-    add_record(engine, complaint_record(1))
+    _entry_at_0002(engine, 1)
     with engine.begin() as connection:  # at 0002 the history could be emptied: the hole this closes
         connection.execute(sa.text("TRUNCATE events"))
-    add_record(engine, complaint_record(2))
-    upgrade(engine)
+    _entry_at_0002(engine, 2)
+    upgrade(engine, "0003")
     assert current_revision(engine) == "0003"
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
         connection.execute(sa.text("TRUNCATE events"))
