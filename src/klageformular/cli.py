@@ -423,10 +423,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     func: Command = args.func
     if not logging.getLogger().handlers:
-        # pypdf reports repaired files ("EOF marker not found") on its logger; with no logging
-        # configured Python prints those into the progress bar. The records say nothing the
-        # officer needs: the file's line already does.
-        logging.getLogger("pypdf").addHandler(logging.NullHandler())
+        # pypdf reports repaired files ("EOF marker not found"), pdfminer fonts it cannot measure,
+        # pdfplumber metadata it cannot decode; with no logging configured Python prints those
+        # into the progress bar. The records say nothing the officer needs: the file's line does.
+        from .parse._quiet import silence_unconfigured
+
+        silence_unconfigured()
     try:
         return func(args)
     except OutputError as exc:  # nothing was written: fix the permissions and run again
