@@ -148,7 +148,10 @@ def read_message(data: bytes, *, limits: MailLimits | None = None) -> MailMessag
         problems.append("broken MIME structure (" + ", ".join(sorted({type(d).__name__ for d in message.defects}))
                         + "); read as well as possible")
     name, address = _sender(message, problems)
-    date = _date(_header(message, "Date", problems))
+    claimed = _header(message, "Date", problems)
+    date = _date(claimed)
+    if claimed and date is None:
+        problems.append("the Date header cannot be read (or lies outside the calendar): not used")
     newest = _newest_received(message)
     received, received_from, note = receipt_time(date, newest, None, "file")
     if note:
