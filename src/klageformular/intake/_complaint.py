@@ -62,7 +62,7 @@ def email_complaint(message: MailMessage, *, context: dict[str, Any] | None = No
                                             "email": message.sender_address}, "subject": text}
     if documents:
         # File names are the sender's bytes: a NUL or an escape in one is no reason to lose the complaint.
-        listing = "\n".join(_CONTROL.sub(" ", d) for d in documents)
+        listing = "\n".join(" ".join(_CONTROL.sub(" ", d).split()) or "(no name)" for d in documents)
         data["documentation"] = {"other_documents": True, "other_documents_list": listing[:_SUBJECT_MAX]}
     try:
         complaint = Complaint.model_validate(data, context=context)
@@ -79,5 +79,6 @@ def email_complaint(message: MailMessage, *, context: dict[str, Any] | None = No
             review.append(_review("complainant.last_name", "Last name", last, "invalid_sender",
                                   "the sender's name cannot be kept as a name: see the message"))
             data["complainant"] = {"last_name": "(unknown sender)"}
+            data.pop("documentation", None)  # the attachments stay listed on the record
             complaint = Complaint.model_validate(data, context=(context or {}) | {"partial": True})
     return complaint.model_dump(mode="json"), review
