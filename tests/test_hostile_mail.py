@@ -102,6 +102,8 @@ def _check_run(cases: list[Case], tmp_path: Path, db: str) -> None:
     done = _batch(inbox, out, db)
     assert "Traceback" not in done.stderr and "Error:" not in done.stderr.replace("Error (", ""), done.stderr
     assert "database error" not in done.stderr, done.stderr
+    names = tuple(c.name for c in cases)
+    assert all(line.startswith(names) for line in done.stderr.splitlines()), done.stderr  # our lines, no chatter
     unreadable = sorted(line.split(":", 1)[0] for line in done.stderr.splitlines() if ": unreadable (" in line)
     assert unreadable == sorted(c.name for c in cases if c.outcome == "unreadable"), done.stderr
     assert done.returncode == (1 if unreadable else 0), done.stderr
@@ -142,3 +144,22 @@ def test_hostile_inbox_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
 def test_poison_value_on_postgresql(case: Case, tmp_path: Path, postgres_url: str) -> None:
     legitimate = [c for c in CASES if c.legitimate and not c.name.endswith(".mbox")]
     _check_run([*legitimate, case], tmp_path, new_database(postgres_url))
+
+
+def test_quiet_is_quiet_on_pdfs_the_libraries_complain_about(tmp_path: Path) -> None:
+    """pdfminer's "Could not get FontBBox …" and pdfplumber's "[WARNING] Metadata key "Kids" …" stay out of
+    ``batch --quiet`` (and ``parse``): the officer's lines only, what matters is in our own warnings.
+    """
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "font-bbox.pdf").write_bytes(_hostile.bad_font_bbox_pdf())
+    (inbox / "info-is-pages.pdf").write_bytes(_hostile.info_is_page_tree_pdf())
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    for args in (["batch", str(inbox), "-o", str(tmp_path / "out"), "--quiet"],
+                 ["parse", str(inbox / "font-bbox.pdf")], ["parse", str(inbox / "info-is-pages.pdf")]):
+        done = subprocess.run([sys.executable, "-m", "klageformular", *args], capture_output=True, text=True,
+                              timeout=300, env=env, check=False)
+        assert done.stdout.strip() and done.returncode in (0, 1), done.stderr
+        for line in done.stderr.splitlines():
+            assert line.startswith(("font-bbox.pdf: ", "info-is-pages.pdf: ", str(inbox))), line
+        assert "FontBBox" not in done.stderr and "[WARNING]" not in done.stderr
