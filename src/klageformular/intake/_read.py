@@ -38,7 +38,7 @@ def save_once(folder: Path, digest: str, data: bytes) -> None:
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), 0o600)
             f.write(data)
-        os.replace(partial, target)
+        partial.replace(target)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
