@@ -23,6 +23,7 @@ import pytest
 
 from klageformular.batch import COMPLAINTS, DUPLICATES, REJECTED, SUMMARY, convert_folder
 from klageformular.cli import IMAP_PASSWORD_ENV, main
+from klageformular._mailbatch import MailOptions
 from klageformular.intake import LEDGER, MailLimits
 
 from .dovecot import append, dovecot
@@ -377,3 +378,25 @@ def test_imap_at_debug_logs_no_message_content(tmp_path: Path, monkeypatch: pyte
     assert caplog.records  # the capture works: our own records are there
     for secret in (cpr, "Kirstine", "Bækgaard", "B=C3=A6kgaard", "KA-5517", "kirstine@"):
         assert secret not in caplog.text
+
+
+def test_a_message_no_limit_foresaw_costs_only_itself(tmp_path: Path) -> None:
+    """With the header limits lifted, a 2.7 MB From of 200,000 encoded words (gigabytes in the email
+    package) meets the worker's deadline and memory ceiling: an unreadable line, the rest is read.
+    """
+    from klageformular.parse import Limits
+
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    huge = b"From: " + b" ".join([b"=?utf-8?q?=C3=98?="] * 200_000) + b" <x@example.dk>\r\n"
+    (inbox / "a-huge-from.eml").write_bytes(huge + b"Subject: Klage\r\n\r\nTekst\r\n")
+    (inbox / "b-klage.eml").write_bytes(_message("Renten kom ikke.").as_bytes())
+    unlimited = MailLimits(max_header_bytes=10**9, max_address_header_bytes=10**9)
+    summary = convert_folder(inbox, tmp_path / "out", workers=1, mail=MailOptions(limits=unlimited),
+                             limits=Limits(timeout_seconds=5, max_seconds=3, worker_memory_mb=600))
+    check_invariants(summary.to_dict())
+    rejected = lines(tmp_path / "out", REJECTED)
+    assert [(r["source"], r["reason"]) for r in rejected] in (
+        [("a-huge-from.eml", "timeout")], [("a-huge-from.eml", "resource limit")])
+    assert rejected[0]["quarantine"].startswith("quarantine/")
+    assert [r["source"] for r in lines(tmp_path / "out", COMPLAINTS)] == ["b-klage.eml"]

@@ -278,6 +278,8 @@ def _check_headers(part: Message, limits: MailLimits) -> None:
 def _header(message: Message, name: str, problems: list[str]) -> str | None:
     try:
         value = message.get(name)
+    except MemoryError:  # the worker's ceiling: the message is over a limit, not a header unreadable
+        raise
     except Exception:  # a header the registry cannot parse at all
         problems.append(f"unreadable {name} header")
         return None
