@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
+from klageformular._mailbatch import MailOptions
 from klageformular.batch import COMPLAINTS, DUPLICATES, REJECTED, SUMMARY, convert_folder
 from klageformular.cli import IMAP_PASSWORD_ENV, main
-from klageformular._mailbatch import MailOptions
 from klageformular.intake import LEDGER, MailLimits
 
 from .dovecot import append, dovecot

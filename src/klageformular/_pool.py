@@ -35,10 +35,10 @@ from typing import IO, Any, Generic, TypeVar
 
 from . import exceptions
 from ._files import open_no_follow
+from ._quiet import silence_unconfigured
 from .exceptions import ConfigurationError, KlageformularError, ParseTimeoutError, PdfReadError, WorkerCrashedError
 from .org import Organisation
 from .parse import Limits, ParseResult, parse_pdf
-from .parse._quiet import silence_unconfigured
 from .workdays import acknowledge_by
 
 __all__ = ["DEFAULT_PARSER", "Failed", "Parsed", "Reply", "WorkerPool", "parse_file", "worker_main"]

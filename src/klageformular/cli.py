@@ -426,7 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # pypdf reports repaired files ("EOF marker not found"), pdfminer fonts it cannot measure,
         # pdfplumber metadata it cannot decode; with no logging configured Python prints those
         # into the progress bar. The records say nothing the officer needs: the file's line does.
-        from .parse._quiet import silence_unconfigured
+        from ._quiet import silence_unconfigured
 
         silence_unconfigured()
     try:

@@ -24,8 +24,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from .._quiet import quiet
 from ..exceptions import ConfigurationError, MailboxError
-from ..parse._quiet import quiet
 from ._sources import RawMessage
 
 __all__ = ["ImapMailbox", "ImapUrl", "parse_imap_url"]

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..parse._quiet import quiet
+from .._quiet import quiet
 from ._message import Attachment, MailLimits, MailMessage, read_message
 from ._msg import read_msg
 

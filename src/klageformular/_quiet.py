@@ -5,9 +5,10 @@ every line the IMAP server sends (whole messages: From, Subject, a CPR number). 
 keeps pdfminer's and pypdf's loggers at WARNING or above while our code runs, whatever the
 application configured (their warnings name no content), and pdfplumber's, imapclient's and
 extract-msg's at ERROR (their warnings can quote a metadata value, a server line or a
-sender). Kept apart from ``_pdfminer`` so that the
-AcroForm path does not import pdfminer at all (issue 19: cold start); loggers pdfminer creates
-later inside the block inherit the raised level of the ``pdfminer`` logger.
+sender). Kept apart from ``parse._pdfminer`` so that the AcroForm path does not import pdfminer
+at all (issue 19: cold start), and outside ``parse`` so that mail intake does not import pypdf
+for it; loggers a library creates later inside the block inherit the raised level of its top
+logger.
 """
 
 from __future__ import annotations
