@@ -1,9 +1,11 @@
 """Mail in a batch run: each message's records, written with the batch's own writers.
 
 :mod:`klageformular.batch` owns the output files, the worker pool and the bookkeeping of
-files; this module adds messages to it. Every message a source delivers is read first
-(:class:`~.intake.MailIntake`: attachments saved, duplicates, auto-replies and unreadable
-messages recognised), then, after the folder's plain files and in receipt order, each
+files; this module adds messages to it. Every message a source delivers is read first — in
+a worker process, under the batch's deadline and memory ceiling (:mod:`.intake._read`) —
+and admitted in the source's order (:class:`~.intake.MailIntake`: attachments saved,
+duplicates, auto-replies and unreadable messages recognised), then, after the folder's plain
+files and in receipt order (ties by the source's numbers: ``#9`` before ``#11``), each
 message gives the batch one entry per PDF attachment (its record carries the message's
 ``message_id``, ``from``, ``subject``, ``date``, ``received`` and the other attachments)
 followed by an entry of its own. The batch settles entries in order, so when the message's
