@@ -226,6 +226,11 @@ class MailDesk:
 
     def _admit(self, raw: RawMessage, path: Path | None = None, reply: Reply | None = None) -> Admitted:
         read: MailMessage | tuple[str, str] | None = None
+        if isinstance(reply, Failed) and reply.error is None and reply.name == "OSError":
+            # The worker could not save an attachment: the disk is full. The batch stops with its
+            # one line (exit 3); the message stays unread, so the next run reads it.
+            number = int(reply.message)
+            raise OSError(number, os.strerror(number))
         if path is not None:
             raw.data = path.read_bytes()
             path.unlink()

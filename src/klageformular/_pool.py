@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
 from . import exceptions
-from ._files import open_no_follow
+from ._files import DISK_FULL, open_no_follow
 from ._quiet import silence_unconfigured
 from .exceptions import ConfigurationError, KlageformularError, ParseTimeoutError, PdfReadError, WorkerCrashedError
 from .org import Organisation
@@ -140,6 +140,10 @@ def _read(path: str, reader: Callable[..., dict[str, Any]], options: dict[str, A
         return {"error": type(exc).__name__, "message": str(exc)}
     except MemoryError:
         return {"error": WorkerCrashedError.__name__, "message": "ran out of memory (the worker's memory ceiling)"}
+    except OSError as exc:
+        if exc.errno in DISK_FULL:  # the output's problem, not the message's: the main process stops the run
+            return {"error": "OSError", "message": str(exc.errno)}
+        return {"error": "MailReadError", "message": f"cannot read the message ({type(exc).__name__})"}
     except RecursionError:  # the email package on thousands of nested parts
         return {"error": "MailLimitExceededError", "message": "parts nested too deeply to read"}
     except Exception as exc:  # the email package on truly hostile input: unreadable, not a crash
