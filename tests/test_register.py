@@ -77,7 +77,7 @@ def _count(engine: Engine, table: str) -> int:
 
 
 def test_migrations_from_empty_database_match_the_models(engine: Engine) -> None:
-    assert current_revision(engine) == head_revision() == "0003"
+    assert current_revision(engine) == head_revision() == "0005"
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
 
@@ -330,11 +330,11 @@ def test_truncate_guard_migration_from_0002_with_history(postgres_url: str) -> N
 
     engine = create_register_engine(new_database(postgres_url), migrate=False)
     upgrade(engine, "0002")
-    add_record(engine, complaint_record(1))
+    _old_complaint(engine, 1)  # the models are the newest schema's: rows at 0002 go in as SQL
     with engine.begin() as connection:  # at 0002 the history could be emptied: the hole this closes
         connection.execute(sa.text("TRUNCATE events"))
-    add_record(engine, complaint_record(2))
-    upgrade(engine)
+    _old_complaint(engine, 2)
+    upgrade(engine, "0003")
     assert current_revision(engine) == "0003"
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
         connection.execute(sa.text("TRUNCATE events"))
@@ -343,6 +343,27 @@ def test_truncate_guard_migration_from_0002_with_history(postgres_url: str) -> N
     upgrade(engine)
     assert len(show(engine, "KLA-2026-0002")["events"]) == 1
     engine.dispose()
+
+
+def _old_complaint(engine: Engine, number: int, status: str = "received") -> None:
+    """A complaint and its history written as SQL, for a database at an older revision than the models."""
+    complaints = sa.table("complaints", *(sa.column(c) for c in (
+        "id", "reference", "prefix", "year", "number", "organisation", "status", "channel")),
+        sa.column("received", sa.Date), sa.column("created_at", sa.DateTime(timezone=True)),
+        *(sa.column(c, sa.JSON) for c in ("review", "warnings", "complaint")))
+    events = sa.table("events", *(sa.column(c) for c in ("complaint_id", "who", "what", "from_status", "to_status")),
+                      sa.column("at", sa.DateTime(timezone=True)))
+    with engine.begin() as connection:
+        connection.execute(complaints.insert().values(
+            id=number, reference=f"KLA-2026-{number:04d}", prefix="KLA", year=2026, number=number,
+            organisation="kameo-dk", status=status, channel="file", received=date(2026, 11, 23), review=[],
+            warnings=[], created_at=datetime(2026, 11, 23, 9), complaint=complaint_record(number)["complaint"]))
+        connection.execute(events.insert().values(complaint_id=number, who="intake", what="received",
+                                                  to_status="received", at=datetime(2026, 11, 23, 9)))
+        if status != "received":
+            connection.execute(events.insert().values(complaint_id=number, who="linn", what="status",
+                                                      from_status="received", to_status=status,
+                                                      at=datetime(2026, 11, 23, 10)))
 
 
 def test_application_role_that_owns_nothing(postgres_url: str) -> None:
