@@ -50,6 +50,7 @@ from ._types import (
 from ._workflow import change_status, record_event, utc
 
 if TYPE_CHECKING:
+    from ..model import Complaint
     from ..letters import Admissibility, LetterKind, Outcome
     from ..org import Organisation
     from ._letters import RegisterLetter
@@ -244,6 +245,12 @@ def _reference_of(session: Session, row_id: int | None) -> str | None:
     return target.reference if target is not None else None
 
 
+def typed_complaint(row: ComplaintRow) -> Complaint | None:
+    from ._corrections import typed_complaint as typed
+
+    return typed(row)
+
+
 def to_summary(session: Session, row: ComplaintRow) -> CaseSummary:
     """A row as a list shows it."""
     return CaseSummary.model_validate(_summary_fields(session, row))
@@ -256,7 +263,8 @@ def _summary_fields(session: Session, row: ComplaintRow) -> dict[str, Any]:
         "decide_by": row.decide_by, "acknowledged_on": row.acknowledged_on, "decided_on": row.decided_on,
         "outcome": row.outcome, "organisation": row.organisation, "language": row.language, "channel": row.channel,
         "assignee": row.assignee, "merged_into": _reference_of(session, row.merged_into_id),
-        "not_a_complaint": bool(row.not_a_complaint), "subject": _subject(row),
+        "not_a_complaint": bool(row.not_a_complaint), "subject": _subject(row), "method": row.method,
+        "complaint": typed_complaint(row), "review": tuple(_review(row)),
     }
 
 
@@ -279,8 +287,6 @@ def _json(text: str | None) -> Any:
 
 def to_case(session: Session, row: ComplaintRow) -> Case:
     """Everything about one row: its parts, the events of cases merged into it, related cases."""
-    from ._corrections import typed_complaint
-
     merged = session.scalars(select(ComplaintRow).where(ComplaintRow.merged_into_id == row.id)
                              .options(selectinload(ComplaintRow.events)).order_by(ComplaintRow.id)).all()
     events = [to_event(row.reference, e) for e in row.events]
@@ -289,8 +295,7 @@ def to_case(session: Session, row: ComplaintRow) -> Case:
     sender = Sender.model_validate({"from": mail.get("from"), "subject": mail.get("subject"),
                                     "date": mail.get("date"), "message_id": row.message_id})
     return Case.model_validate(_summary_fields(session, row) | {
-        "method": row.method, "form_version": row.form_version, "parse_status": row.parse_status,
-        "complaint": typed_complaint(row), "review": tuple(_review(row)),
+        "form_version": row.form_version, "parse_status": row.parse_status,
         "corrections": tuple(Correction(path=c.path, typed=c.typed, before=_json(c.before), after=_json(c.after),
                                         code=c.code, who=c.who, at=utc(c.at), note=c.note) for c in row.corrections),
         "warnings": tuple(row.warnings or ()), "reason": row.reason, "error": row.error, "message": row.message,

@@ -127,16 +127,16 @@ class CaseSummary(_Frozen):
     merged_into: str | None = None
     not_a_complaint: bool = False
     subject: str | None = None  # the complaint's first line, or an unreadable file's message
+    method: str | None = None
+    complaint: Complaint | None = None  # the values as corrected (``Case.corrections``: as typed)
+    review: tuple[ReviewEntry, ...] = ()
 
 
 class Case(CaseSummary):
     """Everything about one case. ``complaint`` holds the corrected values; ``corrections`` what was typed."""
 
-    method: str | None = None
     form_version: str | None = None
     parse_status: str | None = None
-    complaint: Complaint | None = None
-    review: tuple[ReviewEntry, ...] = ()
     corrections: tuple[Correction, ...] = ()
     warnings: tuple[Any, ...] = ()
     reason: str | None = None
