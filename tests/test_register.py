@@ -107,6 +107,32 @@ def test_upgrade_from_previous_revision_keeps_and_indexes_old_rows(db_url: str) 
     engine.dispose()
 
 
+def test_upgrade_to_cases_keeps_rows_and_gives_them_a_version(db_url: str) -> None:
+    """0003 → 0005 on a register with a complaint and its history: version 1, nobody assigned, usable."""
+    from klageformular.register import Register
+
+    engine = create_register_engine(db_url, migrate=False)
+    upgrade(engine, "0003")
+    _old_complaint(engine, 1, "acknowledged")
+    upgrade(engine)
+    assert current_revision(engine) == "0005"
+    with engine.connect() as connection:
+        row = connection.execute(sa.text("SELECT version, assignee, merged_into, not_a_complaint "
+                                         "FROM complaints")).one()
+    assert (row[0], row[1], row[2], bool(row[3])) == (1, None, None, False)
+    register = Register(engine)
+    with register.session() as s, s.begin():
+        register.assign(s, "KLA-2026-0001", "mikkel", who="linn", version=1)
+    with register.session() as s:
+        case = register.case(s, "KLA-2026-0001")
+    assert (case.version, case.assignee, [e.what for e in case.events]) == (2, "mikkel",
+                                                                             ["received", "status", "assign"])
+    downgrade(engine, "0003")  # and back up
+    upgrade(engine)
+    assert _count(engine, "corrections") == 0
+    engine.dispose()
+
+
 _README_GRANTS = [line.strip().rstrip(";") for line in
                   (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
                   .split("<!-- application-role -->")[1].split("```sql")[1].split("```")[0].splitlines()

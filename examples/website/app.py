@@ -739,12 +739,15 @@ def _register_engine(url: str) -> Engine:
     return create_register_engine(url)
 
 
-def _first_receipt(engine: Engine, reference: str, zone: Any) -> dict[str, str | None]:
+def _first_receipt(engine: Engine, reference: str, zone: Any) -> dict[str, str]:
     register = Register(engine)
     with register.session() as session:
         case = register.case(session, reference)
     received = case.received_at.astimezone(zone).isoformat() if case.received_at else case.received.isoformat()
-    return {"received": received, "acknowledge_by": case.acknowledge_by.isoformat() if case.acknowledge_by else None}
+    receipt = {"received": received}
+    if case.acknowledge_by is not None:
+        receipt["acknowledge_by"] = case.acknowledge_by.isoformat()
+    return receipt
 
 
 def _database_health(engine: Engine) -> Literal["ok", "unavailable"]:

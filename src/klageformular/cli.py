@@ -376,7 +376,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
     _add_org_file(p, "validates every file with it")
     p.set_defaults(func=_parse)
-    p = sub.add_parser("batch", parents=[register_cli.database_options()], help="convert a folder, mbox, Maildir or IMAP folder (parallel, resumable)")
+    p = sub.add_parser("batch", parents=[register_cli.database_options()],
+                       help="convert a folder, mbox, Maildir or IMAP folder (parallel, resumable)")
     p.add_argument("inbox", metavar="SOURCE",
                    help="a folder of received files (read recursively; .eml, .msg and mbox files as mail), an "
                         "mbox file, a Maildir, or imaps://user@host[:port]/Folder (imap:// upgrades with STARTTLS; "

@@ -45,8 +45,21 @@ if TYPE_CHECKING:
     from ._letters import RegisterLetter, letter_case_from_register, write_register_letter
     from ._query import DueReport, due, list_complaints, report, show, working_days_between
     from ._service import Register
-    from ._types import (Case, CaseSummary, Correction, Document, DueItem, DueList, Event, Related, Report,
-                         ReviewEntry, Sender, SourceFile, StatusChange)
+    from ._types import (
+        Case,
+        CaseSummary,
+        Correction,
+        Document,
+        DueItem,
+        DueList,
+        Event,
+        Related,
+        Report,
+        ReviewEntry,
+        Sender,
+        SourceFile,
+        StatusChange,
+    )
     from ._workflow import add_note, reference_prefix, set_status
 
 __all__ = [

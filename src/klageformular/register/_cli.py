@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ..org import Organisation
     from ._service import Register
 
-__all__ = ["add_register_parser", "day", "database_options", "import_after_batch", "letter"]
+__all__ = ["add_register_parser", "database_options", "day", "import_after_batch", "letter"]
 
 
 def day(text: str) -> date:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from ..exceptions import CorrectionRefusedError, RegisterError
@@ -30,6 +30,7 @@ from ..parse.validate import validate
 from ..values import field_values
 from ._intake import related_keys
 from ._schema import ComplaintRow, CorrectionRow
+from ._types import Correction
 from ._workflow import now, record_event
 
 __all__ = ["correct_row", "merge_rows", "typed_complaint"]
@@ -56,14 +57,14 @@ def _lang(row: ComplaintRow) -> str:
     return row.language if row.language in LANGUAGES else profile_of(row).languages[0]
 
 
-def correct_row(session: Any, row: ComplaintRow, path: str, value: str, *, who: str, note: str,
-                today: date | None = None) -> Any:
+def correct_row(session: Session, row: ComplaintRow, path: str, value: str, *, who: str, note: str,
+                today: date | None = None) -> Correction:
     """Correct ``path`` of ``row`` to ``value`` (see the module's rules); returns the :class:`Correction`."""
     from ._service import to_case
 
     if not note.strip():
         raise RegisterError("a correction needs a --note saying why (the customer's mail, a call)")
-    if row.merged_into_id is not None:
+    if row.merged_into is not None:
         raise RegisterError(f"{row.reference} was merged into another case: correct that one")
     complaint = typed_complaint(row)
     if complaint is None:
@@ -106,20 +107,20 @@ def correct_row(session: Any, row: ComplaintRow, path: str, value: str, *, who: 
     return next(c for c in to_case(session, row).corrections[::-1] if c.path == path)
 
 
-def merge_rows(session: Any, source: ComplaintRow, target: ComplaintRow, *, who: str, note: str | None) -> None:
+def merge_rows(session: Session, source: ComplaintRow, target: ComplaintRow, *, who: str, note: str | None) -> None:
     """Move ``source``'s files and attachments to ``target``; ``source`` stays as a pointer."""
     if source.id == target.id:
         raise RegisterError(f"{source.reference} cannot be merged into itself")
-    if source.merged_into_id is not None:
+    if source.merged_into is not None:
         raise RegisterError(f"{source.reference} was merged already")
-    if target.merged_into_id is not None:
+    if target.merged_into is not None:
         raise RegisterError(f"{target.reference} was merged into another case: merge into that one")
     moved_files, moved_docs = len(source.files), len(source.attachments)
     for file in list(source.files):
         file.complaint = target
     for attachment in list(source.attachments):
         attachment.complaint = target
-    source.merged_into_id = target.id
+    source.merged_into = target.reference
     text = f" · {note.strip()}" if note and note.strip() else ""
     record_event(session, source, "merged", who=who, note=f"merged into {target.reference}{text}")
     record_event(session, target, "merge", who=who,

@@ -114,7 +114,7 @@ def due_list(session: Session, today: date) -> DueList:
     """Open deadlines on ``today`` in the caller's session: overdue, today, later this week (to Sunday)."""
     week_end = today + timedelta(days=6 - today.weekday())
     buckets: dict[str, list[DueItem]] = {"overdue": [], "today": [], "week": []}
-    query = select(ComplaintRow).where(ComplaintRow.status.in_(OPEN_STATUSES), ComplaintRow.merged_into_id.is_(None))
+    query = select(ComplaintRow).where(ComplaintRow.status.in_(OPEN_STATUSES), ComplaintRow.merged_into.is_(None))
     for row in session.scalars(query):
         acknowledging = row.status in ("unreadable", "received")
         deadline = row.acknowledge_by if acknowledging else row.decide_by
@@ -165,7 +165,7 @@ def figures(session: Session, start: date, end: date, *, today: date) -> Report:
     as_of = min(today, end)
     everything = session.scalars(select(ComplaintRow).where(ComplaintRow.received >= start,
                                                             ComplaintRow.received <= end)).all()
-    rows = [r for r in everything if not r.not_a_complaint and r.merged_into_id is None]
+    rows = [r for r in everything if not r.not_a_complaint and r.merged_into is None]
     to_ack: list[int] = []
     to_decide: list[int] = []
     overdue = 0
@@ -191,7 +191,7 @@ def figures(session: Session, start: date, end: date, *, today: date) -> Report:
     return Report.model_validate({
         "from": start, "to": end, "received": len(rows),
         "not_a_complaint": sum(1 for r in everything if r.not_a_complaint),
-        "merged": sum(1 for r in everything if r.merged_into_id is not None),
+        "merged": sum(1 for r in everything if r.merged_into is not None),
         "by_status": by("status"), "by_language": by("language"), "by_channel": by("channel"),
         "by_outcome": {k: v for k, v in by("outcome").items() if k != "unknown"},
         "working_days_to_acknowledgement": spread(to_ack), "working_days_to_decision": spread(to_decide),

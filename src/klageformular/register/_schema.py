@@ -10,8 +10,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text,
-                        UniqueConstraint, false)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from ._names import STATUSES
@@ -70,10 +81,10 @@ class ComplaintRow(Base):
     # and whether a person found it is not a complaint at all (counted apart in the report).
     version: Mapped[int] = mapped_column(server_default="1")
     assignee: Mapped[str | None] = mapped_column(String(120))
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    merged_into: Mapped[str | None] = mapped_column(String(40), index=True)  # the target's reference
     not_a_complaint: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it as the mapper's options)
 
     files: Mapped[list[SourceFileRow]] = relationship(back_populates="complaint", order_by="SourceFileRow.id")
     events: Mapped[list[EventRow]] = relationship(back_populates="complaint", order_by="EventRow.id")

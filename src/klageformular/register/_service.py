@@ -30,7 +30,6 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..exceptions import RegisterError, StaleCaseError, UnknownReferenceError
-from ._names import OPEN_STATUSES
 from ._query import _related, due_list, figures
 from ._schema import ComplaintRow
 from ._types import (
@@ -50,8 +49,8 @@ from ._types import (
 from ._workflow import change_status, record_event, utc
 
 if TYPE_CHECKING:
-    from ..model import Complaint
     from ..letters import Admissibility, LetterKind, Outcome
+    from ..model import Complaint
     from ..org import Organisation
     from ._letters import RegisterLetter
 
@@ -91,7 +90,7 @@ class Register:
         if since is not None:
             query = query.where(ComplaintRow.received >= since)
         if not include_merged:
-            query = query.where(ComplaintRow.merged_into_id.is_(None))
+            query = query.where(ComplaintRow.merged_into.is_(None))
         if related_to is not None:
             base = self._row(session, related_to)
             query = query.where(ComplaintRow.id.in_([r.id for r, _ in _related(session, base)]))
@@ -101,7 +100,7 @@ class Register:
 
     def review(self, session: Session) -> Iterator[ReviewEntry]:
         """Open review items of open cases, in reference order."""
-        query = (select(ComplaintRow).where(ComplaintRow.merged_into_id.is_(None))
+        query = (select(ComplaintRow).where(ComplaintRow.merged_into.is_(None))
                  .order_by(ComplaintRow.prefix, ComplaintRow.year, ComplaintRow.number))
         for row in session.scalars(query.execution_options(yield_per=500)):
             yield from _review(row)
@@ -238,13 +237,6 @@ def _subject(row: ComplaintRow) -> str | None:
     return text.split("\n", 1)[0][:160] or None
 
 
-def _reference_of(session: Session, row_id: int | None) -> str | None:
-    if row_id is None:
-        return None
-    target = session.get(ComplaintRow, row_id)
-    return target.reference if target is not None else None
-
-
 def typed_complaint(row: ComplaintRow) -> Complaint | None:
     from ._corrections import typed_complaint as typed
 
@@ -262,7 +254,7 @@ def _summary_fields(session: Session, row: ComplaintRow) -> dict[str, Any]:
         "received_at": utc(row.received_at) if row.received_at else None, "acknowledge_by": row.acknowledge_by,
         "decide_by": row.decide_by, "acknowledged_on": row.acknowledged_on, "decided_on": row.decided_on,
         "outcome": row.outcome, "organisation": row.organisation, "language": row.language, "channel": row.channel,
-        "assignee": row.assignee, "merged_into": _reference_of(session, row.merged_into_id),
+        "assignee": row.assignee, "merged_into": row.merged_into,
         "not_a_complaint": bool(row.not_a_complaint), "subject": _subject(row), "method": row.method,
         "complaint": typed_complaint(row), "review": tuple(_review(row)),
     }
@@ -287,7 +279,7 @@ def _json(text: str | None) -> Any:
 
 def to_case(session: Session, row: ComplaintRow) -> Case:
     """Everything about one row: its parts, the events of cases merged into it, related cases."""
-    merged = session.scalars(select(ComplaintRow).where(ComplaintRow.merged_into_id == row.id)
+    merged = session.scalars(select(ComplaintRow).where(ComplaintRow.merged_into == row.reference)
                              .options(selectinload(ComplaintRow.events)).order_by(ComplaintRow.id)).all()
     events = [to_event(row.reference, e) for e in row.events]
     events += [to_event(m.reference, e) for m in merged for e in m.events]
@@ -307,7 +299,8 @@ def to_case(session: Session, row: ComplaintRow) -> Case:
                                     path=a.path) for a in row.attachments),
         "events": tuple(sorted(events, key=lambda e: e.at)),
         "related": tuple(Related(reference=m.reference, status=m.status, outcome=m.outcome, received=m.received,
-                                 same=tuple(why)) for m, why in _related(session, row) if m.merged_into_id != row.id),
+                                 same=tuple(why))
+                         for m, why in _related(session, row) if m.merged_into != row.reference),
     })
 
 

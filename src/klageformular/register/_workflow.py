@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from ..exceptions import InvalidTransitionError, RegisterError, UnknownReferenceError
+from ..exceptions import InvalidTransitionError, UnknownReferenceError
 from ..org import Organisation, get_organisation
 from ._names import OUTCOMES, STATUSES, TRANSITIONS
 from ._schema import ComplaintRow, CounterRow, EventRow

@@ -3,7 +3,7 @@
 - ``complaints.version`` (1 for existing rows): every change names the version it read, so of
   two officers moving one case at once exactly one succeeds;
 - ``complaints.assignee``: who handles the case (none for existing rows);
-- ``complaints.merged_into_id``: a case merged into another stays as a pointer to it (its
+- ``complaints.merged_into``: a case merged into another stays as a pointer to it (its
   reference is never reused, so the count stays gapless);
 - ``complaints.not_a_complaint``: closed by a person as not a complaint (false for existing rows);
 - ``corrections``: each corrected value with the value as typed, before/after, who, when, why.
@@ -25,18 +25,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Plain ADD COLUMNs (no table rebuild on SQLite: rebuilding ``complaints`` would have to drop
-    # the table that events, files and attachments point at).
+    # Plain ADD COLUMNs (SQLite rebuilds no table: rebuilding ``complaints`` would drop the table
+    # that events, files and attachments point at). The merge pointer is the target's reference,
+    # which is never reused, so it needs no foreign key.
     op.add_column("complaints", sa.Column("version", sa.Integer, nullable=False, server_default="1"))
     op.add_column("complaints", sa.Column("assignee", sa.String(120)))
-    if op.get_bind().dialect.name == "sqlite":  # SQLite adds a reference only with the column itself
-        op.execute("ALTER TABLE complaints ADD COLUMN merged_into_id INTEGER REFERENCES complaints (id)")
-    else:
-        op.add_column("complaints", sa.Column("merged_into_id", sa.Integer))
-        op.create_foreign_key("fk_complaints_merged_into_id", "complaints", "complaints", ["merged_into_id"], ["id"])
+    op.add_column("complaints", sa.Column("merged_into", sa.String(40)))
     op.add_column("complaints", sa.Column("not_a_complaint", sa.Boolean, nullable=False,
                                           server_default=sa.false()))
-    op.create_index("ix_complaints_merged_into_id", "complaints", ["merged_into_id"])
+    op.create_index("ix_complaints_merged_into", "complaints", ["merged_into"])
     op.create_table(
         "corrections",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -54,7 +51,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("corrections")
-    op.drop_index("ix_complaints_merged_into_id", "complaints")
-    with op.batch_alter_table("complaints") as batch:
-        for name in ("not_a_complaint", "merged_into_id", "assignee", "version"):
-            batch.drop_column(name)
+    op.drop_index("ix_complaints_merged_into", "complaints")
+    for name in ("not_a_complaint", "merged_into", "assignee", "version"):
+        op.drop_column("complaints", name)  # SQLite 3.35+ drops a plain column in place
