@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..layout import LAYOUT, FieldSpec
-from ..locales import LANGUAGES, catalogue, label, register_words
+from ..layout import LAYOUT, FieldSpec, Kind
+from ..locales import LANGUAGES, Texts, register_words
+from ..org import organisation_keys
 from ..values import field_values
 from ._types import Case
 
@@ -29,7 +30,7 @@ def _fields(case: Case, lang: str) -> list[str]:
     values = field_values(case.complaint, lang)
     typed = {c.path: c.typed for c in case.corrections}
     review = {r.path: r for r in case.review}
-    heads = catalogue(lang)
+    texts = Texts.of(lang, case.organisation if case.organisation in organisation_keys() else None)
     lines: list[str] = []
     current: str | None = None
     for spec in LAYOUT.fields:
@@ -40,15 +41,17 @@ def _fields(case: Case, lang: str) -> list[str]:
             continue
         section = _section(spec)
         if section != current and section is not None:
-            lines += ["", heads.get(section, section)]
+            lines += ["", texts.text(section)]
             current = section
+        if spec.kind is Kind.RADIO and shown:
+            shown = texts.option(spec.path, shown)
         text = " ".join(str(shown or "").split()) if not spec.multiline else str(shown or "").replace("\n", "\n    ")
         extra = ""
         if spec.path in typed:
             extra = f"   ({_word('show.typed', lang)}: {typed[spec.path]!r})"
         if item is not None:
             extra += f"   ! {item.code}: {item.value!r}"
-        lines.append(f"  {label(spec.path, lang).rstrip(' *')}: {text}{extra}")
+        lines.append(f"  {texts.label(spec.path).rstrip(' *')}: {text}{extra}")
     return lines
 
 
