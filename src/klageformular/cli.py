@@ -158,8 +158,8 @@ def _received(text: str) -> Received:
     if text in ("mtime", "today"):
         return cast("Received", text)
     try:
-        return date.fromisoformat(text)
-    except ValueError:
+        return register_cli.day(text)
+    except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError("use mtime, today or a date such as 2026-11-24") from None
 
 

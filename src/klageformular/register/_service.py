@@ -99,8 +99,8 @@ class Register:
             yield to_summary(session, row)
 
     def review(self, session: Session) -> Iterator[ReviewEntry]:
-        """Open review items of open cases, in reference order."""
-        query = (select(ComplaintRow).where(ComplaintRow.merged_into.is_(None))
+        """Open review items, in reference order (not of merged cases or of entries found not to be complaints)."""
+        query = (select(ComplaintRow).where(ComplaintRow.merged_into.is_(None), ComplaintRow.not_a_complaint.is_(False))
                  .order_by(ComplaintRow.prefix, ComplaintRow.year, ComplaintRow.number))
         for row in session.scalars(query.execution_options(yield_per=500)):
             yield from _review(row)
@@ -176,8 +176,10 @@ class Register:
         """Merge a case into another: files and documents move, the merged case stays as a pointer."""
         from ._corrections import merge_rows
 
-        source = self.lock(session, reference)
-        target = self.lock(session, into)
+        # Locked in reference order: two merges of the same pair at once queue up instead of deadlocking.
+        first, second = sorted((reference.strip().upper(), into.strip().upper()))
+        rows = {first: self.lock(session, first), second: self.lock(session, second)}
+        source, target = rows[reference.strip().upper()], rows[into.strip().upper()]
         merge_rows(session, source, target, who=who, note=note)
         return to_case(session, target)
 
