@@ -101,6 +101,18 @@ def test_a_change_on_a_stale_version_is_refused_with_who_and_when(engine: Engine
     assert _case(engine, "KLA-2026-0001").assignee is None
 
 
+def test_the_command_line_refuses_a_stale_version(engine: Engine, db_url: str,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    add_record(engine, complaint_record(1))
+    base = ["--db", db_url, "--who", "linn"]
+    assert main(["register", "set", "KLA-2026-0001", "acknowledged", "--if-version", "1", "--db", db_url,
+                 "--who", "mikkel"]) == 0
+    capsys.readouterr()
+    assert main(["register", "assign", "KLA-2026-0001", "linn", "--if-version", "1", *base]) == 1
+    assert capsys.readouterr().err.startswith("klageformular: KLA-2026-0001 was acknowledged by mikkel at ")
+    assert main(["register", "assign", "KLA-2026-0001", "linn", "--if-version", "2", *base]) == 0
+
+
 def _race(engine: Engine, tmp_path: Path, kind: str, try_no: int, *, with_version: bool) -> list[str]:
     """Two officers write the same letter at once; returns what each got ("ok" or the refusal)."""
     register = Register(engine)
@@ -303,8 +315,11 @@ def test_merge_moves_files_and_keeps_a_pointer(engine: Engine, db_url: str, caps
     add_record(engine, complaint_record(3))
     assert _refs(engine)[-1] == "KLA-2026-0003"  # the merged number is never reused
     register = Register(engine)
-    with pytest.raises(RegisterError, match="was merged already"), register.session() as s, s.begin():
+    with pytest.raises(RegisterError, match="KLA-2026-0002 was merged into KLA-2026-0001: work on that case"), \
+            register.session() as s, s.begin():
         register.merge(s, "KLA-2026-0002", into="KLA-2026-0003", who="linn")
+    assert main(["register", "set", "KLA-2026-0002", "acknowledged", "--db", db_url]) == 1
+    assert "was merged into KLA-2026-0001" in capsys.readouterr().err
     with pytest.raises(RegisterError, match="into itself"), register.session() as s, s.begin():
         register.merge(s, "KLA-2026-0003", into="kla-2026-0003", who="linn")
 

@@ -177,21 +177,23 @@ def _note(args: argparse.Namespace, register: Register) -> int:
 def _set(args: argparse.Namespace, register: Register) -> int:
     with register.session() as session, session.begin():
         change = register.set_status(session, args.reference, args.status, who=_who(args.who), note=args.note,
-                                     on=args.on, outcome=args.outcome, not_a_complaint=args.not_a_complaint)
+                                     on=args.on, outcome=args.outcome, not_a_complaint=args.not_a_complaint,
+                                     version=args.if_version)
     print(f"{change.reference}: {change.previous} → {change.status}")
     return 0
 
 
 def _assign(args: argparse.Namespace, register: Register) -> int:
     with register.session() as session, session.begin():
-        case = register.assign(session, args.reference, args.name, who=_who(args.who))
+        case = register.assign(session, args.reference, args.name, who=_who(args.who), version=args.if_version)
     print(f"{case.reference}: assigned to {case.assignee or 'nobody'}")
     return 0
 
 
 def _correct(args: argparse.Namespace, register: Register) -> int:
     with register.session() as session, session.begin():
-        done = register.correct(session, args.reference, args.field, args.value, who=_who(args.who), note=args.note)
+        done = register.correct(session, args.reference, args.field, args.value, who=_who(args.who), note=args.note,
+                                version=args.if_version)
     print(f"{args.reference.strip().upper()}: {done.path} {done.before!r} → {done.after!r}"
           + (f" ({done.code} resolved)" if done.code else ""))
     return 0
@@ -233,6 +235,10 @@ def add_register_parser(sub: Any) -> None:
     def add(name: str, func: Callable[[argparse.Namespace, Register], int], text: str) -> argparse.ArgumentParser:
         p: argparse.ArgumentParser = commands.add_parser(name, help=text, parents=[common])
         p.set_defaults(func=_command(func))
+        if name in ("set", "assign", "correct"):
+            p.add_argument("--if-version", type=int, metavar="N",
+                           help="only if the case is still at version N (as 'show' printed it): else refused with "
+                                "who changed it and when")
         return p
 
     p = add("import", _import, "import a batch output folder's records")

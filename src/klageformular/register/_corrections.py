@@ -64,8 +64,6 @@ def correct_row(session: Session, row: ComplaintRow, path: str, value: str, *, w
 
     if not note.strip():
         raise RegisterError("a correction needs a --note saying why (the customer's mail, a call)")
-    if row.merged_into is not None:
-        raise RegisterError(f"{row.reference} was merged into another case: correct that one")
     complaint = typed_complaint(row)
     if complaint is None:
         raise RegisterError(f"{row.reference} is an unreadable file: there are no values to correct")
@@ -111,10 +109,6 @@ def merge_rows(session: Session, source: ComplaintRow, target: ComplaintRow, *, 
     """Move ``source``'s files and attachments to ``target``; ``source`` stays as a pointer."""
     if source.id == target.id:
         raise RegisterError(f"{source.reference} cannot be merged into itself")
-    if source.merged_into is not None:
-        raise RegisterError(f"{source.reference} was merged already")
-    if target.merged_into is not None:
-        raise RegisterError(f"{target.reference} was merged into another case: merge into that one")
     moved_files, moved_docs = len(source.files), len(source.attachments)
     for file in list(source.files):
         file.complaint = target

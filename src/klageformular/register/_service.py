@@ -140,7 +140,7 @@ class Register:
         """Append a note to a case's history (a call made, a measure taken); notes do not change the version."""
         if not note.strip():
             raise RegisterError("a note needs some text")
-        row = self._row(session, reference)
+        row = self._row(session, reference)  # a merged case may take a note too (why it was merged)
         event = record_event(session, row, "note", who=who, note=note.strip())
         session.flush()
         return to_event(row.reference, event)
@@ -190,6 +190,8 @@ class Register:
         row = self._row(session, reference, lock=True)
         if version is not None and row.version != version:
             raise stale(row, f"{row.reference} {_last_change(row)}; nothing done")
+        if row.merged_into is not None:  # a pointer: the work goes on in the case it joined
+            raise RegisterError(f"{row.reference} was merged into {row.merged_into}: work on that case")
         return row
 
     def _row(self, session: Session, reference: str, *, lock: bool = False, load: bool = False) -> ComplaintRow:
