@@ -107,6 +107,87 @@ def test_upgrade_from_previous_revision_keeps_and_indexes_old_rows(db_url: str) 
     engine.dispose()
 
 
+def test_upgrade_to_cases_keeps_rows_and_gives_them_a_version(db_url: str) -> None:
+    """0003 → 0005 on a register with a complaint and its history: version 1, nobody assigned; usable at the head."""
+    from klageformular.register import Register
+
+    engine = create_register_engine(db_url, migrate=False)
+    upgrade(engine, "0003")
+    _old_complaint(engine, 1, "acknowledged")
+    upgrade(engine, "0005")
+    assert current_revision(engine) == "0005"
+    with engine.connect() as connection:
+        row = connection.execute(sa.text("SELECT version, assignee, merged_into, not_a_complaint "
+                                         "FROM complaints")).one()
+    assert (row[0], row[1], row[2], bool(row[3])) == (1, None, None, False)
+    upgrade(engine)  # the models are the head's (0004 follows 0005)
+    register = Register(engine)
+    with register.session() as s, s.begin():
+        register.assign(s, "KLA-2026-0001", "mikkel", who="linn", version=1)
+    with register.session() as s:
+        case = register.case(s, "KLA-2026-0001")
+    assert (case.version, case.assignee, [e.what for e in case.events]) == (2, "mikkel",
+                                                                             ["received", "status", "assign"])
+    downgrade(engine, "0003")  # and back up, through 0004 (the head) too
+    upgrade(engine)
+    assert current_revision(engine) == head_revision() == "0004"
+    assert _count(engine, "corrections") == 0
+    engine.dispose()
+
+
+def test_message_cases_after_cases_keep_what_0005_added(db_url: str) -> None:
+    """0005 → 0004 on a register with cases: SQLite copies the complaints table (0004 drops the
+    unique Message-ID), and the version, assignee, merge pointer, non-complaint flag, the
+    corrections pointing at the table and the history all come through; and back down and up."""
+    from klageformular.register import Register
+
+    engine = create_register_engine(db_url, migrate=False)
+    upgrade(engine, "0005")
+    _old_complaint(engine, 1, "acknowledged")
+    _old_complaint(engine, 2)
+    corrections = sa.table("corrections", *(sa.column(c) for c in ("complaint_id", "path", "typed", "before",
+                                                                     "after", "who", "note")),
+                           sa.column("at", sa.DateTime(timezone=True)))
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE complaints SET version = 3, assignee = 'mikkel', message_id = '<x@form>' "
+                                   "WHERE id = 1"))
+        connection.execute(sa.text("UPDATE complaints SET merged_into = 'KLA-2026-0001', not_a_complaint = :yes "
+                                   "WHERE id = 2").bindparams(yes=True))
+        connection.execute(corrections.insert().values(complaint_id=1, path="complainant.email",
+                                                       typed="kunde(at)example.dk", before="null",
+                                                       after='"kunde1@example.dk"', who="linn", note="ringede",
+                                                       at=datetime(2026, 11, 24, 9)))
+        connection.execute(sa.text("INSERT INTO reference_counters (prefix, year, last) VALUES ('KLA', 2026, 2)"))
+        if engine.dialect.name == "postgresql":  # the rows above named their ids
+            connection.execute(sa.text("SELECT setval('complaints_id_seq', 2)"))
+    upgrade(engine)
+    assert current_revision(engine) == "0004"
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT id, version, assignee, merged_into, not_a_complaint, message_id, "
+                                          "message_sha256 FROM complaints ORDER BY id")).all()
+        if engine.dialect.name == "sqlite":  # the copied table: every pointer at it still resolves
+            assert connection.execute(sa.text("PRAGMA foreign_key_check")).all() == []
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    assert [(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows] == [
+        (1, 3, "mikkel", None, False, "<x@form>", None), (2, 1, None, "KLA-2026-0001", True, None, None)]
+    assert (_count(engine, "corrections"), _count(engine, "events")) == (1, 3)
+    # 0004's point: a second case may carry the same (claimed) Message-ID
+    assert add_record(engine, complaint_record(3, message_id="<x@form>", message_id_collision=True)).outcome == "added"
+    register = Register(engine)
+    with register.session() as s, s.begin():
+        register.assign(s, "KLA-2026-0001", "linn", who="mikkel", version=3)
+    with register.session() as s:
+        case = register.case(s, "KLA-2026-0001")
+    assert (case.version, case.assignee, [c.typed for c in case.corrections]) == (4, "linn", ["kunde(at)example.dk"])
+    downgrade(engine, "0005")  # back to one case per Message-ID: the later one loses its claim, nothing else
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM complaints WHERE message_id IS NOT NULL")).scalar() == 1
+        assert connection.execute(sa.text("SELECT version, assignee FROM complaints WHERE id = 1")).one() == (4, "linn")
+    upgrade(engine)
+    assert _count(engine, "corrections") == 1
+    engine.dispose()
+
+
 _README_GRANTS = [line.strip().rstrip(";") for line in
                   (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
                   .split("<!-- application-role -->")[1].split("```sql")[1].split("```")[0].splitlines()
@@ -301,7 +382,7 @@ def test_events_are_append_only_in_the_database(engine: Engine, statement: str) 
 
 
 @pytest.mark.parametrize("statement", ["TRUNCATE events", "TRUNCATE complaints CASCADE",
-                                       "TRUNCATE events, complaints, source_files, attachments"])
+                                       "TRUNCATE events, complaints, source_files, attachments, corrections"])
 def test_history_refuses_truncate_on_postgresql(postgres_register: Engine, statement: str) -> None:
     add_record(postgres_register, complaint_record(1))
     with pytest.raises(DBAPIError, match="append-only"), postgres_register.begin() as connection:
@@ -325,37 +406,15 @@ def test_sqlite_connections_refuse_to_drop_or_alter_the_register(tmp_path: Path,
     engine.dispose()
 
 
-def _entry_at_0002(engine: Engine, number: int) -> None:
-    """An entry and its "received" event as revision 0002's tables hold them (the models are newer)."""
-    complaints = sa.table("complaints", *(sa.column(c) for c in (
-        "id", "reference", "prefix", "year", "number", "organisation", "status", "channel")),
-        sa.column("received", sa.Date), sa.column("created_at", sa.DateTime(timezone=True)),
-        *(sa.column(c, sa.JSON) for c in ("review", "warnings", "complaint")))
-    events = sa.table("events", *(sa.column(c) for c in ("complaint_id", "who", "what", "to_status")),
-                      sa.column("at", sa.DateTime(timezone=True)))
-    counters = sa.table("reference_counters", sa.column("prefix"), sa.column("year"), sa.column("last"))
-    with engine.begin() as connection:
-        connection.execute(complaints.insert().values(
-            id=number, reference=f"KLA-2026-{number:04d}", prefix="KLA", year=2026, number=number,
-            organisation="kameo-dk", status="received", channel="file", received=date(2026, 11, 23), review=[],
-            warnings=[], created_at=datetime(2026, 11, 23, 9), complaint=complaint_record(number)["complaint"]))
-        connection.execute(events.insert().values(complaint_id=number, who="intake", what="received",
-                                                  to_status="received", at=datetime(2026, 11, 23, 9)))
-        if number == 1:
-            connection.execute(counters.insert().values(prefix="KLA", year=2026, last=1))
-        else:
-            connection.execute(counters.update().values(last=number))
-
-
 def test_truncate_guard_migration_from_0002_with_history(postgres_url: str) -> None:
     from .postgres import new_database
 
     engine = create_register_engine(new_database(postgres_url), migrate=False)
     upgrade(engine, "0002")
-    _entry_at_0002(engine, 1)
+    _old_complaint(engine, 1)  # the models are the newest schema's: rows at 0002 go in as SQL
     with engine.begin() as connection:  # at 0002 the history could be emptied: the hole this closes
         connection.execute(sa.text("TRUNCATE events"))
-    _entry_at_0002(engine, 2)
+    _old_complaint(engine, 2)
     upgrade(engine, "0003")
     assert current_revision(engine) == "0003"
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
@@ -365,6 +424,27 @@ def test_truncate_guard_migration_from_0002_with_history(postgres_url: str) -> N
     upgrade(engine)
     assert len(show(engine, "KLA-2026-0002")["events"]) == 1
     engine.dispose()
+
+
+def _old_complaint(engine: Engine, number: int, status: str = "received") -> None:
+    """A complaint and its history written as SQL, for a database at an older revision than the models."""
+    complaints = sa.table("complaints", *(sa.column(c) for c in (
+        "id", "reference", "prefix", "year", "number", "organisation", "status", "channel")),
+        sa.column("received", sa.Date), sa.column("created_at", sa.DateTime(timezone=True)),
+        *(sa.column(c, sa.JSON) for c in ("review", "warnings", "complaint")))
+    events = sa.table("events", *(sa.column(c) for c in ("complaint_id", "who", "what", "from_status", "to_status")),
+                      sa.column("at", sa.DateTime(timezone=True)))
+    with engine.begin() as connection:
+        connection.execute(complaints.insert().values(
+            id=number, reference=f"KLA-2026-{number:04d}", prefix="KLA", year=2026, number=number,
+            organisation="kameo-dk", status=status, channel="file", received=date(2026, 11, 23), review=[],
+            warnings=[], created_at=datetime(2026, 11, 23, 9), complaint=complaint_record(number)["complaint"]))
+        connection.execute(events.insert().values(complaint_id=number, who="intake", what="received",
+                                                  to_status="received", at=datetime(2026, 11, 23, 9)))
+        if status != "received":
+            connection.execute(events.insert().values(complaint_id=number, who="linn", what="status",
+                                                      from_status="received", to_status=status,
+                                                      at=datetime(2026, 11, 23, 10)))
 
 
 def test_application_role_that_owns_nothing(postgres_url: str) -> None:

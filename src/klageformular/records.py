@@ -77,7 +77,8 @@ class Record(BaseModel):
 
     Dates stay the ISO text the writer gave (``received`` is a date, or a datetime with its
     offset for mail and uploads); ``received_from`` says where the time of receipt came from
-    (``received``: a ``Received:`` header, ``date``: the sender's ``Date:``, ``file``, ``now``).
+    (``date``: the sender's ``Date:`` when plausible, ``received``: a ``Received:`` header,
+    ``server``: the IMAP server's arrival time, ``file``, ``now``).
     ``complaint`` is the :class:`~klageformular.model.Complaint`'s JSON as read, values kept as
     typed: a record of a complaint held for review is not a valid ``Complaint``.
     """

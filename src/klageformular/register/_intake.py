@@ -222,7 +222,7 @@ def _existing(session: Session, record: Record, kind: str) -> tuple[ComplaintRow
         if hit is not None:
             found = session.get(ComplaintRow, hit.complaint_id)
             assert found is not None
-            return found, relation
+            return _live(session, found), relation
     if kind == "duplicate":
         return None
     message, message_id = _text(record.message_sha256, 64), _text(record.message_id, 998)
@@ -241,8 +241,21 @@ def _existing(session: Session, record: Record, kind: str) -> tuple[ComplaintRow
     by_message = next((r for r in rows if (message and r.message_sha256 == message) or (
         message_id and r.message_sha256 is None and r.message_id == message_id)), None)
     if by_message is not None:
-        return by_message, "same_message"
-    return (rows[0], "same_content") if key and rows else None
+        return _live(session, by_message), "same_message"
+    return (_live(session, rows[0]), "same_content") if key and rows else None
+
+
+def _live(session: Session, row: ComplaintRow) -> ComplaintRow:
+    """The case a row stands for: itself, or the case it was merged into (a merged case is a pointer;
+    what arrives for it later belongs where its files went)."""
+    seen = {row.id}
+    while row.merged_into is not None:
+        target = session.scalars(select(ComplaintRow).where(ComplaintRow.reference == row.merged_into)).first()
+        if target is None or target.id in seen:
+            break
+        seen.add(target.id)
+        row = target
+    return row
 
 
 def _received(value: str | None, today: date, *, claimed: bool = False) -> tuple[date, datetime | None, bool]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ from ..org import Organisation, profile_for
 from ..workdays import is_working_day
 from ._names import OPEN_STATUSES
 from ._schema import ComplaintRow
+from ._types import DueItem, DueList, Report, Spread
 from ._workflow import get_complaint, utc
 
 _WHY = {"investment_key": "investment", "project_key": "project", "complainant_key": "complainant"}
@@ -96,56 +96,40 @@ def event_dict(event: Any) -> dict[str, Any]:
 
 # -- deadlines ------------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class DueItem:
-    """An open entry and its next deadline: ``acknowledge`` (received, unreadable) or ``decide``."""
-
-    reference: str
-    status: str
-    received: date
-    deadline: date
-    action: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self) | {"received": self.received.isoformat(), "deadline": self.deadline.isoformat()}
+DueReport = DueList  # the name before the service (kept for callers)
 
 
-@dataclass(frozen=True)
-class DueReport:
-    """Open deadlines on ``today``: passed, today, and later this week (to Sunday)."""
-
-    today: date
-    overdue: list[DueItem]
-    due_today: list[DueItem]
-    this_week: list[DueItem]
-
-
-def due(engine: Engine, today: date) -> DueReport:
-    """The deadlines to act on: acknowledgements for new entries, decisions for those acknowledged.
+def due(engine: Engine, today: date) -> DueList:
+    """The deadlines to act on (a thin wrapper of :meth:`Register.due` in its own read-only session).
 
     >>> report = due(engine, date(2026, 12, 29))                        # doctest: +SKIP
     >>> [i.reference for i in report.overdue]                           # doctest: +SKIP
     ['KLA-2026-0007']
     """
+    with Session(engine) as session:
+        return due_list(session, today)
+
+
+def due_list(session: Session, today: date) -> DueList:
+    """Open deadlines on ``today`` in the caller's session: overdue, today, later this week (to Sunday)."""
     week_end = today + timedelta(days=6 - today.weekday())
     buckets: dict[str, list[DueItem]] = {"overdue": [], "today": [], "week": []}
-    with Session(engine) as session:
-        for row in session.scalars(select(ComplaintRow).where(ComplaintRow.status.in_(OPEN_STATUSES))):
-            acknowledging = row.status in ("unreadable", "received")
-            deadline = row.acknowledge_by if acknowledging else row.decide_by
-            if deadline is None or row.status == "escalated":  # escalated: the board's timetable, not ours
-                continue
-            item = DueItem(row.reference, row.status, row.received, deadline,
-                           "acknowledge" if acknowledging else "decide")
-            if deadline < today:
-                buckets["overdue"].append(item)
-            elif deadline == today:
-                buckets["today"].append(item)
-            elif deadline <= week_end:
-                buckets["week"].append(item)
+    query = select(ComplaintRow).where(ComplaintRow.status.in_(OPEN_STATUSES), ComplaintRow.merged_into.is_(None))
+    for row in session.scalars(query):
+        acknowledging = row.status in ("unreadable", "received")
+        deadline = row.acknowledge_by if acknowledging else row.decide_by
+        if deadline is None or row.status == "escalated":  # escalated: the board's timetable, not ours
+            continue
+        item = DueItem(reference=row.reference, status=row.status, received=row.received, deadline=deadline,
+                       action="acknowledge" if acknowledging else "decide", assignee=row.assignee)
+        if deadline < today:
+            buckets["overdue"].append(item)
+        elif deadline == today:
+            buckets["today"].append(item)
+        elif deadline <= week_end:
+            buckets["week"].append(item)
     order = {k: sorted(v, key=lambda i: (i.deadline, i.reference)) for k, v in buckets.items()}
-    return DueReport(today, order["overdue"], order["today"], order["week"])
+    return DueList(today=today, overdue=order["overdue"], due_today=order["today"], this_week=order["week"])
 
 
 # -- statistics -----------------------------------------------------------------------------------
@@ -166,43 +150,55 @@ def working_days_between(start: date, end: date, country: str) -> int:
 
 def report(engine: Engine, start: date, end: date, *, today: date,
            organisations: Mapping[str, Organisation] | None = None) -> dict[str, Any]:
+    """:meth:`Register.report` as JSON-ready data (the form ``register report --json`` prints)."""
+    with Session(engine) as session:
+        return figures(session, start, end, today=today, organisations=organisations).model_dump(
+            mode="json", by_alias=True)
+
+
+def figures(session: Session, start: date, end: date, *, today: date,
+            organisations: Mapping[str, Organisation] | None = None) -> Report:
     """Figures for a compliance report on entries received from ``start`` to ``end`` (both included).
 
     Working days count as for the deadlines (the entry's profile's holidays; ``organisations``
     replaces built-in profiles by key, as at intake). ``overdue``
     counts entries acknowledged or decided after their deadline, or still waiting past it on
-    ``today`` (or on ``end``, if that is earlier).
+    ``today`` (or on ``end``, if that is earlier). Entries a person closed as not a complaint,
+    and cases merged into another, are counted apart and nowhere else.
     """
     as_of = min(today, end)
-    with Session(engine) as session:
-        rows = session.scalars(select(ComplaintRow).where(ComplaintRow.received >= start,
-                                                          ComplaintRow.received <= end)).all()
-        to_ack: list[int] = []
-        to_decide: list[int] = []
-        overdue = 0
-        for row in rows:
-            country = profile_for(row.organisation, row.language, organisations).holiday_country
-            if row.acknowledged_on:
-                to_ack.append(working_days_between(row.received, row.acknowledged_on, country))
-            if row.decided_on:
-                to_decide.append(working_days_between(row.received, row.decided_on, country))
-            if row.status == "closed" and row.acknowledged_on is None:
-                continue  # an unreadable file found not to be a complaint: nothing was owed
-            overdue += _late(row.acknowledge_by, row.acknowledged_on, as_of) or _late(row.decide_by, row.decided_on,
-                                                                                    as_of)
+    everything = session.scalars(select(ComplaintRow).where(ComplaintRow.received >= start,
+                                                            ComplaintRow.received <= end)).all()
+    rows = [r for r in everything if not r.not_a_complaint and r.merged_into is None]
+    to_ack: list[int] = []
+    to_decide: list[int] = []
+    overdue = 0
+    for row in rows:
+        country = profile_for(row.organisation, row.language, organisations).holiday_country
+        if row.acknowledged_on:
+            to_ack.append(working_days_between(row.received, row.acknowledged_on, country))
+        if row.decided_on:
+            to_decide.append(working_days_between(row.received, row.decided_on, country))
+        if row.status == "closed" and row.acknowledged_on is None:
+            continue  # an unreadable file found not to be a complaint: nothing was owed
+        overdue += _late(row.acknowledge_by, row.acknowledged_on, as_of) or _late(row.decide_by, row.decided_on,
+                                                                                as_of)
 
-        def spread(values: list[int]) -> dict[str, Any]:
-            return {"count": len(values), "median": statistics.median(values) if values else None,
-                    "max": max(values) if values else None}
+    def spread(values: list[int]) -> Spread:
+        return Spread(count=len(values), median=statistics.median(values) if values else None,
+                      max=max(values) if values else None)
 
-        def by(attribute: str) -> dict[str, int]:
-            return dict(sorted(Counter(str(getattr(r, attribute) or "unknown") for r in rows).items()))
+    def by(attribute: str) -> dict[str, int]:
+        return dict(sorted(Counter(str(getattr(r, attribute) or "unknown") for r in rows).items()))
 
-        return {"from": start.isoformat(), "to": end.isoformat(), "received": len(rows), "by_status": by("status"),
-                "by_language": by("language"), "by_channel": by("channel"),
-                "by_outcome": {k: v for k, v in by("outcome").items() if k != "unknown"},
-                "working_days_to_acknowledgement": spread(to_ack), "working_days_to_decision": spread(to_decide),
-                "overdue": overdue}
+    return Report.model_validate({
+        "from": start, "to": end, "received": len(rows),
+        "not_a_complaint": sum(1 for r in everything if r.not_a_complaint),
+        "merged": sum(1 for r in everything if r.merged_into is not None),
+        "by_status": by("status"), "by_language": by("language"), "by_channel": by("channel"),
+        "by_outcome": {k: v for k, v in by("outcome").items() if k != "unknown"},
+        "working_days_to_acknowledgement": spread(to_ack), "working_days_to_decision": spread(to_decide),
+        "overdue": overdue})
 
 
 def _late(deadline: date | None, done: date | None, as_of: date) -> bool:
