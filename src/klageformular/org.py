@@ -10,6 +10,9 @@ Everything on the form that differs per company or country comes from an
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -17,8 +20,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from .exceptions import ConfigurationError
 from .locales import LANGUAGES
 
-__all__ = ["Body", "Officer", "Organisation", "get_organisation", "home_organisation", "organisation_keys",
-           "resolve_organisation"]
+__all__ = ["Body", "Deadlines", "Officer", "Organisation", "deadlines", "get_organisation", "home_organisation",
+           "organisation_keys", "profile_for", "resolve_organisation"]
 
 def _language(code: str) -> str:
     if code not in LANGUAGES:
@@ -338,3 +341,43 @@ def resolve_organisation(org: Organisation | str | None, lang: str) -> Organisat
     if isinstance(org, Organisation):
         return org
     return get_organisation(org) if org else home_organisation(lang)
+
+
+def profile_for(key: str | None, lang: str | None = None, profiles: Mapping[str, Organisation] | None = None
+                ) -> Organisation:
+    """The profile a record or case names: the caller's own (e.g. from ``--org-file``) by key, else the
+    built-in one, else the home profile of its language (Kameo Denmark when that is unknown too).
+
+    The one fallback rule for every reader of a stored profile key (register, letters, website).
+
+    >>> profile_for("kameo-no").key, profile_for(None, "sv").key, profile_for("gone", None).key
+    ('kameo-no', 'kameo-se', 'kameo-dk')
+    """
+    if key is not None and profiles and key in profiles:
+        return profiles[key]
+    if key is not None and key in _PROFILES:
+        return _PROFILES[key]
+    return home_organisation(lang)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """When a complaint received on a day must be acknowledged and decided (None: the profile sets no limit)."""
+
+    acknowledge_by: date
+    decide_by: date | None
+
+
+def deadlines(received: date, org: Organisation) -> Deadlines:
+    """The deadlines of a complaint received on ``received`` under the profile ``org``: its working days
+    and holidays. Every deadline in the package is counted here.
+
+    >>> deadlines(date(2026, 11, 27), get_organisation()).acknowledge_by   # a Friday; 3 working days
+    datetime.date(2026, 12, 2)
+    """
+    from .workdays import acknowledge_by  # the holiday calendars load only when a deadline is counted
+
+    ack = acknowledge_by(received, org.acknowledge_working_days, org.holiday_country)
+    decide = (acknowledge_by(received, org.decision_working_days, org.holiday_country)
+              if org.decision_working_days else None)
+    return Deadlines(ack, decide)
