@@ -133,6 +133,36 @@ def test_upgrade_to_cases_keeps_rows_and_gives_them_a_version(db_url: str) -> No
     engine.dispose()
 
 
+def test_upgrade_to_deadlines_keeps_rows_and_a_profile_fills_them(db_url: str) -> None:
+    """0005 → 0008 on a register with an acknowledged case: no profile recorded, nothing paused; a profile set
+    afterwards records itself and counts the decision date (an event with before and after)."""
+    from klageformular.org import get_organisation
+    from klageformular.register import Profile, Register
+
+    engine = create_register_engine(db_url, migrate=False)
+    upgrade(engine, "0005")
+    _old_complaint(engine, 1, "acknowledged")
+    upgrade(engine)
+    assert current_revision(engine) == head_revision() == "0008"
+    with engine.connect() as connection:
+        row = connection.execute(sa.text("SELECT profile_sha256, extended_to, waiting_since, paused_days, decide_by "
+                                         "FROM complaints")).one()
+    assert tuple(row) == (None, None, None, 0, None)
+    profile = Profile.built_in(get_organisation("kameo-dk").model_copy(update={"decision_working_days": 10}))
+    register = Register(engine)
+    with register.session() as s, s.begin():
+        change = register.set_profile(s, "KLA-2026-0001", profile, who="linn", version=1)
+    # Received Mon 23 Nov 2026: 10 working days are 24-27 (4), 30 Nov-4 Dec (9), Mon 7 Dec (10).
+    assert change is not None and (change.decide_by_before, change.decide_by) == (None, date(2026, 12, 7))
+    with register.session() as s:
+        case = register.case(s, "KLA-2026-0001")
+    assert (case.profile_sha256, case.version, [e.what for e in case.events][-1]) == (profile.sha256, 2, "profile")
+    downgrade(engine, "0005")  # and back up
+    upgrade(engine)
+    assert _count(engine, "events") == 3
+    engine.dispose()
+
+
 _README_GRANTS = [line.strip().rstrip(";") for line in
                   (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
                   .split("<!-- application-role -->")[1].split("```sql")[1].split("```")[0].splitlines()
