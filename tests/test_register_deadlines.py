@@ -218,6 +218,9 @@ def test_wait_and_resume_over_danish_new_year(engine: Engine) -> None:
     assert (case.waiting_since, case.paused_days, case.decide_by) == (None, 3, date(2027, 1, 5))
     assert [e.what for e in case.events][-2:] == ["wait", "resume"]
     assert "3 working day(s); decide by 2026-12-30 → 2027-01-05" in _notes(case, "resume")[0]
+    from klageformular.register._present import render_case
+
+    assert "3 arbejdsdage sat på pause" in render_case(case) and "Profil: kameo-dk" in render_case(case)
     with pytest.raises(RegisterError, match="not waiting for the customer"), register.session() as s, s.begin():
         register.resume(s, "KLA-2026-0001", who="linn", on=date(2026, 12, 16))
 

@@ -321,6 +321,10 @@ REGISTER: dict[str, str] = {
     "show.related": "Relaterede klager",
     "show.none": "ingen",
     "show.assignee": "Sagsbehandler",
+    "show.extended": "Ny afgørelsesdato",
+    "show.waiting": "Venter på kunden siden",
+    "show.paused": "arbejdsdage sat på pause",
+    "show.profile": "Profil",
     "show.merged_into": "Lagt sammen med",
     "show.not_a_complaint": "ikke en klage",
 }

@@ -322,6 +322,10 @@ REGISTER: dict[str, str] = {
     "show.related": "Related complaints",
     "show.none": "none",
     "show.assignee": "Assigned to",
+    "show.extended": "New decision date",
+    "show.waiting": "Waiting for the customer since",
+    "show.paused": "working days paused",
+    "show.profile": "Profile",
     "show.merged_into": "Merged into",
     "show.not_a_complaint": "not a complaint",
 }

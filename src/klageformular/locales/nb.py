@@ -320,6 +320,10 @@ REGISTER: dict[str, str] = {
     "show.related": "Relaterte klager",
     "show.none": "ingen",
     "show.assignee": "Saksbehandler",
+    "show.extended": "Ny avgjørelsesdato",
+    "show.waiting": "Venter på kunden siden",
+    "show.paused": "arbeidsdager satt på pause",
+    "show.profile": "Profil",
     "show.merged_into": "Slått sammen med",
     "show.not_a_complaint": "ikke en klage",
 }

@@ -322,6 +322,10 @@ REGISTER: dict[str, str] = {
     "show.related": "Relaterade klagomål",
     "show.none": "inga",
     "show.assignee": "Handläggare",
+    "show.extended": "Nytt beslutsdatum",
+    "show.waiting": "Väntar på kunden sedan",
+    "show.paused": "arbetsdagar pausade",
+    "show.profile": "Profil",
     "show.merged_into": "Sammanslagen med",
     "show.not_a_complaint": "inte ett klagomål",
 }
