@@ -24,13 +24,14 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy.orm import Session
 
 from ..exceptions import RegisterError
-from ..org import Deadlines, Organisation, deadlines, get_organisation, organisation_keys
+from ..org import Deadlines, Organisation, deadlines, profile_for
 from ..workdays import acknowledge_by, is_working_day
+from ._query import working_days_between
 from ._schema import ComplaintRow
 from ._types import DeadlineChange
 from ._workflow import record_event
@@ -65,9 +66,8 @@ class Profile:
 
     @classmethod
     def of_row(cls, row: ComplaintRow) -> Profile:
-        """The built-in profile a case names (Kameo Denmark for a key no longer built in)."""
-        key = row.organisation if row.organisation in organisation_keys() else get_organisation().key
-        return cls.built_in(get_organisation(key))
+        """The built-in profile a case names (by the one fallback rule, :func:`klageformular.org.profile_for`)."""
+        return cls.built_in(profile_for(row.organisation, row.language))
 
 
 def _add_working_days(day: date, count: int, country: str) -> date:
@@ -76,12 +76,9 @@ def _add_working_days(day: date, count: int, country: str) -> date:
 
 def paused_working_days(since: date, until: date, country: str) -> int:
     """Working days after ``since`` up to and including ``until``: the clock stops on the day the
-    customer is asked and runs again the day after their answer arrives (the day it arrives is paused)."""
-    days, day = 0, since
-    while day < until:
-        day += timedelta(days=1)
-        days += is_working_day(day, country)
-    return days
+    customer is asked and runs again the day after their answer arrives (the day it arrives is paused).
+    Counted as the report counts working days (:func:`._query.working_days_between`)."""
+    return working_days_between(since, until, country)
 
 
 def case_deadlines(row: ComplaintRow, org: Organisation) -> Deadlines:
