@@ -77,7 +77,7 @@ def _count(engine: Engine, table: str) -> int:
 
 
 def test_migrations_from_empty_database_match_the_models(engine: Engine) -> None:
-    assert current_revision(engine) == head_revision() == "0004"
+    assert current_revision(engine) == head_revision() == "0008"
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
 
@@ -130,7 +130,7 @@ def test_upgrade_to_cases_keeps_rows_and_gives_them_a_version(db_url: str) -> No
                                                                              ["received", "status", "assign"])
     downgrade(engine, "0003")  # and back up, through 0004 (the head) too
     upgrade(engine)
-    assert current_revision(engine) == head_revision() == "0004"
+    assert current_revision(engine) == head_revision() == "0008"
     assert _count(engine, "corrections") == 0
     engine.dispose()
 
@@ -161,7 +161,7 @@ def test_message_cases_after_cases_keep_what_0005_added(db_url: str) -> None:
         if engine.dialect.name == "postgresql":  # the rows above named their ids
             connection.execute(sa.text("SELECT setval('complaints_id_seq', 2)"))
     upgrade(engine)
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == head_revision()
     with engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT id, version, assignee, merged_into, not_a_complaint, message_id, "
                                           "message_sha256 FROM complaints ORDER BY id")).all()
@@ -185,6 +185,36 @@ def test_message_cases_after_cases_keep_what_0005_added(db_url: str) -> None:
         assert connection.execute(sa.text("SELECT version, assignee FROM complaints WHERE id = 1")).one() == (4, "linn")
     upgrade(engine)
     assert _count(engine, "corrections") == 1
+    engine.dispose()
+
+
+def test_upgrade_to_deadlines_keeps_rows_and_a_profile_fills_them(db_url: str) -> None:
+    """0005 → 0008 on a register with an acknowledged case: no profile recorded, nothing paused; a profile set
+    afterwards records itself and counts the decision date (an event with before and after)."""
+    from klageformular.org import get_organisation
+    from klageformular.register import Profile, Register
+
+    engine = create_register_engine(db_url, migrate=False)
+    upgrade(engine, "0005")
+    _old_complaint(engine, 1, "acknowledged")
+    upgrade(engine)
+    assert current_revision(engine) == head_revision() == "0008"
+    with engine.connect() as connection:
+        row = connection.execute(sa.text("SELECT profile_sha256, extended_to, waiting_since, paused_days, decide_by "
+                                         "FROM complaints")).one()
+    assert tuple(row) == (None, None, None, 0, None)
+    profile = Profile.built_in(get_organisation("kameo-dk").model_copy(update={"decision_working_days": 10}))
+    register = Register(engine)
+    with register.session() as s, s.begin():
+        change = register.set_profile(s, "KLA-2026-0001", profile, who="linn", version=1)
+    # Received Mon 23 Nov 2026: 10 working days are 24-27 (4), 30 Nov-4 Dec (9), Mon 7 Dec (10).
+    assert change is not None and (change.decide_by_before, change.decide_by) == (None, date(2026, 12, 7))
+    with register.session() as s:
+        case = register.case(s, "KLA-2026-0001")
+    assert (case.profile_sha256, case.version, [e.what for e in case.events][-1]) == (profile.sha256, 2, "profile")
+    downgrade(engine, "0005")  # and back up
+    upgrade(engine)
+    assert _count(engine, "events") == 3
     engine.dispose()
 
 
@@ -481,13 +511,17 @@ def test_application_role_that_owns_nothing(postgres_url: str) -> None:
 
 @pytest.mark.parametrize(("received", "deadline", "today", "bucket"), [
     # Christmas 2026: 24 Dec counts as a working day in Denmark, 25-26 Dec are holidays, 27 Dec a Sunday.
-    ("2026-12-23", "2026-12-29", "2026-12-23", None),
-    ("2026-12-23", "2026-12-29", "2026-12-28", "this_week"),
+    # The window is the next 7 days, across the weekend (it used to stop at Sunday, hiding these).
+    ("2026-12-23", "2026-12-29", "2026-12-21", None),
+    ("2026-12-23", "2026-12-29", "2026-12-22", "upcoming"),
+    ("2026-12-23", "2026-12-29", "2026-12-23", "upcoming"),
+    ("2026-12-23", "2026-12-29", "2026-12-28", "upcoming"),
     ("2026-12-23", "2026-12-29", "2026-12-29", "due_today"),
     ("2026-12-23", "2026-12-29", "2026-12-30", "overdue"),
     # Easter 2026: Maundy Thursday, Good Friday and Easter Monday are holidays.
-    ("2026-04-01", "2026-04-09", "2026-04-03", None),
-    ("2026-04-01", "2026-04-09", "2026-04-06", "this_week"),
+    ("2026-04-01", "2026-04-09", "2026-04-01", None),
+    ("2026-04-01", "2026-04-09", "2026-04-03", "upcoming"),
+    ("2026-04-01", "2026-04-09", "2026-04-06", "upcoming"),
     ("2026-04-01", "2026-04-09", "2026-04-10", "overdue"),
     # Store Bededag (fourth Friday after Easter) is a working day from 2024.
     ("2024-04-24", "2024-04-29", "2024-04-29", "due_today"),
@@ -495,7 +529,7 @@ def test_application_role_that_owns_nothing(postgres_url: str) -> None:
 def test_due_around_holidays(engine: Engine, received: str, deadline: str, today: str, bucket: str | None) -> None:
     add_record(engine, complaint_record(1, received=received, ack=False))  # the register computes the deadline
     report = due(engine, date.fromisoformat(today))
-    buckets = {"overdue": report.overdue, "due_today": report.due_today, "this_week": report.this_week}
+    buckets = {"overdue": report.overdue, "due_today": report.due_today, "upcoming": report.upcoming}
     found = {name: [i.deadline.isoformat() for i in items] for name, items in buckets.items() if items}
     assert found == ({bucket: [deadline]} if bucket else {})
 

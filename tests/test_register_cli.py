@@ -88,7 +88,8 @@ def test_due_exit_code_and_json(imported: str, capsys: pytest.CaptureFixture[str
 def test_due_table(imported: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["register", "due", "--today", "2026-12-30", "--db", imported]) == 1
     out = capsys.readouterr().out
-    assert "KLA-2026-0001" in out and "1 overdue, 0 due today, 2 due later this week" in out
+    assert "KLA-2026-0001" in out and "1 overdue, 0 due today, 2 due in the next 7 days" in out
+    assert "0 open review item(s), 3 unassigned case(s)" in out
 
 
 def test_set_note_show(imported: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -102,7 +103,7 @@ def test_set_note_show(imported: str, capsys: pytest.CaptureFixture[str]) -> Non
     assert "KLA-2026-0002     received" in out and "same investment" in out
     assert main(["register", "show", "KLA-2026-0001", "--json", "--db", imported]) == 0
     assert [e["what"] for e in json.loads(capsys.readouterr().out)["events"]] == [
-        "received", "duplicate", "status", "note"]
+        "received", "duplicate", "profile", "status", "note"]
 
 
 def test_one_outcome_vocabulary_and_the_old_name_is_still_read(imported: str,

@@ -28,7 +28,7 @@ from ._paths import get_path
 from .exceptions import OrganisationFileError
 from .org import Organisation
 
-__all__ = ["dumps_organisation", "load_organisation", "loads_organisation"]
+__all__ = ["dumps_organisation", "load_organisation", "loads_organisation", "read_organisation"]
 
 Format = Literal["toml", "json"]
 _MAX_BYTES = 1_000_000  # a profile is a few kilobytes; anything near this is the wrong file
@@ -51,6 +51,11 @@ def load_organisation(path: str | os.PathLike[str]) -> Organisation:
     >>> load_organisation("kameo.toml").decision_working_days   # doctest: +SKIP
     15
     """
+    return read_organisation(path)[0]
+
+
+def read_organisation(path: str | os.PathLike[str]) -> tuple[Organisation, bytes]:
+    """:func:`load_organisation` and the file's bytes as read (the register records their sha256)."""
     file = Path(path)
     try:
         size = file.stat().st_size
@@ -64,7 +69,7 @@ def load_organisation(path: str | os.PathLike[str]) -> Organisation:
     except UnicodeDecodeError:
         raise OrganisationFileError(f"{file}: not UTF-8 text", path=str(file)) from None
     fmt: Format = "json" if file.suffix.lower() == ".json" else "toml"
-    return loads_organisation(text, fmt, name=str(file))
+    return loads_organisation(text, fmt, name=str(file)), raw
 
 
 def loads_organisation(text: str, fmt: Format = "toml", *, name: str = "<profile>") -> Organisation:

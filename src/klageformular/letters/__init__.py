@@ -105,6 +105,10 @@ class LetterCase:
     copies: int = 1  # files or emails that carried this same complaint (the register's source files)
     admissibility: Admissibility = "admissible"
     admissibility_reason: str | None = None
+    # From the register: the case's own decision date (moved by a paused clock or an extension)
+    # and, when it was extended, why (art. 5: the letter gives the new date with reasons).
+    decide_by: date | None = None
+    extension_reason: str | None = None
 
     def __post_init__(self) -> None:
         if not _REFERENCE.match(self.reference):
@@ -148,7 +152,7 @@ def acknowledgement_letter(case: LetterCase, *, dated: date) -> bytes:
     story.append(Paragraph(f"{w.fmt('security.no_passwords')} {w.fmt('security.not_you')}", s.body))
     if case.admissibility != "inadmissible":  # an inadmissible complaint's answer is this letter
         story.append(Paragraph(t["timeframe.h"], s.heading))
-        story.append(Paragraph(w.fmt("timeframe.body"), s.body))
+        story.append(Paragraph(w.fmt("timeframe.extended" if case.extension_reason else "timeframe.body"), s.body))
         if case.admissibility == "needs_more_information":
             story.append(Paragraph(w.fmt("timeframe.more_information"), s.body))
     story += [Paragraph(t["escalation.h"], s.heading), Paragraph(w.fmt("escalation.ack"), s.body),
@@ -176,7 +180,9 @@ def decision_letter(case: LetterCase, *, outcome: Outcome, reasons: str, dated: 
     md = MarkdownStyles(body=s.body, item=s.list_item, quote=s.quote, heading=s.subheading, code=s.code,
                         rule_color=s.heading.textColor)
     story: list[Flowable] = [
-        *w.opening(), Paragraph(w.fmt("decision.intro"), s.body), Paragraph(w.fmt(f"outcome.{outcome}"), s.strong),
+        *w.opening(), Paragraph(w.fmt("decision.intro") + (f" {w.fmt('decision.extended')}" if case.extension_reason
+                                                             else ""), s.body),
+        Paragraph(w.fmt(f"outcome.{outcome}"), s.strong),
         Paragraph(t["reasons.h"], s.heading), *markdown_flowables(reasons, md),
         Paragraph(t["next.h"], s.heading), Paragraph(w.fmt(f"next.{outcome}"), s.body),
         Paragraph(t["escalation.h"], s.heading), Paragraph(w.fmt("escalation.decision"), s.body),
@@ -283,6 +289,12 @@ def letter_case_from_record(record: Record | Mapping[str, Any], *, reference: st
                       admissibility=admissibility, admissibility_reason=reason)
 
 
+def _sentence(text: str) -> str:
+    """The officer's reason on one line, ending as a sentence (the letter's next sentence follows it)."""
+    text = " ".join(text.split())
+    return text if not text or text[-1] in ".!?" else f"{text}."
+
+
 @dataclass(frozen=True)
 class Recipient:
     """Who the letter goes to: the representative when there is one, otherwise the complainant."""
@@ -329,8 +341,11 @@ class _Writer:
             "reference": case.reference, "received": self.day(case.received), "org_name": org.name,
             "officer_name": officer.name, "officer_email": officer.email, "officer_phone": officer.phone or "",
             "reason": reason, "days": org.decision_working_days or "",
-            "decision_by": self.day(decide_by) if (decide_by := deadlines(case.received, org).decide_by) else "",
+            "decision_by": self.day(decide_by)
+            if (decide_by := case.decide_by or deadlines(case.received, org).decide_by) else "",
+            "extension_reason": _sentence(neutralise(case.extension_reason or "")),
         }
+        self.check_font("extension_reason", str(self.values["extension_reason"]))
         self.title = self.t[f"{kind}.title"]
         if case.complaint.reply_channel == "paper":
             if not self.to.lines:

@@ -246,6 +246,9 @@ LETTERS: dict[str, str] = {
     "for {days} arbejdsdage efter, at vi modtog klagen. Får vi brug for mere tid, fortæller vi dig hvorfor, og "
     "hvornår du kan forvente afgørelsen.",
     "timeframe.more_information": "Venter vi på oplysninger fra dig, regnes fristen fra den dag, vi modtager dem.",
+    "timeframe.extended": "Vi har brug for mere tid til at afgøre din klage, end vi først oplyste: {extension_reason} "
+    "Vi forventer nu at sende dig vores skriftlige afgørelse senest {decision_by}.",
+    "decision.extended": "Vi havde brug for mere tid, end vi først oplyste: {extension_reason}",
     "escalation.h": "Hvis du ikke er tilfreds",
     "escalation.ack": "Bliver din klage ikke behandlet, eller er du ikke enig i vores afgørelse, kan du klage til:",
     "escalation.decision": "Er du ikke enig i vores afgørelse, kan du klage til:",
@@ -318,6 +321,10 @@ REGISTER: dict[str, str] = {
     "show.related": "Relaterede klager",
     "show.none": "ingen",
     "show.assignee": "Sagsbehandler",
+    "show.extended": "Ny afgørelsesdato",
+    "show.waiting": "Venter på kunden siden",
+    "show.paused": "arbejdsdage sat på pause",
+    "show.profile": "Profil",
     "show.merged_into": "Lagt sammen med",
     "show.not_a_complaint": "ikke en klage",
     "show.unreadable": "ulæselig",

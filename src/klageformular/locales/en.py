@@ -246,6 +246,9 @@ LETTERS: dict[str, str] = {
     "when you can expect the decision.",
     "timeframe.more_information": "If we are waiting for information from you, the time runs from the day "
     "we receive it.",
+    "timeframe.extended": "We need more time to decide on your complaint than we first said: {extension_reason} "
+    "We now expect to send you our written decision by {decision_by}.",
+    "decision.extended": "We needed more time than we first said: {extension_reason}",
     "escalation.h": "If you are not satisfied",
     "escalation.ack": "If your complaint is not handled, or you do not agree with our decision, you can take it to:",
     "escalation.decision": "If you do not agree with our decision, you can take your complaint to:",
@@ -319,6 +322,10 @@ REGISTER: dict[str, str] = {
     "show.related": "Related complaints",
     "show.none": "none",
     "show.assignee": "Assigned to",
+    "show.extended": "New decision date",
+    "show.waiting": "Waiting for the customer since",
+    "show.paused": "working days paused",
+    "show.profile": "Profile",
     "show.merged_into": "Merged into",
     "show.not_a_complaint": "not a complaint",
     "show.unreadable": "unreadable",

@@ -245,6 +245,9 @@ LETTERS: dict[str, str] = {
     "{days} virkedager etter at vi mottok klagen. Trenger vi mer tid, forteller vi deg hvorfor og når du kan vente "
     "avgjørelsen.",
     "timeframe.more_information": "Venter vi på opplysninger fra deg, regnes fristen fra den dagen vi mottar dem.",
+    "timeframe.extended": "Vi trenger mer tid til å avgjøre klagen din enn vi først opplyste: {extension_reason} "
+    "Vi regner nå med å sende deg vår skriftlige avgjørelse innen {decision_by}.",
+    "decision.extended": "Vi trengte mer tid enn vi først opplyste: {extension_reason}",
     "escalation.h": "Hvis du ikke er fornøyd",
     "escalation.ack": "Blir klagen din ikke behandlet, eller er du uenig i avgjørelsen vår, kan du klage til:",
     "escalation.decision": "Er du uenig i avgjørelsen vår, kan du klage til:",
@@ -317,6 +320,10 @@ REGISTER: dict[str, str] = {
     "show.related": "Relaterte klager",
     "show.none": "ingen",
     "show.assignee": "Saksbehandler",
+    "show.extended": "Ny avgjørelsesdato",
+    "show.waiting": "Venter på kunden siden",
+    "show.paused": "arbeidsdager satt på pause",
+    "show.profile": "Profil",
     "show.merged_into": "Slått sammen med",
     "show.not_a_complaint": "ikke en klage",
     "show.unreadable": "uleselig",

@@ -246,6 +246,9 @@ LETTERS: dict[str, str] = {
     "{days} arbetsdagar från det att vi tog emot ditt klagomål. Om vi behöver mer tid meddelar vi dig varför och när "
     "du kan vänta dig beslutet.",
     "timeframe.more_information": "Om vi väntar på uppgifter från dig räknas tiden från den dag då vi får dem.",
+    "timeframe.extended": "Vi behöver mer tid för att avgöra ditt klagomål än vi först angav: {extension_reason} "
+    "Vi räknar nu med att skicka vårt skriftliga beslut till dig senast {decision_by}.",
+    "decision.extended": "Vi behövde mer tid än vi först angav: {extension_reason}",
     "escalation.h": "Om du inte är nöjd",
     "escalation.ack": "Om ditt klagomål inte prövas eller om du inte håller med om vårt beslut kan du vända dig till:",
     "escalation.decision": "Om du inte håller med om vårt beslut kan du vända dig till:",
@@ -319,6 +322,10 @@ REGISTER: dict[str, str] = {
     "show.related": "Relaterade klagomål",
     "show.none": "inga",
     "show.assignee": "Handläggare",
+    "show.extended": "Nytt beslutsdatum",
+    "show.waiting": "Väntar på kunden sedan",
+    "show.paused": "arbetsdagar pausade",
+    "show.profile": "Profil",
     "show.merged_into": "Sammanslagen med",
     "show.not_a_complaint": "inte ett klagomål",
     "show.unreadable": "oläslig",

@@ -40,15 +40,17 @@ from ._names import OUTCOMES, STATUSES, TRANSITIONS
 
 if TYPE_CHECKING:
     from ._db import DEFAULT_URL, ENV_VAR, create_register_engine, current_revision, head_revision, resolve_url, upgrade
+    from ._deadlines import Profile
     from ._export import export_csv, export_xlsx
     from ._intake import IntakeResult, IntakeSummary, add_record, import_batch, related_keys
     from ._letters import RegisterLetter, letter_case_from_register, write_register_letter
     from ._query import DueReport, due, list_complaints, report, show, working_days_between
-    from ._service import Register
+    from ._service import ImportDone, Register
     from ._types import (
         Case,
         CaseSummary,
         Correction,
+        DeadlineChange,
         Document,
         DueItem,
         DueList,
@@ -71,13 +73,16 @@ __all__ = [
     "Case",
     "CaseSummary",
     "Correction",
+    "DeadlineChange",
     "Document",
     "DueItem",
     "DueList",
     "DueReport",
     "Event",
+    "ImportDone",
     "IntakeResult",
     "IntakeSummary",
+    "Profile",
     "Register",
     "RegisterLetter",
     "Related",
@@ -116,9 +121,10 @@ _HOMES = {
     **dict.fromkeys(("export_csv", "export_xlsx"), "_export"),
     **dict.fromkeys(("IntakeResult", "IntakeSummary", "add_record", "import_batch", "related_keys"), "_intake"),
     **dict.fromkeys(("DueReport", "due", "list_complaints", "report", "show", "working_days_between"), "_query"),
-    "Register": "_service",
-    **dict.fromkeys(("Case", "CaseSummary", "Correction", "Document", "DueItem", "DueList", "Event", "Related",
-                     "Report", "ReviewEntry", "Sender", "SourceFile", "StatusChange"), "_types"),
+    **dict.fromkeys(("ImportDone", "Register"), "_service"),
+    "Profile": "_deadlines",
+    **dict.fromkeys(("Case", "CaseSummary", "Correction", "DeadlineChange", "Document", "DueItem", "DueList",
+                     "Event", "Related", "Report", "ReviewEntry", "Sender", "SourceFile", "StatusChange"), "_types"),
     **dict.fromkeys(("RegisterLetter", "letter_case_from_register", "write_register_letter"), "_letters"),
     **dict.fromkeys(("add_note", "reference_prefix", "set_status"), "_workflow"),
 }

@@ -27,7 +27,9 @@ from ._names import CSV_DIALECTS, EXPORT_LANGUAGES, OUTCOMES, TRANSITIONS, outco
 if TYPE_CHECKING:
     from ..letters import Admissibility, LetterKind, Outcome
     from ..org import Organisation
+    from ._deadlines import Profile
     from ._service import Register
+    from ._types import DeadlineChange
 
 __all__ = ["add_register_parser", "database_options", "day", "import_after_batch", "letter"]
 
@@ -38,6 +40,16 @@ def day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError("use a date such as 2026-11-24") from None
+
+
+def _days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 366:
+        raise argparse.ArgumentTypeError("use a number of days from 0 to 366")
+    return value
 
 
 def database_options() -> argparse.ArgumentParser:
@@ -90,21 +102,30 @@ def _command(func: Callable[[argparse.Namespace, Register], int]) -> Callable[[a
     return run
 
 
-def _profiles(org_files: Sequence[str]) -> dict[str, Organisation]:
-    """Profile files by key (``--org-file``, repeatable): each replaces the built-in profile with its key."""
-    from ..orgfile import load_organisation
+def _profiles(org_files: Sequence[str]) -> list[Profile]:
+    from ._deadlines import Profile
 
-    return {org.key: org for org in (load_organisation(f) for f in org_files)}
+    return [Profile.from_file(f) for f in org_files]
+
+
+def _print_deadlines(changes: Sequence[DeadlineChange]) -> None:
+    for c in changes:
+        print(f"  {c.reference}: profile {c.profile} {(c.profile_sha256 or '')[:12]}; acknowledge by "
+              f"{c.acknowledge_by_before or '-'} → {c.acknowledge_by or '-'}; decide by {c.decide_by_before or '-'} → "
+              f"{c.decide_by or '-'}")
 
 
 def _import_folder(register: Register, outdir: str, who: str, org_files: Sequence[str]) -> int:
-    from . import import_batch
-
-    summary = import_batch(register.engine, outdir, who=who, organisations=_profiles(org_files))
+    done = register.import_folder(outdir, who=who, profiles=_profiles(org_files))
+    summary = done.summary
     print(f"register: {summary.added} added ({summary.unreadable} unreadable), {summary.attached} attached to "
           f"an earlier entry, {summary.already} already there")
     for reference in summary.references:
         print(f"  {reference}")
+    recounted = [c for c in done.deadlines if c.reference not in summary.references]
+    if recounted:
+        print(f"register: deadlines of {len(recounted)} open case(s) recounted under the profile file(s)")
+        _print_deadlines(recounted)
     return 0
 
 
@@ -125,12 +146,16 @@ def import_after_batch(*, db: str | None, outdir: str, who: str | None, org_file
 
 def _due(args: argparse.Namespace, register: Register) -> int:
     with register.session() as session:
-        result = register.due(session, args.today or date.today())
-    groups = (("overdue", result.overdue), ("due today", result.due_today), ("due this week", result.this_week))
+        result = register.due(session, args.today or date.today(), days=args.days)
+    groups = (("overdue", result.overdue), ("due today", result.due_today),
+              (f"next {result.days} days", result.upcoming))
+    counts = {"waiting": result.waiting, "no_decision_date": result.no_decision_date,
+              "open_review": result.open_review, "unassigned": result.unassigned}
     if args.json:
-        print(json.dumps({"today": result.today.isoformat(),
-                          **{name.replace(" ", "_"): [i.to_dict() for i in items] for name, items in groups}},
-                         ensure_ascii=False))
+        print(json.dumps({"today": result.today.isoformat(), "days": result.days,
+                          **{key: [i.to_dict() for i in items]
+                             for key, (_, items) in zip(("overdue", "due_today", "upcoming"), groups, strict=True)},
+                          **counts}, ensure_ascii=False))
     else:  # plain lines: a cron job mails them, a terminal shows them, grep finds them
         print(f"Deadlines on {result.today.isoformat()}")
         for name, items in groups:
@@ -138,9 +163,51 @@ def _due(args: argparse.Namespace, register: Register) -> int:
                 print(f"{name:<13} {item.reference:<17} {item.status:<12} {item.action} by "
                       f"{item.deadline.isoformat()} (received {item.received.isoformat()})"
                       + (f" · {item.assignee}" if item.assignee else ""))
-        print(f"{len(result.overdue)} overdue, {len(result.due_today)} due today, "
-              f"{len(result.this_week)} due later this week")
+        print(f"{len(result.overdue)} overdue, {len(result.due_today)} due today, {len(result.upcoming)} due in the "
+              f"next {result.days} days; {result.waiting} waiting for the customer, {result.no_decision_date} "
+              f"without a decision date; {result.open_review} open review item(s), {result.unassigned} "
+              f"unassigned case(s)")
     return 1 if result.overdue else 0
+
+
+def _profile(args: argparse.Namespace, register: Register) -> int:
+    (profile,) = _profiles([args.org_file])
+    with register.session() as session, session.begin():
+        if args.all_open:
+            changes = register.set_profile_open(session, profile, who=_who(args.who))
+        else:
+            change = register.set_profile(session, args.reference, profile, who=_who(args.who),
+                                          version=args.if_version)
+            changes = [change] if change else []
+    print(f"profile {profile.org.key} (sha256 {profile.sha256[:12]}): {len(changes)} case(s) changed")
+    _print_deadlines(changes)
+    return 0
+
+
+def _extend(args: argparse.Namespace, register: Register) -> int:
+    with register.session() as session, session.begin():
+        change = register.extend(session, args.reference, args.to, reason=args.reason, who=_who(args.who),
+                                 version=args.if_version)
+    print(f"{change.reference}: decide by {change.decide_by_before or '-'} → {change.decide_by} (the next letter "
+          f"says so)")
+    return 0
+
+
+def _wait(args: argparse.Namespace, register: Register) -> int:
+    with register.session() as session, session.begin():
+        case = register.wait(session, args.reference, what=args.what, who=_who(args.who), on=args.on,
+                             version=args.if_version)
+    print(f"{case.reference}: decision clock paused from {case.waiting_since} (decide by {case.decide_by} moves "
+          f"when it resumes)")
+    return 0
+
+
+def _resume(args: argparse.Namespace, register: Register) -> int:
+    with register.session() as session, session.begin():
+        change = register.resume(session, args.reference, who=_who(args.who), on=args.on, version=args.if_version)
+    print(f"{change.reference}: clock running again, {change.paused_days} working day(s) paused; decide by "
+          f"{change.decide_by_before or '-'} → {change.decide_by or '-'}")
+    return 0
 
 
 def _list(args: argparse.Namespace, register: Register) -> int:
@@ -225,7 +292,7 @@ def _export(args: argparse.Namespace, register: Register) -> int:
 
 def _report(args: argparse.Namespace, register: Register) -> int:
     today = date.today()
-    profiles = _profiles(args.org_file or ())
+    profiles = {p.org.key: p.org for p in _profiles(args.org_file or ())}
     with register.session() as session:
         figures = register.report(session, args.start or date(today.year, 1, 1), args.end or today, today=today,
                                   organisations=profiles)
@@ -242,7 +309,7 @@ def add_register_parser(sub: Any) -> None:
     def add(name: str, func: Callable[[argparse.Namespace, Register], int], text: str) -> argparse.ArgumentParser:
         p: argparse.ArgumentParser = commands.add_parser(name, help=text, parents=[common])
         p.set_defaults(func=_command(func))
-        if name in ("set", "assign", "correct"):
+        if name in ("set", "assign", "correct", "profile", "extend", "wait", "resume"):
             p.add_argument("--if-version", type=int, metavar="N",
                            help="only if the case is still at version N (as 'show' printed it): else refused with "
                                 "who changed it and when")
@@ -253,9 +320,29 @@ def add_register_parser(sub: Any) -> None:
     p.add_argument("--org-file", action="append", metavar="FILE",
                    help="a profile file (see 'org export') that replaces the built-in profile with its key; its "
                         "decision_working_days set each entry's decide-by date (repeatable: one per profile)")
-    p = add("due", _due, "overdue, due today, due this week (exit 1 when something is overdue)")
+    p = add("due", _due, "overdue, due today, due in the next days; open review items and unassigned cases "
+                         "(exit 1 when something is overdue)")
     p.add_argument("--today", type=day, metavar="YYYY-MM-DD", help="count from this day (default: today)")
+    p.add_argument("--days", type=_days, default=7, metavar="N",
+                   help="how many days after today to show, across weekends (default: %(default)s)")
     p.add_argument("--json", action="store_true")
+    p = add("profile", _profile, "handle a case (or every open case of the file's profile) under a profile file: "
+                                 "its open deadlines are recounted")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("reference", metavar="REF", nargs="?")
+    target.add_argument("--all-open", action="store_true", help="every open case with the profile's key")
+    p.add_argument("--org-file", required=True, metavar="FILE", help="the profile file (see 'org export')")
+    p = add("extend", _extend, "a new decision date with reasons (art. 5; the next letter gives it)")
+    p.add_argument("reference", metavar="REF")
+    p.add_argument("--to", required=True, type=day, metavar="YYYY-MM-DD")
+    p.add_argument("--reason", required=True, help="why more time is needed (the customer reads it)")
+    p = add("wait", _wait, "pause the decision clock while the customer is asked for information (art. 4)")
+    p.add_argument("reference", metavar="REF")
+    p.add_argument("--for", dest="what", required=True, metavar="TEXT", help="what the customer is asked for")
+    p.add_argument("--on", type=day, metavar="YYYY-MM-DD", help="the day they were asked (default: today)")
+    p = add("resume", _resume, "restart the paused decision clock (the paused working days move decide-by)")
+    p.add_argument("reference", metavar="REF")
+    p.add_argument("--on", type=day, metavar="YYYY-MM-DD", help="the day the answer came (default: today)")
     p = add("list", _list, "list entries")
     p.add_argument("--status", action="append", choices=list(TRANSITIONS), help="repeatable")
     p.add_argument("--since", type=day, metavar="YYYY-MM-DD", help="received on or after")

@@ -110,7 +110,8 @@ def _letter_case(row: ComplaintRow, *, org: Organisation | None, admissibility: 
     attachments = tuple(Attachment(a.name or "?", a.size, a.content_type) for a in row.attachments)
     return LetterCase(reference=case.reference, received=case.received, complaint=case.complaint, org=case.org,
                       lang=case.lang, method=method, attachments=attachments, copies=max(1, len(row.files)),
-                      admissibility=case.admissibility, admissibility_reason=case.admissibility_reason)
+                      admissibility=case.admissibility, admissibility_reason=case.admissibility_reason,
+                      decide_by=row.decide_by, extension_reason=row.extension_reason if row.extended_to else None)
 
 
 def _inadmissible_note(row: ComplaintRow) -> str | None:

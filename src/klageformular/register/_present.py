@@ -73,6 +73,14 @@ def render_case(case: Case) -> str:
             f"v{case.version}"]
     if case.assignee:
         head.append(f"{w('show.assignee')}: {case.assignee}")
+    head.append(f"{w('show.profile')}: {case.organisation}"
+                + (f" (sha256 {case.profile_sha256[:12]})" if case.profile_sha256 else ""))
+    if case.extended_to:
+        head.append(f"{w('show.extended')}: {case.extended_to} · {case.extension_reason or ''}")
+    if case.waiting_since:
+        head.append(f"{w('show.waiting')} {case.waiting_since}: {case.waiting_for or ''}")
+    if case.paused_days:
+        head.append(f"{case.paused_days} {w('show.paused')}")
     if case.merged_into:
         head.append(f"{w('show.merged_into')}: {case.merged_into}")
     if case.not_a_complaint:

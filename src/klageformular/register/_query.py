@@ -99,26 +99,43 @@ def event_dict(event: Any) -> dict[str, Any]:
 DueReport = DueList  # the name before the service (kept for callers)
 
 
-def due(engine: Engine, today: date) -> DueList:
+def due(engine: Engine, today: date, *, days: int = 7) -> DueList:
     """The deadlines to act on (a thin wrapper of :meth:`Register.due` in its own read-only session).
 
     >>> report = due(engine, date(2026, 12, 29))                        # doctest: +SKIP
     >>> [i.reference for i in report.overdue]                           # doctest: +SKIP
     ['KLA-2026-0007']
     """
+    from ._service import Register
+
     with Session(engine) as session:
-        return due_list(session, today)
+        return Register(engine).due(session, today, days=days)
 
 
-def due_list(session: Session, today: date) -> DueList:
-    """Open deadlines on ``today`` in the caller's session: overdue, today, later this week (to Sunday)."""
-    week_end = today + timedelta(days=6 - today.weekday())
-    buckets: dict[str, list[DueItem]] = {"overdue": [], "today": [], "week": []}
+def due_list(session: Session, today: date, *, days: int = 7, open_review: int = 0) -> DueList:
+    """Open deadlines on ``today`` in the caller's session: overdue, today, and the ``days`` after today.
+
+    The window runs across weekends and holidays (on a Thursday, Monday's deadlines are in it). A
+    case waiting for the customer's information is counted, not listed: its decision date moves
+    when the answer arrives.
+    """
+    if days < 0:
+        raise ValueError("days must be >= 0")
+    window_end = today + timedelta(days=days)
+    buckets: dict[str, list[DueItem]] = {"overdue": [], "today": [], "upcoming": []}
+    waiting = no_date = unassigned = 0
     query = select(ComplaintRow).where(ComplaintRow.status.in_(OPEN_STATUSES), ComplaintRow.merged_into.is_(None))
-    for row in session.scalars(query):
+    for row in session.scalars(query.execution_options(yield_per=500)):
+        unassigned += row.assignee is None
         acknowledging = row.status in ("unreadable", "received")
+        if row.status == "escalated":  # the board's timetable, not ours
+            continue
+        if not acknowledging and row.waiting_since is not None:
+            waiting += 1
+            continue
         deadline = row.acknowledge_by if acknowledging else row.decide_by
-        if deadline is None or row.status == "escalated":  # escalated: the board's timetable, not ours
+        if deadline is None:
+            no_date += not acknowledging
             continue
         item = DueItem(reference=row.reference, status=row.status, received=row.received, deadline=deadline,
                        action="acknowledge" if acknowledging else "decide", assignee=row.assignee)
@@ -126,10 +143,12 @@ def due_list(session: Session, today: date) -> DueList:
             buckets["overdue"].append(item)
         elif deadline == today:
             buckets["today"].append(item)
-        elif deadline <= week_end:
-            buckets["week"].append(item)
+        elif deadline <= window_end:
+            buckets["upcoming"].append(item)
     order = {k: sorted(v, key=lambda i: (i.deadline, i.reference)) for k, v in buckets.items()}
-    return DueList(today=today, overdue=order["overdue"], due_today=order["today"], this_week=order["week"])
+    return DueList(today=today, days=days, overdue=order["overdue"], due_today=order["today"],
+                   upcoming=order["upcoming"], waiting=waiting, no_decision_date=no_date, open_review=open_review,
+                   unassigned=unassigned)
 
 
 # -- statistics -----------------------------------------------------------------------------------

@@ -86,6 +86,17 @@ class ComplaintRow(Base):
     assignee: Mapped[str | None] = mapped_column(String(120))
     merged_into: Mapped[str | None] = mapped_column(String(40), index=True)  # the target's reference
     not_a_complaint: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # Revision 0008: the profile the case is handled under (its key is ``organisation``) as the
+    # sha256 of the profile file's bytes, or of a built-in profile's canonical JSON (None: imported
+    # before it was recorded); a new decision date set with reasons (art. 5); a decision clock
+    # paused while the customer is asked for information (art. 4) and the working days paused
+    # since the date it counts from (``extended_to``, else the profile's) — already in ``decide_by``.
+    profile_sha256: Mapped[str | None] = mapped_column(String(64))
+    extended_to: Mapped[date | None] = mapped_column(Date)
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    waiting_since: Mapped[date | None] = mapped_column(Date)
+    waiting_for: Mapped[str | None] = mapped_column(Text)
+    paused_days: Mapped[int] = mapped_column(server_default="0")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it as the mapper's options)
 

@@ -22,7 +22,9 @@ version check in the UPDATE itself is the second line (an unlocked writer elsewh
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,12 +32,16 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..exceptions import RegisterError, StaleCaseError, UnknownReferenceError
+from ..org import profile_for
+from ._deadlines import Profile, apply_profile, extend, resume, wait
+from ._names import OPEN_STATUSES
 from ._query import _related, due_list, figures
 from ._schema import ComplaintRow
 from ._types import (
     Case,
     CaseSummary,
     Correction,
+    DeadlineChange,
     Document,
     DueList,
     Event,
@@ -52,12 +58,22 @@ if TYPE_CHECKING:
     from ..letters import Admissibility, LetterKind, Outcome
     from ..model import Complaint
     from ..org import Organisation
+    from ._intake import IntakeSummary
     from ._letters import RegisterLetter
 
-__all__ = ["Register"]
+__all__ = ["ImportDone", "Register"]
 
 _VERB = {"ack_letter": "acknowledged", "decision_letter": "decided", "assign": "assigned", "correction": "corrected",
-         "merge": "merged", "merged": "merged into another case", "note": "noted"}
+         "merge": "merged", "merged": "merged into another case", "note": "noted", "extend": "extended",
+         "wait": "paused", "resume": "resumed", "profile": "given a profile"}
+
+
+@dataclass(frozen=True)
+class ImportDone:
+    """What :meth:`Register.import_folder` did: the intake's counts and the deadlines it filled or recounted."""
+
+    summary: IntakeSummary
+    deadlines: list[DeadlineChange]
 
 
 class Register:
@@ -105,9 +121,10 @@ class Register:
         for row in session.scalars(query.execution_options(yield_per=500)):
             yield from _review(row)
 
-    def due(self, session: Session, today: date) -> DueList:
-        """Deadlines to act on: acknowledgements for new cases, decisions for acknowledged ones."""
-        return due_list(session, today)
+    def due(self, session: Session, today: date, *, days: int = 7) -> DueList:
+        """Deadlines to act on: overdue, today and in the ``days`` after today (acknowledgements for new
+        cases, decisions for acknowledged ones), with the counts of open review items and unassigned cases."""
+        return due_list(session, today, days=days, open_review=sum(1 for _ in self.review(session)))
 
     def report(self, session: Session, start: date, end: date, *, today: date,
                organisations: Mapping[str, Organisation] | None = None) -> Report:
@@ -184,6 +201,80 @@ class Register:
         source, target = rows[reference.strip().upper()], rows[into.strip().upper()]
         merge_rows(session, source, target, who=who, note=note)
         return to_case(session, target)
+
+    # -- deadlines (rules in :mod:`._deadlines`) ----------------------------------------------------
+
+    def set_profile(self, session: Session, reference: str, profile: Profile, *, who: str,
+                    version: int | None = None) -> DeadlineChange | None:
+        """Handle the case under ``profile`` and recount its open deadlines (one event; None: nothing changed)."""
+        return apply_profile(session, self.lock(session, reference, version=version), profile, who=who)
+
+    def set_profile_open(self, session: Session, profile: Profile, *, who: str) -> list[DeadlineChange]:
+        """Handle every open case with the profile's key under ``profile`` (an event for each that changed)."""
+        query = (select(ComplaintRow.reference).where(ComplaintRow.status.in_(OPEN_STATUSES),
+                                                      ComplaintRow.merged_into.is_(None),
+                                                      ComplaintRow.organisation == profile.org.key)
+                 .order_by(ComplaintRow.prefix, ComplaintRow.year, ComplaintRow.number))
+        changes = [apply_profile(session, self.lock(session, ref), profile, who=who)
+                   for ref in session.scalars(query).all()]
+        session.flush()
+        return [c for c in changes if c is not None]
+
+    def import_folder(self, outdir: str | os.PathLike[str], *, who: str, profiles: Sequence[Profile] = ()
+                      ) -> ImportDone:
+        """Import a batch output folder (each record its own transaction), then record the profile each new
+        case is handled under and recount the open cases of each given profile (one transaction)."""
+        from ._intake import import_batch
+
+        by_key = {p.org.key: p for p in profiles}
+        summary = import_batch(self.engine, outdir, who=who, organisations={k: p.org for k, p in by_key.items()})
+        with self.session() as session, session.begin():
+            changes = [c for p in by_key.values() for c in self.set_profile_open(session, p, who=who)]
+            for reference in summary.references:
+                row = self.lock(session, reference)
+                if row.profile_sha256 is None:
+                    profile = by_key.get(row.organisation) or Profile.of_row(row)
+                    if (change := apply_profile(session, row, profile, who=who)) is not None:
+                        changes.append(change)
+        return ImportDone(summary, changes)
+
+    def extend(self, session: Session, reference: str, to: date, *, reason: str, who: str,
+               version: int | None = None) -> DeadlineChange:
+        """A new decision date with reasons (art. 5); the next letter tells the customer."""
+        row = self.lock(session, reference, version=version)
+        change = extend(session, row, self._profile(row), to, reason, who=who)
+        session.flush()
+        return change
+
+    def wait(self, session: Session, reference: str, *, what: str, who: str, on: date | None = None,
+             version: int | None = None) -> Case:
+        """Pause the decision clock while the customer is asked for ``what`` (art. 4)."""
+        row = self.lock(session, reference, version=version)
+        wait(session, row, self._profile(row), what, on=on or date.today(), who=who)
+        session.flush()
+        return to_case(session, row)
+
+    def resume(self, session: Session, reference: str, *, who: str, on: date | None = None,
+               version: int | None = None) -> DeadlineChange:
+        """Restart the paused decision clock: the working days it was paused are added to ``decide_by``."""
+        row = self.lock(session, reference, version=version)
+        change = resume(session, row, self._profile(row), on=on or date.today(), who=who)
+        session.flush()
+        return change
+
+    def reply_received(self, session: Session, reference: str, *, on: date, who: str) -> DeadlineChange | None:
+        """The customer answered (for mail intake): a paused decision clock restarts; otherwise nothing."""
+        row = self.lock(session, reference)
+        if row.waiting_since is None:
+            return None
+        change = resume(session, row, self._profile(row), on=max(on, row.waiting_since), who=who,
+                        why="the customer replied")
+        session.flush()
+        return change
+
+    @staticmethod
+    def _profile(row: ComplaintRow) -> Organisation:
+        return profile_for(row.organisation, row.language)
 
     # -- rows -----------------------------------------------------------------------------------
 
@@ -262,6 +353,9 @@ def _summary_fields(session: Session, row: ComplaintRow) -> dict[str, Any]:
         "outcome": row.outcome, "organisation": row.organisation, "language": row.language, "channel": row.channel,
         "assignee": row.assignee, "merged_into": row.merged_into,
         "not_a_complaint": bool(row.not_a_complaint), "subject": _subject(row), "method": row.method,
+        "profile_sha256": row.profile_sha256, "extended_to": row.extended_to,
+        "extension_reason": row.extension_reason, "waiting_since": row.waiting_since,
+        "waiting_for": row.waiting_for, "paused_days": row.paused_days or 0,
         "complaint": typed_complaint(row), "review": tuple(_review(row)),
     }
 

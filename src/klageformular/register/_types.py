@@ -4,7 +4,8 @@
 what ``register show --json`` prints: no ``null`` noise); :class:`CaseSummary` is a row of a
 list; :class:`Event`, :class:`SourceFile`, :class:`Document` (an attachment's metadata),
 :class:`Correction`, :class:`ReviewEntry`, :class:`Related`, :class:`Sender` are its parts;
-:class:`StatusChange` what a change did; :class:`DueItem` / :class:`DueList` the deadlines and
+:class:`StatusChange` what a change did, :class:`DeadlineChange` what a profile, an extension or a
+resumed clock did to the dates; :class:`DueItem` / :class:`DueList` the deadlines and
 :class:`Report` the compliance figures.
 """
 
@@ -17,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..model import Complaint
 
-__all__ = ["Case", "CaseSummary", "Correction", "Document", "DueItem", "DueList", "Event", "Related", "Report",
-           "ReviewEntry", "Sender", "SourceFile", "Spread", "StatusChange"]
+__all__ = ["Case", "CaseSummary", "Correction", "DeadlineChange", "Document", "DueItem", "DueList", "Event",
+           "Related", "Report", "ReviewEntry", "Sender", "SourceFile", "Spread", "StatusChange"]
 
 
 class _Frozen(BaseModel):
@@ -136,6 +137,12 @@ class CaseSummary(_Frozen):
     assignee: str | None = None
     merged_into: str | None = None
     not_a_complaint: bool = False
+    profile_sha256: str | None = None  # the profile's version the deadlines were counted with (None: not recorded)
+    extended_to: date | None = None  # a new decision date given with reasons (art. 5)
+    extension_reason: str | None = None
+    waiting_since: date | None = None  # the decision clock is paused: the customer is asked for information
+    waiting_for: str | None = None
+    paused_days: int = 0  # working days paused so far, already in ``decide_by``
     subject: str | None = None  # the complaint's first line, or an unreadable file's message
     method: str | None = None
     complaint: Complaint | None = None  # the values as corrected (``Case.corrections``: as typed)
@@ -170,6 +177,19 @@ class StatusChange(_Frozen):
     version: int
 
 
+class DeadlineChange(_Frozen):
+    """What a profile, an extension or a resumed clock did to one case's dates (before and after)."""
+
+    reference: str
+    profile: str
+    profile_sha256: str | None = None
+    acknowledge_by_before: date | None = None
+    acknowledge_by: date | None = None
+    decide_by_before: date | None = None
+    decide_by: date | None = None
+    paused_days: int | None = None  # resume: the working days this pause added
+
+
 class DueItem(_Frozen):
     """An open case and its next deadline: ``acknowledge`` (received, unreadable) or ``decide``."""
 
@@ -186,12 +206,27 @@ class DueItem(_Frozen):
 
 
 class DueList(_Frozen):
-    """Open deadlines on ``today``: passed, today, and later this week (to Sunday)."""
+    """Open deadlines on ``today``: passed, today, and in the ``days`` after it (``upcoming``, across weekends).
+
+    ``waiting``: cases whose decision clock is paused (not listed; their date moves when the
+    customer answers); ``no_decision_date``: acknowledged cases whose profile gives no
+    timeframe; ``open_review`` and ``unassigned``: the other work waiting.
+    """
 
     today: date
+    days: int = 7
     overdue: list[DueItem]
     due_today: list[DueItem]
-    this_week: list[DueItem]
+    upcoming: list[DueItem]
+    waiting: int = 0
+    no_decision_date: int = 0
+    open_review: int = 0
+    unassigned: int = 0
+
+    @property
+    def this_week(self) -> list[DueItem]:
+        """The name before ``--days`` (it stopped at Sunday): the same as :attr:`upcoming`."""
+        return self.upcoming
 
 
 class Spread(_Frozen):
