@@ -77,7 +77,7 @@ def _count(engine: Engine, table: str) -> int:
 
 
 def test_migrations_from_empty_database_match_the_models(engine: Engine) -> None:
-    assert current_revision(engine) == head_revision() == "0005"
+    assert current_revision(engine) == head_revision() == "0006"
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from ..exceptions import RegisterError
 from ..org import Organisation, get_organisation, organisation_keys
 from ..workdays import acknowledge_by
+from ._documents import BatchFiles, DocumentFiles, DocumentLimits, sync_documents  # documents (0006)
 from ._schema import AttachmentRow, ComplaintRow, SourceFileRow
 from ._workflow import lock_counter, now, record_event, reference_prefix
 
@@ -65,14 +66,16 @@ class IntakeSummary:
 
 
 def import_batch(engine: Engine, outdir: str | os.PathLike[str], *, who: str = "intake",
-                 today: date | None = None, organisations: Mapping[str, Organisation] | None = None
-                 ) -> IntakeSummary:
+                 today: date | None = None, organisations: Mapping[str, Organisation] | None = None,
+                 limits: DocumentLimits | None = None) -> IntakeSummary:
     """Import a batch output folder's records; safe to run again, and alongside other imports.
 
     Complaints and unreadable files are numbered in order of receipt (then path); duplicates
     come last, so their originals are already there. ``organisations`` maps profile keys to
     profiles that replace the built-in ones (their working days set ``decide_by``); ``today``
-    stands in for a missing date of receipt.
+    stands in for a missing date of receipt. Every file the records name is stored in the
+    register (see :mod:`._documents`; ``limits`` caps their sizes), found in ``outdir`` or in
+    the inbox the batch read; a record already there gets the files it still lacks.
 
     >>> summary = import_batch(engine, "klager")          # doctest: +SKIP
     >>> summary.added, summary.references[:1]               # doctest: +SKIP
@@ -82,10 +85,12 @@ def import_batch(engine: Engine, outdir: str | os.PathLike[str], *, who: str = "
     if not any((out / name).is_file() for name in _FILES):
         raise RegisterError(f"{out}: no batch records here ({', '.join(_FILES)})")
     summary = IntakeSummary()
+    files = BatchFiles(out)  # documents (0006): where the records' bytes are
     entries = [*_read(out / _FILES[0]), *_read(out / _FILES[1])]
     entries.sort(key=lambda r: (str(r.get("received") or ""), str(r.get("source") or "")))
     for record in [*entries, *_read(out / _FILES[2])]:
-        result = add_record(engine, record, who=who, today=today, organisations=organisations)
+        result = add_record(engine, record, who=who, today=today, organisations=organisations, files=files,
+                            limits=limits)
         summary.count(result, "unreadable" if _kind(record) == "unreadable" else "received")
     log.info("register intake: %d added (%d unreadable), %d attached, %d already there", summary.added,
              summary.unreadable, summary.attached, summary.already)
@@ -93,9 +98,12 @@ def import_batch(engine: Engine, outdir: str | os.PathLike[str], *, who: str = "
 
 
 def add_record(engine: Engine, record: Mapping[str, Any], *, who: str = "intake",
-               today: date | None = None, organisations: Mapping[str, Organisation] | None = None
-               ) -> IntakeResult:
+               today: date | None = None, organisations: Mapping[str, Organisation] | None = None,
+               files: DocumentFiles | None = None, limits: DocumentLimits | None = None) -> IntakeResult:
     """Put one batch record (a line of any of the three files) into the register.
+
+    ``files`` gives the bytes of the files the record names (a :class:`BatchFiles` folder, or
+    :class:`MemoryFiles` for an upload); without it those not stored yet are listed as missing.
 
     >>> add_record(engine, {"source": "a.pdf", "sha256": "ab…", "status": "unreadable",   # doctest: +SKIP
     ...                     "reason": "unreadable", "received": "2026-11-27"}).reference
@@ -104,13 +112,22 @@ def add_record(engine: Engine, record: Mapping[str, Any], *, who: str = "intake"
     for attempt in (1, 2):
         try:
             with Session(engine) as session, session.begin():
-                return _add(session, record, who=who, today=today or date.today(), profiles=organisations or {})
+                result = _add(session, record, who=who, today=today or date.today(), profiles=organisations or {})
+                _documents_of(session, result, record, files, limits)  # documents (0006)
+                return result
         except IntegrityError:
             # A concurrent import took the same file between our look-up and insert (a database
             # without row locks); the second pass finds it and attaches or skips.
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def _documents_of(session: Session, result: IntakeResult, record: Mapping[str, Any], files: DocumentFiles | None,
+                  limits: DocumentLimits | None) -> None:
+    """Documents (0006): the record's files become (or fill in) documents of the case it went to."""
+    row = session.scalars(select(ComplaintRow).where(ComplaintRow.reference == result.reference)).one()
+    sync_documents(session, row, record, files, limits=limits)
 
 
 def _add(session: Session, record: Mapping[str, Any], *, who: str, today: date,
