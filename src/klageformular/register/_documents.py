@@ -191,7 +191,8 @@ def record_documents(record: Mapping[str, Any]) -> list[Wanted]:
             or record.get("error") in _MAIL_ERRORS or record.get("duplicate_kind") == "same_message"
             or (quarantine or "").endswith((".eml", ".msg")))
     wanted: list[Wanted] = []
-    itself = (sha is None or sha == message_sha or record.get("duplicate_kind") == "same_message"
+    # A PDF read from a message always comes with its message's file: without one, the record is the message.
+    itself = (sha is None or message_sha is None or sha == message_sha or record.get("duplicate_kind") == "same_message"
               or record.get("error") in _MAIL_ERRORS or (quarantine or "").endswith((".eml", ".msg")))
     if mail and itself:
         # The record is the message itself: a plain email, an unreadable message, a second copy.
@@ -299,6 +300,8 @@ def sync_documents(session: Session, row: ComplaintRow, record: Mapping[str, Any
             match.kind, match.name, match.sha256, match.missing, match.note = item.kind, item.name, sha, False, None
             match.content_type = item.content_type or match.content_type
             match.size, match.unreadable = size if size is not None else match.size, item.unreadable
+        elif files is not None:  # looked for again and not found: the note says why, as of now
+            match.note = note
 
 
 def _match(existing: Sequence[DocumentRow], item: Wanted) -> DocumentRow | None:
