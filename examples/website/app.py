@@ -63,7 +63,7 @@ from klageformular import KlageformularError, Limits, ParseResult, parse_pdf, re
 from klageformular.locales import LANGUAGES, catalogue
 from klageformular.org import Organisation, get_organisation, organisation_keys
 from klageformular.orgfile import load_organisation
-from klageformular.register import Register, add_record, create_register_engine
+from klageformular.register import MemoryFiles, Register, add_record, create_register_engine
 from klageformular.workdays import acknowledge_by
 
 __all__ = ["HidePrefillTokens", "InvalidTokenError", "ParsePool", "Settings", "create_app", "header_timeout_protocol",
@@ -699,7 +699,8 @@ def create_app(settings: Settings | None = None, *, customers: CustomerLookup,
                          "received": received.isoformat(), "acknowledge_by": due.isoformat()}
         try:
             stored = await run_in_threadpool(add_record, engine, record, who="website",
-                                             today=received.date(), organisations={org.key: org})
+                                             today=received.date(), organisations={org.key: org},
+                                             files=MemoryFiles({record["source"]: data}))  # the PDF, in the register
         except SQLAlchemyError as exc:
             # Nothing was stored: the customer must not leave thinking the complaint arrived.
             log.error("upload %s: the register is unavailable (%s)", result.sha256[:12], type(exc).__name__)

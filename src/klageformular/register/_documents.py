@@ -266,18 +266,28 @@ def _guess_type(name: str | None) -> str | None:
 # -- storing -----------------------------------------------------------------------------------------
 
 
-def sync_documents(session: Session, row: ComplaintRow, record: Mapping[str, Any], files: DocumentFiles | None,
-                   *, limits: DocumentLimits | None = None) -> None:
-    """Give ``row`` the documents ``record`` names: new ones added, missing ones filled when found.
+def sync_documents(session: Session, case: ComplaintRow | str, record: Mapping[str, Any],
+                   files: DocumentFiles | None, *, limits: DocumentLimits | None = None) -> None:
+    """Give the case (a row, or its reference) the documents ``record`` names: new ones added,
+    missing ones filled when found.
 
     Safe to call again with the same record (a re-import): a document already stored is left
-    alone. A document that was missing is filled in when its bytes turn up with the recorded
-    hash, and its kind and name follow the record (a migrated register guessed them).
+    alone, at the cost of one query. A document that was missing is filled in when its bytes
+    turn up with the recorded hash, and its kind and name follow the record (a migrated
+    register guessed them).
     """
     limits = limits or DocumentLimits()
     wanted = record_documents(record)
-    existing = list(session.scalars(select(DocumentRow).where(DocumentRow.complaint_id == row.id)
-                                    .order_by(DocumentRow.id))) if row.id is not None else []
+    if isinstance(case, str):
+        query = select(DocumentRow).join(ComplaintRow, ComplaintRow.id == DocumentRow.complaint_id).where(
+            ComplaintRow.reference == case)
+    else:
+        query = select(DocumentRow).where(DocumentRow.complaint_id == case.id)
+    existing = list(session.scalars(query.order_by(DocumentRow.id))) if not (
+        isinstance(case, ComplaintRow) and case.id is None) else []
+    if all((m := _match(existing, w)) is not None and not m.missing for w in wanted):
+        return  # a re-import: nothing to do
+    row = case if isinstance(case, ComplaintRow) else get_complaint(session, case)
     known = _blobs_present(session, [w.sha256 for w in wanted if w.sha256])
     for item in wanted:
         match = _match(existing, item)

@@ -126,8 +126,10 @@ def add_record(engine: Engine, record: Mapping[str, Any], *, who: str = "intake"
 def _documents_of(session: Session, result: IntakeResult, record: Mapping[str, Any], files: DocumentFiles | None,
                   limits: DocumentLimits | None) -> None:
     """Documents (0006): the record's files become (or fill in) documents of the case it went to."""
-    row = session.scalars(select(ComplaintRow).where(ComplaintRow.reference == result.reference)).one()
-    sync_documents(session, row, record, files, limits=limits)
+    # A row _add made or attached to is in the session (no query for it); one already there may not be.
+    rows = (r for r in (*session.new, *session.identity_map.values()) if isinstance(r, ComplaintRow))
+    row = next((r for r in rows if r.reference == result.reference), None)
+    sync_documents(session, row or result.reference, record, files, limits=limits)
 
 
 def _add(session: Session, record: Mapping[str, Any], *, who: str, today: date,
