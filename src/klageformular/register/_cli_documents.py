@@ -55,9 +55,9 @@ def _copy(args: argparse.Namespace) -> int:
         target.dispose()
     where = make_url(target.url).render_as_string(hide_password=True)
     rows = summary.rows
-    print(f"{where}: copied {rows.get('complaints', 0)} case(s), {rows.get('events', 0)} event(s), "
-          f"{rows.get('documents', 0)} document(s) ({rows.get('blobs', 0)} file(s)), "
-          f"{rows.get('reference_counters', 0)} counter(s)")
+    print(f"{where}: copied {rows.get('complaints', 0):,} case(s), {rows.get('events', 0):,} event(s), "
+          f"{rows.get('documents', 0):,} document(s) ({rows.get('blobs', 0):,} file(s)), "
+          f"{rows.get('reference_counters', 0):,} counter(s)")
     return 0
 
 
