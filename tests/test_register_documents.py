@@ -258,18 +258,29 @@ def test_upgrade_lists_old_files_as_missing_and_the_next_import_fills_them(db_ur
     record = complaint_record(1, sha256=_sha(FORM))
     unreadable = rejected_record(1) | {"sha256": _sha(scan), "quarantine": f"quarantine/{_sha(scan)[:16]}.pdf"}
     gone = complaint_record(2)  # its file was never kept anywhere
-    write_batch(out, complaints=[record, gone], rejected=[unreadable])
+    message, attached = _message("Se bilag.", "<old@example.dk>", (LETTER, "application/pdf", "bilag.pdf")), LETTER
+    (out / "attachments").mkdir()
+    for data in (message, attached):
+        (out / "attachments" / _sha(data)).write_bytes(data)
+    mail = complaint_record(3, source="box.mbox#1", sha256=_sha(message), method="email", message_id="<old@example.dk>",
+                            message_file=f"attachments/{_sha(message)}", received_from="received",
+                            attachments=[{"name": "bilag.pdf", "content_type": "application/pdf", "size": len(LETTER),
+                                          "sha256": _sha(LETTER), "path": f"attachments/{_sha(LETTER)}"}])
+    write_batch(out, complaints=[record, gone, mail], rejected=[unreadable])
     (out / "summary.json").write_text(json.dumps({"inbox": str(tmp_path)}), encoding="utf-8")
-    _old_rows(engine, [(1, record, "received"), (2, unreadable, "unreadable"), (3, gone, "received")])
+    _old_rows(engine, [(1, record, "received"), (2, unreadable, "unreadable"), (3, gone, "received"),
+                       (4, mail, "received")])
     upgrade(engine)
     assert current_revision(engine) == head_revision()
     before = _every_document(engine)
     assert before == {"KLA-2026-0001": [("source", "klage-1.pdf", None)],
                       "KLA-2026-0002": [("source", "scan-1.pdf", None)],
-                      "KLA-2026-0003": [("source", "klage-2.pdf", None)]}
+                      "KLA-2026-0003": [("source", "klage-2.pdf", None)],
+                      # a mail case: its message (the kind guessed from the case) and its attachment
+                      "KLA-2026-0004": [("message", "box.mbox#1", None), ("attachment", "bilag.pdf", None)]}
     assert _one(engine, "KLA-2026-0002") == [(True, "not copied from the batch folder yet")]
     summary = import_batch(engine, out)
-    assert (summary.added, summary.already) == (0, 3)
+    assert (summary.added, summary.already) == (0, 4)
     shutil.rmtree(out)
     shutil.rmtree(inbox)
     after = _every_document(engine)
@@ -277,28 +288,34 @@ def test_upgrade_lists_old_files_as_missing_and_the_next_import_fills_them(db_ur
     assert after["KLA-2026-0002"] == [("source", "scan-1.pdf", scan)]
     assert after["KLA-2026-0003"] == [("source", "klage-2.pdf", None)]
     assert _one(engine, "KLA-2026-0003") == [(True, "not in the batch folder")]
+    assert after["KLA-2026-0004"] == [("message", "box.mbox#1.eml", message), ("attachment", "bilag.pdf", LETTER)]
     downgrade(engine, "0002")  # and back: the path works both ways
     upgrade(engine)
-    assert _count(engine, "documents") == 3
+    assert _count(engine, "documents") == 5
     engine.dispose()
 
 
 def _old_rows(engine: Engine, rows: list[tuple[int, dict[str, object], str]]) -> None:
     complaints = sa.table("complaints", *(sa.column(c) for c in (
-        "id", "reference", "prefix", "year", "number", "organisation", "status", "channel")),
+        "id", "reference", "prefix", "year", "number", "organisation", "status", "channel", "method")),
         sa.column("received", sa.Date), sa.column("created_at", sa.DateTime(timezone=True)),
         *(sa.column(c, sa.JSON) for c in ("review", "warnings")))
     files = sa.table("source_files", *(sa.column(c) for c in ("complaint_id", "source", "sha256", "kind")),
                      sa.column("imported_at", sa.DateTime(timezone=True)))
+    attachments = sa.table("attachments", *(sa.column(c) for c in (
+        "complaint_id", "name", "content_type", "size", "sha256", "path")))
     with engine.begin() as connection:
         for number, record, status in rows:
             connection.execute(complaints.insert().values(
                 id=number, reference=f"KLA-2026-{number:04d}", prefix="KLA", year=2026, number=number,
-                organisation="kameo-dk", status=status, channel="file", received=date(2026, 11, 23), review=[],
-                warnings=[], created_at=datetime(2026, 11, 23, 9)))
+                organisation="kameo-dk", status=status, channel="email" if "message_id" in record else "file",
+                method=record.get("method"), received=date(2026, 11, 23), review=[], warnings=[],
+                created_at=datetime(2026, 11, 23, 9)))
             connection.execute(files.insert().values(complaint_id=number, source=record["source"],
                                                      sha256=record["sha256"], kind="original",
                                                      imported_at=datetime(2026, 11, 23, 9)))
+            for item in record.get("attachments") or []:  # type: ignore[attr-defined]
+                connection.execute(attachments.insert().values(complaint_id=number, **item))
 
 
 # -- the command line ------------------------------------------------------------------------------------
