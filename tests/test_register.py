@@ -409,7 +409,8 @@ def test_application_role_that_owns_nothing(postgres_url: str) -> None:
     set_status(app, "KLA-2026-0001", "acknowledged", who="linn")
     for statement in ("TRUNCATE events", "DROP TABLE events", "ALTER TABLE events DISABLE TRIGGER USER",
                       "DROP TRIGGER events_append_only ON events", "DELETE FROM events",
-                      "UPDATE events SET note = 'x'", "CREATE TABLE public.mine (x int)"):
+                      "UPDATE events SET note = 'x'", "CREATE TABLE public.mine (x int)",
+                      "UPDATE blobs SET size = 0", "DELETE FROM blobs", "DELETE FROM documents"):
         with pytest.raises(DBAPIError, match=r"permission denied|must be owner|append-only"), \
                 app.begin() as connection:
             connection.execute(sa.text(statement))
