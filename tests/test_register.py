@@ -326,8 +326,9 @@ def test_events_are_append_only_in_the_database(engine: Engine, statement: str) 
     assert _count(engine, "events") == 1
 
 
-@pytest.mark.parametrize("statement", ["TRUNCATE events", "TRUNCATE complaints CASCADE",
-                                       "TRUNCATE events, complaints, source_files, attachments, corrections"])
+@pytest.mark.parametrize("statement", [
+    "TRUNCATE events", "TRUNCATE complaints CASCADE",
+    "TRUNCATE events, complaints, source_files, attachments, corrections, documents"])
 def test_history_refuses_truncate_on_postgresql(postgres_register: Engine, statement: str) -> None:
     add_record(postgres_register, complaint_record(1))
     with pytest.raises(DBAPIError, match="append-only"), postgres_register.begin() as connection:
