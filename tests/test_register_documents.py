@@ -246,9 +246,9 @@ def test_no_name_reaches_the_log(engine: Engine, tmp_path: Path, caplog: pytest.
 
 
 def test_upgrade_lists_old_files_as_missing_and_the_next_import_fills_them(db_url: str, tmp_path: Path) -> None:
-    """A register at 0003 (before documents) whose batch folder is still there: its files come in at the next import."""
+    """A register at 0005 (before documents) whose batch folder is still there: its files come in at the next import."""
     engine = create_register_engine(db_url, migrate=False)
-    upgrade(engine, "0003")
+    upgrade(engine, "0005")
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     inbox.mkdir()
     (inbox / "klage-1.pdf").write_bytes(FORM)
@@ -289,7 +289,7 @@ def test_upgrade_lists_old_files_as_missing_and_the_next_import_fills_them(db_ur
     assert after["KLA-2026-0003"] == [("source", "klage-2.pdf", None)]
     assert _one(engine, "KLA-2026-0003") == [(True, "not in the batch folder")]
     assert after["KLA-2026-0004"] == [("message", "box.mbox#1.eml", message), ("attachment", "bilag.pdf", LETTER)]
-    downgrade(engine, "0003")  # and back: the path works both ways
+    downgrade(engine, "0005")  # and back: the path works both ways
     upgrade(engine)
     assert _count(engine, "documents") == 5
     engine.dispose()

@@ -293,7 +293,7 @@ def add_register_parser(sub: Any) -> None:
     p.add_argument("--from", dest="start", type=day, metavar="YYYY-MM-DD", help="default: 1 January")
     p.add_argument("--to", dest="end", type=day, metavar="YYYY-MM-DD", help="default: today")
     p.add_argument("--json", action="store_true", help="one line")
-    add_document_commands(add)  # documents (0006): register open, register copy
+    add_document_commands(add, commands, _guarded)  # documents (0006): register open, register copy
 
 
 def letter(*, db: str | None, who: str | None, reference: str, kind: LetterKind, output: str, dated: date,

@@ -3,34 +3,30 @@
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._files import one_line
+
+if TYPE_CHECKING:
+    from ._service import Register
 
 __all__ = ["add_document_commands"]
 
 
-def _open(args: argparse.Namespace) -> int:
-    from sqlalchemy.orm import Session
-
+def _open(args: argparse.Namespace, register: Register) -> int:
     from ..exceptions import ConfigurationError
-    from . import create_register_engine, list_documents, resolve_url, write_document
+    from . import list_documents, write_document
 
-    engine = create_register_engine(resolve_url(args.db, os.environ))
-    try:
-        with Session(engine) as session:
-            if args.doc is not None:
-                if not args.output:
-                    raise ConfigurationError("--doc N needs -o FILE (where to write it)")
-                document = write_document(session, args.reference, args.doc, args.output)
-                print(f"{args.output}: {document.size or 0:,} bytes, {document.content_type or 'unknown type'}, "
-                      f"sha256 {document.sha256}")
-                return 0
-            documents = list_documents(session, args.reference)
-    finally:
-        engine.dispose()
+    if args.doc is not None and not args.output:
+        raise ConfigurationError("--doc N needs -o FILE (where to write it)")
+    with register.session() as session:
+        if args.doc is not None:
+            document = write_document(session, args.reference, args.doc, args.output)
+            print(f"{args.output}: {document.size or 0:,} bytes, {document.content_type or 'unknown type'}, "
+                  f"sha256 {document.sha256}")
+            return 0
+        documents = list_documents(session, args.reference)
     reference = args.reference.strip().upper()
     print(f"{reference}: {len(documents)} document(s)" + (" (write one with --doc N -o FILE)" if documents else ""))
     for d in documents:
@@ -61,12 +57,16 @@ def _copy(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_document_commands(add: Callable[[str, Any, str], argparse.ArgumentParser]) -> None:
-    """Add ``open`` and ``copy`` with ``add(name, func, help)`` from ``register``'s parser."""
+def add_document_commands(add: Callable[[str, Any, str], argparse.ArgumentParser], commands: Any,
+                          guarded: Callable[[Callable[[], int]], int]) -> None:
+    """Add ``open`` (with ``add(name, func, help)``, on ``--db``'s register) and ``copy`` (two
+    databases of its own, so straight on ``commands``; ``guarded`` makes database errors one line).
+    """
     p = add("open", _open, "a case's documents: list them, or write one (--doc N -o FILE)")
     p.add_argument("reference", metavar="REF")
     p.add_argument("--doc", type=int, metavar="N", help="the document's number in the list")
     p.add_argument("-o", "--output", metavar="FILE", help="where to write it (created 0600)")
-    p = add("copy", _copy, "copy the whole register into an empty database (SQLite ⇄ PostgreSQL)")
+    p = commands.add_parser("copy", help="copy the whole register into an empty database (SQLite ⇄ PostgreSQL)")
+    p.set_defaults(func=lambda args: guarded(lambda: _copy(args)))
     p.add_argument("--from", dest="source", required=True, metavar="URL", help="e.g. sqlite:///klager.db")
     p.add_argument("--to", dest="target", required=True, metavar="URL", help="e.g. postgresql://host/klager")
