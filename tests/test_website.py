@@ -609,6 +609,14 @@ def test_an_upload_is_stored_with_its_reference_and_deadline(client: httpx.Clien
     assert entry["parse_status"] == "complete" and entry["status"] == "received" and entry["review"] == []
     assert entry["complaint"] == body.complaint and entry["content_key"] == body.content_key
     assert [f["source"] for f in entry["files"]] == [f"web/{body.sha256[:16]}.pdf"]  # never the upload's name
+    from sqlalchemy.orm import Session
+
+    from klageformular.register import list_documents, read_document
+
+    with Session(register) as session:  # the PDF itself is in the register, for every officer
+        assert [(d.kind, d.name) for d in list_documents(session, body.reference)] == [
+            ("source", f"{body.sha256[:16]}.pdf")]
+        assert read_document(session, body.reference, 1)[1] == pdf
 
 
 def test_the_same_upload_again_gets_the_same_reference(client: httpx.Client, clock: Clock, register: Any,

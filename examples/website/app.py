@@ -64,7 +64,7 @@ from klageformular.locales import LANGUAGES, catalogue
 from klageformular.org import Organisation, deadlines, organisation_keys, profile_for
 from klageformular.orgfile import load_organisation
 from klageformular.records import Record
-from klageformular.register import Register, add_record, create_register_engine
+from klageformular.register import MemoryFiles, Register, add_record, create_register_engine
 
 __all__ = ["HidePrefillTokens", "InvalidTokenError", "ParsePool", "Settings", "create_app", "header_timeout_protocol",
            "negotiate_language", "serve", "sign_prefill", "site", "verify_prefill"]
@@ -699,7 +699,8 @@ def create_app(settings: Settings | None = None, *, customers: CustomerLookup,
                                           "acknowledge_by": due.isoformat()})
         try:
             stored = await run_in_threadpool(add_record, engine, record, who="website",
-                                             today=received.date(), organisations={org.key: org})
+                                             today=received.date(), organisations={org.key: org},
+                                             files=MemoryFiles({record.source: data}))  # the PDF, in the register
         except SQLAlchemyError as exc:
             # Nothing was stored: the customer must not leave thinking the complaint arrived.
             log.error("upload %s: the register is unavailable (%s)", result.sha256[:12], type(exc).__name__)

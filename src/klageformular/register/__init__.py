@@ -20,6 +20,9 @@ nothing here reads environment variables.
 - :func:`write_register_letter` / :func:`letter_case_from_register`: the acknowledgement and
   decision letters by reference, each recorded as an event with the file's sha256 (and the
   status moved: received → acknowledged, → decided with the outcome).
+- :func:`list_documents` / :func:`read_document` / :func:`write_document`: every file a case
+  holds (received, message, attachment, letter), stored in the database by sha256.
+- :func:`copy_register`: a whole register into an empty database (SQLite ⇄ PostgreSQL).
 
 >>> from datetime import date
 >>> from klageformular.register import add_record, create_register_engine, due
@@ -39,8 +42,18 @@ from typing import TYPE_CHECKING, Any
 from ._names import OUTCOMES, STATUSES, TRANSITIONS
 
 if TYPE_CHECKING:
+    from ._copy import CopySummary, copy_register
     from ._db import DEFAULT_URL, ENV_VAR, create_register_engine, current_revision, head_revision, resolve_url, upgrade
     from ._deadlines import Profile
+    from ._documents import (
+        BatchFiles,
+        CaseDocument,
+        DocumentLimits,
+        MemoryFiles,
+        list_documents,
+        read_document,
+        write_document,
+    )
     from ._export import export_csv, export_xlsx
     from ._intake import IntakeResult, IntakeSummary, add_record, import_batch, related_keys
     from ._letters import RegisterLetter, letter_case_from_register, write_register_letter
@@ -70,11 +83,15 @@ __all__ = [
     "OUTCOMES",
     "STATUSES",
     "TRANSITIONS",
+    "BatchFiles",
     "Case",
+    "CaseDocument",
     "CaseSummary",
+    "CopySummary",
     "Correction",
     "DeadlineChange",
     "Document",
+    "DocumentLimits",
     "DueItem",
     "DueList",
     "DueReport",
@@ -82,6 +99,7 @@ __all__ = [
     "ImportDone",
     "IntakeResult",
     "IntakeSummary",
+    "MemoryFiles",
     "Profile",
     "Register",
     "RegisterLetter",
@@ -93,6 +111,7 @@ __all__ = [
     "StatusChange",
     "add_note",
     "add_record",
+    "copy_register",
     "create_register_engine",
     "current_revision",
     "due",
@@ -102,6 +121,8 @@ __all__ = [
     "import_batch",
     "letter_case_from_register",
     "list_complaints",
+    "list_documents",
+    "read_document",
     "reference_prefix",
     "related_keys",
     "report",
@@ -110,6 +131,7 @@ __all__ = [
     "show",
     "upgrade",
     "working_days_between",
+    "write_document",
     "write_register_letter",
 ]
 
@@ -119,6 +141,9 @@ _HOMES = {
     **dict.fromkeys(("DEFAULT_URL", "ENV_VAR", "create_register_engine", "current_revision", "head_revision",
                      "resolve_url", "upgrade"), "_db"),
     **dict.fromkeys(("export_csv", "export_xlsx"), "_export"),
+    **dict.fromkeys(("CopySummary", "copy_register"), "_copy"),
+    **dict.fromkeys(("BatchFiles", "CaseDocument", "DocumentLimits", "MemoryFiles", "list_documents",
+                     "read_document", "write_document"), "_documents"),
     **dict.fromkeys(("IntakeResult", "IntakeSummary", "add_record", "import_batch", "related_keys"), "_intake"),
     **dict.fromkeys(("DueReport", "due", "list_complaints", "report", "show", "working_days_between"), "_query"),
     **dict.fromkeys(("ImportDone", "Register"), "_service"),

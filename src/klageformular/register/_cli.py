@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._cli_documents import add_document_commands  # documents (0006)
 from ._names import CSV_DIALECTS, EXPORT_LANGUAGES, OUTCOMES, TRANSITIONS, outcome_code
 
 if TYPE_CHECKING:
@@ -388,6 +389,7 @@ def add_register_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="one line")
     p.add_argument("--org-file", action="append", metavar="FILE",
                    help="a profile file that replaces the built-in profile with its key (its holidays count)")
+    add_document_commands(add, commands, _guarded)  # documents (0006): register open, register copy
 
 
 def letter(*, db: str | None, who: str | None, reference: str, kind: LetterKind, output: str, dated: date,

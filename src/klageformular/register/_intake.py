@@ -36,13 +36,13 @@ from sqlalchemy.orm import Session
 from ..exceptions import RegisterError
 from ..org import Organisation, deadlines, profile_for
 from ..records import COMPLAINTS, DUPLICATES, RECORD_FILES, REJECTED, Record, read_records
-from ._schema import AttachmentRow, ComplaintRow, SourceFileRow
+from ._documents import BatchFiles, DocumentFiles, DocumentLimits, sync_documents  # documents (0006)
+from ._schema import AttachmentRow, ComplaintRow, SourceFileRow, column_text
 from ._workflow import lock_counter, now, record_event, reference_prefix
 
 log = logging.getLogger("klageformular.register")
 
 IntakeOutcome = Literal["added", "attached", "already"]
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _FUTURE_SLACK = timedelta(minutes=10)  # clocks differ a little between a mail server and this machine
 _CLAIMED = ("date", "received")  # ``received_from`` of a time read from a message's own headers
 
@@ -77,14 +77,16 @@ class IntakeSummary:
 
 
 def import_batch(engine: Engine, outdir: str | os.PathLike[str], *, who: str = "intake",
-                 today: date | None = None, organisations: Mapping[str, Organisation] | None = None
-                 ) -> IntakeSummary:
+                 today: date | None = None, organisations: Mapping[str, Organisation] | None = None,
+                 limits: DocumentLimits | None = None) -> IntakeSummary:
     """Import a batch output folder's records; safe to run again, and alongside other imports.
 
     Complaints and unreadable files are numbered in order of receipt (then path); duplicates
     come last, so their originals are already there. ``organisations`` maps profile keys to
     profiles that replace the built-in ones (their working days set ``decide_by``); ``today``
-    stands in for a missing date of receipt.
+    stands in for a missing date of receipt. Every file the records name is stored in the
+    register (see :mod:`._documents`; ``limits`` caps their sizes), found in ``outdir`` or in
+    the inbox the batch read; a record already there gets the files it still lacks.
 
     >>> summary = import_batch(engine, "klager")          # doctest: +SKIP
     >>> summary.added, summary.references[:1]               # doctest: +SKIP
@@ -96,8 +98,10 @@ def import_batch(engine: Engine, outdir: str | os.PathLike[str], *, who: str = "
     summary = IntakeSummary()
     entries = [*read_records(out / COMPLAINTS), *read_records(out / REJECTED)]
     entries.sort(key=lambda r: (r.received or "", r.source))  # a message's own line before its PDFs' ("m.eml/…")
+    files = BatchFiles(out)  # documents (0006): where the records' bytes are
     for record in [*entries, *read_records(out / DUPLICATES)]:
-        result = add_record(engine, record, who=who, today=today, organisations=organisations)
+        result = add_record(engine, record, who=who, today=today, organisations=organisations, files=files,
+                            limits=limits)
         summary.count(result, "unreadable" if record.kind == "unreadable" else "received")
     log.info("register intake: %d added (%d unreadable), %d attached, %d already there", summary.added,
              summary.unreadable, summary.attached, summary.already)
@@ -105,12 +109,14 @@ def import_batch(engine: Engine, outdir: str | os.PathLike[str], *, who: str = "
 
 
 def add_record(engine: Engine, record: Record | Mapping[str, Any], *, who: str = "intake",
-               today: date | None = None, organisations: Mapping[str, Organisation] | None = None
-               ) -> IntakeResult:
+               today: date | None = None, organisations: Mapping[str, Organisation] | None = None,
+               files: DocumentFiles | None = None, limits: DocumentLimits | None = None) -> IntakeResult:
     """Put one batch record (a line of any of the three files) into the register.
 
     A mapping (a parsed line) is read as a :class:`~klageformular.records.Record` first;
     one that is not a record raises :class:`RegisterError` naming the fields, never their values.
+    ``files`` gives the bytes of the files the record names (a :class:`BatchFiles` folder, or
+    :class:`MemoryFiles` for an upload); without it those not stored yet are listed as missing.
 
     >>> add_record(engine, Record(source="a.pdf", sha256="ab…", status="unreadable",   # doctest: +SKIP
     ...                           reason="unreadable", received="2026-11-27")).reference
@@ -125,13 +131,24 @@ def add_record(engine: Engine, record: Record | Mapping[str, Any], *, who: str =
     for attempt in (1, 2):
         try:
             with Session(engine) as session, session.begin():
-                return _add(session, record, who=who, today=today or date.today(), profiles=organisations or {})
+                result = _add(session, record, who=who, today=today or date.today(), profiles=organisations or {})
+                _documents_of(session, result, record, files, limits)  # documents (0006)
+                return result
         except IntegrityError:
             # A concurrent import took the same file between our look-up and insert (a database
             # without row locks); the second pass finds it and attaches or skips.
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def _documents_of(session: Session, result: IntakeResult, record: Record, files: DocumentFiles | None,
+                  limits: DocumentLimits | None) -> None:
+    """Documents (0006): the record's files become (or fill in) documents of the case it went to."""
+    # A row _add made or attached to is in the session (no query for it); one already there may not be.
+    rows = (r for r in (*session.new, *session.identity_map.values()) if isinstance(r, ComplaintRow))
+    row = next((r for r in rows if r.reference == result.reference), None)
+    sync_documents(session, row or result.reference, record, files, limits=limits)
 
 
 def _add(session: Session, record: Record, *, who: str, today: date,
@@ -316,17 +333,7 @@ def _source_file(row: ComplaintRow, record: Record, kind: str) -> SourceFileRow:
                          kind=kind, received=day, quarantine=_text(record.quarantine), imported_at=now())
 
 
-def _text(value: str | None, size: int | None = None) -> str | None:
-    """A value as a column can hold it on both databases: NUL and unpaired surrogates replaced
-    (PostgreSQL refuses both), cut to ``size`` characters (``…`` marks the cut).
-
-    >>> _text("a\\x00b") == "a\\ufffdb", _text("x" * 30, 20)
-    (True, 'xxxxxxxxxxxxxxxxxxx…')
-    """
-    if value is None:
-        return None
-    text = _SURROGATE.sub("\ufffd", str(value).replace("\x00", "\ufffd"))
-    return text if size is None or len(text) <= size else text[:size - 1] + "…"
+_text = column_text  # one cleaner for every value that reaches a column
 
 
 def _json(value: Any) -> Any:

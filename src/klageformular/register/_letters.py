@@ -29,6 +29,9 @@ space, so only a crash in the instant between commit and rename can leave the ev
 letter still under its ``.part`` name; writing the letter again gives the same bytes. (Recording
 a "pending" event first and completing it later was the other way; it would need a second
 event per letter and a sweep for pending ones, for the same guarantee.)
+
+The letter (and the ``.eml`` carrying it, if written) is also stored as a document of the case
+in the same transaction, so every officer can open what was sent.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from ..exceptions import ConfigurationError, InvalidTransitionError
 from ..locales import LANGUAGES
 from ..org import Organisation, profile_for
 from ..records import Record
+from ._documents import store_letter  # documents (0006)
 from ._names import OUTCOME_ALIASES, OUTCOMES, TRANSITIONS
 from ._schema import ComplaintRow
 from ._workflow import change_status, get_complaint, record_event
@@ -168,6 +172,9 @@ def write_letter_in(session: Session, row: ComplaintRow, kind: LetterKind, outpu
                          f"(--copy writes another copy of the letter)")
     files, written = stage_letter(case, kind, output, dated=dated, outcome=outcome, reasons=reasons, eml=eml)
     _settle_with(session, files)
+    for file, content_type in zip(files, ("application/pdf", "message/rfc822"), strict=False):  # documents (0006)
+        store_letter(session, row, file.path.name, file.partial.read_bytes(), content_type=content_type,
+                     sha256=written.sha256 if content_type == "application/pdf" else None)
     parts = [Path(output).name, f"sha256 {written.sha256}", f"{written.size} bytes", f"dated {dated.isoformat()}"]
     if outcome is not None:
         parts.append(f"outcome {OUTCOME_IN_REGISTER[outcome]}")

@@ -7,17 +7,20 @@ revision fails the tests.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -26,6 +29,22 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from ._names import STATUSES
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def column_text(value: str | None, size: int | None = None) -> str | None:
+    """A value as a column can hold it on both databases: NUL and unpaired surrogates replaced
+    (PostgreSQL refuses both), cut to ``size`` characters (``…`` marks the cut).
+
+    >>> column_text("a\\x00b") == "a\\ufffdb", column_text("x" * 30, 20)
+    (True, 'xxxxxxxxxxxxxxxxxxx…')
+    """
+    if value is None:
+        return None
+    text = _SURROGATE.sub("\ufffd", str(value).replace("\x00", "\ufffd"))
+    return text if size is None or len(text) <= size else text[:size - 1] + "…"
+
 
 
 class Base(DeclarativeBase):
@@ -191,3 +210,47 @@ class CorrectionRow(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     complaint: Mapped[ComplaintRow] = relationship(back_populates="corrections")
+
+
+# -- documents (revision 0006) ---------------------------------------------------------------------
+
+#: What a case's document is: a file received as such (folder, upload), a message (its .eml or
+#: .msg bytes), a file attached to a message, or a letter the register wrote.
+DOCUMENT_KINDS = ("source", "message", "attachment", "letter")
+
+
+class BlobRow(Base):
+    """The bytes of one file, once, by their sha256: every case and copy that holds them points here."""
+
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary)  # BYTEA on PostgreSQL, BLOB on SQLite
+
+
+class DocumentRow(Base):
+    """One document of a case: which bytes (``sha256``), what it is, and whether the register has them.
+
+    ``sha256`` is the hash intake recorded; no foreign key to ``blobs``, because a *missing*
+    document (bytes over the size limit, or not found in an old batch folder) keeps the hash
+    so that a later import can fill it in and prove it is the same file. The rule "not
+    missing ⇒ its blob exists" is kept by ``register/_documents.py``, the one writer of both.
+    """
+
+    __tablename__ = "documents"
+    __table_args__ = (CheckConstraint("kind IN ('" + "', '".join(DOCUMENT_KINDS) + "')", name="ck_documents_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str | None] = mapped_column(Text)  # as sent, cleaned (one line, no folders)
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    unreadable: Mapped[bool] = mapped_column(Boolean)
+    missing: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(String(120))  # why it is missing (never a value)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    complaint: Mapped[ComplaintRow] = relationship()
