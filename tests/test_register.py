@@ -77,7 +77,7 @@ def _count(engine: Engine, table: str) -> int:
 
 
 def test_migrations_from_empty_database_match_the_models(engine: Engine) -> None:
-    assert current_revision(engine) == head_revision() == "0003"
+    assert current_revision(engine) == head_revision() == "0007"
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
 
@@ -446,13 +446,14 @@ def test_report_figures(engine: Engine) -> None:
     set_status(engine, "KLA-2026-0001", "under_review", who="linn", on=date(2026, 12, 28))
     set_status(engine, "KLA-2026-0001", "decided", who="linn", on=date(2027, 1, 4), outcome="not_upheld")
     figures = report(engine, date(2026, 12, 1), date(2026, 12, 31), today=date(2027, 1, 8))
-    assert figures["received"] == 5
-    assert figures["by_status"] == {"acknowledged": 2, "decided": 1, "received": 1, "unreadable": 1}
-    assert figures["by_language"] == {"da": 3, "en": 1, "unknown": 1}
-    assert figures["by_channel"] == {"file": 5}
-    assert figures["working_days_to_acknowledgement"] == {"count": 3, "median": 3, "max": 4}  # 1, 3, 4
-    assert figures["working_days_to_decision"] == {"count": 1, "median": 6, "max": 6}
-    assert figures["overdue"] == 3  # acknowledged on 30 Dec, and two never acknowledged (as of 31 Dec)
+    assert (figures.received, figures.complaints, figures.not_complaints) == (5, 5, 0)
+    assert figures.by_status == {"acknowledged": 2, "decided": 1, "received": 1, "unreadable": 1}
+    assert figures.by_language == {"-": 1, "da": 3, "en": 1}
+    assert figures.by_channel == {"file": 5}
+    assert figures.by_outcome == {"not_upheld": 1}
+    assert figures.to_acknowledgement.model_dump() == {"count": 3, "median": 3, "max": 4}  # 1, 3, 4
+    assert figures.to_decision.model_dump() == {"count": 1, "median": 6, "max": 6}
+    assert figures.overdue == 3  # acknowledged on 30 Dec, and two never acknowledged (as of 31 Dec)
 
 
 # -- exports --------------------------------------------------------------------------------------

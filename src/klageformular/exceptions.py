@@ -31,7 +31,9 @@ Hierarchy::
     ├── MailboxError                  a mailbox cannot be opened (IMAP login, folder, TLS, mbox file)
     └── RegisterError                 the complaint register refuses an operation
         ├── UnknownReferenceError     no complaint with that reference
-        └── InvalidTransitionError    a status change the workflow does not allow
+        ├── InvalidTransitionError    a status change the workflow does not allow
+        ├── UnknownCategoryError      a category the case's profile does not list (``known``)
+        └── InvalidMeasureError       a measure that cannot be recorded as given (amount, currency)
 
 pydantic's ``ValidationError`` never leaves the public API: :func:`klageformular.parse_pdf`
 turns it into review items (the complaint is kept), and the strict
@@ -57,6 +59,7 @@ __all__ = [
     "EncryptedPdfError",
     "FieldValueTooLongError",
     "FileTooLargeError",
+    "InvalidMeasureError",
     "InvalidTransitionError",
     "KlageformularError",
     "KlageformularWarning",
@@ -78,6 +81,7 @@ __all__ = [
     "TooManyObjectsError",
     "TooManyPagesError",
     "TooMuchContentError",
+    "UnknownCategoryError",
     "UnknownReferenceError",
     "UnreadableTextError",
     "UnsupportedFormVersionError",
@@ -279,3 +283,15 @@ class InvalidTransitionError(RegisterError, ValueError):
     def __init__(self, message: str, *, current: str, requested: str, allowed: Sequence[str]):
         super().__init__(message)
         self.current, self.requested, self.allowed = current, requested, tuple(allowed)
+
+
+class UnknownCategoryError(RegisterError, ValueError):
+    """The case's profile lists no such category; ``known`` holds the keys it does (may be empty)."""
+
+    def __init__(self, message: str, *, facet: str, value: str, known: Sequence[str]):
+        super().__init__(message)
+        self.facet, self.value, self.known = facet, value, tuple(known)
+
+
+class InvalidMeasureError(RegisterError, ValueError):
+    """A measure cannot be recorded as given: an unknown step, a bad amount or currency, a missing note."""

@@ -10,10 +10,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from ._names import STATUSES
+from ._names import MEASURES, STATUSES
 
 
 class Base(DeclarativeBase):
@@ -130,3 +141,41 @@ class CounterRow(Base):
     prefix: Mapped[str] = mapped_column(String(20), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last: Mapped[int]
+
+
+# -- revision 0007: measures taken and categories -------------------------------------------------
+
+
+class MeasureRow(Base):
+    """A measure taken on a case, one per ``measure`` event (append-only like the events themselves).
+
+    The case is the event's: a merge that moves a case's events moves its measures with them.
+    A compensation's amount is an integer count of the currency's minor unit (øre, cent) with
+    the number of decimals beside it, so sums are exact on SQLite too (its NUMERIC is a float).
+    """
+
+    __tablename__ = "measures"
+    __table_args__ = (
+        CheckConstraint("kind IN ('" + "', '".join(MEASURES) + "')", name="ck_measures_kind"),
+        CheckConstraint("(kind = 'compensation' AND amount_minor > 0 AND minor_digits >= 0 AND currency IS NOT NULL)"
+                        " OR (kind <> 'compensation' AND amount_minor IS NULL AND minor_digits IS NULL"
+                        " AND currency IS NULL)", name="ck_measures_amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    minor_digits: Mapped[int | None]
+    currency: Mapped[str | None] = mapped_column(String(3))
+
+
+class CategoryRow(Base):
+    """A case's current category (product, cause); each change is a ``categorized`` event."""
+
+    __tablename__ = "case_categories"
+
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True, autoincrement=False)
+    product: Mapped[str | None] = mapped_column(String(40), index=True)
+    cause: Mapped[str | None] = mapped_column(String(40), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
