@@ -174,16 +174,6 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(args: argparse.Namespace) -> int:
-    from . import report
-
-    today = date.today()
-    start = args.start or date(today.year, 1, 1)
-    figures = report(_engine(args), start, args.end or today, today=today)
-    print(json.dumps(figures, ensure_ascii=False, indent=None if args.json else 2, default=str))
-    return 0
-
-
 def add_register_parser(sub: Any) -> None:
     """Add ``register`` and its subcommands to the main parser's subparsers."""
     common = argparse.ArgumentParser(add_help=False)
@@ -229,10 +219,9 @@ def add_register_parser(sub: Any) -> None:
     p.add_argument("--csv", action="store_true", help="CSV instead of xlsx (also chosen by a .csv name)")
     p.add_argument("--dialect", choices=CSV_DIALECTS, default="excel-da", help="CSV flavour (default: %(default)s)")
     p.add_argument("--lang", choices=EXPORT_LANGUAGES, default="da", help="header language (default: %(default)s)")
-    p = add("report", _report, "figures for a compliance report")
-    p.add_argument("--from", dest="start", type=_day, metavar="YYYY-MM-DD", help="default: 1 January")
-    p.add_argument("--to", dest="end", type=_day, metavar="YYYY-MM-DD", help="default: today")
-    p.add_argument("--json", action="store_true", help="one line")
+    from ._measures_cli import add_commands  # measure, categorize, report (issue 24 item 10)
+
+    add_commands(add)
 
 
 def letter(args: argparse.Namespace, *, org: Any, reasons: str | None, output: str) -> int:

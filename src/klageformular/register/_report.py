@@ -192,8 +192,10 @@ def build_report(session: Session, period: Period, *, today: date, organisations
     is_complaint = ~_not_a_complaint()
     complaints = and_(in_period, is_complaint)
 
-    split = dict(session.execute(select(_not_a_complaint(), func.count()).where(in_period)
-                                 .group_by(_not_a_complaint())).all())
+    # Counted with CASE, not grouped by the condition: PostgreSQL does not match a GROUP BY
+    # expression whose bound parameters differ from the select list's.
+    everything, not_complaints = session.execute(select(func.count(), func.count(case((_not_a_complaint(), 1))))
+                                                 .where(in_period)).one()
     figures: dict[str, Counter[str]] = defaultdict(Counter)
     dimensions = {"status": ComplaintRow.status, "product": CategoryRow.product, "cause": CategoryRow.cause,
                   "outcome": ComplaintRow.outcome, "channel": ComplaintRow.channel,
@@ -242,7 +244,7 @@ def build_report(session: Session, period: Period, *, today: date, organisations
 
     return Report(
         start=period.start, end=period.end, as_of=as_of,
-        received=sum(split.values()), complaints=split.get(False, 0), not_complaints=split.get(True, 0),
+        received=everything, complaints=everything - not_complaints, not_complaints=not_complaints,
         **{f"by_{name}": dict(sorted(figures[name].items())) for name in dimensions},
         to_acknowledgement=_spread(spreads["ack"]), to_decision=_spread(spreads["decide"]),
         overdue=overdue[0], overdue_acknowledgement=overdue[1], overdue_decision=overdue[2],
