@@ -200,8 +200,8 @@ def write_report_xlsx(report: Report, target: str | os.PathLike[str], *, lang: s
     rule = Border(bottom=Side(style="thin", color="7F8FA6"))
     for heading, columns, rows in _sections(report, lang, organisations):
         sheet.append([])
-        sheet.append([heading, *columns])
-        for cell in sheet[sheet.max_row]:
+        sheet.append([heading, *columns, *[None] * (3 - len(columns))])
+        for cell in sheet[sheet.max_row][:4]:  # one band as wide as the widest section
             cell.font, cell.fill, cell.border = Font(bold=True), heading_fill, rule
             if cell.column > 1:
                 cell.alignment = Alignment(horizontal="right")
@@ -212,7 +212,7 @@ def write_report_xlsx(report: Report, target: str | os.PathLike[str], *, lang: s
                     cell.number_format = "#,##0" + ("." + "0" * _digits(label) if _digits(label) else "")
                 elif isinstance(value, float):
                     cell.number_format = "0.0"
-            sheet.cell(sheet.max_row, 1).alignment = Alignment(indent=1, wrap_text=True)
+            sheet.cell(sheet.max_row, 1).alignment = Alignment(indent=1)
     sheet.column_dimensions["A"].width = 56
     for column in "BCD":
         sheet.column_dimensions[column].width = 15
