@@ -451,8 +451,8 @@ def test_report_figures(engine: Engine) -> None:
     assert figures.by_language == {"-": 1, "da": 3, "en": 1}
     assert figures.by_channel == {"file": 5}
     assert figures.by_outcome == {"not_upheld": 1}
-    assert figures.to_acknowledgement.model_dump() == {"count": 3, "median": 3, "max": 4}  # 1, 3, 4
-    assert figures.to_decision.model_dump() == {"count": 1, "median": 6, "max": 6}
+    assert figures.working_days_to_acknowledgement.model_dump() == {"count": 3, "median": 3, "max": 4}  # 1, 3, 4
+    assert figures.working_days_to_decision.model_dump() == {"count": 1, "median": 6, "max": 6}
     assert figures.overdue == 3  # acknowledged on 30 Dec, and two never acknowledged (as of 31 Dec)
 
 

@@ -122,8 +122,8 @@ def _expected() -> Report:
         by_product={"-": 1, "investment": 1, "loan": 1, "platform": 1},
         by_cause={"-": 1, "information": 1, "payments": 1, "platform_error": 1},
         by_outcome={"upheld": 1}, by_channel={"email": 1, "file": 3}, by_language={"da": 2, "en": 1, "nb": 1},
-        to_acknowledgement=Spread(count=3, median=2, max=4),  # 1, 2, 4
-        to_decision=Spread(count=2, median=7.5, max=11),  # 4, 11
+        working_days_to_acknowledgement=Spread(count=3, median=2, max=4),  # 1, 2, 4
+        working_days_to_decision=Spread(count=2, median=7.5, max=11),  # 4, 11
         overdue=3, overdue_acknowledgement=2, overdue_decision=1,
         measures=measures,
         compensation=[Compensation(currency="DKK", cases=1, payments=2, total=Decimal("1500.00")),
@@ -184,7 +184,7 @@ def test_a_profile_files_holidays_count(db_url: str) -> None:
         report(engine, date(2026, 5, 1), date(2026, 5, 31), today=TODAY)
     # Friday 15 May to Monday 18 May: Norway's 17 May is a Sunday, so one working day; with DK the same.
     assert report(engine, date(2026, 5, 1), date(2026, 5, 31), today=TODAY,
-                  organisations={"acme": acme}).to_acknowledgement == Spread(count=1, median=1, max=1)
+                  organisations={"acme": acme}).working_days_to_acknowledgement == Spread(count=1, median=1, max=1)
     engine.dispose()
 
 

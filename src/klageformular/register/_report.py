@@ -127,8 +127,8 @@ class Report(BaseModel):
     by_outcome: dict[str, int]
     by_channel: dict[str, int]
     by_language: dict[str, int]
-    to_acknowledgement: Spread = Field(description="Working days from receipt to acknowledgement")
-    to_decision: Spread = Field(description="Working days from receipt to decision (or inadmissibility)")
+    working_days_to_acknowledgement: Spread = Field(description="Working days from receipt to acknowledgement")
+    working_days_to_decision: Spread = Field(description="Working days from receipt to decision (or inadmissibility)")
     overdue: int
     overdue_acknowledgement: int
     overdue_decision: int
@@ -246,7 +246,7 @@ def build_report(session: Session, period: Period, *, today: date, organisations
         start=period.start, end=period.end, as_of=as_of,
         received=everything, complaints=everything - not_complaints, not_complaints=not_complaints,
         **{f"by_{name}": dict(sorted(figures[name].items())) for name in dimensions},
-        to_acknowledgement=_spread(spreads["ack"]), to_decision=_spread(spreads["decide"]),
+        working_days_to_acknowledgement=_spread(spreads["ack"]), working_days_to_decision=_spread(spreads["decide"]),
         overdue=overdue[0], overdue_acknowledgement=overdue[1], overdue_decision=overdue[2],
         measures=measures,
         compensation=[Compensation(currency=c, cases=counts[c][0], payments=counts[c][1], total=totals[c])

@@ -33,7 +33,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "by_status": "Status", "by_product": "Produkt", "by_cause": "Årsag", "by_outcome": "Udfald",
         "by_channel": "Kanal", "by_language": "Sprog", "unset": "(ikke angivet)",
         "days": "Arbejdsdage", "cases": "Sager", "median": "Median", "max": "Højst",
-        "to_acknowledgement": "Til kvittering", "to_decision": "Til afgørelse",
+        "working_days_to_acknowledgement": "Til kvittering", "working_days_to_decision": "Til afgørelse",
         "overdue": "Fristoverskridelser", "overdue_total": "Sager med en overskredet frist",
         "overdue_acknowledgement": "Kvittering for sent eller mangler",
         "overdue_decision": "Afgørelse for sent eller mangler",
@@ -57,7 +57,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "by_status": "Status", "by_product": "Product", "by_cause": "Cause", "by_outcome": "Outcome",
         "by_channel": "Channel", "by_language": "Language", "unset": "(not set)",
         "days": "Working days", "cases": "Cases", "median": "Median", "max": "Max",
-        "to_acknowledgement": "To acknowledgement", "to_decision": "To decision",
+        "working_days_to_acknowledgement": "To acknowledgement", "working_days_to_decision": "To decision",
         "overdue": "Missed deadlines", "overdue_total": "Cases with a missed deadline",
         "overdue_acknowledgement": "Acknowledgement late or still missing",
         "overdue_decision": "Decision late or still missing",
@@ -143,8 +143,8 @@ def _sections(report: Report, lang: str, organisations: Mapping[str, Organisatio
         return [words[name], s.count, s.median, s.max]
 
     sections.append((words["days"], [words["cases"], words["median"], words["max"]],
-                     [spread("to_acknowledgement", report.to_acknowledgement),
-                      spread("to_decision", report.to_decision)]))
+                     [spread("working_days_to_acknowledgement", report.working_days_to_acknowledgement),
+                      spread("working_days_to_decision", report.working_days_to_decision)]))
     sections.append((words["overdue"], [words["cases"]],
                      [[words["overdue_total"], report.overdue],
                       [words["overdue_acknowledgement"], report.overdue_acknowledgement],

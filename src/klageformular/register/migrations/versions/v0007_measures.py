@@ -1,9 +1,9 @@
 """Measures taken and categories: a ``measures`` row per ``measure`` event, a case's product and cause.
 
 Both are new tables: no existing row changes. An index over the columns the report groups by
-lets the database answer it without reading the complaint rows themselves. Measures are append-only in the database, as the
-events are (the register of complaints and the measures taken is what Regulation (EU)
-2020/1503 art. 7 asks a provider to keep).
+lets the database answer it without reading the complaint rows themselves. Measures are
+append-only in the database, as the events are (the register of complaints and the measures
+taken is what Regulation (EU) 2020/1503 art. 7 asks a provider to keep).
 
 Revision ID: 0007
 Revises: 0003
