@@ -304,7 +304,10 @@ def test_events_are_append_only_in_the_database(engine: Engine, statement: str) 
                                        "TRUNCATE events, complaints, source_files, attachments"])
 def test_history_refuses_truncate_on_postgresql(postgres_register: Engine, statement: str) -> None:
     add_record(postgres_register, complaint_record(1))
-    with pytest.raises(DBAPIError, match="append-only"), postgres_register.begin() as connection:
+    # Since revision 0007 the measures reference the events: PostgreSQL refuses a TRUNCATE that
+    # leaves them out for that foreign key, before any trigger; either way the history stays.
+    with pytest.raises(DBAPIError, match=r"append-only|referenced in a foreign key"), \
+            postgres_register.begin() as connection:
         connection.execute(sa.text(statement))
     assert _count(postgres_register, "events") == 1
 
@@ -334,7 +337,7 @@ def test_truncate_guard_migration_from_0002_with_history(postgres_url: str) -> N
     with engine.begin() as connection:  # at 0002 the history could be emptied: the hole this closes
         connection.execute(sa.text("TRUNCATE events"))
     add_record(engine, complaint_record(2))
-    upgrade(engine)
+    upgrade(engine, "0003")
     assert current_revision(engine) == "0003"
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
         connection.execute(sa.text("TRUNCATE events"))

@@ -59,6 +59,9 @@ def upgrade() -> None:
                    "$$ BEGIN RAISE EXCEPTION 'measures are append-only'; END $$")
         op.execute("CREATE TRIGGER measures_append_only BEFORE UPDATE OR DELETE ON measures "
                    "FOR EACH ROW EXECUTE FUNCTION klageformular_measures_append_only()")
+        # As revision 0003 does for the events: TRUNCATE fires no row trigger.
+        op.execute("CREATE TRIGGER measures_no_truncate BEFORE TRUNCATE ON measures "
+                   "FOR EACH STATEMENT EXECUTE FUNCTION klageformular_measures_append_only()")
     elif dialect == "sqlite":
         for action in ("UPDATE", "DELETE"):
             op.execute(f"CREATE TRIGGER measures_append_only_{action.lower()} BEFORE {action} ON measures "
@@ -67,6 +70,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER measures_no_truncate ON measures")
         op.execute("DROP TRIGGER measures_append_only ON measures")
         op.execute("DROP FUNCTION klageformular_measures_append_only()")
     op.drop_table("case_categories")
