@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -211,4 +212,17 @@ def append(server: Dovecot, *messages: bytes, folder: str = "INBOX") -> None:
         if not client.folder_exists(folder):
             client.create_folder(folder)
         for message in messages:
-            client.append(folder, message)
+            # Arrival at the message's own Date, as a delivery soon after sending would be: the
+            # server's time is trusted over a Date more than 30 days away from it.
+            client.append(folder, message, msg_time=_date_of(message))
+
+
+def _date_of(message: bytes) -> datetime | None:
+    from email.parser import BytesHeaderParser
+    from email.utils import parsedate_to_datetime
+
+    value = BytesHeaderParser().parsebytes(message).get("Date")
+    try:
+        return parsedate_to_datetime(str(value)) if value else None
+    except (TypeError, ValueError):
+        return None

@@ -47,7 +47,11 @@ def test_every_error_survives_pickling() -> None:
                exceptions.ComplaintValidationError([klageformular.ReviewItem("subject", "Emne", None,
                                                                              "missing_required", "is required",
                                                                              "skal udfyldes")]),
-               exceptions.NotAPdfError("not a PDF")]
+               exceptions.NotAPdfError("not a PDF"),
+               exceptions.StaleCaseError("KLA-2026-0003 was acknowledged by mikkel at 10:02 UTC; nothing done",
+                                         reference="KLA-2026-0003", version=2),
+               exceptions.CorrectionRefusedError("complainant.email: is not a valid email address",
+                                                 path="complainant.email", code="invalid_email")]
     for error in samples:
         copy = pickle.loads(pickle.dumps(error))
         assert type(copy) is type(error) and str(copy) == str(error) and copy.__dict__ == error.__dict__

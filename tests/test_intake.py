@@ -393,3 +393,71 @@ def test_imap_tls_and_starttls(secure: bool) -> None:
         assert message.data == (MAIL / "mutt-plain.eml").read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
         with pytest.raises(MailboxError, match="CERTIFICATE_VERIFY_FAILED"):
             ImapMailbox(url, server.password).open()  # the system's CAs do not know this certificate
+
+
+_SERVER = datetime(2026, 11, 24, 7, 0, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("date", "received", "when", "kind", "expected"), [
+    # Plausible: the Date is the receipt time.
+    ("Mon, 23 Nov 2026 09:15:00 +0100", True, None, "file", "date"),
+    ("Mon, 23 Nov 2026 09:15:00 +0100", False, _SERVER, "server", "date"),
+    # In the future, or long before our own server's time: not the receipt time.
+    ("Thu, 01 Jan 2099 10:00:00 +0100", True, None, "file", "received"),
+    ("Thu, 01 Jan 2099 10:00:00 +0100", False, _SERVER, "server", "server"),
+    ("Thu, 01 Jan 2099 10:00:00 +0100", False, _SERVER, "file", "file"),
+    ("Fri, 02 Oct 2026 09:15:00 +0100", True, None, "file", "received"),  # 53 days before Received
+    ("Mon, 01 Jan 1970 00:00:00 +0000", False, None, "file", None),
+    # Beyond the calendar in UTC: OverflowError before; now an unreadable Date, named as such.
+    ("Fri, 31 Dec 9999 23:30:00 -1200", True, None, "file", "received"),
+    ("Mon, 01 Jan 0001 00:30:00 +1400", False, _SERVER, "file", "file"),
+    # A file's time may be a later copy's: three years before it is still the Date, six are not.
+    ("Mon, 23 Nov 2023 09:15:00 +0100", False, _SERVER, "file", "date"),
+    ("Mon, 23 Nov 2020 09:15:00 +0100", False, _SERVER, "file", "file"),
+])
+def test_a_date_the_sender_claims_is_the_receipt_time_only_when_plausible(
+        date: str, received: bool, when: datetime | None, kind: str, expected: str | None) -> None:
+    hop = "Received: from mx.kameo.dk by imap.kameo.dk; Tue, 24 Nov 2026 07:00:01 +0000\r\n" if received else ""
+    m = read_message(f"{hop}Date: {date}\r\nFrom: eva@example.dk\r\nSubject: Klage\r\n\r\nTekst\r\n".encode())
+    m.with_file_time(when, kind="server" if kind == "server" else "file", now=datetime(2026, 12, 1, tzinfo=UTC))
+    assert m.received_from == (expected or "now")
+    if expected == "date":
+        assert m.received == m.date and not m.problems
+    else:
+        assert m.received in (_SERVER, when, datetime(2026, 12, 1, tzinfo=UTC))
+        assert any("Date header" in p for p in m.problems)
+
+
+def test_control_characters_in_the_sender_are_removed_and_named() -> None:
+    m = read_message(b"From: =?utf-8?q?Eva=01Hansen?= <eva@example.dk>\r\nSubject: Klage\r\n\r\nTekst\r\n")
+    assert (m.sender_name, m.sender_address) == ("Eva Hansen", "eva@example.dk")
+    assert m.problems == ["control characters in the sender removed"]
+    complaint, _ = email_complaint(m)
+    assert complaint["complainant"]["last_name"] == "Hansen"
+
+
+@pytest.mark.parametrize(("headers", "limit"), [
+    (b"From: " + b" ".join([b"=?utf-8?q?=C3=98?="] * 1_000) + b" <x@example.dk>\r\n", "max_address_header_bytes"),
+    (b"From: a@example.dk\r\nCc: " + b",".join(b"%d@x.dk" % n for n in range(1_001)) + b"\r\n", "max_addresses"),
+    (b"From: a@example.dk\r\n" + b"Received: from a by b; Mon, 23 Nov 2026 09:15:00 +0100\r\n" * 2_000,
+     "max_header_bytes"),
+])
+def test_header_limits_are_checked_before_parsing(headers: bytes, limit: str) -> None:
+    with pytest.raises(MailLimitExceededError, match="limit is") as caught:
+        read_message(headers + b"Subject: Klage\r\n\r\nTekst\r\n")
+    assert caught.value.limit == limit
+
+
+def test_a_million_parts_stop_at_the_limit_while_parsing() -> None:
+    data = b"From: a@example.dk\r\nContent-Type: multipart/mixed; boundary=p\r\n\r\n" + b"--p\r\n\r\nx\r\n" * 1_000_000
+    with pytest.raises(MailLimitExceededError, match="more than 500 MIME parts"):
+        read_message(data + b"--p--\r\n")
+
+
+def test_html_to_text_reads_sixteen_thousand_paragraphs() -> None:
+    text = html_to_text("<html><head><title>T</title></head><body>" + "<p>x</p>" * 16_384 + "</body></html>")
+    assert text == "\n\n".join(["x"] * 16_384)
+    assert html_to_text("<a href='https://x.dk'>https://x.dk</a> <a href='mailto:e@x.dk'>mail</a>") == (
+        "https://x.dk mail")
+    assert html_to_text("<script>alert(1)</script><style>p{}</style>Tekst &amp; mere<br/>ny linje") == (
+        "Tekst & mere\nny linje")

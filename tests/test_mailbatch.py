@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from klageformular._mailbatch import MailOptions
 from klageformular.batch import COMPLAINTS, DUPLICATES, REJECTED, SUMMARY, convert_folder
 from klageformular.cli import IMAP_PASSWORD_ENV, main
 from klageformular.intake import LEDGER, MailLimits
@@ -305,3 +306,97 @@ def _flags(server: Any, folder: str = "INBOX") -> dict[int, tuple[bytes, ...]]:
         client.select_folder(folder, readonly=True)
         return {uid: tuple(f for f in data[b"FLAGS"] if f != b"\\Recent")
                 for uid, data in client.fetch(client.search("ALL"), ["FLAGS"]).items()}
+
+
+_KILLED_MID_SETTLE = """
+import os, signal, sys
+from klageformular.intake._imap import ImapMailbox
+
+moved = []
+finish = ImapMailbox._finish
+
+
+def killed_on_the_second(self, uids):
+    # The second message's ledger line is written; SIGKILL before it is moved out of INBOX.
+    if uids:
+        moved.append(uids)
+        if len(moved) == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+    finish(self, uids)
+
+
+ImapMailbox._finish = killed_on_the_second
+from klageformular.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_imap_move_killed_mid_settle_is_finished_by_the_next_run(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGKILL between a message's ledger line and its move: the next run moves it, reads nothing twice."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    with dovecot() as server:
+        monkeypatch.setenv(IMAP_PASSWORD_ENV, server.password)
+        append(server, *(_message(f"Klage nummer {n}", message_id=f"<kill-{n}@example.dk>").as_bytes()
+                         for n in range(1, 4)))
+        append(server, folder="Behandlet")
+        args = ["batch", server.url(), "-o", str(out), "--workers", "1", "-q", "--move-to", "Behandlet"]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        killed = subprocess.run([sys.executable, "-c", _KILLED_MID_SETTLE, *args], capture_output=True, text=True,
+                                timeout=300, env=env, check=False)
+        assert killed.returncode == -9, killed.stderr
+        assert len(lines(out, LEDGER)) == 2 and len(_flags(server)) == 2  # settled, but one still in INBOX
+        again = subprocess.run([sys.executable, "-m", "klageformular", *args], capture_output=True, text=True,
+                               timeout=300, env=env, check=False)
+        assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr
+        assert _flags(server) == {}  # nothing left in INBOX for good
+        assert len(_flags(server, "Behandlet")) == 3
+        assert sorted(entry["message_id"] for entry in lines(out, LEDGER)) == [
+            "<kill-1@example.dk>", "<kill-2@example.dk>", "<kill-3@example.dk>"]
+        assert len(lines(out, COMPLAINTS)) == 3
+
+
+def test_imap_at_debug_logs_no_message_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    """imapclient logs every line the server sends at DEBUG: inside our calls it is kept at ERROR."""
+    cpr, name, subject = "010190-1234", "Kirstine Bækgaard", "Klage over KA-5517"
+    message = _message(f"Mit CPR-nummer er {cpr}.", subject=subject, sender=f"{name} <kirstine@example.dk>",
+                       message_id="<debug@example.dk>")
+    with dovecot() as server:
+        monkeypatch.setenv(IMAP_PASSWORD_ENV, server.password)
+        append(server, message.as_bytes())
+        append(server, folder="Behandlet")
+        with caplog.at_level(logging.DEBUG):
+            for logger in ("imapclient", "imapclient.imaplib", "klageformular"):
+                caplog.set_level(logging.DEBUG, logger=logger)
+            assert _imap_batch(server.url(), tmp_path / "out", "--move-to", "Behandlet") == 0
+    assert lines(tmp_path / "out", COMPLAINTS)[0]["complaint"]["complainant"]["last_name"] == "Bækgaard"
+    assert caplog.records  # the capture works: our own records are there
+    for secret in (cpr, "Kirstine", "Bækgaard", "B=C3=A6kgaard", "KA-5517", "kirstine@"):
+        assert secret not in caplog.text
+
+
+def test_a_message_no_limit_foresaw_costs_only_itself(tmp_path: Path) -> None:
+    """With the header limits lifted, a 2.7 MB From of 200,000 encoded words (gigabytes in the email
+    package) meets the worker's deadline and memory ceiling: an unreadable line, the rest is read.
+    """
+    from klageformular.parse import Limits
+
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    huge = b"From: " + b" ".join([b"=?utf-8?q?=C3=98?="] * 200_000) + b" <x@example.dk>\r\n"
+    (inbox / "a-huge-from.eml").write_bytes(huge + b"Subject: Klage\r\n\r\nTekst\r\n")
+    (inbox / "b-klage.eml").write_bytes(_message("Renten kom ikke.").as_bytes())
+    unlimited = MailLimits(max_header_bytes=10**9, max_address_header_bytes=10**9)
+    summary = convert_folder(inbox, tmp_path / "out", workers=1, mail=MailOptions(limits=unlimited),
+                             limits=Limits(timeout_seconds=5, max_seconds=3, worker_memory_mb=600))
+    check_invariants(summary.to_dict())
+    rejected = lines(tmp_path / "out", REJECTED)
+    assert [(r["source"], r["reason"]) for r in rejected] in (
+        [("a-huge-from.eml", "timeout")], [("a-huge-from.eml", "resource limit")])
+    assert rejected[0]["quarantine"].startswith("quarantine/")
+    assert [r["source"] for r in lines(tmp_path / "out", COMPLAINTS)] == ["b-klage.eml"]

@@ -19,6 +19,7 @@ from klageformular.exceptions import (
     ConfigurationError,
     InvalidMeasureError,
     RegisterError,
+    StaleCaseError,
     UnknownCategoryError,
     UnknownReferenceError,
 )
@@ -26,6 +27,7 @@ from klageformular.org import Categories, get_organisation
 from klageformular.orgfile import dumps_organisation
 from klageformular.register import (
     MEASURES,
+    Register,
     add_record,
     categorize,
     create_register_engine,
@@ -216,22 +218,60 @@ def test_the_database_refuses_a_compensation_without_an_amount(engine: Engine) -
 
 
 def test_upgrade_from_the_previous_revision_with_data(db_url: str) -> None:
+    """0005 → 0007 on a register with a complaint, a non-complaint and a merged case (0005's columns)."""
     engine = create_register_engine(db_url, migrate=False)
-    upgrade(engine, "0003")
-    add_record(engine, complaint_record(1, received="2026-11-02"))  # the complaint tables are unchanged
+    upgrade(engine, "0005")
+    for number in (1, 2, 3):  # the complaint tables are 0005's: the models' own
+        add_record(engine, complaint_record(number, received="2026-11-02", message_id=f"<{number}@example.dk>"))
+    register = Register(engine)
+    with register.session() as session, session.begin():
+        register.set_status(session, "KLA-2026-0002", "closed", who="linn", note="autosvar", not_a_complaint=True)
+        register.merge(session, "KLA-2026-0003", into="KLA-2026-0001", who="linn")
     upgrade(engine)
     assert current_revision(engine) == "0007"
-    with Session(engine) as session, session.begin():
-        categorize(session, "KLA-2026-0001", who="linn", product="loan", cause="payments")
+    with register.session() as session, session.begin():
+        version = register.case(session, "KLA-2026-0001").version
+        register.categorize(session, "KLA-2026-0001", who="linn", product="loan", cause="payments", version=version)
         record_measure(session, "KLA-2026-0001", "compensation", who="linn", amount=Decimal("75.25"))
     figures = report(engine, date(2026, 11, 1), date(2026, 11, 30), today=date(2026, 12, 1))
+    assert (figures.received, figures.complaints, figures.not_complaints, figures.merged) == (3, 1, 1, 1)
     assert (figures.by_product, figures.compensation[0].total) == ({"loan": 1}, Decimal("75.25"))
-    downgrade(engine, "0003")  # and back: the complaint and its events stay, the new tables go
     with engine.connect() as connection:
-        assert connection.execute(sa.text("SELECT count(*) FROM events")).scalar_one() == 3
+        events_before = connection.execute(sa.text("SELECT count(*) FROM events")).scalar_one()
+    downgrade(engine, "0005")  # and back: the cases and their events stay, the new tables go
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM events")).scalar_one() == events_before
+        assert connection.execute(sa.text("SELECT count(*) FROM complaints WHERE not_a_complaint")).scalar_one() == 1
         assert "measures" not in sa.inspect(connection).get_table_names()
     upgrade(engine)
     assert report(engine, date(2026, 11, 1), date(2026, 11, 30), today=date(2026, 12, 1)).by_product == {"-": 1}
+    engine.dispose()
+
+
+def test_measures_and_categories_refuse_a_stale_version_and_a_merged_case(db_url: str) -> None:
+    engine = create_register_engine(db_url)
+    for number in (1, 2):
+        add_record(engine, complaint_record(number, received="2026-11-02", message_id=f"<{number}@example.dk>"))
+    register = Register(engine)
+    with register.session() as session, session.begin():
+        version = register.case(session, "KLA-2026-0001").version
+        register.categorize(session, "KLA-2026-0001", who="linn", product="loan", version=version)
+    with pytest.raises(StaleCaseError, match=r"KLA-2026-0001 was categorized by linn at .*; nothing done"), \
+            register.session() as session, session.begin():
+        register.record_measure(session, "KLA-2026-0001", "staff_training", who="mikkel", version=version)
+    with register.session() as session, session.begin():
+        done = register.record_measure(session, "KLA-2026-0001", "staff_training", who="mikkel",
+                                       version=version + 1)
+        assert register.case(session, "KLA-2026-0001").version == version + 2  # a measure moves the version too
+        register.merge(session, "KLA-2026-0002", into="KLA-2026-0001", who="linn")
+    assert done.kind == "staff_training"
+    for call in (lambda s: register.categorize(s, "KLA-2026-0002", who="linn", cause="payments"),
+                 lambda s: register.record_measure(s, "KLA-2026-0002", "external_advice", who="linn")):
+        with pytest.raises(RegisterError, match="KLA-2026-0002 was merged into KLA-2026-0001: work on that case"), \
+                register.session() as session, session.begin():
+            call(session)
+    with Session(engine) as session:
+        assert list(measures_of(session, "KLA-2026-0002")) == []
     engine.dispose()
 
 
@@ -260,6 +300,11 @@ def test_cli_measure_and_categorize(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert notes[-3:] == [("categorized", "product: – → loan; cause: – → payments"),
                           ("measure", "compensation 1250.50 DKK — Renter for november"),
                           ("measure", "staff_training")]
+    # Version 1 at import; the categorization and two measures moved it to 4.
+    assert main(["register", "measure", "KLA-2026-0001", "external_advice", "--if-version", "3", *base]) == 1
+    assert "KLA-2026-0001 was given a measure by linn at" in capsys.readouterr().err
+    assert main(["register", "categorize", "KLA-2026-0001", "--cause", "information", "--if-version", "4",
+                 *base]) == 0
 
 
 def test_cli_categorize_with_a_profile_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -107,6 +107,32 @@ def test_upgrade_from_previous_revision_keeps_and_indexes_old_rows(db_url: str) 
     engine.dispose()
 
 
+def test_upgrade_to_cases_keeps_rows_and_gives_them_a_version(db_url: str) -> None:
+    """0003 → 0005 on a register with a complaint and its history: version 1, nobody assigned, usable."""
+    from klageformular.register import Register
+
+    engine = create_register_engine(db_url, migrate=False)
+    upgrade(engine, "0003")
+    _old_complaint(engine, 1, "acknowledged")
+    upgrade(engine, "0005")
+    assert current_revision(engine) == "0005"
+    with engine.connect() as connection:
+        row = connection.execute(sa.text("SELECT version, assignee, merged_into, not_a_complaint "
+                                         "FROM complaints")).one()
+    assert (row[0], row[1], row[2], bool(row[3])) == (1, None, None, False)
+    register = Register(engine)
+    with register.session() as s, s.begin():
+        register.assign(s, "KLA-2026-0001", "mikkel", who="linn", version=1)
+    with register.session() as s:
+        case = register.case(s, "KLA-2026-0001")
+    assert (case.version, case.assignee, [e.what for e in case.events]) == (2, "mikkel",
+                                                                             ["received", "status", "assign"])
+    downgrade(engine, "0003")  # and back up
+    upgrade(engine)
+    assert _count(engine, "corrections") == 0
+    engine.dispose()
+
+
 _README_GRANTS = [line.strip().rstrip(";") for line in
                   (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
                   .split("<!-- application-role -->")[1].split("```sql")[1].split("```")[0].splitlines()
@@ -301,7 +327,7 @@ def test_events_are_append_only_in_the_database(engine: Engine, statement: str) 
 
 
 @pytest.mark.parametrize("statement", ["TRUNCATE events", "TRUNCATE complaints CASCADE",
-                                       "TRUNCATE events, complaints, source_files, attachments"])
+                                       "TRUNCATE events, complaints, source_files, attachments, corrections"])
 def test_history_refuses_truncate_on_postgresql(postgres_register: Engine, statement: str) -> None:
     add_record(postgres_register, complaint_record(1))
     # Since revision 0007 the measures reference the events: PostgreSQL refuses a TRUNCATE that
@@ -333,10 +359,10 @@ def test_truncate_guard_migration_from_0002_with_history(postgres_url: str) -> N
 
     engine = create_register_engine(new_database(postgres_url), migrate=False)
     upgrade(engine, "0002")
-    add_record(engine, complaint_record(1))
+    _old_complaint(engine, 1)  # the models are the newest schema's: rows at 0002 go in as SQL
     with engine.begin() as connection:  # at 0002 the history could be emptied: the hole this closes
         connection.execute(sa.text("TRUNCATE events"))
-    add_record(engine, complaint_record(2))
+    _old_complaint(engine, 2)
     upgrade(engine, "0003")
     assert current_revision(engine) == "0003"
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
@@ -346,6 +372,27 @@ def test_truncate_guard_migration_from_0002_with_history(postgres_url: str) -> N
     upgrade(engine)
     assert len(show(engine, "KLA-2026-0002")["events"]) == 1
     engine.dispose()
+
+
+def _old_complaint(engine: Engine, number: int, status: str = "received") -> None:
+    """A complaint and its history written as SQL, for a database at an older revision than the models."""
+    complaints = sa.table("complaints", *(sa.column(c) for c in (
+        "id", "reference", "prefix", "year", "number", "organisation", "status", "channel")),
+        sa.column("received", sa.Date), sa.column("created_at", sa.DateTime(timezone=True)),
+        *(sa.column(c, sa.JSON) for c in ("review", "warnings", "complaint")))
+    events = sa.table("events", *(sa.column(c) for c in ("complaint_id", "who", "what", "from_status", "to_status")),
+                      sa.column("at", sa.DateTime(timezone=True)))
+    with engine.begin() as connection:
+        connection.execute(complaints.insert().values(
+            id=number, reference=f"KLA-2026-{number:04d}", prefix="KLA", year=2026, number=number,
+            organisation="kameo-dk", status=status, channel="file", received=date(2026, 11, 23), review=[],
+            warnings=[], created_at=datetime(2026, 11, 23, 9), complaint=complaint_record(number)["complaint"]))
+        connection.execute(events.insert().values(complaint_id=number, who="intake", what="received",
+                                                  to_status="received", at=datetime(2026, 11, 23, 9)))
+        if status != "received":
+            connection.execute(events.insert().values(complaint_id=number, who="linn", what="status",
+                                                      from_status="received", to_status=status,
+                                                      at=datetime(2026, 11, 23, 10)))
 
 
 def test_application_role_that_owns_nothing(postgres_url: str) -> None:

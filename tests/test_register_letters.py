@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from klageformular.cli import main
-from klageformular.exceptions import InvalidTransitionError, UnknownReferenceError
+from klageformular.exceptions import InvalidTransitionError, StaleCaseError, UnknownReferenceError
 from klageformular.locales import letter_texts as texts
 from klageformular.org import Organisation, home_organisation
 from klageformular.orgfile import dumps_organisation
@@ -134,14 +134,21 @@ def test_ack_and_decision_by_reference(tmp_path: Path, db: str, lang: str, capsy
 
 
 def test_letter_bytes_do_not_depend_on_the_register(tmp_path: Path) -> None:
-    """Writing the same letter again gives the same bytes; the second copy is an event, not a status change."""
+    """Writing the same letter again gives the same bytes; the second copy is an event, not a status change.
+
+    A second copy is asked for (``copy=True``): without it the letter is refused as already sent.
+    """
     db = f"sqlite:///{tmp_path / 'k.db'}"
     ref = _import(tmp_path, db)["en"]
     engine = create_register_engine(db)
     first = write_register_letter(engine, ref, "ack", tmp_path / "a.pdf", dated=date(2026, 11, 25), who="a",
                                   org=_org("en"))
+    with pytest.raises(StaleCaseError, match=r"was acknowledged by a at \d\d:\d\d UTC; nothing done \(--copy"):
+        write_register_letter(engine, ref, "ack", tmp_path / "b.pdf", dated=date(2026, 11, 25), who="b",
+                              org=_org("en"))
+    assert not (tmp_path / "b.pdf").exists()
     again = write_register_letter(engine, ref, "ack", tmp_path / "b.pdf", dated=date(2026, 11, 25), who="b",
-                                  org=_org("en"))
+                                  org=_org("en"), copy=True)
     assert (first.previous_status, first.status, again.previous_status, again.status) == (
         "received", "acknowledged", "acknowledged", "acknowledged")
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
@@ -224,7 +231,7 @@ def test_same_outcome_again_is_a_second_copy(tmp_path: Path) -> None:
         set_status(engine, ref, status, who="linn")
     for name in ("a.pdf", "b.pdf"):
         done = write_register_letter(engine, ref, "decision", tmp_path / name, dated=date(2026, 12, 1), who="l",
-                                     org=_org("sv"), outcome="upheld", reasons="Du har rätt.")
+                                     org=_org("sv"), outcome="upheld", reasons="Du har rätt.", copy=name == "b.pdf")
     assert (done.previous_status, done.status) == ("decided", "decided")
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
     engine.dispose()

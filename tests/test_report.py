@@ -31,6 +31,7 @@ from klageformular.register import (
     Compensation,
     MeasureFigure,
     Period,
+    Register,
     Report,
     Spread,
     add_record,
@@ -70,7 +71,7 @@ def _categorize(engine: Engine, reference: str, product: str, cause: str) -> Non
 
 
 def _quarter(engine: Engine) -> None:
-    """Five entries received in Q4 2026 (four complaints, one not), and two outside it."""
+    """Six entries received in Q4 2026 (four complaints, one not, one merged into another), two outside it."""
     a = _add(engine, complaint_record(1, received="2026-11-02"))  # Monday; acknowledge by Thu 5 Nov
     set_status(engine, a, "acknowledged", who="linn", on=date(2026, 11, 3))  # 1 working day
     set_status(engine, a, "under_review", who="linn")
@@ -98,8 +99,19 @@ def _quarter(engine: Engine) -> None:
     _measure(engine, d, "other_complaints_checked", note="KLA-2026-0001")
 
     e = _add(engine, rejected_record(5, received="2026-12-28"))
-    set_status(engine, e, "closed", who="linn", note="Et nyhedsbrev, ikke en klage")
+    register = Register(engine)
+    with register.session() as session, session.begin():
+        register.set_status(session, e, "closed", who="linn", note="Et nyhedsbrev, ikke en klage",
+                            not_a_complaint=True)
     _measure(engine, e, "other_consequence", note="Filter for nyhedsbreve")  # not a complaint: not counted
+
+    # A customer's second mail that became a case of its own, merged into b: counted as merged
+    # only; its category and measure stay on its record and count nowhere.
+    g = _add(engine, complaint_record(8, received="2026-12-24", lang="en", message_id="<g@example.dk>"))
+    _categorize(engine, g, "loan", "payments")
+    _measure(engine, g, "external_advice")
+    with register.session() as session, session.begin():
+        register.merge(session, g, into=b, who="linn", note="the same matter")
 
     f = _add(engine, complaint_record(6, received="2027-01-04"))
     _measure(engine, f, "compensation", "999")
@@ -117,7 +129,7 @@ def _expected() -> Report:
                  "compensation": MeasureFigure(cases=2, measures=4)}
     return Report(
         start=date(2026, 10, 1), end=date(2026, 12, 31), as_of=date(2026, 12, 31),
-        received=5, complaints=4, not_complaints=1,
+        received=6, complaints=4, not_complaints=1, merged=1,
         by_status={"acknowledged": 1, "closed": 1, "decided": 1, "received": 1},
         by_product={"-": 1, "investment": 1, "loan": 1, "platform": 1},
         by_cause={"-": 1, "information": 1, "payments": 1, "platform_error": 1},
@@ -314,7 +326,8 @@ def test_cli_report_text_json_and_xlsx(tmp_path: Path, capsys: pytest.CaptureFix
     assert "  Not complaints" in capsys.readouterr().out
     assert main([*base, "--year", "2026", "--month", "12", "--json"]) == 0
     december = json.loads(capsys.readouterr().out)
-    assert (december["start"], december["end"], december["received"]) == ("2026-12-01", "2026-12-31", 3)
+    assert (december["start"], december["end"], december["received"], december["merged"]) == (
+        "2026-12-01", "2026-12-31", 4, 1)
     assert main([*base, "--year", "2026", "--xlsx", str(tmp_path / "r.xlsx")]) == 0
     assert capsys.readouterr().out == f"{tmp_path / 'r.xlsx'}: report 2026-01-01 to 2026-12-31\n"
     assert main([*base, "--year", "2026", "--from", "2026-01-01"]) == 1

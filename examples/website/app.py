@@ -63,7 +63,7 @@ from klageformular import KlageformularError, Limits, ParseResult, parse_pdf, re
 from klageformular.locales import LANGUAGES, catalogue
 from klageformular.org import Organisation, get_organisation, organisation_keys
 from klageformular.orgfile import load_organisation
-from klageformular.register import add_record, create_register_engine, show
+from klageformular.register import Register, add_record, create_register_engine
 from klageformular.workdays import acknowledge_by
 
 __all__ = ["HidePrefillTokens", "InvalidTokenError", "ParsePool", "Settings", "create_app", "header_timeout_protocol",
@@ -740,10 +740,14 @@ def _register_engine(url: str) -> Engine:
 
 
 def _first_receipt(engine: Engine, reference: str, zone: Any) -> dict[str, str]:
-    entry = show(engine, reference)
-    stamp = entry["received_at"]
-    received = datetime.fromisoformat(stamp).astimezone(zone).isoformat() if stamp else entry["received"]
-    return {"received": received, "acknowledge_by": entry["acknowledge_by"]}
+    register = Register(engine)
+    with register.session() as session:
+        case = register.case(session, reference)
+    received = case.received_at.astimezone(zone).isoformat() if case.received_at else case.received.isoformat()
+    receipt = {"received": received}
+    if case.acknowledge_by is not None:
+        receipt["acknowledge_by"] = case.acknowledge_by.isoformat()
+    return receipt
 
 
 def _database_health(engine: Engine) -> Literal["ok", "unavailable"]:

@@ -1,9 +1,11 @@
 """Mail in a batch run: each message's records, written with the batch's own writers.
 
 :mod:`klageformular.batch` owns the output files, the worker pool and the bookkeeping of
-files; this module adds messages to it. Every message a source delivers is read first
-(:class:`~.intake.MailIntake`: attachments saved, duplicates, auto-replies and unreadable
-messages recognised), then, after the folder's plain files and in receipt order, each
+files; this module adds messages to it. Every message a source delivers is read first — in
+a worker process, under the batch's deadline and memory ceiling (:mod:`.intake._read`) —
+and admitted in the source's order (:class:`~.intake.MailIntake`: attachments saved,
+duplicates, auto-replies and unreadable messages recognised), then, after the folder's plain
+files and in receipt order (ties by the source's numbers: ``#9`` before ``#11``), each
 message gives the batch one entry per PDF attachment (its record carries the message's
 ``message_id``, ``from``, ``subject``, ``date``, ``received`` and the other attachments)
 followed by an entry of its own. The batch settles entries in order, so when the message's
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -28,7 +32,8 @@ from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._pool import Failed, Parsed
+from ._files import write_private
+from ._pool import Failed, Parsed, Reply, WorkerPool
 from .exceptions import ConfigurationError, NotAKlageformularError
 from .intake import (
     Admitted,
@@ -44,12 +49,18 @@ from .intake import (
     mbox_messages,
     receipt_day,
 )
+from .intake._book import ATTACHMENTS
+from .intake._message import MailMessage
+from .intake._read import message_from_json
 from .intake._sources import MailKind
+from .parse import Limits
 
 if TYPE_CHECKING:
     from .batch import _Entry, _Run
 
-__all__ = ["MailDesk", "MailOptions", "is_imap_url", "mail_source"]
+__all__ = ["MailDesk", "MailOptions", "is_imap_url", "mail_source", "natural_key"]
+
+_READING = ".reading"  # messages waiting for a worker, one private file each
 
 
 def is_imap_url(inbox: object) -> bool:
@@ -125,7 +136,8 @@ class MailDesk:
         messages = chain.from_iterable(file_messages(path, self.run._relative(path), kind) for path, kind in mail)
         return iter(plain), messages
 
-    def entries(self, messages: Iterable[RawMessage], files: list[_Entry]) -> list[_Entry]:
+    def entries(self, messages: Iterable[RawMessage], files: list[_Entry], *, limits: Limits,
+                workers: int) -> list[_Entry]:
         """Read every message; in receipt order, each message's PDFs to parse, then its own entry.
 
         The message's entry settles after its attachments (the batch settles in order), and
@@ -139,7 +151,7 @@ class MailDesk:
             digest = entry.record.get("sha256")
             if digest and not (entry.skipped or entry.duplicate_of):
                 first.setdefault(digest, entry.record["source"])
-        admitted = [self._admit(raw) for raw in messages]
+        admitted = list(self._read(messages, limits, workers))
         admitted.sort(key=_receipt_order)
         result: list[_Entry] = []
         index = len(files)
@@ -165,8 +177,68 @@ class MailDesk:
             index += 1
         return result
 
-    def _admit(self, raw: RawMessage) -> Admitted:
-        admitted = self.intake.admit(raw)
+    def _read(self, messages: Iterable[RawMessage], limits: Limits, workers: int) -> Iterator[Admitted]:
+        """Every message admitted in the source's order, each read in a worker process.
+
+        The worker has the batch's deadline and memory ceiling: a message that would make the
+        ``email`` package run for minutes or take gigabytes ends as an unreadable line. The main
+        process keeps one message's bytes at a time; the others wait in private files.
+        """
+        folder = self.run.out / _READING
+        waiting: dict[int, tuple[RawMessage, Path | None]] = {}
+        replies: dict[int, Reply] = {}
+        order = 0
+
+        def tasks() -> Iterator[tuple[int, str, date]]:
+            nonlocal order
+            for number, raw in enumerate(messages):
+                path = None
+                if self.intake.needs_reading(raw):
+                    assert raw.data is not None
+                    folder.mkdir(mode=0o700, exist_ok=True)
+                    path = folder / f"{number}{'.msg' if raw.kind == 'msg' else '.eml'}"
+                    write_private(path, raw.data)
+                    raw.data = None
+                waiting[number] = (raw, path)
+                if path is not None:
+                    yield number, str(path), date.today()
+                else:
+                    replies[number] = Failed(None, "", "")  # not read: admit decides (skipped, never fetched)
+
+        reader = ("klageformular.intake._read:read_saved",
+                  {"limits": asdict(self.options.limits), "attachments": str(self.run.out / ATTACHMENTS)})
+        pool: WorkerPool[int] = WorkerPool(workers, limits=limits, reader=reader)
+        try:
+            with pool:
+                for number, reply in chain(pool.run(tasks()), [(-1, Failed(None, "", ""))]):
+                    if number >= 0:
+                        replies[number] = reply
+                    while order in replies and order in waiting:
+                        raw, path = waiting.pop(order)
+                        yield self._admit(raw, path, replies.pop(order))
+                        order += 1
+            while order in waiting:  # the last ones need no worker
+                raw, path = waiting.pop(order)
+                yield self._admit(raw, path, replies.pop(order))
+                order += 1
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _admit(self, raw: RawMessage, path: Path | None = None, reply: Reply | None = None) -> Admitted:
+        read: MailMessage | tuple[str, str] | None = None
+        if isinstance(reply, Failed) and reply.error is None and reply.name == "OSError":
+            # The worker could not save an attachment: the disk is full. The batch stops with its
+            # one line (exit 3); the message stays unread, so the next run reads it.
+            number = int(reply.message)
+            raise OSError(number, os.strerror(number))
+        if path is not None:
+            raw.data = path.read_bytes()
+            path.unlink()
+            if isinstance(reply, Parsed):
+                read = message_from_json(reply.result)
+            elif isinstance(reply, Failed):
+                read = (_mail_error(reply), reply.message)
+        admitted = self.intake.admit(raw, read)
         chosen = self.run.received  # --received today / a date overrides the message's own time
         if chosen == "today":
             admitted.record["received"] = date.today().isoformat()
@@ -239,7 +311,8 @@ class MailDesk:
         return bool((entry.skipped or entry.duplicate_of) and entry.record.get("sha256") in self.form_shas)
 
     def _unreadable(self, entry: _Entry, item: Admitted) -> None:
-        reason = "resource limit" if item.error == "MailLimitExceededError" else "unreadable"
+        reason = {"MailLimitExceededError": "resource limit", "WorkerCrashedError": "resource limit",
+                  "ParseTimeoutError": "timeout"}.get(item.error or "", "unreadable")
         message = item.reason or "cannot read the message"
         # The message's bytes are in quarantine/ already (MailIntake), unless never fetched.
         record = entry.record | self.run.acknowledge(entry.received) | {"sha256": entry.record.get("sha256"),
@@ -271,12 +344,29 @@ class MailDesk:
         self.run.summary.mail = asdict(self.intake.counts)
 
 
-def _receipt_order(item: Admitted) -> tuple[float, str]:
+def _mail_error(reply: Failed) -> str:
+    """The error type on an unreadable message's line; a worker's deadline reads "reading took longer"."""
+    return reply.name if reply.error is not None else "MailReadError"
+
+
+def _receipt_order(item: Admitted) -> tuple[float, tuple[tuple[str, int], ...], int]:
+    """By receipt, then by the source with its numbers as numbers ("#9" before "#11", "uid 9" before "uid 10")."""
     try:
         when = datetime.fromisoformat(item.received)
-    except ValueError:
-        return 0.0, item.raw.source
-    return (when.timestamp() if when.tzinfo else when.replace(tzinfo=UTC).timestamp()), item.raw.source
+        stamp = when.timestamp() if when.tzinfo else when.replace(tzinfo=UTC).timestamp()
+    except (ValueError, OverflowError):
+        stamp = 0.0
+    return stamp, natural_key(item.raw.source), item.raw.position
+
+
+def natural_key(text: str) -> tuple[tuple[str, int], ...]:
+    """``text`` split into runs of non-digits and numbers, for an order where 9 comes before 11.
+
+    >>> sorted(["klager.mbox#11", "klager.mbox#9"], key=natural_key)
+    ['klager.mbox#9', 'klager.mbox#11']
+    """
+    return tuple((chunk, 0) if not chunk.isdigit() else ("", int(chunk))
+                 for chunk in re.split(r"(\d+)", text) if chunk)
 
 
 def _form_shas(out: Path) -> set[str]:

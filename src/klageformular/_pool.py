@@ -9,6 +9,10 @@ that cannot even start stops the run, since every file would fail the same way.
 
 Log records from workers are sent back and re-emitted in the main process, so a caller's
 logging configuration (and a test's log capture) sees them.
+
+The same workers read mail for a batch run (``reader``): each task is a message the main
+process saved to a private file, and the reply is the message as JSON
+(:func:`klageformular.intake._read.read_saved`), under the same deadline and memory ceiling.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
 from . import exceptions
-from ._files import open_no_follow
+from ._files import DISK_FULL, open_no_follow
+from ._quiet import silence_unconfigured
 from .exceptions import ConfigurationError, KlageformularError, ParseTimeoutError, PdfReadError, WorkerCrashedError
 from .org import Organisation
 from .parse import Limits, ParseResult, parse_pdf
@@ -127,6 +132,24 @@ def _reply(message: Message) -> Reply:
     return Failed(error, name, str(message["message"]))
 
 
+def _read(path: str, reader: Callable[..., dict[str, Any]], options: dict[str, Any]) -> Message:
+    """One message: the reader's JSON-ready result, or the error that stopped it."""
+    try:
+        return {"result": reader(path, **options), "acknowledge_by": ""}
+    except KlageformularError as exc:
+        return {"error": type(exc).__name__, "message": str(exc)}
+    except MemoryError:
+        return {"error": WorkerCrashedError.__name__, "message": "ran out of memory (the worker's memory ceiling)"}
+    except OSError as exc:
+        if exc.errno in DISK_FULL:  # the output's problem, not the message's: the main process stops the run
+            return {"error": "OSError", "message": str(exc.errno)}
+        return {"error": "MailReadError", "message": f"cannot read the message ({type(exc).__name__})"}
+    except RecursionError:  # the email package on thousands of nested parts
+        return {"error": "MailLimitExceededError", "message": "parts nested too deeply to read"}
+    except Exception as exc:  # the email package on truly hostile input: unreadable, not a crash
+        return {"error": "MailReadError", "message": f"broken message ({type(exc).__name__})"}
+
+
 def worker_main(config: dict[str, Any]) -> None:
     """The worker process: set up, say ready, then parse one path per input line until EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the main process decides
@@ -143,6 +166,12 @@ def worker_main(config: dict[str, Any]) -> None:
     ours.handlers[:] = [_Forward(send)]
     ours.setLevel(config["log_level"])
     ours.propagate = False
+    silence_unconfigured()  # the libraries' own warnings would land on the officer's terminal
+    reader: Callable[..., dict[str, Any]] | None = None
+    if config.get("reader"):
+        module, _, name = config["reader"].partition(":")
+        reader = getattr(importlib.import_module(module), name)
+        options = _reader_options(config["reader_options"])
     module, _, name = config["parser"].partition(":")
     parser = getattr(importlib.import_module(module), name)
     limits = Limits(**config["limits"])
@@ -157,7 +186,16 @@ def worker_main(config: dict[str, Any]) -> None:
     send({"ready": True})
     for line in sys.stdin:
         task = json.loads(line)
-        send(_convert(task["path"], date.fromisoformat(task["received"]), parser, limits, fixed))
+        if reader is not None:
+            send(_read(task["path"], reader, options))
+        else:
+            send(_convert(task["path"], date.fromisoformat(task["received"]), parser, limits, fixed))
+
+
+def _reader_options(options: dict[str, Any]) -> dict[str, Any]:
+    from .intake import MailLimits
+
+    return {"limits": MailLimits(**options["limits"]), "attachments": Path(options["attachments"])}
 
 
 # -- the main side ------------------------------------------------------------------------------------
@@ -210,10 +248,13 @@ class WorkerPool(Generic[T]):
     """
 
     def __init__(self, size: int, *, limits: Limits, org: Organisation | None = None,
-                 parser: str = DEFAULT_PARSER) -> None:
+                 parser: str = DEFAULT_PARSER, reader: tuple[str, dict[str, Any]] | None = None) -> None:
+        # ``reader``: ("module:function", its JSON-ready options) to read mail instead of parsing PDFs.
         self.size, self.timeout = size, limits.timeout_seconds
         self.config = json.dumps({"limits": asdict(limits), "parser": parser,
                                   "org": org.model_dump(mode="json") if org else None,
+                                  "reader": reader[0] if reader else None,
+                                  "reader_options": reader[1] if reader else None,
                                   "log_level": logging.getLogger("klageformular").getEffectiveLevel()})
         self.workers: list[_Worker[T]] = []
         self.selector = selectors.DefaultSelector()

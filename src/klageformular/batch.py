@@ -204,7 +204,7 @@ def _convert(inbox: str | os.PathLike[str], inbox_path: Path, out: Path, count: 
         source = stack.enter_context(mail_source(inbox, mail, desk.done_keys))
         files, messages = desk.split(_walk(inbox_path, out) if source is None else iter(()), source)
         entries = run.entries(files)
-        entries += desk.entries(messages, entries)  # after the files; each message in receipt order
+        entries += desk.entries(messages, entries, limits=limits, workers=count)  # after the files, by receipt
         summary.inputs = len(entries)
         if on_start:
             on_start(len(entries))

@@ -158,8 +158,8 @@ def _received(text: str) -> Received:
     if text in ("mtime", "today"):
         return cast("Received", text)
     try:
-        return date.fromisoformat(text)
-    except ValueError:
+        return register_cli.day(text)
+    except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError("use mtime, today or a date such as 2026-11-24") from None
 
 
@@ -212,7 +212,9 @@ def _batch(args: argparse.Namespace) -> int:
     out.print(table)
     status = 1 if summary.unreadable else 0
     if args.register:  # the register, not a JSONL file, is the one list of everything received
-        status = max(status, register_cli.import_after_batch(args))
+        files = [args.org_file] if args.org_file else []
+        status = max(status, register_cli.import_after_batch(db=args.db, outdir=args.output, who=args.who,
+                                                             org_files=files))
     return status
 
 
@@ -296,7 +298,11 @@ def _letter(args: argparse.Namespace) -> int:
             raise ConfigurationError(f"{args.reasons}: cannot read the reasons: {exc}") from None
     if args.ref:  # the register's entry: the letter is recorded as an event there
         output = args.output or f"{args.ref.strip().upper()}-{args.kind}.pdf"
-        return register_cli.letter(args, org=_profile(args), reasons=reasons, output=output)
+        return register_cli.letter(db=args.db, who=args.who, reference=args.ref, kind=args.kind, output=output,
+                                   dated=args.date or date.today(), outcome=getattr(args, "outcome", None),
+                                   reasons=reasons, eml=args.eml, org=_profile(args),
+                                   admissibility=getattr(args, "admissibility", None),
+                                   reason=getattr(args, "reason", None), copy=args.copy)
     if not args.reference:
         print("klageformular: --record needs --reference (the complaint's reference)", file=sys.stderr)
         return 2
@@ -312,26 +318,22 @@ def _letter(args: argparse.Namespace) -> int:
     return 0
 
 
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("use a date such as 2026-11-24") from None
-
-
 def _letter_parser(sub: Any) -> None:
     p = sub.add_parser("letter", help="acknowledgement or decision letter (PDF/A-2b) in the complaint's language")
     kinds = p.add_subparsers(dest="kind", required=True)
     for kind, help_text in (("ack", "acknowledge receipt (EU 2022/2117 art. 3)"),
                             ("decision", "the reasoned decision (art. 5)")):
-        k = kinds.add_parser(kind, help=help_text)
-        register_cli.add_letter_options(k)
+        k = kinds.add_parser(kind, help=help_text, parents=[register_cli.database_options()])
+        k.add_argument("ref", metavar="REF", nargs="?",
+                       help="the complaint's reference in the register, e.g. KLA-2026-0001")
+        k.add_argument("--copy", action="store_true",
+                       help="with REF: another copy of a letter already recorded (refused without it)")
         k.add_argument("--record", metavar="JSON",
                        help="instead of REF: a complaint not in a register (one complaints.jsonl line)")
         k.add_argument("--reference", help="with --record: the complaint's reference, e.g. KLA-2026-0001")
         k.add_argument("-o", "--output", metavar="PDF", help=f"default: REFERENCE-{kind}.pdf")
         k.add_argument("--eml", metavar="FILE", help="also write a ready-to-send email with the PDF attached")
-        k.add_argument("--date", type=_iso_date, default=None, help="the letter's date (default: today)")
+        k.add_argument("--date", type=register_cli.day, default=None, help="the letter's date (default: today)")
         _add_org_file(k, "replaces the entry's profile")
         if kind == "ack":
             k.add_argument("--admissibility", choices=("admissible", "needs_more_information", "inadmissible"),
@@ -374,7 +376,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
     _add_org_file(p, "validates every file with it")
     p.set_defaults(func=_parse)
-    p = sub.add_parser("batch", help="convert a folder, mbox, Maildir or IMAP folder (parallel, resumable)")
+    p = sub.add_parser("batch", parents=[register_cli.database_options()],
+                       help="convert a folder, mbox, Maildir or IMAP folder (parallel, resumable)")
     p.add_argument("inbox", metavar="SOURCE",
                    help="a folder of received files (read recursively; .eml, .msg and mbox files as mail), an "
                         "mbox file, a Maildir, or imaps://user@host[:port]/Folder (imap:// upgrades with STARTTLS; "
@@ -395,7 +398,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--move-to", metavar="FOLDER", help="IMAP: move messages there once their records are written")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _add_org_file(p, "like --org, from a file")
-    register_cli.add_batch_options(p)
+    p.add_argument("--register", action="store_true", help="then import OUTDIR into the complaint register")
     p.set_defaults(func=_batch)
 
     p = sub.add_parser("org", help="organisation profiles as files")
@@ -423,10 +426,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     func: Command = args.func
     if not logging.getLogger().handlers:
-        # pypdf reports repaired files ("EOF marker not found") on its logger; with no logging
-        # configured Python prints those into the progress bar. The records say nothing the
-        # officer needs: the file's line already does.
-        logging.getLogger("pypdf").addHandler(logging.NullHandler())
+        # pypdf reports repaired files ("EOF marker not found"), pdfminer fonts it cannot measure,
+        # pdfplumber metadata it cannot decode; with no logging configured Python prints those
+        # into the progress bar. The records say nothing the officer needs: the file's line does.
+        from ._quiet import silence_unconfigured
+
+        silence_unconfigured()
     try:
         return func(args)
     except OutputError as exc:  # nothing was written: fix the permissions and run again

@@ -32,6 +32,8 @@ Hierarchy::
     └── RegisterError                 the complaint register refuses an operation
         ├── UnknownReferenceError     no complaint with that reference
         ├── InvalidTransitionError    a status change the workflow does not allow
+        ├── StaleCaseError            someone else changed the case since it was read (who, when)
+        ├── CorrectionRefusedError    a corrected value fails the form's rules (the reason)
         ├── UnknownCategoryError      a category the case's profile does not list (``known``)
         └── InvalidMeasureError       a measure that cannot be recorded as given (amount, currency)
 
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ComplaintValidationError",
     "ConfigurationError",
+    "CorrectionRefusedError",
     "EncryptedPdfError",
     "FieldValueTooLongError",
     "FileTooLargeError",
@@ -77,6 +80,7 @@ __all__ = [
     "ParseTimeoutError",
     "PdfReadError",
     "RegisterError",
+    "StaleCaseError",
     "StreamTooLargeError",
     "TooManyObjectsError",
     "TooManyPagesError",
@@ -283,6 +287,22 @@ class InvalidTransitionError(RegisterError, ValueError):
     def __init__(self, message: str, *, current: str, requested: str, allowed: Sequence[str]):
         super().__init__(message)
         self.current, self.requested, self.allowed = current, requested, tuple(allowed)
+
+
+class StaleCaseError(RegisterError):
+    """The case changed since the caller read it; nothing was done. ``version`` is the case's version now."""
+
+    def __init__(self, message: str, *, reference: str, version: int):
+        super().__init__(message)
+        self.reference, self.version = reference, version
+
+
+class CorrectionRefusedError(RegisterError, ValueError):
+    """A corrected value fails the same rules as parsing; ``code`` is the review code, the message the reason."""
+
+    def __init__(self, message: str, *, path: str, code: str | None = None):
+        super().__init__(message)
+        self.path, self.code = path, code
 
 
 class UnknownCategoryError(RegisterError, ValueError):

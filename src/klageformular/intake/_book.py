@@ -126,24 +126,36 @@ class MailIntake:
                     self.by_id.setdefault(entry["message_id"], first)
                 self.by_sha.setdefault(entry["sha256"], first)
 
-    def admit(self, raw: RawMessage) -> Admitted:
-        """Read one message and decide what happens to it (attachments saved, PDFs to parse listed)."""
+    def needs_reading(self, raw: RawMessage) -> bool:
+        """Whether :meth:`admit` reads the message's bytes (not one done before, nor one never fetched)."""
+        return raw.key not in self.done_keys and raw.data is not None
+
+    def admit(self, raw: RawMessage, read: MailMessage | tuple[str, str] | None = None) -> Admitted:
+        """Decide what happens to one message (attachments saved, PDFs to parse listed).
+
+        ``read`` is the message as a worker process read it (its attachments saved already), or
+        the (error type, reason) that stopped the worker; None reads it here.
+        """
         self.counts.messages += 1
-        base: dict[str, Any] = {"source": raw.source, "received": self._when(None, raw).isoformat()}
+        base: dict[str, Any] = {"source": raw.source, "received": self._when(None, raw).isoformat(),
+                                "received_from": self._when_from(None, raw)}
         if raw.key in self.done_keys:
             return Admitted(raw, "skipped", record=base)
         if raw.data is None:  # IMAP: too large to fetch, or the server sent nothing
             reason = raw.error or "not fetched"
             error = "MailLimitExceededError" if "limit" in reason else "MailReadError"
             return Admitted(raw, "unreadable", reason=reason, error=error, record=base)
+        if isinstance(read, tuple):
+            return Admitted(raw, "unreadable", reason=read[1], error=read[0], record=base | self._quarantine(raw))
         try:
-            message = (read_msg if raw.kind == "msg" else read_message)(raw.data, limits=self.limits)
+            message = read or (read_msg if raw.kind == "msg" else read_message)(raw.data, limits=self.limits)
         except MailReadError as exc:
             return Admitted(raw, "unreadable", reason=str(exc), error=type(exc).__name__,
                             record=base | self._quarantine(raw))
         except Exception as exc:  # the email package on truly hostile input: unreadable, not a crash
             return Admitted(raw, "unreadable", reason=f"broken message ({type(exc).__name__})",
                             error="MailReadError", record=base | self._quarantine(raw))
+        message.with_file_time(raw.file_time, kind=raw.time_kind, now=self.now)
         record = base | self._fields(message, raw)
         earlier = (self.by_id.get(message.message_id) if message.message_id else None) or \
             self.by_sha.get(message.sha256)
@@ -160,7 +172,12 @@ class MailIntake:
         for attachment in message.attachments:
             self.counts.attachments += 1
             entry = attachment.to_dict()
-            if attachment.note and not attachment.data:
+            if attachment.saved is not None:  # by the worker that read the message
+                self.counts.attachments_saved += 1
+                entry["path"] = attachment.saved
+                if attachment.is_pdf:
+                    pdfs.append((attachment, self.out / attachment.saved))
+            elif attachment.note and not attachment.data:
                 self.counts.attachments_too_large += 1
                 entry["path"] = None
             else:
@@ -197,12 +214,17 @@ class MailIntake:
             return message.received
         return raw.file_time or self.now
 
+    def _when_from(self, message: MailMessage | None, raw: RawMessage) -> str:
+        """Where ``received`` came from: date, received (header), server, file or now."""
+        if message is not None and message.received is not None and message.received_from is not None:
+            return message.received_from
+        return raw.time_kind if raw.file_time else "now"
+
     def _fields(self, message: MailMessage, raw: RawMessage) -> dict[str, Any]:
         received = self._when(message, raw)
-        source = message.received_from if message.received else ("file" if raw.file_time else "now")
         return {"sha256": message.sha256, "message_id": message.message_id, "from": message.sender,
                 "subject": message.subject, "date": message.date.isoformat() if message.date else None,
-                "received": received.isoformat(), "received_from": source}
+                "received": received.isoformat(), "received_from": self._when_from(message, raw)}
 
     def _save(self, data: bytes, digest: str) -> str:
         """``attachments/<sha256>``, written once (mode 0600, atomically)."""

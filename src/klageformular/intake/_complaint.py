@@ -42,7 +42,7 @@ def email_complaint(message: MailMessage, *, context: dict[str, Any] | None = No
     """
     review = [_review("subject", "Subject matter", None, "email_complaint",
                       "read from a plain email, not the form: check who complains and about what")]
-    name = (message.sender_name or "").strip()
+    name = " ".join(_CONTROL.sub(" ", message.sender_name or "").split())
     first, _, last = name.rpartition(" ")
     if not last:
         last = message.sender_address or "(unknown sender)"
@@ -61,7 +61,9 @@ def email_complaint(message: MailMessage, *, context: dict[str, Any] | None = No
     data: dict[str, Any] = {"complainant": {"last_name": last[:300], "first_name": first[:300] or None,
                                             "email": message.sender_address}, "subject": text}
     if documents:
-        data["documentation"] = {"other_documents": True, "other_documents_list": "\n".join(documents)[:_SUBJECT_MAX]}
+        # File names are the sender's bytes: a NUL or an escape in one is no reason to lose the complaint.
+        listing = "\n".join(" ".join(_CONTROL.sub(" ", d).split()) or "(no name)" for d in documents)
+        data["documentation"] = {"other_documents": True, "other_documents_list": listing[:_SUBJECT_MAX]}
     try:
         complaint = Complaint.model_validate(data, context=context)
     except ValidationError:
@@ -69,5 +71,14 @@ def email_complaint(message: MailMessage, *, context: dict[str, Any] | None = No
         review.append(_review("complainant.email", "Email", message.sender_address, "invalid_sender",
                               "the sender's address is not a valid email address: no electronic reply possible"))
         data["complainant"]["email"] = None
-        complaint = Complaint.model_validate(data, context=(context or {}) | {"partial": True})
+        try:
+            complaint = Complaint.model_validate(data, context=(context or {}) | {"partial": True})
+        except ValidationError:
+            # Still refused (a name the model cannot hold): the text alone, the sender in the review.
+            # The error's text would quote the value, so it goes nowhere.
+            review.append(_review("complainant.last_name", "Last name", last, "invalid_sender",
+                                  "the sender's name cannot be kept as a name: see the message"))
+            data["complainant"] = {"last_name": "(unknown sender)"}
+            data.pop("documentation", None)  # the attachments stay listed on the record
+            complaint = Complaint.model_validate(data, context=(context or {}) | {"partial": True})
     return complaint.model_dump(mode="json"), review

@@ -13,6 +13,7 @@ The password is an argument: reading it from the environment or a prompt is the 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 import ssl
 from collections.abc import Iterator
@@ -23,10 +24,13 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from .._quiet import quiet
 from ..exceptions import ConfigurationError, MailboxError
 from ._sources import RawMessage
 
 __all__ = ["ImapMailbox", "ImapUrl", "parse_imap_url"]
+
+log = logging.getLogger("klageformular.intake")
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,10 @@ class ImapMailbox:
         from imapclient import IMAPClient
         from imapclient.exceptions import LoginError
 
+        with quiet():  # the login line and the server's greeting
+            self._open(IMAPClient, LoginError)
+
+    def _open(self, IMAPClient: Any, LoginError: Any) -> None:  # noqa: N803 (the classes, imported lazily)
         url = self.url
         try:
             client = IMAPClient(url.host, port=url.port, ssl=url.secure, ssl_context=self.ssl_context,
@@ -142,9 +150,13 @@ class ImapMailbox:
         """Each message whose key is not in ``done``, one fetch at a time (memory stays flat)."""
         client = self.client
         try:
-            uids = sorted(client.search("ALL"))
+            with quiet():
+                uids = sorted(client.search("ALL"))
             new = [uid for uid in uids if self.key(uid) not in done]
-            meta = client.fetch(new, ["RFC822.SIZE", "INTERNALDATE"]) if new else {}
+            # Settled by an earlier run that stopped (killed) before it marked or moved them.
+            self._finish([uid for uid in uids if self.key(uid) in done])
+            with quiet():
+                meta = client.fetch(new, ["RFC822.SIZE", "INTERNALDATE"]) if new else {}
             for uid in new:
                 size = int(meta.get(uid, {}).get(b"RFC822.SIZE", 0))
                 arrived = meta.get(uid, {}).get(b"INTERNALDATE")
@@ -153,13 +165,16 @@ class ImapMailbox:
                 if max_bytes is not None and size > max_bytes:
                     yield RawMessage(label, self.key(uid), None, file_time=when, done=self._done(uid),
                                      error=f"message of {size:,} bytes; the limit is {max_bytes:,} (left on "
-                                           "the server)")
+                                           "the server)", time_kind="server", position=uid)
                     continue
-                body = client.fetch([uid], ["BODY.PEEK[]"]).get(uid, {}).get(b"BODY[]")
+                with quiet():  # imapclient logs every line the server sends at DEBUG: the whole message
+                    body = client.fetch([uid], ["BODY.PEEK[]"]).get(uid, {}).get(b"BODY[]")
                 if not isinstance(body, bytes):
-                    yield RawMessage(label, self.key(uid), None, file_time=when, error="the server sent no body")
+                    yield RawMessage(label, self.key(uid), None, file_time=when, error="the server sent no body",
+                                     time_kind="server", position=uid)
                     continue
-                yield RawMessage(label, self.key(uid), body, file_time=when, done=self._done(uid))
+                yield RawMessage(label, self.key(uid), body, file_time=when, done=self._done(uid),
+                                 time_kind="server", position=uid)
         except MailboxError:
             raise
         except Exception as exc:  # the connection dropped mid-run: what was written stays valid
@@ -168,29 +183,42 @@ class ImapMailbox:
     def _done(self, uid: int) -> Any:
         if not (self.mark_seen or self.move_to):
             return None
+        return lambda: self._finish([uid])
 
-        def done() -> None:
-            from imapclient import SEEN
+    def _finish(self, uids: list[int]) -> None:
+        """Mark seen / move messages whose records are written.
 
-            if self.mark_seen:
-                self.client.add_flags([uid], [SEEN])
-            if self.move_to:
-                if self.client.has_capability("MOVE"):
-                    self.client.move([uid], self.move_to)
-                else:
-                    self.client.copy([uid], self.move_to)
-                    self.client.delete_messages([uid])
-                    self.client.uid_expunge([uid])
+        The ledger line comes first: a run killed between it and the move leaves the message in
+        the folder with its key done, and the next run finishes the move here without reading
+        it again. A server that refuses is no reason to stop: the next run tries again.
+        """
+        if not uids or not (self.mark_seen or self.move_to):
+            return
+        from imapclient import SEEN
 
-        return done
+        try:
+            with quiet():
+                if self.mark_seen:
+                    self.client.add_flags(uids, [SEEN])
+                if self.move_to:
+                    if self.client.has_capability("MOVE"):
+                        self.client.move(uids, self.move_to)
+                    else:
+                        self.client.copy(uids, self.move_to)
+                        self.client.delete_messages(uids)
+                        self.client.uid_expunge(uids)
+        except Exception as exc:
+            log.warning("%s: could not %s %d message(s) (%s); the next run tries again", self.url,
+                        "move" if self.move_to else "mark", len(uids), type(exc).__name__)
 
     def close(self) -> None:
         """Log out (a dropped connection is no error here)."""
         if self.client is not None:
-            try:
-                self.client.logout()
-            except Exception:
-                _shutdown(self.client)
+            with quiet():
+                try:
+                    self.client.logout()
+                except Exception:
+                    _shutdown(self.client)
             self.client = None
 
 

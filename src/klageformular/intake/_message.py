@@ -7,7 +7,15 @@ builds the same :class:`MailMessage`.
 
 What it guarantees: it never raises on broken MIME or wrong character sets — those are read
 as well as they can be and named in ``problems`` — and only the configured limits (size,
-number of parts, nesting depth) raise :class:`~klageformular.MailLimitExceededError`.
+number of parts, nesting depth, header size, number of addresses) raise
+:class:`~klageformular.MailLimitExceededError`. The limits are checked on the raw header text
+before the ``email`` package parses a header: its parser needs memory quadratic in the length
+of a header of many encoded words. A batch run reads each message in a worker process with a
+time and memory ceiling as well (:mod:`klageformular._pool`), for what no limit foresaw.
+
+The ``Date`` header is the sender's claim. It is the receipt time only when it is plausible:
+not in the future, and not long before the time our own server put in the newest
+``Received:`` header (see :func:`receipt_time`).
 """
 
 from __future__ import annotations
@@ -15,19 +23,22 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from html.parser import HTMLParser
 from typing import Any, Literal
 
 from ..exceptions import MailLimitExceededError
 
-__all__ = ["Attachment", "MailLimits", "MailMessage", "html_to_text", "read_message"]
+__all__ = ["Attachment", "MailLimits", "MailMessage", "html_to_text", "read_message", "receipt_time"]
 
-ReceivedFrom = Literal["date", "received", "file"]
+# Where the receipt time came from: the Date header, the newest Received header, the mail
+# server (IMAP INTERNALDATE), the file's time, or the moment of reading.
+ReceivedFrom = Literal["date", "received", "server", "file", "now"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,14 @@ class MailLimits:
     max_parts: int = 500
     max_depth: int = 20  # multipart and forwarded-message nesting
     max_attachment_bytes: int = 30_000_000  # larger ones are listed (size, hash), not saved
+    # The header section of one part (the message's, or an attached message's). Real mail with a
+    # long Received chain and DKIM signatures has a few KB; 64 KB of encoded words costs the
+    # email package's header parser a few hundred MB.
+    max_header_bytes: int = 64_000
+    max_addresses: int = 1_000  # in From, Sender, Reply-To, To, Cc and Bcc together, per part
+    # One address header: its parser's cost grows with the square of the encoded words in it
+    # (16 KB: 0.3 s; 63 KB: 2.8 s and 270 MB).
+    max_address_header_bytes: int = 16_000
 
 
 @dataclass(frozen=True)
@@ -54,10 +73,14 @@ class Attachment:
     sha256: str
     data: bytes = field(repr=False)
     note: str | None = None  # e.g. a zip archive (listed, not unpacked)
+    pdf: bool | None = None  # known without the bytes (read in a worker process, which saved them)
+    saved: str | None = None  # where that worker saved them: ``attachments/<sha256>``
 
     @property
     def is_pdf(self) -> bool:
         """A PDF by its bytes (mail programs often send PDFs as ``application/octet-stream``)."""
+        if self.pdf is not None:
+            return self.pdf
         return self.data[:1024].lstrip().startswith(b"%PDF-")
 
     def to_dict(self) -> dict[str, Any]:
@@ -85,6 +108,7 @@ class MailMessage:
     attachments: list[Attachment] = field(default_factory=list)
     automatic: str | None = None  # why it is an auto-reply or delivery report; None for a person's mail
     problems: list[str] = field(default_factory=list)  # what was wrong with it (no values, no addresses)
+    received_header: datetime | None = None  # the newest Received header's time (our own server's)
 
     @property
     def sender(self) -> str | None:
@@ -95,10 +119,13 @@ class MailMessage:
             return f"{self.sender_name} <{self.sender_address}>"
         return self.sender_address or self.sender_name
 
-    def with_file_time(self, when: datetime | None) -> MailMessage:
-        """Fall back to the file's (or server's) time when neither ``Date`` nor ``Received`` gave one."""
-        if self.received is None and when is not None:
-            self.received, self.received_from = when, "file"
+    def with_file_time(self, when: datetime | None, *, kind: Literal["file", "server"] = "file",
+                       now: datetime | None = None) -> MailMessage:
+        """The receipt time again, now that the file's (or the mail server's) time is known too."""
+        received, received_from, note = receipt_time(self.date, self.received_header, when, kind, now=now)
+        if note and note not in self.problems:
+            self.problems.append(note)
+        self.received, self.received_from = received, received_from
         return self
 
 
@@ -114,7 +141,8 @@ def read_message(data: bytes, *, limits: MailLimits | None = None) -> MailMessag
     if len(data) > limits.max_message_bytes:
         raise MailLimitExceededError(f"message of {len(data):,} bytes; the limit is {limits.max_message_bytes:,}",
                                      limit="max_message_bytes", value=len(data), maximum=limits.max_message_bytes)
-    message = BytesParser(policy=policy.default).parsebytes(data)
+    _check_header_section(data, limits)
+    message = BytesParser(_class=_Counting(limits), policy=policy.default).parsebytes(data)
     assert isinstance(message, EmailMessage)
     reader = _Reader(limits)
     reader.walk(message, 0)
@@ -123,14 +151,125 @@ def read_message(data: bytes, *, limits: MailLimits | None = None) -> MailMessag
         problems.append("broken MIME structure (" + ", ".join(sorted({type(d).__name__ for d in message.defects}))
                         + "); read as well as possible")
     name, address = _sender(message, problems)
-    date = _date(_header(message, "Date", problems))
-    received = date or _newest_received(message)
-    received_from: ReceivedFrom = "date" if date else "received"
+    claimed = _header(message, "Date", problems)
+    date = _date(claimed)
+    if claimed and date is None:
+        problems.append("the Date header cannot be read (or lies outside the calendar): not used")
+    newest = _newest_received(message)
+    received, received_from, note = receipt_time(date, newest, None, "file")
+    if note:
+        problems.append(note)
     return MailMessage(
         sha256=hashlib.sha256(data).hexdigest(), message_id=_message_id(message, problems), sender_name=name,
-        sender_address=address, subject=_header(message, "Subject", problems), date=date, received=received,
-        received_from=received_from if received else None, body=reader.body(), attachments=reader.attachments,
-        automatic=_automatic(message), problems=problems)
+        sender_address=address, subject=_header(message, "Subject", problems), date=date,
+        received=received if received_from != "now" else None,
+        received_from=received_from if received_from != "now" else None, body=reader.body(),
+        attachments=reader.attachments, automatic=_automatic(message), problems=problems, received_header=newest)
+
+
+# -- when it was received ------------------------------------------------------------------------------
+
+_AHEAD = timedelta(days=1)  # a sender's clock a little fast, or time zones confused
+_DELAYED = timedelta(days=30)  # queued, greylisted, retried: mail servers give up after about 5 days
+_OLD = timedelta(days=5 * 366)  # before the file's time (which may be that of a later copy)
+_EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+
+
+def receipt_time(date: datetime | None, received: datetime | None, when: datetime | None,
+                 kind: Literal["file", "server"], *, now: datetime | None = None
+                 ) -> tuple[datetime, ReceivedFrom, str | None]:
+    """The receipt time of a message, where it came from, and why the ``Date`` was not used (or None).
+
+    ``received`` is the newest ``Received:`` header's time and ``when`` the server's (IMAP
+    INTERNALDATE) or the file's time. The ``Date`` is the receipt time when it lies between 30
+    days before and a day after the newest ``Received:`` header (else the server's time) —
+    our own server's clock —, or without either, not after the file's time (or now) and not
+    more than five years before it. Otherwise the trusted time is the receipt time.
+
+    >>> d = datetime(2099, 1, 1, tzinfo=UTC)
+    >>> r = datetime(2026, 11, 24, 7, tzinfo=UTC)
+    >>> receipt_time(d, r, None, "file")[1:]
+    ('received', 'the Date header is after the receipt time: not used as the receipt time')
+    """
+    now = now or datetime.now(UTC)
+    trusted: tuple[datetime, ReceivedFrom] | None = None
+    if received is not None:
+        trusted = (received, "received")
+    elif when is not None and kind == "server":
+        trusted = (when, "server")
+    if date is not None and date < _EARLIEST:
+        note: str | None = "the Date header is before 1990: not used as the receipt time"
+    elif date is not None and trusted is not None:
+        note = _implausible(date, trusted[0] - _DELAYED, trusted[0] + _AHEAD)
+    elif date is not None:
+        upper = min(when, now) if when is not None else now
+        note = _implausible(date, upper - _OLD, upper + _AHEAD)
+    else:
+        note = None
+    if date is not None and note is None:
+        return date, "date", None
+    if trusted is not None:
+        return trusted[0], trusted[1], note
+    if when is not None:
+        return when, "file", note
+    return now, "now", note
+
+
+def _implausible(date: datetime, earliest: datetime, latest: datetime) -> str | None:
+    if date > latest:
+        return "the Date header is after the receipt time: not used as the receipt time"
+    if date < earliest:
+        return "the Date header is long before the receipt time: not used as the receipt time"
+    return None
+
+
+class _Counting:
+    """The parser's message factory, counting: a million parts stop at the limit, not after parsing."""
+
+    def __init__(self, limits: MailLimits) -> None:
+        self.limits, self.made = limits, 0
+
+    def __call__(self, policy: Any = policy.default) -> EmailMessage:
+        self.made += 1
+        if self.made > self.limits.max_parts + 1:  # +1: the parser makes one to try the factory
+            raise MailLimitExceededError(f"more than {self.limits.max_parts} MIME parts", limit="max_parts",
+                                         maximum=self.limits.max_parts)
+        return EmailMessage(policy)
+
+
+# -- limits on the raw header text, before the email package parses it -------------------------------------
+
+_ADDRESS_HEADERS = ("from", "sender", "reply-to", "to", "cc", "bcc", "resent-from", "resent-to", "resent-cc")
+
+
+def _check_header_section(data: bytes, limits: MailLimits) -> None:
+    """The top header section's size, before parsing (the parser keeps a header's lines in memory)."""
+    end = min((i for i in (data.find(b"\r\n\r\n"), data.find(b"\n\n"), data.find(b"\r\r")) if i >= 0),
+              default=len(data))
+    if end > limits.max_header_bytes:
+        raise MailLimitExceededError(f"a header section of {end:,} bytes; the limit is {limits.max_header_bytes:,}",
+                                     limit="max_header_bytes", value=end, maximum=limits.max_header_bytes)
+
+
+def _check_headers(part: Message, limits: MailLimits) -> None:
+    """One part's headers as raw text: their size and the number of addresses in them."""
+    size = addresses = 0
+    for name, value in part.raw_items():
+        text = str(value)
+        size += len(name) + len(text) + 2
+        if name.lower() in _ADDRESS_HEADERS:
+            addresses += text.count("@")
+            if len(text) > limits.max_address_header_bytes:
+                raise MailLimitExceededError(
+                    f"an address header of {len(text):,} characters; the limit is {limits.max_address_header_bytes:,}",
+                    limit="max_address_header_bytes", value=len(text), maximum=limits.max_address_header_bytes)
+    if size > limits.max_header_bytes:
+        raise MailLimitExceededError(f"a header section of {size:,} characters; the limit is "
+                                     f"{limits.max_header_bytes:,}", limit="max_header_bytes", value=size,
+                                     maximum=limits.max_header_bytes)
+    if addresses > limits.max_addresses:
+        raise MailLimitExceededError(f"{addresses:,} addresses in the headers; the limit is {limits.max_addresses:,}",
+                                     limit="max_addresses", value=addresses, maximum=limits.max_addresses)
 
 
 # -- headers --------------------------------------------------------------------------------------------
@@ -139,6 +278,8 @@ def read_message(data: bytes, *, limits: MailLimits | None = None) -> MailMessag
 def _header(message: Message, name: str, problems: list[str]) -> str | None:
     try:
         value = message.get(name)
+    except MemoryError:  # the worker's ceiling: the message is over a limit, not a header unreadable
+        raise
     except Exception:  # a header the registry cannot parse at all
         problems.append(f"unreadable {name} header")
         return None
@@ -164,7 +305,14 @@ def _sender(message: Message, problems: list[str]) -> tuple[str | None, str | No
         name, address = found[0] if found else ("", "")
     if "@" not in address:
         problems.append("the sender's address cannot be read")
-    return (name.strip() or None), (address.strip() or None)
+    if _CONTROL.search(name) or _CONTROL.search(address):
+        # An encoded word can carry any byte (=?utf-8?q?Eva=01Hansen?=); none belongs in a name.
+        problems.append("control characters in the sender removed")
+        name, address = _CONTROL.sub(" ", name), _CONTROL.sub("", address)
+    return (" ".join(name.split()) or None), (address.strip() or None)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
 
 
 def _date(value: str | None) -> datetime | None:
@@ -172,10 +320,12 @@ def _date(value: str | None) -> datetime | None:
         return None
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        # RFC 5322 "-0000": UTC, local zone unknown. Python gives a naive datetime for it.
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        when.astimezone(UTC)  # 31 Dec 9999 23:30 -1200 is in the year 10000 in UTC: no datetime
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    # RFC 5322 "-0000": UTC, local zone unknown. Python gives a naive datetime for it.
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    return when
 
 
 def _newest_received(message: Message) -> datetime | None:
@@ -225,6 +375,7 @@ class _Reader:
         if depth > self.limits.max_depth:
             raise MailLimitExceededError(f"MIME parts nested deeper than {self.limits.max_depth}",
                                          limit="max_depth", maximum=self.limits.max_depth)
+        _check_headers(part, self.limits)
         kind = part.get_content_type()
         if kind == "message/rfc822" and isinstance(part.get_payload(), list):
             # A forwarded message: its text and attachments are the customer's too.
@@ -313,28 +464,73 @@ def _filename(part: Message, problems: list[str]) -> str | None:
     return " ".join(name.split())[:255]
 
 
-_BLOCKS = ("p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "ul", "ol")
+_BLOCKS = frozenset(("p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table",
+                     "ul", "ol"))
+_HIDDEN = frozenset(("script", "style", "head", "title"))
 
 
 def html_to_text(html: str) -> str:
-    """Readable text from an HTML mail body (BeautifulSoup: blocks as lines, links with their address).
+    """Readable text from an HTML mail body: blocks as lines, links with their address.
+
+    One pass over the tokens of the standard library's HTML parser (the one BeautifulSoup's
+    ``html.parser`` builder uses), so time and memory are linear in the HTML: inserting line
+    breaks into a BeautifulSoup tree costs a list search per block, quadratic for 16,000
+    paragraphs.
 
     >>> html_to_text("<p>Renten kom <b>ikke</b>.</p><p>Se <a href='https://x.dk/k'>kontoen</a><br>Eva</p>")
     'Renten kom ikke.\\n\\nSe kontoen (https://x.dk/k)\\nEva'
     """
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(["script", "style", "head", "title"]):
-        tag.decompose()
-    for link in soup.find_all("a", href=True):
-        href = str(link.get("href"))
-        if href.startswith(("http:", "https:")) and href not in link.get_text():
-            link.append(f" ({href})")
-    for br in soup.find_all("br"):
-        br.replace_with("\n")
-    for block in soup.find_all(_BLOCKS):
-        block.insert_before("\n\n")
-        block.insert_after("\n\n")
-    lines = [" ".join(line.split()) for line in soup.get_text().splitlines()]
+    reader = _HtmlText()
+    try:
+        reader.feed(html)
+        reader.close()
+    except Exception:  # the parser gives up on some broken markup: keep what it read
+        pass
+    lines = [" ".join(line.split()) for line in "".join(reader.parts).splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+class _HtmlText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0  # inside <script>, <style>, <head>, <title>
+        self.link: tuple[str, int] | None = None  # the open link's address, and where its text starts
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _HIDDEN:
+            self.hidden += 1
+        elif tag == "br":
+            self.parts.append("\n")
+        elif tag in _BLOCKS:
+            self.parts.append("\n\n")
+        elif tag == "a":
+            self._close_link()
+            href = dict(attrs).get("href") or ""
+            if href.startswith(("http:", "https:")):
+                self.link = (href, len(self.parts))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.parts.append("\n")
+        elif tag in _BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in _BLOCKS:
+            self.parts.append("\n\n")
+        elif tag == "a":
+            self._close_link()
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(data)
+
+    def _close_link(self) -> None:
+        if self.link is not None:
+            href, start = self.link
+            self.link = None
+            if href not in "".join(self.parts[start:]):
+                self.parts.append(f" ({href})")

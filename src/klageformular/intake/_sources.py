@@ -40,6 +40,8 @@ class RawMessage:
     file_time: datetime | None = None
     error: str | None = None
     done: Callable[[], None] | None = None  # IMAP: mark seen / move once its records are written
+    time_kind: Literal["file", "server"] = "file"  # file_time is the file's, or the mail server's (trusted)
+    position: int = 0  # its place in the mailbox (mbox number, IMAP UID): ties in receipt order go by it
 
 
 def _key(data: bytes) -> str:
@@ -84,7 +86,8 @@ def mbox_messages(path: Path, label: str | None = None) -> Iterator[RawMessage]:
     try:
         for number, key in enumerate(sorted(box.keys()), 1):
             data = box.get_bytes(key)
-            yield RawMessage(f"{label or path.name}#{number}", _key(data), data, "rfc822", _mtime(path))
+            yield RawMessage(f"{label or path.name}#{number}", _key(data), data, "rfc822", _mtime(path),
+                             position=number)
     finally:
         box.close()
 
@@ -97,12 +100,12 @@ def is_maildir(path: Path) -> bool:
 def maildir_messages(path: Path) -> Iterator[RawMessage]:
     """Every message in a Maildir (``new`` and ``cur``); the delivery time from the file name is the fall-back."""
     box = mailbox.Maildir(path, factory=None, create=False)
-    for key in sorted(box.keys()):
+    for number, key in enumerate(sorted(box.keys()), 1):
         data = box.get_bytes(key)
         delivered = None
         if (stamp := key.split(".", 1)[0]).isdigit():
             delivered = datetime.fromtimestamp(int(stamp), UTC)
-        yield RawMessage(f"{path.name}/{key}", _key(data), data, "rfc822", delivered)
+        yield RawMessage(f"{path.name}/{key}", _key(data), data, "rfc822", delivered, position=number)
 
 
 def _mtime(path: Path) -> datetime:

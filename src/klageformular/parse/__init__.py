@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
+from .._quiet import quiet  # pdfminer itself loads only for a text layer
 from ..exceptions import (
     ComplaintValidationError,
     FieldValueTooLongError,
@@ -35,7 +36,6 @@ from ..model import Complaint
 from ..org import Organisation, get_organisation, organisation_keys, resolve_organisation
 from ..values import FieldValue
 from ._budget import spending
-from ._quiet import quiet  # pdfminer itself loads only for a text layer
 from ._source import Limits, Source, check_page_streams, open_pdf, pypdf_limits, read_source
 from ._warning import ParseWarning
 from .acroform import read_acroform

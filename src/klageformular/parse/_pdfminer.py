@@ -16,7 +16,8 @@ below rely on internals that only change when pdfplumber is upgraded; ``tests/te
 (pdfplumber's own numbers, to the bit) and ``tests/test_budget.py`` would fail.
 
 Loaded only when a text layer is read (the AcroForm path never needs pdfminer); :func:`quiet`,
-which keeps pdfminer's loggers down, lives in ``_quiet`` for that reason and is re-exported here.
+which keeps pdfminer's loggers down, lives in ``klageformular._quiet`` for that reason and is
+re-exported here.
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ from pdfminer.utils import Matrix
 from pdfplumber.page import Page, PDFPageAggregatorWithMarkedContent, fix_fontname_bytes
 from pdfplumber.utils.pdfinternals import resolve_all
 
+from .._quiet import quiet
 from ._budget import active_budget
-from ._quiet import quiet
 
 __all__ = ["Char", "ContentReader", "PageContent", "Rect", "quiet"]
 

@@ -5,6 +5,11 @@ shared PostgreSQL (psycopg 3) — with Alembic migrations that ship in the packa
 when the engine is made. The engine is made at the edge (CLI, website) and passed in;
 nothing here reads environment variables.
 
+- :class:`Register`: the service over the engine — every read and change in a session the
+  caller owns, typed results (:class:`Case`, :class:`Event`, :class:`Document`,
+  :class:`DueList`, :class:`Report` …), a version per case so concurrent changes are refused;
+  corrections, merges, assignees. The functions below are thin wrappers of it, one
+  transaction each.
 - :func:`import_batch` / :func:`add_record`: batch records into entries with reference
   numbers ``KLA-2026-0001`` (per organisation and year, gapless, unique under concurrent
   imports); duplicates become source files of their original; unreadable files are entries.
@@ -43,9 +48,24 @@ if TYPE_CHECKING:
     from ._intake import IntakeResult, IntakeSummary, add_record, import_batch, related_keys
     from ._letters import RegisterLetter, letter_case_from_register, write_register_letter
     from ._measures import Categorization, Measure, categorize, measures_of, record_measure
-    from ._query import DueItem, DueReport, due, list_complaints, show, working_days_between
+    from ._query import DueReport, due, list_complaints, show, working_days_between
     from ._report import Compensation, MeasureFigure, Period, Report, Spread, build_report, report
     from ._report_render import report_text, write_report_xlsx
+    from ._service import Register
+    from ._types import (
+        Case,
+        CaseSummary,
+        Correction,
+        Document,
+        DueItem,
+        DueList,
+        Event,
+        Related,
+        ReviewEntry,
+        Sender,
+        SourceFile,
+        StatusChange,
+    )
     from ._workflow import add_note, reference_prefix, set_status
 
 __all__ = [
@@ -56,18 +76,30 @@ __all__ = [
     "OUTCOMES",
     "STATUSES",
     "TRANSITIONS",
+    "Case",
+    "CaseSummary",
     "Categorization",
     "Compensation",
+    "Correction",
+    "Document",
     "DueItem",
+    "DueList",
     "DueReport",
+    "Event",
     "IntakeResult",
     "IntakeSummary",
     "Measure",
     "MeasureFigure",
     "Period",
+    "Register",
     "RegisterLetter",
+    "Related",
     "Report",
+    "ReviewEntry",
+    "Sender",
+    "SourceFile",
     "Spread",
+    "StatusChange",
     "add_note",
     "add_record",
     "build_report",
@@ -103,7 +135,10 @@ _HOMES = {
                      "resolve_url", "upgrade"), "_db"),
     **dict.fromkeys(("export_csv", "export_xlsx"), "_export"),
     **dict.fromkeys(("IntakeResult", "IntakeSummary", "add_record", "import_batch", "related_keys"), "_intake"),
-    **dict.fromkeys(("DueItem", "DueReport", "due", "list_complaints", "show", "working_days_between"), "_query"),
+    **dict.fromkeys(("DueReport", "due", "list_complaints", "show", "working_days_between"), "_query"),
+    "Register": "_service",
+    **dict.fromkeys(("Case", "CaseSummary", "Correction", "Document", "DueItem", "DueList", "Event", "Related",
+                     "ReviewEntry", "Sender", "SourceFile", "StatusChange"), "_types"),
     # Measures taken, categories and the report (issue 24 item 10):
     **dict.fromkeys(("Categorization", "Measure", "categorize", "measures_of", "record_measure"), "_measures"),
     **dict.fromkeys(("Compensation", "MeasureFigure", "Period", "Report", "Spread", "build_report", "report"),

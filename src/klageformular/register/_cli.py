@@ -1,4 +1,9 @@
-"""``klageformular register …`` and ``batch --register``: the command line over the register's API.
+"""``klageformular register …``, ``letter … REF`` and ``batch --register``: arguments → one call → print.
+
+The commands hold no workflow rule: each parses its arguments, makes one call on the
+:class:`~klageformular.register.Register` service in a transaction it opens, and prints the
+typed result. ``--db`` and ``--who`` are declared once (:func:`database_options`), dates are
+parsed by one type (:func:`day`).
 
 The engine is made here, at the edge: ``--db URL``, else ``$KLAGEFORMULAR_DB``, else
 ``sqlite:///klager.db`` in the current folder. Exit codes: 0 fine, 1 an error (one line on
@@ -12,6 +17,7 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,60 +25,77 @@ from typing import TYPE_CHECKING, Any
 from ._names import CSV_DIALECTS, EXPORT_LANGUAGES, OUTCOMES, TRANSITIONS, outcome_code
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
+    from ..letters import Admissibility, LetterKind, Outcome
     from ..org import Organisation
+    from ._service import Register
 
-__all__ = ["add_batch_options", "add_letter_options", "add_register_parser", "import_after_batch", "letter"]
-
-
-def _engine(args: argparse.Namespace) -> Engine:
-    from . import create_register_engine, resolve_url
-
-    return create_register_engine(resolve_url(args.db, os.environ))
+__all__ = ["add_register_parser", "database_options", "day", "import_after_batch", "letter"]
 
 
-def _day(text: str) -> date:
+def day(text: str) -> date:
+    """The one date option type of the command line (``--today``, ``--since``, ``--on``, ``--date`` …)."""
     try:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError("use a date such as 2026-11-24") from None
 
 
-def _who(args: argparse.Namespace) -> str:
-    return str(args.who or getpass.getuser())
+def database_options() -> argparse.ArgumentParser:
+    """``--db URL`` and ``--who NAME``, declared once: a parent of every command that uses the register."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="URL", help="register database URL (default: $KLAGEFORMULAR_DB, else "
+                                                    "sqlite:///klager.db in the current folder)")
+    common.add_argument("--who", help="your name in the register's history (default: the login name)")
+    return common
 
 
-def _guarded(func: Any) -> Any:
+def _register(db: str | None) -> Register:
+    from . import Register, create_register_engine, resolve_url
+
+    return Register(create_register_engine(resolve_url(db, os.environ)))
+
+
+def _who(who: str | None) -> str:
+    return who or getpass.getuser()
+
+
+def _guarded(func: Callable[[], int]) -> int:
     """Database failures as one line (never SQLAlchemy's text: it can quote the values of a statement)."""
-    def run(args: argparse.Namespace) -> int:
-        from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm.exc import StaleDataError
 
-        try:
-            return int(func(args))
-        except SQLAlchemyError as exc:
-            cause = getattr(exc, "orig", None) or exc
-            first = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
-            reason = first if "[SQL" not in first and "parameters" not in first else ""
-            print(f"klageformular: database error ({type(cause).__name__}){': ' + reason if reason else ''}",
-                  file=sys.stderr)
-            return 1
+    try:
+        return int(func())
+    except StaleDataError:  # a writer that did not lock: the version check in the UPDATE caught it
+        print("klageformular: the case was changed by someone else meanwhile; nothing done", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc
+        first = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+        reason = first if "[SQL" not in first and "parameters" not in first else ""
+        print(f"klageformular: database error ({type(cause).__name__}){': ' + reason if reason else ''}",
+              file=sys.stderr)
+        return 1
+
+
+def _command(func: Callable[[argparse.Namespace, Register], int]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        def call() -> int:
+            register = _register(args.db)
+            try:
+                return func(args, register)
+            finally:
+                register.engine.dispose()  # a shared server's connection is closed, not left to the collector
+        return _guarded(call)
     return run
 
 
-def _profiles(args: argparse.Namespace) -> dict[str, Organisation]:
-    """Profile files by key: ``register import --org-file`` (repeatable) or ``batch --org-file``."""
+def _import_folder(register: Register, outdir: str, who: str, org_files: Sequence[str]) -> int:
     from ..orgfile import load_organisation
-
-    files = getattr(args, "org_file", None) or []
-    profiles = [load_organisation(f) for f in ([files] if isinstance(files, str) else files)]
-    return {org.key: org for org in profiles}
-
-
-def _import(args: argparse.Namespace) -> int:
     from . import import_batch
 
-    summary = import_batch(_engine(args), args.outdir, who=_who(args), organisations=_profiles(args))
+    profiles = {org.key: org for org in (load_organisation(f) for f in org_files)}
+    summary = import_batch(register.engine, outdir, who=who, organisations=profiles)
     print(f"register: {summary.added} added ({summary.unreadable} unreadable), {summary.attached} attached to "
           f"an earlier entry, {summary.already} already there")
     for reference in summary.references:
@@ -80,16 +103,24 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
-def import_after_batch(args: argparse.Namespace) -> int:
+def _import(args: argparse.Namespace, register: Register) -> int:
+    return _import_folder(register, args.outdir, _who(args.who), args.org_file or ())
+
+
+def import_after_batch(*, db: str | None, outdir: str, who: str | None, org_files: Sequence[str]) -> int:
     """For ``batch --register``: import the output folder just written (0 fine, 1 failed)."""
-    args.outdir = args.output
-    return int(_guarded(_import)(args))
+    def call() -> int:
+        register = _register(db)
+        try:
+            return _import_folder(register, outdir, _who(who), org_files)
+        finally:
+            register.engine.dispose()
+    return _guarded(call)
 
 
-def _due(args: argparse.Namespace) -> int:
-    from . import due
-
-    result = due(_engine(args), args.today or date.today())
+def _due(args: argparse.Namespace, register: Register) -> int:
+    with register.session() as session:
+        result = register.due(session, args.today or date.today())
     groups = (("overdue", result.overdue), ("due today", result.due_today), ("due this week", result.this_week))
     if args.json:
         print(json.dumps({"today": result.today.isoformat(),
@@ -100,92 +131,106 @@ def _due(args: argparse.Namespace) -> int:
         for name, items in groups:
             for item in items:
                 print(f"{name:<13} {item.reference:<17} {item.status:<12} {item.action} by "
-                      f"{item.deadline.isoformat()} (received {item.received.isoformat()})")
+                      f"{item.deadline.isoformat()} (received {item.received.isoformat()})"
+                      + (f" · {item.assignee}" if item.assignee else ""))
         print(f"{len(result.overdue)} overdue, {len(result.due_today)} due today, "
               f"{len(result.this_week)} due later this week")
     return 1 if result.overdue else 0
 
 
-def _list(args: argparse.Namespace) -> int:
-    from . import list_complaints
-
-    entries = list_complaints(_engine(args), status=args.status or (), since=args.since, related_to=args.related)
-    for e in entries:
-        if args.json:
-            print(json.dumps(e, ensure_ascii=False))
-            continue
-        subject = str((e["complaint"] or {}).get("subject") or e["message"] or "").split("\n", 1)[0][:60]
-        print(f"{e['reference']:<16} {e['status']:<13} {e['received']}  ack by {e['acknowledge_by'] or '-':<10}  "
-              f"{e['language'] or '-':<2}  {subject}")
+def _list(args: argparse.Namespace, register: Register) -> int:
+    with register.session() as session:
+        for case in register.cases(session, status=args.status or (), since=args.since, related_to=args.related):
+            if args.json:
+                print(case.model_dump_json())  # every key, null or not: a stable shape for scripts
+                continue
+            print(f"{case.reference:<16} {case.status:<13} {case.received}  ack by "
+                  f"{case.acknowledge_by or '-'!s:<10}  {case.language or '-':<2}  {(case.subject or '')[:60]}")
     return 0
 
 
-def _show(args: argparse.Namespace) -> int:
-    from . import show
+def _show(args: argparse.Namespace, register: Register) -> int:
+    from ._present import render_case
 
-    data = show(_engine(args), args.reference)
-    if args.json:
-        print(json.dumps(data, ensure_ascii=False, indent=2))
-        return 0
-    lines = [f"{data['reference']} · {data['status']} · received {data['received']} · acknowledge by "
-             f"{data['acknowledge_by'] or '-'} · decide by {data['decide_by'] or '-'} · {data['channel']} · "
-             f"language {data['language'] or '?'}"]
-    if data["complaint"]:
-        lines += ["", "Complaint:", json.dumps(data["complaint"], ensure_ascii=False, indent=2)]
-    elif data["message"]:
-        lines += ["", f"Unreadable: {data['reason']}: {data['message']}"]
-    if data["review"]:
-        lines += ["", "To review:"] + [f"  {r.get('path', '-')}: {r.get('message', '')}" for r in data["review"]]
-    lines += ["", "Files:"] + [f"  {f['kind']:<13} {(f['sha256'] or '-')[:12]}  {f['source']}" for f in data["files"]]
-    lines += ["", "Events:"] + [f"  {e['at']}  {e['who']:<12} {e['what']:<15} "
-                                f"{(e['from'] or '') + ' → ' + e['to'] if e['to'] else '':<30} {e['note'] or ''}"
-                                for e in data["events"]]
-    lines += ["", "Related complaints:"] + ([f"  {r['reference']:<17} {r['status']:<13} {r['outcome'] or '-':<13} "
-                                             f"same {', '.join(r['same'])}" for r in data["related"]] or ["  none"])
-    print("\n".join(lines))
+    with register.session() as session:
+        case = register.case(session, args.reference)
+    print(case.to_json() if args.json else render_case(case))
     return 0
 
 
-def _note(args: argparse.Namespace) -> int:
-    from . import add_note
-
-    add_note(_engine(args), args.reference, args.text, who=_who(args))
+def _review(args: argparse.Namespace, register: Register) -> int:
+    with register.session() as session:
+        for item in register.review(session):
+            if args.json:
+                print(item.to_json(indent=None))
+            else:
+                print(f"{item.reference:<17} {item.path:<28} {item.label or '-':<24} {item.value!r:<30} {item.code}")
     return 0
 
 
-def _set(args: argparse.Namespace) -> int:
-    from . import set_status
-
-    previous = set_status(_engine(args), args.reference, args.status, who=_who(args), note=args.note, on=args.on,
-                          outcome=args.outcome)
-    print(f"{args.reference.upper()}: {previous} → {args.status}")
+def _note(args: argparse.Namespace, register: Register) -> int:
+    with register.session() as session, session.begin():
+        register.add_note(session, args.reference, args.text, who=_who(args.who))
     return 0
 
 
-def _export(args: argparse.Namespace) -> int:
+def _set(args: argparse.Namespace, register: Register) -> int:
+    with register.session() as session, session.begin():
+        change = register.set_status(session, args.reference, args.status, who=_who(args.who), note=args.note,
+                                     on=args.on, outcome=args.outcome, not_a_complaint=args.not_a_complaint,
+                                     version=args.if_version)
+    print(f"{change.reference}: {change.previous} → {change.status}")
+    return 0
+
+
+def _assign(args: argparse.Namespace, register: Register) -> int:
+    with register.session() as session, session.begin():
+        case = register.assign(session, args.reference, args.name, who=_who(args.who), version=args.if_version)
+    print(f"{case.reference}: assigned to {case.assignee or 'nobody'}")
+    return 0
+
+
+def _correct(args: argparse.Namespace, register: Register) -> int:
+    with register.session() as session, session.begin():
+        done = register.correct(session, args.reference, args.field, args.value, who=_who(args.who), note=args.note,
+                                version=args.if_version)
+    print(f"{args.reference.strip().upper()}: {done.path} {done.before!r} → {done.after!r}"
+          + (f" ({done.code} resolved)" if done.code else ""))
+    return 0
+
+
+def _merge(args: argparse.Namespace, register: Register) -> int:
+    with register.session() as session, session.begin():
+        case = register.merge(session, args.reference, into=args.into, who=_who(args.who), note=args.note)
+    print(f"{args.reference.strip().upper()} merged into {case.reference} ({len(case.files)} file(s), "
+          f"{len(case.documents)} document(s))")
+    return 0
+
+
+def _export(args: argparse.Namespace, register: Register) -> int:
     from . import export_csv, export_xlsx
 
-    engine = _engine(args)
     if args.csv or Path(args.target).suffix.lower() == ".csv":
-        count = export_csv(engine, args.target, dialect=args.dialect, lang=args.lang)
+        count = export_csv(register.engine, args.target, dialect=args.dialect, lang=args.lang)
     else:
-        count = export_xlsx(engine, args.target, lang=args.lang)
+        count = export_xlsx(register.engine, args.target, lang=args.lang)
     print(f"{args.target}: {count} entries")
     return 0
 
 
 def add_register_parser(sub: Any) -> None:
     """Add ``register`` and its subcommands to the main parser's subparsers."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", metavar="URL", help="database URL (default: $KLAGEFORMULAR_DB, else "
-                                                    "sqlite:///klager.db in the current folder)")
-    common.add_argument("--who", help="your name in the history (default: the login name)")
+    common = database_options()
     register = sub.add_parser("register", help="the complaint register: deadlines, statuses, exports")
     commands = register.add_subparsers(dest="register_command", required=True)
 
-    def add(name: str, func: Any, text: str) -> argparse.ArgumentParser:
+    def add(name: str, func: Callable[[argparse.Namespace, Register], int], text: str) -> argparse.ArgumentParser:
         p: argparse.ArgumentParser = commands.add_parser(name, help=text, parents=[common])
-        p.set_defaults(func=_guarded(func))
+        p.set_defaults(func=_command(func))
+        if name in ("set", "assign", "correct", "measure", "categorize"):
+            p.add_argument("--if-version", type=int, metavar="N",
+                           help="only if the case is still at version N (as 'show' printed it): else refused with "
+                                "who changed it and when")
         return p
 
     p = add("import", _import, "import a batch output folder's records")
@@ -194,16 +239,18 @@ def add_register_parser(sub: Any) -> None:
                    help="a profile file (see 'org export') that replaces the built-in profile with its key; its "
                         "decision_working_days set each entry's decide-by date (repeatable: one per profile)")
     p = add("due", _due, "overdue, due today, due this week (exit 1 when something is overdue)")
-    p.add_argument("--today", type=_day, metavar="YYYY-MM-DD", help="count from this day (default: today)")
+    p.add_argument("--today", type=day, metavar="YYYY-MM-DD", help="count from this day (default: today)")
     p.add_argument("--json", action="store_true")
     p = add("list", _list, "list entries")
     p.add_argument("--status", action="append", choices=list(TRANSITIONS), help="repeatable")
-    p.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="received on or after")
+    p.add_argument("--since", type=day, metavar="YYYY-MM-DD", help="received on or after")
     p.add_argument("--related", metavar="REF", help="only complaints related to REF")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
-    p = add("show", _show, "one entry: complaint, review items, files, events, related complaints")
+    p = add("show", _show, "one case: its sections, values as typed, documents, sender, events, related cases")
     p.add_argument("reference", metavar="REF")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="the case as JSON (keys without a value left out)")
+    p = add("review", _review, "open review items: reference, field, label, value as typed, code")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
     p = add("note", _note, "add a note to the history")
     p.add_argument("reference", metavar="REF")
     p.add_argument("text", metavar="TEXT")
@@ -211,9 +258,23 @@ def add_register_parser(sub: Any) -> None:
     p.add_argument("reference", metavar="REF")
     p.add_argument("status", choices=list(TRANSITIONS), metavar="STATUS", help=", ".join(TRANSITIONS))
     p.add_argument("--note")
-    p.add_argument("--on", type=_day, metavar="YYYY-MM-DD", help="the day it happened (default: today)")
+    p.add_argument("--on", type=day, metavar="YYYY-MM-DD", help="the day it happened (default: today)")
     p.add_argument("--outcome", type=outcome_code, choices=OUTCOMES,
                    help=f"with decided: {', '.join(OUTCOMES)} ('rejected' is read as not_upheld)")
+    p.add_argument("--not-a-complaint", action="store_true",
+                   help="with closed, from received or unreadable: not a complaint (needs --note; counted apart)")
+    p = add("assign", _assign, "give the case to an officer (an empty NAME: to nobody)")
+    p.add_argument("reference", metavar="REF")
+    p.add_argument("name", metavar="NAME")
+    p = add("correct", _correct, "correct one value (checked like the form; the value as typed stays on record)")
+    p.add_argument("reference", metavar="REF")
+    p.add_argument("field", metavar="FIELD", help="its dotted path, e.g. complainant.email (see 'fields')")
+    p.add_argument("value", metavar="VALUE")
+    p.add_argument("--note", required=True, help="why (the customer's mail, a call)")
+    p = add("merge", _merge, "merge a case into another (files and documents move; REF stays as a pointer)")
+    p.add_argument("reference", metavar="REF")
+    p.add_argument("--into", required=True, metavar="REF2")
+    p.add_argument("--note")
     p = add("export", _export, "write the register to .xlsx (or CSV)")
     p.add_argument("target", metavar="FILE")
     p.add_argument("--csv", action="store_true", help="CSV instead of xlsx (also chosen by a .csv name)")
@@ -224,40 +285,23 @@ def add_register_parser(sub: Any) -> None:
     add_commands(add)
 
 
-def letter(args: argparse.Namespace, *, org: Any, reasons: str | None, output: str) -> int:
+def letter(*, db: str | None, who: str | None, reference: str, kind: LetterKind, output: str, dated: date,
+           outcome: Outcome | None, reasons: str | None, eml: str | None, org: Organisation | None,
+           admissibility: Admissibility | None, reason: str | None, copy: bool) -> int:
     """``letter ack|decision REF``: write the letter for a register entry and record it (0 fine)."""
-    def run(args: argparse.Namespace) -> int:
-        from . import write_register_letter
-
-        engine = _engine(args)
+    def call() -> int:
+        register = _register(db)
         try:
-            done = write_register_letter(engine, args.ref, args.kind, output, dated=args.date or date.today(),
-                                         who=_who(args), outcome=getattr(args, "outcome", None), reasons=reasons,
-                                         eml=args.eml, org=org, admissibility=getattr(args, "admissibility", None),
-                                         reason=getattr(args, "reason", None))
+            with register.session() as session, session.begin():
+                done = register.write_letter(session, reference, kind, output, dated=dated, who=_who(who),
+                                             outcome=outcome, reasons=reasons, eml=eml, org=org,
+                                             admissibility=admissibility, reason=reason, copy=copy)
         finally:
-            engine.dispose()  # a shared server's connection is closed, not left to the garbage collector
+            register.engine.dispose()
         w = done.written
         change = (f"{done.previous_status} → {done.status}" if done.status != done.previous_status
                   else f"status stays {done.status}")
         print(f"{w.path}: {w.size:,} bytes, PDF/A-2b, sha256 {w.sha256}" + (f"; message {w.eml}" if w.eml else "")
               + f"\n{done.reference}: letter recorded in the register ({change})")
         return 0
-    return int(_guarded(run)(args))
-
-
-def add_letter_options(parser: argparse.ArgumentParser) -> None:
-    """``letter ack|decision REF [--db URL] [--who NAME]``."""
-    parser.add_argument("ref", metavar="REF", nargs="?",
-                        help="the complaint's reference in the register, e.g. KLA-2026-0001")
-    parser.add_argument("--db", metavar="URL", help="register database (default: $KLAGEFORMULAR_DB, else "
-                                                    "sqlite:///klager.db)")
-    parser.add_argument("--who", help="your name in the register's history (default: the login name)")
-
-
-def add_batch_options(parser: argparse.ArgumentParser) -> None:
-    """``batch --register [--db URL]``."""
-    parser.add_argument("--register", action="store_true", help="then import OUTDIR into the complaint register")
-    parser.add_argument("--db", metavar="URL", help="register database (default: $KLAGEFORMULAR_DB, else "
-                                                    "sqlite:///klager.db)")
-    parser.set_defaults(who=None)
+    return _guarded(call)

@@ -10,7 +10,7 @@ Writing a letter moves the status, because the letter is what the officer sends 
 is the day the deadline was met (``acknowledged_on`` / ``decided_on`` take the letter's date):
 
 - acknowledgement: ``received`` → ``acknowledged`` (and → ``inadmissible`` when the letter
-  says so); a second copy later changes nothing;
+  says so); a second copy (asked for: ``copy=True``, ``letter ack --copy``) changes nothing;
 - decision: ``acknowledged`` → ``under_review`` → ``decided`` (or from ``under_review`` /
   ``escalated``), with the outcome (one vocabulary, ``OUTCOMES``; the old ``rejected`` is
   read as ``not_upheld``); a second copy with the same outcome changes nothing.
@@ -40,8 +40,9 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, cast, get_args
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from .._files import StagedFile
 from ..exceptions import ConfigurationError, InvalidTransitionError
@@ -85,9 +86,13 @@ def letter_case_from_register(session: Session, reference: str, *, org: Organisa
     ...     letter_case_from_register(session, "KLA-2026-0001").lang
     'da'
     """
+    return _letter_case(get_complaint(session, reference), org=org, admissibility=admissibility, reason=reason)
+
+
+def _letter_case(row: ComplaintRow, *, org: Organisation | None, admissibility: Admissibility | None,
+                 reason: str | None) -> LetterCase:
     from ..letters import Attachment, LetterCase, Method, letter_case_from_record
 
-    row = get_complaint(session, reference)
     if row.complaint is None:
         raise ConfigurationError(f"{row.reference} is an unreadable file ({row.reason or 'not read'}), not a "
                                  f"complaint yet: look at it and set it received before writing a letter")
@@ -118,53 +123,80 @@ def _inadmissible_note(row: ComplaintRow) -> str | None:
 def write_register_letter(engine: Engine, reference: str, kind: LetterKind, output: str | os.PathLike[str], *,
                           dated: date, who: str, outcome: Outcome | None = None, reasons: str | None = None,
                           eml: str | os.PathLike[str] | None = None, org: Organisation | None = None,
-                          admissibility: Admissibility | None = None, reason: str | None = None) -> RegisterLetter:
-    """Write the letter for entry ``reference`` to ``output`` and record it (see the module's rules).
+                          admissibility: Admissibility | None = None, reason: str | None = None,
+                          copy: bool = False) -> RegisterLetter:
+    """Write the letter for entry ``reference`` to ``output`` and record it, in a transaction of its own.
+
+    A thin wrapper of :meth:`Register.write_letter` (see the module's rules).
 
     >>> done = write_register_letter(engine, "KLA-2026-0001", "ack", "ack.pdf",   # doctest: +SKIP
     ...                              dated=date(2026, 11, 25), who="linn")
     >>> done.previous_status, done.status, len(done.written.sha256)              # doctest: +SKIP
     ('received', 'acknowledged', 64)
     """
-    staged: list[StagedFile] = []
-    try:
-        with Session(engine) as session, session.begin():
-            done = _record_letter(session, reference, kind, output, staged, dated=dated, who=who, outcome=outcome,
-                                  reasons=reasons, eml=eml, org=org, admissibility=admissibility, reason=reason)
-    except BaseException:
-        for file in staged:  # the commit failed (or never came): no file without its event
-            file.discard()
-        raise
-    for file in staged:
-        file.commit()
-    return done
+    from ._service import Register
+
+    register = Register(engine)
+    with register.session() as session, session.begin():
+        return register.write_letter(session, reference, kind, os.fspath(output), dated=dated, who=who,
+                                     outcome=outcome, reasons=reasons, eml=os.fspath(eml) if eml else None, org=org,
+                                     admissibility=admissibility, reason=reason, copy=copy)
 
 
-def _record_letter(session: Session, reference: str, kind: LetterKind, output: str | os.PathLike[str],
-                   staged: list[StagedFile], *, dated: date, who: str, outcome: Outcome | None,
-                   reasons: str | None, eml: str | os.PathLike[str] | None, org: Organisation | None,
-                   admissibility: Admissibility | None, reason: str | None) -> RegisterLetter:
-    """Inside the caller's transaction: check the workflow, stage the files into ``staged``, record."""
+def write_letter_in(session: Session, row: ComplaintRow, kind: LetterKind, output: str, *, dated: date, who: str,
+                    outcome: Outcome | None, reasons: str | None, eml: str | None, org: Organisation | None,
+                    admissibility: Admissibility | None, reason: str | None, copy: bool) -> RegisterLetter:
+    """Stage and record the letter for the locked ``row`` in the caller's transaction.
+
+    Everything is checked before a file is staged: the workflow, and whether a letter of this
+    kind was recorded already — then only ``copy=True`` writes another (so of two officers
+    sending the same letter at once, the second is told who sent it and when). The staged
+    files are renamed into place when the caller's transaction commits, and removed when it
+    rolls back (session events), so the caller's unit of work decides for the files too.
+    """
     from ..letters import stage_letter
+    from ._service import stale, stamp
 
-    case = letter_case_from_register(session, reference, org=org, admissibility=admissibility, reason=reason)
-    row = get_complaint(session, reference)
+    case = _letter_case(row, org=org, admissibility=admissibility, reason=reason)
     previous = row.status
     steps = _steps(row, kind, case.admissibility, outcome)
+    earlier = [e for e in row.events if e.what == _EVENT[kind]]
+    if earlier and not copy:
+        verb = "acknowledged" if kind == "ack" else "decided"
+        raise stale(row, f"{row.reference} was {verb} by {earlier[-1].who} at {stamp(earlier[-1].at)}; nothing done "
+                         f"(--copy writes another copy of the letter)")
     files, written = stage_letter(case, kind, output, dated=dated, outcome=outcome, reasons=reasons, eml=eml)
-    staged.extend(files)
+    _settle_with(session, files)
     parts = [Path(output).name, f"sha256 {written.sha256}", f"{written.size} bytes", f"dated {dated.isoformat()}"]
     if outcome is not None:
         parts.append(f"outcome {OUTCOME_IN_REGISTER[outcome]}")
     elif case.admissibility != "admissible":
         parts.append(case.admissibility.replace("_", " "))
-    record_event(session, row, _EVENT[kind], who=who, note=" · ".join(parts))
+    record_event(session, row, _EVENT[kind], who=who, note=" · ".join(parts) + (" · copy" if earlier else ""))
     label = "acknowledgement letter" if kind == "ack" else "decision letter"
     for status in steps:
         note = case.admissibility_reason if status == "inadmissible" else label
         change_status(session, row, status, who=who, note=note, on=dated,
                       outcome=OUTCOME_IN_REGISTER[outcome] if outcome and status == "decided" else None)
+    flag_modified(row, "status")  # a letter changes the case even when its status stays: the version moves
+    session.flush()
     return RegisterLetter(row.reference, kind, written, previous, row.status)
+
+
+def _settle_with(session: Session, files: list[StagedFile]) -> None:
+    """Rename ``files`` into place when the session's transaction commits; remove them when it does not."""
+    def commit(_session: Session) -> None:
+        for file in files:
+            file.commit()
+        event.remove(session, "after_rollback", rollback)
+
+    def rollback(_session: Session) -> None:
+        for file in files:
+            file.discard()
+        event.remove(session, "after_commit", commit)
+
+    event.listen(session, "after_commit", commit, once=True)
+    event.listen(session, "after_rollback", rollback, once=True)
 
 
 def _steps(row: ComplaintRow, kind: LetterKind, admissibility: str, outcome: Outcome | None) -> list[str]:

@@ -9,10 +9,16 @@ when, note) with a ``measures`` row beside it. A case's category — a *product*
 from its organisation profile's lists (:class:`~klageformular.org.Categories`) — is set by a
 ``categorized`` event; the current pair is kept for the report.
 
-Functions take the caller's session (the caller owns the unit of work)::
+Functions take the caller's session (the caller owns the unit of work); the
+:class:`~klageformular.register.Register` service calls them, and like every change they
+lock the case first, refuse a stale ``version`` (:class:`~klageformular.exceptions.StaleCaseError`,
+with who changed it and when) and a case merged into another, and move the case's version::
 
     with Session(engine) as session, session.begin():
         record_measure(session, "KLA-2026-0001", "compensation", who="linn", amount=Decimal("500"))
+
+A merged case keeps its own measures and categories (its events stay with it); the report
+counts it apart, so they count nowhere else: categorize and measure the case it joined.
 
 Amounts are :class:`~decimal.Decimal`, never float, and stored as an integer count of the
 currency's minor unit (Babel's CLDR data says how many decimals a currency has), so a sum is
@@ -30,11 +36,13 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from ..exceptions import ConfigurationError, InvalidMeasureError, RegisterError, UnknownCategoryError
 from ..org import Category, Organisation, get_organisation, organisation_keys
 from ._names import CATEGORY_FACETS, MEASURES
 from ._schema import CategoryRow, ComplaintRow, EventRow, MeasureRow
+from ._service import lock_case
 from ._workflow import get_complaint, now, record_event, utc
 
 __all__ = ["Categorization", "Measure", "case_profile", "categorize", "measures_of", "parse_money",
@@ -131,7 +139,8 @@ def _sentence(head: str, note: str | None) -> str:
 
 def record_measure(session: Session, reference: str, kind: str, *, who: str, note: str | None = None,
                    amount: Decimal | None = None, currency: str | None = None,
-                   organisations: Profiles | None = None, at: datetime | None = None) -> Measure:
+                   organisations: Profiles | None = None, at: datetime | None = None,
+                   version: int | None = None) -> Measure:
     """Record a measure taken on a case: one ``measure`` event and its row, in the caller's transaction.
 
     ``kind`` is one of :data:`~klageformular.register.MEASURES`. ``compensation`` needs an
@@ -146,7 +155,7 @@ def record_measure(session: Session, reference: str, kind: str, *, who: str, not
     text = _note(note)
     if kind in _NEEDS_NOTE and text is None:
         raise InvalidMeasureError(f"{kind} needs a note saying what was done (--note)")
-    row = get_complaint(session, reference)
+    row = lock_case(session, reference, version=version)
     minor = digits = None
     head = kind
     if kind == "compensation":
@@ -161,6 +170,7 @@ def record_measure(session: Session, reference: str, kind: str, *, who: str, not
     elif amount is not None or currency is not None:
         raise InvalidMeasureError(f"{kind} has no amount (only compensation has)")
     event = record_event(session, row, "measure", who=who, note=_sentence(head, text), at=at or now())
+    flag_modified(row, "status")  # the case changed: its version moves with the flush below
     session.flush()  # the event's id, for the row below
     session.add(MeasureRow(event_id=event.id, kind=kind, amount_minor=minor, minor_digits=digits,
                            currency=currency if kind == "compensation" else None))
@@ -186,7 +196,7 @@ def _pick(org: Organisation, facet: str, value: str) -> Category:
 
 def categorize(session: Session, reference: str, *, who: str, product: str | None = None, cause: str | None = None,
                note: str | None = None, organisations: Profiles | None = None,
-               at: datetime | None = None) -> Categorization:
+               at: datetime | None = None, version: int | None = None) -> Categorization:
     """Set a case's product and/or cause (keys from its profile's lists): one ``categorized`` event.
 
     A value left out stays as it was. An unknown key is refused with the keys the profile
@@ -195,7 +205,7 @@ def categorize(session: Session, reference: str, *, who: str, product: str | Non
     """
     if product is None and cause is None:
         raise RegisterError("give a product, a cause or both")
-    row = get_complaint(session, reference)
+    row = lock_case(session, reference, version=version)
     org = case_profile(row, organisations)
     chosen = {facet: _pick(org, facet, value).key for facet, value in zip(CATEGORY_FACETS, (product, cause),
                                                                             strict=True) if value is not None}
@@ -209,6 +219,7 @@ def categorize(session: Session, reference: str, *, who: str, product: str | Non
     head = "; ".join(f"{facet}: {before[facet] or '–'} → {after[facet] or '–'}" for facet in CATEGORY_FACETS
                      if before[facet] != after[facet])
     event = record_event(session, row, "categorized", who=who, note=_sentence(head, text), at=at or now())
+    flag_modified(row, "status")  # the case changed: its version moves with the flush below
     session.flush()  # the event's id, for the row below
     if current is None:
         session.add(CategoryRow(complaint_id=row.id, product=after["product"], cause=after["cause"],

@@ -1,58 +1,60 @@
 """``register measure``, ``register categorize`` and ``register report``: arguments → one call → print.
 
-Kept apart from ``_cli.py`` so the register's other commands and these can change side by side;
-``_cli.add_register_parser`` calls :func:`add_commands` once.
+Kept apart from ``_cli.py`` (which holds the register's other commands and their shared
+plumbing: ``--db``/``--who``, the date type, the error lines); ``_cli.add_register_parser``
+calls :func:`add_commands` once. Each command makes one call on the
+:class:`~klageformular.register.Register` service; the rules live there.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ._cli import _day, _engine, _profiles, _who
+from ._cli import _who, day
 from ._names import CATEGORY_FACETS, MEASURES, REPORT_LANGUAGES
+
+if TYPE_CHECKING:
+    from ..org import Organisation
+    from ._report import Period
+    from ._service import Register
 
 __all__ = ["add_commands"]
 
 
-def _measure(args: argparse.Namespace) -> int:
-    from sqlalchemy.orm import Session
+def _profiles(files: Sequence[str] | None) -> dict[str, Organisation]:
+    from ..orgfile import load_organisation
 
-    from ._measures import parse_money, record_measure
+    return {org.key: org for org in (load_organisation(f) for f in files or ())}
+
+
+def _measure(args: argparse.Namespace, register: Register) -> int:
+    from ._measures import parse_money
 
     amount = parse_money(args.amount) if args.amount is not None else None
-    engine = _engine(args)
-    try:
-        with Session(engine) as session, session.begin():
-            done = record_measure(session, args.reference, args.kind, who=_who(args), note=args.note, amount=amount,
-                                  currency=args.currency, organisations=_profiles(args))
-    finally:
-        engine.dispose()
+    with register.session() as session, session.begin():
+        done = register.record_measure(session, args.reference, args.kind, who=_who(args.who), note=args.note,
+                                       amount=amount, currency=args.currency,
+                                       organisations=_profiles(args.org_file), version=args.if_version)
     money = f" {done.amount:f} {done.currency}" if done.amount is not None else ""
     print(f"{done.reference}: {done.kind}{money} recorded")
     return 0
 
 
-def _categorize(args: argparse.Namespace) -> int:
-    from sqlalchemy.orm import Session
-
-    from ._measures import categorize
-
-    engine = _engine(args)
-    try:
-        with Session(engine) as session, session.begin():
-            done = categorize(session, args.reference, who=_who(args), product=args.product, cause=args.cause,
-                              note=args.note, organisations=_profiles(args))
-    finally:
-        engine.dispose()
+def _categorize(args: argparse.Namespace, register: Register) -> int:
+    with register.session() as session, session.begin():
+        done = register.categorize(session, args.reference, who=_who(args.who), product=args.product,
+                                   cause=args.cause, note=args.note, organisations=_profiles(args.org_file),
+                                   version=args.if_version)
     print(f"{done.reference}: product {done.product or '–'}, cause {done.cause or '–'}")
     return 0
 
 
-def _period(args: argparse.Namespace, today: date) -> Any:
+def _period(args: argparse.Namespace, today: date) -> Period:
+    """The period the options name (argument parsing: ``--from/--to`` or ``--year [--quarter|--month]``)."""
     from ..exceptions import ConfigurationError
     from ._report import Period
 
@@ -64,21 +66,14 @@ def _period(args: argparse.Namespace, today: date) -> Any:
     return Period.between(args.start or date(today.year, 1, 1), args.end or today)
 
 
-def _report(args: argparse.Namespace) -> int:
-    from sqlalchemy.orm import Session
-
-    from ._report import build_report
+def _report(args: argparse.Namespace, register: Register) -> int:
     from ._report_render import report_text, write_report_xlsx
 
     today = args.today or date.today()
     period = _period(args, today)
-    profiles = _profiles(args)
-    engine = _engine(args)
-    try:
-        with Session(engine) as session:
-            figures = build_report(session, period, today=today, organisations=profiles)
-    finally:
-        engine.dispose()
+    profiles = _profiles(args.org_file)
+    with register.session() as session:
+        figures = register.report(session, period.start, period.end, today=today, organisations=profiles)
     if args.xlsx:
         write_report_xlsx(figures, args.xlsx, lang=args.lang, organisations=profiles)
         print(f"{args.xlsx}: report {period.start.isoformat()} to {period.end.isoformat()}",
@@ -90,7 +85,8 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(add: Callable[[str, Any, str], argparse.ArgumentParser]) -> None:
+def add_commands(add: Callable[[str, Callable[[argparse.Namespace, Register], int], str],
+                                argparse.ArgumentParser]) -> None:
     """Add ``measure``, ``categorize`` and ``report`` with ``add(name, func, help)`` of the register parser."""
     def profile_files(p: argparse.ArgumentParser) -> None:
         p.add_argument("--org-file", action="append", metavar="FILE",
@@ -112,14 +108,14 @@ def add_commands(add: Callable[[str, Any, str], argparse.ArgumentParser]) -> Non
     p.add_argument("--note")
     profile_files(p)
     p = add("report", _report, "figures for a period: received, categories, outcomes, deadlines, measures")
-    p.add_argument("--from", dest="start", type=_day, metavar="YYYY-MM-DD", help="default: 1 January")
-    p.add_argument("--to", dest="end", type=_day, metavar="YYYY-MM-DD", help="default: today")
+    p.add_argument("--from", dest="start", type=day, metavar="YYYY-MM-DD", help="default: 1 January")
+    p.add_argument("--to", dest="end", type=day, metavar="YYYY-MM-DD", help="default: today")
     p.add_argument("--year", type=int, metavar="YYYY", help="a calendar year (default with --quarter/--month: "
                                                             "this year)")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--quarter", type=int, choices=range(1, 5), metavar="Q", help="1-4, of --year")
     which.add_argument("--month", type=int, choices=range(1, 13), metavar="M", help="1-12, of --year")
-    p.add_argument("--today", type=_day, metavar="YYYY-MM-DD", help="judge deadlines as of this day (default: "
+    p.add_argument("--today", type=day, metavar="YYYY-MM-DD", help="judge deadlines as of this day (default: "
                                                                     "today)")
     p.add_argument("--lang", choices=REPORT_LANGUAGES, default="da", help="labels (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="the Report model as one line of JSON")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..workdays import is_working_day
 from ._names import OPEN_STATUSES
 from ._schema import ComplaintRow
+from ._types import DueItem, DueList
 from ._workflow import get_complaint, utc
 
 _WHY = {"investment_key": "investment", "project_key": "project", "complainant_key": "complainant"}
@@ -93,56 +93,40 @@ def event_dict(event: Any) -> dict[str, Any]:
 
 # -- deadlines ------------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class DueItem:
-    """An open entry and its next deadline: ``acknowledge`` (received, unreadable) or ``decide``."""
-
-    reference: str
-    status: str
-    received: date
-    deadline: date
-    action: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self) | {"received": self.received.isoformat(), "deadline": self.deadline.isoformat()}
+DueReport = DueList  # the name before the service (kept for callers)
 
 
-@dataclass(frozen=True)
-class DueReport:
-    """Open deadlines on ``today``: passed, today, and later this week (to Sunday)."""
-
-    today: date
-    overdue: list[DueItem]
-    due_today: list[DueItem]
-    this_week: list[DueItem]
-
-
-def due(engine: Engine, today: date) -> DueReport:
-    """The deadlines to act on: acknowledgements for new entries, decisions for those acknowledged.
+def due(engine: Engine, today: date) -> DueList:
+    """The deadlines to act on (a thin wrapper of :meth:`Register.due` in its own read-only session).
 
     >>> report = due(engine, date(2026, 12, 29))                        # doctest: +SKIP
     >>> [i.reference for i in report.overdue]                           # doctest: +SKIP
     ['KLA-2026-0007']
     """
+    with Session(engine) as session:
+        return due_list(session, today)
+
+
+def due_list(session: Session, today: date) -> DueList:
+    """Open deadlines on ``today`` in the caller's session: overdue, today, later this week (to Sunday)."""
     week_end = today + timedelta(days=6 - today.weekday())
     buckets: dict[str, list[DueItem]] = {"overdue": [], "today": [], "week": []}
-    with Session(engine) as session:
-        for row in session.scalars(select(ComplaintRow).where(ComplaintRow.status.in_(OPEN_STATUSES))):
-            acknowledging = row.status in ("unreadable", "received")
-            deadline = row.acknowledge_by if acknowledging else row.decide_by
-            if deadline is None or row.status == "escalated":  # escalated: the board's timetable, not ours
-                continue
-            item = DueItem(row.reference, row.status, row.received, deadline,
-                           "acknowledge" if acknowledging else "decide")
-            if deadline < today:
-                buckets["overdue"].append(item)
-            elif deadline == today:
-                buckets["today"].append(item)
-            elif deadline <= week_end:
-                buckets["week"].append(item)
+    query = select(ComplaintRow).where(ComplaintRow.status.in_(OPEN_STATUSES), ComplaintRow.merged_into.is_(None))
+    for row in session.scalars(query):
+        acknowledging = row.status in ("unreadable", "received")
+        deadline = row.acknowledge_by if acknowledging else row.decide_by
+        if deadline is None or row.status == "escalated":  # escalated: the board's timetable, not ours
+            continue
+        item = DueItem(reference=row.reference, status=row.status, received=row.received, deadline=deadline,
+                       action="acknowledge" if acknowledging else "decide", assignee=row.assignee)
+        if deadline < today:
+            buckets["overdue"].append(item)
+        elif deadline == today:
+            buckets["today"].append(item)
+        elif deadline <= week_end:
+            buckets["week"].append(item)
     order = {k: sorted(v, key=lambda i: (i.deadline, i.reference)) for k, v in buckets.items()}
-    return DueReport(today, order["overdue"], order["today"], order["week"])
+    return DueList(today=today, overdue=order["overdue"], due_today=order["today"], this_week=order["week"])
 
 
 # -- statistics -----------------------------------------------------------------------------------

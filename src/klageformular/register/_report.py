@@ -1,7 +1,8 @@
 """The compliance report: figures per period, computed by the database (GROUP BY), as a typed :class:`Report`.
 
 Every figure is about the entries *received* in the period (both days included): how many,
-how many a person found not to be complaints, and for the complaints their status, category,
+how many a person found not to be complaints (``not_a_complaint``), how many were merged into
+another case (counted once, in the case they joined), and for the complaints their status, category,
 outcome, channel and language, working days to acknowledgement and to decision, how many
 missed a deadline, the measures taken on them and the compensation paid (summed per
 currency, exactly). ``-`` stands for "not set" (no language, no category).
@@ -109,7 +110,10 @@ class Report(BaseModel):
     """The figures for entries received from ``start`` to ``end``; deadlines judged as of ``as_of``.
 
     ``received`` = ``complaints`` + ``not_complaints`` (entries a person closed as not being a
-    complaint). Every other figure counts complaints only. ``overdue`` counts complaints
+    complaint: ``register set REF closed --not-a-complaint``) + ``merged`` (cases merged into
+    another, which is counted among the complaints). Every other figure counts complaints only:
+    a merged case's own categories and measures stay on its record and count nowhere (the
+    case it joined carries the work from then on). ``overdue`` counts complaints
     acknowledged or decided after their deadline, or still waiting past it on ``as_of`` (the
     earlier of the day the report was made and the period's end); ``overdue_acknowledgement``
     and ``overdue_decision`` split it (a case late on both counts once in ``overdue``).
@@ -121,6 +125,7 @@ class Report(BaseModel):
     received: int
     complaints: int
     not_complaints: int
+    merged: int = Field(description="Cases merged into another case (counted there)")
     by_status: dict[str, int]
     by_product: dict[str, int]
     by_cause: dict[str, int]
@@ -180,22 +185,27 @@ def _late(deadline: Any, done: Any, as_of: date) -> ColumnElement[bool]:
                                            and_(done.is_(None), deadline < as_of)))
 
 
+def _merged() -> ColumnElement[bool]:
+    """A case merged into another: a pointer now, counted in the case it joined."""
+    return ComplaintRow.merged_into.is_not(None)
+
+
 def _not_a_complaint() -> ColumnElement[bool]:
-    """An entry closed without ever being acknowledged: a person decided it was not a complaint."""
-    return and_(ComplaintRow.status == "closed", ComplaintRow.acknowledged_on.is_(None))
+    """An entry a person closed as not a complaint (the flag ``--not-a-complaint`` sets), unless merged."""
+    return and_(ComplaintRow.not_a_complaint.is_(True), ~_merged())
 
 
 def build_report(session: Session, period: Period, *, today: date, organisations: Profiles | None = None) -> Report:
     """The report for ``period``, in the caller's session; ``organisations``: profile files by key (holidays)."""
     as_of = min(today, period.end)
     in_period = and_(ComplaintRow.received >= period.start, ComplaintRow.received <= period.end)
-    is_complaint = ~_not_a_complaint()
-    complaints = and_(in_period, is_complaint)
+    complaints = and_(in_period, ComplaintRow.not_a_complaint.is_(False), ~_merged())
 
     # Counted with CASE, not grouped by the condition: PostgreSQL does not match a GROUP BY
     # expression whose bound parameters differ from the select list's.
-    everything, not_complaints = session.execute(select(func.count(), func.count(case((_not_a_complaint(), 1))))
-                                                 .where(in_period)).one()
+    everything, not_complaints, merged = session.execute(
+        select(func.count(), func.count(case((_not_a_complaint(), 1))), func.count(case((_merged(), 1))))
+        .where(in_period)).one()
     figures: dict[str, Counter[str]] = defaultdict(Counter)
     dimensions = {"status": ComplaintRow.status, "product": CategoryRow.product, "cause": CategoryRow.cause,
                   "outcome": ComplaintRow.outcome, "channel": ComplaintRow.channel,
@@ -244,7 +254,8 @@ def build_report(session: Session, period: Period, *, today: date, organisations
 
     return Report(
         start=period.start, end=period.end, as_of=as_of,
-        received=everything, complaints=everything - not_complaints, not_complaints=not_complaints,
+        received=everything, complaints=everything - not_complaints - merged, not_complaints=not_complaints,
+        merged=merged,
         **{f"by_{name}": dict(sorted(figures[name].items())) for name in dimensions},
         working_days_to_acknowledgement=_spread(spreads["ack"]), working_days_to_decision=_spread(spreads["decide"]),
         overdue=overdue[0], overdue_acknowledgement=overdue[1], overdue_decision=overdue[2],

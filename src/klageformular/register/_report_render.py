@@ -30,6 +30,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "title": "Klagerapport", "period": "Periode", "as_of": "Frister opgjort pr.",
         "scope": "Alle tal gælder henvendelser modtaget i perioden.",
         "received": "Modtaget i alt", "complaints": "Klager", "not_complaints": "Ikke klager",
+        "merged": "Lagt sammen med en anden sag",
         "by_status": "Status", "by_product": "Produkt", "by_cause": "Årsag", "by_outcome": "Udfald",
         "by_channel": "Kanal", "by_language": "Sprog", "unset": "(ikke angivet)",
         "days": "Arbejdsdage", "cases": "Sager", "median": "Median", "max": "Højst",
@@ -54,6 +55,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "title": "Complaints report", "period": "Period", "as_of": "Deadlines judged as of",
         "scope": "Every figure is about entries received in the period.",
         "received": "Received in all", "complaints": "Complaints", "not_complaints": "Not complaints",
+        "merged": "Merged into another case",
         "by_status": "Status", "by_product": "Product", "by_cause": "Cause", "by_outcome": "Outcome",
         "by_channel": "Channel", "by_language": "Language", "unset": "(not set)",
         "days": "Working days", "cases": "Cases", "median": "Median", "max": "Max",
@@ -132,7 +134,8 @@ def _sections(report: Report, lang: str, organisations: Mapping[str, Organisatio
     sections: list[tuple[str, list[str], list[list[Any]]]] = [
         (words["received"], [words["cases"]], [[words["received"], report.received],
                                                [words["complaints"], report.complaints],
-                                               [words["not_complaints"], report.not_complaints]]),
+                                               [words["not_complaints"], report.not_complaints],
+                                               [words["merged"], report.merged]]),
     ]
     for dimension in _DIMENSIONS:
         counts: dict[str, int] = getattr(report, dimension)

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -75,11 +77,22 @@ class ComplaintRow(Base):
     investment_key: Mapped[str | None] = mapped_column(String(120), index=True)
     project_key: Mapped[str | None] = mapped_column(String(240), index=True)
     complainant_key: Mapped[str | None] = mapped_column(String(240), index=True)
+    # Revision 0005: the case's version (optimistic concurrency: an UPDATE names the version it
+    # read, so two officers cannot both move a case), who handles it, where a merged case went,
+    # and whether a person found it is not a complaint at all (counted apart in the report).
+    version: Mapped[int] = mapped_column(server_default="1")
+    assignee: Mapped[str | None] = mapped_column(String(120))
+    merged_into: Mapped[str | None] = mapped_column(String(40), index=True)  # the target's reference
+    not_a_complaint: Mapped[bool] = mapped_column(Boolean, server_default=false())
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it as the mapper's options)
 
     files: Mapped[list[SourceFileRow]] = relationship(back_populates="complaint", order_by="SourceFileRow.id")
     events: Mapped[list[EventRow]] = relationship(back_populates="complaint", order_by="EventRow.id")
     attachments: Mapped[list[AttachmentRow]] = relationship(back_populates="complaint",
                                                             order_by="AttachmentRow.id")
+    corrections: Mapped[list[CorrectionRow]] = relationship(back_populates="complaint",
+                                                            order_by="CorrectionRow.id")
 
 
 class SourceFileRow(Base):
@@ -143,6 +156,29 @@ class CounterRow(Base):
     last: Mapped[int]
 
 
+class CorrectionRow(Base):
+    """A value an officer corrected: the value as typed (and as stored before), the new one, who and why.
+
+    The complaint's JSON holds the corrected value (letters, exports and the report read it);
+    this row keeps what the customer typed, so nothing they sent is lost (revision 0005).
+    """
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    path: Mapped[str] = mapped_column(String(120))
+    typed: Mapped[str | None] = mapped_column(Text)  # as the customer typed it (the review item's value)
+    before: Mapped[str | None] = mapped_column(Text)  # JSON of the stored value before
+    after: Mapped[str | None] = mapped_column(Text)  # JSON of the corrected value
+    code: Mapped[str | None] = mapped_column(String(60))  # the review item it resolved
+    who: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    complaint: Mapped[ComplaintRow] = relationship(back_populates="corrections")
+
+
 # -- revision 0007: measures taken and categories -------------------------------------------------
 
 
@@ -184,5 +220,5 @@ class CategoryRow(Base):
 # The report's columns, in one index: the database answers its GROUP BY queries from the index
 # alone, without reading the wide complaint rows (55,000 entries on SQLite: 3.3 s without it, 0.5 s with).
 REPORT_COLUMNS = ("received", "status", "acknowledged_on", "decided_on", "acknowledge_by", "decide_by",
-                  "organisation", "channel", "language", "outcome")
+                  "organisation", "channel", "language", "outcome", "not_a_complaint", "merged_into")
 Index("ix_complaints_report", *(getattr(ComplaintRow, name) for name in REPORT_COLUMNS))

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from ..exceptions import InvalidTransitionError, RegisterError, UnknownReferenceError
+from ..exceptions import InvalidTransitionError, UnknownReferenceError
 from ..org import Organisation, get_organisation
 from ._names import OUTCOMES, STATUSES, TRANSITIONS
 from ._schema import ComplaintRow, CounterRow, EventRow
@@ -133,23 +133,27 @@ def change_status(session: Session, row: ComplaintRow, status: str, *, who: str,
 
 def set_status(engine: Engine, reference: str, status: str, *, who: str, note: str | None = None,
                on: date | None = None, outcome: str | None = None) -> str:
-    """Change an entry's status (one event); returns the previous status.
+    """Change an entry's status (one event) in a transaction of its own; returns the previous status.
+
+    A thin wrapper of :meth:`Register.set_status`.
 
     >>> set_status(engine, "KLA-2026-0001", "acknowledged", who="linn")   # doctest: +SKIP
     'received'
     """
-    with Session(engine) as session, session.begin():
-        row = get_complaint(session, reference)
-        event = change_status(session, row, status, who=who, note=note, on=on, outcome=outcome)
-        return event.from_status or ""
+    from ._service import Register
+
+    register = Register(engine)
+    with register.session() as session, session.begin():
+        return register.set_status(session, reference, status, who=who, note=note, on=on, outcome=outcome).previous
 
 
 def add_note(engine: Engine, reference: str, note: str, *, who: str) -> None:
-    """Append a note to an entry's history (a measure taken, a call made).
+    """Append a note to an entry's history in a transaction of its own (:meth:`Register.add_note`).
 
     >>> add_note(engine, "KLA-2026-0001", "Called the customer", who="linn")   # doctest: +SKIP
     """
-    if not note.strip():
-        raise RegisterError("a note needs some text")
-    with Session(engine) as session, session.begin():
-        record_event(session, get_complaint(session, reference), "note", who=who, note=note.strip())
+    from ._service import Register
+
+    register = Register(engine)
+    with register.session() as session, session.begin():
+        register.add_note(session, reference, note, who=who)

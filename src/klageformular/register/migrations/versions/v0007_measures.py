@@ -6,7 +6,7 @@ append-only in the database, as the events are (the register of complaints and t
 taken is what Regulation (EU) 2020/1503 art. 7 asks a provider to keep).
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-01
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
@@ -27,7 +27,7 @@ _MEASURES = ("information_requested", "external_advice", "other_complaints_check
 
 # The report's covering index (a frozen copy of _schema.REPORT_COLUMNS).
 _REPORT_COLUMNS = ("received", "status", "acknowledged_on", "decided_on", "acknowledge_by", "decide_by",
-                   "organisation", "channel", "language", "outcome")
+                   "organisation", "channel", "language", "outcome", "not_a_complaint", "merged_into")
 
 
 def upgrade() -> None:

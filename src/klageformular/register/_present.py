@@ -1,0 +1,109 @@
+"""A :class:`Case` as a person reads it: sections with the form's labels in the case's language.
+
+``register show`` prints this; ``register show --json`` prints ``Case.to_json()`` instead.
+Values stand as stored (corrected), with the value as typed beside each corrected one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..layout import LAYOUT, FieldSpec, Kind
+from ..locales import LANGUAGES, Texts, register_words
+from ..org import organisation_keys
+from ..values import field_values
+from ._types import Case
+
+__all__ = ["render_case"]
+
+
+def _section(spec: FieldSpec) -> str | None:
+    """The catalogue key of the heading just above a field on its page."""
+    above = [b for b in LAYOUT.blocks if b.page == spec.page and b.kind in ("heading", "subheading")
+             and b.rect.y0 >= spec.rect.y1 - 1]
+    return min(above, key=lambda b: b.rect.y0).key if above else None
+
+
+def _fields(case: Case, lang: str) -> list[str]:
+    if case.complaint is None:
+        return []
+    values = field_values(case.complaint, lang)
+    typed = {c.path: c.typed for c in case.corrections}
+    review = {r.path: r for r in case.review}
+    texts = Texts.of(lang, case.organisation if case.organisation in organisation_keys() else None)
+    lines: list[str] = []
+    current: str | None = None
+    for spec in LAYOUT.fields:
+        value = values.get(spec.path)
+        item = review.get(spec.path)
+        shown = value if isinstance(value, str) and value.strip() else ("✓" if value is True else None)
+        if shown is None and item is None:
+            continue
+        section = _section(spec)
+        if section != current and section is not None:
+            lines += ["", texts.text(section)]
+            current = section
+        if spec.kind is Kind.RADIO and shown:
+            shown = texts.option(spec.path, shown)
+        text = " ".join(str(shown or "").split()) if not spec.multiline else str(shown or "").replace("\n", "\n    ")
+        extra = ""
+        if spec.path in typed:
+            extra = f"   ({_word('show.typed', lang)}: {typed[spec.path]!r})"
+        if item is not None:
+            extra += f"   ! {item.code}: {item.value!r}"
+        lines.append(f"  {texts.label(spec.path).rstrip(' *')}: {text}{extra}")
+    return lines
+
+
+def _word(key: str, lang: str) -> str:
+    return register_words(lang).get(key, key)
+
+
+def render_case(case: Case) -> str:
+    """The case as text (labels in its language; the codes for statuses stay searchable)."""
+    lang = case.language if case.language in LANGUAGES else "da"
+    words = register_words(lang)
+
+    def w(key: str) -> str:
+        return words.get(key, key)
+
+    head = [f"{case.reference} · {case.status} · {w('column.received')} {case.received.isoformat()} · "
+            f"{w('column.acknowledge_by')} {case.acknowledge_by or '-'} · {w('column.decide_by')} "
+            f"{case.decide_by or '-'} · {case.channel} · {w('column.language')} {case.language or '?'} · "
+            f"v{case.version}"]
+    if case.assignee:
+        head.append(f"{w('show.assignee')}: {case.assignee}")
+    if case.merged_into:
+        head.append(f"{w('show.merged_into')}: {case.merged_into}")
+    if case.not_a_complaint:
+        head.append(w("show.not_a_complaint"))
+    if case.outcome:
+        head.append(f"{w('column.outcome')}: {w('outcome.' + case.outcome)}")
+    lines = head + _fields(case, lang)
+    if case.complaint is None and case.message:
+        lines += ["", f"Unreadable: {case.reason}: {case.message}"]
+    if case.review:
+        lines += ["", w("show.review")] + [f"  {r.path} ({r.label or '-'}): {r.value!r} · {r.code}"
+                                            for r in case.review]
+    if case.corrections:
+        lines += ["", w("show.corrections")] + [
+            f"  {c.path}: {c.before!r} → {c.after!r} · {w('show.typed')} {c.typed!r} · {c.who} "
+            f"{c.at:%Y-%m-%d %H:%M} · {c.note or ''}" for c in case.corrections]
+    if case.sender:
+        lines += ["", w("show.sender")] + [f"  {key}: {value}" for key, value in
+                                            case.sender.model_dump(by_alias=True, exclude_none=True).items()]
+    lines += ["", w("show.files")] + [f"  {f.kind:<13} {(f.sha256 or '-')[:12]}  {f.source}" for f in case.files]
+    if case.documents:
+        lines += ["", w("show.documents")] + [f"  {d.content_type or '?':<24} {_size(d.size):>9}  {d.name or '?'}"
+                                               for d in case.documents]
+    lines += ["", w("show.events")] + [
+        f"  {e.at:%Y-%m-%d %H:%M:%S}  {e.who:<12} {e.what:<15} "
+        f"{(e.from_status or '') + ' → ' + e.to_status if e.to_status else '':<30} {e.note or ''}"
+        + (f"  [{e.reference}]" if e.reference != case.reference else "") for e in case.events]
+    lines += ["", w("show.related")] + ([f"  {r.reference:<17} {r.status:<13} {r.outcome or '-':<13} "
+                                         f"same {', '.join(r.same)}" for r in case.related] or [f"  {w('show.none')}"])
+    return "\n".join(lines)
+
+
+def _size(size: Any) -> str:
+    return f"{size:,} B" if isinstance(size, int) else "-"

@@ -1,0 +1,352 @@
+"""The register service: one object over the engine, every operation inside the caller's unit of work.
+
+:class:`Register` is what the command line, the letters and the website use. Its methods take
+the session the caller owns (SQLAlchemy's "session basics": the caller decides where a
+transaction begins and ends) and never open a hidden one::
+
+    register = Register(engine)
+    with register.session() as s, s.begin():
+        case = register.case(s, "KLA-2026-0001")
+        register.assign(s, case.reference, "mikkel", who="linn", version=case.version)
+
+They return typed objects (:mod:`._types`); lists are iterators over the open session (consume
+them before the ``with`` block ends).
+
+Concurrency: every case has a version (``version_id_col``). A change locks the case's row
+first (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` holds the file),
+then compares the version the caller read (``version=``) and refuses a stale one with who
+changed the case and when, before anything else happens — a letter is not written. The
+version check in the UPDATE itself is the second line (an unlocked writer elsewhere).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, selectinload
+
+from ..exceptions import RegisterError, StaleCaseError, UnknownReferenceError
+from ._query import _related, due_list
+from ._schema import ComplaintRow
+from ._types import (
+    Case,
+    CaseSummary,
+    Correction,
+    Document,
+    DueList,
+    Event,
+    Related,
+    ReviewEntry,
+    Sender,
+    SourceFile,
+    StatusChange,
+)
+from ._workflow import change_status, record_event, utc
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from decimal import Decimal
+
+    from ..letters import Admissibility, LetterKind, Outcome
+    from ..model import Complaint
+    from ..org import Organisation
+    from ._letters import RegisterLetter
+    from ._measures import Categorization, Measure
+    from ._report import Report
+
+__all__ = ["Register"]
+
+_VERB = {"ack_letter": "acknowledged", "decision_letter": "decided", "assign": "assigned", "correction": "corrected",
+         "merge": "merged", "merged": "merged into another case", "note": "noted",
+         "measure": "given a measure", "categorized": "categorized"}
+
+
+class Register:
+    """The complaint register over ``engine``: reads and changes, each in the caller's session.
+
+    Not supported: changes outside a transaction (call them inside ``s.begin()``), and lists
+    used after their session closed.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def session(self) -> Session:
+        """A new session on the register's engine; the caller opens the transaction (``s.begin()``)."""
+        return Session(self.engine, expire_on_commit=False)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def case(self, session: Session, reference: str) -> Case:
+        """Everything about one case (:class:`UnknownReferenceError` when there is none)."""
+        row = self._row(session, reference, load=True)
+        return to_case(session, row)
+
+    def cases(self, session: Session, *, status: Sequence[str] = (), since: date | None = None,
+              related_to: str | None = None, include_merged: bool = True) -> Iterator[CaseSummary]:
+        """Cases in order of receipt (then reference), filtered by status, day received or relation."""
+        query = select(ComplaintRow)
+        if status:
+            query = query.where(ComplaintRow.status.in_(status))
+        if since is not None:
+            query = query.where(ComplaintRow.received >= since)
+        if not include_merged:
+            query = query.where(ComplaintRow.merged_into.is_(None))
+        if related_to is not None:
+            base = self._row(session, related_to)
+            query = query.where(ComplaintRow.id.in_([r.id for r, _ in _related(session, base)]))
+        query = query.order_by(ComplaintRow.received, ComplaintRow.prefix, ComplaintRow.year, ComplaintRow.number)
+        for row in session.scalars(query.execution_options(yield_per=500)):
+            yield to_summary(session, row)
+
+    def review(self, session: Session) -> Iterator[ReviewEntry]:
+        """Open review items, in reference order (not of merged cases or of entries found not to be complaints)."""
+        query = (select(ComplaintRow).where(ComplaintRow.merged_into.is_(None), ComplaintRow.not_a_complaint.is_(False))
+                 .order_by(ComplaintRow.prefix, ComplaintRow.year, ComplaintRow.number))
+        for row in session.scalars(query.execution_options(yield_per=500)):
+            yield from _review(row)
+
+    def due(self, session: Session, today: date) -> DueList:
+        """Deadlines to act on: acknowledgements for new cases, decisions for acknowledged ones."""
+        return due_list(session, today)
+
+    def report(self, session: Session, start: date, end: date, *, today: date,
+               organisations: Mapping[str, Organisation] | None = None) -> Report:
+        """Figures on cases received from ``start`` to ``end`` (both included), aggregated by the database.
+
+        Complaints apart from entries found not to be complaints and from cases merged into
+        another (:class:`~klageformular.register.Report`); ``organisations``: profile files by key
+        (their holidays count for working days).
+        """
+        from ._report import Period, build_report
+
+        return build_report(session, Period.between(start, end), today=today, organisations=organisations)
+
+    # -- changing -------------------------------------------------------------------------------
+
+    def set_status(self, session: Session, reference: str, status: str, *, who: str, note: str | None = None,
+                   on: date | None = None, outcome: str | None = None, version: int | None = None,
+                   not_a_complaint: bool = False) -> StatusChange:
+        """Move a case to ``status`` (one event). ``not_a_complaint``: closing a received or unreadable entry a
+        person found is no complaint (needs a note; the report counts it apart)."""
+        row = self.lock(session, reference, version=version)
+        if not_a_complaint:
+            if status != "closed" or row.status not in ("received", "unreadable"):
+                raise RegisterError(f"{row.reference} is {row.status}: --not-a-complaint closes a received or "
+                                    f"unreadable entry")
+            if not (note or "").strip():
+                raise RegisterError("--not-a-complaint needs a --note saying why")
+            previous, row.status, row.not_a_complaint = row.status, "closed", True
+            record_event(session, row, "status", who=who, note=f"not a complaint: {note}", from_status=previous,
+                         to_status="closed")
+        else:
+            previous = row.status
+            change_status(session, row, status, who=who, note=note, on=on, outcome=outcome)
+        session.flush()
+        return StatusChange(reference=row.reference, previous=previous, status=row.status, version=row.version)
+
+    def add_note(self, session: Session, reference: str, note: str, *, who: str) -> Event:
+        """Append a note to a case's history (a call made, a measure taken); notes do not change the version."""
+        if not note.strip():
+            raise RegisterError("a note needs some text")
+        row = self._row(session, reference)  # a merged case may take a note too (why it was merged)
+        event = record_event(session, row, "note", who=who, note=note.strip())
+        session.flush()
+        return to_event(row.reference, event)
+
+    def assign(self, session: Session, reference: str, name: str, *, who: str, version: int | None = None) -> Case:
+        """Give the case to ``name`` (empty: nobody); an event says who did it."""
+        row = self.lock(session, reference, version=version)
+        name = name.strip()
+        previous, row.assignee = row.assignee, name or None
+        record_event(session, row, "assign", who=who, note=f"{previous or 'nobody'} → {name or 'nobody'}")
+        session.flush()
+        return to_case(session, row)
+
+    def write_letter(self, session: Session, reference: str, kind: LetterKind, output: str, *, dated: date,
+                     who: str, outcome: Outcome | None = None, reasons: str | None = None, eml: str | None = None,
+                     org: Organisation | None = None, admissibility: Admissibility | None = None,
+                     reason: str | None = None, version: int | None = None, copy: bool = False) -> RegisterLetter:
+        """Write and record the acknowledgement or decision letter (rules in :mod:`._letters`)."""
+        from ._letters import write_letter_in
+
+        row = self.lock(session, reference, version=version)
+        return write_letter_in(session, row, kind, output, dated=dated, who=who, outcome=outcome, reasons=reasons,
+                               eml=eml, org=org, admissibility=admissibility, reason=reason, copy=copy)
+
+    def correct(self, session: Session, reference: str, path: str, value: str, *, who: str, note: str,
+                version: int | None = None) -> Correction:
+        """Correct one field (dotted path); refused with the reason when the value fails the form's rules."""
+        from ._corrections import correct_row
+
+        return correct_row(session, self.lock(session, reference, version=version), path, value, who=who, note=note)
+
+    def merge(self, session: Session, reference: str, *, into: str, who: str, note: str | None = None) -> Case:
+        """Merge a case into another: files and documents move, the merged case stays as a pointer."""
+        from ._corrections import merge_rows
+
+        # Locked in reference order: two merges of the same pair at once queue up instead of deadlocking.
+        first, second = sorted((reference.strip().upper(), into.strip().upper()))
+        rows = {first: self.lock(session, first), second: self.lock(session, second)}
+        source, target = rows[reference.strip().upper()], rows[into.strip().upper()]
+        merge_rows(session, source, target, who=who, note=note)
+        return to_case(session, target)
+
+    def record_measure(self, session: Session, reference: str, kind: str, *, who: str, note: str | None = None,
+                       amount: Decimal | None = None, currency: str | None = None,
+                       organisations: Mapping[str, Organisation] | None = None,
+                       version: int | None = None) -> Measure:
+        """Record a measure taken on a case (one event; rules in :mod:`._measures`)."""
+        from ._measures import record_measure
+
+        return record_measure(session, reference, kind, who=who, note=note, amount=amount, currency=currency,
+                              organisations=organisations, version=version)
+
+    def categorize(self, session: Session, reference: str, *, who: str, product: str | None = None,
+                   cause: str | None = None, note: str | None = None,
+                   organisations: Mapping[str, Organisation] | None = None,
+                   version: int | None = None) -> Categorization:
+        """Set a case's product and/or cause from its profile's lists (one event; rules in :mod:`._measures`)."""
+        from ._measures import categorize
+
+        return categorize(session, reference, who=who, product=product, cause=cause, note=note,
+                          organisations=organisations, version=version)
+
+    # -- rows -----------------------------------------------------------------------------------
+
+    def lock(self, session: Session, reference: str, *, version: int | None = None) -> ComplaintRow:
+        """The case's row, locked until the transaction ends; :class:`StaleCaseError` when not at ``version``."""
+        return lock_case(session, reference, version=version)
+
+    def _row(self, session: Session, reference: str, *, lock: bool = False, load: bool = False) -> ComplaintRow:
+        return case_row(session, reference, lock=lock, load=load)
+
+
+def lock_case(session: Session, reference: str, *, version: int | None = None) -> ComplaintRow:
+    """:meth:`Register.lock`: every change to a case starts here (the stale-version and merged-case rules)."""
+    row = case_row(session, reference, lock=True)
+    if version is not None and row.version != version:
+        raise stale(row, f"{row.reference} {_last_change(row)}; nothing done")
+    if row.merged_into is not None:  # a pointer: the work goes on in the case it joined
+        raise RegisterError(f"{row.reference} was merged into {row.merged_into}: work on that case")
+    return row
+
+
+def case_row(session: Session, reference: str, *, lock: bool = False, load: bool = False) -> ComplaintRow:
+    query = select(ComplaintRow).where(ComplaintRow.reference == reference.strip().upper())
+    if lock:  # read what the lock holder committed, not what this session saw before
+        query = query.with_for_update().execution_options(populate_existing=True)
+    if load:
+        query = query.options(selectinload(ComplaintRow.files), selectinload(ComplaintRow.events),
+                              selectinload(ComplaintRow.attachments), selectinload(ComplaintRow.corrections))
+    row = session.scalars(query).first()
+    if row is None:
+        raise UnknownReferenceError(f"no complaint {reference!r} in the register")
+    return row
+
+
+def stale(row: ComplaintRow, message: str) -> StaleCaseError:
+    return StaleCaseError(message, reference=row.reference, version=row.version)
+
+
+def _last_change(row: ComplaintRow) -> str:
+    """``was acknowledged by mikkel at 10:02 UTC``: the newest event that changed the case."""
+    events = [e for e in row.events if e.what != "note"]
+    if not events:
+        return "was changed"
+    last = events[-1]
+    return f"was {last_verb(last.what, last.to_status)} by {last.who} at {stamp(last.at)}"
+
+
+def last_verb(what: str, to_status: str | None) -> str:
+    if what == "status" and to_status:
+        return to_status.replace("_", " ")
+    return _VERB.get(what, "changed")
+
+
+def stamp(at: datetime) -> str:
+    """An event's time for a sentence: ``10:02 UTC`` today, else with the day."""
+    moment = utc(at)
+    today = datetime.now(moment.tzinfo).date()
+    return f"{moment:%H:%M} UTC" if moment.date() == today else f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+# -- rows → typed objects -------------------------------------------------------------------------
+
+
+def _subject(row: ComplaintRow) -> str | None:
+    text = str((row.complaint or {}).get("subject") or row.message or "").strip()
+    return text.split("\n", 1)[0][:160] or None
+
+
+def typed_complaint(row: ComplaintRow) -> Complaint | None:
+    from ._corrections import typed_complaint as typed
+
+    return typed(row)
+
+
+def to_summary(session: Session, row: ComplaintRow) -> CaseSummary:
+    """A row as a list shows it."""
+    return CaseSummary.model_validate(_summary_fields(session, row))
+
+
+def _summary_fields(session: Session, row: ComplaintRow) -> dict[str, Any]:
+    return {
+        "reference": row.reference, "status": row.status, "version": row.version, "received": row.received,
+        "received_at": utc(row.received_at) if row.received_at else None, "acknowledge_by": row.acknowledge_by,
+        "decide_by": row.decide_by, "acknowledged_on": row.acknowledged_on, "decided_on": row.decided_on,
+        "outcome": row.outcome, "organisation": row.organisation, "language": row.language, "channel": row.channel,
+        "assignee": row.assignee, "merged_into": row.merged_into,
+        "not_a_complaint": bool(row.not_a_complaint), "subject": _subject(row), "method": row.method,
+        "complaint": typed_complaint(row), "review": tuple(_review(row)),
+    }
+
+
+def to_event(reference: str, event: Any) -> Event:
+    return Event(reference=reference, at=utc(event.at), who=event.who, what=event.what,
+                 from_status=event.from_status, to_status=event.to_status, note=event.note)
+
+
+def _review(row: ComplaintRow) -> Iterator[ReviewEntry]:
+    for item in row.review:
+        if isinstance(item, dict) and item.get("path"):
+            yield ReviewEntry(reference=row.reference, path=str(item["path"]), label=item.get("label"),
+                              value=item.get("value"), code=item.get("code"), message=item.get("message"),
+                              message_local=item.get("message_local"))
+
+
+def _json(text: str | None) -> Any:
+    return json.loads(text) if text is not None else None
+
+
+def to_case(session: Session, row: ComplaintRow) -> Case:
+    """Everything about one row: its parts, the events of cases merged into it, related cases."""
+    merged = session.scalars(select(ComplaintRow).where(ComplaintRow.merged_into == row.reference)
+                             .options(selectinload(ComplaintRow.events)).order_by(ComplaintRow.id)).all()
+    events = [to_event(row.reference, e) for e in row.events]
+    events += [to_event(m.reference, e) for m in merged for e in m.events]
+    mail = row.mail or {}
+    sender = Sender.model_validate({"from": mail.get("from"), "subject": mail.get("subject"),
+                                    "date": mail.get("date"), "message_id": row.message_id})
+    return Case.model_validate(_summary_fields(session, row) | {
+        "form_version": row.form_version, "parse_status": row.parse_status,
+        "corrections": tuple(Correction(path=c.path, typed=c.typed, before=_json(c.before), after=_json(c.after),
+                                        code=c.code, who=c.who, at=utc(c.at), note=c.note) for c in row.corrections),
+        "warnings": tuple(row.warnings or ()), "reason": row.reason, "error": row.error, "message": row.message,
+        "sender": sender if sender.model_dump(exclude_none=True) else None, "content_key": row.content_key,
+        "merged_from": tuple(m.reference for m in merged),
+        "files": tuple(SourceFile(source=f.source, sha256=f.sha256, kind=f.kind, received=f.received,
+                                  quarantine=f.quarantine) for f in row.files),
+        "documents": tuple(Document(name=a.name, content_type=a.content_type, size=a.size, sha256=a.sha256,
+                                    path=a.path) for a in row.attachments),
+        "events": tuple(sorted(events, key=lambda e: e.at)),
+        "related": tuple(Related(reference=m.reference, status=m.status, outcome=m.outcome, received=m.received,
+                                 same=tuple(why))
+                         for m, why in _related(session, row) if m.merged_into != row.reference),
+    })
+
+

@@ -1,0 +1,185 @@
+"""What the register service hands out: typed, frozen objects (pydantic), never dicts indexed by string.
+
+:class:`Case` is one case with everything a person or a program needs (``Case.to_json()`` is
+what ``register show --json`` prints: no ``null`` noise); :class:`CaseSummary` is a row of a
+list; :class:`Event`, :class:`SourceFile`, :class:`Document` (an attachment's metadata),
+:class:`Correction`, :class:`ReviewEntry`, :class:`Related`, :class:`Sender` are its parts;
+:class:`StatusChange` what a change did; :class:`DueItem` / :class:`DueList` the deadlines. The
+compliance figures' :class:`~klageformular.register.Report` lives with the queries that compute
+them (:mod:`._report`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..model import Complaint
+
+__all__ = ["Case", "CaseSummary", "Correction", "Document", "DueItem", "DueList", "Event", "Related", "ReviewEntry",
+           "Sender", "SourceFile", "StatusChange"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """JSON without the keys that hold nothing (``None``)."""
+        return self.model_dump_json(exclude_none=True, indent=indent, by_alias=True)
+
+
+class Event(_Frozen):
+    """One entry of a case's append-only history. ``reference``: the case it was recorded on (a merged one's own)."""
+
+    reference: str
+    at: datetime
+    who: str
+    what: str
+    from_status: str | None = None
+    to_status: str | None = None
+    note: str | None = None
+
+
+class SourceFile(_Frozen):
+    """A file that carried the case: the original or a duplicate (``kind``)."""
+
+    source: str
+    sha256: str | None = None
+    kind: str
+    received: date | None = None
+    quarantine: str | None = None
+
+
+class Document(_Frozen):
+    """An attachment's metadata (type and size); the bytes stay where intake put them."""
+
+    name: str | None = None
+    content_type: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+    path: str | None = None
+
+
+class Sender(_Frozen):
+    """Who sent a mail case and what the message said about itself (the sender's claims)."""
+
+    from_: str | None = Field(default=None, alias="from")
+    subject: str | None = None
+    date: str | None = None
+    message_id: str | None = None
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+
+class Correction(_Frozen):
+    """A corrected value: the value as typed stays here beside the new one, with who, when and why."""
+
+    path: str
+    typed: str | None = None
+    before: Any = None
+    after: Any = None
+    code: str | None = None
+    who: str
+    at: datetime
+    note: str | None = None
+
+
+class ReviewEntry(_Frozen):
+    """An open review item of a case: the field, its label, the value as typed and the problem's code."""
+
+    reference: str
+    path: str
+    label: str | None = None
+    value: str | None = None
+    code: str | None = None
+    message: str | None = None
+    message_local: str | None = None
+
+
+class Related(_Frozen):
+    """Another case about the same investment, project or complainant (``same`` says which)."""
+
+    reference: str
+    status: str
+    outcome: str | None = None
+    received: date
+    same: tuple[str, ...]
+
+
+class CaseSummary(_Frozen):
+    """One case as a list shows it."""
+
+    reference: str
+    status: str
+    version: int
+    received: date
+    received_at: datetime | None = None
+    acknowledge_by: date | None = None
+    decide_by: date | None = None
+    acknowledged_on: date | None = None
+    decided_on: date | None = None
+    outcome: str | None = None
+    organisation: str
+    language: str | None = None
+    channel: str
+    assignee: str | None = None
+    merged_into: str | None = None
+    not_a_complaint: bool = False
+    subject: str | None = None  # the complaint's first line, or an unreadable file's message
+    method: str | None = None
+    complaint: Complaint | None = None  # the values as corrected (``Case.corrections``: as typed)
+    review: tuple[ReviewEntry, ...] = ()
+
+
+class Case(CaseSummary):
+    """Everything about one case. ``complaint`` holds the corrected values; ``corrections`` what was typed."""
+
+    form_version: str | None = None
+    parse_status: str | None = None
+    corrections: tuple[Correction, ...] = ()
+    warnings: tuple[Any, ...] = ()
+    reason: str | None = None
+    error: str | None = None
+    message: str | None = None
+    sender: Sender | None = None
+    content_key: str | None = None
+    merged_from: tuple[str, ...] = ()
+    files: tuple[SourceFile, ...] = ()
+    documents: tuple[Document, ...] = ()
+    events: tuple[Event, ...] = ()
+    related: tuple[Related, ...] = ()
+
+
+class StatusChange(_Frozen):
+    """What a change did: the status before and after and the case's new version."""
+
+    reference: str
+    previous: str
+    status: str
+    version: int
+
+
+class DueItem(_Frozen):
+    """An open case and its next deadline: ``acknowledge`` (received, unreadable) or ``decide``."""
+
+    reference: str
+    status: str
+    received: date
+    deadline: date
+    action: str
+    assignee: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (``register due --json``)."""
+        return self.model_dump(mode="json", exclude={"assignee"} if self.assignee is None else set())
+
+
+class DueList(_Frozen):
+    """Open deadlines on ``today``: passed, today, and later this week (to Sunday)."""
+
+    today: date
+    overdue: list[DueItem]
+    due_today: list[DueItem]
+    this_week: list[DueItem]
