@@ -398,6 +398,8 @@ def _old_complaint(engine: Engine, number: int, status: str = "received") -> Non
 def test_application_role_that_owns_nothing(postgres_url: str) -> None:
     """The role setup the README gives: the application registers and reads, and cannot empty,
     drop or unguard the history (no TRUNCATE privilege; DROP and DISABLE TRIGGER need the owner)."""
+    from klageformular.register import Register
+
     from .postgres import new_database
 
     url = new_database(postgres_url)
@@ -410,13 +412,18 @@ def test_application_role_that_owns_nothing(postgres_url: str) -> None:
     app = create_register_engine(url.replace("postgres@", f"{role}@"))  # migrating at head needs no DDL
     add_record(app, complaint_record(1))
     set_status(app, "KLA-2026-0001", "acknowledged", who="linn")
-    for statement in ("TRUNCATE events", "DROP TABLE events", "ALTER TABLE events DISABLE TRIGGER USER",
+    register = Register(app)
+    with register.session() as session, session.begin():
+        register.categorize(session, "KLA-2026-0001", who="linn", product="loan")
+        register.record_measure(session, "KLA-2026-0001", "staff_training", who="linn")
+    for statement in ("TRUNCATE events", "TRUNCATE measures", "DELETE FROM measures",
+                      "DROP TABLE events", "ALTER TABLE events DISABLE TRIGGER USER",
                       "DROP TRIGGER events_append_only ON events", "DELETE FROM events",
                       "UPDATE events SET note = 'x'", "CREATE TABLE public.mine (x int)"):
         with pytest.raises(DBAPIError, match=r"permission denied|must be owner|append-only"), \
                 app.begin() as connection:
             connection.execute(sa.text(statement))
-    assert _count(owner, "events") == 2
+    assert (_count(owner, "events"), _count(owner, "measures")) == (4, 1)
     app.dispose()
     with owner.begin() as connection:
         connection.execute(sa.text(f"DROP OWNED BY {role}"))
