@@ -162,6 +162,7 @@ def test_export_and_report(imported: str, tmp_path: Path, capsys: pytest.Capture
     assert main(["register", "report", "--from", "2026-12-01", "--to", "2026-12-31", "--json", "--db", imported]) == 0
     figures = json.loads(capsys.readouterr().out)
     assert figures["received"] == 3 and figures["working_days_to_acknowledgement"]["max"] == 3
+    assert (figures["start"], figures["complaints"], figures["not_complaints"]) == ("2026-12-01", 3, 0)
 
 
 def test_cli_start_does_not_load_the_database_stack() -> None:

@@ -379,7 +379,8 @@ def test_not_a_complaint_and_the_report(engine: Engine, db_url: str, capsys: pyt
     register = Register(engine)
     with register.session() as s:
         figures = register.report(s, date(2026, 11, 1), date(2026, 11, 30), today=date(2026, 12, 1))
-    assert (figures.received, figures.not_a_complaint, figures.by_status) == (1, 2, {"acknowledged": 1})
+    assert (figures.received, figures.complaints, figures.not_complaints, figures.merged, figures.by_status) == (
+        3, 1, 2, 0, {"acknowledged": 1})
 
 
 # -- assignee and show ----------------------------------------------------------------------------

@@ -33,7 +33,9 @@ Hierarchy::
         ├── UnknownReferenceError     no complaint with that reference
         ├── InvalidTransitionError    a status change the workflow does not allow
         ├── StaleCaseError            someone else changed the case since it was read (who, when)
-        └── CorrectionRefusedError    a corrected value fails the form's rules (the reason)
+        ├── CorrectionRefusedError    a corrected value fails the form's rules (the reason)
+        ├── UnknownCategoryError      a category the case's profile does not list (``known``)
+        └── InvalidMeasureError       a measure that cannot be recorded as given (amount, currency)
 
 pydantic's ``ValidationError`` never leaves the public API: :func:`klageformular.parse_pdf`
 turns it into review items (the complaint is kept), and the strict
@@ -60,6 +62,7 @@ __all__ = [
     "EncryptedPdfError",
     "FieldValueTooLongError",
     "FileTooLargeError",
+    "InvalidMeasureError",
     "InvalidTransitionError",
     "KlageformularError",
     "KlageformularWarning",
@@ -82,6 +85,7 @@ __all__ = [
     "TooManyObjectsError",
     "TooManyPagesError",
     "TooMuchContentError",
+    "UnknownCategoryError",
     "UnknownReferenceError",
     "UnreadableTextError",
     "UnsupportedFormVersionError",
@@ -299,3 +303,15 @@ class CorrectionRefusedError(RegisterError, ValueError):
     def __init__(self, message: str, *, path: str, code: str | None = None):
         super().__init__(message)
         self.path, self.code = path, code
+
+
+class UnknownCategoryError(RegisterError, ValueError):
+    """The case's profile lists no such category; ``known`` holds the keys it does (may be empty)."""
+
+    def __init__(self, message: str, *, facet: str, value: str, known: Sequence[str]):
+        super().__init__(message)
+        self.facet, self.value, self.known = facet, value, tuple(known)
+
+
+class InvalidMeasureError(RegisterError, ValueError):
+    """A measure cannot be recorded as given: an unknown step, a bad amount or currency, a missing note."""

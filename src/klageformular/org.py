@@ -20,8 +20,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from .exceptions import ConfigurationError
 from .locales import LANGUAGES
 
-__all__ = ["Body", "Deadlines", "Officer", "Organisation", "deadlines", "get_organisation", "home_organisation",
-           "organisation_keys", "profile_for", "resolve_organisation"]
+__all__ = ["Body", "Categories", "Category", "Deadlines", "Officer", "Organisation", "deadlines", "get_organisation",
+           "home_organisation", "organisation_keys", "profile_for", "resolve_organisation"]
 
 def _language(code: str) -> str:
     if code not in LANGUAGES:
@@ -71,6 +71,46 @@ class Body(BaseModel):
         return lines
 
 
+class Category(BaseModel):
+    """One entry of a profile's category list: a stable key (what the register stores) and its labels."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="Stored in the register; never rename one in use")
+    label: dict[str, str] = Field(default_factory=dict, description="What people read, per language")
+
+    @field_validator("label")
+    @classmethod
+    def _languages_only(cls, label: dict[str, str]) -> dict[str, str]:
+        if unknown := sorted(set(label) - set(LANGUAGES)):
+            raise ValueError(f"keys must be languages ({', '.join(LANGUAGES)}), not {', '.join(unknown)}")
+        return label
+
+    def text(self, lang: str) -> str:
+        """The label in ``lang``, else in English, else the key."""
+        return self.label.get(lang) or self.label.get("en") or self.key
+
+
+def _unique(items: tuple[Category, ...]) -> tuple[Category, ...]:
+    keys = [c.key for c in items]
+    if doubles := sorted({k for k in keys if keys.count(k) > 1}):
+        raise ValueError(f"each key once: {', '.join(doubles)} appear(s) twice")
+    return items
+
+
+class Categories(BaseModel):
+    """How the register sorts complaints: by product (what it is about) and by cause (what went wrong).
+
+    Empty lists mean the profile has no categories: ``register categorize`` then refuses and
+    says to add them to the profile file. Keys are compared exactly (lower case, ``_``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    product: Annotated[tuple[Category, ...], AfterValidator(_unique)] = ()
+    cause: Annotated[tuple[Category, ...], AfterValidator(_unique)] = ()
+
+
 class Organisation(BaseModel):
     """A crowdfunding service provider's complaint-handling details."""
 
@@ -91,6 +131,8 @@ class Organisation(BaseModel):
     )
     holiday_country: str = Field(pattern=r"^[A-Z]{2}$")
     languages: tuple[Lang, ...] = ("da", "en")
+    categories: Categories = Field(default_factory=Categories,
+                                   description="The register's product and cause lists (register categorize)")
     escalation: tuple[Body, ...] = ()
     authorities: tuple[Body, ...] = ()
 
@@ -116,6 +158,39 @@ _IMY = Body.model_construct(
 # One complaints officer for all three sites (she sits in Norway).
 _OFFICER = Officer.model_construct(name="Linn Hoel Ringvoll", email="linn@kameo.no")
 
+def _category(key: str, da: str, en: str, nb: str, sv: str) -> Category:
+    return Category.model_construct(key=key, label={"da": da, "en": en, "nb": nb, "sv": sv})
+
+
+# The register's default categories, taken from what Kameo's complaints page names: the services it
+# offers (loans and investments it brokers, its payment services, the platform) and the matters it
+# sends to the bodies it lists (marketing and information, personal data, the payment system, a
+# complaint not being handled). Kameo has published no list of its own: a profile file's
+# [categories] replaces this one.
+_KAMEO_CATEGORIES = Categories.model_construct(
+    product=(
+        _category("investment", "Investering", "Investment", "Investering", "Investering"),
+        _category("loan", "Lån", "Loan", "Lån", "Lån"),
+        _category("payment_services", "Betalingstjenester", "Payment services", "Betalingstjenester",
+                  "Betaltjänster"),
+        _category("platform", "Platformen", "The platform", "Plattformen", "Plattformen"),
+        _category("other", "Andet", "Other", "Annet", "Annat"),
+    ),
+    cause=(
+        _category("information", "Information og markedsføring", "Information and marketing",
+                  "Informasjon og markedsføring", "Information och marknadsföring"),
+        _category("personal_data", "Behandling af personoplysninger", "Processing of personal data",
+                  "Behandling av personopplysninger", "Behandling av personuppgifter"),
+        _category("platform_error", "Problemer eller fejl på platformen", "Problems or errors on the platform",
+                  "Problemer eller feil på plattformen", "Problem eller fel på plattformen"),
+        _category("payments", "Betalinger og betalingssystemet", "Payments and the payment system",
+                  "Betalinger og betalingssystemet", "Betalningar och betalsystemet"),
+        _category("complaint_handling", "Klagebehandlingen", "Complaint handling", "Klagebehandlingen",
+                  "Klagomålshanteringen"),
+        _category("other", "Andet", "Other", "Annet", "Annat"),
+    ),
+)
+
 _FI_CONTACT: dict[str, Any] = {"address": "Brunnsgatan 3, 111 38 Stockholm", "phone": "+46 8 408 980 00",
                                "web": "www.fi.se", "email": "finansinspektionen@fi.se"}
 
@@ -125,6 +200,7 @@ KAMEO_DK = Organisation.model_construct(
     name="Kameo",
     country="DK",
     currency="DKK",
+    categories=_KAMEO_CATEGORIES,
     website="www.kameo.dk",
     helpdesk_email="helpdesk@kameo.dk",
     complaints_officer=_OFFICER,
@@ -200,6 +276,7 @@ KAMEO_NO = Organisation.model_construct(
     name="Kameo",
     country="NO",
     currency="NOK",
+    categories=_KAMEO_CATEGORIES,
     website="www.kameo.no",
     complaints_officer=_OFFICER,
     subject_marker="Klage",
@@ -260,6 +337,7 @@ KAMEO_SE = Organisation.model_construct(
     name="Kameo",
     country="SE",
     currency="SEK",
+    categories=_KAMEO_CATEGORIES,
     website="www.kameo.se",
     complaints_officer=_OFFICER,
     subject_marker="Klagomål",

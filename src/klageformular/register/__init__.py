@@ -15,7 +15,11 @@ nothing here reads environment variables.
   imports); duplicates become source files of their original; unreadable files are entries.
 - :func:`set_status` / :func:`add_note`: the workflow (``received → acknowledged →
   under_review | inadmissible → decided → closed``, plus ``escalated``), each change an event.
-- :func:`due`, :func:`list_complaints`, :func:`show`, :func:`report`: what to do, what there is.
+- :func:`due`, :func:`list_complaints`, :func:`show`: what to do, what there is.
+- :func:`record_measure` / :func:`categorize`: the measures taken on a case and its category
+  (product, cause from the profile's lists), each an event; :func:`report` / :func:`build_report`:
+  the figures per period as a typed :class:`Report` (aggregated by the database), written for
+  people by :func:`report_text` and :func:`write_report_xlsx`.
 - :func:`export_xlsx` / :func:`export_csv`: for people and spreadsheets.
 - :func:`write_register_letter` / :func:`letter_case_from_register`: the acknowledgement and
   decision letters by reference, each recorded as an event with the file's sha256 (and the
@@ -39,7 +43,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._names import OUTCOMES, STATUSES, TRANSITIONS
+from ._names import CATEGORY_FACETS, MEASURES, OUTCOMES, STATUSES, TRANSITIONS
 
 if TYPE_CHECKING:
     from ._copy import CopySummary, copy_register
@@ -57,7 +61,10 @@ if TYPE_CHECKING:
     from ._export import export_csv, export_xlsx
     from ._intake import IntakeResult, IntakeSummary, add_record, import_batch, related_keys
     from ._letters import RegisterLetter, letter_case_from_register, write_register_letter
-    from ._query import DueReport, due, list_complaints, report, show, working_days_between
+    from ._measures import Categorization, Measure, categorize, measures_of, record_measure
+    from ._query import DueReport, due, list_complaints, show, working_days_between
+    from ._report import Compensation, MeasureFigure, Period, Report, Spread, build_report, report
+    from ._report_render import report_text, write_report_xlsx
     from ._service import ImportDone, Register
     from ._types import (
         Case,
@@ -69,7 +76,6 @@ if TYPE_CHECKING:
         DueList,
         Event,
         Related,
-        Report,
         ReviewEntry,
         Sender,
         SourceFile,
@@ -78,8 +84,10 @@ if TYPE_CHECKING:
     from ._workflow import add_note, reference_prefix, set_status
 
 __all__ = [
+    "CATEGORY_FACETS",
     "DEFAULT_URL",
     "ENV_VAR",
+    "MEASURES",
     "OUTCOMES",
     "STATUSES",
     "TRANSITIONS",
@@ -87,6 +95,8 @@ __all__ = [
     "Case",
     "CaseDocument",
     "CaseSummary",
+    "Categorization",
+    "Compensation",
     "CopySummary",
     "Correction",
     "DeadlineChange",
@@ -99,7 +109,10 @@ __all__ = [
     "ImportDone",
     "IntakeResult",
     "IntakeSummary",
+    "Measure",
+    "MeasureFigure",
     "MemoryFiles",
+    "Period",
     "Profile",
     "Register",
     "RegisterLetter",
@@ -108,9 +121,12 @@ __all__ = [
     "ReviewEntry",
     "Sender",
     "SourceFile",
+    "Spread",
     "StatusChange",
     "add_note",
     "add_record",
+    "build_report",
+    "categorize",
     "copy_register",
     "create_register_engine",
     "current_revision",
@@ -122,10 +138,13 @@ __all__ = [
     "letter_case_from_register",
     "list_complaints",
     "list_documents",
+    "measures_of",
     "read_document",
+    "record_measure",
     "reference_prefix",
     "related_keys",
     "report",
+    "report_text",
     "resolve_url",
     "set_status",
     "show",
@@ -133,6 +152,7 @@ __all__ = [
     "working_days_between",
     "write_document",
     "write_register_letter",
+    "write_report_xlsx",
 ]
 
 # Imported on first use (PEP 562): the command line reads this package for every start, and
@@ -145,11 +165,16 @@ _HOMES = {
     **dict.fromkeys(("BatchFiles", "CaseDocument", "DocumentLimits", "MemoryFiles", "list_documents",
                      "read_document", "write_document"), "_documents"),
     **dict.fromkeys(("IntakeResult", "IntakeSummary", "add_record", "import_batch", "related_keys"), "_intake"),
-    **dict.fromkeys(("DueReport", "due", "list_complaints", "report", "show", "working_days_between"), "_query"),
+    **dict.fromkeys(("DueReport", "due", "list_complaints", "show", "working_days_between"), "_query"),
     **dict.fromkeys(("ImportDone", "Register"), "_service"),
     "Profile": "_deadlines",
     **dict.fromkeys(("Case", "CaseSummary", "Correction", "DeadlineChange", "Document", "DueItem", "DueList",
-                     "Event", "Related", "Report", "ReviewEntry", "Sender", "SourceFile", "StatusChange"), "_types"),
+                     "Event", "Related", "ReviewEntry", "Sender", "SourceFile", "StatusChange"), "_types"),
+    # Measures taken, categories and the report (issue 24 item 10):
+    **dict.fromkeys(("Categorization", "Measure", "categorize", "measures_of", "record_measure"), "_measures"),
+    **dict.fromkeys(("Compensation", "MeasureFigure", "Period", "Report", "Spread", "build_report", "report"),
+                    "_report"),
+    **dict.fromkeys(("report_text", "write_report_xlsx"), "_report_render"),
     **dict.fromkeys(("RegisterLetter", "letter_case_from_register", "write_register_letter"), "_letters"),
     **dict.fromkeys(("add_note", "reference_prefix", "set_status"), "_workflow"),
 }

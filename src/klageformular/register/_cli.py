@@ -291,16 +291,6 @@ def _export(args: argparse.Namespace, register: Register) -> int:
     return 0
 
 
-def _report(args: argparse.Namespace, register: Register) -> int:
-    today = date.today()
-    profiles = {p.org.key: p.org for p in _profiles(args.org_file or ())}
-    with register.session() as session:
-        figures = register.report(session, args.start or date(today.year, 1, 1), args.end or today, today=today,
-                                  organisations=profiles)
-    print(figures.model_dump_json(by_alias=True, indent=None if args.json else 2))
-    return 0
-
-
 def add_register_parser(sub: Any) -> None:
     """Add ``register`` and its subcommands to the main parser's subparsers."""
     common = database_options()
@@ -310,7 +300,7 @@ def add_register_parser(sub: Any) -> None:
     def add(name: str, func: Callable[[argparse.Namespace, Register], int], text: str) -> argparse.ArgumentParser:
         p: argparse.ArgumentParser = commands.add_parser(name, help=text, parents=[common])
         p.set_defaults(func=_command(func))
-        if name in ("set", "assign", "correct", "profile", "extend", "wait", "resume"):
+        if name in ("set", "assign", "correct", "profile", "extend", "wait", "resume", "measure", "categorize"):
             p.add_argument("--if-version", type=int, metavar="N",
                            help="only if the case is still at version N (as 'show' printed it): else refused with "
                                 "who changed it and when")
@@ -383,13 +373,10 @@ def add_register_parser(sub: Any) -> None:
     p.add_argument("--csv", action="store_true", help="CSV instead of xlsx (also chosen by a .csv name)")
     p.add_argument("--dialect", choices=CSV_DIALECTS, default="excel-da", help="CSV flavour (default: %(default)s)")
     p.add_argument("--lang", choices=EXPORT_LANGUAGES, default="da", help="header language (default: %(default)s)")
-    p = add("report", _report, "figures for a compliance report")
-    p.add_argument("--from", dest="start", type=day, metavar="YYYY-MM-DD", help="default: 1 January")
-    p.add_argument("--to", dest="end", type=day, metavar="YYYY-MM-DD", help="default: today")
-    p.add_argument("--json", action="store_true", help="one line")
-    p.add_argument("--org-file", action="append", metavar="FILE",
-                   help="a profile file that replaces the built-in profile with its key (its holidays count)")
     add_document_commands(add, commands, _guarded)  # documents (0006): register open, register copy
+    from ._measures_cli import add_commands  # measure, categorize, report (issue 24 item 10)
+
+    add_commands(add)
 
 
 def letter(*, db: str | None, who: str | None, reference: str, kind: LetterKind, output: str, dated: date,

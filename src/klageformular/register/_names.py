@@ -37,3 +37,11 @@ def outcome_code(value: str) -> str:
     ('not_upheld', 'upheld', 'won')
     """
     return OUTCOME_ALIASES.get(value, value)
+
+
+# Measures taken (register measure; issue 24 item 10): the assessment steps Kameo's complaints page
+# says the officer considers, the internal consequences it names, and compensation paid.
+MEASURES = ("information_requested", "external_advice", "other_complaints_checked", "changed_routines",
+            "changed_practice", "staff_training", "other_consequence", "compensation")
+CATEGORY_FACETS = ("product", "cause")
+REPORT_LANGUAGES = ("da", "en")

@@ -1,21 +1,18 @@
-"""Reading the register: list, show with related complaints, the due list and the compliance report."""
+"""Reading the register: list, show with related complaints, the due list; working days (the report: _report.py)."""
 
 from __future__ import annotations
 
-import statistics
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..org import Organisation, profile_for
 from ..workdays import is_working_day
 from ._names import OPEN_STATUSES
 from ._schema import ComplaintRow
-from ._types import DueItem, DueList, Report, Spread
+from ._types import DueItem, DueList
 from ._workflow import get_complaint, utc
 
 _WHY = {"investment_key": "investment", "project_key": "project", "complainant_key": "complainant"}
@@ -165,62 +162,3 @@ def working_days_between(start: date, end: date, country: str) -> int:
         day += timedelta(days=1)
         days += is_working_day(day, country)
     return days
-
-
-def report(engine: Engine, start: date, end: date, *, today: date,
-           organisations: Mapping[str, Organisation] | None = None) -> dict[str, Any]:
-    """:meth:`Register.report` as JSON-ready data (the form ``register report --json`` prints)."""
-    with Session(engine) as session:
-        return figures(session, start, end, today=today, organisations=organisations).model_dump(
-            mode="json", by_alias=True)
-
-
-def figures(session: Session, start: date, end: date, *, today: date,
-            organisations: Mapping[str, Organisation] | None = None) -> Report:
-    """Figures for a compliance report on entries received from ``start`` to ``end`` (both included).
-
-    Working days count as for the deadlines (the entry's profile's holidays; ``organisations``
-    replaces built-in profiles by key, as at intake). ``overdue``
-    counts entries acknowledged or decided after their deadline, or still waiting past it on
-    ``today`` (or on ``end``, if that is earlier). Entries a person closed as not a complaint,
-    and cases merged into another, are counted apart and nowhere else.
-    """
-    as_of = min(today, end)
-    everything = session.scalars(select(ComplaintRow).where(ComplaintRow.received >= start,
-                                                            ComplaintRow.received <= end)).all()
-    rows = [r for r in everything if not r.not_a_complaint and r.merged_into is None]
-    to_ack: list[int] = []
-    to_decide: list[int] = []
-    overdue = 0
-    for row in rows:
-        country = profile_for(row.organisation, row.language, organisations).holiday_country
-        if row.acknowledged_on:
-            to_ack.append(working_days_between(row.received, row.acknowledged_on, country))
-        if row.decided_on:
-            to_decide.append(working_days_between(row.received, row.decided_on, country))
-        if row.status == "closed" and row.acknowledged_on is None:
-            continue  # an unreadable file found not to be a complaint: nothing was owed
-        overdue += _late(row.acknowledge_by, row.acknowledged_on, as_of) or _late(row.decide_by, row.decided_on,
-                                                                                as_of)
-
-    def spread(values: list[int]) -> Spread:
-        return Spread(count=len(values), median=statistics.median(values) if values else None,
-                      max=max(values) if values else None)
-
-    def by(attribute: str) -> dict[str, int]:
-        return dict(sorted(Counter(str(getattr(r, attribute) or "unknown") for r in rows).items()))
-
-    return Report.model_validate({
-        "from": start, "to": end, "received": len(rows),
-        "not_a_complaint": sum(1 for r in everything if r.not_a_complaint),
-        "merged": sum(1 for r in everything if r.merged_into is not None),
-        "by_status": by("status"), "by_language": by("language"), "by_channel": by("channel"),
-        "by_outcome": {k: v for k, v in by("outcome").items() if k != "unknown"},
-        "working_days_to_acknowledgement": spread(to_ack), "working_days_to_decision": spread(to_decide),
-        "overdue": overdue})
-
-
-def _late(deadline: date | None, done: date | None, as_of: date) -> bool:
-    if deadline is None:
-        return False
-    return done > deadline if done else as_of > deadline

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from ._names import STATUSES
+from ._names import MEASURES, STATUSES
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -254,3 +254,46 @@ class DocumentRow(Base):
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     complaint: Mapped[ComplaintRow] = relationship()
+# -- revision 0007: measures taken and categories -------------------------------------------------
+
+
+class MeasureRow(Base):
+    """A measure taken on a case, one per ``measure`` event (append-only like the events themselves).
+
+    The case is the event's: a merge that moves a case's events moves its measures with them.
+    A compensation's amount is an integer count of the currency's minor unit (øre, cent) with
+    the number of decimals beside it, so sums are exact on SQLite too (its NUMERIC is a float).
+    """
+
+    __tablename__ = "measures"
+    __table_args__ = (
+        CheckConstraint("kind IN ('" + "', '".join(MEASURES) + "')", name="ck_measures_kind"),
+        CheckConstraint("(kind = 'compensation' AND amount_minor > 0 AND minor_digits >= 0 AND currency IS NOT NULL)"
+                        " OR (kind <> 'compensation' AND amount_minor IS NULL AND minor_digits IS NULL"
+                        " AND currency IS NULL)", name="ck_measures_amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    minor_digits: Mapped[int | None]
+    currency: Mapped[str | None] = mapped_column(String(3))
+
+
+class CategoryRow(Base):
+    """A case's current category (product, cause); each change is a ``categorized`` event."""
+
+    __tablename__ = "case_categories"
+
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True, autoincrement=False)
+    product: Mapped[str | None] = mapped_column(String(40), index=True)
+    cause: Mapped[str | None] = mapped_column(String(40), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+
+
+# The report's columns, in one index: the database answers its GROUP BY queries from the index
+# alone, without reading the wide complaint rows (55,000 entries on SQLite: 3.3 s without it, 0.5 s with).
+REPORT_COLUMNS = ("received", "status", "acknowledged_on", "decided_on", "acknowledge_by", "decide_by",
+                  "organisation", "channel", "language", "outcome", "not_a_complaint", "merged_into")
+Index("ix_complaints_report", *(getattr(ComplaintRow, name) for name in REPORT_COLUMNS))

@@ -35,7 +35,7 @@ from ..exceptions import RegisterError, StaleCaseError, UnknownReferenceError
 from ..org import profile_for
 from ._deadlines import Profile, apply_profile, extend, resume, wait
 from ._names import OPEN_STATUSES
-from ._query import _related, due_list, figures
+from ._query import _related, due_list
 from ._schema import ComplaintRow
 from ._types import (
     Case,
@@ -46,7 +46,6 @@ from ._types import (
     DueList,
     Event,
     Related,
-    Report,
     ReviewEntry,
     Sender,
     SourceFile,
@@ -55,17 +54,23 @@ from ._types import (
 from ._workflow import change_status, record_event, utc
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from decimal import Decimal
+
     from ..letters import Admissibility, LetterKind, Outcome
     from ..model import Complaint
     from ..org import Organisation
     from ._intake import IntakeSummary
     from ._letters import RegisterLetter
+    from ._measures import Categorization, Measure
+    from ._report import Report
 
 __all__ = ["ImportDone", "Register"]
 
 _VERB = {"ack_letter": "acknowledged", "decision_letter": "decided", "assign": "assigned", "correction": "corrected",
          "merge": "merged", "merged": "merged into another case", "note": "noted", "extend": "extended",
-         "wait": "paused", "resume": "resumed", "profile": "given a profile"}
+         "wait": "paused", "resume": "resumed", "profile": "given a profile",
+         "measure": "given a measure", "categorized": "categorized"}
 
 
 @dataclass(frozen=True)
@@ -128,9 +133,15 @@ class Register:
 
     def report(self, session: Session, start: date, end: date, *, today: date,
                organisations: Mapping[str, Organisation] | None = None) -> Report:
-        """Figures on cases received from ``start`` to ``end`` (both included); working days count
-        by each case's profile (``organisations``: profile files by key, replacing built-in ones)."""
-        return figures(session, start, end, today=today, organisations=organisations)
+        """Figures on cases received from ``start`` to ``end`` (both included), aggregated by the database.
+
+        Complaints apart from entries found not to be complaints and from cases merged into
+        another (:class:`~klageformular.register.Report`); ``organisations``: profile files by key
+        (their holidays count for working days).
+        """
+        from ._report import Period, build_report
+
+        return build_report(session, Period.between(start, end), today=today, organisations=organisations)
 
     # -- changing -------------------------------------------------------------------------------
 
@@ -275,29 +286,57 @@ class Register:
     @staticmethod
     def _profile(row: ComplaintRow) -> Organisation:
         return profile_for(row.organisation, row.language)
+    def record_measure(self, session: Session, reference: str, kind: str, *, who: str, note: str | None = None,
+                       amount: Decimal | None = None, currency: str | None = None,
+                       organisations: Mapping[str, Organisation] | None = None,
+                       version: int | None = None) -> Measure:
+        """Record a measure taken on a case (one event; rules in :mod:`._measures`)."""
+        from ._measures import record_measure
+
+        return record_measure(session, reference, kind, who=who, note=note, amount=amount, currency=currency,
+                              organisations=organisations, version=version)
+
+    def categorize(self, session: Session, reference: str, *, who: str, product: str | None = None,
+                   cause: str | None = None, note: str | None = None,
+                   organisations: Mapping[str, Organisation] | None = None,
+                   version: int | None = None) -> Categorization:
+        """Set a case's product and/or cause from its profile's lists (one event; rules in :mod:`._measures`)."""
+        from ._measures import categorize
+
+        return categorize(session, reference, who=who, product=product, cause=cause, note=note,
+                          organisations=organisations, version=version)
 
     # -- rows -----------------------------------------------------------------------------------
 
     def lock(self, session: Session, reference: str, *, version: int | None = None) -> ComplaintRow:
         """The case's row, locked until the transaction ends; :class:`StaleCaseError` when not at ``version``."""
-        row = self._row(session, reference, lock=True)
-        if version is not None and row.version != version:
-            raise stale(row, f"{row.reference} {_last_change(row)}; nothing done")
-        if row.merged_into is not None:  # a pointer: the work goes on in the case it joined
-            raise RegisterError(f"{row.reference} was merged into {row.merged_into}: work on that case")
-        return row
+        return lock_case(session, reference, version=version)
 
     def _row(self, session: Session, reference: str, *, lock: bool = False, load: bool = False) -> ComplaintRow:
-        query = select(ComplaintRow).where(ComplaintRow.reference == reference.strip().upper())
-        if lock:  # read what the lock holder committed, not what this session saw before
-            query = query.with_for_update().execution_options(populate_existing=True)
-        if load:
-            query = query.options(selectinload(ComplaintRow.files), selectinload(ComplaintRow.events),
-                                  selectinload(ComplaintRow.attachments), selectinload(ComplaintRow.corrections))
-        row = session.scalars(query).first()
-        if row is None:
-            raise UnknownReferenceError(f"no complaint {reference!r} in the register")
-        return row
+        return case_row(session, reference, lock=lock, load=load)
+
+
+def lock_case(session: Session, reference: str, *, version: int | None = None) -> ComplaintRow:
+    """:meth:`Register.lock`: every change to a case starts here (the stale-version and merged-case rules)."""
+    row = case_row(session, reference, lock=True)
+    if version is not None and row.version != version:
+        raise stale(row, f"{row.reference} {_last_change(row)}; nothing done")
+    if row.merged_into is not None:  # a pointer: the work goes on in the case it joined
+        raise RegisterError(f"{row.reference} was merged into {row.merged_into}: work on that case")
+    return row
+
+
+def case_row(session: Session, reference: str, *, lock: bool = False, load: bool = False) -> ComplaintRow:
+    query = select(ComplaintRow).where(ComplaintRow.reference == reference.strip().upper())
+    if lock:  # read what the lock holder committed, not what this session saw before
+        query = query.with_for_update().execution_options(populate_existing=True)
+    if load:
+        query = query.options(selectinload(ComplaintRow.files), selectinload(ComplaintRow.events),
+                              selectinload(ComplaintRow.attachments), selectinload(ComplaintRow.corrections))
+    row = session.scalars(query).first()
+    if row is None:
+        raise UnknownReferenceError(f"no complaint {reference!r} in the register")
+    return row
 
 
 def stale(row: ComplaintRow, message: str) -> StaleCaseError:

@@ -5,8 +5,9 @@ what ``register show --json`` prints: no ``null`` noise); :class:`CaseSummary` i
 list; :class:`Event`, :class:`SourceFile`, :class:`Document` (an attachment's metadata),
 :class:`Correction`, :class:`ReviewEntry`, :class:`Related`, :class:`Sender` are its parts;
 :class:`StatusChange` what a change did, :class:`DeadlineChange` what a profile, an extension or a
-resumed clock did to the dates; :class:`DueItem` / :class:`DueList` the deadlines and
-:class:`Report` the compliance figures.
+resumed clock did to the dates; :class:`DueItem` / :class:`DueList` the deadlines. The
+compliance figures' :class:`~klageformular.register.Report` lives with the queries that compute
+them (:mod:`._report`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..model import Complaint
 
 __all__ = ["Case", "CaseSummary", "Correction", "DeadlineChange", "Document", "DueItem", "DueList", "Event",
-           "Related", "Report", "ReviewEntry", "Sender", "SourceFile", "Spread", "StatusChange"]
+           "Related", "ReviewEntry", "Sender", "SourceFile", "StatusChange"]
+__all__ = ["Case", "CaseSummary", "Correction", "Document", "DueItem", "DueList", "Event", "Related", "ReviewEntry",
+           "Sender", "SourceFile", "StatusChange"]
 
 
 class _Frozen(BaseModel):
@@ -228,29 +231,3 @@ class DueList(_Frozen):
         """The name before ``--days`` (it stopped at Sunday): the same as :attr:`upcoming`."""
         return self.upcoming
 
-
-class Spread(_Frozen):
-    """How many, the median and the maximum of a list of working days."""
-
-    count: int
-    median: float | None = None
-    max: int | None = None
-
-
-class Report(_Frozen):
-    """Figures for a compliance report. ``received`` counts complaints; ``not_a_complaint`` and ``merged`` apart."""
-
-    start: date = Field(alias="from")
-    end: date = Field(alias="to")
-    received: int
-    not_a_complaint: int
-    merged: int
-    by_status: dict[str, int]
-    by_language: dict[str, int]
-    by_channel: dict[str, int]
-    by_outcome: dict[str, int]
-    working_days_to_acknowledgement: Spread
-    working_days_to_decision: Spread
-    overdue: int
-
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
