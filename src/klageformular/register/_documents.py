@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from .._files import open_no_follow, write_private
 from ..exceptions import RegisterError
 from ..records import Record
-from ._schema import BlobRow, ComplaintRow, DocumentRow, column_text
+from ._schema import BlobRow, ComplaintRow, DocumentRow, column_size, column_text
 from ._workflow import get_complaint, now, utc
 
 __all__ = ["BatchFiles", "CaseDocument", "DocumentFiles", "DocumentKind", "DocumentLimits", "MemoryFiles",
@@ -215,7 +215,7 @@ def record_documents(record: Record) -> list[Wanted]:
     for item in record.attachments or ():
         digest, path = _sha(item.sha256), item.path
         wanted.append(Wanted("attachment", clean_name(item.name), _text(item.content_type), digest,
-                             size=item.size, places=(("out", path),) if path is not None else (),
+                             size=column_size(item.size), places=(("out", path),) if path is not None else (),
                              note=None if path is not None else "over the size limit (listed, not kept)"))
     return wanted
 

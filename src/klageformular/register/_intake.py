@@ -37,7 +37,7 @@ from ..exceptions import RegisterError
 from ..org import Organisation, deadlines, profile_for
 from ..records import COMPLAINTS, DUPLICATES, RECORD_FILES, REJECTED, Record, read_records
 from ._documents import BatchFiles, DocumentFiles, DocumentLimits, sync_documents  # documents (0006)
-from ._schema import AttachmentRow, ComplaintRow, SourceFileRow, column_text
+from ._schema import AttachmentRow, ComplaintRow, SourceFileRow, column_size, column_text
 from ._workflow import lock_counter, now, record_event, reference_prefix
 
 log = logging.getLogger("klageformular.register")
@@ -349,9 +349,7 @@ def _json(value: Any) -> Any:
     return value
 
 
-def _int(value: int | None) -> int | None:
-    """A size as an INTEGER column holds it (None when out of range: a hostile listing)."""
-    return value if value is not None and 0 <= value < 2**31 else None
+_int = column_size
 
 
 def _day(value: str | None) -> date | None:

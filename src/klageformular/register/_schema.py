@@ -47,6 +47,11 @@ def column_text(value: str | None, size: int | None = None) -> str | None:
 
 
 
+def column_size(value: int | None) -> int | None:
+    """A size as an INTEGER column holds it on both databases (None when out of range: a hostile listing)."""
+    return value if value is not None and 0 <= value < 2**31 else None
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
