@@ -246,7 +246,7 @@ def test_report_counts_working_days_by_the_profile_file(engine: Engine) -> None:
 
     def days(**options: Any) -> Any:
         figures = report(engine, date(2026, 4, 1), date(2026, 5, 31), today=date(2026, 6, 1), **options)
-        return figures["working_days_to_acknowledgement"]["max"]
+        return figures.working_days_to_acknowledgement.max
 
     assert (days(), days(organisations={"kameo-dk": norway_days})) == (2, 1)
 
