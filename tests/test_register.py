@@ -77,7 +77,7 @@ def _count(engine: Engine, table: str) -> int:
 
 
 def test_migrations_from_empty_database_match_the_models(engine: Engine) -> None:
-    assert current_revision(engine) == head_revision() == "0007"
+    assert current_revision(engine) == head_revision()
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
 
@@ -130,7 +130,7 @@ def test_upgrade_to_cases_keeps_rows_and_gives_them_a_version(db_url: str) -> No
                                                                              ["received", "status", "assign"])
     downgrade(engine, "0003")  # and back up, through 0004 (the head) too
     upgrade(engine)
-    assert current_revision(engine) == head_revision() == "0007"
+    assert current_revision(engine) == head_revision()
     assert _count(engine, "corrections") == 0
     engine.dispose()
 
@@ -198,7 +198,7 @@ def test_upgrade_to_deadlines_keeps_rows_and_a_profile_fills_them(db_url: str) -
     upgrade(engine, "0005")
     _old_complaint(engine, 1, "acknowledged")
     upgrade(engine)
-    assert current_revision(engine) == head_revision() == "0007"
+    assert current_revision(engine) == head_revision()
     with engine.connect() as connection:
         row = connection.execute(sa.text("SELECT profile_sha256, extended_to, waiting_since, paused_days, decide_by "
                                          "FROM complaints")).one()

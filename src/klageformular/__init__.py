@@ -46,6 +46,7 @@ from .exceptions import (
     UnknownReferenceError,
     UnreadableTextError,
     UnsupportedFormVersionError,
+    WatchLockedError,
     WorkerCrashedError,
     XfaFormError,
 )
@@ -130,6 +131,7 @@ __all__ = [
     "UnknownReferenceError",
     "UnreadableTextError",
     "UnsupportedFormVersionError",
+    "WatchLockedError",
     "WorkerCrashedError",
     "XfaFormError",
     "__version__",

@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -105,8 +105,8 @@ def mail_source(inbox: str | os.PathLike[str], options: MailOptions, done: set[s
 class MailDesk:
     """The messages of one batch run; ``run`` is the batch's bookkeeping (writers, counters, state)."""
 
-    def __init__(self, run: Books, options: MailOptions) -> None:
-        self.run, self.options = run, options
+    def __init__(self, run: Books, options: MailOptions, *, stop: Callable[[], bool] | None = None) -> None:
+        self.run, self.options, self.stop = run, options, stop
         self.intake = MailIntake(run.out, limits=options.limits)
         self.attached: set[int] = set()  # entry indexes of PDFs attached to a message
         # … of those that turned out not to be a readable form: why it could not be read (None: another PDF)
@@ -192,6 +192,8 @@ class MailDesk:
         def tasks() -> Iterator[tuple[int, str, date]]:
             nonlocal order
             for number, raw in enumerate(messages):
+                if self.stop is not None and self.stop():
+                    return  # asked to stop: the messages not read yet wait for the next run
                 path = None
                 if self.intake.needs_reading(raw):
                     assert raw.data is not None

@@ -152,6 +152,9 @@ def _read(path: str, reader: Callable[..., dict[str, Any]], options: dict[str, A
 def worker_main(config: dict[str, Any]) -> None:
     """The worker process: set up, say ready, then parse one path per input line until EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the main process decides
+    # So does systemd's SIGTERM (KillMode=control-group): a worker that died of it would turn the
+    # message it was reading into an unreadable entry. The main process stops and then kills us.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
     sys.stdout = sys.stderr  # a stray print() in a library must not corrupt the channel
 

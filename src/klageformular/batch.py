@@ -144,6 +144,7 @@ def convert_folder(
     on_file: Callable[[FileOutcome], None] | None = None,
     on_start: Callable[[int], None] | None = None,
     mail: MailOptions | None = None,
+    stop: Callable[[], bool] | None = None,
     _parser: str = DEFAULT_PARSER,
 ) -> BatchSummary:
     """Convert every file under ``inbox`` into records in ``outdir`` (created if needed).
@@ -162,6 +163,10 @@ def convert_folder(
     folder's ``.eml``, ``.msg`` and mbox files are read as mail (see :mod:`klageformular._mailbatch`);
     ``mail`` sets the mail limits and the IMAP password and options.
 
+    ``stop()`` is asked before each message is read and after each message or file is settled
+    (its lines and ledger line written); once it answers True the run ends there — between two
+    messages, never inside one — and returns with ``interrupted`` set (the next run goes on).
+
     >>> convert_folder("inbox", "out").inputs                          # doctest: +SKIP
     43
     """
@@ -179,7 +184,7 @@ def convert_folder(
     try:
         return _convert(inbox, inbox_path, out, count, received=received, write_csv_file=write_csv_file, org=org,
                         fixed_org=fixed_org, limits=limits, on_file=on_file, on_start=on_start, mail=mail,
-                        parser=_parser)
+                        parser=_parser, stop=stop)
     except OSError as exc:
         if exc.errno not in DISK_FULL:
             raise
@@ -192,13 +197,13 @@ def convert_folder(
 def _convert(inbox: str | os.PathLike[str], inbox_path: Path, out: Path, count: int, *, received: Received,
              write_csv_file: bool, org: Organisation, fixed_org: bool, limits: Limits,
              on_file: Callable[[FileOutcome], None] | None, on_start: Callable[[int], None] | None,
-             mail: MailOptions, parser: str) -> BatchSummary:
+             mail: MailOptions, parser: str, stop: Callable[[], bool] | None = None) -> BatchSummary:
     summary = BatchSummary(str(inbox_path), str(out), count, started=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     start = time.monotonic()
     with _locked(out), ExitStack() as stack:
         state = _load_state(out)
-        run = _Run(inbox_path, out, summary, org, received, on_file, state)
-        run.mail = desk = MailDesk(run, mail)
+        run = _Run(inbox_path, out, summary, org, received, on_file, state, stop)
+        run.mail = desk = MailDesk(run, mail, stop=stop)
         source = stack.enter_context(mail_source(inbox, mail, desk.done_keys))
         files, messages = desk.split(_walk(inbox_path, out) if source is None else iter(()), source)
         entries = run.entries(files)
@@ -214,6 +219,9 @@ def _convert(inbox: str | os.PathLike[str], inbox_path: Path, out: Path, count: 
                 tasks = ((entry, str(entry.path), entry.received) for entry in run.to_parse(entries))
                 for entry, reply in pool.run(tasks):
                     run.parsed(entry, reply)
+        except _Stopped:  # asked to stop, between two messages: every line written is whole
+            summary.interrupted, summary.unfinished, summary.inputs = (
+                True, summary.inputs - summary.settled, summary.settled)
         except BaseException:  # Ctrl-C, or workers that cannot start: what was written stays valid
             summary.interrupted, summary.unfinished, summary.inputs = (
                 True, summary.inputs - summary.settled, summary.settled)
@@ -234,14 +242,19 @@ def _convert(inbox: str | os.PathLike[str], inbox_path: Path, out: Path, count: 
 # -- one run: the bookkeeping in the main process -------------------------------------------------
 
 
+class _Stopped(Exception):  # noqa: N818 (not an error: the caller's ``stop()`` said so)
+    """Raised between two settled messages when ``stop()`` says so; caught by :func:`_convert`."""
+
+
 class _Run:
     """The run's books: output writers, counters and state (the mail desk sees them as :class:`Books`)."""
 
     def __init__(self, inbox: Path, out: Path, summary: BatchSummary, org: Organisation, received: Received,
-                 on_file: Callable[[FileOutcome], None] | None, state: State) -> None:
+                 on_file: Callable[[FileOutcome], None] | None, state: State,
+                 stop: Callable[[], bool] | None = None) -> None:
         # ``org``: the run's profile, for files without a form of their own (unreadable, a copy).
         self.inbox, self.out, self.summary, self.org = inbox, out, summary, org
-        self.received, self.on_file, self.state = received, on_file, state
+        self.received, self.on_file, self.state, self.stop = received, on_file, state, stop
         self.lines = {"complaint": JsonLines(out / COMPLAINTS), "unreadable": JsonLines(out / REJECTED),
                       "duplicate": JsonLines(out / DUPLICATES)}
         self.ready: dict[int, Entry] = {}  # settled out of order, waiting for their turn
@@ -298,8 +311,13 @@ class _Run:
     def _ready(self, entry: Entry) -> None:
         self.ready[entry.index] = entry
         while self.next in self.ready:
-            self._settle(self.ready.pop(self.next))
+            settled = self.ready.pop(self.next)
+            self._settle(settled)
             self.next += 1
+            # A PDF attached to a message is only part of it: the message's own entry comes next.
+            whole = self.mail is None or settled.index not in self.mail.attached
+            if whole and self.stop is not None and self.stop():
+                raise _Stopped
 
     def _settle(self, entry: Entry) -> None:
         record = entry.record

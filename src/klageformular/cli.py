@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from . import __version__
 from ._files import DISK_FULL, one_line, write_private
+from ._watch_cli import add_watch_parser  # argparse only; the watch loads on use
 from .exceptions import ConfigurationError, KlageformularError, OutputError
 from .layout import LAYOUT
 from .locales import LANGUAGES, Texts, field_table
@@ -410,6 +411,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_org_file(p, "like --org, from a file")
     p.add_argument("--register", action="store_true", help="then import OUTDIR into the complaint register")
     p.set_defaults(func=_batch)
+    add_watch_parser(sub, database=register_cli.database_options(), org_choices=organisation_keys(),
+                     positive_int=_positive_int, imap_env=IMAP_PASSWORD_ENV)
 
     p = sub.add_parser("org", help="organisation profiles as files")
     org_sub = p.add_subparsers(dest="org_command", required=True)

@@ -29,6 +29,7 @@ Hierarchy::
     ├── MailReadError                 an email message cannot be read (broken .msg, …)
     │   └── MailLimitExceededError    a mail limit was breached (size, parts, nesting depth)
     ├── MailboxError                  a mailbox cannot be opened (IMAP login, folder, TLS, mbox file)
+    ├── WatchLockedError              another watch run works on the same register and source
     └── RegisterError                 the complaint register refuses an operation
         ├── UnknownReferenceError     no complaint with that reference
         ├── InvalidTransitionError    a status change the workflow does not allow
@@ -89,6 +90,7 @@ __all__ = [
     "UnknownReferenceError",
     "UnreadableTextError",
     "UnsupportedFormVersionError",
+    "WatchLockedError",
     "WorkerCrashedError",
     "XfaFormError",
 ]
@@ -271,6 +273,11 @@ class MailLimitExceededError(MailReadError):
 
 class MailboxError(KlageformularError):
     """A mailbox cannot be opened or read: IMAP connection, TLS, login or folder; a missing mbox file."""
+
+
+class WatchLockedError(KlageformularError):
+    """Another ``watch`` run holds the lock of the same working folder (the same register and source):
+    two runs at once would both import. Nothing was read; the next run goes on."""
 
 
 class RegisterError(KlageformularError):

@@ -171,13 +171,22 @@ class Record(BaseModel):
         return cls.model_validate(data)
 
 
-def read_records(path: Path) -> Iterator[Record]:
-    """The records of one JSON Lines file; a half-written last line (a crash) or a broken line is skipped."""
+def read_records(path: Path, *, start: int = 0, end: int | None = None) -> Iterator[Record]:
+    """The records of one JSON Lines file; a half-written last line (a crash) or a broken line is skipped.
+
+    ``start`` and ``end`` are byte offsets at line starts (the files are append-only: a reader
+    that remembers how far it got reads only the lines added since).
+    """
     if not path.exists():
         return
-    with path.open(encoding="utf-8") as f:
+    with path.open("rb") as f:
+        f.seek(start)
+        at = start
         for number, line in enumerate(f, 1):
-            if not line.endswith("\n"):
+            if end is not None and at >= end:
+                return
+            at += len(line)
+            if not line.endswith(b"\n"):
                 log.warning("%s: last line is half-written (a batch run was interrupted); skipped", path.name)
                 return
             try:

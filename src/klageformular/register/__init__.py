@@ -27,6 +27,8 @@ nothing here reads environment variables.
 - :func:`list_documents` / :func:`read_document` / :func:`write_document`: every file a case
   holds (received, message, attachment, letter), stored in the database by sha256.
 - :func:`copy_register`: a whole register into an empty database (SQLite ⇄ PostgreSQL).
+- :class:`WatchRun` / :meth:`Register.record_run` / :meth:`Register.runs`: what each run of
+  ``klageformular watch`` read and imported (counts only).
 
 >>> from datetime import date
 >>> from klageformular.register import add_record, create_register_engine, due
@@ -65,6 +67,7 @@ if TYPE_CHECKING:
     from ._query import DueReport, due, list_complaints, show, working_days_between
     from ._report import Compensation, MeasureFigure, Period, Report, Spread, build_report, report
     from ._report_render import report_text, write_report_xlsx
+    from ._runs import WatchRun
     from ._service import ImportDone, Register
     from ._types import (
         Case,
@@ -123,6 +126,7 @@ __all__ = [
     "SourceFile",
     "Spread",
     "StatusChange",
+    "WatchRun",
     "add_note",
     "add_record",
     "build_report",
@@ -177,6 +181,7 @@ _HOMES = {
     **dict.fromkeys(("report_text", "write_report_xlsx"), "_report_render"),
     **dict.fromkeys(("RegisterLetter", "letter_case_from_register", "write_register_letter"), "_letters"),
     **dict.fromkeys(("add_note", "reference_prefix", "set_status"), "_workflow"),
+    "WatchRun": "_runs",  # the watch's runs (revision 0011)
 }
 
 

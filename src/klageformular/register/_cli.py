@@ -53,6 +53,16 @@ def _days(text: str) -> int:
     return value
 
 
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError("use a whole number above zero")
+    return value
+
+
 def database_options() -> argparse.ArgumentParser:
     """``--db URL`` and ``--who NAME``, declared once: a parent of every command that uses the register."""
     common = argparse.ArgumentParser(add_help=False)
@@ -291,6 +301,20 @@ def _export(args: argparse.Namespace, register: Register) -> int:
     return 0
 
 
+def _runs(args: argparse.Namespace, register: Register) -> int:
+    with register.session() as session:
+        runs = register.runs(session, limit=args.limit)
+    for run in runs:
+        if args.json:
+            print(run.model_dump_json())
+            continue
+        outcome = f"failed ({run.error})" if run.failed else "stopped early" if run.stopped_early else "done"
+        print(f"{run.id:>6}  {run.started:%Y-%m-%d %H:%M:%S}  {(run.finished - run.started).total_seconds():>7.1f} s  "
+              f"read {run.read:>4}  imported {run.imported:>4}  unreadable {run.unreadable:>3}  "
+              f"duplicates {run.duplicates:>3}  set aside {run.set_aside:>3}  {outcome}")
+    return 0
+
+
 def add_register_parser(sub: Any) -> None:
     """Add ``register`` and its subcommands to the main parser's subparsers."""
     common = database_options()
@@ -373,6 +397,9 @@ def add_register_parser(sub: Any) -> None:
     p.add_argument("--csv", action="store_true", help="CSV instead of xlsx (also chosen by a .csv name)")
     p.add_argument("--dialect", choices=CSV_DIALECTS, default="excel-da", help="CSV flavour (default: %(default)s)")
     p.add_argument("--lang", choices=EXPORT_LANGUAGES, default="da", help="header language (default: %(default)s)")
+    p = add("runs", _runs, "the watch's runs, newest first: what each read and imported (UTC; counts only)")
+    p.add_argument("--limit", type=_limit, default=20, metavar="N", help="how many (default: %(default)s)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
     add_document_commands(add, commands, _guarded)  # documents (0006): register open, register copy
     from ._measures_cli import add_commands  # measure, categorize, report (issue 24 item 10)
 

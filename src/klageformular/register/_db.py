@@ -115,7 +115,7 @@ def _sqlite_setup(engine: Engine) -> None:
 
 #: The register's tables: what no statement of the application may drop or alter.
 _TABLES = frozenset({"complaints", "source_files", "events", "attachments", "reference_counters", "alembic_version",
-                     "blobs", "documents"})  # documents (0006)
+                     "blobs", "documents", "watch_runs"})  # documents (0006), the watch (0011)
 _SCHEMA_ACTIONS = {sqlite3.SQLITE_DROP_TABLE: 0, sqlite3.SQLITE_ALTER_TABLE: 1, sqlite3.SQLITE_DROP_TRIGGER: 1,
                    sqlite3.SQLITE_DROP_INDEX: 1}  # action -> which argument names the table
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -64,6 +64,7 @@ class IntakeSummary:
     attached: int = 0
     already: int = 0
     references: list[str] = field(default_factory=list)
+    stopped: bool = False  # ``stop()`` ended the import between two records (the rest: the next import)
 
     def count(self, result: IntakeResult, status: str) -> None:
         if result.outcome == "added":
@@ -78,7 +79,8 @@ class IntakeSummary:
 
 def import_batch(engine: Engine, outdir: str | os.PathLike[str], *, who: str = "intake",
                  today: date | None = None, organisations: Mapping[str, Organisation] | None = None,
-                 limits: DocumentLimits | None = None) -> IntakeSummary:
+                 limits: DocumentLimits | None = None, window: Mapping[str, tuple[int, int | None]] | None = None,
+                 stop: Callable[[], bool] | None = None) -> IntakeSummary:
     """Import a batch output folder's records; safe to run again, and alongside other imports.
 
     Complaints and unreadable files are numbered in order of receipt (then path); duplicates
@@ -88,6 +90,10 @@ def import_batch(engine: Engine, outdir: str | os.PathLike[str], *, who: str = "
     register (see :mod:`._documents`; ``limits`` caps their sizes), found in ``outdir`` or in
     the inbox the batch read; a record already there gets the files it still lacks.
 
+    ``window`` maps a record file's name to the byte offsets (start, end) of the lines to read
+    (the others are not read): the lines a batch run added since the last import. ``stop()`` is
+    asked after each record; once it says True the import ends there (``stopped`` is set).
+
     >>> summary = import_batch(engine, "klager")          # doctest: +SKIP
     >>> summary.added, summary.references[:1]               # doctest: +SKIP
     (41, ['KLA-2026-0001'])
@@ -96,13 +102,21 @@ def import_batch(engine: Engine, outdir: str | os.PathLike[str], *, who: str = "
     if not any((out / name).is_file() for name in RECORD_FILES):
         raise RegisterError(f"{out}: no batch records here ({', '.join(RECORD_FILES)})")
     summary = IntakeSummary()
-    entries = [*read_records(out / COMPLAINTS), *read_records(out / REJECTED)]
+
+    def lines(name: str) -> Iterator[Record]:
+        start, end = (window or {}).get(name, (0, None))
+        return read_records(out / name, start=start, end=end)
+
+    entries = [*lines(COMPLAINTS), *lines(REJECTED)]
     entries.sort(key=lambda r: (r.received or "", r.source))  # a message's own line before its PDFs' ("m.eml/…")
     files = BatchFiles(out)  # documents (0006): where the records' bytes are
-    for record in [*entries, *read_records(out / DUPLICATES)]:
+    for record in [*entries, *lines(DUPLICATES)]:
         result = add_record(engine, record, who=who, today=today, organisations=organisations, files=files,
                             limits=limits)
         summary.count(result, "unreadable" if record.kind == "unreadable" else "received")
+        if stop is not None and stop():
+            summary.stopped = True
+            break
     log.info("register intake: %d added (%d unreadable), %d attached, %d already there", summary.added,
              summary.unreadable, summary.attached, summary.already)
     return summary

@@ -302,3 +302,30 @@ class CategoryRow(Base):
 REPORT_COLUMNS = ("received", "status", "acknowledged_on", "decided_on", "acknowledge_by", "decide_by",
                   "organisation", "channel", "language", "outcome", "not_a_complaint", "merged_into")
 Index("ix_complaints_report", *(getattr(ComplaintRow, name) for name in REPORT_COLUMNS))
+
+
+# -- revision 0011: the watch's runs ----------------------------------------------------------------
+
+
+class WatchRunRow(Base):
+    """One run of ``klageformular watch``: when, and how many messages it read and imported.
+
+    Counts only: never a name, an address or a subject. ``source_key`` tells the runs of two
+    watches apart by a hash of their source (not the source itself: a path may name a person);
+    ``error`` is the kind of failure (an exception's class name) of a failed run.
+    """
+
+    __tablename__ = "watch_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    source_key: Mapped[str] = mapped_column(String(64))
+    read: Mapped[int]
+    imported: Mapped[int]
+    duplicates: Mapped[int]
+    unreadable: Mapped[int]
+    set_aside: Mapped[int]
+    failed: Mapped[bool] = mapped_column(Boolean)
+    stopped_early: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(String(80))

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from ._letters import RegisterLetter
     from ._measures import Categorization, Measure
     from ._report import Report
+    from ._runs import WatchRun
 
 __all__ = ["ImportDone", "Register"]
 
@@ -231,14 +232,19 @@ class Register:
         session.flush()
         return [c for c in changes if c is not None]
 
-    def import_folder(self, outdir: str | os.PathLike[str], *, who: str, profiles: Sequence[Profile] = ()
-                      ) -> ImportDone:
+    def import_folder(self, outdir: str | os.PathLike[str], *, who: str, profiles: Sequence[Profile] = (),
+                      window: Mapping[str, tuple[int, int | None]] | None = None,
+                      stop: Callable[[], bool] | None = None) -> ImportDone:
         """Import a batch output folder (each record its own transaction), then record the profile each new
-        case is handled under and recount the open cases of each given profile (one transaction)."""
+        case is handled under and recount the open cases of each given profile (one transaction).
+
+        ``window`` and ``stop`` as in :func:`~klageformular.register.import_batch` (the watch's: only the
+        lines added since its last import, and a stop between two records)."""
         from ._intake import import_batch
 
         by_key = {p.org.key: p for p in profiles}
-        summary = import_batch(self.engine, outdir, who=who, organisations={k: p.org for k, p in by_key.items()})
+        summary = import_batch(self.engine, outdir, who=who, organisations={k: p.org for k, p in by_key.items()},
+                               window=window, stop=stop)
         with self.session() as session, session.begin():
             changes = [c for p in by_key.values() for c in self.set_profile_open(session, p, who=who)]
             for reference in summary.references:
@@ -305,6 +311,20 @@ class Register:
 
         return categorize(session, reference, who=who, product=product, cause=cause, note=note,
                           organisations=organisations, version=version)
+
+    # -- the watch's runs (revision 0011; rules in :mod:`._runs`) ------------------------------------
+
+    def record_run(self, session: Session, run: WatchRun) -> WatchRun:
+        """Record one watch run (counts only); returns it with its ``id``."""
+        from ._runs import record_run
+
+        return record_run(session, run)
+
+    def runs(self, session: Session, *, limit: int = 20) -> list[WatchRun]:
+        """The newest ``limit`` watch runs, newest first."""
+        from ._runs import list_runs
+
+        return list_runs(session, limit=limit)
 
     # -- rows -----------------------------------------------------------------------------------
 
