@@ -16,7 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -162,34 +162,66 @@ service stats {{
 }}
 """, encoding="utf-8")
     (tmp / "run" / "state").mkdir()
-    process = subprocess.Popen([binary, "-F", "-c", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    server = Dovecot("127.0.0.1", port, USER, PASSWORD, tmp, tls_port if tls else None,
+                     tmp / "cert.pem" if tls else None)
+    processes = [_start(binary, config, port, tmp)]
+
+    def stop() -> None:
+        _stop(processes.pop())
+
+    def start() -> None:
+        processes.append(_start(binary, config, port, tmp))
+
+    _CONTROL[port] = (stop, start)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                    if s.recv(100).startswith(b"* OK"):
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                log = (tmp / "dovecot.log").read_text(errors="replace") if (tmp / "dovecot.log").exists() else ""
-                # Stopped first: reading the output of a server that is still running never ends.
-                process.kill()
-                output = process.communicate()[0].decode(errors="replace")
-                pytest.fail(f"Dovecot did not start: {output[-1500:]} {log[-1500:]}")
-            time.sleep(0.1)
-        yield Dovecot("127.0.0.1", port, USER, PASSWORD, tmp, tls_port if tls else None,
-                      tmp / "cert.pem" if tls else None)
+        yield server
     finally:
-        process.terminate()
+        _CONTROL.pop(port, None)
+        while processes:
+            _stop(processes.pop())
+
+
+_CONTROL: dict[int, tuple[Callable[[], None], Callable[[], None]]] = {}
+
+
+def stop_dovecot(server: Dovecot) -> None:
+    """Stop the running server (as a crash would, to the client): connections are refused until it starts."""
+    _CONTROL[server.port][0]()
+
+
+def start_dovecot(server: Dovecot) -> None:
+    """Start the server again after :func:`stop_dovecot`: same port, same mailboxes."""
+    _CONTROL[server.port][1]()
+
+
+def _start(binary: str, config: Path, port: int, tmp: Path) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen([binary, "-F", "-c", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while True:
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                if s.recv(100).startswith(b"* OK"):
+                    return process
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            log = (tmp / "dovecot.log").read_text(errors="replace") if (tmp / "dovecot.log").exists() else ""
+            # Stopped first: reading the output of a server that is still running never ends.
             process.kill()
-            process.wait()
-        if process.stdout:
-            process.stdout.close()
+            output = process.communicate()[0].decode(errors="replace")
+            pytest.fail(f"Dovecot did not start: {output[-1500:]} {log[-1500:]}")
+        time.sleep(0.1)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout:
+        process.stdout.close()
 
 
 def _user_exists(name: str) -> bool:
