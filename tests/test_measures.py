@@ -32,6 +32,7 @@ from klageformular.register import (
     categorize,
     create_register_engine,
     current_revision,
+    head_revision,
     measures_of,
     record_measure,
     report,
@@ -228,7 +229,7 @@ def test_upgrade_from_the_previous_revision_with_data(db_url: str) -> None:
         register.set_status(session, "KLA-2026-0002", "closed", who="linn", note="autosvar", not_a_complaint=True)
         register.merge(session, "KLA-2026-0003", into="KLA-2026-0001", who="linn")
     upgrade(engine)
-    assert current_revision(engine) == "0007"
+    assert current_revision(engine) == head_revision()
     with register.session() as session, session.begin():
         version = register.case(session, "KLA-2026-0001").version
         register.categorize(session, "KLA-2026-0001", who="linn", product="loan", cause="payments", version=version)
