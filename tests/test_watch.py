@@ -212,12 +212,17 @@ def test_a_second_run_is_refused_by_the_lock(tmp_path: Path, capsys: pytest.Capt
     assert _watch(md, db, work) == 0 and len(_cases(db)) == 2
 
 
-def test_upgrade_from_0007_with_data_adds_an_empty_watch_runs(db_url: str) -> None:
-    from klageformular.register import add_record
-    from klageformular.register._db import downgrade
+def test_upgrade_from_the_previous_revision_with_data_adds_an_empty_watch_runs(db_url: str) -> None:
+    from alembic.script import ScriptDirectory
 
+    from klageformular.register import add_record
+    from klageformular.register._db import _config, downgrade
+
+    # The revision before 0011, whichever it is once the branches' revisions are chained.
+    previous = ScriptDirectory.from_config(_config()).get_revision("0011").down_revision
+    assert isinstance(previous, str)
     engine = create_register_engine(db_url, migrate=False)
-    upgrade(engine, "0007")
+    upgrade(engine, previous)
     add_record(engine, complaint_record(1))
     upgrade(engine)
     assert current_revision(engine) == head_revision()
@@ -228,7 +233,7 @@ def test_upgrade_from_0007_with_data_adds_an_empty_watch_runs(db_url: str) -> No
     now = datetime.now(UTC)
     with register.session() as session, session.begin():
         register.record_run(session, WatchRun(started=now, finished=now, source_key="0" * 64, read=1, imported=1))
-    downgrade(engine, "0007")  # and back up: the path works both ways, the case stays
+    downgrade(engine, previous)  # and back up: the path works both ways, the case stays
     upgrade(engine)
     with register.session() as session:
         assert register.runs(session) == [] and len(list(register.cases(session))) == 1
