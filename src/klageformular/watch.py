@@ -185,8 +185,13 @@ def _run(source: Source, work: Path, register: Register, options: WatchOptions, 
             failure = exc
     window = {name: (state.start(records / name), _whole(records / name)) for name in RECORD_FILES}
     if any(start < end for start, end in window.values()):
-        done = register.import_folder(records, who=options.who, profiles=options.profiles, window=window,
-                                      stop=asked)
+        try:
+            done = register.import_folder(records, who=options.who, profiles=options.profiles, window=window,
+                                          stop=asked)
+        except Exception:
+            if failure is not None:  # the first failure says what went wrong (the IMAP server, not the import)
+                raise failure from None
+            raise
         summary = done.summary
         counts.imported, counts.unreadable, counts.duplicates = summary.added, summary.unreadable, summary.attached
         if not summary.stopped:
