@@ -187,7 +187,8 @@ def convert_folder(
     count = workers or _usable_cores()
     if count < 1:
         raise ConfigurationError("workers must be at least 1")
-    prepare_output(out, (COMPLAINTS, REJECTED, DUPLICATES, SET_ASIDE, SUMMARY, CSV, _LOCK))  # or OutputError, before writing
+    # or OutputError, before writing
+    prepare_output(out, (COMPLAINTS, REJECTED, DUPLICATES, SET_ASIDE, SUMMARY, CSV, _LOCK))
     try:
         return _convert(inbox, inbox_path, out, count, received=received, write_csv_file=write_csv_file, org=org,
                         fixed_org=fixed_org, limits=limits, on_file=on_file, on_start=on_start, mail=mail,

@@ -127,7 +127,7 @@ class Record(BaseModel):
     message_file: str | None = None
     attachments: list[AttachedFile] | None = None
     mail_problems: list[str] | None = None
-    # mail: the conversation (the sender's claims; the register threads by them, see register/_thread.py)
+    # mail: the conversation (the sender's claims; the register threads by them, see register/_threading.py)
     in_reply_to: list[str] | None = None
     references: list[str] | None = None
     # an automatic message (set aside): why, the Message-IDs its report or text quotes, the DSN status

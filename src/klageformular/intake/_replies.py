@@ -1,7 +1,7 @@
 """What a message says about the conversation it belongs to: replies, references, bounces, auto-replies.
 
 The one home of the mail-side rules for threading (the register decides with them, in
-:mod:`klageformular.register._thread`, where the outbox is known):
+:mod:`klageformular.register._threading`, where the outbox is known):
 
 - :func:`message_ids` reads the ``<…>`` tokens of ``In-Reply-To`` and ``References``;
 - :func:`subject_references` finds a case's reference in a subject after any number of reply
@@ -26,7 +26,9 @@ All of it is a sender's claim. A reference or a Message-ID found here lets the r
 from __future__ import annotations
 
 import re
+from email import policy
 from email.message import Message
+from email.parser import BytesParser
 from email.utils import parseaddr
 from typing import Literal
 
@@ -45,6 +47,8 @@ _PREFIX = re.compile(r"^\s*(?:" + "|".join(REPLY_PREFIXES) + r")\s*(?:\[\d+\]|\(
 _REFERENCE = re.compile(r"(?<![\w-])KLA(?:-[A-Z]{2})?-\d{4}-\d{4,}(?![\w-])", re.IGNORECASE)
 _MSGID = re.compile(r"<[^<>\s]{1,994}>")
 _MAX_IDS = 100  # a References chain longer than this is a list nobody threads by; its newest count
+_MAX_HEADERS = 64_000  # MailLimits.max_header_bytes: the quoted header section read, no more
+_DAEMONS = ("mailer-daemon", "postmaster")  # the mail system's own senders (RFC 5321 § 4.5.1, qmail, Exim)
 
 AutomaticKind = Literal["delivery_failed", "auto_reply"]
 
@@ -119,7 +123,7 @@ def same_address(one: str | None, other: str | None) -> bool:
 # "Out of office" is never set aside for it.
 _AUTO_SUBJECT = re.compile(
     r"^\s*(?:automatic reply|auto(?:matic)?[- ]?reply|autosvar|automatisk svar|automatiskt svar|out of (?:the )?office"
-    r"|fraværende|frånvarande|abwesenheit|abwesend|automatische antwort|afwezig|poissa|lomalla|vacation)\b",
+    r"|fraværende|frånvarande|abwesenheit(?:snotiz)?|abwesend|automatische antwort|afwezig|poissa|lomalla|vacation)\b",
     re.IGNORECASE)
 
 
@@ -127,12 +131,21 @@ def automatic_reason(message: Message) -> str | None:
     """Why this is clearly not a person writing, from its headers (None for a person's mail).
 
     RFC 3834 ``Auto-Submitted`` (any value but ``no``), a ``multipart/report`` delivery report
-    (RFC 6522), the ``X-Autoreply``/``X-Autorespond`` headers of vacation programs and
-    ``Precedence: auto_reply``.
+    (RFC 6522), the ``X-Autoreply``/``X-Autorespond`` headers of vacation programs,
+    ``Precedence: auto_reply``, and a message from ``MAILER-DAEMON`` or ``postmaster`` (a bounce in
+    plain text, quoting the message it returns).
     """
     auto = str(message.get("Auto-Submitted") or "").strip().lower()
     if message.get_content_type() == "multipart/report":
         return f"delivery report (multipart/report; {str(message.get_param('report-type') or '?')[:40]})"
+    try:
+        sender = parseaddr(str(message.get("From") or ""))[1].lower()
+    except MemoryError:
+        raise
+    except Exception:  # a From the email package cannot parse: _message names it as a problem
+        sender = ""
+    if sender.partition("@")[0] in _DAEMONS:  # a bounce in plain text (qmail's "failure notice", old Exchange)
+        return f"delivery report (from {sender.partition('@')[0]})"
     if auto and not auto.startswith("no"):
         return f"auto-reply (Auto-Submitted: {auto.split(';')[0][:40]})"
     if str(message.get("X-Autoreply") or message.get("X-Autorespond") or "").strip():
@@ -194,7 +207,12 @@ def _attached_ids(part: Message) -> list[str]:
     payload = part.get_payload()
     if isinstance(payload, list):  # message/rfc822: the original message, parsed
         return [t for inner in payload if isinstance(inner, Message) for t in message_ids(str(inner.get("Message-ID")))]
-    return []  # text/rfc822-headers is text: its Message-ID line is in the body, found by _QUOTED_ID
+    # text/rfc822-headers (Postfix's "Undelivered Message Headers"): the original's header section as text
+    data = part.get_payload(decode=True)
+    if not isinstance(data, bytes):
+        return []
+    headers = BytesParser(policy=policy.compat32).parsebytes(data[:_MAX_HEADERS], headersonly=True)
+    return message_ids(str(headers.get("Message-ID") or ""))
 
 
 def _dsn_status(part: Message) -> str | None:

@@ -105,6 +105,12 @@ def render_case(case: Case) -> str:
         lines += ["", w("show.documents")] + [
             f"  {d.content_type or '?':<24} {_size(d.size):>9}  {d.name or '?'}"
             + (f"   ! {w('show.unreadable')}: {d.unreadable}" if d.unreadable else "") for d in case.documents]
+    if case.correspondence:
+        lines += ["", w("show.correspondence")] + [
+            f"  {c.at:%Y-%m-%d %H:%M}  {c.kind:<15} {c.sender or '?'}  {c.subject or ''}"
+            + (f"   ({c.letter})" if c.letter else "") + (f"   ! {c.delivery_status}" if c.delivery_status else "")
+            + "".join(f"\n      {w('show.documents').lower()}: {name}" for name in c.documents)
+            + (f"  [{c.reference}]" if c.reference != case.reference else "") for c in case.correspondence]
     lines += ["", w("show.events")] + [
         f"  {e.at:%Y-%m-%d %H:%M:%S}  {e.who:<12} {e.what:<15} "
         f"{(e.from_status or '') + ' → ' + e.to_status if e.to_status else '':<30} {e.note or ''}"
