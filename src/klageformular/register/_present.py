@@ -113,7 +113,8 @@ def render_case(case: Case) -> str:
             + (f"  [{c.reference}]" if c.reference != case.reference else "") for c in case.correspondence]
     lines += ["", w("show.events")] + [
         f"  {e.at:%Y-%m-%d %H:%M:%S}  {e.who:<12} {e.what:<15} "
-        f"{(e.from_status or '') + ' → ' + e.to_status if e.to_status else '':<30} {e.note or ''}"
+        f"{(e.from_status or '') + ' → ' + e.to_status if e.to_status else '':<30} "
+        f"{(e.note or '').replace(chr(10), chr(10) + ' ' * 6)}"  # a reply's text: its lines under the event
         + (f"  [{e.reference}]" if e.reference != case.reference else "") for e in case.events]
     lines += ["", w("show.related")] + ([f"  {r.reference:<17} {r.status:<13} {r.outcome or '-':<13} "
                                          f"same {', '.join(r.same)}" for r in case.related] or [f"  {w('show.none')}"])

@@ -457,7 +457,7 @@ def to_case(session: Session, row: ComplaintRow) -> Case:
         "documents": tuple(Document(name=a.name, content_type=a.content_type, size=a.size, sha256=a.sha256,
                                     path=a.path, unreadable=a.unreadable) for a in row.attachments),
         "events": tuple(sorted(events, key=lambda e: e.at)),
-        "correspondence": tuple(_correspondence(session, [row, *merged])),
+        "correspondence": tuple(sorted(_correspondence(session, [row, *merged]), key=lambda c: c.at)),
         "related": tuple(Related(reference=m.reference, status=m.status, outcome=m.outcome, received=m.received,
                                  same=tuple(why))
                          for m, why in _related(session, row) if m.merged_into != row.reference),
