@@ -420,7 +420,10 @@ def _json(text: str | None) -> Any:
 def _correspondence(session: Session, rows: Sequence[ComplaintRow]) -> Iterator[Correspondence]:
     """The messages that joined these cases (the case and those merged into it), in order of arrival."""
     from ._schema import CorrespondenceRow, OutgoingRow
+    from ._threading import has_correspondence
 
+    if not has_correspondence(session):  # a register not yet at revision 0013 (the service works on it)
+        return
     by_id = {r.id: r.reference for r in rows}
     query = (select(CorrespondenceRow, OutgoingRow.kind).outerjoin(OutgoingRow, OutgoingRow.id ==
                                                                    CorrespondenceRow.outgoing_id)

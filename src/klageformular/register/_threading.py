@@ -42,8 +42,8 @@ from ._schema import (
 )
 from ._workflow import record_event
 
-__all__ = ["Thread", "Undelivered", "case_addresses", "find_thread", "link_automatic", "mentions", "same_message",
-           "thread_reply", "undelivered"]
+__all__ = ["Thread", "Undelivered", "case_addresses", "find_thread", "has_correspondence", "link_automatic",
+           "mentions", "same_message", "thread_reply", "undelivered"]
 
 Matched = Literal["message_id", "subject"]
 _DONE = ("decided", "closed", "inadmissible")  # a reply here needs a person: the case is not reopened
@@ -278,6 +278,28 @@ def _report_kind(record: Record) -> Literal["delivery_failed", "delivery_report"
                                                                                     "expanded")):
         return "delivery_report"
     return "delivery_failed"
+
+
+# Engines known to have the table. Kept per engine: a downgrade below 0013 is an administrator's step with an
+# engine of its own, not something a running service does under its own engine.
+_KNOWN: set[str] = set()
+
+
+def has_correspondence(session: Session) -> bool:
+    """Whether the session's database has revision 0013's table; a register not upgraded yet has none.
+
+    One catalog query per call until the table is there, then none.
+    """
+    from sqlalchemy import inspect
+
+    bind = session.get_bind()
+    key = bind.engine.url.render_as_string(hide_password=True) + f"#{id(bind.engine)}"
+    if key in _KNOWN:
+        return True
+    if inspect(session.connection()).has_table(CorrespondenceRow.__tablename__):
+        _KNOWN.add(key)
+        return True
+    return False
 
 
 # -- the due list: letters that did not arrive ------------------------------------------------------------
