@@ -67,3 +67,29 @@ def write_batch(out: Path, complaints: Iterable[dict[str, Any]] = (), rejected: 
         lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
         (out / name).write_text(lines, encoding="utf-8")
     return out
+
+
+def sent_letter(engine: Any, reference: str, kind: str, message_id: str | None, *, recipient: str | None,
+                state: str = "sent", dated: date = date(2026, 11, 30)) -> int:
+    """An ``outgoing`` row as the sending code leaves a letter it sent (or printed: ``message_id`` None,
+    ``state`` to_post/posted); its id. The register's threading reads these rows only."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from klageformular.register._schema import ComplaintRow, OutgoingRow
+
+    at = datetime(dated.year, dated.month, dated.day, 8, 2, 11, tzinfo=UTC)
+    email = message_id is not None
+    with Session(engine) as session, session.begin():
+        case = session.scalars(select(ComplaintRow).where(ComplaintRow.reference == reference)).one()
+        row = OutgoingRow(complaint_id=case.id, kind=kind, channel="email" if email else "post", state=state,
+                          message_id=message_id, recipient=recipient if email else None,
+                          sha256=digest(f"message {message_id}") if email else None,
+                          letter_sha256=digest(f"letter {reference} {kind}"), dated=dated, who="linn", queued_at=at,
+                          sent_at=at if state in ("sent", "posted") else None, attempts=1 if email else 0,
+                          last_reply="250 2.0.0 Ok: queued as 4dQ7Zk1S3Fz9vB" if state == "sent" else None)
+        session.add(row)
+        session.flush()
+        return row.id

@@ -301,7 +301,8 @@ class MailDesk:
         elif item.verdict == "unreadable":
             self._unreadable(entry, item)
         elif item.verdict == "set_aside":
-            run.count("set_aside", record, (item.reason or "").split(" (")[0])
+            # A line in set_aside.jsonl, not a case: the register links it to our letter it answers, if any.
+            run.write(record, "set_aside", (item.reason or "").split(" (")[0])
             self.intake.settle(item, "set_aside")
         elif forms := [pdf for pdf in pdfs if self._is_form(pdf)]:
             listing = self._listing(entry)

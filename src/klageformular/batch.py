@@ -25,8 +25,9 @@ append-only file, and a line left half-written by a crash is cut off on the next
 
 Mail (an mbox, a Maildir, an IMAP folder, or ``.eml``/``.msg``/mbox files in the folder) is
 read by :mod:`klageformular._mailbatch`: attached PDFs become entries like files, a message
-without a form a plain-email complaint, auto-replies are ``set_aside``; ``messages.jsonl``
-and ``attachments/`` hold the messages and what they carried.
+without a form a plain-email complaint, auto-replies and delivery reports are ``set_aside`` (a
+line each in ``set_aside.jsonl``, for the register to link to the letter they answer);
+``messages.jsonl`` and ``attachments/`` hold the messages and what they carried.
 
 >>> summary = convert_folder("inbox", "out", workers=2)          # doctest: +SKIP
 >>> summary.complete, summary.needs_review, summary.unreadable     # doctest: +SKIP
@@ -70,7 +71,18 @@ from .exceptions import ConfigurationError, LimitExceededError, OutputError, Par
 from .model import Complaint
 from .org import Organisation, deadlines, get_organisation
 from .parse import Limits
-from .records import COMPLAINTS, CSV, DUPLICATES, QUARANTINE, RECORD_FILES, REJECTED, SUMMARY, Record, read_records
+from .records import (
+    COMPLAINTS,
+    CSV,
+    DUPLICATES,
+    QUARANTINE,
+    RECORD_FILES,
+    REJECTED,
+    SET_ASIDE,
+    SUMMARY,
+    Record,
+    read_records,
+)
 
 # The output names are re-exported here, where they were first defined (records.py is their home).
 __all__ = ["COMPLAINTS", "DUPLICATES", "QUARANTINE", "REJECTED", "SUMMARY", "BatchSummary", "FileOutcome",
@@ -180,7 +192,8 @@ def convert_folder(
     count = workers or _usable_cores()
     if count < 1:
         raise ConfigurationError("workers must be at least 1")
-    prepare_output(out, (COMPLAINTS, REJECTED, DUPLICATES, SUMMARY, CSV, _LOCK))  # or OutputError, before writing
+    # or OutputError, before writing
+    prepare_output(out, (COMPLAINTS, REJECTED, DUPLICATES, SET_ASIDE, SUMMARY, CSV, _LOCK))
     try:
         return _convert(inbox, inbox_path, out, count, received=received, write_csv_file=write_csv_file, org=org,
                         fixed_org=fixed_org, limits=limits, on_file=on_file, on_start=on_start, mail=mail,
@@ -256,7 +269,7 @@ class _Run:
         self.inbox, self.out, self.summary, self.org = inbox, out, summary, org
         self.received, self.on_file, self.state, self.stop = received, on_file, state, stop
         self.lines = {"complaint": JsonLines(out / COMPLAINTS), "unreadable": JsonLines(out / REJECTED),
-                      "duplicate": JsonLines(out / DUPLICATES)}
+                      "duplicate": JsonLines(out / DUPLICATES), "automatic": JsonLines(out / SET_ASIDE)}
         self.ready: dict[int, Entry] = {}  # settled out of order, waiting for their turn
         self.next = 0
         self.mail: MailDesk | None = None

@@ -3,9 +3,11 @@
 One :class:`Record` per line of ``complaints.jsonl``, ``rejected.jsonl`` and
 ``duplicates.jsonl``; the batch (files and mail), the website, the register's intake and
 letters exchange it, so no module outside this one reads a record by string key. A record
-is one of three kinds (:attr:`Record.kind`): a ``complaint`` (its form's or message's values
-in ``complaint``), ``unreadable`` (kept for a person, with ``reason``) or a ``duplicate`` of
-an earlier record (``duplicate_of``).
+is one of four kinds (:attr:`Record.kind`): a ``complaint`` (its form's or message's values
+in ``complaint``), ``unreadable`` (kept for a person, with ``reason``), a ``duplicate`` of
+an earlier record (``duplicate_of``), or an ``automatic`` message set aside (a delivery report
+or an auto-reply, with ``automatic`` saying why), written to ``set_aside.jsonl`` so that the
+register can link one that answers a letter of ours to its case.
 
 The JSON Lines form is the model's fields by their JSON names (``from`` for the sender),
 only those the writer set: :meth:`Record.to_line` writes it, :func:`read_records` reads it.
@@ -37,6 +39,7 @@ __all__ = [
     "LEDGER",
     "QUARANTINE",
     "RECORD_FILES",
+    "SET_ASIDE",
     "SUMMARY",
     "AttachedFile",
     "Record",
@@ -50,8 +53,9 @@ COMPLAINTS, REJECTED, DUPLICATES = "complaints.jsonl", "rejected.jsonl", "duplic
 LEDGER, SUMMARY, CSV = "messages.jsonl", "summary.json", "complaints.csv"
 QUARANTINE, ATTACHMENTS = "quarantine", "attachments"
 RECORD_FILES = (COMPLAINTS, REJECTED, DUPLICATES)  # the files that hold records, in import order
+SET_ASIDE = "set_aside.jsonl"  # auto-replies and delivery reports: no case of their own
 
-RecordKind = Literal["complaint", "unreadable", "duplicate"]
+RecordKind = Literal["complaint", "unreadable", "duplicate", "automatic"]
 
 
 class AttachedFile(BaseModel):
@@ -123,6 +127,13 @@ class Record(BaseModel):
     message_file: str | None = None
     attachments: list[AttachedFile] | None = None
     mail_problems: list[str] | None = None
+    # mail: the conversation (the sender's claims; the register threads by them, see register/_threading.py)
+    in_reply_to: list[str] | None = None
+    references: list[str] | None = None
+    # an automatic message (set aside): why, the Message-IDs its report or text quotes, the DSN status
+    automatic: str | None = None
+    quoted_ids: list[str] | None = None
+    delivery_status: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -142,10 +153,12 @@ class Record(BaseModel):
 
     @property
     def kind(self) -> RecordKind:
-        """A ``complaint``, an ``unreadable`` item, or a ``duplicate`` of an earlier record."""
+        """A ``complaint``, an ``unreadable`` item, a ``duplicate`` of an earlier record, or ``automatic``."""
         if self.duplicate_of is not None:
             return "duplicate"
-        return "complaint" if self.complaint is not None else "unreadable"
+        if self.complaint is not None:
+            return "complaint"
+        return "automatic" if self.automatic is not None else "unreadable"
 
     @property
     def received_day(self) -> str:

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 from ._files import make_private_dir, one_line, write_private
 from ._mailbatch import MailOptions, is_imap_url
 from .exceptions import KlageformularError, WatchLockedError
-from .records import RECORD_FILES
+from .records import RECORD_FILES, SET_ASIDE
 
 if TYPE_CHECKING:
     from .batch import FileOutcome
@@ -183,7 +183,8 @@ def _run(source: Source, work: Path, register: Register, options: WatchOptions, 
                            mail=options.mail, on_file=counts.file, stop=asked)
         except Exception as exc:  # what it wrote before failing is whole: imported below all the same
             failure = exc
-    window = {name: (state.start(records / name), _whole(records / name)) for name in RECORD_FILES}
+    window = {name: (state.start(records / name), _whole(records / name))
+              for name in (*RECORD_FILES, SET_ASIDE)}
     if any(start < end for start, end in window.values()):
         try:
             done = register.import_folder(records, who=options.who, profiles=options.profiles, window=window,

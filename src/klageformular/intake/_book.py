@@ -8,7 +8,8 @@
   ``Message-ID`` is the sender's claim: the same ID on another message (a contact-form tool
   that sends a fixed one) is kept as a message of its own, flagged ``message_id_collision``;
 - cannot be read (over a limit, a broken ``.msg``): unreadable — the bytes go to quarantine;
-- an auto-reply or delivery report (RFC 3834 ``Auto-Submitted``, ``multipart/report``): set aside;
+- an auto-reply or delivery report (RFC 3834 ``Auto-Submitted``, ``multipart/report``): set aside, its
+  line in ``set_aside.jsonl`` (the register links one that answers a letter of ours);
 - otherwise its PDFs are handed on to be parsed; once they are, the message has a form, or
   it is a plain-email complaint (:func:`email_complaint`).
 
@@ -206,6 +207,9 @@ class MailIntake:
         if message.problems:
             record = record.with_(mail_problems=message.problems)
         if message.automatic:
+            # Its line goes to set_aside.jsonl: the register links it to our letter it answers, if any.
+            record = record.with_(automatic=message.automatic, quoted_ids=message.quoted_ids,
+                                  **({"delivery_status": message.delivery_status} if message.delivery_status else {}))
             return Admitted(raw, "set_aside", message, reason=message.automatic, record=record)
         return Admitted(raw, "parse", message, record=record, pdfs=pdfs)
 
@@ -237,7 +241,9 @@ class MailIntake:
         return {"sha256": message.sha256, "message_sha256": message.sha256, "message_id": message.message_id,
                 "sender": message.sender,
                 "subject": message.subject, "date": message.date.isoformat() if message.date else None,
-                "received": received.isoformat(), "received_from": self._when_from(message, raw)}
+                "received": received.isoformat(), "received_from": self._when_from(message, raw),
+                **({"in_reply_to": message.in_reply_to} if message.in_reply_to else {}),
+                **({"references": message.references} if message.references else {})}
 
     def _save(self, data: bytes, digest: str) -> str:
         """``attachments/<sha256>``, written once (mode 0600, atomically)."""

@@ -33,6 +33,7 @@ from html.parser import HTMLParser
 from typing import Any, Literal
 
 from ..exceptions import MailLimitExceededError
+from ._replies import automatic_reason, message_ids, report_details
 
 __all__ = ["Attachment", "MailLimits", "MailMessage", "html_to_text", "read_message", "receipt_time"]
 
@@ -109,6 +110,12 @@ class MailMessage:
     automatic: str | None = None  # why it is an auto-reply or delivery report; None for a person's mail
     problems: list[str] = field(default_factory=list)  # what was wrong with it (no values, no addresses)
     received_header: datetime | None = None  # the newest Received header's time (our own server's)
+    # The conversation (see ._replies): the Message-IDs it answers, and for an automatic message those
+    # quoted in its report or text, with a delivery report's DSN status. All claims of the sender.
+    in_reply_to: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    quoted_ids: list[str] = field(default_factory=list)
+    delivery_status: str | None = None
 
     @property
     def sender(self) -> str | None:
@@ -159,12 +166,17 @@ def read_message(data: bytes, *, limits: MailLimits | None = None) -> MailMessag
     received, received_from, note = receipt_time(date, newest, None, "file")
     if note:
         problems.append(note)
+    body, automatic = reader.body(), automatic_reason(message)
+    quoted, status = report_details(message, body) if automatic else ([], None)
     return MailMessage(
         sha256=hashlib.sha256(data).hexdigest(), message_id=_message_id(message, problems), sender_name=name,
         sender_address=address, subject=_header(message, "Subject", problems), date=date,
         received=received if received_from != "now" else None,
-        received_from=received_from if received_from != "now" else None, body=reader.body(),
-        attachments=reader.attachments, automatic=_automatic(message), problems=problems, received_header=newest)
+        received_from=received_from if received_from != "now" else None, body=body,
+        attachments=reader.attachments, automatic=automatic, problems=problems, received_header=newest,
+        in_reply_to=message_ids(_header(message, "In-Reply-To", problems)),
+        references=message_ids(_header(message, "References", problems)), quoted_ids=quoted,
+        delivery_status=status)
 
 
 # -- when it was received ------------------------------------------------------------------------------
@@ -334,18 +346,6 @@ def _newest_received(message: Message) -> datetime | None:
         _, _, when = str(value).rpartition(";")
         if parsed := _date(when.strip()):
             return parsed
-    return None
-
-
-def _automatic(message: Message) -> str | None:
-    """Why this is clearly not a person writing: RFC 3834 auto-replies and RFC 6522 delivery reports."""
-    auto = str(message.get("Auto-Submitted") or "").strip().lower()
-    if auto and not auto.startswith("no"):
-        return f"auto-reply (Auto-Submitted: {auto.split(';')[0][:40]})"
-    if message.get_content_type() == "multipart/report":
-        return f"delivery report (multipart/report; {str(message.get_param('report-type') or '?')[:40]})"
-    if str(message.get("X-Autoreply") or message.get("X-Autorespond") or "").strip():
-        return "auto-reply (X-Autoreply)"
     return None
 
 

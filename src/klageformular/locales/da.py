@@ -316,6 +316,7 @@ REGISTER: dict[str, str] = {
     "show.typed": "som skrevet",
     "show.files": "Filer",
     "show.documents": "Dokumenter",
+    "show.correspondence": "Korrespondance",
     "show.sender": "Afsender",
     "show.events": "Historik",
     "show.related": "Relaterede klager",

@@ -317,6 +317,7 @@ REGISTER: dict[str, str] = {
     "show.typed": "as typed",
     "show.files": "Files",
     "show.documents": "Documents",
+    "show.correspondence": "Correspondence",
     "show.sender": "Sender",
     "show.events": "History",
     "show.related": "Related complaints",

@@ -315,6 +315,7 @@ REGISTER: dict[str, str] = {
     "show.typed": "som skrevet",
     "show.files": "Filer",
     "show.documents": "Dokumenter",
+    "show.correspondence": "Korrespondanse",
     "show.sender": "Avsender",
     "show.events": "Historikk",
     "show.related": "Relaterte klager",

@@ -317,6 +317,7 @@ REGISTER: dict[str, str] = {
     "show.typed": "som skrivet",
     "show.files": "Filer",
     "show.documents": "Dokument",
+    "show.correspondence": "Korrespondens",
     "show.sender": "Avsändare",
     "show.events": "Historik",
     "show.related": "Relaterade klagomål",

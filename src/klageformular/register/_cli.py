@@ -130,7 +130,10 @@ def _import_folder(register: Register, outdir: str, who: str, org_files: Sequenc
     done = register.import_folder(outdir, who=who, profiles=_profiles(org_files))
     summary = done.summary
     print(f"register: {summary.added} added ({summary.unreadable} unreadable), {summary.attached} attached to "
-          f"an earlier entry, {summary.already} already there")
+          f"an earlier entry, {summary.already} already there"
+          + (f"; {summary.threaded} repl(ies) threaded to their case, {summary.linked} bounce(s) or auto-repl(ies) "
+             f"linked to our letters, {summary.set_aside} left set aside"
+             if summary.threaded or summary.linked or summary.set_aside else ""))
     for reference in summary.references:
         print(f"  {reference}")
     recounted = [c for c in done.deadlines if c.reference not in summary.references]
@@ -173,7 +176,7 @@ def _due(args: argparse.Namespace, register: Register) -> int:
             for item in items:
                 print(f"{name:<13} {item.reference:<17} {item.status:<12} {item.action} by "
                       f"{item.deadline.isoformat()} (received {item.received.isoformat()})"
-                      + (f" · {item.assignee}" if item.assignee else ""))
+                      + (f" · {item.assignee}" if item.assignee else "") + (f" · {item.note}" if item.note else ""))
         print(f"{len(result.overdue)} overdue, {len(result.due_today)} due today, {len(result.upcoming)} due in the "
               f"next {result.days} days; {result.waiting} waiting for the customer, {result.no_decision_date} "
               f"without a decision date; {result.open_review} open review item(s), {result.unassigned} "

@@ -8,7 +8,9 @@ whatever it carried: every record of one message (known by the hash of its bytes
 ``Message-ID`` is only the sender's claim) joins the first one's case, an unreadable PDF
 as a document marked unreadable. The same ``Message-ID`` on another message is another
 case, flagged ``message_id_collision``. Unreadable files become entries with status
-``unreadable``: the register is the one list of everything received.
+``unreadable``: the register is the one list of everything received. A reply on an existing
+case, and a bounce or auto-reply to one of our letters, joins that case instead
+(:mod:`._threading` has the rules).
 
 Every value bound for a column goes through :func:`_text` (or :func:`_json`) here: NUL and
 unpaired surrogates replaced (PostgreSQL refuses both), cut to the column's size, so no
@@ -35,21 +37,26 @@ from sqlalchemy.orm import Session
 
 from ..exceptions import RegisterError
 from ..org import Organisation, deadlines, profile_for
-from ..records import COMPLAINTS, DUPLICATES, RECORD_FILES, REJECTED, Record, read_records
+from ..records import COMPLAINTS, DUPLICATES, RECORD_FILES, REJECTED, SET_ASIDE, Record, read_records
 from ._documents import BatchFiles, DocumentFiles, DocumentLimits, sync_documents  # documents (0006)
 from ._schema import AttachmentRow, ComplaintRow, SourceFileRow, column_size, column_text
+from ._threading import find_thread, link_automatic, mentions, same_message, thread_reply
 from ._workflow import lock_counter, now, record_event, reference_prefix
 
 log = logging.getLogger("klageformular.register")
 
-IntakeOutcome = Literal["added", "attached", "already"]
+# threaded: a reply on an existing case; linked: a bounce or auto-reply to our letter; set_aside: one that
+# names no letter of ours (register/_threading.py).
+IntakeOutcome = Literal["added", "attached", "already", "threaded", "linked", "set_aside"]
 _FUTURE_SLACK = timedelta(minutes=10)  # clocks differ a little between a mail server and this machine
 _CLAIMED = ("date", "received")  # ``received_from`` of a time read from a message's own headers
 
 
 @dataclass(frozen=True)
 class IntakeResult:
-    """What one record did: a new entry (``added``), a source file of an existing one, or nothing."""
+    """What one record did: a new entry (``added``), a source file of an existing one, a reply on one
+    (``threaded``), a bounce or auto-reply linked to our letter (``linked``), or nothing (``already``,
+    ``set_aside``: an automatic message that names no letter of ours; ``reference`` is then empty)."""
 
     outcome: IntakeOutcome
     reference: str
@@ -63,6 +70,9 @@ class IntakeSummary:
     unreadable: int = 0  # of ``added``: entries with status ``unreadable``
     attached: int = 0
     already: int = 0
+    threaded: int = 0  # replies that joined their case
+    linked: int = 0  # delivery reports and auto-replies linked to our letter
+    set_aside: int = 0  # automatic messages that name no letter of ours (as the batch left them)
     references: list[str] = field(default_factory=list)
     stopped: bool = False  # ``stop()`` ended the import between two records (the rest: the next import)
 
@@ -71,8 +81,8 @@ class IntakeSummary:
             self.added += 1
             self.unreadable += status == "unreadable"
             self.references.append(result.reference)
-        elif result.outcome == "attached":
-            self.attached += 1
+        elif result.outcome in ("attached", "threaded", "linked", "set_aside"):
+            setattr(self, result.outcome, getattr(self, result.outcome) + 1)
         else:
             self.already += 1
 
@@ -99,8 +109,8 @@ def import_batch(engine: Engine, outdir: str | os.PathLike[str], *, who: str = "
     (41, ['KLA-2026-0001'])
     """
     out = Path(outdir)
-    if not any((out / name).is_file() for name in RECORD_FILES):
-        raise RegisterError(f"{out}: no batch records here ({', '.join(RECORD_FILES)})")
+    if not any((out / name).is_file() for name in (*RECORD_FILES, SET_ASIDE)):
+        raise RegisterError(f"{out}: no batch records here ({', '.join((*RECORD_FILES, SET_ASIDE))})")
     summary = IntakeSummary()
 
     def lines(name: str) -> Iterator[Record]:
@@ -110,15 +120,18 @@ def import_batch(engine: Engine, outdir: str | os.PathLike[str], *, who: str = "
     entries = [*lines(COMPLAINTS), *lines(REJECTED)]
     entries.sort(key=lambda r: (r.received or "", r.source))  # a message's own line before its PDFs' ("m.eml/…")
     files = BatchFiles(out)  # documents (0006): where the records' bytes are
-    for record in [*entries, *lines(DUPLICATES)]:
+    # Bounces and auto-replies after the cases (they join one through our letters), copies last.
+    automatic = sorted(lines(SET_ASIDE), key=lambda r: (r.received or "", r.source))
+    for record in [*entries, *automatic, *lines(DUPLICATES)]:
         result = add_record(engine, record, who=who, today=today, organisations=organisations, files=files,
                             limits=limits)
         summary.count(result, "unreadable" if record.kind == "unreadable" else "received")
         if stop is not None and stop():
             summary.stopped = True
             break
-    log.info("register intake: %d added (%d unreadable), %d attached, %d already there", summary.added,
-             summary.unreadable, summary.attached, summary.already)
+    log.info("register intake: %d added (%d unreadable), %d attached, %d already there, %d threaded, %d linked, "
+             "%d set aside", summary.added, summary.unreadable, summary.attached, summary.already, summary.threaded,
+             summary.linked, summary.set_aside)
     return summary
 
 
@@ -159,6 +172,10 @@ def add_record(engine: Engine, record: Record | Mapping[str, Any], *, who: str =
 def _documents_of(session: Session, result: IntakeResult, record: Record, files: DocumentFiles | None,
                   limits: DocumentLimits | None) -> None:
     """Documents (0006): the record's files become (or fill in) documents of the case it went to."""
+    if not result.reference:  # set aside: no case
+        return
+    if record.kind == "automatic":  # a bounce carries our own letter back: the report alone is the document
+        record = record.with_(attachments=None)
     # A row _add made or attached to is in the session (no query for it); one already there may not be.
     rows = (r for r in (*session.new, *session.identity_map.values()) if isinstance(r, ComplaintRow))
     row = next((r for r in rows if r.reference == result.reference), None)
@@ -168,7 +185,19 @@ def _documents_of(session: Session, result: IntakeResult, record: Record, files:
 def _add(session: Session, record: Record, *, who: str, today: date,
          profiles: Mapping[str, Organisation]) -> IntakeResult:
     kind = record.kind
+    if kind == "automatic":  # a bounce or auto-reply: linked to our letter, or left set aside
+        day, received_at, _ = _received(record.received, today, claimed=record.received_from in _CLAIMED)
+        outcome, reference = link_automatic(session, record, who=who, received_at=received_at, day=day)
+        return IntakeResult(outcome, reference)
     found = _existing(session, record, kind)
+    if found is None and kind == "complaint" and record.message_sha256:
+        # A reply on an existing case (its Message-ID chain or its subject and sender): no new case.
+        day, received_at, _ = _received(record.received, today, claimed=record.received_from in _CLAIMED)
+        if (joined := same_message(session, record, day=day)) is not None:
+            return IntakeResult("attached", joined)
+        if (thread := find_thread(session, record)) is not None:
+            return IntakeResult("threaded", thread_reply(session, thread, record, who=who, day=day,
+                                                         received_at=received_at))
     if found is None and kind != "duplicate":
         org = profile_for(record.organisation, record.language, profiles)
         received, received_at, future = _received(record.received, today, claimed=record.received_from in _CLAIMED)
@@ -188,6 +217,8 @@ def _add(session: Session, record: Record, *, who: str, today: date,
                 row.warnings = [*row.warnings, {"code": "message_id_collision", "path": "message_id",
                                                 "message": "another message carried the same Message-ID: "
                                                            "kept as a case of its own"}]
+            if kind == "complaint" and record.message_sha256:
+                row.review = [*row.review, *mentions(session, record)]  # "mentions KLA-…": never joined
             session.add(row)
             session.add(_source_file(row, record, "original"))
             for attachment in record.attachments or ():

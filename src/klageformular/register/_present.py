@@ -105,9 +105,16 @@ def render_case(case: Case) -> str:
         lines += ["", w("show.documents")] + [
             f"  {d.content_type or '?':<24} {_size(d.size):>9}  {d.name or '?'}"
             + (f"   ! {w('show.unreadable')}: {d.unreadable}" if d.unreadable else "") for d in case.documents]
+    if case.correspondence:
+        lines += ["", w("show.correspondence")] + [
+            f"  {c.at:%Y-%m-%d %H:%M}  {c.kind:<15} {c.sender or '?'}  {c.subject or ''}"
+            + (f"   ({c.letter})" if c.letter else "") + (f"   ! {c.delivery_status}" if c.delivery_status else "")
+            + "".join(f"\n      {w('show.documents').lower()}: {name}" for name in c.documents)
+            + (f"  [{c.reference}]" if c.reference != case.reference else "") for c in case.correspondence]
     lines += ["", w("show.events")] + [
         f"  {e.at:%Y-%m-%d %H:%M:%S}  {e.who:<12} {e.what:<15} "
-        f"{(e.from_status or '') + ' → ' + e.to_status if e.to_status else '':<30} {e.note or ''}"
+        f"{(e.from_status or '') + ' → ' + e.to_status if e.to_status else '':<30} "
+        f"{(e.note or '').replace(chr(10), chr(10) + ' ' * 6)}"  # a reply's text: its lines under the event
         + (f"  [{e.reference}]" if e.reference != case.reference else "") for e in case.events]
     lines += ["", w("show.related")] + ([f"  {r.reference:<17} {r.status:<13} {r.outcome or '-':<13} "
                                          f"same {', '.join(r.same)}" for r in case.related] or [f"  {w('show.none')}"])

@@ -114,7 +114,8 @@ def due_list(session: Session, today: date, *, days: int = 7, open_review: int =
 
     The window runs across weekends and holidays (on a Thursday, Monday's deadlines are in it). A
     case waiting for the customer's information is counted, not listed: its decision date moves
-    when the answer arrives.
+    when the answer arrives. A letter that did not arrive (a bounce, a refusal) is due today, or
+    overdue by its own deadline, until a later letter of its kind is sent or posted.
     """
     if days < 0:
         raise ValueError("days must be >= 0")
@@ -142,10 +143,30 @@ def due_list(session: Session, today: date, *, days: int = 7, open_review: int =
             buckets["today"].append(item)
         elif deadline <= window_end:
             buckets["upcoming"].append(item)
+    for item in _undelivered(session, today):
+        buckets["overdue" if item.deadline < today else "today"].append(item)
     order = {k: sorted(v, key=lambda i: (i.deadline, i.reference)) for k, v in buckets.items()}
     return DueList(today=today, days=days, overdue=order["overdue"], due_today=order["today"],
                    upcoming=order["upcoming"], waiting=waiting, no_decision_date=no_date, open_review=open_review,
                    unassigned=unassigned)
+
+
+_NOT_DELIVERED = {"ack": "acknowledgement not delivered — send on paper or to another address",
+                  "decision": "decision not delivered — send on paper or to another address"}
+
+
+def _undelivered(session: Session, today: date) -> list[DueItem]:
+    """A letter that bounced or was refused, with no later one of its kind: due now (by its own deadline, if passed)."""
+    from ._threading import undelivered
+
+    items = []
+    for found in undelivered(session):
+        row = found.row
+        own = row.acknowledge_by if found.kind == "ack" else row.decide_by
+        items.append(DueItem(reference=row.reference, status=row.status, received=row.received,
+                             deadline=min(own or today, today), action=f"resend_{found.kind}",
+                             assignee=row.assignee, note=_NOT_DELIVERED.get(found.kind, "letter not delivered")))
+    return items
 
 
 # -- statistics -----------------------------------------------------------------------------------

@@ -374,3 +374,45 @@ class WatchRunRow(Base):
     failed: Mapped[bool] = mapped_column(Boolean)
     stopped_early: Mapped[bool] = mapped_column(Boolean)
     error: Mapped[str | None] = mapped_column(String(80))
+
+
+# -- revision 0013: correspondence ------------------------------------------------------------------
+
+#: What an incoming message on an existing case is: the customer's reply, a delivery report on one of
+#: our letters (``delivery_failed``; ``delivery_report`` when it says delayed or delivered), or an
+#: auto-reply to one. How it was matched: one of our Message-IDs (``outgoing``) in
+#: its In-Reply-To/References (or quoted by a report), or the case's reference in its subject from
+#: the case's own complainant or representative.
+CORRESPONDENCE_KINDS = ("reply", "delivery_failed", "delivery_report", "auto_reply")
+CORRESPONDENCE_MATCHES = ("message_id", "subject")
+
+
+class CorrespondenceRow(Base):
+    """One incoming message threaded to a case (its text is the event's note, its files documents).
+
+    One row per message (its sha256 is unique): a message is on one case, whatever it carried.
+    """
+
+    __tablename__ = "correspondence"
+    __table_args__ = (
+        CheckConstraint("kind IN ('" + "', '".join(CORRESPONDENCE_KINDS) + "')", name="ck_correspondence_kind"),
+        CheckConstraint("matched_by IN ('" + "', '".join(CORRESPONDENCE_MATCHES) + "')",
+                        name="ck_correspondence_matched"),
+        UniqueConstraint("message_sha256", name="uq_correspondence_message"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    matched_by: Mapped[str] = mapped_column(String(20))
+    outgoing_id: Mapped[int | None] = mapped_column(ForeignKey("outgoing.id"), index=True)
+    message_sha256: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str | None] = mapped_column(String(998))  # the sender's claim
+    sender: Mapped[str | None] = mapped_column(String(320))  # the address only
+    subject: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivery_status: Mapped[str | None] = mapped_column(String(500))  # a DSN's Status, Action, Diagnostic-Code
+    documents: Mapped[list[Any]]  # the files it brought: [{"name", "sha256", "kind"}], documents of the case
+
+    event: Mapped[EventRow] = relationship()

@@ -19,10 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..model import Complaint
 
-__all__ = ["Case", "CaseSummary", "Correction", "DeadlineChange", "Document", "DueItem", "DueList", "Event",
-           "Related", "ReviewEntry", "Sender", "SourceFile", "StatusChange"]
-__all__ = ["Case", "CaseSummary", "Correction", "Document", "DueItem", "DueList", "Event", "Related", "ReviewEntry",
-           "Sender", "SourceFile", "StatusChange"]
+__all__ = ["Case", "CaseSummary", "Correction", "Correspondence", "DeadlineChange", "Document", "DueItem", "DueList",
+           "Event", "Related", "ReviewEntry", "Sender", "SourceFile", "StatusChange"]
 
 
 class _Frozen(BaseModel):
@@ -152,6 +150,25 @@ class CaseSummary(_Frozen):
     review: tuple[ReviewEntry, ...] = ()
 
 
+class Correspondence(_Frozen):
+    """A message that joined the case after it was opened: a reply, a delivery report or an auto-reply.
+
+    ``matched_by``: one of our Message-IDs (``message_id``) or the case's reference in the subject
+    from the case's own address (``subject``); ``letter``: which letter of ours it answers (ack,
+    decision), when known; ``documents``: the names of the files it brought (documents of the case).
+    """
+
+    reference: str
+    at: datetime
+    kind: str
+    matched_by: str
+    sender: str | None = None
+    subject: str | None = None
+    letter: str | None = None
+    delivery_status: str | None = None
+    documents: tuple[str, ...] = ()
+
+
 class Case(CaseSummary):
     """Everything about one case. ``complaint`` holds the corrected values; ``corrections`` what was typed."""
 
@@ -168,6 +185,7 @@ class Case(CaseSummary):
     files: tuple[SourceFile, ...] = ()
     documents: tuple[Document, ...] = ()
     events: tuple[Event, ...] = ()
+    correspondence: tuple[Correspondence, ...] = ()
     related: tuple[Related, ...] = ()
 
 
@@ -194,7 +212,8 @@ class DeadlineChange(_Frozen):
 
 
 class DueItem(_Frozen):
-    """An open case and its next deadline: ``acknowledge`` (received, unreadable) or ``decide``."""
+    """An open case and its next deadline: ``acknowledge`` (received, unreadable) or ``decide``; or a letter
+    that did not arrive (``resend_ack``, ``resend_decision``: ``note`` says what to do)."""
 
     reference: str
     status: str
@@ -202,10 +221,12 @@ class DueItem(_Frozen):
     deadline: date
     action: str
     assignee: str | None = None
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (``register due --json``)."""
-        return self.model_dump(mode="json", exclude={"assignee"} if self.assignee is None else set())
+        return self.model_dump(mode="json", exclude={name for name in ("assignee", "note")
+                                                     if getattr(self, name) is None})
 
 
 class DueList(_Frozen):
