@@ -227,7 +227,7 @@ def test_upgrade_from_the_previous_revision_with_data(db_url: str) -> None:
     with register.session() as session, session.begin():
         register.set_status(session, "KLA-2026-0002", "closed", who="linn", note="autosvar", not_a_complaint=True)
         register.merge(session, "KLA-2026-0003", into="KLA-2026-0001", who="linn")
-    upgrade(engine)
+    upgrade(engine, "0007")
     assert current_revision(engine) == "0007"
     with register.session() as session, session.begin():
         version = register.case(session, "KLA-2026-0001").version
