@@ -205,3 +205,54 @@ def test_import_with_a_bad_profile_file_is_one_line(tmp_path: Path, db: str,
     assert main(["register", "import", str(out), "--db", db, "--org-file", str(bad)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bad.toml" in err[0]
+
+
+def _acme(tmp_path: Path) -> Path:
+    """A profile file whose key is not built in (Kameo Denmark's values under the key ``acme``)."""
+    from klageformular.org import get_organisation
+    from klageformular.orgfile import dumps_organisation
+
+    base = get_organisation("kameo-dk")
+    officer = base.complaints_officer.model_copy(update={"phone": "+45 70 20 30 40"})
+    text = dumps_organisation(base.model_copy(update={"key": "acme", "decision_working_days": 10,
+                                                      "complaints_officer": officer}))
+    path = tmp_path / "acme.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_profile_that_is_not_built_in_needs_its_file_everywhere(tmp_path: Path, db: str,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """One rule for a stored profile key: never Kameo Denmark in its place (its name in a letter, its
+    holidays in a deadline); without the file each command says so in one line and exits 2 (usage)."""
+    profile = _acme(tmp_path)
+    out = write_batch(tmp_path / "out", complaints=[complaint_record(1, org="acme")])
+    record = tmp_path / "record.json"
+    record.write_text(json.dumps(complaint_record(1, org="acme")), encoding="utf-8")
+    without = [["register", "import", str(out), "--db", db]]
+    assert main(without[0]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "klageformular: a record of the batch is handled under profile 'acme', which is not built in: give its "
+        "profile file (--org-file); built in: kameo-dk, kameo-no, kameo-se"]
+    assert main([*without[0], "--org-file", str(profile)]) == 0
+    ref = [line.strip() for line in capsys.readouterr().out.splitlines() if line.startswith("  ")][0]
+    without = [["register", "show", ref], ["register", "list"], ["register", "assign", ref, "mikkel"],
+               ["register", "extend", ref, "--to", "2027-01-29", "--reason", "Vi venter på banken"],
+               ["register", "wait", ref, "--for", "kontoudtog"], ["register", "resume", ref],
+               ["register", "correct", ref, "complainant.email", "ny@example.dk", "--note", "ringede"],
+               ["letter", "ack", ref, "-o", str(tmp_path / "ack.pdf")],
+               ["letter", "ack", "--record", str(record), "--reference", ref, "-o", str(tmp_path / "r.pdf")]]
+    for args in without:
+        where = [] if "--record" in args else ["--db", db]
+        assert main([*args, *where]) == 2, args
+        err = capsys.readouterr().err.splitlines()
+        assert len(err) == 1 and f"profile 'acme', which is not built in: give its profile file (--org-file)" \
+            in err[0], args
+        assert err[0].startswith(f"klageformular: {ref} is handled") or args[1] in ("list", "ack"), err
+    for args in without:
+        where = [] if "--record" in args else ["--db", db]
+        assert main([*args, *where, "--org-file", str(profile)]) == 0, args
+    capsys.readouterr()
+    assert main(["register", "show", ref, "--json", "--db", db, "--org-file", str(profile)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["organisation"], shown["status"], shown["decide_by"]) == ("acme", "acknowledged", "2027-01-29")

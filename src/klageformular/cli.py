@@ -1,7 +1,8 @@
 """The klageformular command line: a thin layer over the public API.
 
 Exit codes: 0 success (every file was read; complaints that need review included), 1 a file
-could not be rendered or read, 2 usage errors, 3 the output cannot be written (permissions).
+could not be rendered or read, 2 usage errors (a record or case under a profile that is not built
+in, given without its ``--org-file``, included), 3 the output cannot be written (permissions).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from . import __version__
 from ._files import DISK_FULL, one_line, write_private
-from .exceptions import ConfigurationError, KlageformularError, OutputError
+from .exceptions import ConfigurationError, KlageformularError, OutputError, UnknownProfileError
 from .layout import LAYOUT
 from .locales import LANGUAGES, Texts, field_table
 from .org import Organisation, get_organisation, organisation_keys
@@ -456,6 +457,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A letter, an export: written whole under a temporary name, so nothing half-written is left.
         print(f"klageformular: {one_line(str(exc.filename or 'output'))}: {exc.strerror}", file=sys.stderr)
         return 3
+    except UnknownProfileError as exc:  # a usage error: the command needs the profile's file (--org-file)
+        print(f"klageformular: {one_line(str(exc))}", file=sys.stderr)
+        return 2
     except KlageformularError as exc:
         print(f"klageformular: {exc}", file=sys.stderr)
         return 1

@@ -266,7 +266,7 @@ def letter_case_from_record(record: Record | Mapping[str, Any], *, reference: st
             fields = ", ".join(".".join(map(str, e["loc"])) or "record" for e in exc.errors())
             raise ConfigurationError(f"not a batch record ({fields})") from None
     lang = record.language
-    profile = org or profile_for(record.organisation, lang)
+    profile = org or profile_for(record.organisation, lang, holder=reference)
     lang = lang if lang in LANGUAGES else profile.languages[0]
     raw = record.complaint
     if raw is None:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ._service import Register
     from ._types import DeadlineChange
 
-__all__ = ["add_register_parser", "database_options", "day", "import_after_batch", "letter"]
+__all__ = ["add_register_parser", "database_options", "day", "import_after_batch", "letter", "profile_map"]
 
 
 def day(text: str) -> date:
@@ -62,10 +62,18 @@ def database_options() -> argparse.ArgumentParser:
     return common
 
 
-def _register(db: str | None) -> Register:
+def _register(db: str | None, org_files: Sequence[str] = ()) -> Register:
     from . import Register, create_register_engine, resolve_url
 
-    return Register(create_register_engine(resolve_url(db, os.environ)))
+    return Register(create_register_engine(resolve_url(db, os.environ)), profiles=profile_map(org_files))
+
+
+def profile_map(files: Sequence[str] | str | None) -> dict[str, Organisation]:
+    """The profiles of ``--org-file`` options by key (one file or several)."""
+    from ..orgfile import load_organisation
+
+    paths = [files] if isinstance(files, str) else list(files or ())
+    return {org.key: org for org in map(load_organisation, paths)}
 
 
 def _who(who: str | None) -> str:
@@ -94,7 +102,7 @@ def _guarded(func: Callable[[], int]) -> int:
 def _command(func: Callable[[argparse.Namespace, Register], int]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         def call() -> int:
-            register = _register(args.db)
+            register = _register(args.db, getattr(args, "org_file", None) or ())
             try:
                 return func(args, register)
             finally:
@@ -304,6 +312,11 @@ def add_register_parser(sub: Any) -> None:
             p.add_argument("--if-version", type=int, metavar="N",
                            help="only if the case is still at version N (as 'show' printed it): else refused with "
                                 "who changed it and when")
+        if name in ("list", "show", "assign", "correct", "merge", "extend", "wait", "resume"):
+            # import, profile, measure, categorize and report declare their own (with their own help)
+            p.add_argument("--org-file", action="append", metavar="FILE",
+                           help="a profile file for cases handled under its key when it is not built in "
+                                "(repeatable: one per profile)")
         return p
 
     p = add("import", _import, "import a batch output folder's records")

@@ -156,7 +156,7 @@ def _add(session: Session, record: Record, *, who: str, today: date,
     kind = record.kind
     found = _existing(session, record, kind)
     if found is None and kind != "duplicate":
-        org = profile_for(record.organisation, record.language, profiles)
+        org = profile_for(record.organisation, record.language, profiles, holder="a record of the batch")
         received, received_at, future = _received(record.received, today, claimed=record.received_from in _CLAIMED)
         prefix = reference_prefix(org)
         counter = lock_counter(session, prefix, received.year)  # then look again, under the lock

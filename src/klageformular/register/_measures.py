@@ -38,8 +38,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from ..exceptions import ConfigurationError, InvalidMeasureError, RegisterError, UnknownCategoryError
-from ..org import Category, Organisation, get_organisation, organisation_keys
+from ..exceptions import InvalidMeasureError, RegisterError, UnknownCategoryError
+from ..org import Category, Organisation, profile_for
 from ._names import CATEGORY_FACETS, MEASURES
 from ._schema import CategoryRow, ComplaintRow, EventRow, MeasureRow
 from ._service import lock_case
@@ -81,17 +81,9 @@ class Categorization:
 
 
 def case_profile(row: ComplaintRow, organisations: Profiles | None = None) -> Organisation:
-    """The profile a case is handled under: a profile file given for its key, else the built-in one.
-
-    A key that is neither (a profile file used at import but not given now) is refused: its
-    lists and holidays are in that file, and guessing another profile would be silently wrong.
-    """
-    if organisations and row.organisation in organisations:
-        return organisations[row.organisation]
-    if row.organisation in organisation_keys():
-        return get_organisation(row.organisation)
-    raise ConfigurationError(f"{row.reference} is handled under profile {row.organisation!r}, which is not "
-                             "built in: give its profile file (--org-file)")
+    """The profile a case is handled under: a profile file given for its key, else the built-in one
+    (the one rule, :func:`klageformular.org.profile_for`: an unknown key is refused, never guessed)."""
+    return profile_for(row.organisation, row.language, organisations, holder=row.reference)
 
 
 def parse_money(text: str) -> Decimal:
