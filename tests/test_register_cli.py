@@ -235,7 +235,7 @@ def test_a_profile_that_is_not_built_in_needs_its_file_everywhere(tmp_path: Path
         "klageformular: a record of the batch is handled under profile 'acme', which is not built in: give its "
         "profile file (--org-file); built in: kameo-dk, kameo-no, kameo-se"]
     assert main([*without[0], "--org-file", str(profile)]) == 0
-    ref = [line.strip() for line in capsys.readouterr().out.splitlines() if line.startswith("  ")][0]
+    ref = next(line.strip() for line in capsys.readouterr().out.splitlines() if line.startswith("  "))
     without = [["register", "show", ref], ["register", "list"], ["register", "assign", ref, "mikkel"],
                ["register", "extend", ref, "--to", "2027-01-29", "--reason", "Vi venter på banken"],
                ["register", "wait", ref, "--for", "kontoudtog"], ["register", "resume", ref],
@@ -246,7 +246,7 @@ def test_a_profile_that_is_not_built_in_needs_its_file_everywhere(tmp_path: Path
         where = [] if "--record" in args else ["--db", db]
         assert main([*args, *where]) == 2, args
         err = capsys.readouterr().err.splitlines()
-        assert len(err) == 1 and f"profile 'acme', which is not built in: give its profile file (--org-file)" \
+        assert len(err) == 1 and "profile 'acme', which is not built in: give its profile file (--org-file)" \
             in err[0], args
         assert err[0].startswith(f"klageformular: {ref} is handled") or args[1] in ("list", "ack"), err
     for args in without:

@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from ._service import ImportDone, Register
     from ._types import (
         Case,
+        CaseCategory,
         CaseSummary,
         Correction,
         DeadlineChange,
@@ -93,6 +94,7 @@ __all__ = [
     "TRANSITIONS",
     "BatchFiles",
     "Case",
+    "CaseCategory",
     "CaseDocument",
     "CaseSummary",
     "Categorization",
@@ -168,8 +170,8 @@ _HOMES = {
     **dict.fromkeys(("DueReport", "due", "list_complaints", "show", "working_days_between"), "_query"),
     **dict.fromkeys(("ImportDone", "Register"), "_service"),
     "Profile": "_deadlines",
-    **dict.fromkeys(("Case", "CaseSummary", "Correction", "DeadlineChange", "Document", "DueItem", "DueList",
-                     "Event", "Related", "ReviewEntry", "Sender", "SourceFile", "StatusChange"), "_types"),
+    **dict.fromkeys(("Case", "CaseCategory", "CaseSummary", "Correction", "DeadlineChange", "Document", "DueItem",
+                     "DueList", "Event", "Related", "ReviewEntry", "Sender", "SourceFile", "StatusChange"), "_types"),
     # Measures taken, categories and the report (issue 24 item 10):
     **dict.fromkeys(("Categorization", "Measure", "categorize", "measures_of", "record_measure"), "_measures"),
     **dict.fromkeys(("Compensation", "MeasureFigure", "Period", "Report", "Spread", "build_report", "report"),

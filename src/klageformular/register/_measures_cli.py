@@ -31,7 +31,7 @@ def _measure(args: argparse.Namespace, register: Register) -> int:
     with register.session() as session, session.begin():
         done = register.record_measure(session, args.reference, args.kind, who=_who(args.who), note=args.note,
                                        amount=amount, currency=args.currency, version=args.if_version)
-    money = f" {done.amount:f} {done.currency}" if done.amount is not None else ""
+    money = f" {done.money}" if done.money else ""
     print(f"{done.reference}: {done.kind}{money} recorded")
     return 0
 

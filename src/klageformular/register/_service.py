@@ -430,8 +430,10 @@ def _json(text: str | None) -> Any:
 
 
 def to_case(session: Session, row: ComplaintRow, profiles: Mapping[str, Organisation] | None = None) -> Case:
-    """Everything about one row: its parts, the events of cases merged into it, related cases
-    (``profiles``: as :class:`Register` takes them)."""
+    """Everything about one row: its parts, the events of cases merged into it, related cases, its
+    measures and category (``profiles``: as :class:`Register` takes them)."""
+    from ._measures import category_of_row, measures_of_row
+
     merged = session.scalars(select(ComplaintRow).where(ComplaintRow.merged_into == row.reference)
                              .options(selectinload(ComplaintRow.events)).order_by(ComplaintRow.id)).all()
     events = [to_event(row.reference, e) for e in row.events]
@@ -455,6 +457,7 @@ def to_case(session: Session, row: ComplaintRow, profiles: Mapping[str, Organisa
         "related": tuple(Related(reference=m.reference, status=m.status, outcome=m.outcome, received=m.received,
                                  same=tuple(why))
                          for m, why in _related(session, row) if m.merged_into != row.reference),
+        "measures": tuple(measures_of_row(session, row)), "category": category_of_row(session, row),
     })
 
 
