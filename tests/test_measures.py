@@ -38,8 +38,8 @@ from klageformular.register import (
     show,
     upgrade,
 )
-from klageformular.register._db import downgrade
 from klageformular.register._corrections import merge_rows
+from klageformular.register._db import downgrade
 from klageformular.register._measures import parse_money
 
 from .registers import complaint_record

@@ -271,7 +271,6 @@ def _org(args: argparse.Namespace) -> int:
 
 def _read_record(path: str) -> Record:
     """One complaints.jsonl record: a JSON object, or a JSON Lines file holding exactly one."""
-    from pydantic import ValidationError
 
     from .records import Record
 
@@ -288,10 +287,9 @@ def _read_record(path: str) -> Record:
     if not isinstance(record, dict):
         raise ConfigurationError(f"{path}: a record is a JSON object")
     try:
-        return Record.from_line(record)
-    except ValidationError as exc:
-        fields = ", ".join(".".join(map(str, e["loc"])) or "record" for e in exc.errors())
-        raise ConfigurationError(f"{path}: not a batch record ({fields})") from None
+        return Record.coerce(record, error=ConfigurationError)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{path}: {exc}") from None
 
 
 def _letter(args: argparse.Namespace) -> int:
