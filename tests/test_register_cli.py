@@ -256,3 +256,20 @@ def test_a_profile_that_is_not_built_in_needs_its_file_everywhere(tmp_path: Path
     assert main(["register", "show", ref, "--json", "--db", db, "--org-file", str(profile)]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert (shown["organisation"], shown["status"], shown["decide_by"]) == ("acme", "acknowledged", "2027-01-29")
+
+
+def test_the_decision_clock_commands_print_one_line_each(imported: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """extend, wait and resume share one frame (a transaction, one call, one line): their lines stay as they were."""
+    capsys.readouterr()
+    base = ["--db", imported, "--who", "linn"]
+    assert main(["register", "extend", "KLA-2026-0001", "--to", "2027-01-29", "--reason", "Vi venter på banken",
+                 *base]) == 0
+    assert main(["register", "wait", "KLA-2026-0001", "--for", "kontoudtog", "--on", "2027-01-04", *base]) == 0
+    # Paused after Mon 4 Jan up to and including Fri 8 Jan: 4 working days, so 29 Jan moves to Thu 4 Feb.
+    assert main(["register", "resume", "KLA-2026-0001", "--on", "2027-01-08", *base]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "KLA-2026-0001: decide by - → 2027-01-29 (the next letter says so)",
+        "KLA-2026-0001: decision clock paused from 2027-01-04 (decide by 2027-01-29 moves when it resumes)",
+        "KLA-2026-0001: clock running again, 4 working day(s) paused; decide by 2027-01-29 → 2027-02-04"]
+    assert main(["register", "wait", "KLA-2026-0001", *base]) == 2  # --for is required (argparse)
+    assert "the following arguments are required: --for" in capsys.readouterr().err
