@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from klageformular.exceptions import ConfigurationError, InvalidTransitionError, RegisterError, UnknownReferenceError
 from klageformular.org import get_organisation
@@ -185,6 +186,39 @@ def test_message_cases_after_cases_keep_what_0005_added(db_url: str) -> None:
         assert connection.execute(sa.text("SELECT version, assignee FROM complaints WHERE id = 1")).one() == (4, "linn")
     upgrade(engine)
     assert _count(engine, "corrections") == 1
+    engine.dispose()
+
+
+def test_upgrade_to_the_outbox_keeps_cases_and_checks_each_letter(db_url: str) -> None:
+    """0007 → 0009 on a register with cases: the outbox starts empty; an e-mail without its Message-ID or
+    bytes, or a state outside the vocabulary, is refused by the database itself; back down keeps the cases."""
+    from klageformular.register._schema import OutgoingRow
+
+    engine = create_register_engine(db_url, migrate=False)
+    upgrade(engine, "0007")
+    for number in (1, 2):
+        add_record(engine, complaint_record(number, received="2026-11-02", message_id=f"<{number}@example.dk>"))
+    upgrade(engine, "0009")
+    assert _count(engine, "outgoing") == 0
+    now = datetime(2026, 11, 3, 10, 0)
+    good = {"complaint_id": 1, "kind": "ack", "dated": date(2026, 11, 3), "who": "linn", "queued_at": now}
+    with Session(engine) as session, session.begin():
+        session.add(OutgoingRow(**good, channel="email", state="queued", message_id="<a.KLA-2026-0001@kameo.dk>",
+                                sha256="0" * 64))
+        session.add(OutgoingRow(**good, channel="post", state="to_post"))
+    for bad in ({"channel": "email", "state": "queued", "sha256": "0" * 64},  # no Message-ID
+                {"channel": "email", "state": "queued", "message_id": "<b@kameo.dk>"},  # no bytes
+                {"channel": "post", "state": "lost"},
+                {"channel": "fax", "state": "queued"},
+                {"channel": "email", "state": "queued", "message_id": "<a.KLA-2026-0001@kameo.dk>",
+                 "sha256": "1" * 64}):  # the same Message-ID twice
+        with pytest.raises(sa.exc.IntegrityError), Session(engine) as session, session.begin():
+            session.add(OutgoingRow(**good, **bad))
+    assert _count(engine, "outgoing") == 2
+    downgrade(engine, "0007")
+    assert _count(engine, "complaints") == 2
+    with engine.connect() as connection:
+        assert "outgoing" not in sa.inspect(connection).get_table_names()
     engine.dispose()
 
 
@@ -476,12 +510,12 @@ _CHANGE_A_CORRECTION = ("UPDATE corrections SET note = 'changed'", "UPDATE corre
 
 
 def test_upgrade_makes_corrections_append_only(db_url: str) -> None:
-    """0007 → 0010 on a register with a correction: it stays, and the database refuses to change,
+    """0007 → 0010 (through 0009) on a register with a correction: it stays, and the database refuses to change,
     move or delete it (TRUNCATE too on PostgreSQL); correcting and merging the case still work; and back."""
     from klageformular.register import Register
 
     engine = create_register_engine(db_url, migrate=False)
-    upgrade(engine, "0007")  # 0010 adds no column: the models serve at 0007
+    upgrade(engine, "0007")  # every table this test touches is 0007's (0009 and 0010 add none of them)
     for number in (1, 2):
         add_record(engine, complaint_record(number))
     _correct_email(engine, 1)

@@ -302,3 +302,48 @@ class CategoryRow(Base):
 REPORT_COLUMNS = ("received", "status", "acknowledged_on", "decided_on", "acknowledge_by", "decide_by",
                   "organisation", "channel", "language", "outcome", "not_a_complaint", "merged_into")
 Index("ix_complaints_report", *(getattr(ComplaintRow, name) for name in REPORT_COLUMNS))
+
+
+# -- revision 0009: the outbox ---------------------------------------------------------------------
+
+#: Where an outgoing letter is: recorded with its bytes before the SMTP server sees it (``queued``),
+#: accepted by the server (``sent``), refused for good (``failed``: a 5xx reply; the case is flagged),
+#: or a paper letter printed for the post (``to_post``) that the officer marked ``posted``.
+OUTGOING_STATES = ("queued", "sent", "failed", "to_post", "posted")
+OUTGOING_CHANNELS = ("email", "post")
+
+
+class OutgoingRow(Base):
+    """One letter we send on a case: the message (its bytes in ``blobs``), where it is, and its Message-ID.
+
+    ``message_id`` is ours, made with a random token when the message is queued and kept on
+    every retry (a resend is the same message). Intake threads a reply to a case only through a
+    Message-ID in this table (``In-Reply-To``/``References``): a token nobody could guess, unlike
+    a Message-ID a customer's program made, which any sender can copy.
+    """
+
+    __tablename__ = "outgoing"
+    __table_args__ = (
+        CheckConstraint("state IN ('" + "', '".join(OUTGOING_STATES) + "')", name="ck_outgoing_state"),
+        CheckConstraint("channel IN ('" + "', '".join(OUTGOING_CHANNELS) + "')", name="ck_outgoing_channel"),
+        CheckConstraint("(channel = 'email' AND message_id IS NOT NULL AND sha256 IS NOT NULL)"
+                        " OR (channel = 'post' AND message_id IS NULL)", name="ck_outgoing_message"),
+        Index("ix_outgoing_state", "state", "queued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # the letter: ack | decision
+    channel: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(20))
+    message_id: Mapped[str | None] = mapped_column(String(998), unique=True)  # with its <>
+    in_reply_to: Mapped[str | None] = mapped_column(String(998))  # the customer's message we answer
+    recipient: Mapped[str | None] = mapped_column(String(320))  # the address it goes to (email)
+    sha256: Mapped[str | None] = mapped_column(String(64))  # the message's bytes (.eml) in blobs
+    letter_sha256: Mapped[str | None] = mapped_column(String(64))  # the PDF letter in it, in blobs
+    dated: Mapped[date] = mapped_column(Date)  # the letter's date
+    who: Mapped[str] = mapped_column(String(120))
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # accepted / marked posted
+    attempts: Mapped[int] = mapped_column(server_default="0")
+    last_reply: Mapped[str | None] = mapped_column(Text)  # the server's last reply or the reason it failed

@@ -12,7 +12,7 @@ fires no row trigger, see 0003). SQLite: row triggers for UPDATE and DELETE (it 
 TRUNCATE; ``DELETE FROM corrections`` fires the row trigger).
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-02
 """
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
