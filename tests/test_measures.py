@@ -32,13 +32,13 @@ from klageformular.register import (
     categorize,
     create_register_engine,
     current_revision,
-    head_revision,
     measures_of,
     record_measure,
     report,
     show,
     upgrade,
 )
+from klageformular.register._corrections import merge_rows
 from klageformular.register._db import downgrade
 from klageformular.register._measures import parse_money
 
@@ -227,9 +227,11 @@ def test_upgrade_from_the_previous_revision_with_data(db_url: str) -> None:
     register = Register(engine)
     with register.session() as session, session.begin():
         register.set_status(session, "KLA-2026-0002", "closed", who="linn", note="autosvar", not_a_complaint=True)
-        register.merge(session, "KLA-2026-0003", into="KLA-2026-0001", who="linn")
-    upgrade(engine)
-    assert current_revision(engine) == head_revision()
+        # The merge itself, not Register.merge: the Case that returns reads the measures (0007)
+        merge_rows(session, register.lock(session, "KLA-2026-0003"), register.lock(session, "KLA-2026-0001"),
+                   who="linn", note=None)
+    upgrade(engine, "0007")
+    assert current_revision(engine) == "0007"
     with register.session() as session, session.begin():
         version = register.case(session, "KLA-2026-0001").version
         register.categorize(session, "KLA-2026-0001", who="linn", product="loan", cause="payments", version=version)
@@ -326,3 +328,40 @@ def test_events_keep_when_and_who(engine: Engine) -> None:
                               at=datetime(2026, 11, 24, 9, 30, tzinfo=UTC))
     assert done.at.isoformat() == "2026-11-24T09:30:00+00:00"
     assert _events(engine, "KLA-2026-0001", "measure")[0]["at"] == "2026-11-24T09:30:00+00:00"
+
+
+def test_cli_show_gives_the_measures_and_the_category_their_own_sections(
+        db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """``register show`` (and ``--json``): the current category, and each measure with who, when, its note and
+    a compensation's amount exactly as stored in minor units (every decimal its currency has, none invented)."""
+    engine = create_register_engine(db_url)
+    add_record(engine, complaint_record(1))
+    engine.dispose()
+    base = ["--db", db_url, "--who", "linn"]
+    assert main(["register", "show", "KLA-2026-0001", "--db", db_url]) == 0
+    before = capsys.readouterr().out
+    assert "\nTiltag\n" not in before and "\nKategori\n" not in before  # nothing recorded, no empty sections
+    for args in (["categorize", "--product", "loan"], ["categorize", "--cause", "payments"],
+                 ["measure", "compensation", "--amount", "1250,5", "--note", "Renter for november"],
+                 ["measure", "compensation", "--amount", "100", "--currency", "eur"],
+                 ["measure", "compensation", "--amount", "1500", "--currency", "JPY"],
+                 ["measure", "staff_training"]):
+        assert main(["register", args[0], "KLA-2026-0001", *args[1:], *base]) == 0
+    capsys.readouterr()
+    assert main(["register", "show", "KLA-2026-0001", "--db", db_url]) == 0
+    text = capsys.readouterr().out
+    category = text.split("\nKategori\n", 1)[1].split("\n\n", 1)[0]
+    assert category == "  produkt: loan · årsag: payments"
+    measures = text.split("\nTiltag\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert [line.split(None, 3)[2:] for line in measures] == [
+        ["linn", "compensation              1.250,50 DKK · Renter for november"],  # as Danish writes it
+        ["linn", "compensation              100,00 EUR"], ["linn", "compensation              1.500 JPY"],
+        ["linn", "staff_training"]]
+    assert main(["register", "show", "KLA-2026-0001", "--json", "--db", db_url]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["category"] == {"product": "loan", "cause": "payments"}
+    assert [(m["kind"], m.get("amount"), m.get("currency"), m["who"], m.get("note")) for m in shown["measures"]] == [
+        ("compensation", "1250.50", "DKK", "linn", "Renter for november"),  # JSON: a string, exact, never a float
+        ("compensation", "100.00", "EUR", "linn", None), ("compensation", "1500", "JPY", "linn", None),
+        ("staff_training", None, None, "linn", None)]
+    assert all(m["reference"] == "KLA-2026-0001" and m["at"] for m in shown["measures"])

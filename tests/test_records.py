@@ -133,3 +133,22 @@ def test_no_record_is_read_by_string_key_outside_its_module() -> None:
     offenders = [str(path) for path in [*SRC.rglob("*.py"), *examples.rglob("*.py")]
                  if path.name != "records.py" and pattern.search(path.read_text(encoding="utf-8"))]
     assert offenders == []
+
+
+def test_coerce_takes_a_record_or_a_line_and_names_the_fields_at_fault() -> None:
+    from klageformular.exceptions import ConfigurationError, RegisterError
+    from klageformular.letters import letter_case_from_record
+
+    record = Record.from_line({"source": "a.pdf", "status": "unreadable", "received": "2026-11-27"})
+    assert Record.coerce(record) is record
+    assert Record.coerce(record.to_line()) == record
+    line = {"source": "a.pdf", "page_count": "kunde@example.dk", "received": 20261127}
+    for error in (ConfigurationError, RegisterError):
+        with pytest.raises(error, match=r"^not a batch record \(received, page_count\)$") as caught:
+            Record.coerce(line, error=error)
+        assert "kunde@example.dk" not in str(caught.value)  # the fields, never the values
+    with pytest.raises(ValueError, match=r"^not a batch record \(record\)$"):
+        Record.coerce([1, 2])  # type: ignore[arg-type]  # not a mapping at all
+    # Both readers of a line say the same (letters: a ConfigurationError; the register: a RegisterError).
+    with pytest.raises(ConfigurationError, match=r"^not a batch record \(received, page_count\)$"):
+        letter_case_from_record(line, reference="KLA-2026-0001")

@@ -461,7 +461,8 @@ def test_history_refuses_truncate_on_postgresql(postgres_register: Engine, state
 @pytest.mark.parametrize("statement", [
     "DROP TABLE events", "DROP TABLE complaints", "ALTER TABLE events RENAME TO old_events",
     "ALTER TABLE events ADD COLUMN x INTEGER", "DROP TRIGGER events_append_only_delete",
-    "DROP INDEX ix_events_complaint_id", "PRAGMA writable_schema = ON"])
+    "DROP INDEX ix_events_complaint_id", "PRAGMA writable_schema = ON", "DROP TABLE corrections",
+    "DROP TRIGGER corrections_append_only_update", "DROP TABLE measures"])
 def test_sqlite_connections_refuse_to_drop_or_alter_the_register(tmp_path: Path, statement: str) -> None:
     engine = create_register_engine(f"sqlite:///{tmp_path / 'klager.db'}")
     add_record(engine, complaint_record(1))
@@ -491,6 +492,60 @@ def test_truncate_guard_migration_from_0002_with_history(postgres_url: str) -> N
     downgrade(engine, "0002")
     upgrade(engine)
     assert len(show(engine, "KLA-2026-0002")["events"]) == 1
+    engine.dispose()
+
+
+def _correct_email(engine: Engine, number: int) -> None:
+    """Case ``number`` with its e-mail corrected (a row in ``corrections``)."""
+    from klageformular.register import Register
+
+    register = Register(engine)
+    with register.session() as s, s.begin():
+        register.correct(s, f"KLA-2026-{number:04d}", "complainant.email", f"ny{number}@example.dk", who="linn",
+                         note="Kunden ringede")
+
+
+_CHANGE_A_CORRECTION = ("UPDATE corrections SET note = 'changed'", "UPDATE corrections SET typed = NULL",
+                        "UPDATE corrections SET complaint_id = 2", "DELETE FROM corrections")
+
+
+def test_upgrade_makes_corrections_append_only(db_url: str) -> None:
+    """0007 → 0010 (through 0009) on a register with a correction: it stays, and the database refuses to change,
+    move or delete it (TRUNCATE too on PostgreSQL); correcting and merging the case still work; and back."""
+    from klageformular.register import Register
+
+    engine = create_register_engine(db_url, migrate=False)
+    upgrade(engine, "0007")  # every table this test touches is 0007's (0009 and 0010 add none of them)
+    for number in (1, 2):
+        add_record(engine, complaint_record(number))
+    _correct_email(engine, 1)
+    with engine.begin() as connection:  # at 0007 a correction could be rewritten: the hole this closes
+        connection.execute(sa.text("UPDATE corrections SET note = 'Kunden ringede' WHERE complaint_id = 1"))
+    upgrade(engine, "0010")
+    assert current_revision(engine) == "0010"
+    statements = _CHANGE_A_CORRECTION + (("TRUNCATE corrections",) if engine.dialect.name == "postgresql" else ())
+    for statement in statements:
+        with pytest.raises(DBAPIError, match="corrections are append-only"), engine.begin() as connection:
+            connection.execute(sa.text(statement))
+    _correct_email(engine, 2)  # a new correction is an INSERT
+    register = Register(engine)
+    with register.session() as s, s.begin():  # a merge moves files, never a correction
+        target = register.merge(s, "KLA-2026-0001", into="KLA-2026-0002", who="linn", note="samme kunde")
+    assert target.merged_from == ("KLA-2026-0001",)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT complaint_id, typed, note FROM corrections ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [(1, "kunde1@example.dk", "Kunden ringede"),
+                                        (2, "kunde2@example.dk", "Kunden ringede")]
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    downgrade(engine, "0007")  # and back: the rows stay, the guard goes
+    with engine.connect() as connection:
+        connection.execute(sa.text("UPDATE corrections SET note = 'x'"))
+        connection.rollback()
+    assert _count(engine, "corrections") == 2
+    upgrade(engine)
+    with pytest.raises(DBAPIError, match="corrections are append-only"), engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM corrections"))
     engine.dispose()
 
 
@@ -540,7 +595,8 @@ def test_application_role_that_owns_nothing(postgres_url: str) -> None:
                       "DROP TABLE events", "ALTER TABLE events DISABLE TRIGGER USER",
                       "DROP TRIGGER events_append_only ON events", "DELETE FROM events",
                       "UPDATE events SET note = 'x'", "CREATE TABLE public.mine (x int)",
-                      "UPDATE blobs SET size = 0", "DELETE FROM blobs", "DELETE FROM documents"):
+                      "UPDATE blobs SET size = 0", "DELETE FROM blobs", "DELETE FROM documents",
+                      "TRUNCATE corrections", "DELETE FROM corrections", "UPDATE corrections SET note = 'x'"):
         with pytest.raises(DBAPIError, match=r"permission denied|must be owner|append-only"), \
                 app.begin() as connection:
             connection.execute(sa.text(statement))

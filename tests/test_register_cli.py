@@ -205,3 +205,71 @@ def test_import_with_a_bad_profile_file_is_one_line(tmp_path: Path, db: str,
     assert main(["register", "import", str(out), "--db", db, "--org-file", str(bad)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bad.toml" in err[0]
+
+
+def _acme(tmp_path: Path) -> Path:
+    """A profile file whose key is not built in (Kameo Denmark's values under the key ``acme``)."""
+    from klageformular.org import get_organisation
+    from klageformular.orgfile import dumps_organisation
+
+    base = get_organisation("kameo-dk")
+    officer = base.complaints_officer.model_copy(update={"phone": "+45 70 20 30 40"})
+    text = dumps_organisation(base.model_copy(update={"key": "acme", "decision_working_days": 10,
+                                                      "complaints_officer": officer}))
+    path = tmp_path / "acme.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_profile_that_is_not_built_in_needs_its_file_everywhere(tmp_path: Path, db: str,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """One rule for a stored profile key: never Kameo Denmark in its place (its name in a letter, its
+    holidays in a deadline); without the file each command says so in one line and exits 2 (usage)."""
+    profile = _acme(tmp_path)
+    out = write_batch(tmp_path / "out", complaints=[complaint_record(1, org="acme")])
+    record = tmp_path / "record.json"
+    record.write_text(json.dumps(complaint_record(1, org="acme")), encoding="utf-8")
+    without = [["register", "import", str(out), "--db", db]]
+    assert main(without[0]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "klageformular: a record of the batch is handled under profile 'acme', which is not built in: give its "
+        "profile file (--org-file); built in: kameo-dk, kameo-no, kameo-se"]
+    assert main([*without[0], "--org-file", str(profile)]) == 0
+    ref = next(line.strip() for line in capsys.readouterr().out.splitlines() if line.startswith("  "))
+    without = [["register", "show", ref], ["register", "list"], ["register", "assign", ref, "mikkel"],
+               ["register", "extend", ref, "--to", "2027-01-29", "--reason", "Vi venter på banken"],
+               ["register", "wait", ref, "--for", "kontoudtog"], ["register", "resume", ref],
+               ["register", "correct", ref, "complainant.email", "ny@example.dk", "--note", "ringede"],
+               ["letter", "ack", ref, "-o", str(tmp_path / "ack.pdf")],
+               ["letter", "ack", "--record", str(record), "--reference", ref, "-o", str(tmp_path / "r.pdf")]]
+    for args in without:
+        where = [] if "--record" in args else ["--db", db]
+        assert main([*args, *where]) == 2, args
+        err = capsys.readouterr().err.splitlines()
+        assert len(err) == 1 and "profile 'acme', which is not built in: give its profile file (--org-file)" \
+            in err[0], args
+        assert err[0].startswith(f"klageformular: {ref} is handled") or args[1] in ("list", "ack"), err
+    for args in without:
+        where = [] if "--record" in args else ["--db", db]
+        assert main([*args, *where, "--org-file", str(profile)]) == 0, args
+    capsys.readouterr()
+    assert main(["register", "show", ref, "--json", "--db", db, "--org-file", str(profile)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["organisation"], shown["status"], shown["decide_by"]) == ("acme", "acknowledged", "2027-01-29")
+
+
+def test_the_decision_clock_commands_print_one_line_each(imported: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """extend, wait and resume share one frame (a transaction, one call, one line): their lines stay as they were."""
+    capsys.readouterr()
+    base = ["--db", imported, "--who", "linn"]
+    assert main(["register", "extend", "KLA-2026-0001", "--to", "2027-01-29", "--reason", "Vi venter på banken",
+                 *base]) == 0
+    assert main(["register", "wait", "KLA-2026-0001", "--for", "kontoudtog", "--on", "2027-01-04", *base]) == 0
+    # Paused after Mon 4 Jan up to and including Fri 8 Jan: 4 working days, so 29 Jan moves to Thu 4 Feb.
+    assert main(["register", "resume", "KLA-2026-0001", "--on", "2027-01-08", *base]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "KLA-2026-0001: decide by - → 2027-01-29 (the next letter says so)",
+        "KLA-2026-0001: decision clock paused from 2027-01-04 (decide by 2027-01-29 moves when it resumes)",
+        "KLA-2026-0001: clock running again, 4 working day(s) paused; decide by 2027-01-29 → 2027-02-04"]
+    assert main(["register", "wait", "KLA-2026-0001", *base]) == 2  # --for is required (argparse)
+    assert "the following arguments are required: --for" in capsys.readouterr().err

@@ -689,7 +689,7 @@ def create_app(settings: Settings | None = None, *, customers: CustomerLookup,
                                  "error": "ResourceLimit"}, 422)
         body = result.to_dict()
         body.pop("source")
-        org = profile or profile_for(result.organisation, result.language)
+        org = profile or profile_for(result.organisation, result.language, holder="the upload")
         received = datetime.fromtimestamp(arrived, ZoneInfo(_ZONES.get(org.holiday_country, "UTC")))
         due = deadlines(received.date(), org).acknowledge_by
         # Named by its hash: the same bytes again are "already" there, and no customer's name
@@ -711,7 +711,7 @@ def create_app(settings: Settings | None = None, *, customers: CustomerLookup,
         receipt = {"reference": stored.reference, "stored": stored.outcome, "received": received.isoformat(),
                    "acknowledge_by": due.isoformat()}
         if stored.outcome != "added":  # sent before: the first receipt is the one that counts
-            receipt |= await run_in_threadpool(_first_receipt, engine, stored.reference, received.tzinfo)
+            receipt |= await run_in_threadpool(_first_receipt, engine, stored.reference, received.tzinfo, org)
         return JSONResponse(receipt | body, 200)
 
     return api
@@ -740,8 +740,8 @@ def _register_engine(url: str) -> Engine:
     return create_register_engine(url)
 
 
-def _first_receipt(engine: Engine, reference: str, zone: Any) -> dict[str, str]:
-    register = Register(engine)
+def _first_receipt(engine: Engine, reference: str, zone: Any, org: Organisation) -> dict[str, str]:
+    register = Register(engine, profiles={org.key: org})  # the case is handled under the upload's profile
     with register.session() as session:
         case = register.case(session, reference)
     received = case.received_at.astimezone(zone).isoformat() if case.received_at else case.received.isoformat()

@@ -1,7 +1,8 @@
 """The klageformular command line: a thin layer over the public API.
 
 Exit codes: 0 success (every file was read; complaints that need review included), 1 a file
-could not be rendered or read, 2 usage errors, 3 the output cannot be written (permissions).
+could not be rendered or read, 2 usage errors (a record or case under a profile that is not built
+in, given without its ``--org-file``, included), 3 the output cannot be written (permissions).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any, cast
 from . import __version__
 from ._files import DISK_FULL, one_line, write_private
 from ._watch_cli import add_watch_parser  # argparse only; the watch loads on use
-from .exceptions import ConfigurationError, KlageformularError, OutputError
+from .exceptions import ConfigurationError, KlageformularError, OutputError, UnknownProfileError
 from .layout import LAYOUT
 from .locales import LANGUAGES, Texts, field_table
 from .org import Organisation, get_organisation, organisation_keys
@@ -271,7 +272,6 @@ def _org(args: argparse.Namespace) -> int:
 
 def _read_record(path: str) -> Record:
     """One complaints.jsonl record: a JSON object, or a JSON Lines file holding exactly one."""
-    from pydantic import ValidationError
 
     from .records import Record
 
@@ -288,10 +288,9 @@ def _read_record(path: str) -> Record:
     if not isinstance(record, dict):
         raise ConfigurationError(f"{path}: a record is a JSON object")
     try:
-        return Record.from_line(record)
-    except ValidationError as exc:
-        fields = ", ".join(".".join(map(str, e["loc"])) or "record" for e in exc.errors())
-        raise ConfigurationError(f"{path}: not a batch record ({fields})") from None
+        return Record.coerce(record, error=ConfigurationError)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{path}: {exc}") from None
 
 
 def _letter(args: argparse.Namespace) -> int:
@@ -459,6 +458,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A letter, an export: written whole under a temporary name, so nothing half-written is left.
         print(f"klageformular: {one_line(str(exc.filename or 'output'))}: {exc.strerror}", file=sys.stderr)
         return 3
+    except UnknownProfileError as exc:  # a usage error: the command needs the profile's file (--org-file)
+        print(f"klageformular: {one_line(str(exc))}", file=sys.stderr)
+        return 2
     except KlageformularError as exc:
         print(f"klageformular: {exc}", file=sys.stderr)
         return 1

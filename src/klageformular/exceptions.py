@@ -6,6 +6,7 @@ Hierarchy::
     ├── ConfigurationError            bad organisation profile, unknown language, bad prefill
     │   ├── LanguageNotAvailableError
     │   ├── OrganisationFileError     a profile file that cannot be read or validated (key, line)
+    │   ├── UnknownProfileError       a stored profile key neither built in nor given (``key``)
     │   └── LetterNotAllowedError     a letter the rules forbid sending as asked (e.g. no phone)
     ├── PdfReadError                  the bytes cannot be read as a usable PDF
     │   ├── NotAPdfError              not a PDF at all (HTML, image, empty file …)
@@ -87,6 +88,7 @@ __all__ = [
     "TooManyPagesError",
     "TooMuchContentError",
     "UnknownCategoryError",
+    "UnknownProfileError",
     "UnknownReferenceError",
     "UnreadableTextError",
     "UnsupportedFormVersionError",
@@ -122,6 +124,18 @@ class ConfigurationError(KlageformularError, ValueError):
 
 class LanguageNotAvailableError(ConfigurationError):
     """The form has no translation for the requested language."""
+
+
+class UnknownProfileError(ConfigurationError):
+    """A record or case names a profile that is neither built in nor given (its profile file, ``--org-file``).
+
+    Never guessed: another organisation's name in a letter or its holidays in a deadline would be
+    silently wrong. ``key`` is the profile's key. The command line exits 2 (a usage error) for it.
+    """
+
+    def __init__(self, message: str, *, key: str):
+        super().__init__(message)
+        self.key = key
 
 
 class OrganisationFileError(ConfigurationError):

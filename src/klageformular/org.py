@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from .exceptions import ConfigurationError
+from .exceptions import ConfigurationError, UnknownProfileError
 from .locales import LANGUAGES
 
 __all__ = ["Body", "Categories", "Category", "Deadlines", "Officer", "Organisation", "deadlines", "get_organisation",
@@ -421,21 +421,32 @@ def resolve_organisation(org: Organisation | str | None, lang: str) -> Organisat
     return get_organisation(org) if org else home_organisation(lang)
 
 
-def profile_for(key: str | None, lang: str | None = None, profiles: Mapping[str, Organisation] | None = None
-                ) -> Organisation:
-    """The profile a record or case names: the caller's own (e.g. from ``--org-file``) by key, else the
-    built-in one, else the home profile of its language (Kameo Denmark when that is unknown too).
+def profile_for(key: str | None, lang: str | None = None, profiles: Mapping[str, Organisation] | None = None,
+                *, holder: str = "the entry") -> Organisation:
+    """The profile a record or case names, by the one rule for every reader of a stored profile key
+    (intake, register, letters, report, website):
 
-    The one fallback rule for every reader of a stored profile key (register, letters, website).
+    - no key (``None``): the home profile of ``lang`` (Kameo Denmark when that is unknown too);
+    - a key given in ``profiles`` (e.g. from ``--org-file``): that profile;
+    - a built-in key: the built-in profile;
+    - any other key: :class:`~klageformular.exceptions.UnknownProfileError` naming it (``holder``
+      says whose it is, e.g. a reference). Never another profile in its place: a letter under
+      another organisation's name, or a deadline counted on its holidays, would be silently wrong.
 
-    >>> profile_for("kameo-no").key, profile_for(None, "sv").key, profile_for("gone", None).key
-    ('kameo-no', 'kameo-se', 'kameo-dk')
+    >>> profile_for("kameo-no").key, profile_for(None, "sv").key
+    ('kameo-no', 'kameo-se')
+    >>> profile_for("gone", holder="KLA-2026-0001")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    klageformular.exceptions.UnknownProfileError: KLA-2026-0001 is handled under profile 'gone', which is not ...
     """
-    if key is not None and profiles and key in profiles:
+    if key is None:
+        return home_organisation(lang)
+    if profiles and key in profiles:
         return profiles[key]
-    if key is not None and key in _PROFILES:
+    if key in _PROFILES:
         return _PROFILES[key]
-    return home_organisation(lang)
+    raise UnknownProfileError(f"{holder} is handled under profile {key!r}, which is not built in: give its profile "
+                              f"file (--org-file); built in: {', '.join(_PROFILES)}", key=key)
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,25 @@ class Record(BaseModel):
         """A record from a parsed line (or a dict built by a caller of the public API)."""
         return cls.model_validate(data)
 
+    @classmethod
+    def coerce(cls, value: Record | Mapping[str, Any], *, error: type[Exception] = ValueError) -> Record:
+        """``value`` as a record: itself, or a mapping (a parsed line) read by :meth:`from_line`.
+
+        One that is not a record raises ``error`` naming the fields at fault, never their values
+        (they are what a customer sent):
+
+        >>> Record.coerce({"received": 5}, error=LookupError)
+        Traceback (most recent call last):
+        LookupError: not a batch record (received)
+        """
+        if isinstance(value, Record):
+            return value
+        try:
+            return cls.from_line(value)
+        except ValidationError as exc:
+            fields = ", ".join(".".join(map(str, e["loc"])) or "record" for e in exc.errors())
+            raise error(f"not a batch record ({fields})") from None
+
 
 def read_records(path: Path, *, start: int = 0, end: int | None = None) -> Iterator[Record]:
     """The records of one JSON Lines file; a half-written last line (a crash) or a broken line is skipped.

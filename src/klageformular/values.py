@@ -24,7 +24,7 @@ from .layout import LAYOUT, Kind
 from .locales import formats
 from .model import Complaint
 
-__all__ = ["FieldValue", "field_values", "format_amount", "format_date", "model_input"]
+__all__ = ["FieldValue", "field_values", "format_amount", "format_date", "format_exact", "model_input"]
 
 FieldValue = str | bool | None
 """A field's value: text, a checkbox's state, or a radio option's model value (None: not chosen)."""
@@ -49,7 +49,20 @@ def format_amount(value: Decimal, lang: str) -> str:
     >>> format_amount(Decimal("12500.5"), "nb"), format_amount(Decimal("12500.5"), "en")
     ('12 500,50', '12,500.50')
     """
-    text = f"{value:,.2f}" if value == value.quantize(Decimal("0.01")) else f"{value:,}"
+    return _separators(f"{value:,.2f}" if value == value.quantize(Decimal("0.01")) else f"{value:,}", lang)
+
+
+def format_exact(value: Decimal, lang: str) -> str:
+    """An amount with exactly the decimals it has, none added or dropped (a compensation's minor units):
+
+    >>> format_exact(Decimal("1250.50"), "da"), format_exact(Decimal("1500"), "en")
+    ('1.250,50', '1,500')
+    """
+    return _separators(f"{value:,f}", lang)
+
+
+def _separators(text: str, lang: str) -> str:
+    """``1,250.50`` (Python's) with the language's thousands and decimal separators."""
     spec = formats(lang)
     return text.replace(",", "\x00").replace(".", spec["decimal"]).replace("\x00", spec["thousands"])
 

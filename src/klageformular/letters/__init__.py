@@ -259,14 +259,9 @@ def letter_case_from_record(record: Record | Mapping[str, Any], *, reference: st
     >>> letter_case_from_record(rec, reference="KLA-2026-0007").org.key
     'kameo-se'
     """
-    if not isinstance(record, Record):
-        try:
-            record = Record.from_line(record)
-        except ValidationError as exc:
-            fields = ", ".join(".".join(map(str, e["loc"])) or "record" for e in exc.errors())
-            raise ConfigurationError(f"not a batch record ({fields})") from None
+    record = Record.coerce(record, error=ConfigurationError)
     lang = record.language
-    profile = org or profile_for(record.organisation, lang)
+    profile = org or profile_for(record.organisation, lang, holder=reference)
     lang = lang if lang in LANGUAGES else profile.languages[0]
     raw = record.complaint
     if raw is None:

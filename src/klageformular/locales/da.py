@@ -329,4 +329,8 @@ REGISTER: dict[str, str] = {
     "show.merged_into": "Lagt sammen med",
     "show.not_a_complaint": "ikke en klage",
     "show.unreadable": "ulæselig",
+    "show.category": "Kategori",
+    "show.product": "produkt",
+    "show.cause": "årsag",
+    "show.measures": "Tiltag",
 }

@@ -330,4 +330,8 @@ REGISTER: dict[str, str] = {
     "show.merged_into": "Merged into",
     "show.not_a_complaint": "not a complaint",
     "show.unreadable": "unreadable",
+    "show.category": "Category",
+    "show.product": "product",
+    "show.cause": "cause",
+    "show.measures": "Measures taken",
 }

@@ -328,4 +328,8 @@ REGISTER: dict[str, str] = {
     "show.merged_into": "Slått sammen med",
     "show.not_a_complaint": "ikke en klage",
     "show.unreadable": "uleselig",
+    "show.category": "Kategori",
+    "show.product": "produkt",
+    "show.cause": "årsak",
+    "show.measures": "Tiltak",
 }

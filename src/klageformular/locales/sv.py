@@ -330,4 +330,8 @@ REGISTER: dict[str, str] = {
     "show.merged_into": "Sammanslagen med",
     "show.not_a_complaint": "inte ett klagomål",
     "show.unreadable": "oläslig",
+    "show.category": "Kategori",
+    "show.product": "produkt",
+    "show.cause": "orsak",
+    "show.measures": "Åtgärder",
 }

@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from ._service import ImportDone, Register
     from ._types import (
         Case,
+        CaseCategory,
         CaseSummary,
         Correction,
         Correspondence,
@@ -97,6 +98,7 @@ __all__ = [
     "TRANSITIONS",
     "BatchFiles",
     "Case",
+    "CaseCategory",
     "CaseDocument",
     "CaseSummary",
     "Categorization",
@@ -174,9 +176,9 @@ _HOMES = {
     **dict.fromkeys(("DueReport", "due", "list_complaints", "show", "working_days_between"), "_query"),
     **dict.fromkeys(("ImportDone", "Register"), "_service"),
     "Profile": "_deadlines",
-    **dict.fromkeys(("Case", "CaseSummary", "Correction", "Correspondence", "DeadlineChange", "Document", "DueItem",
-                     "DueList",
-                     "Event", "Related", "ReviewEntry", "Sender", "SourceFile", "StatusChange"), "_types"),
+    **dict.fromkeys(("Case", "CaseCategory", "CaseSummary", "Correction", "Correspondence", "DeadlineChange",
+                     "Document", "DueItem", "DueList", "Event", "Related", "ReviewEntry", "Sender", "SourceFile",
+                     "StatusChange"), "_types"),
     # Measures taken, categories and the report (issue 24 item 10):
     **dict.fromkeys(("Categorization", "Measure", "categorize", "measures_of", "record_measure"), "_measures"),
     **dict.fromkeys(("Compensation", "MeasureFigure", "Period", "Report", "Spread", "build_report", "report"),

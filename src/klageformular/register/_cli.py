@@ -20,19 +20,23 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._cli_documents import add_document_commands  # documents (0006)
 from ._names import CSV_DIALECTS, EXPORT_LANGUAGES, OUTCOMES, TRANSITIONS, outcome_code
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from ..letters import Admissibility, LetterKind, Outcome
     from ..org import Organisation
     from ._deadlines import Profile
     from ._service import Register
     from ._types import DeadlineChange
 
-__all__ = ["add_register_parser", "database_options", "day", "import_after_batch", "letter"]
+__all__ = ["add_register_parser", "database_options", "day", "import_after_batch", "letter", "profile_map"]
+
+_T = TypeVar("_T")
 
 
 def day(text: str) -> date:
@@ -72,10 +76,18 @@ def database_options() -> argparse.ArgumentParser:
     return common
 
 
-def _register(db: str | None) -> Register:
+def _register(db: str | None, org_files: Sequence[str] = ()) -> Register:
     from . import Register, create_register_engine, resolve_url
 
-    return Register(create_register_engine(resolve_url(db, os.environ)))
+    return Register(create_register_engine(resolve_url(db, os.environ)), profiles=profile_map(org_files))
+
+
+def profile_map(files: Sequence[str] | str | None) -> dict[str, Organisation]:
+    """The profiles of ``--org-file`` options by key (one file or several)."""
+    from ..orgfile import load_organisation
+
+    paths = [files] if isinstance(files, str) else list(files or ())
+    return {org.key: org for org in map(load_organisation, paths)}
 
 
 def _who(who: str | None) -> str:
@@ -104,7 +116,7 @@ def _guarded(func: Callable[[], int]) -> int:
 def _command(func: Callable[[argparse.Namespace, Register], int]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         def call() -> int:
-            register = _register(args.db)
+            register = _register(args.db, getattr(args, "org_file", None) or ())
             try:
                 return func(args, register)
             finally:
@@ -198,30 +210,48 @@ def _profile(args: argparse.Namespace, register: Register) -> int:
     return 0
 
 
-def _extend(args: argparse.Namespace, register: Register) -> int:
+def _one_change(register: Register, call: Callable[[Session], _T], say: Callable[[_T], str]) -> int:
+    """One change to a case in a transaction of its own, then one line saying what it did."""
     with register.session() as session, session.begin():
-        change = register.extend(session, args.reference, args.to, reason=args.reason, who=_who(args.who),
-                                 version=args.if_version)
-    print(f"{change.reference}: decide by {change.decide_by_before or '-'} → {change.decide_by} (the next letter "
-          f"says so)")
+        done = call(session)
+    print(say(done))
     return 0
+
+
+def _extend(args: argparse.Namespace, register: Register) -> int:
+    return _one_change(register, lambda s: register.extend(s, args.reference, args.to, reason=args.reason,
+                                                           who=_who(args.who), version=args.if_version),
+                       lambda c: f"{c.reference}: decide by {c.decide_by_before or '-'} → {c.decide_by} (the next "
+                                 f"letter says so)")
 
 
 def _wait(args: argparse.Namespace, register: Register) -> int:
-    with register.session() as session, session.begin():
-        case = register.wait(session, args.reference, what=args.what, who=_who(args.who), on=args.on,
-                             version=args.if_version)
-    print(f"{case.reference}: decision clock paused from {case.waiting_since} (decide by {case.decide_by} moves "
-          f"when it resumes)")
-    return 0
+    return _one_change(register, lambda s: register.wait(s, args.reference, what=args.what, who=_who(args.who),
+                                                         on=args.on, version=args.if_version),
+                       lambda c: f"{c.reference}: decision clock paused from {c.waiting_since} (decide by "
+                                 f"{c.decide_by} moves when it resumes)")
 
 
 def _resume(args: argparse.Namespace, register: Register) -> int:
-    with register.session() as session, session.begin():
-        change = register.resume(session, args.reference, who=_who(args.who), on=args.on, version=args.if_version)
-    print(f"{change.reference}: clock running again, {change.paused_days} working day(s) paused; decide by "
-          f"{change.decide_by_before or '-'} → {change.decide_by or '-'}")
-    return 0
+    return _one_change(register, lambda s: register.resume(s, args.reference, who=_who(args.who), on=args.on,
+                                                           version=args.if_version),
+                       lambda c: f"{c.reference}: clock running again, {c.paused_days} working day(s) paused; "
+                                 f"decide by {c.decide_by_before or '-'} → {c.decide_by or '-'}")
+
+
+#: The decision clock's commands, each on one case (REF): name, handler, help, and the options after REF
+#: as ``add_argument``'s flag and keywords.
+_CLOCK_COMMANDS: tuple[tuple[str, Callable[[argparse.Namespace, Register], int], str,
+                             tuple[tuple[str, dict[str, Any]], ...]], ...] = (
+    ("extend", _extend, "a new decision date with reasons (art. 5; the next letter gives it)",
+     (("--to", {"required": True, "type": day, "metavar": "YYYY-MM-DD"}),
+      ("--reason", {"required": True, "help": "why more time is needed (the customer reads it)"}))),
+    ("wait", _wait, "pause the decision clock while the customer is asked for information (art. 4)",
+     (("--for", {"dest": "what", "required": True, "metavar": "TEXT", "help": "what the customer is asked for"}),
+      ("--on", {"type": day, "metavar": "YYYY-MM-DD", "help": "the day they were asked (default: today)"}))),
+    ("resume", _resume, "restart the paused decision clock (the paused working days move decide-by)",
+     (("--on", {"type": day, "metavar": "YYYY-MM-DD", "help": "the day the answer came (default: today)"}),)),
+)
 
 
 def _list(args: argparse.Namespace, register: Register) -> int:
@@ -331,6 +361,11 @@ def add_register_parser(sub: Any) -> None:
             p.add_argument("--if-version", type=int, metavar="N",
                            help="only if the case is still at version N (as 'show' printed it): else refused with "
                                 "who changed it and when")
+        if name in ("list", "show", "assign", "correct", "merge", "extend", "wait", "resume"):
+            # import, profile, measure, categorize and report declare their own (with their own help)
+            p.add_argument("--org-file", action="append", metavar="FILE",
+                           help="a profile file for cases handled under its key when it is not built in "
+                                "(repeatable: one per profile)")
         return p
 
     p = add("import", _import, "import a batch output folder's records")
@@ -350,17 +385,11 @@ def add_register_parser(sub: Any) -> None:
     target.add_argument("reference", metavar="REF", nargs="?")
     target.add_argument("--all-open", action="store_true", help="every open case with the profile's key")
     p.add_argument("--org-file", required=True, metavar="FILE", help="the profile file (see 'org export')")
-    p = add("extend", _extend, "a new decision date with reasons (art. 5; the next letter gives it)")
-    p.add_argument("reference", metavar="REF")
-    p.add_argument("--to", required=True, type=day, metavar="YYYY-MM-DD")
-    p.add_argument("--reason", required=True, help="why more time is needed (the customer reads it)")
-    p = add("wait", _wait, "pause the decision clock while the customer is asked for information (art. 4)")
-    p.add_argument("reference", metavar="REF")
-    p.add_argument("--for", dest="what", required=True, metavar="TEXT", help="what the customer is asked for")
-    p.add_argument("--on", type=day, metavar="YYYY-MM-DD", help="the day they were asked (default: today)")
-    p = add("resume", _resume, "restart the paused decision clock (the paused working days move decide-by)")
-    p.add_argument("reference", metavar="REF")
-    p.add_argument("--on", type=day, metavar="YYYY-MM-DD", help="the day the answer came (default: today)")
+    for name, func, text, options in _CLOCK_COMMANDS:
+        p = add(name, func, text)
+        p.add_argument("reference", metavar="REF")
+        for flag, keywords in options:
+            p.add_argument(flag, **keywords)
     p = add("list", _list, "list entries")
     p.add_argument("--status", action="append", choices=list(TRANSITIONS), help="repeatable")
     p.add_argument("--since", type=day, metavar="YYYY-MM-DD", help="received on or after")

@@ -14,6 +14,7 @@ The merged reference stays as a pointer (never reused: the count stays gapless).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date
 
 from pydantic import ValidationError
@@ -36,16 +37,20 @@ from ._workflow import now, record_event
 __all__ = ["correct_row", "merge_rows", "typed_complaint"]
 
 
-def profile_of(row: ComplaintRow) -> Organisation:
-    """The profile a case is handled under (the one fallback rule: :func:`~klageformular.org.profile_for`)."""
-    return profile_for(row.organisation, row.language)
+Profiles = Mapping[str, Organisation]
 
 
-def typed_complaint(row: ComplaintRow) -> Complaint | None:
-    """The stored complaint as the typed model (None for an unreadable entry)."""
+def profile_of(row: ComplaintRow, profiles: Profiles | None = None) -> Organisation:
+    """The profile a case is handled under (the one rule: :func:`~klageformular.org.profile_for`)."""
+    return profile_for(row.organisation, row.language, profiles, holder=row.reference)
+
+
+def typed_complaint(row: ComplaintRow, profiles: Profiles | None = None) -> Complaint | None:
+    """The stored complaint as the typed model (None for an unreadable entry), read under its profile's
+    country and currency (a registration number's check digits depend on the country)."""
     if row.complaint is None:
         return None
-    org = profile_of(row)
+    org = profile_of(row, profiles)
     try:
         return Complaint.model_validate(row.complaint, context={"country": org.country, "currency": org.currency})
     except ValidationError as exc:
@@ -53,18 +58,15 @@ def typed_complaint(row: ComplaintRow) -> Complaint | None:
         raise RegisterError(f"{row.reference}: the stored complaint does not validate ({fields})") from None
 
 
-def _lang(row: ComplaintRow) -> str:
-    return row.language if row.language in LANGUAGES else profile_of(row).languages[0]
-
-
 def correct_row(session: Session, row: ComplaintRow, path: str, value: str, *, who: str, note: str,
-                today: date | None = None) -> Correction:
+                today: date | None = None, profiles: Profiles | None = None) -> Correction:
     """Correct ``path`` of ``row`` to ``value`` (see the module's rules); returns the :class:`Correction`."""
     from ._service import to_case
 
     if not note.strip():
         raise RegisterError("a correction needs a --note saying why (the customer's mail, a call)")
-    complaint = typed_complaint(row)
+    org = profile_of(row, profiles)
+    complaint = typed_complaint(row, profiles)
     if complaint is None:
         raise RegisterError(f"{row.reference} is an unreadable file: there are no values to correct")
     try:
@@ -72,8 +74,8 @@ def correct_row(session: Session, row: ComplaintRow, path: str, value: str, *, w
     except KeyError:
         raise CorrectionRefusedError(f"no field {path!r} on the form (use a dotted path such as complainant.email)",
                                      path=path) from None
-    lang = _lang(row)
-    texts = Texts.of(lang, profile_of(row))
+    lang = row.language if row.language in LANGUAGES else org.languages[0]
+    texts = Texts.of(lang, org)
     values = field_values(complaint, lang)
     before = values.get(path)
     values[path] = value
@@ -102,7 +104,7 @@ def correct_row(session: Session, row: ComplaintRow, path: str, value: str, *, w
                  note=f"{path} corrected{' (' + str(correction.code) + ' resolved)' if correction.code else ''}: "
                       f"{note.strip()}")
     session.flush()
-    return next(c for c in to_case(session, row).corrections[::-1] if c.path == path)
+    return next(c for c in to_case(session, row, profiles).corrections[::-1] if c.path == path)
 
 
 def merge_rows(session: Session, source: ComplaintRow, target: ComplaintRow, *, who: str, note: str | None) -> None:

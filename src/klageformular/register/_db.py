@@ -115,7 +115,12 @@ def _sqlite_setup(engine: Engine) -> None:
 
 #: The register's tables: what no statement of the application may drop or alter.
 _TABLES = frozenset({"complaints", "source_files", "events", "attachments", "reference_counters", "alembic_version",
-                     "blobs", "documents", "watch_runs"})  # documents (0006), the watch (0011)
+                     "corrections",  # 0005 (append-only since 0010)
+                     "blobs", "documents",  # 0006
+                     "measures", "case_categories",  # 0007
+                     "outgoing",  # 0009
+                     "watch_runs",  # 0011
+                     "correspondence"})  # 0013
 _SCHEMA_ACTIONS = {sqlite3.SQLITE_DROP_TABLE: 0, sqlite3.SQLITE_ALTER_TABLE: 1, sqlite3.SQLITE_DROP_TRIGGER: 1,
                    sqlite3.SQLITE_DROP_INDEX: 1}  # action -> which argument names the table
 
@@ -123,8 +128,8 @@ _SCHEMA_ACTIONS = {sqlite3.SQLITE_DROP_TABLE: 0, sqlite3.SQLITE_ALTER_TABLE: 1, 
 def _guard(action: int, arg1: str | None, arg2: str | None, _db: str | None, _trigger: str | None) -> int:
     """sqlite3's authorizer on every connection the engine makes: no DROP or ALTER of the register.
 
-    ``DROP TABLE events`` would pass the append-only triggers (or ``DROP TRIGGER`` would
-    remove them). This holds for this program's connections only: whoever can write the file
+    ``DROP TABLE events`` (or ``corrections``, ``measures``) would pass the append-only triggers
+    (or ``DROP TRIGGER`` would remove them). This holds for this program's connections only: whoever can write the file
     can open it with any other SQLite client, so it guards against our own mistakes, not a
     person. ``PRAGMA writable_schema`` (editing the schema by hand) is refused for the same reason.
     """

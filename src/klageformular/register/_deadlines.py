@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -65,9 +66,9 @@ class Profile:
         return cls(org, hashlib.sha256(raw).hexdigest())
 
     @classmethod
-    def of_row(cls, row: ComplaintRow) -> Profile:
-        """The built-in profile a case names (by the one fallback rule, :func:`klageformular.org.profile_for`)."""
-        return cls.built_in(profile_for(row.organisation, row.language))
+    def of_row(cls, row: ComplaintRow, profiles: Mapping[str, Organisation] | None = None) -> Profile:
+        """The profile a case names, given or built in (by the one rule, :func:`klageformular.org.profile_for`)."""
+        return cls.built_in(profile_for(row.organisation, row.language, profiles, holder=row.reference))
 
 
 def _add_working_days(day: date, count: int, country: str) -> date:

@@ -12,7 +12,7 @@ case, flagged ``message_id_collision``. Unreadable files become entries with sta
 case, and a bounce or auto-reply to one of our letters, joins that case instead
 (:mod:`._threading` has the rules).
 
-Every value bound for a column goes through :func:`_text` (or :func:`_json`) here: NUL and
+Every value bound for a column goes through :func:`column_text` (or :func:`_json`) here: NUL and
 unpaired surrogates replaced (PostgreSQL refuses both), cut to the column's size, so no
 record can stop an import (a value cut is kept in full in the batch's record). A time of
 receipt in the future (a sender's ``Date:`` in 2099) is not believed: the day of import is
@@ -30,7 +30,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Engine, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -149,12 +148,7 @@ def add_record(engine: Engine, record: Record | Mapping[str, Any], *, who: str =
     ...                           reason="unreadable", received="2026-11-27")).reference
     'KLA-2026-0001'
     """
-    if not isinstance(record, Record):
-        try:
-            record = Record.from_line(record)
-        except ValidationError as exc:
-            fields = ", ".join(".".join(map(str, e["loc"])) or "record" for e in exc.errors())
-            raise RegisterError(f"not a batch record ({fields})") from None
+    record = Record.coerce(record, error=RegisterError)
     for attempt in (1, 2):
         try:
             with Session(engine) as session, session.begin():
@@ -199,7 +193,7 @@ def _add(session: Session, record: Record, *, who: str, today: date,
             return IntakeResult("threaded", thread_reply(session, thread, record, who=who, day=day,
                                                          received_at=received_at))
     if found is None and kind != "duplicate":
-        org = profile_for(record.organisation, record.language, profiles)
+        org = profile_for(record.organisation, record.language, profiles, holder="a record of the batch")
         received, received_at, future = _received(record.received, today, claimed=record.received_from in _CLAIMED)
         prefix = reference_prefix(org)
         counter = lock_counter(session, prefix, received.year)  # then look again, under the lock
@@ -223,9 +217,10 @@ def _add(session: Session, record: Record, *, who: str, today: date,
             session.add(_source_file(row, record, "original"))
             for attachment in record.attachments or ():
                 session.add(AttachmentRow(
-                    complaint=row, name=_text(attachment.name), content_type=_text(attachment.content_type, 255),
-                    size=_int(attachment.size), sha256=_text(attachment.sha256, 64), path=_text(attachment.path),
-                    unreadable=_text(attachment.unreadable)))
+                    complaint=row, name=column_text(attachment.name),
+                    content_type=column_text(attachment.content_type, 255), size=column_size(attachment.size),
+                    sha256=column_text(attachment.sha256, 64), path=column_text(attachment.path),
+                    unreadable=column_text(attachment.unreadable)))
             note = (f"{row.method or 'file'} intake: {row.parse_status}" if kind == "complaint"
                     else f"unreadable file: {row.reason or '-'}")
             flags = [c for c, on in (("received in the future", future), ("Message-ID collision", collision)) if on]
@@ -244,8 +239,8 @@ def _add(session: Session, record: Record, *, who: str, today: date,
         # case): a document of the case, marked so on its listing.
         for listed in row.attachments:
             if listed.sha256 == record.sha256 and listed.unreadable is None:
-                listed.unreadable = _text(record.message or record.reason or "unreadable")
-        note = f"a document of the same message: unreadable ({_text(record.reason, 40) or '-'})"
+                listed.unreadable = column_text(record.message or record.reason or "unreadable")
+        note = f"a document of the same message: unreadable ({column_text(record.reason, 40) or '-'})"
     elif how == "same_message":
         note = "another document of the same message"
     else:
@@ -260,9 +255,9 @@ def _existing(session: Session, record: Record, kind: str) -> tuple[ComplaintRow
     Two queries at most (files by hash, entries by message or content key): intake speed is
     set by round trips to the database.
     """
-    digest, source = _text(record.sha256, 64), _text(record.source) or ""
-    original = _text(record.duplicate_of_sha256, 64) if kind == "duplicate" else None
-    duplicate_of = _text(record.duplicate_of) or ""
+    digest, source = column_text(record.sha256, 64), column_text(record.source) or ""
+    original = column_text(record.duplicate_of_sha256, 64) if kind == "duplicate" else None
+    duplicate_of = column_text(record.duplicate_of) or ""
     hashes = [h for h in (digest, original) if h]
     match: ColumnElement[bool] | None = SourceFileRow.sha256.in_(hashes) if hashes else None
     if not digest:
@@ -273,7 +268,7 @@ def _existing(session: Session, record: Record, kind: str) -> tuple[ComplaintRow
             SourceFileRow.source == duplicate_of
     files = session.execute(select(SourceFileRow.source, SourceFileRow.sha256, SourceFileRow.complaint_id)
                             .where(match).order_by(SourceFileRow.id)).all() if match is not None else []
-    how = _text(record.duplicate_kind, 20) or "same_content"
+    how = column_text(record.duplicate_kind, 20) or "same_content"
     for wanted, relation in (
         (lambda f: f.source == source and f.sha256 == (digest or None), "already"),  # this very file
         (lambda f: digest and f.sha256 == digest, "same_file"),  # the same bytes under another name
@@ -287,8 +282,8 @@ def _existing(session: Session, record: Record, kind: str) -> tuple[ComplaintRow
             return _live(session, found), relation
     if kind == "duplicate":
         return None
-    message, message_id = _text(record.message_sha256, 64), _text(record.message_id, 998)
-    key = _text(record.content_key, 128) if kind == "complaint" else None
+    message, message_id = column_text(record.message_sha256, 64), column_text(record.message_id, 998)
+    key = column_text(record.content_key, 128) if kind == "complaint" else None
     keys: list[ColumnElement[bool]] = []
     if message:
         keys.append(ComplaintRow.message_sha256 == message)
@@ -355,13 +350,13 @@ def _new_row(record: Record, org: Organisation, received: date, received_at: dat
         reference=f"{prefix}-{received.year}-{number:04d}", prefix=prefix, year=received.year, number=number,
         organisation=org.key, status="received" if is_complaint else "unreadable",
         channel=_channel(record), received=received, received_at=received_at,
-        acknowledge_by=ack or due.acknowledge_by, decide_by=due.decide_by, language=_text(record.language, 5),
-        method=_text(record.method, 20), form_version=_text(record.form_version, 20),
-        parse_status=(_text(record.status, 20) or "complete") if is_complaint else "unreadable",
+        acknowledge_by=ack or due.acknowledge_by, decide_by=due.decide_by, language=column_text(record.language, 5),
+        method=column_text(record.method, 20), form_version=column_text(record.form_version, 20),
+        parse_status=(column_text(record.status, 20) or "complete") if is_complaint else "unreadable",
         complaint=complaint, review=_json(record.review), warnings=_json(record.warnings),
-        raw=_json(record.raw) or None, reason=_text(record.reason, 40), error=_text(record.error, 80),
-        message=_text(record.message), content_key=_text(record.content_key, 128),
-        message_id=_text(record.message_id, 998), message_sha256=_text(record.message_sha256, 64),
+        raw=_json(record.raw) or None, reason=column_text(record.reason, 40), error=column_text(record.error, 80),
+        message=column_text(record.message), content_key=column_text(record.content_key, 128),
+        message_id=column_text(record.message_id, 998), message_sha256=column_text(record.message_sha256, 64),
         mail=_json(mail), created_at=now(), **related_keys(complaint),
     )
 
@@ -369,32 +364,26 @@ def _new_row(record: Record, org: Organisation, received: date, received_at: dat
 def _channel(record: Record) -> str:
     if record.message_id or record.message_sha256 or record.method == "email":
         return "email"
-    return _text(record.channel, 20) or "file"
+    return column_text(record.channel, 20) or "file"
 
 
 def _source_file(row: ComplaintRow, record: Record, kind: str) -> SourceFileRow:
     day = _received(record.received, date.today())[0] if record.received else None
-    return SourceFileRow(complaint=row, source=_text(record.source) or "", sha256=_text(record.sha256, 64),
-                         kind=kind, received=day, quarantine=_text(record.quarantine), imported_at=now())
-
-
-_text = column_text  # one cleaner for every value that reaches a column
+    return SourceFileRow(complaint=row, source=column_text(record.source) or "", sha256=column_text(record.sha256, 64),
+                         kind=kind, received=day, quarantine=column_text(record.quarantine), imported_at=now())
 
 
 def _json(value: Any) -> Any:
-    """A JSON value with every string (keys too) cleaned by :func:`_text`, not cut: a JSON column has no size."""
+    """A JSON value with every string (keys too) cleaned by :func:`column_text`, not cut: a JSON column has no size."""
     if isinstance(value, str):
-        return _text(value)
+        return column_text(value)
     if isinstance(value, Mapping):
-        return {_text(str(k)): _json(v) for k, v in value.items()}
+        return {column_text(str(k)): _json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json(v) for v in value]
     if isinstance(value, float) and value != value:  # NaN is not JSON
         return None
     return value
-
-
-_int = column_size
 
 
 def _day(value: str | None) -> date | None:

@@ -105,7 +105,7 @@ def _letter_case(row: ComplaintRow, *, org: Organisation | None, admissibility: 
         admissibility = "inadmissible" if row.status == "inadmissible" else "admissible"
         if admissibility == "inadmissible" and not (reason or "").strip():
             reason = _inadmissible_note(row)
-    profile = org or profile_for(row.organisation, row.language)
+    profile = org or profile_for(row.organisation, row.language, holder=row.reference)
     record = Record(complaint=row.complaint, received=row.received.isoformat(),
                     language=row.language if row.language in LANGUAGES else None, organisation=profile.key)
     case = letter_case_from_record(record, reference=row.reference, org=profile, admissibility=admissibility,

@@ -38,32 +38,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from ..exceptions import ConfigurationError, InvalidMeasureError, RegisterError, UnknownCategoryError
-from ..org import Category, Organisation, get_organisation, organisation_keys
+from ..exceptions import InvalidMeasureError, RegisterError, UnknownCategoryError
+from ..org import Category, Organisation, profile_for
 from ._names import CATEGORY_FACETS, MEASURES
 from ._schema import CategoryRow, ComplaintRow, EventRow, MeasureRow
 from ._service import lock_case
+from ._types import CaseCategory, Measure
 from ._workflow import get_complaint, now, record_event, utc
 
-__all__ = ["Categorization", "Measure", "case_profile", "categorize", "measures_of", "parse_money",
-           "record_measure"]
+__all__ = ["Categorization", "Measure", "case_profile", "categorize", "category_of_row", "measures_of",
+           "measures_of_row", "parse_money", "record_measure"]
 
 Profiles = Mapping[str, Organisation]
 _MAX_MINOR = 10**15  # a thousand billion kroner: anything larger is a typing error, and fits a BIGINT
 _NEEDS_NOTE = ("other_consequence",)  # "other" says nothing without words
-
-
-@dataclass(frozen=True)
-class Measure:
-    """A measure taken on a case; ``amount``/``currency`` only for ``compensation``."""
-
-    reference: str
-    kind: str
-    at: datetime
-    who: str
-    note: str | None
-    amount: Decimal | None = None
-    currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,17 +69,9 @@ class Categorization:
 
 
 def case_profile(row: ComplaintRow, organisations: Profiles | None = None) -> Organisation:
-    """The profile a case is handled under: a profile file given for its key, else the built-in one.
-
-    A key that is neither (a profile file used at import but not given now) is refused: its
-    lists and holidays are in that file, and guessing another profile would be silently wrong.
-    """
-    if organisations and row.organisation in organisations:
-        return organisations[row.organisation]
-    if row.organisation in organisation_keys():
-        return get_organisation(row.organisation)
-    raise ConfigurationError(f"{row.reference} is handled under profile {row.organisation!r}, which is not "
-                             "built in: give its profile file (--org-file)")
+    """The profile a case is handled under: a profile file given for its key, else the built-in one
+    (the one rule, :func:`klageformular.org.profile_for`: an unknown key is refused, never guessed)."""
+    return profile_for(row.organisation, row.language, organisations, holder=row.reference)
 
 
 def parse_money(text: str) -> Decimal:
@@ -175,8 +155,8 @@ def record_measure(session: Session, reference: str, kind: str, *, who: str, not
     session.add(MeasureRow(event_id=event.id, kind=kind, amount_minor=minor, minor_digits=digits,
                            currency=currency if kind == "compensation" else None))
     session.flush()
-    return Measure(row.reference, kind, utc(event.at), who, text, amount if minor else None,
-                   currency if minor else None)
+    return Measure(reference=row.reference, kind=kind, at=utc(event.at), who=who, note=text,
+                   amount=amount if minor else None, currency=currency if minor else None)
 
 
 def _pick(org: Organisation, facet: str, value: str) -> Category:
@@ -233,7 +213,11 @@ def categorize(session: Session, reference: str, *, who: str, product: str | Non
 
 def measures_of(session: Session, reference: str) -> Iterator[Measure]:
     """The measures taken on a case, oldest first."""
-    row = get_complaint(session, reference)
+    return measures_of_row(session, get_complaint(session, reference))
+
+
+def measures_of_row(session: Session, row: ComplaintRow) -> Iterator[Measure]:
+    """:func:`measures_of` for a row already read (``register show``'s :class:`~klageformular.register.Case`)."""
     query = (select(MeasureRow, EventRow).join(EventRow, MeasureRow.event_id == EventRow.id)
              .where(EventRow.complaint_id == row.id).order_by(EventRow.id))
     for measure, event in session.execute(query):
@@ -241,4 +225,11 @@ def measures_of(session: Session, reference: str) -> Iterator[Measure]:
                   if measure.amount_minor is not None else None)
         note = event.note or ""
         own = note.split(" — ", 1)[1] if " — " in note else None  # the head never holds " — "
-        yield Measure(row.reference, measure.kind, utc(event.at), event.who, own, amount, measure.currency)
+        yield Measure(reference=row.reference, kind=measure.kind, at=utc(event.at), who=event.who, note=own,
+                      amount=amount, currency=measure.currency)
+
+
+def category_of_row(session: Session, row: ComplaintRow) -> CaseCategory | None:
+    """A case's current category (None: never categorized)."""
+    current = session.get(CategoryRow, row.id)
+    return CaseCategory(product=current.product, cause=current.cause) if current is not None else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -18,17 +18,10 @@ from ._cli import _who, day
 from ._names import CATEGORY_FACETS, MEASURES, REPORT_LANGUAGES
 
 if TYPE_CHECKING:
-    from ..org import Organisation
     from ._report import Period
     from ._service import Register
 
 __all__ = ["add_commands"]
-
-
-def _profiles(files: Sequence[str] | None) -> dict[str, Organisation]:
-    from ..orgfile import load_organisation
-
-    return {org.key: org for org in (load_organisation(f) for f in files or ())}
 
 
 def _measure(args: argparse.Namespace, register: Register) -> int:
@@ -37,9 +30,8 @@ def _measure(args: argparse.Namespace, register: Register) -> int:
     amount = parse_money(args.amount) if args.amount is not None else None
     with register.session() as session, session.begin():
         done = register.record_measure(session, args.reference, args.kind, who=_who(args.who), note=args.note,
-                                       amount=amount, currency=args.currency,
-                                       organisations=_profiles(args.org_file), version=args.if_version)
-    money = f" {done.amount:f} {done.currency}" if done.amount is not None else ""
+                                       amount=amount, currency=args.currency, version=args.if_version)
+    money = f" {done.money}" if done.money else ""
     print(f"{done.reference}: {done.kind}{money} recorded")
     return 0
 
@@ -47,8 +39,7 @@ def _measure(args: argparse.Namespace, register: Register) -> int:
 def _categorize(args: argparse.Namespace, register: Register) -> int:
     with register.session() as session, session.begin():
         done = register.categorize(session, args.reference, who=_who(args.who), product=args.product,
-                                   cause=args.cause, note=args.note, organisations=_profiles(args.org_file),
-                                   version=args.if_version)
+                                   cause=args.cause, note=args.note, version=args.if_version)
     print(f"{done.reference}: product {done.product or '–'}, cause {done.cause or '–'}")
     return 0
 
@@ -71,9 +62,9 @@ def _report(args: argparse.Namespace, register: Register) -> int:
 
     today = args.today or date.today()
     period = _period(args, today)
-    profiles = _profiles(args.org_file)
+    profiles = register.profiles  # --org-file's (the register's engine is made with them)
     with register.session() as session:
-        figures = register.report(session, period.start, period.end, today=today, organisations=profiles)
+        figures = register.report(session, period.start, period.end, today=today)
     if args.xlsx:
         write_report_xlsx(figures, args.xlsx, lang=args.lang, organisations=profiles)
         print(f"{args.xlsx}: report {period.start.isoformat()} to {period.end.isoformat()}",

@@ -11,8 +11,8 @@ from typing import Any
 from ..layout import LAYOUT, FieldSpec, Kind
 from ..locales import LANGUAGES, Texts, register_words
 from ..org import organisation_keys
-from ..values import field_values
-from ._types import Case
+from ..values import field_values, format_exact
+from ._types import Case, Measure
 
 __all__ = ["render_case"]
 
@@ -97,6 +97,13 @@ def render_case(case: Case) -> str:
         lines += ["", w("show.corrections")] + [
             f"  {c.path}: {c.before!r} → {c.after!r} · {w('show.typed')} {c.typed!r} · {c.who} "
             f"{c.at:%Y-%m-%d %H:%M} · {c.note or ''}" for c in case.corrections]
+    if case.category is not None:
+        lines += ["", w("show.category"), f"  {w('show.product')}: {case.category.product or '-'} · "
+                                          f"{w('show.cause')}: {case.category.cause or '-'}"]
+    if case.measures:  # the kinds stay codes (as the statuses do): searchable, the same in every language
+        lines += ["", w("show.measures")] + [
+            f"  {m.at:%Y-%m-%d %H:%M}  {m.who:<12} {m.kind:<25} {' · '.join(t for t in (_money(m, lang), m.note) if t)}"
+            .rstrip() for m in case.measures]
     if case.sender:
         lines += ["", w("show.sender")] + [f"  {key}: {value}" for key, value in
                                             case.sender.model_dump(by_alias=True, exclude_none=True).items()]
@@ -119,6 +126,13 @@ def render_case(case: Case) -> str:
     lines += ["", w("show.related")] + ([f"  {r.reference:<17} {r.status:<13} {r.outcome or '-':<13} "
                                          f"same {', '.join(r.same)}" for r in case.related] or [f"  {w('show.none')}"])
     return "\n".join(lines)
+
+
+def _money(measure: Measure, lang: str) -> str | None:
+    """A compensation as the case's language writes it, with exactly the decimals stored (``1.250,50 DKK``)."""
+    if measure.amount is None:
+        return None
+    return f"{format_exact(measure.amount, lang)} {measure.currency}"
 
 
 def _size(size: Any) -> str:

@@ -29,7 +29,7 @@ from sqlalchemy import ColumnElement, Engine, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..exceptions import ConfigurationError
-from ..org import Organisation, get_organisation, organisation_keys
+from ..org import Organisation, profile_for
 from ._names import MEASURES
 from ._schema import CategoryRow, ComplaintRow, EventRow, MeasureRow
 
@@ -145,12 +145,7 @@ Profiles = Mapping[str, Organisation]
 
 
 def _country(key: str, organisations: Profiles | None) -> str:
-    if organisations and key in organisations:
-        return organisations[key].holiday_country
-    if key in organisation_keys():
-        return get_organisation(key).holiday_country
-    raise ConfigurationError(f"cases are handled under profile {key!r}, which is not built in: give its profile "
-                             "file (--org-file) so their working days count its holidays")
+    return profile_for(key, profiles=organisations, holder="a case in the report").holiday_country
 
 
 @cache

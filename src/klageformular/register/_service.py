@@ -86,12 +86,17 @@ class ImportDone:
 class Register:
     """The complaint register over ``engine``: reads and changes, each in the caller's session.
 
+    ``profiles``: profiles by key for cases handled under a profile that is not built in (the
+    profile files given as ``--org-file``); a case naming a key that is neither is refused with
+    :class:`~klageformular.exceptions.UnknownProfileError` (:func:`klageformular.org.profile_for`).
+
     Not supported: changes outside a transaction (call them inside ``s.begin()``), and lists
     used after their session closed.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, profiles: Mapping[str, Organisation] | None = None) -> None:
         self.engine = engine
+        self.profiles: Mapping[str, Organisation] = dict(profiles or {})
 
     def session(self) -> Session:
         """A new session on the register's engine; the caller opens the transaction (``s.begin()``)."""
@@ -102,7 +107,7 @@ class Register:
     def case(self, session: Session, reference: str) -> Case:
         """Everything about one case (:class:`UnknownReferenceError` when there is none)."""
         row = self._row(session, reference, load=True)
-        return to_case(session, row)
+        return to_case(session, row, self.profiles)
 
     def cases(self, session: Session, *, status: Sequence[str] = (), since: date | None = None,
               related_to: str | None = None, include_merged: bool = True) -> Iterator[CaseSummary]:
@@ -119,7 +124,7 @@ class Register:
             query = query.where(ComplaintRow.id.in_([r.id for r, _ in _related(session, base)]))
         query = query.order_by(ComplaintRow.received, ComplaintRow.prefix, ComplaintRow.year, ComplaintRow.number)
         for row in session.scalars(query.execution_options(yield_per=500)):
-            yield to_summary(session, row)
+            yield to_summary(session, row, self.profiles)
 
     def review(self, session: Session) -> Iterator[ReviewEntry]:
         """Open review items, in reference order (not of merged cases or of entries found not to be complaints)."""
@@ -143,7 +148,8 @@ class Register:
         """
         from ._report import Period, build_report
 
-        return build_report(session, Period.between(start, end), today=today, organisations=organisations)
+        return build_report(session, Period.between(start, end), today=today,
+                            organisations=self._profiles(organisations))
 
     # -- changing -------------------------------------------------------------------------------
 
@@ -184,7 +190,7 @@ class Register:
         previous, row.assignee = row.assignee, name or None
         record_event(session, row, "assign", who=who, note=f"{previous or 'nobody'} → {name or 'nobody'}")
         session.flush()
-        return to_case(session, row)
+        return to_case(session, row, self.profiles)
 
     def write_letter(self, session: Session, reference: str, kind: LetterKind, output: str, *, dated: date,
                      who: str, outcome: Outcome | None = None, reasons: str | None = None, eml: str | None = None,
@@ -195,14 +201,16 @@ class Register:
 
         row = self.lock(session, reference, version=version)
         return write_letter_in(session, row, kind, output, dated=dated, who=who, outcome=outcome, reasons=reasons,
-                               eml=eml, org=org, admissibility=admissibility, reason=reason, copy=copy)
+                               eml=eml, org=org or self._profile(row), admissibility=admissibility, reason=reason,
+                               copy=copy)
 
     def correct(self, session: Session, reference: str, path: str, value: str, *, who: str, note: str,
                 version: int | None = None) -> Correction:
         """Correct one field (dotted path); refused with the reason when the value fails the form's rules."""
         from ._corrections import correct_row
 
-        return correct_row(session, self.lock(session, reference, version=version), path, value, who=who, note=note)
+        return correct_row(session, self.lock(session, reference, version=version), path, value, who=who, note=note,
+                           profiles=self.profiles)
 
     def merge(self, session: Session, reference: str, *, into: str, who: str, note: str | None = None) -> Case:
         """Merge a case into another: files and documents move, the merged case stays as a pointer."""
@@ -213,7 +221,7 @@ class Register:
         rows = {first: self.lock(session, first), second: self.lock(session, second)}
         source, target = rows[reference.strip().upper()], rows[into.strip().upper()]
         merge_rows(session, source, target, who=who, note=note)
-        return to_case(session, target)
+        return to_case(session, target, self.profiles)
 
     # -- deadlines (rules in :mod:`._deadlines`) ----------------------------------------------------
 
@@ -251,7 +259,7 @@ class Register:
             for reference in summary.references:
                 row = self.lock(session, reference)
                 if row.profile_sha256 is None:
-                    profile = by_key.get(row.organisation) or Profile.of_row(row)
+                    profile = by_key.get(row.organisation) or Profile.of_row(row, self.profiles)
                     if (change := apply_profile(session, row, profile, who=who)) is not None:
                         changes.append(change)
         return ImportDone(summary, changes)
@@ -270,7 +278,7 @@ class Register:
         row = self.lock(session, reference, version=version)
         wait(session, row, self._profile(row), what, on=on or date.today(), who=who)
         session.flush()
-        return to_case(session, row)
+        return to_case(session, row, self.profiles)
 
     def resume(self, session: Session, reference: str, *, who: str, on: date | None = None,
                version: int | None = None) -> DeadlineChange:
@@ -290,9 +298,12 @@ class Register:
         session.flush()
         return change
 
-    @staticmethod
-    def _profile(row: ComplaintRow) -> Organisation:
-        return profile_for(row.organisation, row.language)
+    def _profiles(self, given: Mapping[str, Organisation] | None) -> Mapping[str, Organisation]:
+        """The register's profiles with those a call gives (which win for their keys)."""
+        return {**self.profiles, **(given or {})}
+
+    def _profile(self, row: ComplaintRow) -> Organisation:
+        return profile_for(row.organisation, row.language, self.profiles, holder=row.reference)
     def record_measure(self, session: Session, reference: str, kind: str, *, who: str, note: str | None = None,
                        amount: Decimal | None = None, currency: str | None = None,
                        organisations: Mapping[str, Organisation] | None = None,
@@ -301,7 +312,7 @@ class Register:
         from ._measures import record_measure
 
         return record_measure(session, reference, kind, who=who, note=note, amount=amount, currency=currency,
-                              organisations=organisations, version=version)
+                              organisations=self._profiles(organisations), version=version)
 
     def categorize(self, session: Session, reference: str, *, who: str, product: str | None = None,
                    cause: str | None = None, note: str | None = None,
@@ -311,7 +322,7 @@ class Register:
         from ._measures import categorize
 
         return categorize(session, reference, who=who, product=product, cause=cause, note=note,
-                          organisations=organisations, version=version)
+                          organisations=self._profiles(organisations), version=version)
 
     # -- the watch's runs (revision 0011; rules in :mod:`._runs`) ------------------------------------
 
@@ -394,18 +405,20 @@ def _subject(row: ComplaintRow) -> str | None:
     return text.split("\n", 1)[0][:160] or None
 
 
-def typed_complaint(row: ComplaintRow) -> Complaint | None:
+def typed_complaint(row: ComplaintRow, profiles: Mapping[str, Organisation] | None = None) -> Complaint | None:
     from ._corrections import typed_complaint as typed
 
-    return typed(row)
+    return typed(row, profiles)
 
 
-def to_summary(session: Session, row: ComplaintRow) -> CaseSummary:
-    """A row as a list shows it."""
-    return CaseSummary.model_validate(_summary_fields(session, row))
+def to_summary(session: Session, row: ComplaintRow, profiles: Mapping[str, Organisation] | None = None
+               ) -> CaseSummary:
+    """A row as a list shows it (``profiles``: as :class:`Register` takes them)."""
+    return CaseSummary.model_validate(_summary_fields(session, row, profiles))
 
 
-def _summary_fields(session: Session, row: ComplaintRow) -> dict[str, Any]:
+def _summary_fields(session: Session, row: ComplaintRow, profiles: Mapping[str, Organisation] | None
+                    ) -> dict[str, Any]:
     return {
         "reference": row.reference, "status": row.status, "version": row.version, "received": row.received,
         "received_at": utc(row.received_at) if row.received_at else None, "acknowledge_by": row.acknowledge_by,
@@ -416,7 +429,7 @@ def _summary_fields(session: Session, row: ComplaintRow) -> dict[str, Any]:
         "profile_sha256": row.profile_sha256, "extended_to": row.extended_to,
         "extension_reason": row.extension_reason, "waiting_since": row.waiting_since,
         "waiting_for": row.waiting_for, "paused_days": row.paused_days or 0,
-        "complaint": typed_complaint(row), "review": tuple(_review(row)),
+        "complaint": typed_complaint(row, profiles), "review": tuple(_review(row)),
     }
 
 
@@ -458,8 +471,11 @@ def _correspondence(session: Session, rows: Sequence[ComplaintRow]) -> Iterator[
                             if isinstance(d, dict) and d.get("kind") != "message"))
 
 
-def to_case(session: Session, row: ComplaintRow) -> Case:
-    """Everything about one row: its parts, the events of cases merged into it, related cases."""
+def to_case(session: Session, row: ComplaintRow, profiles: Mapping[str, Organisation] | None = None) -> Case:
+    """Everything about one row: its parts, the events of cases merged into it, related cases, its
+    measures and category (``profiles``: as :class:`Register` takes them)."""
+    from ._measures import category_of_row, measures_of_row
+
     merged = session.scalars(select(ComplaintRow).where(ComplaintRow.merged_into == row.reference)
                              .options(selectinload(ComplaintRow.events)).order_by(ComplaintRow.id)).all()
     events = [to_event(row.reference, e) for e in row.events]
@@ -468,7 +484,7 @@ def to_case(session: Session, row: ComplaintRow) -> Case:
     sender = Sender.model_validate({"from": mail.get("from"), "subject": mail.get("subject"),
                                     "date": mail.get("date"), "message_id": row.message_id,
                                     "message_sha256": row.message_sha256, "received_from": mail.get("received_from")})
-    return Case.model_validate(_summary_fields(session, row) | {
+    return Case.model_validate(_summary_fields(session, row, profiles) | {
         "form_version": row.form_version, "parse_status": row.parse_status,
         "corrections": tuple(Correction(path=c.path, typed=c.typed, before=_json(c.before), after=_json(c.after),
                                         code=c.code, who=c.who, at=utc(c.at), note=c.note) for c in row.corrections),
@@ -484,6 +500,7 @@ def to_case(session: Session, row: ComplaintRow) -> Case:
         "related": tuple(Related(reference=m.reference, status=m.status, outcome=m.outcome, received=m.received,
                                  same=tuple(why))
                          for m, why in _related(session, row) if m.merged_into != row.reference),
+        "measures": tuple(measures_of_row(session, row)), "category": category_of_row(session, row),
     })
 
 

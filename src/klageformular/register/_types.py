@@ -3,7 +3,8 @@
 :class:`Case` is one case with everything a person or a program needs (``Case.to_json()`` is
 what ``register show --json`` prints: no ``null`` noise); :class:`CaseSummary` is a row of a
 list; :class:`Event`, :class:`SourceFile`, :class:`Document` (an attachment's metadata),
-:class:`Correction`, :class:`ReviewEntry`, :class:`Related`, :class:`Sender` are its parts;
+:class:`Correction`, :class:`ReviewEntry`, :class:`Related`, :class:`Sender`, :class:`Measure`,
+:class:`CaseCategory` are its parts;
 :class:`StatusChange` what a change did, :class:`DeadlineChange` what a profile, an extension or a
 resumed clock did to the dates; :class:`DueItem` / :class:`DueList` the deadlines. The
 compliance figures' :class:`~klageformular.register.Report` lives with the queries that compute
@@ -13,14 +14,15 @@ them (:mod:`._report`).
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..model import Complaint
 
-__all__ = ["Case", "CaseSummary", "Correction", "Correspondence", "DeadlineChange", "Document", "DueItem", "DueList",
-           "Event", "Related", "ReviewEntry", "Sender", "SourceFile", "StatusChange"]
+__all__ = ["Case", "CaseCategory", "CaseSummary", "Correction", "Correspondence", "DeadlineChange", "Document",
+           "DueItem", "DueList", "Event", "Measure", "Related", "ReviewEntry", "Sender", "SourceFile", "StatusChange"]
 
 
 class _Frozen(BaseModel):
@@ -169,6 +171,34 @@ class Correspondence(_Frozen):
     documents: tuple[str, ...] = ()
 
 
+class Measure(_Frozen):
+    """A measure taken on a case (one ``measure`` event); ``amount``/``currency`` only for ``compensation``.
+
+    ``amount`` is exact: the stored whole number of the currency's minor unit with its decimals
+    (``Decimal("75.25")``, ``Decimal("100.00")``); JSON gives it as a string, never a float.
+    """
+
+    reference: str
+    kind: str
+    at: datetime
+    who: str
+    note: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+
+    @property
+    def money(self) -> str | None:
+        """``75.25 DKK``: the amount with every decimal its currency has (None without an amount)."""
+        return f"{self.amount:f} {self.currency}" if self.amount is not None else None
+
+
+class CaseCategory(_Frozen):
+    """A case's current category: keys of its profile's product and cause lists (None: not set)."""
+
+    product: str | None = None
+    cause: str | None = None
+
+
 class Case(CaseSummary):
     """Everything about one case. ``complaint`` holds the corrected values; ``corrections`` what was typed."""
 
@@ -187,6 +217,8 @@ class Case(CaseSummary):
     events: tuple[Event, ...] = ()
     correspondence: tuple[Correspondence, ...] = ()
     related: tuple[Related, ...] = ()
+    measures: tuple[Measure, ...] = ()  # the case's own, oldest first (a merged case's stay on its record)
+    category: CaseCategory | None = None  # None: never categorized
 
 
 class StatusChange(_Frozen):
