@@ -28,6 +28,7 @@ from klageformular.exceptions import ConfigurationError, LanguageNotAvailableErr
 from klageformular.letters import (
     Attachment,
     LetterCase,
+    LetterKind,
     acknowledgement_letter,
     decision_letter,
     letter_case_from_record,
@@ -541,9 +542,10 @@ def test_our_message_ids_are_random_and_name_the_case() -> None:
     (date(2026, 11, 27), r"dated 2026-11-27 is in the future \(today is 2026-11-26\)"),
 ])
 def test_a_letter_dated_before_receipt_or_in_the_future_is_refused(tmp_path: Path, dated: date, match: str) -> None:
-    for kind in ("ack", "decision"):
+    kinds: tuple[LetterKind, ...] = ("ack", "decision")
+    for kind in kinds:
         with pytest.raises(LetterNotAllowedError, match=match):
-            write_letter(_case(), kind, tmp_path / "x.pdf", dated=dated, outcome="upheld", reasons="Ok.",  # type: ignore[arg-type]
+            write_letter(_case(), kind, tmp_path / "x.pdf", dated=dated, outcome="upheld", reasons="Ok.",
                          today=date(2026, 11, 26))
     assert not list(tmp_path.iterdir())
     write_letter(_case(), "ack", tmp_path / "x.pdf", dated=RECEIVED, today=RECEIVED)  # the day it came is fine

@@ -142,10 +142,12 @@ def due_list(session: Session, today: date, *, days: int = 7, open_review: int =
             buckets["today"].append(item)
         elif deadline <= window_end:
             buckets["upcoming"].append(item)
+    from ._outbox import not_delivered  # letters the mail server refused (outbox, 0009)
+
     order = {k: sorted(v, key=lambda i: (i.deadline, i.reference)) for k, v in buckets.items()}
     return DueList(today=today, days=days, overdue=order["overdue"], due_today=order["today"],
                    upcoming=order["upcoming"], waiting=waiting, no_decision_date=no_date, open_review=open_review,
-                   unassigned=unassigned)
+                   unassigned=unassigned, not_delivered=not_delivered(session, today))
 
 
 # -- statistics -----------------------------------------------------------------------------------

@@ -1,0 +1,121 @@
+"""A real SMTP server in the test process (aiosmtpd) whose replies a test chooses, for the outbox tests.
+
+:func:`smtp_server` starts one on a free loopback port and yields a :class:`Server`: every
+message it accepted (``messages``, the bytes as received), and ``behaviour`` the test sets
+between sends — ``ok``; ``4xx`` / ``5xx`` on ``RCPT`` or ``DATA``; ``drop`` (the connection cut
+in the middle of the message's data). A real Postfix (tests/postfix.py) does the real delivery;
+this one gives faults on cue.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+@dataclass
+class Server:
+    """A running server: its URL, what it accepted, and how it answers the next message."""
+
+    host: str
+    port: int
+    behaviour: str = "ok"  # ok | rcpt-4xx | rcpt-5xx | data-4xx | data-5xx | drop
+    messages: list[bytes] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+    def message_ids(self) -> list[str]:
+        """The Message-ID of every accepted message, in order (a message sent twice counts twice)."""
+        parser = email.parser.BytesHeaderParser(policy=email.policy.default)
+        with self.lock:
+            return [str(parser.parsebytes(m)["Message-ID"]) for m in self.messages]
+
+
+class _Handler:
+    def __init__(self, server: Server) -> None:
+        self.server = server
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,  # noqa: N802
+                          rcpt_options: list[str]) -> str:
+        if self.server.behaviour == "rcpt-4xx":
+            return "450 4.2.1 Mailbox busy, try again later"
+        if self.server.behaviour == "rcpt-5xx":
+            return "550 5.1.1 <" + address + ">: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 Ok"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        if self.server.behaviour == "data-4xx":
+            return "451 4.3.0 Temporary local problem"
+        if self.server.behaviour == "data-5xx":
+            return "554 5.6.0 Message content rejected"
+        content = envelope.original_content or b""
+        with self.server.lock:
+            self.server.messages.append(content)
+            self.server.envelopes.append((str(envelope.mail_from), list(envelope.rcpt_tos)))
+            number = len(self.server.messages)
+        return f"250 2.0.0 Ok: queued as T{number:05d}"
+
+
+class _Smtp(SMTP):
+    """aiosmtpd's server, which can also cut the connection while the client is sending the message."""
+
+    def __init__(self, handler: Any, server: Server, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.test_server = server
+
+    async def smtp_DATA(self, arg: str) -> None:  # noqa: N802 (aiosmtpd's name)
+        if self.test_server.behaviour != "drop":
+            await super().smtp_DATA(arg)
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        await self._reader.readline()  # the first line of the message, then the line goes dead
+        assert self.transport is not None
+        self.transport.close()
+
+
+class _Controller(Controller):
+    def __init__(self, server: Server, **kwargs: Any) -> None:
+        self.test_server = server
+        super().__init__(_Handler(server), hostname=server.host, port=server.port, **kwargs)
+
+    def factory(self) -> SMTP:
+        return _Smtp(self.handler, self.test_server, **self.SMTP_kwargs)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def smtp_server() -> Iterator[Server]:
+    """Start the server for one test; stopped when it ends."""
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # the test server's own log, not the library's
+    server = Server("127.0.0.1", _free_port())
+    controller = _Controller(server, ready_timeout=10)
+    controller.start()
+    try:
+        yield server
+    finally:
+        controller.stop()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for "the server is gone")."""
+    return _free_port()
