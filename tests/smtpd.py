@@ -9,10 +9,12 @@ this one gives faults on cue.
 
 from __future__ import annotations
 
+import asyncio
 import email.parser
 import email.policy
 import logging
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 
 @dataclass
@@ -29,7 +31,7 @@ class Server:
 
     host: str
     port: int
-    behaviour: str = "ok"  # ok | rcpt-4xx | rcpt-5xx | data-4xx | data-5xx | drop
+    behaviour: str = "ok"  # ok | slow | rcpt-4xx | rcpt-5xx | data-4xx | data-5xx | drop
     messages: list[bytes] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -68,6 +70,8 @@ class _Handler:
             self.server.messages.append(content)
             self.server.envelopes.append((str(envelope.mail_from), list(envelope.rcpt_tos)))
             number = len(self.server.messages)
+        if self.server.behaviour == "slow":  # taken, but the client hears so only later (or, killed, never)
+            await asyncio.sleep(0.4)
         return f"250 2.0.0 Ok: queued as T{number:05d}"
 
 
@@ -97,18 +101,31 @@ class _Controller(Controller):
         return _Smtp(self.handler, self.test_server, **self.SMTP_kwargs)
 
 
-def _free_port() -> int:
+def _free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return int(s.getsockname()[1])
 
 
 @contextmanager
-def smtp_server() -> Iterator[Server]:
-    """Start the server for one test; stopped when it ends."""
+def smtp_server(*, host: str = "127.0.0.1", tls_context: ssl.SSLContext | None = None,
+                logins: dict[str, str] | None = None) -> Iterator[Server]:
+    """Start the server for one test; stopped when it ends.
+
+    ``tls_context``: STARTTLS offered (and required before anything else); ``logins``: AUTH
+    PLAIN/LOGIN with these users and passwords (after STARTTLS).
+    """
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # the test server's own log, not the library's
-    server = Server("127.0.0.1", _free_port())
-    controller = _Controller(server, ready_timeout=10)
+    server = Server(host, _free_port(host))
+    extra: dict[str, Any] = {}
+    if tls_context is not None:
+        extra |= {"tls_context": tls_context, "require_starttls": True}
+    if logins is not None:
+        def check(_server: SMTP, _session: Session, _envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
+            ok = isinstance(data, LoginPassword) and logins.get(data.login.decode()) == data.password.decode()
+            return AuthResult(success=ok, handled=False)
+        extra |= {"authenticator": check, "auth_require_tls": tls_context is not None}
+    controller = _Controller(server, ready_timeout=10, **extra)
     controller.start()
     try:
         yield server
