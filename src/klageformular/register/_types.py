@@ -222,8 +222,9 @@ class OutgoingMessage(_Frozen):
 
 class SendResult(_Frozen):
     """What one attempt to send did: ``result`` is ``sent``, ``deferred`` (a temporary failure: still
-    queued, ``reason`` says why), ``failed`` (refused for good: the case is flagged) or ``skipped`` (no
-    longer queued: another run sent it); the case's status before and after; the Sent folder's copy
+    queued, ``reason`` says why), ``failed`` (refused for good: the case is flagged), ``skipped`` (no
+    longer queued: another run sent it) or ``copy`` (a retry that only made a pending Sent copy); the
+    case's status before and after; the Sent folder's copy
     (``sent_copy``: copied, already there, pending with ``copy_reason``, or None when none is kept)."""
 
     outgoing: OutgoingMessage
