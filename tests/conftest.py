@@ -8,11 +8,14 @@ import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from klageformular import Complaint, render_form
+
+if TYPE_CHECKING:
+    from .smtpd import Server
 
 # Values that break naive PDF code: non-Latin-1 letters, €, typographic quotes, dashes.
 HARD_NAME = "Łukasz Żółć"
@@ -120,3 +123,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     from .postgres import new_database
 
     return new_database(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    """A real SMTP server on loopback (aiosmtpd, tests/smtpd.py) that ``letter … --send`` and the outbox use:
+    ``KLAGEFORMULAR_SMTP_URL`` names it for the test; ``behaviour`` chooses its replies."""
+    from .smtpd import smtp_server
+
+    with smtp_server() as server:
+        monkeypatch.setenv("KLAGEFORMULAR_SMTP_URL", server.url)
+        monkeypatch.delenv("KLAGEFORMULAR_IMAP_URL", raising=False)
+        yield server

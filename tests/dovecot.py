@@ -38,6 +38,13 @@ class Dovecot:
     root: Path
     tls_port: int | None = None  # imaps, when started with TLS (then port also offers STARTTLS)
     ca_file: Path | None = None  # the self-signed certificate to trust
+    mail_uid: int = 0  # who owns the mailboxes (what a delivery agent writes them as)
+    mail_gid: int = 0
+
+    @property
+    def mailboxes(self) -> Path:
+        """The folder holding each user's ``USER/Maildir/`` (where a local delivery puts mail)."""
+        return self.root / "home"
 
     def url(self, folder: str = "INBOX") -> str:
         """``imap://user@127.0.0.1:port/Folder`` (the user's @ escaped)."""
@@ -58,11 +65,12 @@ def _binary() -> str:
 
 
 @contextmanager
-def dovecot(*, tls: bool = False) -> Iterator[Dovecot]:
+def dovecot(*, tls: bool = False, users: tuple[str, ...] = ()) -> Iterator[Dovecot]:
     """Start Dovecot for one test in a fresh folder; yields once it accepts connections.
 
     With ``tls``, a self-signed certificate for 127.0.0.1 (made with openssl) serves imaps on
-    ``tls_port`` and STARTTLS on ``port``.
+    ``tls_port`` and STARTTLS on ``port``. ``users``: more mailboxes (the same password), e.g.
+    a customer's that a throw-away Postfix delivers into.
     """
     binary = _binary()
     if tls and shutil.which("openssl") is None:
@@ -76,14 +84,14 @@ def dovecot(*, tls: bool = False) -> Iterator[Dovecot]:
     tmp = Path(tempfile.mkdtemp(prefix="run-", dir=parent))
     tmp.chmod(0o711)
     try:
-        with _running(binary, tmp, tls) as server:
+        with _running(binary, tmp, tls, users) as server:
             yield server
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 @contextmanager
-def _running(binary: str, tmp: Path, tls: bool) -> Iterator[Dovecot]:
+def _running(binary: str, tmp: Path, tls: bool, users: tuple[str, ...] = ()) -> Iterator[Dovecot]:
     port, tls_port = _free_port(), _free_port()
     ssl_settings = "ssl = no"
     if tls:
@@ -107,7 +115,8 @@ def _running(binary: str, tmp: Path, tls: bool) -> Iterator[Dovecot]:
     (tmp / "run").mkdir(mode=0o755)
     (tmp / "home").mkdir()
     os.chown(tmp / "home", uid, gid)
-    (tmp / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n", encoding="utf-8")
+    (tmp / "passwd").write_text("".join(f"{u}:{{PLAIN}}{PASSWORD}::::::\n" for u in (USER, *users)),
+                                encoding="utf-8")
     config = tmp / "dovecot.conf"
     config.write_text(f"""
 base_dir = {tmp}/run
@@ -163,7 +172,7 @@ service stats {{
 """, encoding="utf-8")
     (tmp / "run" / "state").mkdir()
     server = Dovecot("127.0.0.1", port, USER, PASSWORD, tmp, tls_port if tls else None,
-                     tmp / "cert.pem" if tls else None)
+                     tmp / "cert.pem" if tls else None, uid, gid)
     processes = [_start(binary, config, port, tmp)]
 
     def stop() -> None:

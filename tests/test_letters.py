@@ -10,7 +10,7 @@ import json
 import re
 import shutil
 import subprocess
-from datetime import date
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -28,10 +28,12 @@ from klageformular.exceptions import ConfigurationError, LanguageNotAvailableErr
 from klageformular.letters import (
     Attachment,
     LetterCase,
+    LetterKind,
     acknowledgement_letter,
     decision_letter,
     letter_case_from_record,
     letter_message,
+    message_bytes,
     write_letter,
 )
 from klageformular.locales import letter_texts as texts
@@ -40,6 +42,7 @@ from klageformular.org import Organisation, home_organisation
 LANGS = ("da", "en", "nb", "sv")
 PHONE = "+47 41 23 45 67"
 RECEIVED, ACK_DATE, DECISION_DATE = date(2026, 11, 24), date(2026, 11, 25), date(2026, 12, 10)
+SENT_AT = datetime(2026, 11, 25, 10, 31, 7, tzinfo=UTC)
 # Received Tuesday 24 November 2026 + 15 working days: 15 December in all three countries.
 DECISION_BY = {"da": "15. december 2026", "en": "15 December 2026", "nb": "15. desember 2026",
                "sv": "15 december 2026"}
@@ -421,7 +424,7 @@ def test_the_three_letter_faces_cover_the_same_characters() -> None:
 def test_bidirectional_controls_are_neutralised_in_the_email_too() -> None:
     case = _case(complaint=_complaint(complainant={"last_name": "\u202enimda.moc\u202c", "first_name": "Eva\u2066",
                                                    "email": "eva@example.dk"}))
-    msg = letter_message(case, b"%PDF", kind="ack", dated=ACK_DATE)
+    msg = letter_message(case, b"%PDF", kind="ack", at=SENT_AT)
     assert msg["To"].addresses[0].display_name == "Eva nimda.moc".replace("nimda.moc", "[…]")  # a domain, too
     body = msg.get_body(("plain",))
     assert body is not None and not re.search("[\u202a-\u202e\u2066-\u2069]", body.get_content())
@@ -467,7 +470,7 @@ def test_a_forged_sender_gets_no_attacker_text_quoted(lang: str) -> None:
                       org=_org(lang), lang=lang, method="email")
     pdf = acknowledgement_letter(case, dated=ACK_DATE)
     text = _text(pdf)
-    message = letter_message(case, pdf, kind="ack", dated=ACK_DATE)
+    message = letter_message(case, pdf, kind="ack", at=SENT_AT)
     body = message.get_body(("plain",))
     assert body is not None
     mail = f"{message['To']} {body.get_content()}"
@@ -488,14 +491,22 @@ def test_a_forged_sender_gets_no_attacker_text_quoted(lang: str) -> None:
 def test_message_is_ready_to_send(lang: str) -> None:
     case = _case(lang)
     pdf = acknowledgement_letter(case, dated=ACK_DATE)
-    raw = letter_message(case, pdf, kind="ack", dated=ACK_DATE).as_bytes()
-    assert raw == letter_message(case, pdf, kind="ack", dated=ACK_DATE).as_bytes()  # deterministic
+    ours = "<0123456789abcdef0123456789abcdef.KLA-2026-0001@kameo.no>"
+    raw = message_bytes(letter_message(case, pdf, kind="ack", at=SENT_AT, message_id=ours,
+                                       in_reply_to=" <CAK+1=x@mail.example.dk> "))
+    # The same Message-ID and time give the same bytes (a resend is the same message); CRLF as on the wire.
+    assert raw == message_bytes(letter_message(case, pdf, kind="ack", at=SENT_AT, message_id=ours,
+                                               in_reply_to="<CAK+1=x@mail.example.dk>"))
+    assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
     msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert (msg["Message-ID"], msg["In-Reply-To"], msg["References"]) == (ours, "<CAK+1=x@mail.example.dk>",
+                                                                         "<CAK+1=x@mail.example.dk>")
+    assert msg["Date"].datetime == SENT_AT
     assert isinstance(msg, EmailMessage)
     assert msg["To"].addresses[0].addr_spec == "lukasz@example.dk"
     assert msg["To"].addresses[0].display_name == "Łukasz Żółć"
     assert msg["From"].addresses[0].addr_spec == "linn@kameo.no"
-    assert msg["Subject"] == f"{texts(lang)['ack.title']} – KLA-2026-0001"
+    assert msg["Subject"] == f"[KLA-2026-0001] {texts(lang)['ack.title']}"
     body = msg.get_body(("plain",))
     assert body is not None and "KLA-2026-0001" in body.get_content() and PHONE in body.get_content()
     (attachment,) = list(msg.iter_attachments())
@@ -503,12 +514,49 @@ def test_message_is_ready_to_send(lang: str) -> None:
     assert attachment.get_content() == pdf
 
 
+@pytest.mark.parametrize("hostile", [
+    "<a@b>\r\nBcc: everyone@example.com", "<a@b> <c@d>", "a@b", "<a b@c>", "<@b>", "<a@>", f"<{'x' * 300}@b>",
+    "<ä@b>", "<a@b>\x00", "",
+])
+def test_a_hostile_message_id_is_left_out_never_copied(hostile: str) -> None:
+    """The customer's Message-ID is their program's claim: only a well-formed one becomes In-Reply-To."""
+    case = _case()
+    msg = letter_message(case, b"%PDF", kind="ack", at=SENT_AT, in_reply_to=hostile)
+    raw = message_bytes(msg)
+    assert msg["In-Reply-To"] is None and msg["References"] is None
+    assert b"Bcc" not in raw and b"everyone@" not in raw
+
+
+def test_our_message_ids_are_random_and_name_the_case() -> None:
+    case = _case()
+    ids = {letter_message(case, b"%PDF", kind="ack", at=SENT_AT)["Message-ID"] for _ in range(50)}
+    assert len(ids) == 50
+    for made in ids:
+        assert re.fullmatch(r"<[0-9a-f]{32}\.KLA-2026-0001@kameo\.no>", made), made  # 128 random bits
+    with pytest.raises(ConfigurationError, match="time zone"):
+        letter_message(case, b"%PDF", kind="ack", at=datetime(2026, 11, 25, 10))
+
+
+@pytest.mark.parametrize(("dated", "match"), [
+    (date(2026, 11, 23), r"dated 2026-11-23 is before the complaint was received \(2026-11-24\)"),
+    (date(2026, 11, 27), r"dated 2026-11-27 is in the future \(today is 2026-11-26\)"),
+])
+def test_a_letter_dated_before_receipt_or_in_the_future_is_refused(tmp_path: Path, dated: date, match: str) -> None:
+    kinds: tuple[LetterKind, ...] = ("ack", "decision")
+    for kind in kinds:
+        with pytest.raises(LetterNotAllowedError, match=match):
+            write_letter(_case(), kind, tmp_path / "x.pdf", dated=dated, outcome="upheld", reasons="Ok.",
+                         today=date(2026, 11, 26))
+    assert not list(tmp_path.iterdir())
+    write_letter(_case(), "ack", tmp_path / "x.pdf", dated=RECEIVED, today=RECEIVED)  # the day it came is fine
+
+
 def test_message_needs_an_email_address() -> None:
     complaint = _complaint(paper=True, complainant={"last_name": "Berg", "street": "Vej 1", "postcode": "8000",
                                                     "city": "Aarhus"})
     case = _case(complaint=complaint)
     with pytest.raises(LetterNotAllowedError, match="no email address"):
-        letter_message(case, b"%PDF", kind="ack", dated=ACK_DATE)
+        letter_message(case, b"%PDF", kind="ack", at=SENT_AT)
 
 
 # --- records and the command line -----------------------------------------------------------------------
@@ -548,11 +596,11 @@ def test_write_letter_returns_the_hash_for_the_register(tmp_path: Path) -> None:
     import hashlib
 
     written = write_letter(_case(), "decision", tmp_path / "d.pdf", dated=DECISION_DATE, outcome="upheld",
-                           reasons="Ok.", eml=tmp_path / "d.eml")
+                           reasons="Ok.", eml=tmp_path / "d.eml", today=DECISION_DATE)
     assert written.sha256 == hashlib.sha256((tmp_path / "d.pdf").read_bytes()).hexdigest()
     assert written.eml is not None and written.eml.read_bytes().startswith(b"From: ")
     with pytest.raises(ConfigurationError, match="needs an outcome"):
-        write_letter(_case(), "decision", tmp_path / "x.pdf", dated=DECISION_DATE)
+        write_letter(_case(), "decision", tmp_path / "x.pdf", dated=DECISION_DATE, today=DECISION_DATE)
     assert not (tmp_path / "x.pdf").exists()
 
 
@@ -615,4 +663,4 @@ def test_a_record_held_for_review_without_reply_details_still_makes_a_letter() -
     case = letter_case_from_record(record, reference="KLA-2026-0010", org=_org("sv"))
     assert "Berg" in _text(acknowledgement_letter(case, dated=ACK_DATE))
     with pytest.raises(LetterNotAllowedError, match="no email address"):
-        letter_message(case, b"%PDF", kind="ack", dated=ACK_DATE)
+        letter_message(case, b"%PDF", kind="ack", at=SENT_AT)

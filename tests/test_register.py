@@ -211,7 +211,9 @@ def test_upgrade_to_the_outbox_keeps_cases_and_checks_each_letter(db_url: str) -
                 {"channel": "post", "state": "lost"},
                 {"channel": "fax", "state": "queued"},
                 {"channel": "email", "state": "queued", "message_id": "<a.KLA-2026-0001@kameo.dk>",
-                 "sha256": "1" * 64}):  # the same Message-ID twice
+                 "sha256": "1" * 64},  # the same Message-ID twice
+                {"channel": "email", "state": "sent", "message_id": "<c@kameo.dk>", "sha256": "2" * 64,
+                 "copy_state": "lost"}):  # the Sent folder's copy: pending or copied
         with pytest.raises(sa.exc.IntegrityError), Session(engine) as session, session.begin():
             session.add(OutgoingRow(**good, **bad))
     assert _count(engine, "outgoing") == 2

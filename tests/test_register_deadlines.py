@@ -172,15 +172,18 @@ def test_extend_is_an_event_and_the_next_letters_give_the_new_date_with_reasons(
     assert _notes(case, "extend") == ["decide by 2026-12-22 → 2027-01-12: Vi venter på svar fra projektejeren"]
     t = letter_texts("da")
     new_date = t["date"].format(day=12, month=t["months"].split()[0], year=2027)
-    with register.session() as s, s.begin():
+    with register.session() as s, s.begin():  # on paper, posted the day it is dated
         register.write_letter(s, "KLA-2026-0001", "ack", str(tmp_path / "ack.pdf"), dated=date(2026, 12, 2),
-                              who="linn", org=org)
+                              who="linn", org=org, channel="post", today=date(2026, 12, 2))
+        register.posted(s, "KLA-2026-0001", who="linn", on=date(2026, 12, 2), today=date(2026, 12, 2))
     text = _pdf_text(tmp_path / "ack.pdf")
     assert "Vi har brug for mere tid til at afgøre din klage, end vi først oplyste: Vi venter på svar fra " \
            f"projektejeren. Vi forventer nu at sende dig vores skriftlige afgørelse senest {new_date}." in text
     with register.session() as s, s.begin():
         register.write_letter(s, "KLA-2026-0001", "decision", str(tmp_path / "decision.pdf"), dated=date(2027, 1, 8),
-                              who="linn", org=org, outcome="upheld", reasons="Renten udbetales.")
+                              who="linn", org=org, outcome="upheld", reasons="Renten udbetales.", channel="post",
+                              today=date(2027, 1, 8))
+        register.posted(s, "KLA-2026-0001", who="linn", on=date(2027, 1, 8), today=date(2027, 1, 8))
     assert "Vi havde brug for mere tid, end vi først oplyste: Vi venter på svar fra projektejeren." in _pdf_text(
         tmp_path / "decision.pdf")
     with pytest.raises(RegisterError, match="is decided: only an open case"), register.session() as s, s.begin():

@@ -21,6 +21,7 @@ from klageformular.locales import letter_texts as texts
 from klageformular.org import Organisation, home_organisation
 from klageformular.orgfile import dumps_organisation
 from klageformular.register import (
+    Register,
     create_register_engine,
     import_batch,
     letter_case_from_register,
@@ -30,12 +31,13 @@ from klageformular.register import (
 )
 
 from .registers import complaint_record, duplicate_record, rejected_record, write_batch
+from .smtpd import Server
 from .test_letters import DECISION_BY, _text
 
 LANGS = ("da", "en", "nb", "sv")
 PROFILE = {"da": "kameo-dk", "en": "kameo-dk", "nb": "kameo-no", "sv": "kameo-se"}
 PHONE = "+45 70 20 30 40"
-RECEIVED, ACK_DATE, DECISION_DATE = "2026-11-24", "2026-11-25", "2026-12-10"
+RECEIVED, ACK_DATE, DECISION_DATE = "2026-11-24", "2026-11-25", "2026-11-30"
 REASONS = "Vi har gennemgået **udbetalingen**.\n\n1. Renten forfaldt.\n2. Den blev betalt for sent.\n"
 
 
@@ -92,8 +94,19 @@ def _show(db: str, reference: str) -> dict[str, Any]:
         engine.dispose()
 
 
+def _posted(engine: Any, reference: str, on: date | str) -> None:
+    """The paper letter went in the post on ``on``: the way a test gives a letter on a day of its choosing."""
+    day = date.fromisoformat(on) if isinstance(on, str) else on
+    register = Register(engine)
+    with register.session() as s, s.begin():
+        register.posted(s, reference, who="linn", on=day, today=max(day, date.today()))
+
+
 @pytest.mark.parametrize("lang", LANGS)
-def test_ack_and_decision_by_reference(tmp_path: Path, db: str, lang: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ack_and_decision_by_reference(tmp_path: Path, db: str, lang: str, capsys: pytest.CaptureFixture[str],
+                                       smtp: Server) -> None:
+    """The acknowledgement on paper (posted on its day), the decision by email (sent today): the status moves
+    when each goes, and that day is the one counted."""
     ref = _import(tmp_path, db)[lang]
     org = _org(lang)
     common = ["--db", db, "--org-file", _org_file(tmp_path, lang), "--who", "linn"]
@@ -101,8 +114,12 @@ def test_ack_and_decision_by_reference(tmp_path: Path, db: str, lang: str, capsy
     reasons = tmp_path / "reasons.md"
     reasons.write_text(REASONS, encoding="utf-8")
 
-    assert main(["letter", "ack", ref.lower(), *common, "-o", str(ack), "--date", ACK_DATE]) == 0
-    assert f"{ref}: letter recorded in the register (received → acknowledged)" in capsys.readouterr().out
+    assert main(["letter", "ack", ref.lower(), *common, "-o", str(ack), "--date", ACK_DATE, "--post"]) == 0
+    assert f"{ref}: letter recorded for the post; when it is posted: register posted {ref} (status stays received" \
+        in capsys.readouterr().out
+    assert _show(db, ref)["status"] == "received"
+    assert main(["register", "posted", ref, "--on", ACK_DATE, *common[:2], "--who", "linn"]) == 0
+    assert f"{ref}: ack letter posted; the case is acknowledged" in capsys.readouterr().out
     text = _text(ack.read_bytes())
     for item in (ref, _day(lang, RECEIVED), _day(lang, ACK_DATE), org.complaints_officer.email, PHONE,
                  DECISION_BY[lang], *(b.name for b in org.escalation)):
@@ -112,8 +129,12 @@ def test_ack_and_decision_by_reference(tmp_path: Path, db: str, lang: str, capsy
     assert (texts(lang)["received.copies"].format(count=2) in text) == (lang == "da")
 
     assert main(["letter", "decision", ref, *common, "--outcome", "not_upheld", "--reasons", str(reasons),
-                 "-o", str(decision), "--date", DECISION_DATE]) == 0
-    assert "(acknowledged → decided)" in capsys.readouterr().out
+                 "-o", str(decision), "--date", DECISION_DATE, "--send"]) == 0
+    assert "; acknowledged → decided" in capsys.readouterr().out
+    (sent,) = smtp.messages
+    message = email.message_from_bytes(sent, policy=email.policy.default)
+    assert str(message["Subject"]) == f"[{ref}] {texts(lang)['decision.title']}"
+    assert [p.get_content() for p in message.iter_attachments()] == [decision.read_bytes()]
     text = _text(decision.read_bytes())
     for item in (ref, _day(lang, RECEIVED), _day(lang, DECISION_DATE), org.complaints_officer.email, PHONE,
                  "udbetalingen", *(b.name for b in (*org.escalation, *org.authorities))):
@@ -121,14 +142,14 @@ def test_ack_and_decision_by_reference(tmp_path: Path, db: str, lang: str, capsy
 
     entry = _show(db, ref)
     assert (entry["status"], entry["outcome"]) == ("decided", "not_upheld")
-    assert (entry["acknowledged_on"], entry["decided_on"]) == (ACK_DATE, DECISION_DATE)
+    assert (entry["acknowledged_on"], entry["decided_on"]) == (ACK_DATE, date.today().isoformat())
     letters = [e for e in entry["events"] if e["what"].endswith("_letter")]
     assert [e["what"] for e in letters] == ["ack_letter", "decision_letter"]
     for event, pdf in zip(letters, (ack, decision), strict=True):
         assert event["who"] == "linn"
         assert f"{pdf.name} · sha256 {hashlib.sha256(pdf.read_bytes()).hexdigest()} · {pdf.stat().st_size} bytes" \
             in event["note"]
-    assert letters[1]["note"].endswith(f"dated {DECISION_DATE} · outcome not_upheld")
+    assert f"dated {DECISION_DATE} · outcome not_upheld · queued by email {message['Message-ID']}" in letters[1]["note"]
     assert [(e["from"], e["to"]) for e in entry["events"] if e["what"] == "status"] == [
         ("received", "acknowledged"), ("acknowledged", "under_review"), ("under_review", "decided")]
 
@@ -149,8 +170,12 @@ def test_letter_bytes_do_not_depend_on_the_register(tmp_path: Path) -> None:
     assert not (tmp_path / "b.pdf").exists()
     again = write_register_letter(engine, ref, "ack", tmp_path / "b.pdf", dated=date(2026, 11, 25), who="b",
                                   org=_org("en"), copy=True)
+    # Queued, not sent: the case waits for the letter to go (register outbox --retry).
     assert (first.previous_status, first.status, again.previous_status, again.status) == (
-        "received", "acknowledged", "acknowledged", "acknowledged")
+        "received", "received", "received", "received")
+    assert first.outgoing is not None and again.outgoing is not None
+    assert (first.outgoing.state, again.outgoing.state) == ("queued", "queued")
+    assert first.outgoing.message_id != again.outgoing.message_id
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
     assert first.written.sha256 == again.written.sha256
     assert [e["what"] for e in show(engine, ref)["events"]].count("ack_letter") == 2
@@ -180,13 +205,16 @@ def test_inadmissible_from_the_register_status_or_the_command_line(tmp_path: Pat
     set_status(engine, refs["da"], "acknowledged", who="linn")
     set_status(engine, refs["da"], "inadmissible", who="linn", note="Klagen angår ikke Kameo.", on=date(2026, 11, 26))
     done = write_register_letter(engine, refs["da"], "ack", tmp_path / "a.pdf", dated=date(2026, 11, 26), who="l",
-                                 org=org)
-    assert done.status == "inadmissible"
+                                 org=org, channel="post")
+    _posted(engine, refs["da"], "2026-11-26")
+    assert _show(f"sqlite:///{tmp_path / 'k.db'}", refs["da"])["status"] == "inadmissible"
     assert "Klagen angår ikke Kameo." in _text((tmp_path / "a.pdf").read_bytes())
     # Said on the command line: received → acknowledged → inadmissible, the reason noted.
     done = write_register_letter(engine, refs["en"], "ack", tmp_path / "b.pdf", dated=date(2026, 11, 26), who="l",
-                                 org=org, admissibility="inadmissible", reason="Not about a Kameo service.")
-    assert (done.previous_status, done.status) == ("received", "inadmissible")
+                                 org=org, admissibility="inadmissible", reason="Not about a Kameo service.",
+                                 channel="post")
+    assert (done.previous_status, done.status) == ("received", "received")
+    _posted(engine, refs["en"], "2026-11-26")
     events = show(engine, refs["en"])["events"]
     assert [(e["to"], (e["note"] or "").endswith("Not about a Kameo service.")) for e in events[-2:]] == [
         ("acknowledged", False), ("inadmissible", True)]
@@ -231,7 +259,9 @@ def test_same_outcome_again_is_a_second_copy(tmp_path: Path) -> None:
         set_status(engine, ref, status, who="linn")
     for name in ("a.pdf", "b.pdf"):
         done = write_register_letter(engine, ref, "decision", tmp_path / name, dated=date(2026, 12, 1), who="l",
-                                     org=_org("sv"), outcome="upheld", reasons="Du har rätt.", copy=name == "b.pdf")
+                                     org=_org("sv"), outcome="upheld", reasons="Du har rätt.", copy=name == "b.pdf",
+                                     channel="post", today=date(2026, 12, 1))
+        _posted(engine, ref, "2026-12-01")
     assert (done.previous_status, done.status) == ("decided", "decided")
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
     engine.dispose()
@@ -282,10 +312,17 @@ def test_default_output_name_and_database_from_the_environment(tmp_path: Path, m
     monkeypatch.setenv("KLAGEFORMULAR_DB", db)
     assert main(["letter", "ack", refs["da"], "--org-file", _org_file(tmp_path, "da"), "--eml", "ack.eml"]) == 0
     pdf = (tmp_path / f"{refs['da']}-ack.pdf").read_bytes()
-    assert "received → acknowledged" in capsys.readouterr().out
-    message = email.message_from_bytes((tmp_path / "ack.eml").read_bytes(), policy=email.policy.default)
+    assert "queued by email" in capsys.readouterr().out
+    raw = (tmp_path / "ack.eml").read_bytes()
+    message = email.message_from_bytes(raw, policy=email.policy.default)
     assert refs["da"] in str(message["Subject"])
     assert [p.get_content() for p in message.iter_attachments()] == [pdf]
+    # The file is the queued message, byte for byte: the one the outbox will send.
+    register = Register(create_register_engine(db))
+    with register.session() as s:
+        (queued,) = register.outbox(s)
+    assert (queued.message_id, queued.sha256) == (message["Message-ID"], hashlib.sha256(raw).hexdigest())
+    register.engine.dispose()
 
 
 def _entries_url(db: str) -> list[dict[str, Any]]:
@@ -372,7 +409,9 @@ def test_the_letter_is_in_place_only_with_its_event(db: str, tmp_path: Path) -> 
                                  org=_org("da"), eml=tmp_path / "ack.eml")
     pdf = (tmp_path / "ack.pdf").read_bytes()
     notes = [e["note"] for e in show(engine, ref)["events"] if e["what"] == "ack_letter"]
-    assert notes == [f"ack.pdf · sha256 {hashlib.sha256(pdf).hexdigest()} · {len(pdf)} bytes · dated 2026-11-25"]
+    assert done.outgoing is not None
+    assert notes == [f"ack.pdf · sha256 {hashlib.sha256(pdf).hexdigest()} · {len(pdf)} bytes · dated 2026-11-25 · "
+                     f"queued by email {done.outgoing.message_id}"]
     assert done.written.sha256 == hashlib.sha256(pdf).hexdigest() and (tmp_path / "ack.eml").stat().st_size > 0
     assert not list(tmp_path.rglob("*.part"))
     engine.dispose()

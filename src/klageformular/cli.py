@@ -312,7 +312,12 @@ def _letter(args: argparse.Namespace) -> int:
                                    dated=args.date or date.today(), outcome=getattr(args, "outcome", None),
                                    reasons=reasons, eml=args.eml, org=_profile(args),
                                    admissibility=getattr(args, "admissibility", None),
-                                   reason=getattr(args, "reason", None), copy=args.copy)
+                                   reason=getattr(args, "reason", None), copy=args.copy, send=args.send,
+                                   post=args.post)
+    if args.send or args.post:
+        print("klageformular: --send and --post need a register reference (letter ack KLA-2026-0001 --send)",
+              file=sys.stderr)
+        return 2
     if not args.reference:
         print("klageformular: --record needs --reference (the complaint's reference)", file=sys.stderr)
         return 2
@@ -342,7 +347,15 @@ def _letter_parser(sub: Any) -> None:
                        help="instead of REF: a complaint not in a register (one complaints.jsonl line)")
         k.add_argument("--reference", help="with --record: the complaint's reference, e.g. KLA-2026-0001")
         k.add_argument("-o", "--output", metavar="PDF", help=f"default: REFERENCE-{kind}.pdf")
-        k.add_argument("--eml", metavar="FILE", help="also write a ready-to-send email with the PDF attached")
+        k.add_argument("--eml", metavar="FILE", help="also write the email carrying the letter (with REF: the "
+                                                     "queued message's exact bytes)")
+        how = k.add_mutually_exclusive_group()
+        how.add_argument("--send", action="store_true",
+                         help="with REF: send it now by SMTP (KLAGEFORMULAR_SMTP_URL; password from "
+                              "KLAGEFORMULAR_SMTP_PASSWORD or a prompt); the status moves when the server takes it")
+        how.add_argument("--post", action="store_true",
+                         help="with REF: a paper letter (the default without an email address); "
+                              "'register posted REF' when it is posted")
         k.add_argument("--date", type=register_cli.day, default=None, help="the letter's date (default: today)")
         _add_org_file(k, "replaces the entry's profile")
         if kind == "ack":

@@ -31,6 +31,9 @@ Hierarchy::
     │   └── MailLimitExceededError    a mail limit was breached (size, parts, nesting depth)
     ├── MailboxError                  a mailbox cannot be opened (IMAP login, folder, TLS, mbox file)
     ├── WatchLockedError              another watch run works on the same register and source
+    ├── MailSendError                 the SMTP server did not take a message (``reply``: what it said)
+    │   ├── TemporarySendError        4xx, a dropped connection, no server, a failed login: stays queued
+    │   └── PermanentSendError        5xx to the recipient or the message: failed, the case is flagged
     └── RegisterError                 the complaint register refuses an operation
         ├── UnknownReferenceError     no complaint with that reference
         ├── InvalidTransitionError    a status change the workflow does not allow
@@ -73,6 +76,7 @@ __all__ = [
     "LimitExceededError",
     "MailLimitExceededError",
     "MailReadError",
+    "MailSendError",
     "MailboxError",
     "NoTextLayerError",
     "NotAKlageformularError",
@@ -81,9 +85,11 @@ __all__ = [
     "OutputError",
     "ParseTimeoutError",
     "PdfReadError",
+    "PermanentSendError",
     "RegisterError",
     "StaleCaseError",
     "StreamTooLargeError",
+    "TemporarySendError",
     "TooManyObjectsError",
     "TooManyPagesError",
     "TooMuchContentError",
@@ -292,6 +298,25 @@ class MailboxError(KlageformularError):
 class WatchLockedError(KlageformularError):
     """Another ``watch`` run holds the lock of the same working folder (the same register and source):
     two runs at once would both import. Nothing was read; the next run goes on."""
+
+
+class MailSendError(KlageformularError):
+    """The SMTP server did not take a message. ``code`` is its reply code (None: no reply, e.g. the
+    connection dropped), ``reply`` what it said; the message names neither the password nor the
+    recipient's address (the server's reply may quote it: that stays in ``reply`` and the register)."""
+
+    def __init__(self, message: str, *, code: int | None = None, reply: str = ""):
+        super().__init__(message)
+        self.code, self.reply = code, reply
+
+
+class TemporarySendError(MailSendError):
+    """Worth trying again later: a 4xx reply, a dropped connection, a server that cannot be reached,
+    and our side's settings (a failed login, no STARTTLS): the message itself is fine."""
+
+
+class PermanentSendError(MailSendError):
+    """A 5xx reply to the recipient or to the message itself: sending it again will not help."""
 
 
 class RegisterError(KlageformularError):

@@ -20,8 +20,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from .exceptions import ConfigurationError, UnknownProfileError
 from .locales import LANGUAGES
 
-__all__ = ["Body", "Categories", "Category", "Deadlines", "Officer", "Organisation", "deadlines", "get_organisation",
-           "home_organisation", "organisation_keys", "profile_for", "resolve_organisation"]
+__all__ = ["Body", "Categories", "Category", "Deadlines", "MailServers", "Officer", "Organisation", "deadlines",
+           "get_organisation", "home_organisation", "organisation_keys", "profile_for", "resolve_organisation"]
 
 def _language(code: str) -> str:
     if code not in LANGUAGES:
@@ -111,6 +111,18 @@ class Categories(BaseModel):
     cause: Annotated[tuple[Category, ...], AfterValidator(_unique)] = ()
 
 
+class MailServers(BaseModel):
+    """Where letters are sent from (a profile file's ``[mail]`` table); the environment's settings win.
+
+    Passwords are not supported here: they come from the environment or a prompt, never a file.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    smtp_url: str | None = Field(None, description="smtps://user@host[:port], or smtp:// with STARTTLS")
+    imap_url: str | None = Field(None, description="imaps://user@host[:port]/Sent: a copy of each sent letter")
+
+
 class Organisation(BaseModel):
     """A crowdfunding service provider's complaint-handling details."""
 
@@ -135,6 +147,7 @@ class Organisation(BaseModel):
                                    description="The register's product and cause lists (register categorize)")
     escalation: tuple[Body, ...] = ()
     authorities: tuple[Body, ...] = ()
+    mail: MailServers | None = Field(None, description="SMTP (and IMAP Sent folder) for sending letters")
 
 
 # The built-in profiles are constants: they are built with model_construct (no validation at

@@ -5,7 +5,9 @@ received, the :class:`~klageformular.Complaint`, what came with it, admissibilit
 organisation profile and language). :func:`acknowledgement_letter` and
 :func:`decision_letter` turn it into PDF bytes — deterministic: the same case, date and
 reasons give the same file, so the register can record its hash. :func:`letter_message`
-wraps a letter in a ready-to-send email (this library sends no mail).
+wraps a letter in an email with our Message-ID (the register's outbox sends it, :mod:`klageformular.smtp`).
+A letter's date is checked for every letter (:func:`check_letter_date`): not before the complaint
+was received, not in the future.
 
 The rules the letters follow (Commission Delegated Regulation (EU) 2022/2117):
 
@@ -64,11 +66,11 @@ from ._document import Letterhead, build_pages, styles, window_fits
 from ._markdown import MarkdownStyles, markdown_flowables
 from ._pdfa import make_pdfa
 from ._text import missing, neutralise, printable, scrub, subject_quote
-from .mail import letter_message
+from .mail import letter_message, message_bytes
 
 __all__ = ["Admissibility", "Attachment", "LetterCase", "LetterKind", "Method", "Outcome", "WrittenLetter",
-           "acknowledgement_letter", "decision_letter", "letter_case_from_record", "letter_message", "stage_letter",
-           "write_letter"]
+           "acknowledgement_letter", "check_letter_date", "decision_letter", "letter_case_from_record",
+           "letter_message", "message_bytes", "render_letter", "stage_letter", "write_letter"]
 
 Admissibility = Literal["admissible", "needs_more_information", "inadmissible"]
 Outcome = Literal["upheld", "partly_upheld", "not_upheld"]  # the register's OUTCOMES; "rejected" accepted too
@@ -208,38 +210,62 @@ class WrittenLetter:
 
 def write_letter(case: LetterCase, kind: LetterKind, output: str | os.PathLike[str], *, dated: date,
                  outcome: Outcome | None = None, reasons: str | None = None,
-                 eml: str | os.PathLike[str] | None = None) -> WrittenLetter:
-    """Render one letter to ``output`` (and, with ``eml``, the message carrying it); the CLI's and
-    the register's one entry point. A decision needs ``outcome`` and ``reasons``.
+                 eml: str | os.PathLike[str] | None = None, today: date | None = None) -> WrittenLetter:
+    """Render one letter to ``output`` (and, with ``eml``, a message carrying it: our new Message-ID,
+    Date now); for a complaint outside a register. A decision needs ``outcome`` and ``reasons``.
 
     >>> write_letter(case, "ack", "KLA-2026-0001-ack.pdf", dated=date(2026, 11, 25)).sha256  # doctest: +SKIP
     '5c0e…'
     """
-    staged, written = stage_letter(case, kind, output, dated=dated, outcome=outcome, reasons=reasons, eml=eml)
+    staged, written = stage_letter(case, kind, output, dated=dated, outcome=outcome, reasons=reasons, eml=eml,
+                                   today=today)
     for file in staged:
         file.commit()
     return written
 
 
-def stage_letter(case: LetterCase, kind: LetterKind, output: str | os.PathLike[str], *, dated: date,
-                 outcome: Outcome | None = None, reasons: str | None = None,
-                 eml: str | os.PathLike[str] | None = None) -> tuple[list[StagedFile], WrittenLetter]:
-    """:func:`write_letter` up to the last step: the files are written and synced under temporary
-    names; the caller commits them (renames into place) or discards them."""
+def check_letter_date(case: LetterCase, dated: date, *, today: date | None = None) -> None:
+    """Refuse a letter dated before the complaint was received, or after ``today`` (default: the real date).
+
+    A letter is written on the day it says; a wrong date would put the deadline kept (or missed)
+    on the wrong day in the report.
+    """
+    today = today or date.today()
+    if dated < case.received:
+        raise LetterNotAllowedError(f"{case.reference}: a letter dated {dated.isoformat()} is before the complaint "
+                                    f"was received ({case.received.isoformat()}); give the day it is written (--date)")
+    if dated > today:
+        raise LetterNotAllowedError(f"{case.reference}: a letter dated {dated.isoformat()} is in the future (today "
+                                    f"is {today.isoformat()}); give the day it is written (--date)")
+
+
+def render_letter(case: LetterCase, kind: LetterKind, *, dated: date, outcome: Outcome | None = None,
+                  reasons: str | None = None, today: date | None = None) -> bytes:
+    """The letter's PDF bytes after the date check: the acknowledgement, or a decision (``outcome``, ``reasons``)."""
+    check_letter_date(case, dated, today=today)
     if kind == "ack":
-        pdf = acknowledgement_letter(case, dated=dated)
-    elif kind == "decision":
+        return acknowledgement_letter(case, dated=dated)
+    if kind == "decision":
         if outcome is None or reasons is None:
             raise ConfigurationError("a decision letter needs an outcome and the reasons")
-        pdf = decision_letter(case, outcome=outcome, reasons=reasons, dated=dated)
-    else:
-        raise ConfigurationError(f"unknown letter {kind!r} (use ack or decision)")
-    message = letter_message(case, pdf, kind=kind, dated=dated) if eml is not None else None  # before any write
+        return decision_letter(case, outcome=outcome, reasons=reasons, dated=dated)
+    raise ConfigurationError(f"unknown letter {kind!r} (use ack or decision)")
+
+
+def stage_letter(case: LetterCase, kind: LetterKind, output: str | os.PathLike[str], *, dated: date,
+                 outcome: Outcome | None = None, reasons: str | None = None,
+                 eml: str | os.PathLike[str] | None = None,
+                 today: date | None = None) -> tuple[list[StagedFile], WrittenLetter]:
+    """:func:`write_letter` up to the last step: the files are written and synced under temporary
+    names; the caller commits them (renames into place) or discards them."""
+    pdf = render_letter(case, kind, dated=dated, outcome=outcome, reasons=reasons, today=today)
+    message = (message_bytes(letter_message(case, pdf, kind=kind, at=datetime.now(UTC).replace(microsecond=0)))
+               if eml is not None else None)  # before any write
     path = Path(output)
     staged = [StagedFile(path, pdf)]
     try:
         if message is not None and eml is not None:
-            staged.append(StagedFile(Path(eml), message.as_bytes()))
+            staged.append(StagedFile(Path(eml), message))
     except BaseException:
         staged[0].discard()
         raise

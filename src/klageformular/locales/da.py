@@ -268,7 +268,7 @@ LETTERS: dict[str, str] = {
     "next.partly_upheld": "Vi retter op på den del af klagen, som du får medhold i, som beskrevet ovenfor. Den del, "
     "du ikke får medhold i, kan du klage videre over som beskrevet nedenfor.",
     "next.not_upheld": "Vi betragter hermed klagen som afsluttet. Du kan klage videre som beskrevet nedenfor.",
-    "mail.subject": "{title} – {reference}",
+    "mail.subject": "[{reference}] {title}",
     "mail.body": "Vedhæftet finder du vores brev om din klage med referencen {reference}.",
 }
 

@@ -269,7 +269,7 @@ LETTERS: dict[str, str] = {
     "next.partly_upheld": "We will put right the part of your complaint that we uphold, as described above. "
     "For the part we do not uphold, you can take your complaint further as described below.",
     "next.not_upheld": "We therefore consider your complaint closed. You can take it further as described below.",
-    "mail.subject": "{title} – {reference}",
+    "mail.subject": "[{reference}] {title}",
     "mail.body": "Please find attached our letter about your complaint, reference {reference}.",
 }
 

@@ -267,7 +267,7 @@ LETTERS: dict[str, str] = {
     "next.partly_upheld": "Vi retter opp den delen av klagen du får medhold i, slik det er beskrevet ovenfor. Den "
     "delen du ikke får medhold i, kan du klage videre på som beskrevet nedenfor.",
     "next.not_upheld": "Vi anser med dette klagen som avsluttet. Du kan klage videre som beskrevet nedenfor.",
-    "mail.subject": "{title} – {reference}",
+    "mail.subject": "[{reference}] {title}",
     "mail.body": "Vedlagt er brevet vårt om klagen din med referansen {reference}.",
 }
 

@@ -269,7 +269,7 @@ LETTERS: dict[str, str] = {
     "som du inte får rätt i kan du gå vidare med enligt nedan.",
     "next.not_upheld": "Vi betraktar därmed ärendet som avslutat från vår sida. Du kan gå vidare med ditt klagomål "
     "enligt nedan.",
-    "mail.subject": "{title} – {reference}",
+    "mail.subject": "[{reference}] {title}",
     "mail.body": "Bifogat finns vårt brev om ditt klagomål med referensen {reference}.",
 }
 

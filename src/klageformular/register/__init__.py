@@ -22,8 +22,10 @@ nothing here reads environment variables.
   people by :func:`report_text` and :func:`write_report_xlsx`.
 - :func:`export_xlsx` / :func:`export_csv`: for people and spreadsheets.
 - :func:`write_register_letter` / :func:`letter_case_from_register`: the acknowledgement and
-  decision letters by reference, each recorded as an event with the file's sha256 (and the
-  status moved: received → acknowledged, → decided with the outcome).
+  decision letters by reference, each recorded as an event with the file's sha256 and queued in
+  the outbox (:class:`OutgoingMessage`): :meth:`Register.send` / :meth:`Register.retry` send it by
+  SMTP (:class:`SendResult`), :meth:`Register.posted` marks a paper one posted; the status moves
+  then (received → acknowledged, → decided with the outcome).
 - :func:`list_documents` / :func:`read_document` / :func:`write_document`: every file a case
   holds (received, message, attachment, letter), stored in the database by sha256.
 - :func:`copy_register`: a whole register into an empty database (SQLite ⇄ PostgreSQL).
@@ -80,9 +82,11 @@ if TYPE_CHECKING:
         DueItem,
         DueList,
         Event,
+        OutgoingMessage,
         Related,
         ReviewEntry,
         Sender,
+        SendResult,
         SourceFile,
         StatusChange,
     )
@@ -119,6 +123,7 @@ __all__ = [
     "Measure",
     "MeasureFigure",
     "MemoryFiles",
+    "OutgoingMessage",
     "Period",
     "Profile",
     "Register",
@@ -126,6 +131,7 @@ __all__ = [
     "Related",
     "Report",
     "ReviewEntry",
+    "SendResult",
     "Sender",
     "SourceFile",
     "Spread",
@@ -177,7 +183,8 @@ _HOMES = {
     **dict.fromkeys(("ImportDone", "Register"), "_service"),
     "Profile": "_deadlines",
     **dict.fromkeys(("Case", "CaseCategory", "CaseSummary", "Correction", "Correspondence", "DeadlineChange",
-                     "Document", "DueItem", "DueList", "Event", "Related", "ReviewEntry", "Sender", "SourceFile",
+                     "Document", "DueItem", "DueList", "Event", "OutgoingMessage", "Related", "ReviewEntry",
+                     "SendResult", "Sender", "SourceFile",
                      "StatusChange"), "_types"),
     # Measures taken, categories and the report (issue 24 item 10):
     **dict.fromkeys(("Categorization", "Measure", "categorize", "measures_of", "record_measure"), "_measures"),

@@ -31,8 +31,9 @@ if TYPE_CHECKING:
     from ..letters import Admissibility, LetterKind, Outcome
     from ..org import Organisation
     from ._deadlines import Profile
+    from ._outbox import Mailer, SentCopier
     from ._service import Register
-    from ._types import DeadlineChange
+    from ._types import DeadlineChange, SendResult
 
 __all__ = ["add_register_parser", "database_options", "day", "import_after_batch", "letter", "profile_map"]
 
@@ -176,7 +177,8 @@ def _due(args: argparse.Namespace, register: Register) -> int:
     groups = (("overdue", result.overdue), ("due today", result.due_today),
               (f"next {result.days} days", result.upcoming))
     counts = {"waiting": result.waiting, "no_decision_date": result.no_decision_date,
-              "open_review": result.open_review, "unassigned": result.unassigned}
+              "open_review": result.open_review, "unassigned": result.unassigned,
+              "not_delivered": [i.to_dict() for i in result.not_delivered]}
     if args.json:
         print(json.dumps({"today": result.today.isoformat(), "days": result.days,
                           **{key: [i.to_dict() for i in items]
@@ -189,11 +191,13 @@ def _due(args: argparse.Namespace, register: Register) -> int:
                 print(f"{name:<13} {item.reference:<17} {item.status:<12} {item.action} by "
                       f"{item.deadline.isoformat()} (received {item.received.isoformat()})"
                       + (f" · {item.assignee}" if item.assignee else "") + (f" · {item.note}" if item.note else ""))
+        for item in result.not_delivered:
+            print(f"{'not delivered':<13} {item.reference:<17} {item.status:<12} {item.note}")
         print(f"{len(result.overdue)} overdue, {len(result.due_today)} due today, {len(result.upcoming)} due in the "
               f"next {result.days} days; {result.waiting} waiting for the customer, {result.no_decision_date} "
               f"without a decision date; {result.open_review} open review item(s), {result.unassigned} "
               f"unassigned case(s)")
-    return 1 if result.overdue else 0
+    return 1 if result.overdue or result.not_delivered else 0
 
 
 def _profile(args: argparse.Namespace, register: Register) -> int:
@@ -357,7 +361,8 @@ def add_register_parser(sub: Any) -> None:
     def add(name: str, func: Callable[[argparse.Namespace, Register], int], text: str) -> argparse.ArgumentParser:
         p: argparse.ArgumentParser = commands.add_parser(name, help=text, parents=[common])
         p.set_defaults(func=_command(func))
-        if name in ("set", "assign", "correct", "profile", "extend", "wait", "resume", "measure", "categorize"):
+        if name in ("set", "assign", "correct", "profile", "extend", "wait", "resume", "measure", "categorize",
+                    "posted"):
             p.add_argument("--if-version", type=int, metavar="N",
                            help="only if the case is still at version N (as 'show' printed it): else refused with "
                                 "who changed it and when")
@@ -436,25 +441,134 @@ def add_register_parser(sub: Any) -> None:
     from ._measures_cli import add_commands  # measure, categorize, report (issue 24 item 10)
 
     add_commands(add)
+    add_outbox_commands(add)  # the outbox (0009): register outbox, register posted
 
 
-def letter(*, db: str | None, who: str | None, reference: str, kind: LetterKind, output: str, dated: date,
+def _mail_servers(org: Organisation | None, *, smtp: bool = True) -> tuple[Mailer | None, SentCopier | None]:
+    """The SMTP server and Sent folder the environment (else the profile file) names; passwords asked for here."""
+    from ..sentfolder import sent_folder_from_environment
+    from ..smtp import smtp_from_environment
+
+    mailer = smtp_from_environment(os.environ, org=org) if smtp else None
+    return mailer, sent_folder_from_environment(os.environ, org=org)
+
+
+def _print_send(result: SendResult) -> int:
+    """One send's outcome: a line on stdout when it went, on stderr when not (exit 1)."""
+    out = result.outgoing
+    if result.result == "sent":
+        change = (f"{result.previous_status} → {result.status}" if result.status != result.previous_status
+                  else f"status stays {result.status}")
+        print(f"{out.reference}: {out.kind} letter sent by email, {out.message_id} ({out.last_reply}); {change}")
+    elif result.result == "deferred":
+        print(f"klageformular: {out.reference}: not sent yet: {result.reason}; it stays queued (attempt "
+              f"{out.attempts}; register outbox --retry sends it)", file=sys.stderr)
+    elif result.result == "failed":
+        print(f"klageformular: {out.reference}: refused for good: {result.reason}; send it on paper (letter "
+              f"{out.kind} {out.reference} --post --copy) or to another address", file=sys.stderr)
+    elif result.result == "skipped":
+        print(f"{out.reference}: {out.kind} letter {out.message_id or ''} is {out.state}: nothing sent")
+    if result.sent_copy == "pending":
+        print(f"{out.reference}: no copy in the Sent folder yet ({result.copy_reason}); register outbox --retry "
+              f"makes it", file=sys.stderr)
+    elif result.sent_copy in ("copied", "already there"):
+        print(f"{out.reference}: copy in the Sent folder ({result.sent_copy})")
+    return 0 if result.result in ("sent", "skipped", "copy") else 1
+
+
+def letter(*, db: str | None, who: str | None, reference: str, kind: LetterKind, output: str | None, dated: date,
            outcome: Outcome | None, reasons: str | None, eml: str | None, org: Organisation | None,
-           admissibility: Admissibility | None, reason: str | None, copy: bool) -> int:
-    """``letter ack|decision REF``: write the letter for a register entry and record it (0 fine)."""
+           admissibility: Admissibility | None, reason: str | None, copy: bool, send: bool = False,
+           post: bool = False) -> int:
+    """``letter ack|decision REF [--send | --post]``: write the letter, record it, queue it (and send it) (0 fine)."""
+    from ..exceptions import ConfigurationError
+
+    mailer = copier = None
+    if send:  # settings and passwords before anything is recorded: a typo costs nothing
+        mailer, copier = _mail_servers(org)
+        if mailer is None:
+            raise ConfigurationError("--send needs an SMTP server: set KLAGEFORMULAR_SMTP_URL (smtps://user@host) "
+                                     "or smtp_url under [mail] in the profile file (--org-file)")
+
     def call() -> int:
         register = _register(db)
+        result: SendResult | None = None
         try:
-            with register.session() as session, session.begin():
-                done = register.write_letter(session, reference, kind, output, dated=dated, who=_who(who),
-                                             outcome=outcome, reasons=reasons, eml=eml, org=org,
-                                             admissibility=admissibility, reason=reason, copy=copy)
+            if mailer is not None:
+                done, result = register.send_letter(reference, kind, dated=dated, who=_who(who), mailer=mailer,
+                                                    copier=copier, output=output, eml=eml, outcome=outcome,
+                                                    reasons=reasons, org=org, admissibility=admissibility,
+                                                    reason=reason, copy=copy)
+            else:
+                with register.session() as session, session.begin():
+                    done = register.write_letter(session, reference, kind, output, dated=dated, who=_who(who),
+                                                 outcome=outcome, reasons=reasons, eml=eml, org=org,
+                                                 admissibility=admissibility, reason=reason, copy=copy,
+                                                 channel="post" if post else None)
         finally:
             register.engine.dispose()
-        w = done.written
-        change = (f"{done.previous_status} → {done.status}" if done.status != done.previous_status
-                  else f"status stays {done.status}")
-        print(f"{w.path}: {w.size:,} bytes, PDF/A-2b, sha256 {w.sha256}" + (f"; message {w.eml}" if w.eml else "")
-              + f"\n{done.reference}: letter recorded in the register ({change})")
+        w, out = done.written, done.outgoing
+        print(f"{w.path}: {w.size:,} bytes, PDF/A-2b, sha256 {w.sha256}" + (f"; message {w.eml}" if w.eml else ""))
+        if result is not None:
+            return _print_send(result)
+        if out is not None and out.channel == "post":
+            print(f"{done.reference}: letter recorded for the post; when it is posted: register posted "
+                  f"{done.reference} (status stays {done.status} until then)")
+        else:
+            print(f"{done.reference}: letter recorded and queued by email, {out.message_id if out else ''}; "
+                  f"register outbox --retry (or letter … --send) sends it (status stays {done.status} until then)")
         return 0
     return _guarded(call)
+
+
+def _outbox(args: argparse.Namespace, register: Register) -> int:
+    from ..orgfile import load_organisation
+
+    org = load_organisation(args.org_file) if args.org_file else None
+    if args.retry:
+        mailer, copier = _mail_servers(org)
+        results = register.retry(mailer=mailer, copier=copier, who=_who(args.who))
+        status = max((_print_send(r) for r in results), default=0)
+        if mailer is None:
+            print("klageformular: no SMTP server set (KLAGEFORMULAR_SMTP_URL): queued letters stay queued",
+                  file=sys.stderr)
+            status = 1
+        with register.session() as session:
+            left = sum(1 for o in register.outbox(session, states=("queued",)) if o.state == "queued")
+        print(f"outbox: {sum(r.result == 'sent' for r in results)} sent, {left} still queued")
+        return status
+    with register.session() as session:
+        for o in register.outbox(session):
+            if args.json:
+                print(o.to_json(indent=None))
+                continue
+            what = {"queued": f"queued, {o.attempts} attempt(s)", "failed": "refused: send on paper or to another "
+                    "address", "to_post": "to post (register posted REF when posted)",
+                    "sent": "sent; its copy in the Sent folder is pending"}.get(o.state, o.state)
+            print(f"{o.reference:<17} {o.kind:<8} {o.channel:<5} {o.queued_at:%Y-%m-%d %H:%M}  {what}"
+                  + (f" · {o.last_reply}" if o.state in ("queued", "failed") and o.last_reply else "")
+                  + (f" · {o.copy_reply}" if o.state == "sent" and o.copy_reply else ""))
+    return 0
+
+
+def _posted(args: argparse.Namespace, register: Register) -> int:
+    with register.session() as session, session.begin():
+        out = register.posted(session, args.reference, who=_who(args.who), on=args.on, kind=args.kind,
+                              version=args.if_version)
+        status = register.case(session, out.reference).status
+    print(f"{out.reference}: {out.kind} letter posted; the case is {status}")
+    return 0
+
+
+def add_outbox_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
+    """``register outbox [--retry]`` and ``register posted REF``."""
+    p = add("outbox", _outbox, "letters queued, refused or to post; --retry sends the queued ones again")
+    p.add_argument("--retry", action="store_true",
+                   help="send every queued letter (the same message, the same Message-ID) and make pending copies "
+                        "in the Sent folder")
+    p.add_argument("--org-file", metavar="FILE", help="a profile file whose [mail] table names the servers")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p = add("posted", _posted, "a paper letter went in the post: it counts as given that day")
+    p.add_argument("reference", metavar="REF")
+    p.add_argument("--on", type=day, metavar="YYYY-MM-DD", help="the day it was posted (default: today)")
+    p.add_argument("--kind", choices=("ack", "decision"), help="which letter, when both wait")

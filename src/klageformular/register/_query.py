@@ -143,30 +143,12 @@ def due_list(session: Session, today: date, *, days: int = 7, open_review: int =
             buckets["today"].append(item)
         elif deadline <= window_end:
             buckets["upcoming"].append(item)
-    for item in _undelivered(session, today):
-        buckets["overdue" if item.deadline < today else "today"].append(item)
+    from ._outbox import not_delivered  # letters the mail server refused (outbox, 0009)
+
     order = {k: sorted(v, key=lambda i: (i.deadline, i.reference)) for k, v in buckets.items()}
     return DueList(today=today, days=days, overdue=order["overdue"], due_today=order["today"],
                    upcoming=order["upcoming"], waiting=waiting, no_decision_date=no_date, open_review=open_review,
-                   unassigned=unassigned)
-
-
-_NOT_DELIVERED = {"ack": "acknowledgement not delivered — send on paper or to another address",
-                  "decision": "decision not delivered — send on paper or to another address"}
-
-
-def _undelivered(session: Session, today: date) -> list[DueItem]:
-    """A letter that bounced or was refused, with no later one of its kind: due now (by its own deadline, if passed)."""
-    from ._threading import undelivered
-
-    items = []
-    for found in undelivered(session):
-        row = found.row
-        own = row.acknowledge_by if found.kind == "ack" else row.decide_by
-        items.append(DueItem(reference=row.reference, status=row.status, received=row.received,
-                             deadline=min(own or today, today), action=f"resend_{found.kind}",
-                             assignee=row.assignee, note=_NOT_DELIVERED.get(found.kind, "letter not delivered")))
-    return items
+                   unassigned=unassigned, not_delivered=not_delivered(session, today))
 
 
 # -- statistics -----------------------------------------------------------------------------------

@@ -311,6 +311,9 @@ Index("ix_complaints_report", *(getattr(ComplaintRow, name) for name in REPORT_C
 #: or a paper letter printed for the post (``to_post``) that the officer marked ``posted``.
 OUTGOING_STATES = ("queued", "sent", "failed", "to_post", "posted")
 OUTGOING_CHANNELS = ("email", "post")
+#: The copy of a sent message in the mailbox's Sent folder: still to be made (``pending``: the
+#: append failed or was cut short; ``register outbox --retry`` makes it) or made (``copied``).
+OUTGOING_COPY_STATES = ("pending", "copied")
 
 
 class OutgoingRow(Base):
@@ -328,6 +331,8 @@ class OutgoingRow(Base):
         CheckConstraint("channel IN ('" + "', '".join(OUTGOING_CHANNELS) + "')", name="ck_outgoing_channel"),
         CheckConstraint("(channel = 'email' AND message_id IS NOT NULL AND sha256 IS NOT NULL)"
                         " OR (channel = 'post' AND message_id IS NULL)", name="ck_outgoing_message"),
+        CheckConstraint("copy_state IS NULL OR copy_state IN ('" + "', '".join(OUTGOING_COPY_STATES) + "')",
+                        name="ck_outgoing_copy_state"),
         Index("ix_outgoing_state", "state", "queued_at"),
     )
 
@@ -347,6 +352,13 @@ class OutgoingRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # accepted / marked posted
     attempts: Mapped[int] = mapped_column(server_default="0")
     last_reply: Mapped[str | None] = mapped_column(Text)  # the server's last reply or the reason it failed
+    sender: Mapped[str | None] = mapped_column(String(320))  # the envelope sender (the complaints address)
+    # What the letter does to the case once it is sent or posted (the status moves then).
+    outcome: Mapped[str | None] = mapped_column(String(20))  # a decision's
+    admissibility: Mapped[str | None] = mapped_column(String(30))  # an acknowledgement's
+    reason: Mapped[str | None] = mapped_column(Text)  # why inadmissible (the status change's note)
+    copy_state: Mapped[str | None] = mapped_column(String(20))  # the Sent folder's copy: pending | copied
+    copy_reply: Mapped[str | None] = mapped_column(Text)  # why the copy is still pending
 
 
 # -- revision 0011: the watch's runs ----------------------------------------------------------------

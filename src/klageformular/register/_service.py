@@ -46,9 +46,11 @@ from ._types import (
     Document,
     DueList,
     Event,
+    OutgoingMessage,
     Related,
     ReviewEntry,
     Sender,
+    SendResult,
     SourceFile,
     StatusChange,
 )
@@ -62,8 +64,9 @@ if TYPE_CHECKING:
     from ..model import Complaint
     from ..org import Organisation
     from ._intake import IntakeSummary
-    from ._letters import RegisterLetter
+    from ._letters import Channel, RegisterLetter
     from ._measures import Categorization, Measure
+    from ._outbox import Mailer, SentCopier
     from ._report import Report
     from ._runs import WatchRun
 
@@ -72,7 +75,8 @@ __all__ = ["ImportDone", "Register"]
 _VERB = {"ack_letter": "acknowledged", "decision_letter": "decided", "assign": "assigned", "correction": "corrected",
          "merge": "merged", "merged": "merged into another case", "note": "noted", "extend": "extended",
          "wait": "paused", "resume": "resumed", "profile": "given a profile",
-         "measure": "given a measure", "categorized": "categorized"}
+         "measure": "given a measure", "categorized": "categorized", "letter_sent": "sent a letter",
+         "letter_posted": "sent a letter by post"}
 
 
 @dataclass(frozen=True)
@@ -192,17 +196,70 @@ class Register:
         session.flush()
         return to_case(session, row, self.profiles)
 
-    def write_letter(self, session: Session, reference: str, kind: LetterKind, output: str, *, dated: date,
+    def write_letter(self, session: Session, reference: str, kind: LetterKind, output: str | None, *, dated: date,
                      who: str, outcome: Outcome | None = None, reasons: str | None = None, eml: str | None = None,
                      org: Organisation | None = None, admissibility: Admissibility | None = None,
-                     reason: str | None = None, version: int | None = None, copy: bool = False) -> RegisterLetter:
-        """Write and record the acknowledgement or decision letter (rules in :mod:`._letters`)."""
+                     reason: str | None = None, version: int | None = None, copy: bool = False,
+                     channel: Channel | None = None, today: date | None = None) -> RegisterLetter:
+        """Write the acknowledgement or decision letter, record it and queue it in the outbox (rules in
+        :mod:`._letters`): by email (``channel="email"``, or None when the complaint gives an address) or
+        for the post. The status moves when it is sent (:meth:`send`) or marked posted (:meth:`posted`).
+        ``output``: the PDF's path (None: only in the register)."""
         from ._letters import write_letter_in
 
         row = self.lock(session, reference, version=version)
         return write_letter_in(session, row, kind, output, dated=dated, who=who, outcome=outcome, reasons=reasons,
                                eml=eml, org=org or self._profile(row), admissibility=admissibility, reason=reason,
-                               copy=copy)
+                               copy=copy, channel=channel, today=today)
+
+    queue_letter = write_letter  # the name the outbox's rules use
+
+    # -- the outbox (rules in :mod:`._outbox`) ---------------------------------------------------
+
+    def outbox(self, session: Session, *, states: Sequence[str] = ("queued", "failed", "to_post"),
+               reference: str | None = None) -> Iterator[OutgoingMessage]:
+        """Letters still to go, refused ones and paper ones to post (and sent ones whose Sent copy is pending)."""
+        from ._outbox import outbox
+
+        return outbox(session, states=states, reference=reference)
+
+    def send(self, outgoing_id: int, *, mailer: Mailer, copier: SentCopier | None = None, who: str) -> SendResult:
+        """Send one queued letter by SMTP and record what the server said, each step its own transaction
+        (never call it inside one): the SMTP exchange sits between two commits, so a crash leaves it queued."""
+        from ._outbox import send_one
+
+        return send_one(self.engine, outgoing_id, mailer=mailer, copier=copier, who=who)
+
+    def send_letter(self, reference: str, kind: LetterKind, *, dated: date, who: str, mailer: Mailer,
+                    copier: SentCopier | None = None, output: str | None = None, eml: str | None = None,
+                    outcome: Outcome | None = None, reasons: str | None = None, org: Organisation | None = None,
+                    admissibility: Admissibility | None = None, reason: str | None = None,
+                    version: int | None = None, copy: bool = False, today: date | None = None
+                    ) -> tuple[RegisterLetter, SendResult]:
+        """Queue the letter by email (one transaction, committed) and send it (:meth:`send`): ``letter … --send``."""
+        with self.session() as session, session.begin():
+            done = self.write_letter(session, reference, kind, output, dated=dated, who=who, outcome=outcome,
+                                     reasons=reasons, eml=eml, org=org, admissibility=admissibility, reason=reason,
+                                     version=version, copy=copy, channel="email", today=today)
+        assert done.outgoing is not None  # an email letter is always queued
+        return done, self.send(done.outgoing.id, mailer=mailer, copier=copier, who=who)
+
+    def retry(self, *, mailer: Mailer | None, copier: SentCopier | None = None, who: str) -> list[SendResult]:
+        """Send every queued letter again (same bytes, same Message-ID), then make the pending Sent copies."""
+        from ._outbox import retry_all
+
+        return retry_all(self.engine, mailer=mailer, copier=copier, who=who)
+
+    def posted(self, session: Session, reference: str, *, who: str, on: date | None = None,
+               kind: LetterKind | None = None, version: int | None = None, today: date | None = None
+               ) -> OutgoingMessage:
+        """The case's paper letter went in the post ``on`` (default today): it counts as given that day
+        (refused before the complaint was received or after ``today``, default the real date)."""
+        from ._outbox import mark_posted
+
+        row = self.lock(session, reference, version=version)
+        today = today or date.today()
+        return mark_posted(session, row, who=who, on=on or today, kind=kind, today=today)
 
     def correct(self, session: Session, reference: str, path: str, value: str, *, who: str, note: str,
                 version: int | None = None) -> Correction:

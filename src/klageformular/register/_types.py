@@ -22,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..model import Complaint
 
 __all__ = ["Case", "CaseCategory", "CaseSummary", "Correction", "Correspondence", "DeadlineChange", "Document",
-           "DueItem", "DueList", "Event", "Measure", "Related", "ReviewEntry", "Sender", "SourceFile", "StatusChange"]
+           "DueItem", "DueList", "Event", "Measure", "OutgoingMessage", "Related", "ReviewEntry", "SendResult",
+           "Sender", "SourceFile", "StatusChange"]
 
 
 class _Frozen(BaseModel):
@@ -243,9 +244,52 @@ class DeadlineChange(_Frozen):
     paused_days: int | None = None  # resume: the working days this pause added
 
 
+class OutgoingMessage(_Frozen):
+    """One letter in the outbox (register/_outbox.py): how it goes (``channel`` email or post), where it
+    is (``state``: queued, sent, failed, to_post, posted), our ``message_id`` and the server's ``last_reply``.
+
+    ``copy_state``: its copy in the mailbox's Sent folder (``pending``: still to be made; ``copied``).
+    """
+
+    id: int
+    reference: str
+    kind: str
+    channel: str
+    state: str
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    recipient: str | None = None
+    sha256: str | None = None
+    letter_sha256: str | None = None
+    dated: date
+    who: str
+    queued_at: datetime
+    sent_at: datetime | None = None
+    attempts: int = 0
+    last_reply: str | None = None
+    copy_state: str | None = None
+    copy_reply: str | None = None
+
+
+class SendResult(_Frozen):
+    """What one attempt to send did: ``result`` is ``sent``, ``deferred`` (a temporary failure: still
+    queued, ``reason`` says why), ``failed`` (refused for good: the case is flagged), ``skipped`` (no
+    longer queued: another run sent it) or ``copy`` (a retry that only made a pending Sent copy); the
+    case's status before and after; the Sent folder's copy
+    (``sent_copy``: copied, already there, pending with ``copy_reason``, or None when none is kept)."""
+
+    outgoing: OutgoingMessage
+    result: str
+    reason: str | None = None
+    previous_status: str
+    status: str
+    sent_copy: str | None = None
+    copy_reason: str | None = None
+
+
 class DueItem(_Frozen):
-    """An open case and its next deadline: ``acknowledge`` (received, unreadable) or ``decide``; or a letter
-    that did not arrive (``resend_ack``, ``resend_decision``: ``note`` says what to do)."""
+    """An open case and its next deadline: ``acknowledge`` (received, unreadable) or ``decide``;
+    ``not delivered`` for a letter that bounced or the mail server refused (``note`` says what to do)."""
 
     reference: str
     status: str
@@ -257,8 +301,7 @@ class DueItem(_Frozen):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (``register due --json``)."""
-        return self.model_dump(mode="json", exclude={name for name in ("assignee", "note")
-                                                     if getattr(self, name) is None})
+        return self.model_dump(mode="json", exclude={k for k in ("assignee", "note") if getattr(self, k) is None})
 
 
 class DueList(_Frozen):
@@ -266,7 +309,8 @@ class DueList(_Frozen):
 
     ``waiting``: cases whose decision clock is paused (not listed; their date moves when the
     customer answers); ``no_decision_date``: acknowledged cases whose profile gives no
-    timeframe; ``open_review`` and ``unassigned``: the other work waiting.
+    timeframe; ``open_review`` and ``unassigned``: the other work waiting; ``not_delivered``: letters
+    the mail server refused for good, to send on paper or to another address.
     """
 
     today: date
@@ -278,6 +322,7 @@ class DueList(_Frozen):
     no_decision_date: int = 0
     open_review: int = 0
     unassigned: int = 0
+    not_delivered: list[DueItem] = []
 
     @property
     def this_week(self) -> list[DueItem]:
