@@ -212,7 +212,7 @@ def test_a_postfix_bounce_of_the_acknowledgement_flags_the_case(opened: Engine, 
         assert letter.state == "failed" and (letter.last_reply or "").startswith("5.1.1 failed")
     assert main(["register", "due", "--db", db_url, "--today", "2026-12-01"]) == 1
     due = capsys.readouterr().out
-    assert f"{REF}" in due and "acknowledgement not delivered — send on paper or to another address" in due
+    assert f"{REF}" in due and "acknowledgement not delivered (5.1.1) — send on paper or to another address" in due
     # Sent on paper: the case leaves the list of letters to send again.
     sent_letter(opened, REF, "ack", None, recipient=None, state="to_post", dated=date(2026, 12, 1))
     main(["register", "due", "--db", db_url, "--today", "2026-12-01", "--json"])
@@ -245,7 +245,8 @@ def test_a_qmail_bounce_is_found_by_the_message_id_in_its_text(opened: Engine, o
     [bounce] = _case(opened).correspondence
     assert (bounce.kind, bounce.letter) == ("delivery_failed", "decision")
     main(["register", "due", "--db", db_url, "--today", "2026-12-02"])
-    assert "decision not delivered — send on paper or to another address" in capsys.readouterr().out
+    assert "decision not delivered (" in (out := capsys.readouterr().out)
+    assert "— send on paper or to another address" in out and "letter decision" in out
 
 
 def test_an_auto_reply_is_linked_and_does_not_restart_the_clock(opened: Engine, outs: dict[str, Path]) -> None:

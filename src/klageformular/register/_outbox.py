@@ -261,25 +261,20 @@ def mark_posted(session: Session, row: ComplaintRow, *, who: str, on: date, kind
 
 
 def not_delivered(session: Session, today: date) -> list[DueItem]:
-    """Open cases with a letter the mail server refused and no later letter of that kind on its way or out."""
-    failed = session.execute(select(OutgoingRow, ComplaintRow).join(ComplaintRow,
-                                                                     ComplaintRow.id == OutgoingRow.complaint_id)
-                             .where(OutgoingRow.state == "failed", ComplaintRow.merged_into.is_(None))
-                             .order_by(OutgoingRow.id)).all()
-    items: dict[tuple[int, str], DueItem] = {}
-    for out, row in failed:
-        later = session.scalar(select(OutgoingRow.id).where(
-            OutgoingRow.complaint_id == row.id, OutgoingRow.kind == out.kind, OutgoingRow.id > out.id,
-            OutgoingRow.state != "failed").limit(1))
-        if later is not None:
-            continue
-        kind = "ack" if out.kind == "ack" else "decision"
-        code = (out.last_reply or "").split(" ", 1)[0]
+    """Open cases whose newest letter of a kind did not arrive (refused by the server, or bounced later) and
+    no later letter of that kind is on its way or out; due by its own deadline (today, if that is later)."""
+    from ._threading import undelivered  # one query for both ways a letter fails
+
+    items: list[DueItem] = []
+    for found in undelivered(session):
+        row, kind = found.row, "ack" if found.kind == "ack" else "decision"
+        code = (found.reply or "").split(" ", 1)[0]
+        noun = "acknowledgement" if kind == "ack" else "decision"
         deadline = (row.acknowledge_by if kind == "ack" else row.decide_by) or today
-        items[(row.id, kind)] = DueItem(
+        items.append(DueItem(
             reference=row.reference, status=row.status, received=row.received, deadline=deadline,
             action="not delivered", assignee=row.assignee,
-            note=f"the {_LABEL[kind]} was refused by the mail server ({code or 'no reply'}): send it on paper "
-                 f"(letter {kind} {row.reference} --post --copy) or to another address (register correct "
-                 f"{row.reference} complainant.email …, then letter {kind} {row.reference} --send --copy)")
-    return sorted(items.values(), key=lambda i: (i.deadline, i.reference))
+            note=f"{noun} not delivered ({code or 'no reply'}) — send on paper or to another address: "
+                 f"letter {kind} {row.reference} --post --copy, or register correct {row.reference} "
+                 f"complainant.email …, then letter {kind} {row.reference} --send --copy"))
+    return sorted(items, key=lambda i: (i.deadline, i.reference))
