@@ -722,6 +722,32 @@ def test_export_xlsx_prints_readably(engine: Engine, tmp_path: Path) -> None:
     assert min(sizes) >= 8, sizes
 
 
+def test_export_xlsx_continues_on_a_next_sheet_past_the_row_limit(engine: Engine, tmp_path: Path) -> None:
+    """Issue 25: the events sheet passed Excel's 1,048,576 rows at about 220,000 complaints. With a
+    limit of 4 rows, five events take two sheets (the header, two events and the line saying where
+    the rest is; then three, filling the sheet with no such line); three entries fit one exactly."""
+    _exportable(engine)
+    export_xlsx(engine, tmp_path / "whole.xlsx", lang="da")
+    assert export_xlsx(engine, tmp_path / "split.xlsx", lang="da", max_rows=4) == 3
+    whole, split = load_workbook(tmp_path / "whole.xlsx"), load_workbook(tmp_path / "split.xlsx")
+    assert split.sheetnames == ["Klager", "Hændelser", "Hændelser (2)"]
+    assert [[c.value for c in r] for r in split["Klager"].iter_rows()] == \
+        [[c.value for c in r] for r in whole["Klager"].iter_rows()]
+    first, second = split["Hændelser"], split["Hændelser (2)"]
+    assert (first.max_row, second.max_row) == (4, 4)
+    assert [c.value for c in first[4]] == ["Fortsætter på arket «Hændelser (2)»"] + [None] * 6
+    assert (first.auto_filter.ref, second.auto_filter.ref) == ("A1:G3", "A1:G4")
+    header = [c.value for c in whole["Hændelser"][1]]
+    for sheet in (first, second):  # each sheet its own header, frozen pane and print setup
+        assert [c.value for c in sheet[1]] == header and sheet.freeze_panes == "A2"
+        assert sheet.print_title_rows == "$1:$1" and sheet.page_setup.orientation == "landscape"
+    rows = [[c.value for c in r] for r in [*first.iter_rows(min_row=2, max_row=3), *second.iter_rows(min_row=2)]]
+    assert rows == [[c.value for c in r] for r in whole["Hændelser"].iter_rows(min_row=2)]
+    assert second.cell(2, 7).value == "=1+1 @kunde" and second.cell(2, 7).data_type == "s"  # text on any sheet
+    with pytest.raises(ValueError, match="max_rows must leave room"):
+        export_xlsx(engine, tmp_path / "x.xlsx", max_rows=2)
+
+
 def test_export_says_what_to_check_in_the_sheets_language(engine: Engine, tmp_path: Path) -> None:
     """Review items of a plain email (intake's own codes) are words in each language, not codes."""
     review = [{"path": "subject", "label": "Subject matter", "value": None, "code": "email_complaint",
