@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import shutil
 import subprocess
 import sys
@@ -778,6 +779,42 @@ def test_export_csv_for_danish_excel(engine: Engine, tmp_path: Path) -> None:
     assert table[1][:3] == ["KLA-2026-0001", "23-11-2026", "26-11-2026"]
     assert table[1][7] == '\'=HYPERLINK("http://evil","x")' and table[1][9] == "12500,50"
     assert Decimal(table[1][9].replace(",", ".")) == Decimal("12500.50")
+
+
+# The whole rfc4180 CSV of _exportable as the exporter wrote it before it streamed (issue 25).
+CSV_BEFORE_STREAMING = (
+    "Reference,Received,Acknowledge by,Decide by,Status,Name,Email,Complaint (first line),Investment/loan,Amount,"
+    "Currency,To review,Language,Channel,Acknowledged,Decided,Outcome\r\n"
+    "KLA-2026-0001,2026-11-23,2026-11-26,,acknowledged,Łukasz Żółć,kunde1@example.dk,"
+    "\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",KA-2001,12500.50,DKK,,da,file,2026-11-24,,\r\n"
+    "KLA-2026-0002,2026-11-24,2026-11-27,,received,Łukasz Żółć,kunde2@example.dk,"
+    + "En flad kopi har ingen linjeskift. " * 4 + "En flad kopi har in…,KA-2002,,,"
+    "Telephone: is not a valid telephone number,da,file,,,\r\n"
+    "KLA-2026-0003,2026-11-24,2026-11-27,,unreadable,,,1 of 1 page(s) have no text layer,,,,,,file,,,\r\n")
+
+
+def test_exports_stream_only_what_they_print(engine: Engine, tmp_path: Path) -> None:
+    """Issue 25: the exports read the printed columns in chunks (a server-side cursor on PostgreSQL):
+    one query for the entries and, for the workbook, one for all events (not one per case, and none
+    for the CSV, which has no events), never the JSON they do not print; the CSV is what it was."""
+    _exportable(engine)
+    statements: list[str] = []
+
+    def seen(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    assert export_csv(engine, tmp_path / "r.csv", dialect="rfc4180", lang="en") == 3
+    csv_reads = [q for q in statements if "FROM" in q]
+    statements.clear()
+    export_xlsx(engine, tmp_path / "r.xlsx")
+    xlsx_reads = [q for q in statements if "FROM" in q]
+    sa.event.remove(engine, "before_cursor_execute", seen)
+    assert (tmp_path / "r.csv").read_bytes().decode("utf-8-sig") == CSV_BEFORE_STREAMING
+    assert len(csv_reads) == 1 and "events" not in csv_reads[0], csv_reads
+    assert len(xlsx_reads) == 2 and "FROM events" in xlsx_reads[1], xlsx_reads
+    for query in csv_reads + xlsx_reads:
+        assert not re.search(r"complaints\.(raw|mail|warnings)\b", query), query
 
 
 def test_export_refuses_unknown_language(engine: Engine, tmp_path: Path) -> None:
