@@ -19,8 +19,8 @@ from __future__ import annotations
 import csv
 import io
 import os
-from copy import copy
 from collections.abc import Callable, Iterator
+from copy import copy
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -245,7 +245,7 @@ class _Sheets:
         # (40 % of the export); a cell takes the style of a first one with the same look, as
         # openpyxl's own sheet copier does.
         look = (id(alignment), id(font), number_format)
-        template = self.looks.get(look)
+        template: Any = self.looks.get(look)
         if template is None:
             template = self.looks[look] = WriteOnlyCell(self.sheet)
             template.alignment = alignment
@@ -253,7 +253,7 @@ class _Sheets:
                 template.font = font
             if number_format is not None:
                 template.number_format = number_format
-        cell._style = copy(template._style)
+        cell._style = copy(template._style)  # type: ignore[attr-defined]  # absent from openpyxl's stubs
         if isinstance(value, str) and cell.data_type == "f":
             cell.data_type = "s"  # what a customer typed is never a formula
         return cell
