@@ -189,8 +189,10 @@ def build_register(path: Path, cases: int) -> str:
     return url
 
 
-def run(argv: list[str], *, env: dict[str, str] | None = None, timeout: float) -> tuple[float, float] | None:
-    """Seconds and peak RSS (MB) of one process (None when it ran past ``timeout``)."""
+def run(argv: list[str], *, env: dict[str, str] | None = None, timeout: float) -> tuple[float, float, float] | None:
+    """Seconds, CPU seconds and peak RSS (MB) of one process (None when it ran past ``timeout``).
+
+    CPU seconds are what a loaded shared machine changes least; the ratios are of those."""
     start = time.perf_counter()
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, env=env)
     deadline = start + timeout
@@ -205,7 +207,7 @@ def run(argv: list[str], *, env: dict[str, str] | None = None, timeout: float) -
         time.sleep(0.01)
     elapsed = time.perf_counter() - start
     assert os.waitstatus_to_exitcode(status) == 0, argv
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def scale(sizes: list[int], sources: list[str], timeout: float) -> None:
@@ -226,14 +228,15 @@ def scale(sizes: list[int], sources: list[str], timeout: float) -> None:
             for name, args in commands.items():
                 raw = run([sys.executable, "-c", _RAW[name], str(db), targets[name]], timeout=timeout)
                 assert raw is not None
-                rows.append((f"{name} — raw sqlite3", f"{cases:,}", f"{raw[0]:.2f}", "1.0", f"{raw[1]:.0f}"))
+                rows.append((f"{name} — raw sqlite3", f"{cases:,}", f"{raw[0]:.2f}", f"{raw[1]:.2f}", "1.0",
+                             f"{raw[2]:.0f}"))
                 for label, src in trees:
                     env = os.environ | {"PYTHONPATH": src} if src else None
                     got = run([sys.executable, "-c", _CLI, *args, "--db", url], env=env, timeout=timeout)
                     rows.append((f"{name}{label}", f"{cases:,}",
-                                 *((f"{got[0]:.2f}", f"{got[0] / raw[0]:.1f}", f"{got[1]:.0f}") if got
-                                   else (f"> {timeout:.0f}", "—", "—"))))
-    print("\n| command | cases | seconds | × raw | peak RSS MB |\n|---|---|---|---|---|")
+                                 *((f"{got[0]:.2f}", f"{got[1]:.2f}", f"{got[1] / raw[1]:.1f}", f"{got[2]:.0f}")
+                                   if got else (f"> {timeout:.0f}", "—", "—", "—"))))
+    print("\n| command | cases | seconds | CPU s | CPU × raw | peak RSS MB |\n|---|---|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
 
