@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import shutil
 import subprocess
 import sys
@@ -780,6 +781,32 @@ def test_export_xlsx_prints_readably(engine: Engine, tmp_path: Path) -> None:
     assert min(sizes) >= 8, sizes
 
 
+def test_export_xlsx_continues_on_a_next_sheet_past_the_row_limit(engine: Engine, tmp_path: Path) -> None:
+    """Issue 25: the events sheet passed Excel's 1,048,576 rows at about 220,000 complaints. With a
+    limit of 4 rows, five events take two sheets (the header, two events and the line saying where
+    the rest is; then three, filling the sheet with no such line); three entries fit one exactly."""
+    _exportable(engine)
+    export_xlsx(engine, tmp_path / "whole.xlsx", lang="da")
+    assert export_xlsx(engine, tmp_path / "split.xlsx", lang="da", max_rows=4) == 3
+    whole, split = load_workbook(tmp_path / "whole.xlsx"), load_workbook(tmp_path / "split.xlsx")
+    assert split.sheetnames == ["Klager", "Hændelser", "Hændelser (2)"]
+    assert [[c.value for c in r] for r in split["Klager"].iter_rows()] == \
+        [[c.value for c in r] for r in whole["Klager"].iter_rows()]
+    first, second = split["Hændelser"], split["Hændelser (2)"]
+    assert (first.max_row, second.max_row) == (4, 4)
+    assert [c.value for c in first[4]] == ["Fortsætter på arket «Hændelser (2)»"] + [None] * 6
+    assert (first.auto_filter.ref, second.auto_filter.ref) == ("A1:G3", "A1:G4")
+    header = [c.value for c in whole["Hændelser"][1]]
+    for sheet in (first, second):  # each sheet its own header, frozen pane and print setup
+        assert [c.value for c in sheet[1]] == header and sheet.freeze_panes == "A2"
+        assert sheet.print_title_rows == "$1:$1" and sheet.page_setup.orientation == "landscape"
+    rows = [[c.value for c in r] for r in [*first.iter_rows(min_row=2, max_row=3), *second.iter_rows(min_row=2)]]
+    assert rows == [[c.value for c in r] for r in whole["Hændelser"].iter_rows(min_row=2)]
+    assert second.cell(2, 7).value == "=1+1 @kunde" and second.cell(2, 7).data_type == "s"  # text on any sheet
+    with pytest.raises(ValueError, match="max_rows must leave room"):
+        export_xlsx(engine, tmp_path / "x.xlsx", max_rows=2)
+
+
 def test_export_says_what_to_check_in_the_sheets_language(engine: Engine, tmp_path: Path) -> None:
     """Review items of a plain email (intake's own codes) are words in each language, not codes."""
     review = [{"path": "subject", "label": "Subject matter", "value": None, "code": "email_complaint",
@@ -810,6 +837,42 @@ def test_export_csv_for_danish_excel(engine: Engine, tmp_path: Path) -> None:
     assert table[1][:3] == ["KLA-2026-0001", "23-11-2026", "26-11-2026"]
     assert table[1][7] == '\'=HYPERLINK("http://evil","x")' and table[1][9] == "12500,50"
     assert Decimal(table[1][9].replace(",", ".")) == Decimal("12500.50")
+
+
+# The whole rfc4180 CSV of _exportable as the exporter wrote it before it streamed (issue 25).
+CSV_BEFORE_STREAMING = (
+    "Reference,Received,Acknowledge by,Decide by,Status,Name,Email,Complaint (first line),Investment/loan,Amount,"
+    "Currency,To review,Language,Channel,Acknowledged,Decided,Outcome\r\n"
+    "KLA-2026-0001,2026-11-23,2026-11-26,,acknowledged,Łukasz Żółć,kunde1@example.dk,"
+    "\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",KA-2001,12500.50,DKK,,da,file,2026-11-24,,\r\n"
+    "KLA-2026-0002,2026-11-24,2026-11-27,,received,Łukasz Żółć,kunde2@example.dk,"
+    + "En flad kopi har ingen linjeskift. " * 4 + "En flad kopi har in…,KA-2002,,,"
+    "Telephone: is not a valid telephone number,da,file,,,\r\n"
+    "KLA-2026-0003,2026-11-24,2026-11-27,,unreadable,,,1 of 1 page(s) have no text layer,,,,,,file,,,\r\n")
+
+
+def test_exports_stream_only_what_they_print(engine: Engine, tmp_path: Path) -> None:
+    """Issue 25: the exports read the printed columns in chunks (a server-side cursor on PostgreSQL):
+    one query for the entries and, for the workbook, one for all events (not one per case, and none
+    for the CSV, which has no events), never the JSON they do not print; the CSV is what it was."""
+    _exportable(engine)
+    statements: list[str] = []
+
+    def seen(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    assert export_csv(engine, tmp_path / "r.csv", dialect="rfc4180", lang="en") == 3
+    csv_reads = [q for q in statements if "FROM" in q]
+    statements.clear()
+    export_xlsx(engine, tmp_path / "r.xlsx")
+    xlsx_reads = [q for q in statements if "FROM" in q]
+    sa.event.remove(engine, "before_cursor_execute", seen)
+    assert (tmp_path / "r.csv").read_bytes().decode("utf-8-sig") == CSV_BEFORE_STREAMING
+    assert len(csv_reads) == 1 and "events" not in csv_reads[0], csv_reads
+    assert len(xlsx_reads) == 2 and "FROM events" in xlsx_reads[1], xlsx_reads
+    for query in csv_reads + xlsx_reads:
+        assert not re.search(r"complaints\.(raw|mail|warnings)\b", query), query
 
 
 def test_export_refuses_unknown_language(engine: Engine, tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from klageformular.org import Organisation, get_organisation
 from klageformular.orgfile import dumps_organisation
 from klageformular.register import Case, Profile, Register, add_record, create_register_engine, set_status
 
-from .registers import complaint_record, write_batch
+from .registers import complaint_record, rejected_record, write_batch
 
 
 @pytest.fixture
@@ -317,3 +317,72 @@ def test_cli_extend_wait_resume(engine: Engine, capsys: pytest.CaptureFixture[st
     assert "decide by 2027-01-05 → 2027-01-20" in capsys.readouterr().out
     assert main(["register", "resume", "KLA-2026-0001", "--db", db]) == 1
     assert "not waiting for the customer" in capsys.readouterr().err
+
+
+def _due_by_walking(engine: Engine, today: date, days: int) -> tuple[list[list[tuple[str, date, str]]], list[int]]:
+    """The due list as ``due`` computed it before issue 25: every open case loaded and looked at in Python."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from klageformular.register._names import OPEN_STATUSES
+    from klageformular.register._schema import ComplaintRow
+
+    buckets: list[list[tuple[str, date, str]]] = [[], [], []]
+    waiting = no_date = unassigned = 0
+    with Session(engine) as session:
+        for row in session.scalars(select(ComplaintRow).where(ComplaintRow.status.in_(OPEN_STATUSES),
+                                                              ComplaintRow.merged_into.is_(None))):
+            unassigned += row.assignee is None
+            acknowledging = row.status in ("unreadable", "received")
+            if row.status == "escalated":
+                continue
+            if not acknowledging and row.waiting_since is not None:
+                waiting += 1
+                continue
+            deadline = row.acknowledge_by if acknowledging else row.decide_by
+            if deadline is None:
+                no_date += not acknowledging
+                continue
+            item = (row.reference, deadline, "acknowledge" if acknowledging else "decide")
+            if deadline <= today + timedelta(days=days):
+                buckets[0 if deadline < today else 1 if deadline == today else 2].append(item)
+    return [sorted(b, key=lambda i: (i[1], i[0])) for b in buckets], [waiting, no_date, unassigned]
+
+
+def test_due_reads_the_deadlines_in_sql_and_lists_what_a_walk_over_every_case_lists(engine: Engine) -> None:
+    """Issue 25: ``due`` loaded every open case (escalated ones never leave) and skipped most in
+    Python; now the database picks the deadlines up to the window's end and counts the rest. On a
+    register of every kind of case, for days around each deadline, the lists and counts are the same."""
+    orgs = {"kameo-dk": _org(days=20)}
+    for i, received in enumerate(["2026-11-23", "2026-11-25", "2026-12-01", "2026-12-02", "2026-12-03",
+                                  "2026-12-07", "2026-12-08", "2026-12-09", "2026-12-10"], 1):
+        add_record(engine, complaint_record(i, received=received, ack=i != 7, status="needs_review" if i % 3 else
+                                            "complete"), organisations=orgs)
+    add_record(engine, complaint_record(10, received="2026-12-04", org="kameo-no", lang="nb"))  # no decision days
+    add_record(engine, rejected_record(11, received="2026-12-04"))
+    register = Register(engine)
+    with register.session() as s, s.begin():
+        for reference in ("KLA-2026-0002", "KLA-2026-0003", "KLA-2026-0004", "KLA-2026-0006", "KLA-2026-0008"):
+            register.set_status(s, reference, "acknowledged", who="linn")
+        register.set_status(s, "KLA-NO-2026-0001", "acknowledged", who="linn")
+        register.wait(s, "KLA-2026-0003", what="kontoudtog", who="linn", on=date(2026, 12, 10))
+        register.set_status(s, "KLA-2026-0004", "escalated", who="linn")
+        register.set_status(s, "KLA-2026-0006", "under_review", who="linn")
+        register.assign(s, "KLA-2026-0006", "mikkel", who="linn")
+        register.set_status(s, "KLA-2026-0008", "under_review", who="linn")
+        register.set_status(s, "KLA-2026-0008", "decided", who="linn", outcome="upheld")
+        register.merge(s, "KLA-2026-0009", into="KLA-2026-0001", who="linn")
+    for today in (date(2026, 11, 20), date(2026, 11, 26), date(2026, 12, 8), date(2026, 12, 30), date(2027, 2, 1)):
+        for days in (0, 7, 40):
+            with register.session() as s:
+                due = register.due(s, today, days=days)
+            got = [[(i.reference, i.deadline, i.action) for i in b] for b in (due.overdue, due.due_today, due.upcoming)]
+            assert (got, [due.waiting, due.no_decision_date, due.unassigned]) == _due_by_walking(engine, today, days)
+    with register.session() as s:
+        late = register.due(s, date(2027, 2, 1), days=0)
+    # Not listed: waiting (0003), escalated (0004), decided (0008), merged (0009), no decision date (NO-0001).
+    assert ([i.reference for i in late.overdue], late.waiting, late.no_decision_date, late.unassigned) == (
+        ["KLA-2026-0001", "KLA-2026-0005", "KLA-2026-0010", "KLA-2026-0007", "KLA-2026-0002", "KLA-2026-0006"],
+        1, 1, 8)

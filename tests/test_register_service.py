@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import re
 import threading
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from klageformular.cli import main
@@ -25,6 +27,7 @@ from klageformular.org import Organisation, home_organisation
 from klageformular.orgfile import dumps_organisation
 from klageformular.register import Case, Register, add_record, create_register_engine, set_status
 from klageformular.register._schema import ComplaintRow
+from klageformular.register._service import to_summary
 
 from .registers import complaint_record, digest, duplicate_record, rejected_record
 
@@ -85,6 +88,36 @@ def test_lists_are_iterators_of_typed_cases(engine: Engine) -> None:
         cases = register.cases(s)
         assert iter(cases) is cases
         assert [c.reference for c in cases] == ["KLA-2026-0001", "KLA-2026-0002", "KLA-2026-0003"]
+
+
+def test_a_list_reads_only_what_it_prints_and_says_what_the_whole_rows_say(engine: Engine, db_url: str,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 25: ``register list --json`` streams the summary's columns (a server-side cursor on
+    PostgreSQL), never the JSON it does not print; every line is what the whole row gives."""
+    add_record(engine, complaint_record(1, received="2026-11-20"))
+    add_record(engine, complaint_record(2, status="needs_review", amount=None, mail={"from": "a@example.dk"}))
+    add_record(engine, rejected_record(3))
+    register = Register(engine)
+    with register.session() as s, s.begin():
+        register.assign(s, "KLA-2026-0001", "mikkel", who="linn")
+        register.set_status(s, "KLA-2026-0002", "acknowledged", who="linn")
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statements.append(args[2])
+
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    with register.session() as s:
+        listed = [c.model_dump_json() for c in register.cases(s)]
+    sa.event.remove(engine, "before_cursor_execute", seen)
+    with register.session() as s:
+        rows = s.scalars(sa.select(ComplaintRow).order_by(ComplaintRow.received, ComplaintRow.number)).all()
+        whole = [to_summary(s, row).model_dump_json() for row in rows]
+    assert listed == whole and len(listed) == 3
+    reads = [q for q in statements if "FROM complaints" in q]
+    assert reads and not [q for q in reads if re.search(r"complaints\.(raw|mail|warnings)\b", q)], reads
+    assert main(["register", "list", "--json", "--db", db_url]) == 0
+    assert capsys.readouterr().out.splitlines() == whole
 
 
 # -- versions and concurrency ---------------------------------------------------------------------

@@ -27,15 +27,16 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .exceptions import OutputError
 
 __all__ = ["DISK_FULL", "JsonLines", "StagedFile", "copy_private", "create_private", "csv_cell", "link_digest",
            "make_private_dir", "one_line", "open_no_follow", "prepare_output", "repair_lines", "safe_suffix",
-           "source_fields", "write_private"]
+           "source_fields", "write_private", "writing_private"]
 
 log = logging.getLogger("klageformular.batch")
 
@@ -136,12 +137,24 @@ def write_private(path: Path, data: bytes) -> None:
     exports, letters, saved attachments): a crash or a full disk leaves the old file or none,
     never half of one, and the complaint data in it is the owner's alone.
     """
+    with writing_private(path) as f:
+        f.write(data)
+
+
+@contextmanager
+def writing_private(path: Path) -> Iterator[IO[bytes]]:
+    """:func:`write_private` for a file written as it goes (an export of the whole register).
+
+    The file is open under the temporary name for the ``with`` block and renamed into place
+    when it ends without an exception (else removed): the same guarantees, without holding
+    the whole file in memory.
+    """
     partial = path.with_name(path.name + ".part")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), 0o600)  # an older .part may have had other modes
-            f.write(data)
+            yield f
     except BaseException:
         partial.unlink(missing_ok=True)
         raise

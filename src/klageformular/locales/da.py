@@ -311,6 +311,7 @@ REGISTER: dict[str, str] = {
     "outcome.not_upheld": "ikke medhold",
     "sheet.complaints": "Klager",
     "sheet.events": "Hændelser",
+    "sheet.continued": "Fortsætter på arket «{sheet}»",
     "show.review": "Til gennemsyn",
     "show.corrections": "Rettelser",
     "show.typed": "som skrevet",

@@ -312,6 +312,7 @@ REGISTER: dict[str, str] = {
     "outcome.not_upheld": "not upheld",
     "sheet.complaints": "Complaints",
     "sheet.events": "Events",
+    "sheet.continued": "Continued on the sheet “{sheet}”",
     "show.review": "To review",
     "show.corrections": "Corrections",
     "show.typed": "as typed",

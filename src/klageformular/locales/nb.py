@@ -310,6 +310,7 @@ REGISTER: dict[str, str] = {
     "outcome.not_upheld": "ikke medhold",
     "sheet.complaints": "Klager",
     "sheet.events": "Hendelser",
+    "sheet.continued": "Fortsetter på arket «{sheet}»",
     "show.review": "Til gjennomgang",
     "show.corrections": "Rettelser",
     "show.typed": "som skrevet",

@@ -312,6 +312,7 @@ REGISTER: dict[str, str] = {
     "outcome.not_upheld": "avslag",
     "sheet.complaints": "Klagomål",
     "sheet.events": "Händelser",
+    "sheet.continued": "Fortsätter på bladet ”{sheet}”",
     "show.review": "Att granska",
     "show.corrections": "Rättelser",
     "show.typed": "som skrivet",

@@ -8,6 +8,10 @@ Everything is in the sheet's language: headers, statuses, outcomes and what to c
 review item as "field: problem" from the locale catalogues, not its code). Printed, a sheet is
 A4 landscape, one page wide, the header row on every page, long texts wrapped in columns
 narrow enough that the type stays readable (about 8 pt on paper, not 4).
+
+Both exports stream: the database hands over the printed columns a chunk at a time and each
+row is written as it comes (the workbook in openpyxl's write-only mode), so a register of five
+years costs the time of its rows and the memory of one chunk.
 """
 
 from __future__ import annotations
@@ -15,18 +19,17 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from copy import copy
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Engine, Row, select
+from sqlalchemy.orm import Session
 
-from .._files import csv_cell, write_private
+from .._files import csv_cell, writing_private
 from ..exceptions import ConfigurationError
 from ..layout import field_by_path
 from ..locales import Texts, formats, register_words
@@ -58,14 +61,43 @@ def rows(engine: Engine, lang: str = "en") -> tuple[list[dict[str, Any]], list[d
     """The export's rows (one per entry, in reference order) and event rows, as Python values.
 
     Statuses and outcomes are words in ``lang`` (the sheet is for people; ``register list
-    --json`` has the codes).
+    --json`` has the codes). Whole lists, for a small register; the exports stream them
+    (:func:`entry_rows`, :func:`event_rows`).
     """
     with Session(engine) as session:
-        entries = session.scalars(select(ComplaintRow).options(selectinload(ComplaintRow.events))
-                                  .order_by(ComplaintRow.prefix, ComplaintRow.year, ComplaintRow.number)).all()
-        table = [_row(r, lang) for r in entries]
-        events = [_event_row(r.reference, e, lang) for r in entries for e in r.events]
-    return table, events
+        return list(entry_rows(session, lang)), list(event_rows(session, lang))
+
+
+# Rows come from the database this many at a time (a server-side cursor on PostgreSQL): an
+# export's memory stays that of one chunk however large the register is.
+_CHUNK = 1000
+# Only what the sheet prints: no full ORM rows, none of the JSON columns it never shows (raw,
+# mail, warnings), no events loaded per case.
+_ENTRY_QUERY = (select(ComplaintRow.reference, ComplaintRow.received, ComplaintRow.acknowledge_by,
+                       ComplaintRow.decide_by, ComplaintRow.status, ComplaintRow.complaint, ComplaintRow.review,
+                       ComplaintRow.message, ComplaintRow.organisation, ComplaintRow.language,
+                       ComplaintRow.channel, ComplaintRow.acknowledged_on, ComplaintRow.decided_on,
+                       ComplaintRow.outcome)
+                .order_by(ComplaintRow.prefix, ComplaintRow.year, ComplaintRow.number))
+_EVENT_QUERY = (select(ComplaintRow.reference, EventRow.at, EventRow.who, EventRow.what, EventRow.from_status,
+                       EventRow.to_status, EventRow.note)
+                .join(ComplaintRow, ComplaintRow.id == EventRow.complaint_id)
+                .order_by(ComplaintRow.prefix, ComplaintRow.year, ComplaintRow.number, EventRow.id))
+
+
+def entry_rows(session: Session, lang: str) -> Iterator[dict[str, Any]]:
+    """The sheet's rows, one per entry in reference order, read from the database in chunks."""
+    texts: dict[str | None, Texts] = {}  # one catalogue per profile, not one per row
+    for row in session.execute(_ENTRY_QUERY.execution_options(yield_per=_CHUNK)):
+        yield _row(row, lang, texts)
+
+
+def event_rows(session: Session, lang: str) -> Iterator[dict[str, Any]]:
+    """Every event, grouped by entry in reference order (then as recorded), read in chunks."""
+    for reference, at, who, what, from_status, to_status, note in session.execute(
+            _EVENT_QUERY.execution_options(yield_per=_CHUNK)):
+        yield {"reference": reference, "at": utc(at).replace(tzinfo=None, microsecond=0), "who": who, "what": what,
+               "from": _word("status", from_status, lang), "to": _word("status", to_status, lang), "note": note}
 
 
 def _word(kind: str, code: str | None, lang: str) -> str | None:
@@ -73,7 +105,7 @@ def _word(kind: str, code: str | None, lang: str) -> str | None:
     return register_words(lang).get(f"{kind}.{code}", code) if code else None
 
 
-def _row(row: ComplaintRow, lang: str) -> dict[str, Any]:
+def _row(row: Row[Any], lang: str, texts: dict[str | None, Texts]) -> dict[str, Any]:
     complaint = row.complaint or {}
     person = complaint.get("complainant") or {}
     contact = complaint.get("complainant_contact") or {}
@@ -86,7 +118,10 @@ def _row(row: ComplaintRow, lang: str) -> dict[str, Any]:
         amount = Decimal(str(damage["amount"])) if damage.get("amount") is not None else None
     except InvalidOperation:
         amount = None
-    review = _review(row.review, lang, row.organisation)
+    organisation = row.organisation if row.organisation in organisation_keys() else None
+    if organisation not in texts:
+        texts[organisation] = Texts.of(lang, organisation)
+    review = _review(row.review, texts[organisation])
     return {
         "reference": row.reference, "received": row.received, "acknowledge_by": row.acknowledge_by,
         "decide_by": row.decide_by, "status": _word("status", row.status, lang), "name": name,
@@ -98,9 +133,8 @@ def _row(row: ComplaintRow, lang: str) -> dict[str, Any]:
     }
 
 
-def _review(items: list[Any], lang: str, organisation: str | None) -> str | None:
-    """What to check, in ``lang``: "field: problem" per item from the catalogues, one per line."""
-    texts = Texts.of(lang, organisation if organisation in organisation_keys() else None)
+def _review(items: list[Any], texts: Texts) -> str | None:
+    """What to check, in the sheet's language: "field: problem" per item from the catalogues, one per line."""
     lines: list[str] = []
     for item in items:
         if not isinstance(item, dict):
@@ -119,80 +153,155 @@ def _review(items: list[Any], lang: str, organisation: str | None) -> str | None
     return "\n".join(lines) or None
 
 
-def _event_row(reference: str, event: EventRow, lang: str) -> dict[str, Any]:
-    return {"reference": reference, "at": utc(event.at).replace(tzinfo=None, microsecond=0), "who": event.who,
-            "what": event.what, "from": _word("status", event.from_status, lang),
-            "to": _word("status", event.to_status, lang), "note": event.note}
+#: Rows in one sheet of an ``.xlsx`` file (Excel's limit, the header row included).
+EXCEL_ROWS = 1_048_576
 
 
-def export_xlsx(engine: Engine, target: str | os.PathLike[str], *, lang: str = "da") -> int:
+def export_xlsx(engine: Engine, target: str | os.PathLike[str], *, lang: str = "da",
+                max_rows: int = EXCEL_ROWS) -> int:
     """Write the register to an ``.xlsx`` workbook; returns the number of entries.
 
     Sheet 1: one row per entry, headers in ``lang``, real date and number cells, header frozen,
-    filter on. Sheet 2: every event.
+    filter on. Sheet 2: every event. A sheet holds ``max_rows`` rows (Excel's limit; smaller
+    only to test it): what does not fit continues on a next sheet of the same columns
+    ("Hændelser (2)"), and the full sheet's last row says where.
+
+    The workbook is written as the rows come (openpyxl's write-only mode, its sheets in
+    temporary files of its own, 0600), so time and memory grow with the register, not its square.
 
     >>> export_xlsx(engine, "register.xlsx", lang="da")    # doctest: +SKIP
     42
     """
+    from openpyxl import Workbook
+
     if lang not in EXPORT_LANGUAGES:
         raise ConfigurationError(f"no export headers for language {lang!r} (known: {', '.join(EXPORT_LANGUAGES)})")
-    table, events = rows(engine, lang)
+    if max_rows < 3:
+        raise ValueError("max_rows must leave room for a header, a row and the continuation line")
     words = register_words(lang)
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = words["sheet.complaints"]
-    _fill(sheet, _COLUMNS, "column", table, lang)
-    _fill(book.create_sheet(words["sheet.events"]), _EVENT_COLUMNS, "event_column", events, lang)
-    data = io.BytesIO()
-    book.save(data)
-    write_private(Path(target), data.getvalue())
-    return len(table)
+    book = Workbook(write_only=True)
+    with Session(engine) as session:
+        entries = _Sheets(book, words["sheet.complaints"], _COLUMNS, "column", lang, max_rows)
+        entries.write(entry_rows(session, lang))
+        events = _Sheets(book, words["sheet.events"], _EVENT_COLUMNS, "event_column", lang, max_rows)
+        events.write(event_rows(session, lang))
+    with writing_private(Path(target)) as f:
+        book.save(f)
+    return entries.count
 
 
-def _fill(sheet: Any, keys: tuple[str, ...], kind: str, table: list[dict[str, Any]], lang: str) -> None:
-    from openpyxl.styles import Alignment, Font
+class _Sheets:
+    """Rows of one table into write-only sheets of at most ``max_rows`` rows, each with the header and the look.
 
-    headers = {k: register_words(lang)[f"{kind}.{k}"] for k in keys}
-    widths = _WIDTHS if kind == "column" else _EVENT_WIDTHS
-    top, wrapped = Alignment(vertical="top"), Alignment(vertical="top", wrap_text=True)
-    sheet.append([headers[k] for k in keys])
-    for cell in sheet[1]:
-        cell.font = Font(name="Calibri", size=11, bold=True)  # without a name, LibreOffice takes a serif
-        cell.alignment = wrapped  # a long header wraps rather than widening its column
-    sheet.row_dimensions[1].height = max(_lines(headers[k], widths[k]) for k in keys) * _LINE_HEIGHT
-    for values in table:
-        sheet.append([None] * len(keys))
-        row_cells = sheet[sheet.max_row]
+    Write-only sheets take their layout (widths, frozen header, page setup) before the first
+    row and each row's height just before the row: nothing is set afterwards but the filter's range.
+    """
+
+    def __init__(self, book: Any, title: str, keys: tuple[str, ...], kind: str, lang: str, max_rows: int) -> None:
+        from openpyxl.styles import Alignment, Font
+
+        self.book, self.title, self.keys, self.max_rows = book, title, keys, max_rows
+        self.words = register_words(lang)
+        self.headers = [self.words[f"{kind}.{k}"] for k in keys]
+        self.widths = [(_WIDTHS if kind == "column" else _EVENT_WIDTHS)[k] for k in keys]
+        self.bold = Font(name="Calibri", size=11, bold=True)  # without a name, LibreOffice takes a serif
+        self.top, self.wrapped = Alignment(vertical="top"), Alignment(vertical="top", wrap_text=True)
+        day = formats(lang)["spreadsheet_date"]
+        self.date_formats = {k: day + (" hh:mm" if k == "at" else "") for k in keys}
+        self.count = 0  # data rows in all sheets
+        self.looks: dict[tuple[int, int, str | None], Any] = {}
+        self.sheets: list[Any] = []
+        self._open()
+
+    def _open(self) -> None:
+        from openpyxl.utils import get_column_letter
+        from openpyxl.worksheet.worksheet import Worksheet
+
+        number = len(self.sheets) + 1
+        sheet = self.book.create_sheet(self.title if number == 1 else f"{self.title} ({number})")
+        self.sheets.append(sheet)
+        self.sheet, self.row = sheet, 0
+        for index, width in enumerate(self.widths, 1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        sheet.freeze_panes = "A2"
+        # Printed: A4 landscape, narrow margins, one page wide, the header on every page.
+        setup = sheet.page_setup
+        setup.orientation, setup.paperSize = "landscape", Worksheet.PAPERSIZE_A4
+        setup.fitToWidth, setup.fitToHeight = 1, 0
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        sheet.page_margins.left = sheet.page_margins.right = 0.4
+        sheet.page_margins.top = sheet.page_margins.bottom = 0.5
+        sheet.print_title_rows = "1:1"
+        sheet.print_options.gridLines = True  # rows of wrapped text stay apart on paper
+        sheet.oddFooter.center.text = "&P / &N"
+        header = [self._cell(text, self.wrapped, font=self.bold) for text in self.headers]  # a long header wraps
+        self._append(header, max(_lines(h, w) for h, w in zip(self.headers, self.widths, strict=True)))
+
+    def _cell(self, value: Any, alignment: Any, *, font: Any = None, number_format: str | None = None) -> Any:
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(self.sheet, value)
+        # A style given to each cell costs a lookup of every part in the workbook's style lists
+        # (40 % of the export); a cell takes the style of a first one with the same look, as
+        # openpyxl's own sheet copier does.
+        look = (id(alignment), id(font), number_format)
+        template: Any = self.looks.get(look)
+        if template is None:
+            template = self.looks[look] = WriteOnlyCell(self.sheet)
+            template.alignment = alignment
+            if font is not None:
+                template.font = font
+            if number_format is not None:
+                template.number_format = number_format
+        cell._style = copy(template._style)  # type: ignore[attr-defined]  # absent from openpyxl's stubs
+        if isinstance(value, str) and cell.data_type == "f":
+            cell.data_type = "s"  # what a customer typed is never a formula
+        return cell
+
+    def _append(self, cells: list[Any], lines: int) -> None:
+        self.row += 1  # lines: 0 for the program's default height
         # Row heights are set, not left to the program: LibreOffice does not fit rows to wrapped
-        # text when it opens an .xlsx, and the text would be cut.
-        lines = max([_lines(values[k], widths[k]) for k in keys if k in _WRAPPED] or [1])
-        if lines > 1:
-            sheet.row_dimensions[sheet.max_row].height = lines * _LINE_HEIGHT
-        for cell, key in zip(row_cells, keys, strict=True):
+        # text when it opens an .xlsx, and the text would be cut. The height is read when the
+        # row is written, then dropped (a million rows would keep a million of them).
+        if lines:
+            self.sheet.row_dimensions[self.row].height = lines * _LINE_HEIGHT
+        self.sheet.append(cells)
+        self.sheet.row_dimensions.pop(self.row, None)
+
+    def write(self, table: Iterator[dict[str, Any]]) -> None:
+        """Every row of ``table``, continuing on a new sheet when one is full; then the last sheet's filter."""
+        values = next(table, None)
+        while values is not None:
+            following = next(table, None)
+            # One row left and at least two to write: the last row says where the rest is.
+            if self.row == self.max_rows - 1 and following is not None:
+                title = f"{self.title} ({len(self.sheets) + 1})"
+                self._append([self._cell(self.words["sheet.continued"].format(sheet=title), self.top,
+                                         font=self.bold)], 0)
+                self._filter(rows=self.max_rows - 1)
+                self._open()
+            self._append_values(values)
+            values = following
+        self._filter(rows=max(self.row, 1))
+
+    def _append_values(self, values: dict[str, Any]) -> None:
+        cells = []
+        for key in self.keys:
             value = values[key]
-            cell.value = value
-            cell.alignment = wrapped if key in _WRAPPED else top
-            if isinstance(value, str) and cell.data_type == "f":
-                cell.data_type = "s"  # what a customer typed is never a formula
-            if isinstance(value, date):
-                cell.number_format = formats(lang)["spreadsheet_date"] + (" hh:mm" if key == "at" else "")
-            elif isinstance(value, Decimal):
-                cell.number_format = "#,##0.00"
-    for index, key in enumerate(keys, 1):
-        sheet.column_dimensions[get_column_letter(index)].width = widths[key]
-    sheet.freeze_panes = "A2"
-    # Printed: A4 landscape, narrow margins, one page wide, the header on every page.
-    setup = sheet.page_setup
-    setup.orientation, setup.paperSize = "landscape", sheet.PAPERSIZE_A4
-    setup.fitToWidth, setup.fitToHeight = 1, 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_margins.left = sheet.page_margins.right = 0.4
-    sheet.page_margins.top = sheet.page_margins.bottom = 0.5
-    sheet.print_title_rows = "1:1"
-    sheet.print_options.gridLines = True  # rows of wrapped text stay apart on paper
-    sheet.oddFooter.center.text = "&P / &N"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(keys))}{max(sheet.max_row, 1)}"
+            number_format = (self.date_formats[key] if isinstance(value, date)
+                             else "#,##0.00" if isinstance(value, Decimal) else None)
+            cells.append(self._cell(value, self.wrapped if key in _WRAPPED else self.top,
+                                    number_format=number_format))
+        widths = dict(zip(self.keys, self.widths, strict=True))
+        lines = max([_lines(values[k], widths[k]) for k in self.keys if k in _WRAPPED] or [1])
+        self._append(cells, lines if lines > 1 else 0)
+        self.count += 1
+
+    def _filter(self, *, rows: int) -> None:
+        """The filter over the sheet's header and data (the workbook's ``save`` writes it)."""
+        from openpyxl.utils import get_column_letter
+
+        self.sheet.auto_filter.ref = f"A1:{get_column_letter(len(self.keys))}{rows}"
 
 
 def _lines(value: Any, width: float) -> int:
@@ -222,15 +331,18 @@ def export_csv(engine: Engine, target: str | os.PathLike[str], *, dialect: str =
     if dialect not in _DIALECTS or lang not in EXPORT_LANGUAGES:
         raise ConfigurationError(f"unknown CSV dialect {dialect!r} or language {lang!r}")
     spec = _DIALECTS[dialect]
-    table, _ = rows(engine, lang)
     fmt: Callable[[Any], str] = lambda v: _csv_value(v, spec)  # noqa: E731
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=spec["delimiter"], lineterminator="\r\n")
-    writer.writerow([register_words(lang)[f"column.{k}"] for k in _COLUMNS])
-    for values in table:
-        writer.writerow([fmt(values[k]) for k in _COLUMNS])
-    write_private(Path(target), buffer.getvalue().encode("utf-8-sig"))
-    return len(table)
+    count = 0
+    with writing_private(Path(target)) as f, Session(engine) as session:
+        text = io.TextIOWrapper(f, encoding="utf-8-sig", newline="")
+        writer = csv.writer(text, delimiter=spec["delimiter"], lineterminator="\r\n")
+        writer.writerow([register_words(lang)[f"column.{k}"] for k in _COLUMNS])
+        for values in entry_rows(session, lang):  # written as read: memory stays that of one chunk
+            writer.writerow([fmt(values[k]) for k in _COLUMNS])
+            count += 1
+        text.flush()
+        text.detach()  # the file is writing_private's to close
+    return count
 
 
 def _csv_value(value: Any, spec: dict[str, Any]) -> str:

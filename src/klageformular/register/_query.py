@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..workdays import is_working_day
@@ -109,41 +109,50 @@ def due(engine: Engine, today: date, *, days: int = 7) -> DueList:
         return Register(engine).due(session, today, days=days)
 
 
+_ACKNOWLEDGING = ("unreadable", "received")  # the deadline is the acknowledgement's
+_DECIDING = tuple(s for s in OPEN_STATUSES if s not in _ACKNOWLEDGING and s != "escalated")  # the decision's
+
+
 def due_list(session: Session, today: date, *, days: int = 7, open_review: int = 0) -> DueList:
     """Open deadlines on ``today`` in the caller's session: overdue, today, and the ``days`` after today.
 
     The window runs across weekends and holidays (on a Thursday, Monday's deadlines are in it). A
     case waiting for the customer's information is counted, not listed: its decision date moves
-    when the answer arrives. A letter that did not arrive (a bounce, a refusal) is due today, or
-    overdue by its own deadline, until a later letter of its kind is sent or posted.
+    when the answer arrives. An escalated case is the board's timetable, not ours: counted as
+    unassigned if it is, never listed. A letter that did not arrive (a bounce, a refusal) is
+    listed apart, as not delivered, until a later letter of its kind is sent or posted.
+
+    The database does the work: the listed cases are read through the (status, deadline) index,
+    only those with a deadline up to the window's end; the counts are one aggregate. A register
+    whose escalated and waiting cases pile up over the years costs no more per call.
     """
     if days < 0:
         raise ValueError("days must be >= 0")
     window_end = today + timedelta(days=days)
+    c = ComplaintRow
+    # Not merged, written so that no index on merged_into is used: "IS NULL" looks selective to
+    # SQLite's planner, which would then walk the whole register instead of the open statuses.
+    active = (func.coalesce(c.merged_into, "") == "",)
+    deciding = c.status.in_(_DECIDING)
+    counts = session.execute(select(
+        func.count().filter(c.assignee.is_(None)),
+        func.count().filter(deciding, c.waiting_since.is_not(None)),
+        func.count().filter(deciding, c.waiting_since.is_(None), c.decide_by.is_(None)),
+    ).where(c.status.in_(OPEN_STATUSES), *active)).one()
+    unassigned, waiting, no_date = (int(n or 0) for n in counts)
+    columns = (c.reference, c.status, c.received, c.assignee)
+    acknowledge = select(*columns, c.acknowledge_by.label("deadline")).where(
+        c.status.in_(_ACKNOWLEDGING), c.acknowledge_by <= window_end, *active)
+    decide = select(*columns, c.decide_by.label("deadline")).where(
+        deciding, c.waiting_since.is_(None), c.decide_by <= window_end, *active)
     buckets: dict[str, list[DueItem]] = {"overdue": [], "today": [], "upcoming": []}
-    waiting = no_date = unassigned = 0
-    query = select(ComplaintRow).where(ComplaintRow.status.in_(OPEN_STATUSES), ComplaintRow.merged_into.is_(None))
-    for row in session.scalars(query.execution_options(yield_per=500)):
-        unassigned += row.assignee is None
-        acknowledging = row.status in ("unreadable", "received")
-        if row.status == "escalated":  # the board's timetable, not ours
-            continue
-        if not acknowledging and row.waiting_since is not None:
-            waiting += 1
-            continue
-        deadline = row.acknowledge_by if acknowledging else row.decide_by
-        if deadline is None:
-            no_date += not acknowledging
-            continue
-        item = DueItem(reference=row.reference, status=row.status, received=row.received, deadline=deadline,
-                       action="acknowledge" if acknowledging else "decide", assignee=row.assignee)
-        if deadline < today:
-            buckets["overdue"].append(item)
-        elif deadline == today:
-            buckets["today"].append(item)
-        elif deadline <= window_end:
-            buckets["upcoming"].append(item)
-    from ._outbox import not_delivered  # letters the mail server refused (outbox, 0009)
+    for query, action in ((acknowledge, "acknowledge"), (decide, "decide")):
+        for row in session.execute(query):
+            item = DueItem(reference=row.reference, status=row.status, received=row.received, deadline=row.deadline,
+                           action=action, assignee=row.assignee)
+            bucket = "overdue" if row.deadline < today else "today" if row.deadline == today else "upcoming"
+            buckets[bucket].append(item)
+    from ._outbox import not_delivered  # letters that did not arrive (outbox, 0009)
 
     order = {k: sorted(v, key=lambda i: (i.deadline, i.reference)) for k, v in buckets.items()}
     return DueList(today=today, days=days, overdue=order["overdue"], due_today=order["today"],

@@ -26,9 +26,10 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Text, select
+from sqlalchemy import cast as cast_sql
 from sqlalchemy.orm import Session, selectinload
 
 from ..exceptions import RegisterError, StaleCaseError, UnknownReferenceError
@@ -115,8 +116,12 @@ class Register:
 
     def cases(self, session: Session, *, status: Sequence[str] = (), since: date | None = None,
               related_to: str | None = None, include_merged: bool = True) -> Iterator[CaseSummary]:
-        """Cases in order of receipt (then reference), filtered by status, day received or relation."""
-        query = select(ComplaintRow)
+        """Cases in order of receipt (then reference), filtered by status, day received or relation.
+
+        Read a chunk at a time (a server-side cursor on PostgreSQL), only the columns a summary
+        shows: a list of the whole register costs the memory of one chunk.
+        """
+        query = select(*_SUMMARY_COLUMNS)
         if status:
             query = query.where(ComplaintRow.status.in_(status))
         if since is not None:
@@ -127,15 +132,21 @@ class Register:
             base = self._row(session, related_to)
             query = query.where(ComplaintRow.id.in_([r.id for r, _ in _related(session, base)]))
         query = query.order_by(ComplaintRow.received, ComplaintRow.prefix, ComplaintRow.year, ComplaintRow.number)
-        for row in session.scalars(query.execution_options(yield_per=500)):
-            yield to_summary(session, row, self.profiles)
+        for row in session.execute(query.execution_options(yield_per=500)):
+            # A row of these columns reads like the model's row for everything a summary uses.
+            yield to_summary(session, cast(ComplaintRow, row), self.profiles)
 
     def review(self, session: Session) -> Iterator[ReviewEntry]:
         """Open review items, in reference order (not of merged cases or of entries found not to be complaints)."""
-        query = (select(ComplaintRow).where(ComplaintRow.merged_into.is_(None), ComplaintRow.not_a_complaint.is_(False))
+        # Only the two columns the items come from, and not the rows whose list is empty (most of
+        # them: ``register due`` counts these items on every call). The test is on the stored text,
+        # "[]" on both databases, so it can only skip rows with nothing to yield.
+        query = (select(ComplaintRow.reference, ComplaintRow.review)
+                 .where(ComplaintRow.merged_into.is_(None), ComplaintRow.not_a_complaint.is_(False),
+                        cast_sql(ComplaintRow.review, Text) != "[]")
                  .order_by(ComplaintRow.prefix, ComplaintRow.year, ComplaintRow.number))
-        for row in session.scalars(query.execution_options(yield_per=500)):
-            yield from _review(row)
+        for row in session.execute(query.execution_options(yield_per=500)):
+            yield from _review(cast(ComplaintRow, row))
 
     def due(self, session: Session, today: date, *, days: int = 7) -> DueList:
         """Deadlines to act on: overdue, today and in the ``days`` after today (acknowledgements for new
@@ -466,6 +477,15 @@ def typed_complaint(row: ComplaintRow, profiles: Mapping[str, Organisation] | No
     from ._corrections import typed_complaint as typed
 
     return typed(row, profiles)
+
+
+# What a summary reads (:func:`_summary_fields`, the subject, the typed complaint, review items):
+# not the JSON a list never prints (raw, mail, warnings) nor the wide text columns.
+_SUMMARY_COLUMNS = tuple(getattr(ComplaintRow, name) for name in (
+    "reference", "status", "version", "received", "received_at", "acknowledge_by", "decide_by", "acknowledged_on",
+    "decided_on", "outcome", "organisation", "language", "channel", "assignee", "merged_into", "not_a_complaint",
+    "method", "profile_sha256", "extended_to", "extension_reason", "waiting_since", "waiting_for", "paused_days",
+    "complaint", "review", "message"))
 
 
 def to_summary(session: Session, row: ComplaintRow, profiles: Mapping[str, Organisation] | None = None
