@@ -232,7 +232,11 @@ def test_upgrade_from_the_previous_revision_with_data_adds_an_empty_watch_runs(d
         assert [c.reference for c in register.cases(session)] == ["KLA-2026-0001"]
     now = datetime.now(UTC)
     with register.session() as session, session.begin():
-        register.record_run(session, WatchRun(started=now, finished=now, source_key="0" * 64, read=1, imported=1))
+        register.record_run(session, WatchRun(started=now, finished=now, source_key="0" * 64, read=1, imported=1,
+                                              sent=2, send_failed=1, waiting_for_review=3))
+    with register.session() as session:  # the sending counts (watch --auto-ack) are columns of their own
+        (run,) = register.runs(session)
+        assert (run.read, run.imported, run.sent, run.send_failed, run.waiting_for_review) == (1, 1, 2, 1, 3)
     downgrade(engine, previous)  # and back up: the path works both ways, the case stays
     upgrade(engine)
     with register.session() as session:

@@ -2,9 +2,11 @@
 
 The register is opened here, at the edge, once per run (``--db``, else ``$KLAGEFORMULAR_DB``);
 the working folder defaults to one per source and register under ``$XDG_STATE_HOME`` (else
-``~/.local/state``). Each run prints one line of counts. Exit codes: 0 (``--once``: the run
-worked, or stopped early; ``--every``: stopped by ``SIGTERM``/``SIGINT``), 1 ``--once`` failed
-or another run holds the lock, 2 usage errors.
+``~/.local/state``). Each run prints one line of counts. ``--auto-ack`` builds the SMTP mailer
+(and Sent folder) once, before the first run, from the environment or the profile file, and
+never prompts: a missing password is one line and exit 1. Exit codes: 0 (``--once``: the run
+worked, or stopped early; ``--every``: stopped by ``SIGTERM``/``SIGINT``), 1 ``--once`` failed,
+another run holds the lock, or the sending settings are wrong, 2 usage errors.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from ._files import one_line
 
 if TYPE_CHECKING:
     from .exceptions import WatchLockedError
+    from .org import Organisation
     from .register import Register, WatchRun
+    from .watch import Sending
 
 __all__ = ["add_watch_parser", "interval"]
 
@@ -58,6 +62,10 @@ def add_watch_parser(sub: Any, *, database: argparse.ArgumentParser, org_choices
                    help="a profile file: sets the deadlines and replaces the built-in profile with its key")
     p.add_argument("--mark-seen", action="store_true", help="IMAP: mark messages read once their records are written")
     p.add_argument("--move-to", metavar="FOLDER", help="IMAP: move messages there once their records are written")
+    p.add_argument("--auto-ack", action="store_true",
+                   help="send the acknowledgement of each complete new complaint whose profile allows it "
+                        "(auto_acknowledge = true), and the letters still queued; SMTP settings as for "
+                        "letter --send, the password from KLAGEFORMULAR_SMTP_PASSWORD (never asked for)")
     p.set_defaults(func=_watch)
 
 
@@ -72,14 +80,17 @@ def _watch(args: argparse.Namespace) -> int:
     url = resolve_url(args.db, os.environ)
     org = cli._profile(args) or (get_organisation(args.org) if args.org else None)
     limits = Limits(timeout_seconds=30.0, worker_memory_mb=1024, max_seconds=min(Limits.max_seconds, 20.0))
+    profiles = _profiles([args.org_file] if args.org_file else [])
     options = WatchOptions(who=_who(args.who), workers=args.workers, mail=cli._mail_options(args), org=org,
-                           profiles=_profiles([args.org_file] if args.org_file else []), limits=limits)
+                           profiles=profiles, limits=limits,
+                           sending=_sending(org if args.org_file else None) if args.auto_ack else None)
     folder = Path(args.work) if args.work else working_folder(_state_home(), args.inbox, url)
 
     def connect() -> Register:
         from .register import Register
 
-        return Register(create_register_engine(url))
+        # The profile file's profile is the one its cases are handled (and acknowledged) under.
+        return Register(create_register_engine(url), profiles={p.org.key: p.org for p in profiles})
 
     with StopSignals() as stop:
         if args.once:
@@ -97,6 +108,23 @@ def _watch(args: argparse.Namespace) -> int:
         watch(args.inbox, folder, connect=connect, every=args.every, options=options, stop=stop, on_run=_print,
               on_locked=_locked)
     return 0
+
+
+def _sending(org: Organisation | None) -> Sending:
+    """The SMTP server (and Sent folder) from the environment, else the profile file; checked before any run.
+
+    A service has no one to type a password: a missing one is a one-line error now, never a prompt.
+    """
+    from .exceptions import ConfigurationError
+    from .sentfolder import sent_folder_from_environment
+    from .smtp import smtp_from_environment
+    from .watch import Sending
+
+    mailer = smtp_from_environment(os.environ, org=org, prompt=None)
+    if mailer is None:
+        raise ConfigurationError("--auto-ack needs an SMTP server: set KLAGEFORMULAR_SMTP_URL (smtps://user@host) "
+                                 "or smtp_url under [mail] in the profile file (--org-file)")
+    return Sending(mailer, sent_folder_from_environment(os.environ, org=org, prompt=None))
 
 
 def _print(run: WatchRun) -> None:

@@ -148,6 +148,8 @@ class Organisation(BaseModel):
     escalation: tuple[Body, ...] = ()
     authorities: tuple[Body, ...] = ()
     mail: MailServers | None = Field(None, description="SMTP (and IMAP Sent folder) for sending letters")
+    auto_acknowledge: bool = Field(False, description="watch --auto-ack may send the acknowledgement of a "
+                                                      "complete complaint without a person (off by default)")
 
 
 # The built-in profiles are constants: they are built with model_construct (no validation at

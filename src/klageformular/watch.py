@@ -21,7 +21,15 @@ mid-write; ``SIGKILL`` at any point leaves records whole and the next run goes o
 
 After each import ``on_new_cases`` (if given) gets the references of the new cases, at least
 once: they are kept in ``watch.json`` until it returns, so a run killed before it ran passes
-them on in the next run. That is the hook for sending acknowledgements automatically.
+them on in the next run (and a run killed inside the import: the next imports the same lines
+again, and the cases it finds already there are passed on with the new ones).
+
+With :class:`Sending` in the options (``watch --auto-ack``) the run also sends letters, after its
+import: the acknowledgement of each new case that is complete and whose profile allows it
+(:meth:`Register.acknowledge_complete`: one already acknowledged is skipped, so a case passed on
+twice is never acknowledged twice), then every letter still queued from before the run (the
+outbox's retry: deferred letters go out, each with its own Message-ID). ``stop()`` is asked
+between two letters: a send in progress finishes and is recorded.
 
 >>> run = run_once("Maildir", "watch-state", register=Register(engine))   # doctest: +SKIP
 >>> run.read, run.imported, run.failed                                    # doctest: +SKIP
@@ -54,8 +62,10 @@ if TYPE_CHECKING:
     from .org import Organisation
     from .parse import Limits
     from .register import Profile, Register, WatchRun
+    from .register._outbox import Mailer, SentCopier
 
-__all__ = ["NewCasesHook", "StopSignals", "WatchOptions", "run_once", "source_key", "watch", "working_folder"]
+__all__ = ["NewCasesHook", "Sending", "StopSignals", "WatchOptions", "run_once", "source_key", "watch",
+           "working_folder"]
 
 log = logging.getLogger("klageformular.watch")
 
@@ -69,13 +79,28 @@ _LOCK = ".watch.lock"
 
 
 @dataclass(frozen=True)
+class Sending:
+    """Letters the watch sends: through ``mailer`` (a copy in ``copier``'s Sent folder, when given).
+
+    ``auto_ack``: acknowledge complete new cases whose profile allows it; every run also sends the
+    letters still queued (the outbox's retry). Build the mailer at the edge, before the first run
+    (:func:`klageformular.smtp.smtp_from_environment` with ``prompt=None``: a service never asks).
+    """
+
+    mailer: Mailer
+    copier: SentCopier | None = None
+    auto_ack: bool = True
+
+
+@dataclass(frozen=True)
 class WatchOptions:
     """How each run reads and imports: the batch's settings and the register's.
 
     ``who`` names the watch in the cases' history; ``org`` fixes whose working days count in the
     batch (default: each form's own profile); ``profiles`` replace built-in profiles at import
     (as ``register import --org-file``); ``mail`` holds the IMAP password and ``mark_seen`` /
-    ``move_to``; ``workers`` parse in parallel (one is plenty for a few messages a tick).
+    ``move_to``; ``workers`` parse in parallel (one is plenty for a few messages a tick);
+    ``sending``: letters sent after each import (None: none).
     """
 
     who: str = "watch"
@@ -84,6 +109,7 @@ class WatchOptions:
     org: Organisation | None = None
     profiles: Sequence[Profile] = ()
     limits: Limits | None = None
+    sending: Sending | None = None
 
 
 def source_key(source: Source) -> str:
@@ -130,12 +156,14 @@ def run_once(source: Source, folder: str | os.PathLike[str], *, register: Regist
         asked = _Asked(stop)
         error: Exception | None = None
         try:
-            _run(source, work, register, options, counts, asked, on_new_cases)
+            _run(source, work, register, options, counts, asked, on_new_cases, started)
         except Exception as exc:  # the loop must outlive a bad run: it is recorded, and the next one tries again
             error = exc
         run = WatchRun(started=started, finished=datetime.now(UTC), source_key=source_key(source), read=counts.read,
                        imported=counts.imported, duplicates=counts.duplicates, unreadable=counts.unreadable,
-                       set_aside=counts.set_aside, failed=error is not None, stopped_early=asked.said and not error,
+                       set_aside=counts.set_aside, sent=counts.sent, send_failed=counts.send_failed,
+                       waiting_for_review=counts.waiting_for_review, failed=error is not None,
+                       stopped_early=asked.said and not error,
                        error=type(error).__name__ if error else None, reason=_reason(error) if error else None)
         return _record(register, run)
 
@@ -147,6 +175,9 @@ class _Counts:
     duplicates: int = 0
     unreadable: int = 0
     set_aside: int = 0
+    sent: int = 0
+    send_failed: int = 0
+    waiting_for_review: int = 0
 
     def file(self, outcome: FileOutcome) -> None:
         """The batch's ``on_file``: one message or file settled in the working folder."""
@@ -169,12 +200,13 @@ class _Asked:
 
 
 def _run(source: Source, work: Path, register: Register, options: WatchOptions, counts: _Counts, asked: _Asked,
-         on_new_cases: NewCasesHook | None) -> None:
+         on_new_cases: NewCasesHook | None, started: datetime) -> None:
     from .batch import convert_folder
 
     state = _State.load(work / STATE)
-    if state.pending and on_new_cases is not None:  # a run killed after its import, before the hook
-        _pass_on(work, state, on_new_cases)
+    hook = _hook(register, options, counts, asked, on_new_cases)
+    if state.pending and hook is not None:  # a run killed after its import, before the hook
+        _pass_on(work, state, hook)
     records = work / RECORDS
     failure: Exception | None = None
     if not asked():
@@ -197,18 +229,46 @@ def _run(source: Source, work: Path, register: Register, options: WatchOptions, 
         counts.imported, counts.unreadable, counts.duplicates = summary.added, summary.unreadable, summary.attached
         if not summary.stopped:
             state.imported = {name: end for name, (_, end) in window.items()}
-        if on_new_cases is not None:  # kept until passed on (without a hook there is no one to pass them to)
-            state.pending = [*state.pending, *summary.references]
+        if hook is not None:  # kept until passed on (without a hook there is no one to pass them to)
+            state.pending = list(dict.fromkeys([*state.pending, *summary.references, *summary.again]))
         state.save(work / STATE)
-        if on_new_cases is not None and state.pending:
-            _pass_on(work, state, on_new_cases)
+        if hook is not None and state.pending:
+            _pass_on(work, state, hook)
+    if options.sending is not None:  # the letters still queued from before this run (deferred, or cut off)
+        for result in register.retry(mailer=options.sending.mailer, copier=options.sending.copier, who=options.who,
+                                     before=started, stop=asked):
+            counts.sent += result.result == "sent"
+            counts.send_failed += result.result in ("deferred", "failed")
     if failure is not None:
         raise failure
 
 
-def _pass_on(work: Path, state: _State, on_new_cases: NewCasesHook) -> None:
-    on_new_cases(list(state.pending))
-    state.pending = []
+_Hook = Callable[[list[str]], list[str]]  # the new cases → those to pass on again next time
+
+
+def _hook(register: Register, options: WatchOptions, counts: _Counts, asked: _Asked,
+          on_new_cases: NewCasesHook | None) -> _Hook | None:
+    """The caller's hook, then the automatic acknowledgements (None: neither)."""
+    sending = options.sending if options.sending is not None and options.sending.auto_ack else None
+    if sending is None and on_new_cases is None:
+        return None
+
+    def hook(references: list[str]) -> list[str]:
+        if on_new_cases is not None:
+            on_new_cases(references)
+        if sending is None:
+            return []
+        done = register.acknowledge_complete(references, mailer=sending.mailer, copier=sending.copier,
+                                             who=options.who, stop=asked)
+        counts.sent += done.sent
+        counts.send_failed += done.send_failed
+        counts.waiting_for_review += done.waiting_for_review
+        return done.left
+    return hook
+
+
+def _pass_on(work: Path, state: _State, hook: _Hook) -> None:
+    state.pending = hook(list(state.pending))
     state.save(work / STATE)
 
 

@@ -30,7 +30,8 @@ nothing here reads environment variables.
   holds (received, message, attachment, letter), stored in the database by sha256.
 - :func:`copy_register`: a whole register into an empty database (SQLite ⇄ PostgreSQL).
 - :class:`WatchRun` / :meth:`Register.record_run` / :meth:`Register.runs`: what each run of
-  ``klageformular watch`` read and imported (counts only).
+  ``klageformular watch`` read, imported and sent (counts only); :meth:`Register.acknowledge_complete`
+  sends the acknowledgements of complete new cases (``watch --auto-ack``, :class:`AutoAcknowledged`).
 
 >>> from datetime import date
 >>> from klageformular.register import add_record, create_register_engine, due
@@ -50,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 from ._names import CATEGORY_FACETS, MEASURES, OUTCOMES, STATUSES, TRANSITIONS
 
 if TYPE_CHECKING:
+    from ._autoack import AutoAcknowledged
     from ._copy import CopySummary, copy_register
     from ._db import DEFAULT_URL, ENV_VAR, create_register_engine, current_revision, head_revision, resolve_url, upgrade
     from ._deadlines import Profile
@@ -100,6 +102,7 @@ __all__ = [
     "OUTCOMES",
     "STATUSES",
     "TRANSITIONS",
+    "AutoAcknowledged",
     "BatchFiles",
     "Case",
     "CaseCategory",
@@ -194,6 +197,7 @@ _HOMES = {
     **dict.fromkeys(("RegisterLetter", "letter_case_from_register", "write_register_letter"), "_letters"),
     **dict.fromkeys(("add_note", "reference_prefix", "set_status"), "_workflow"),
     "WatchRun": "_runs",  # the watch's runs (revision 0011)
+    "AutoAcknowledged": "_autoack",  # watch --auto-ack
 }
 
 

@@ -348,7 +348,8 @@ def _runs(args: argparse.Namespace, register: Register) -> int:
         outcome = f"failed ({run.error})" if run.failed else "stopped early" if run.stopped_early else "done"
         print(f"{run.id:>6}  {run.started:%Y-%m-%d %H:%M:%S}  {(run.finished - run.started).total_seconds():>7.1f} s  "
               f"read {run.read:>4}  imported {run.imported:>4}  unreadable {run.unreadable:>3}  "
-              f"duplicates {run.duplicates:>3}  set aside {run.set_aside:>3}  {outcome}")
+              f"duplicates {run.duplicates:>3}  set aside {run.set_aside:>3}  sent {run.sent:>3}  "
+              f"not sent {run.send_failed:>3}  waiting {run.waiting_for_review:>3}  {outcome}")
     return 0
 
 

@@ -73,6 +73,9 @@ class IntakeSummary:
     linked: int = 0  # delivery reports and auto-replies linked to our letter
     set_aside: int = 0  # automatic messages that name no letter of ours (as the batch left them)
     references: list[str] = field(default_factory=list)
+    # The entries of records found already imported (an import cut off by a crash, read again): what
+    # the watch passes on with the new ones, so a case numbered by a killed run is not left out.
+    again: list[str] = field(default_factory=list)
     stopped: bool = False  # ``stop()`` ended the import between two records (the rest: the next import)
 
     def count(self, result: IntakeResult, status: str) -> None:
@@ -84,6 +87,8 @@ class IntakeSummary:
             setattr(self, result.outcome, getattr(self, result.outcome) + 1)
         else:
             self.already += 1
+            if result.reference and result.reference not in self.again:
+                self.again.append(result.reference)
 
 
 def import_batch(engine: Engine, outdir: str | os.PathLike[str], *, who: str = "intake",

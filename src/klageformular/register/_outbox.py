@@ -28,7 +28,7 @@ with the reason and the next retry makes it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -210,21 +210,32 @@ def copy_one(engine: Engine, outgoing_id: int, copier: SentCopier, *, who: str,
     return state, why
 
 
-def retry_all(engine: Engine, *, mailer: Mailer | None, copier: SentCopier | None, who: str) -> list[SendResult]:
+def retry_all(engine: Engine, *, mailer: Mailer | None, copier: SentCopier | None, who: str,
+              before: datetime | None = None, stop: Callable[[], bool] | None = None) -> list[SendResult]:
     """Send every queued letter (oldest first) with its own bytes and Message-ID, then make the pending copies.
 
-    Without a ``mailer`` the queued letters stay as they are (only copies are made).
+    Without a ``mailer`` the queued letters stay as they are (only copies are made). ``before``:
+    only letters queued before then (the watch: not those it tried a moment ago in the same run);
+    ``stop()`` is asked before each letter (a send in progress always finishes and is recorded).
     """
+    asked = stop or (lambda: False)
     with Session(engine) as session:
-        queued = session.scalars(select(OutgoingRow.id).where(OutgoingRow.state == "queued",
-                                                              OutgoingRow.channel == "email")
-                                 .order_by(OutgoingRow.queued_at, OutgoingRow.id)).all()
+        query = select(OutgoingRow.id).where(OutgoingRow.state == "queued", OutgoingRow.channel == "email")
+        if before is not None:
+            query = query.where(OutgoingRow.queued_at < before)
+        queued = session.scalars(query.order_by(OutgoingRow.queued_at, OutgoingRow.id)).all()
         pending = session.scalars(select(OutgoingRow.id).where(OutgoingRow.state == "sent",
                                                                OutgoingRow.copy_state == "pending")
                                   .order_by(OutgoingRow.id)).all()
-    results = [send_one(engine, i, mailer=mailer, copier=copier, who=who) for i in queued] if mailer else []
+    results: list[SendResult] = []
+    for outgoing_id in queued:
+        if mailer is None or asked():
+            break
+        results.append(send_one(engine, outgoing_id, mailer=mailer, copier=copier, who=who))
     if copier is not None:
         for outgoing_id in pending:
+            if asked():
+                return results
             copy, why = copy_one(engine, outgoing_id, copier, who=who)
             with Session(engine) as session:
                 out = session.get(OutgoingRow, outgoing_id)

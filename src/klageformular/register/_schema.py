@@ -365,7 +365,7 @@ class OutgoingRow(Base):
 
 
 class WatchRunRow(Base):
-    """One run of ``klageformular watch``: when, and how many messages it read and imported.
+    """One run of ``klageformular watch``: when, how many messages it read and imported, how many letters it sent.
 
     Counts only: never a name, an address or a subject. ``source_key`` tells the runs of two
     watches apart by a hash of their source (not the source itself: a path may name a person);
@@ -383,6 +383,9 @@ class WatchRunRow(Base):
     duplicates: Mapped[int]
     unreadable: Mapped[int]
     set_aside: Mapped[int]
+    sent: Mapped[int] = mapped_column(server_default="0")  # watch --auto-ack: letters sent, not sent,
+    send_failed: Mapped[int] = mapped_column(server_default="0")  # and new cases left for a person
+    waiting_for_review: Mapped[int] = mapped_column(server_default="0")
     failed: Mapped[bool] = mapped_column(Boolean)
     stopped_early: Mapped[bool] = mapped_column(Boolean)
     error: Mapped[str | None] = mapped_column(String(80))

@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from ..letters import Admissibility, LetterKind, Outcome
     from ..model import Complaint
     from ..org import Organisation
+    from ._autoack import AutoAcknowledged
     from ._intake import IntakeSummary
     from ._letters import Channel, RegisterLetter
     from ._measures import Categorization, Measure
@@ -255,11 +256,22 @@ class Register:
         assert done.outgoing is not None  # an email letter is always queued
         return done, self.send(done.outgoing.id, mailer=mailer, copier=copier, who=who)
 
-    def retry(self, *, mailer: Mailer | None, copier: SentCopier | None = None, who: str) -> list[SendResult]:
-        """Send every queued letter again (same bytes, same Message-ID), then make the pending Sent copies."""
+    def acknowledge_complete(self, references: Sequence[str], *, mailer: Mailer, copier: SentCopier | None = None,
+                             who: str, today: date | None = None, stop: Callable[[], bool] | None = None
+                             ) -> AutoAcknowledged:
+        """Send the acknowledgement of each of these cases that is complete and whose profile allows it
+        (``watch --auto-ack``; rules in :mod:`._autoack`); a case acknowledged already is skipped."""
+        from ._autoack import acknowledge_complete
+
+        return acknowledge_complete(self, references, mailer=mailer, copier=copier, who=who, today=today, stop=stop)
+
+    def retry(self, *, mailer: Mailer | None, copier: SentCopier | None = None, who: str,
+              before: datetime | None = None, stop: Callable[[], bool] | None = None) -> list[SendResult]:
+        """Send every queued letter again (same bytes, same Message-ID), then make the pending Sent copies
+        (``before``: only letters queued before then; ``stop()``: asked between two letters)."""
         from ._outbox import retry_all
 
-        return retry_all(self.engine, mailer=mailer, copier=copier, who=who)
+        return retry_all(self.engine, mailer=mailer, copier=copier, who=who, before=before, stop=stop)
 
     def posted(self, session: Session, reference: str, *, who: str, on: date | None = None,
                kind: LetterKind | None = None, version: int | None = None, today: date | None = None

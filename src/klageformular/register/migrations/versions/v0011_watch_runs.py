@@ -27,6 +27,10 @@ def upgrade() -> None:
         sa.Column("source_key", sa.String(64), nullable=False),
         *(sa.Column(name, sa.Integer, nullable=False)
           for name in ("read", "imported", "duplicates", "unreadable", "set_aside")),
+        # watch --auto-ack: letters the run sent (acknowledgements and the outbox's retries), letters
+        # not sent (deferred or refused), new cases it left for a person.
+        *(sa.Column(name, sa.Integer, nullable=False, server_default="0")
+          for name in ("sent", "send_failed", "waiting_for_review")),
         sa.Column("failed", sa.Boolean, nullable=False),
         sa.Column("stopped_early", sa.Boolean, nullable=False),
         sa.Column("error", sa.String(80)),
