@@ -47,8 +47,8 @@ def form(*, email: str, name: str = "Jensen", bad_email: bool = False) -> bytes:
 
 def mail(sender: str, to: str, subject: str, *, message_id: str, attachment: bytes | None = None,
          filename: str = FORM_NAME, text: str = "Min klage er vedhæftet.", in_reply_to: str | None = None,
-         when: datetime | None = None) -> bytes:
-    """The message as a mail program writes it (``in_reply_to``: a reply, References the same)."""
+         references: str | None = None, when: datetime | None = None) -> bytes:
+    """The message as a mail program writes it (``in_reply_to``: a reply; ``references``: its chain, else the same)."""
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = sender
     message["To"] = to
@@ -57,7 +57,7 @@ def mail(sender: str, to: str, subject: str, *, message_id: str, attachment: byt
     message["Message-ID"] = message_id
     if in_reply_to is not None:
         message["In-Reply-To"] = in_reply_to
-        message["References"] = in_reply_to
+        message["References"] = references or in_reply_to
     message.set_content(text)
     if attachment is not None:
         message.add_attachment(attachment, maintype="application", subtype="pdf", filename=filename)

@@ -93,10 +93,13 @@ def _run(command: str, config: Path, action: str) -> subprocess.CompletedProcess
 
 
 @contextmanager
-def postfix(mailboxes: Dovecot, *, domains: tuple[str, ...]) -> Iterator[Postfix]:
+def postfix(mailboxes: Dovecot, *, domains: tuple[str, ...], bounce_later: bool = False) -> Iterator[Postfix]:
     """Start Postfix for one test, delivering mail for ``domains`` into ``mailboxes``; stopped afterwards.
 
-    Every address of those domains that Dovecot has a mailbox for is delivered; any other is refused.
+    Every address of those domains that Dovecot has a mailbox for is delivered; any other is refused
+    at ``RCPT`` — or, with ``bounce_later``, taken and then bounced by the delivery agent ("User unknown
+    in virtual mailbox table"): Postfix's own delivery report goes to the envelope sender, as from a
+    mail server behind a relay that does not know the mailboxes.
     """
     command = _command()
     if mailboxes.mail_uid == 0:
@@ -127,7 +130,8 @@ inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-smtpd_recipient_restrictions = reject_unlisted_recipient
+smtpd_recipient_restrictions = {'permit_mynetworks' if bounce_later else 'reject_unlisted_recipient'}
+smtpd_reject_unlisted_recipient = {'no' if bounce_later else 'yes'}
 relay_domains =
 virtual_mailbox_domains = {", ".join(domains)}
 virtual_mailbox_base = {mailboxes.mailboxes}

@@ -216,7 +216,7 @@ def test_sigterm_during_a_send_finishes_it_and_stops(tmp_path: Path, smtp: Serve
     assert _watch(md, db, work, "--auto-ack", "--org-file", profile) == 0  # the other two, passed on again
     assert [(ref, state) for ref, _, state, _ in _outgoing(db)] == [
         ("KLA-2026-0001", "sent"), ("KLA-2026-0002", "sent"), ("KLA-2026-0003", "sent")]
-    assert sorted(smtp.message_ids()) == sorted(m for *_, m in _outgoing(db))
+    assert sorted(smtp.message_ids()) == sorted(str(m) for *_, m in _outgoing(db))
     assert set(_statuses(db).values()) == {"acknowledged"}
 
 

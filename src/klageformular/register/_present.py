@@ -112,7 +112,13 @@ def render_case(case: Case) -> str:
         lines += ["", w("show.documents")] + [
             f"  {d.content_type or '?':<24} {_size(d.size):>9}  {d.name or '?'}"
             + (f"   ! {w('show.unreadable')}: {d.unreadable}" if d.unreadable else "") for d in case.documents]
-    if case.correspondence:
+    if case.conversation:  # the whole conversation by mail: theirs (in) and ours (out), oldest first
+        lines += ["", w("show.correspondence")] + [
+            f"  {m.at:%Y-%m-%d %H:%M}  {m.direction:<3} {m.kind:<15} {m.party or '?'}  "
+            + (m.subject or (f"{m.message_id or ''} ({m.state})" if m.direction == "out" else ""))
+            + "".join(f"\n      {w('show.documents').lower()}: {name}" for name in m.documents)
+            for m in case.conversation]
+    elif case.correspondence:
         lines += ["", w("show.correspondence")] + [
             f"  {c.at:%Y-%m-%d %H:%M}  {c.kind:<15} {c.sender or '?'}  {c.subject or ''}"
             + (f"   ({c.letter})" if c.letter else "") + (f"   ! {c.delivery_status}" if c.delivery_status else "")

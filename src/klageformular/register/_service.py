@@ -25,7 +25,7 @@ import json
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Engine, Text, select
@@ -41,6 +41,7 @@ from ._schema import ComplaintRow
 from ._types import (
     Case,
     CaseSummary,
+    ConversationMessage,
     Correction,
     Correspondence,
     DeadlineChange,
@@ -560,6 +561,31 @@ def _correspondence(session: Session, rows: Sequence[ComplaintRow]) -> Iterator[
                             if isinstance(d, dict) and d.get("kind") != "message"))
 
 
+def _conversation(session: Session, row: ComplaintRow, correspondence: Sequence[Correspondence]
+                  ) -> Iterator[ConversationMessage]:
+    """The case's conversation by mail: the complaint's own message, our letters by email, what came after."""
+    from ._schema import OutgoingRow
+    from ._threading import has_correspondence
+
+    if not has_correspondence(session):  # a register not upgraded yet (0013 comes after the outbox, 0009)
+        return
+    mail = row.mail or {}
+    if row.message_sha256:
+        yield ConversationMessage(at=utc(row.received_at) if row.received_at else datetime.combine(
+                                      row.received, datetime.min.time(), tzinfo=UTC),
+                                  direction="in", kind="complaint", message_id=row.message_id,
+                                  party=mail.get("from"), subject=mail.get("subject"),
+                                  documents=tuple(a.name or (a.sha256 or "")[:12] for a in row.attachments))
+    letters = session.scalars(select(OutgoingRow).where(OutgoingRow.complaint_id == row.id,
+                                                        OutgoingRow.channel == "email").order_by(OutgoingRow.id))
+    for out in letters:
+        yield ConversationMessage(at=utc(out.sent_at or out.queued_at), direction="out", kind=out.kind,
+                                  message_id=out.message_id, party=out.recipient, state=out.state)
+    for c in correspondence:
+        yield ConversationMessage(at=c.at, direction="in", kind=c.kind, party=c.sender, subject=c.subject,
+                                  documents=c.documents)
+
+
 def to_case(session: Session, row: ComplaintRow, profiles: Mapping[str, Organisation] | None = None) -> Case:
     """Everything about one row: its parts, the events of cases merged into it, related cases, its
     measures and category (``profiles``: as :class:`Register` takes them)."""
@@ -570,6 +596,7 @@ def to_case(session: Session, row: ComplaintRow, profiles: Mapping[str, Organisa
     events = [to_event(row.reference, e) for e in row.events]
     events += [to_event(m.reference, e) for m in merged for e in m.events]
     mail = row.mail or {}
+    correspondence = tuple(sorted(_correspondence(session, [row, *merged]), key=lambda c: c.at))
     sender = Sender.model_validate({"from": mail.get("from"), "subject": mail.get("subject"),
                                     "date": mail.get("date"), "message_id": row.message_id,
                                     "message_sha256": row.message_sha256, "received_from": mail.get("received_from")})
@@ -585,7 +612,8 @@ def to_case(session: Session, row: ComplaintRow, profiles: Mapping[str, Organisa
         "documents": tuple(Document(name=a.name, content_type=a.content_type, size=a.size, sha256=a.sha256,
                                     path=a.path, unreadable=a.unreadable) for a in row.attachments),
         "events": tuple(sorted(events, key=lambda e: e.at)),
-        "correspondence": tuple(sorted(_correspondence(session, [row, *merged]), key=lambda c: c.at)),
+        "correspondence": correspondence,
+        "conversation": tuple(sorted(_conversation(session, row, correspondence), key=lambda m: m.at)),
         "related": tuple(Related(reference=m.reference, status=m.status, outcome=m.outcome, received=m.received,
                                  same=tuple(why))
                          for m, why in _related(session, row) if m.merged_into != row.reference),

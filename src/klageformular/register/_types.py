@@ -15,15 +15,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..model import Complaint
 
-__all__ = ["Case", "CaseCategory", "CaseSummary", "Correction", "Correspondence", "DeadlineChange", "Document",
-           "DueItem", "DueList", "Event", "Measure", "OutgoingMessage", "Related", "ReviewEntry", "SendResult",
-           "Sender", "SourceFile", "StatusChange"]
+__all__ = ["Case", "CaseCategory", "CaseSummary", "ConversationMessage", "Correction", "Correspondence",
+           "DeadlineChange", "Document", "DueItem", "DueList", "Event", "Measure", "OutgoingMessage", "Related",
+           "ReviewEntry", "SendResult", "Sender", "SourceFile", "StatusChange"]
 
 
 class _Frozen(BaseModel):
@@ -172,6 +172,26 @@ class Correspondence(_Frozen):
     documents: tuple[str, ...] = ()
 
 
+class ConversationMessage(_Frozen):
+    """One message of a case's conversation by mail, oldest first: the customer's (``direction`` ``in``: the
+    complaint itself, a reply, a delivery report, an auto-reply) and ours (``out``: the letters by email).
+
+    ``kind``: ``complaint``, ``ack`` or ``decision`` (ours), or a :class:`Correspondence` kind;
+    ``party``: who sent it (in) or whom it went to (out); ``message_id``: ours, or the sender's claim;
+    ``state``: ours in the outbox (``sent``, ``queued``, ``failed``); ``documents``: the files it
+    brought. Not included: letters on paper, and copies of the complaint sent again.
+    """
+
+    at: datetime
+    direction: Literal["in", "out"]
+    kind: str
+    message_id: str | None = None
+    party: str | None = None
+    subject: str | None = None
+    state: str | None = None
+    documents: tuple[str, ...] = ()
+
+
 class Measure(_Frozen):
     """A measure taken on a case (one ``measure`` event); ``amount``/``currency`` only for ``compensation``.
 
@@ -217,6 +237,7 @@ class Case(CaseSummary):
     documents: tuple[Document, ...] = ()
     events: tuple[Event, ...] = ()
     correspondence: tuple[Correspondence, ...] = ()
+    conversation: tuple[ConversationMessage, ...] = ()  # the complaint's message, our letters, what came after
     related: tuple[Related, ...] = ()
     measures: tuple[Measure, ...] = ()  # the case's own, oldest first (a merged case's stay on its record)
     category: CaseCategory | None = None  # None: never categorized
