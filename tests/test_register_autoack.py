@@ -6,6 +6,7 @@ Forms by mail come from tests/mailforms.py; the watch reads them from a Maildir.
 from __future__ import annotations
 
 import hashlib
+import logging
 import mailbox
 import os
 import random
@@ -82,14 +83,18 @@ def _runs(db: str) -> list[WatchRun]:
 
 
 def test_the_watch_acknowledges_complete_forms_and_leaves_the_rest_for_a_person(
-        tmp_path: Path, smtp: Server, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, smtp: Server, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
     md, work, db = tmp_path / "Maildir", tmp_path / "work", f"sqlite:///{tmp_path / 'k.db'}"
     _deliver(md, 1)
     _deliver(md, 2, kind="review")
     _deliver(md, 3, kind="plain")
     profile = profile_file(tmp_path, auto=True)
-    assert _watch(md, db, work, "--auto-ack", "--org-file", profile) == 0
+    with caplog.at_level(logging.DEBUG):
+        assert _watch(md, db, work, "--auto-ack", "--org-file", profile) == 0
     out = capsys.readouterr().out
+    logged = "\n".join(f"{r.name} {r.getMessage()}" for r in caplog.records if r.name != "mail.log")
+    for secret in ("Jensen", "Łukasz", "kunde", "example.dk", "Renten", "Klage 1"):  # none in a line or a log
+        assert secret not in out and secret not in logged, secret
     assert "3 read, 3 imported (0 unreadable), 0 duplicate(s), 0 set aside; 1 sent, 0 not sent, " \
            "2 waiting for review; done" in out
     assert [to for _, (to,) in smtp.envelopes] == ["kunde1@example.dk"]
