@@ -8,10 +8,17 @@ cookie's flags, lockout, timeouts, and no secret in any log; then the pages and 
 from __future__ import annotations
 
 import logging
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi.routing import APIRoute
@@ -303,3 +310,30 @@ def test_login_attempts_are_recorded_without_the_typed_name(site: Site) -> None:
     with Session(site.engine) as s:
         rows = s.execute(sa.select(LoginAttemptRow.user_id, LoginAttemptRow.success)).all()
     assert [tuple(r) for r in rows] == [(1, False), (None, False)]
+
+
+def test_klageformular_serve_runs_the_workbench_with_an_access_log_of_paths_only(tmp_path: Path) -> None:
+    """The command as an office runs it: its own process, settings from the environment, logs on stderr."""
+    url = f"sqlite:///{tmp_path / 'klager.db'}"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "KLAGEFORMULAR_WEB_IDLE_MINUTES": "5"}
+    server = subprocess.Popen([sys.executable, "-m", "klageformular", "serve", "--db", url, "--port", str(port)],
+                              stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        answer = None
+        for _ in range(300):
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/login?next=/cases/KLA-2026-0001&q=secret", timeout=5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        assert answer is not None and answer.status_code == 200
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert "server" not in answer.headers
+    finally:
+        server.terminate()
+        _, log = server.communicate(timeout=30)
+    assert "klageformular.web.access GET /login 200" in log
+    assert "secret" not in log and "next=" not in log
