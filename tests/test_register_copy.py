@@ -31,7 +31,8 @@ from klageformular.register import (
     set_status,
     write_register_letter,
 )
-from klageformular.register._schema import Base
+from klageformular.register._schema import AuditRow, Base
+from klageformular.web._accounts import add_user
 
 from .postgres import new_database
 from .registers import complaint_record, duplicate_record, rejected_record, write_batch
@@ -65,6 +66,11 @@ def _register(url: str, tmp_path: Path) -> Engine:
     add_note(engine, "KLA-2026-0002", "Ringede til kunden — æøå", who="mikkel")
     write_register_letter(engine, "KLA-NO-2026-0001", "ack", tmp_path / "ack.pdf", dated=date(2026, 11, 25),
                           who="linn", org=_org("nb"))
+    with Session(engine) as s, s.begin():  # the workbench's accounts and audit move with the register (0014)
+        add_user(s, name="linn", role="officer", password="correct horse battery",
+                 now=datetime(2026, 11, 24, tzinfo=UTC))
+        s.add(AuditRow(at=datetime(2026, 11, 24, 10, tzinfo=UTC), user_id=1, action="viewed",
+                       reference="KLA-2026-0001"))
     return engine
 
 
@@ -93,7 +99,7 @@ def test_sqlite_to_postgresql_and_back_row_for_row(postgres_url: str, tmp_path: 
     assert {name: len(rows) for name, rows in original.items()} == {
         "complaints": 5, "reference_counters": 3, "source_files": 6, "attachments": 1, "events": 9,
         "corrections": 0, "blobs": 5, "documents": 9, "measures": 0, "case_categories": 0, "outgoing": 1,
-        "watch_runs": 0, "correspondence": 0}
+        "watch_runs": 0, "correspondence": 0, "users": 1, "web_sessions": 0, "login_attempts": 0, "audit": 1}
     url = new_database(postgres_url)
     admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:  # a server far from UTC: a naive time would be read as its local time

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ._version import __version__
 from .exceptions import (
+    AccountError,
     ComplaintValidationError,
     ConfigurationError,
     CorrectionRefusedError,
@@ -26,6 +27,7 @@ from .exceptions import (
     LanguageNotAvailableError,
     LetterNotAllowedError,
     LimitExceededError,
+    LoginRefusedError,
     MailboxError,
     MailLimitExceededError,
     MailReadError,
@@ -48,6 +50,7 @@ from .exceptions import (
     UnknownCategoryError,
     UnknownProfileError,
     UnknownReferenceError,
+    UnknownUserError,
     UnreadableTextError,
     UnsupportedFormVersionError,
     WatchLockedError,
@@ -95,6 +98,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "FORM_VERSION",
+    "AccountError",
     "BatchSummary",
     "Complaint",
     "ComplaintValidationError",
@@ -111,6 +115,7 @@ __all__ = [
     "LetterNotAllowedError",
     "LimitExceededError",
     "Limits",
+    "LoginRefusedError",
     "MailLimitExceededError",
     "MailReadError",
     "MailSendError",
@@ -137,6 +142,7 @@ __all__ = [
     "UnknownCategoryError",
     "UnknownProfileError",
     "UnknownReferenceError",
+    "UnknownUserError",
     "UnreadableTextError",
     "UnsupportedFormVersionError",
     "WatchLockedError",

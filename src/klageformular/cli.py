@@ -28,6 +28,7 @@ from .locales import LANGUAGES, Texts, field_table
 from .org import Organisation, get_organisation, organisation_keys
 from .register import _cli as register_cli  # the parser's options only; SQLAlchemy loads on use
 from .register._names import OUTCOMES, outcome_code
+from .web._cli import add_web_parsers  # argparse only; FastAPI and the accounts load on use
 
 # A command imports what it needs when it runs: `parse` never pays for reportlab, holidays, rich,
 # SQLAlchemy or the mail stack (issue 19: cold start; benchmarks/cold_start.py measures it).
@@ -435,6 +436,7 @@ def _parser() -> argparse.ArgumentParser:
     e.set_defaults(func=_org)
     _letter_parser(sub)
     register_cli.add_register_parser(sub)
+    add_web_parsers(sub)
     return parser
 
 

@@ -34,6 +34,9 @@ Hierarchy::
     ├── MailSendError                 the SMTP server did not take a message (``reply``: what it said)
     │   ├── TemporarySendError        4xx, a dropped connection, no server, a failed login: stays queued
     │   └── PermanentSendError        5xx to the recipient or the message: failed, the case is flagged
+    ├── AccountError                  the workbench's accounts refuse an operation (``users …``)
+    │   ├── UnknownUserError          no account with that name
+    │   └── LoginRefusedError         a login refused (``reason``: credentials, locked, rate_limited)
     └── RegisterError                 the complaint register refuses an operation
         ├── UnknownReferenceError     no complaint with that reference
         ├── InvalidTransitionError    a status change the workflow does not allow
@@ -61,6 +64,7 @@ if TYPE_CHECKING:
     from ._review import ReviewItem
 
 __all__ = [
+    "AccountError",
     "ComplaintValidationError",
     "ConfigurationError",
     "CorrectionRefusedError",
@@ -74,6 +78,7 @@ __all__ = [
     "LanguageNotAvailableError",
     "LetterNotAllowedError",
     "LimitExceededError",
+    "LoginRefusedError",
     "MailLimitExceededError",
     "MailReadError",
     "MailSendError",
@@ -96,6 +101,7 @@ __all__ = [
     "UnknownCategoryError",
     "UnknownProfileError",
     "UnknownReferenceError",
+    "UnknownUserError",
     "UnreadableTextError",
     "UnsupportedFormVersionError",
     "WatchLockedError",
@@ -361,3 +367,21 @@ class UnknownCategoryError(RegisterError, ValueError):
 
 class InvalidMeasureError(RegisterError, ValueError):
     """A measure cannot be recorded as given: an unknown step, a bad amount or currency, a missing note."""
+
+
+class AccountError(KlageformularError):
+    """The workbench's accounts refuse an operation (a name taken, a password too short, a bad role)."""
+
+
+class UnknownUserError(AccountError, LookupError):
+    """No workbench account has that name."""
+
+
+class LoginRefusedError(AccountError):
+    """A login was refused; ``reason`` is ``credentials`` (also for a disabled or unknown account: the
+    page must not tell which), ``locked`` (too many failures: an admin unlocks) or ``rate_limited``
+    (too many failures from one address: wait)."""
+
+    def __init__(self, message: str, *, reason: str):
+        super().__init__(message)
+        self.reason = reason

@@ -6,15 +6,16 @@ Values stand as stored (corrected), with the value as typed beside each correcte
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..layout import LAYOUT, FieldSpec, Kind
 from ..locales import LANGUAGES, Texts, register_words
 from ..org import organisation_keys
 from ..values import field_values, format_exact
-from ._types import Case, Measure
+from ._types import Case, Measure, ReviewEntry
 
-__all__ = ["render_case"]
+__all__ = ["FieldLine", "Section", "case_sections", "render_case"]
 
 
 def _section(spec: FieldSpec) -> str | None:
@@ -24,14 +25,37 @@ def _section(spec: FieldSpec) -> str | None:
     return min(above, key=lambda b: b.rect.y0).key if above else None
 
 
-def _fields(case: Case, lang: str) -> list[str]:
+@dataclass(frozen=True)
+class FieldLine:
+    """One field of a case as a person reads it: its label, the value (corrected), the value as typed
+    when it was corrected, and its open review item (the workbench and ``register show`` both use it)."""
+
+    path: str
+    label: str
+    value: str
+    multiline: bool
+    typed: str | None = None
+    corrected: bool = False
+    review: ReviewEntry | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading of the form (in the case's language) and its fields that hold something or need review."""
+
+    title: str | None
+    fields: tuple[FieldLine, ...]
+
+
+def case_sections(case: Case, lang: str) -> list[Section]:
+    """The complaint by the form's sections, labels in ``lang``; empty fields without a review item left out."""
     if case.complaint is None:
         return []
     values = field_values(case.complaint, lang)
     typed = {c.path: c.typed for c in case.corrections}
     review = {r.path: r for r in case.review}
     texts = Texts.of(lang, case.organisation if case.organisation in organisation_keys() else None)
-    lines: list[str] = []
+    sections: list[tuple[str | None, list[FieldLine]]] = []
     current: str | None = None
     for spec in LAYOUT.fields:
         value = values.get(spec.path)
@@ -40,18 +64,29 @@ def _fields(case: Case, lang: str) -> list[str]:
         if shown is None and item is None:
             continue
         section = _section(spec)
-        if section != current and section is not None:
-            lines += ["", texts.text(section)]
+        if not sections or (section != current and section is not None):
+            sections.append((texts.text(section) if section is not None else None, []))
             current = section
         if spec.kind is Kind.RADIO and shown:
             shown = texts.option(spec.path, shown)
-        text = " ".join(str(shown or "").split()) if not spec.multiline else str(shown or "").replace("\n", "\n    ")
-        extra = ""
-        if spec.path in typed:
-            extra = f"   ({_word('show.typed', lang)}: {typed[spec.path]!r})"
-        if item is not None:
-            extra += f"   ! {item.code}: {item.value!r}"
-        lines.append(f"  {texts.label(spec.path).rstrip(' *')}: {text}{extra}")
+        sections[-1][1].append(FieldLine(spec.path, texts.label(spec.path).rstrip(" *"), str(shown or ""),
+                                         spec.multiline, typed.get(spec.path), spec.path in typed, item))
+    return [Section(title, tuple(fields)) for title, fields in sections]
+
+
+def _fields(case: Case, lang: str) -> list[str]:
+    lines: list[str] = []
+    for section in case_sections(case, lang):
+        if section.title is not None:
+            lines += ["", section.title]
+        for f in section.fields:
+            text = " ".join(f.value.split()) if not f.multiline else f.value.replace("\n", "\n    ")
+            extra = ""
+            if f.corrected:
+                extra = f"   ({_word('show.typed', lang)}: {f.typed!r})"
+            if f.review is not None:
+                extra += f"   ! {f.review.code}: {f.review.value!r}"
+            lines.append(f"  {f.label}: {text}{extra}")
     return lines
 
 

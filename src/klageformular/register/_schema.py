@@ -431,3 +431,90 @@ class CorrespondenceRow(Base):
     documents: Mapped[list[Any]]  # the files it brought: [{"name", "sha256", "kind"}], documents of the case
 
     event: Mapped[EventRow] = relationship()
+
+
+# -- revision 0014: the workbench's accounts, sessions, login attempts and audit ---------------------
+
+#: Who may do what in the workbench: a viewer reads, an officer works cases, an admin also manages users.
+ROLES = ("viewer", "officer", "admin")
+
+
+class UserRow(Base):
+    """A workbench account: the Argon2id hash of its password (never the password), its TOTP secret.
+
+    ``failures`` counts the failed logins since the last good one; at the limit ``locked_at`` is
+    set and only an admin lifts it (``users unlock``). ``totp_step`` is the last TOTP time step
+    used, so a code seen once (over a shoulder, in a proxy's log) cannot log in again.
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('" + "', '".join(ROLES) + "')", name="ck_users_role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_step: Mapped[int | None] = mapped_column(BigInteger)
+    language: Mapped[str] = mapped_column(String(5))
+    disabled: Mapped[bool] = mapped_column(Boolean)
+    failures: Mapped[int]
+    locked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebSessionRow(Base):
+    """A browser's session, kept server-side: the cookie holds a random token, this row its sha256.
+
+    ``user_id`` is None before login (the login form's CSRF token lives here); a login makes a
+    new row, so an id seen before login is worth nothing after it. Expiry: ``seen_at`` + the idle
+    timeout, ``created_at`` + the absolute one.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginAttemptRow(Base):
+    """One login attempt: when, which account (None: a name no account has), from where, and whether it worked.
+
+    ``address_key`` is the sha256 of the client's address, enough to count attempts per address
+    without keeping a list of where officers work from; a typed user name that matches no account
+    is not stored (people type their password into the name field).
+    """
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_address", "address_key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    address_key: Mapped[str] = mapped_column(String(64))
+    success: Mapped[bool] = mapped_column(Boolean)
+
+
+#: What the audit trail records: a case opened in the workbench, a document downloaded, an export.
+AUDIT_ACTIONS = ("viewed", "downloaded", "exported")
+
+
+class AuditRow(Base):
+    """Who read what (append-only, like the events): a case viewed, a document downloaded, an export.
+
+    Apart from the case's events on purpose: reading changes nothing, so it must not enter the
+    case's history (the timeline, "changed by … at …" on a stale version, the exports).
+    """
+
+    __tablename__ = "audit"
+    __table_args__ = (CheckConstraint("action IN ('" + "', '".join(AUDIT_ACTIONS) + "')", name="ck_audit_action"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str | None] = mapped_column(String(40), index=True)
+    detail: Mapped[str | None] = mapped_column(String(120))  # a document's number, an export's format: never a value

@@ -1,0 +1,33 @@
+"""The officer's workbench in the browser (``klageformular serve``; ``pip install klageformular[web]``).
+
+A FastAPI app over the register service (:class:`~klageformular.register.Register`): it adds
+accounts, sessions and pages, never a workflow rule of its own. :func:`create_app` takes the
+engine and :class:`Settings` made at the edge (:func:`serve` makes them from the command line
+and the environment); nothing in here reads the environment otherwise.
+
+- :mod:`._accounts`: users (Argon2id passwords, TOTP), logins, lockout — also behind ``users …``.
+- :mod:`._sessions`: server-side sessions in the register database, with CSRF tokens.
+- :mod:`._app`: the routes, the security headers, the role checks.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._app import Clock, Settings, create_app, serve
+
+__all__ = ["Clock", "Settings", "create_app", "serve"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}._app"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
