@@ -337,3 +337,8 @@ def test_klageformular_serve_runs_the_workbench_with_an_access_log_of_paths_only
         _, log = server.communicate(timeout=30)
     assert "klageformular.web.access GET /login 200" in log
     assert "secret" not in log and "next=" not in log
+
+
+def test_both_languages_have_every_word() -> None:
+    assert WORDS["da"].keys() == WORDS["en"].keys()
+    assert all(text.strip() for table in WORDS.values() for text in table.values())
