@@ -7,11 +7,12 @@ history. Instead those keys live in a small SQLite file beside the JSON Lines,
 ``.klageformular-index.sqlite``, and are looked up one at a time.
 
 The index is a cache, never the record: the JSON Lines are. For each record file it remembers
-how far it has read (a byte offset at a line start) and what the file looked like there (its
-inode, and a hash of its first and of its last 4 KiB before that offset). A run reads only the
+how far it has read (a byte offset at a line start) and what the file looked like there (a
+hash of its first and of its last 4 KiB before that offset; a copy of the folder, a backup
+restored, keeps its index). A run reads only the
 lines added since; a file that was replaced, cut or rewritten before that offset is read again
 from the start; a missing, unreadable or foreign index is built again from the JSON Lines. So
-deleting it is always safe. Not supported: a hand edit that keeps a file's inode, its length up
+deleting it is always safe. Not supported: a hand edit inside a file that keeps its length up
 to the offset and both ends — delete the index after one.
 
 Where the index cannot be written (a full disk, a read-only folder) the run keeps the keys in
@@ -41,8 +42,7 @@ _VERSION = 1  # PRAGMA user_version: another number is another layout, built aga
 _CHECK = 4096  # bytes hashed at each end of what was indexed
 
 _SCHEMA = """
-CREATE TABLE files (name TEXT PRIMARY KEY, covered INTEGER NOT NULL, inode INTEGER NOT NULL,
-                    head BLOB NOT NULL, tail BLOB NOT NULL);
+CREATE TABLE files (name TEXT PRIMARY KEY, covered INTEGER NOT NULL, head BLOB NOT NULL, tail BLOB NOT NULL);
 -- One row per record line, in file order (rowid). ``origin``: the first of these bytes (not a
 -- same-file copy); ``form``: bytes read as a form (a complaint, or a same-content copy of one).
 CREATE TABLE keys (file INTEGER NOT NULL, source TEXT NOT NULL, sha256 TEXT, content_key TEXT,
@@ -118,13 +118,12 @@ class FolderIndex:
                 self._update(number, self.out / name)
 
     def _update(self, number: int, path: Path) -> None:
-        row = self.db.execute("SELECT covered, inode, head, tail FROM files WHERE name = ?", (path.name,)).fetchone()
+        row = self.db.execute("SELECT covered, head, tail FROM files WHERE name = ?", (path.name,)).fetchone()
         end = whole_length(path)
-        inode = path.stat().st_ino if end else 0
         start = 0
         if row is not None:
-            covered, known_inode, head, tail = row
-            if covered <= end and known_inode == inode and _ends(path, covered) == (head, tail):
+            covered, head, tail = row
+            if covered <= end and _ends(path, covered) == (head, tail):
                 start = covered
         if (row is None and end == 0) or (row is not None and start == row[0] == end):
             return  # nothing added, nothing changed
@@ -146,7 +145,7 @@ class FolderIndex:
                     rows = []
             self.db.executemany("INSERT INTO keys VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
             head, tail = _ends(path, end)
-            self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", (path.name, end, inode, head, tail))
+            self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", (path.name, end, head, tail))
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
