@@ -19,6 +19,7 @@ import pytest
 
 from klageformular import OutputError, convert_folder
 from klageformular._files import one_line, source_fields
+from klageformular._index import INDEX
 from klageformular.batch import COMPLAINTS, DUPLICATES, QUARANTINE, REJECTED, SUMMARY
 from klageformular.cli import main
 from klageformular.register import create_register_engine, list_complaints
@@ -296,7 +297,7 @@ def _batch_args(inbox: Path, out: Path) -> list[str]:
 def _outputs(out: Path) -> dict[str, bytes]:
     """Everything a run leaves except summary.json (its counts and times say how the run went)."""
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and p.name not in (SUMMARY, ".klageformular-batch.lock")}
+            if p.is_file() and p.name not in (SUMMARY, ".klageformular-batch.lock", INDEX)}
 
 
 @contextmanager

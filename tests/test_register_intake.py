@@ -83,7 +83,10 @@ def test_a_scanned_pdf_sent_by_email_is_one_case(tmp_path: Path, db_url: str,
     assert (case["method"], case["channel"], case["status"]) == ("email", "email", "received")
     [listed] = case["attachments"]
     assert listed["name"] == "scanning.pdf" and "no text layer" in listed["unreadable"]
-    assert main(args) == 0  # and every later run too
+    assert main(args) == 0  # and every later run too: batch --register imports only what is new (nothing)
+    assert "register: 0 added (0 unreadable), 0 attached to an earlier entry, 0 already there" in \
+        capsys.readouterr().out
+    assert main(["register", "import", str(out), "--db", db_url]) == 0  # the whole folder again: nothing twice
     assert "1 already there" in capsys.readouterr().out
     engine.dispose()
     with warnings.catch_warnings():  # the CLI's engines end with the process; here they end now

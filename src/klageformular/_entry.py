@@ -8,6 +8,7 @@ count an outcome, and say that an entry gets no line of its own.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping, MutableSet
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -42,11 +43,17 @@ class Entry:
 
 @dataclass
 class State:
-    """What earlier runs wrote: files already settled, and the originals later copies point to."""
+    """What earlier runs wrote: files already settled, and the originals later copies point to.
 
-    settled: set[tuple[str, str | None]] = field(default_factory=set)  # (source, sha256)
-    by_sha: dict[str, str] = field(default_factory=dict)  # sha256 -> source of the original
-    by_key: dict[str, tuple[str, str]] = field(default_factory=dict)  # content key -> (source, sha256)
+    A batch run's state answers from the folder's index (:mod:`klageformular._index`) one key
+    at a time; what the run adds is held in memory on top.
+    """
+
+    settled: MutableSet[tuple[str, str | None]] = field(default_factory=set)  # (source, sha256)
+    by_sha: MutableMapping[str, str] = field(default_factory=dict)  # sha256 -> source of the original
+    by_key: MutableMapping[str, tuple[str, str]] = field(default_factory=dict)  # content key -> (source, sha256)
+    form_shas: MutableSet[str] = field(default_factory=set)  # bytes read as a form (a complaint or its copy)
+    copy_of: MutableMapping[tuple[str, str | None], tuple[str, str]] = field(default_factory=dict)  # settled copies
 
 
 class Books(Protocol):

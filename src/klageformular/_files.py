@@ -252,15 +252,32 @@ class JsonLines:
 
 
 def repair_lines(path: Path) -> None:
-    """Cut off a last line with no newline: what a crash mid-write can leave."""
-    if not path.exists():
+    """Cut off a last line with no newline: what a crash mid-write can leave.
+
+    Reads only the file's tail, back to its last newline (a file's history is never read for this).
+    """
+    try:
+        f = path.open("rb+")
+    except FileNotFoundError:
         return
-    with path.open("rb+") as f:
-        data = f.read()
-        if data and not data.endswith(b"\n"):
-            keep = data.rfind(b"\n") + 1
-            log.warning("%s: cut off a half-written last line (%d bytes)", path.name, len(data) - keep)
-            f.truncate(keep)
+    with f:
+        size = f.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return
+        keep, at = 0, size
+        while at > 0:  # back from the end in blocks: a half line is at most one record long
+            step = min(at, 65536)
+            f.seek(at - step)
+            newline = f.read(step).rfind(b"\n")
+            if newline >= 0:
+                keep = at - step + newline + 1
+                break
+            at -= step
+        log.warning("%s: cut off a half-written last line (%d bytes)", path.name, size - keep)
+        f.truncate(keep)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

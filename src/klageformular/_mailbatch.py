@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections import ChainMap
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -56,7 +57,7 @@ from .intake._message import MailMessage
 from .intake._read import message_from_json
 from .intake._sources import MailKind
 from .parse import Limits
-from .records import COMPLAINTS, DUPLICATES, AttachedFile, read_records
+from .records import AttachedFile
 
 __all__ = ["MailDesk", "MailOptions", "is_imap_url", "mail_source", "natural_key"]
 
@@ -112,7 +113,7 @@ class MailDesk:
         # … of those that turned out not to be a readable form: why it could not be read (None: another PDF)
         self.documents: dict[int, str | None] = {}
         self.held: set[int] = set()  # … of those read as a form, written when their message settles
-        self.form_shas = _form_shas(run.out)
+        self.form_shas = run.state.form_shas
 
     @property
     def done_keys(self) -> set[str]:
@@ -146,7 +147,7 @@ class MailDesk:
         decides then: a form was among them, or it is a plain-email complaint.
         """
         state = self.run.state
-        first = dict(state.by_sha)  # sha256 -> source of the first file with those bytes
+        first = ChainMap[str, str]({}, state.by_sha)  # sha256 -> source of the first file with those bytes
         for entry in files:
             digest = entry.record.sha256
             if digest and not (entry.skipped or entry.duplicate_of):
@@ -320,6 +321,8 @@ class MailDesk:
         """The complaint line a form's entry ended in: its own, or the original it duplicates."""
         if entry.duplicate_of:
             return entry.duplicate_of
+        if entry.skipped and (earlier := self.run.state.copy_of.get(entry.record.file_key)) is not None:
+            return earlier  # settled as a copy by a run that stopped before the message's ledger line
         key = entry.reply.result.get("content_key") if isinstance(entry.reply, Parsed) else None
         own = (entry.record.source, str(entry.record.sha256))
         original = self.run.state.by_key.get(key) if key else None
@@ -393,14 +396,6 @@ def natural_key(text: str) -> tuple[tuple[str, int], ...]:
     """
     return tuple((chunk, 0) if not chunk.isdigit() else ("", int(chunk))
                  for chunk in re.split(r"(\d+)", text) if chunk)
-
-
-def _form_shas(out: Path) -> set[str]:
-    """The bytes earlier runs read as a form: complaints, and copies with the same content as one
-    (a resumed run must see a skipped attachment as the form a clean run saw)."""
-    shas = {r.sha256 for r in read_records(out / COMPLAINTS) if r.sha256 is not None}
-    return shas | {r.sha256 for r in read_records(out / DUPLICATES)
-                   if r.sha256 is not None and r.duplicate_kind == "same_content"}
 
 
 def _marked(attachment: AttachedFile, reason: str | None) -> AttachedFile:

@@ -43,6 +43,7 @@ import json
 import logging
 import os
 import time
+from collections import ChainMap
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
@@ -64,6 +65,7 @@ from ._files import (
     source_fields,
     write_private,
 )
+from ._index import FolderIndex, Known, KnownSet
 from ._mailbatch import MailDesk, MailOptions, is_imap_url, mail_source
 from ._paths import flatten
 from ._pool import DEFAULT_PARSER, Failed, Parsed, Reply, WorkerPool
@@ -214,7 +216,8 @@ def _convert(inbox: str | os.PathLike[str], inbox_path: Path, out: Path, count: 
     summary = BatchSummary(str(inbox_path), str(out), count, started=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     start = time.monotonic()
     with _locked(out), ExitStack() as stack:
-        state = _load_state(out)
+        state, index = _load_state(out)
+        stack.callback(index.close)
         run = _Run(inbox_path, out, summary, org, received, on_file, state, stop)
         run.mail = desk = MailDesk(run, mail, stop=stop)
         source = stack.enter_context(mail_source(inbox, mail, desk.done_keys))
@@ -279,7 +282,7 @@ class _Run:
         dated = [(self._received(path), path) for path in files]
         dated.sort(key=lambda item: (item[0], self.relative(item[1])))
         entries: list[Entry] = []
-        first: dict[str, str] = dict(self.state.by_sha)
+        first = ChainMap[str, str]({}, self.state.by_sha)  # this run's originals over the folder's
         for index, ((day, _), path) in enumerate(dated):
             # any bytes, readable
             record = Record.model_validate(source_fields(path.relative_to(self.inbox)))
@@ -500,22 +503,21 @@ def _usable_cores() -> int:
 # -- output files ---------------------------------------------------------------------------------
 
 
-def _load_state(out: Path) -> State:
-    """What earlier runs wrote: settled files, and the originals that later copies point to."""
-    state = State()
+def _load_state(out: Path) -> tuple[State, FolderIndex]:
+    """What earlier runs wrote: settled files, and the originals that later copies point to.
+
+    Read from the folder's index, which reads only the lines added since the last run (see
+    :mod:`klageformular._index`); a half line a crash left is cut off first.
+    """
     for name in RECORD_FILES:
-        path = out / name
-        repair_lines(path)
-        for record in read_records(path):
-            state.settled.add(record.file_key)
-            # A same-content copy is still the first file with its bytes: a later copy of those
-            # bytes points to it, as in one clean run (a same-file copy points to its original).
-            if record.sha256 is None or (name == DUPLICATES and record.duplicate_kind != "same_content"):
-                continue
-            state.by_sha.setdefault(record.sha256, record.source)
-            if name == COMPLAINTS and record.content_key is not None:
-                state.by_key.setdefault(record.content_key, (record.source, record.sha256))
-    return state
+        repair_lines(out / name)
+    index = FolderIndex(out)
+    index.update()
+    # A same-content copy is still the first file with its bytes: a later copy of those bytes
+    # points to it, as in one clean run (a same-file copy points to its original).
+    state = State(settled=KnownSet(index.is_settled), by_sha=Known(index.original),
+                  by_key=Known(index.by_content), form_shas=KnownSet(index.is_form), copy_of=Known(index.copy_of))
+    return state, index
 
 
 def _write_atomic(path: Path, text: str) -> None:

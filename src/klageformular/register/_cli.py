@@ -139,9 +139,18 @@ def _print_deadlines(changes: Sequence[DeadlineChange]) -> None:
               f"{c.decide_by or '-'}")
 
 
-def _import_folder(register: Register, outdir: str, who: str, org_files: Sequence[str]) -> int:
-    done = register.import_folder(outdir, who=who, profiles=_profiles(org_files))
+def _import_folder(register: Register, outdir: str, who: str, org_files: Sequence[str], *,
+                   new_only: bool = False) -> int:
+    marks = window = None
+    if new_only:  # batch --register: the lines after the last import into this register (see _marks.py)
+        from ._marks import ImportMarks
+
+        marks = ImportMarks(Path(outdir), register.engine.url.render_as_string(hide_password=True))
+        window = marks.window()
+    done = register.import_folder(outdir, who=who, profiles=_profiles(org_files), window=window)
     summary = done.summary
+    if marks is not None and window is not None and not summary.stopped:
+        marks.save(window)
     print(f"register: {summary.added} added ({summary.unreadable} unreadable), {summary.attached} attached to "
           f"an earlier entry, {summary.already} already there"
           + (f"; {summary.threaded} repl(ies) threaded to their case, {summary.linked} bounce(s) or auto-repl(ies) "
@@ -161,11 +170,14 @@ def _import(args: argparse.Namespace, register: Register) -> int:
 
 
 def import_after_batch(*, db: str | None, outdir: str, who: str | None, org_files: Sequence[str]) -> int:
-    """For ``batch --register``: import the output folder just written (0 fine, 1 failed)."""
+    """For ``batch --register``: import the records the batch just wrote (0 fine, 1 failed).
+
+    Only the lines added since this folder's last import into this register are read (the run's
+    own, and any an earlier failed import left), so a re-run costs only what is new."""
     def call() -> int:
         register = _register(db)
         try:
-            return _import_folder(register, outdir, _who(who), org_files)
+            return _import_folder(register, outdir, _who(who), org_files, new_only=True)
         finally:
             register.engine.dispose()
     return _guarded(call)
