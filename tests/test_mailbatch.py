@@ -21,9 +21,10 @@ from typing import Any
 
 import pytest
 
+from klageformular._cli_args import IMAP_PASSWORD_ENV
 from klageformular._mailbatch import MailOptions
 from klageformular.batch import COMPLAINTS, DUPLICATES, REJECTED, SUMMARY, convert_folder
-from klageformular.cli import IMAP_PASSWORD_ENV, main
+from klageformular.cli import main
 from klageformular.intake import LEDGER, MailLimits
 
 from .dovecot import append, dovecot

@@ -30,7 +30,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from klageformular.cli import IMAP_PASSWORD_ENV, main
+from klageformular._cli_args import IMAP_PASSWORD_ENV
+from klageformular.cli import main
 from klageformular.exceptions import WatchLockedError
 from klageformular.intake import LEDGER
 from klageformular.register import Register, WatchRun, create_register_engine, current_revision, head_revision, upgrade

@@ -70,7 +70,7 @@ def add_watch_parser(sub: Any, *, database: argparse.ArgumentParser, org_choices
 
 
 def _watch(args: argparse.Namespace) -> int:
-    from . import cli
+    from ._cli_args import file_profile, mail_options
     from .org import get_organisation
     from .parse import Limits
     from .register import create_register_engine, resolve_url
@@ -78,10 +78,10 @@ def _watch(args: argparse.Namespace) -> int:
     from .watch import StopSignals, WatchOptions, run_once, watch, working_folder
 
     url = resolve_url(args.db, os.environ)
-    org = cli._profile(args) or (get_organisation(args.org) if args.org else None)
+    org = file_profile(args) or (get_organisation(args.org) if args.org else None)
     limits = Limits(timeout_seconds=30.0, worker_memory_mb=1024, max_seconds=min(Limits.max_seconds, 20.0))
     profiles = _profiles([args.org_file] if args.org_file else [])
-    options = WatchOptions(who=_who(args.who), workers=args.workers, mail=cli._mail_options(args), org=org,
+    options = WatchOptions(who=_who(args.who), workers=args.workers, mail=mail_options(args), org=org,
                            profiles=profiles, limits=limits,
                            sending=_sending(org if args.org_file else None) if args.auto_ack else None)
     folder = Path(args.work) if args.work else working_folder(_state_home(), args.inbox, url)

@@ -8,7 +8,6 @@ in, given without its ``--org-file``, included), 3 the output cannot be written 
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
 import math
@@ -20,12 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from . import __version__
+from ._cli_args import IMAP_PASSWORD_ENV
+from ._cli_args import file_profile as _profile
+from ._cli_args import mail_options as _mail_options
 from ._files import DISK_FULL, one_line, write_private
 from ._watch_cli import add_watch_parser  # argparse only; the watch loads on use
 from .exceptions import ConfigurationError, KlageformularError, OutputError, UnknownProfileError
 from .layout import LAYOUT
 from .locales import LANGUAGES, Texts, field_table
-from .org import Organisation, get_organisation, organisation_keys
+from .org import get_organisation, organisation_keys
 from .register import _cli as register_cli  # the parser's options only; SQLAlchemy loads on use
 from .register._names import OUTCOMES, outcome_code
 from .web._cli import add_web_parsers  # argparse only; FastAPI and the accounts load on use
@@ -34,7 +36,6 @@ from .web._cli import add_web_parsers  # argparse only; FastAPI and the accounts
 # SQLAlchemy or the mail stack (issue 19: cold start; benchmarks/cold_start.py measures it).
 if TYPE_CHECKING:
     from ._entry import Received
-    from ._mailbatch import MailOptions
     from .batch import FileOutcome
     from .parse import ParseResult
     from .records import Record
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 Command = Callable[[argparse.Namespace], int]
-IMAP_PASSWORD_ENV = "KLAGEFORMULAR_IMAP_PASSWORD"
 
 
 def _render(args: argparse.Namespace) -> int:
@@ -223,22 +223,6 @@ def _batch(args: argparse.Namespace) -> int:
     return status
 
 
-def _mail_options(args: argparse.Namespace) -> MailOptions:
-    """IMAP password from the environment or a prompt: never from the command line (``ps``, history)."""
-    from ._mailbatch import MailOptions, is_imap_url
-
-    password = None
-    if is_imap_url(args.inbox):
-        password = os.environ.get(IMAP_PASSWORD_ENV)
-        if password is None:
-            if not sys.stdin.isatty():
-                raise ConfigurationError(f"set {IMAP_PASSWORD_ENV}: there is no terminal to ask for the password")
-            password = getpass.getpass("IMAP password: ")
-    elif args.mark_seen or args.move_to:
-        raise ConfigurationError("--mark-seen and --move-to are for an IMAP source")
-    return MailOptions(imap_password=password, mark_seen=args.mark_seen, move_to=args.move_to)
-
-
 def _mail_rows(set_aside: int, mail: dict[str, Any] | None) -> list[tuple[str, Any]]:
     if not mail or not mail["messages"]:
         return []
@@ -246,16 +230,6 @@ def _mail_rows(set_aside: int, mail: dict[str, Any] | None) -> list[tuple[str, A
             ("  plain email", mail["email_complaints"]), ("  set aside", mail["set_aside"]),
             ("  duplicates", mail["duplicates"]), ("  already done", mail["already_done"]),
             ("  unreadable", mail["unreadable"]), ("attachments", mail["attachments"])]
-
-
-def _profile(args: argparse.Namespace) -> Organisation | None:
-    """The profile loaded from ``--org-file``, if given; it takes the place of ``--org``."""
-    path = getattr(args, "org_file", None)
-    if not path:
-        return None
-    from .orgfile import load_organisation  # TOML and JSON readers: only with --org-file
-
-    return load_organisation(path)
 
 
 def _add_org_file(p: argparse.ArgumentParser, what: str) -> None:

@@ -53,6 +53,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from ._files import make_private_dir, one_line, write_private
+from ._index import whole_length
 from ._mailbatch import MailOptions, is_imap_url
 from .exceptions import KlageformularError, WatchLockedError
 from .records import RECORD_FILES, SET_ASIDE
@@ -215,7 +216,7 @@ def _run(source: Source, work: Path, register: Register, options: WatchOptions, 
                            mail=options.mail, on_file=counts.file, stop=asked)
         except Exception as exc:  # what it wrote before failing is whole: imported below all the same
             failure = exc
-    window = {name: (state.start(records / name), _whole(records / name))
+    window = {name: (state.start(records / name), whole_length(records / name))
               for name in (*RECORD_FILES, SET_ASIDE)}
     if any(start < end for start, end in window.values()):
         try:
@@ -311,24 +312,6 @@ class _State:
         except OSError:
             pass
         return 0  # the file was replaced or cut: from the start (the import skips what it has)
-
-
-def _whole(path: Path) -> int:
-    """The length of ``path`` up to its last whole line (a failed run may leave half of one)."""
-    try:
-        with path.open("rb") as f:
-            size = f.seek(0, os.SEEK_END)
-            position = size
-            while position > 0:
-                step = min(4096, position)
-                f.seek(position - step)
-                chunk = f.read(step)
-                if (cut := chunk.rfind(b"\n")) >= 0:
-                    return position - step + cut + 1
-                position -= step
-    except FileNotFoundError:
-        return 0
-    return 0
 
 
 def _record(register: Register, run: WatchRun) -> WatchRun:
