@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.wait import WebDriverWait
 from sqlalchemy.orm import Session
 
 from klageformular.register import Register
@@ -78,25 +80,29 @@ def test_an_officer_logs_in_with_totp_reads_a_case_adds_a_note_and_logs_out(site
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
     browser.find_element(By.ID, "code").send_keys(site.code("linn"))
     browser.find_element(By.CSS_SELECTOR, "form.login button").click()
+    WebDriverWait(browser, 20).until(lambda b: not b.current_url.endswith("/login"))
 
     assert browser.find_element(By.TAG_NAME, "h1").text == "Frister · 2026-11-25"
     assert "linn" in browser.find_element(By.CSS_SELECTOR, "header .who").text
     _shot(browser, "2-due")
     browser.find_element(By.LINK_TEXT, "KLA-2026-0001").click()
+    WebDriverWait(browser, 20).until(lambda b: b.current_url.endswith("/cases/KLA-2026-0001"))
 
     assert browser.find_element(By.TAG_NAME, "h1").text == "Sag KLA-2026-0001"
     assert browser.find_element(By.CSS_SELECTOR, "code.typed").text == "12"  # the phone number as typed
     _shot(browser, "3-case")
     browser.find_element(By.ID, "note-text").send_keys("Ringede til kunden")
     browser.find_element(By.CSS_SELECTOR, ".note-form button").click()
-    assert "Ringede til kunden" in browser.find_element(By.CSS_SELECTOR, "ol.timeline").text
+    WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: "Ringede til kunden" in b.find_element(By.CSS_SELECTOR, "ol.timeline").text)
     _shot(browser, "4-case-with-note")
     with Session(site.engine) as s:
         last = Register(site.engine).case(s, "KLA-2026-0001").events[-1]
     assert (last.who, last.what, last.note) == ("linn", "note", "Ringede til kunden")
 
     browser.find_element(By.CSS_SELECTOR, "header form button").click()
-    assert browser.current_url.endswith("/login")
+    # The click returns before the browser has followed the redirect: wait for the page, not a moment.
+    WebDriverWait(browser, 20).until(lambda b: b.current_url.endswith("/login"))
     browser.get(site.url + "/cases/KLA-2026-0001")
     assert "/login" in browser.current_url  # logged out on the server, not only in the page
     _shot(browser, "5-logged-out")
