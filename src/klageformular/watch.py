@@ -38,6 +38,7 @@ between two letters: a send in progress finishes and is recorded.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -160,11 +161,9 @@ def run_once(source: Source, folder: str | os.PathLike[str], *, register: Regist
             _run(source, work, register, options, counts, asked, on_new_cases, started)
         except Exception as exc:  # the loop must outlive a bad run: it is recorded, and the next one tries again
             error = exc
-        run = WatchRun(started=started, finished=datetime.now(UTC), source_key=source_key(source), read=counts.read,
-                       imported=counts.imported, duplicates=counts.duplicates, unreadable=counts.unreadable,
-                       set_aside=counts.set_aside, sent=counts.sent, send_failed=counts.send_failed,
-                       waiting_for_review=counts.waiting_for_review, failed=error is not None,
-                       stopped_early=asked.said and not error,
+        # Every count by its own name: a count added to _Counts reaches the run without a second list.
+        run = WatchRun(started=started, finished=datetime.now(UTC), source_key=source_key(source),
+                       **dataclasses.asdict(counts), failed=error is not None, stopped_early=asked.said and not error,
                        error=type(error).__name__ if error else None, reason=_reason(error) if error else None)
         return _record(register, run)
 
