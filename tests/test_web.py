@@ -47,24 +47,35 @@ def site(db_url: str) -> Iterator[Site]:
         yield running
 
 
+#: A real value for each path parameter a route may have; any other parameter gets "1".
+_PARAMETERS = {"reference": REFERENCE, "number": "1", "page": "1", "kind": "ack"}
+
+
 def _routes(site: Site) -> list[tuple[str, str]]:
-    """(method, path) of every route the app has, with real values for the path's parameters."""
-    found = [(method, route.path.replace("{reference}", REFERENCE).replace("{number}", "1"))
+    """(method, path) of every route the app has, with real values for the path's parameters: a route
+    any module adds is walked without naming it here."""
+    found = [(method, re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: _PARAMETERS.get(m[1], "1"), route.path))
              for route in site.app.routes if isinstance(route, APIRoute) for method in sorted(route.methods or ())]
     assert len(found) >= 8  # the table really was read
+    assert not any("{" in path for _, path in found)
     return found
 
 
 def _actions(site: Site) -> list[str]:
     """The POST routes that change a case (not the login and logout)."""
     actions = [path for method, path in _routes(site) if method == "POST" and path not in ("/login", "/logout")]
-    assert actions == [f"/cases/{REFERENCE}/assign", f"/cases/{REFERENCE}/notes"]
+    assert {f"/cases/{REFERENCE}/assign", f"/cases/{REFERENCE}/notes", f"/cases/{REFERENCE}/correct",
+            f"/cases/{REFERENCE}/letters/send"} <= set(actions)
     return actions
 
 
 def _form(path: str, csrf: str) -> dict[str, str]:
-    return {"csrf": csrf, "version": "1", "text": "a note"} if path.endswith(("/assign", "/notes")) \
-        else {"csrf": csrf}
+    """A form every action would take as complete (its own fields; the others it ignores)."""
+    if path in ("/login", "/logout"):
+        return {"csrf": csrf}
+    return {"csrf": csrf, "version": "1", "text": "a note", "path": "complainant.phone", "value": "+45 70 20 30 40",
+            "note": "the customer called", "status": "acknowledged", "to": "2027-01-29", "reason": "more time",
+            "what": "the contract", "kind": "ack", "channel": "post", "reasons": "**Nej**"}
 
 
 def _history(site: Site) -> tuple[int, str | None]:

@@ -18,7 +18,7 @@ from markdown_it.token import Token
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable, HRFlowable, Indenter, ListFlowable, ListItem, Paragraph, Spacer, XPreformatted
 
-__all__ = ["MarkdownStyles", "markdown_flowables"]
+__all__ = ["MarkdownStyles", "markdown_flowables", "markdown_html"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,41 @@ def markdown_flowables(text: str, styles: MarkdownStyles) -> list[Flowable]:
     tokens = _parser().parse(text)
     flowables, _ = _blocks(tokens, 0, styles, styles.body, close=None)
     return flowables
+
+
+def markdown_html(text: str) -> str:
+    """The reasons as HTML for a preview on screen, by the same parser and the same choices as the letter:
+    raw HTML is text, a link is its text and then its address (no ``<a>``), an image its alt text.
+    Every piece of text is escaped; the only tags are those CommonMark's renderer writes.
+
+    >>> markdown_html("**Nej** <script>x</script> [se](https://a.dk)")
+    '<p><strong>Nej</strong> &lt;script&gt;x&lt;/script&gt; se (https://a.dk)</p>\\n'
+    """
+    parser = _parser()
+    tokens = parser.parse(text)
+    for tok in tokens:
+        if tok.type == "inline" and tok.children is not None:
+            tok.children = _plain_links(tok.children)
+    return str(parser.renderer.render(tokens, parser.options, {}))
+
+
+def _plain_links(children: Sequence[Token]) -> list[Token]:
+    """Inline tokens with links and images as the letter prints them (see :func:`_inline`)."""
+    out: list[Token] = []
+    links: list[tuple[str, int]] = []
+    for tok in children:
+        if tok.type == "link_open":
+            links.append((str(tok.attrGet("href") or ""), len(out)))
+        elif tok.type == "link_close" and links:
+            href, start = links.pop()
+            shown = "".join(t.content for t in out[start:] if t.type == "text")
+            if href and href != shown and href.removeprefix("mailto:") != shown:
+                out.append(Token("text", "", 0, content=f" ({href})"))
+        elif tok.type == "image":
+            out.append(Token("text", "", 0, content=tok.content or ""))
+        else:
+            out.append(tok)
+    return out
 
 
 def _blocks(tokens: Sequence[Token], i: int, styles: MarkdownStyles, para: ParagraphStyle,

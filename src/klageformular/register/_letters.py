@@ -242,6 +242,17 @@ def write_letter_in(session: Session, row: ComplaintRow, kind: LetterKind, outpu
     return RegisterLetter(row.reference, kind, written, previous, row.status, to_outgoing(out, row.reference))
 
 
+def preview_letter_in(row: ComplaintRow, kind: LetterKind, *, dated: date, outcome: Outcome | None,
+                      reasons: str | None, org: Organisation | None, today: date | None = None) -> bytes:
+    """The letter's PDF as :func:`write_letter_in` would make it for ``row``, refused by the same rules
+    (the workflow, the date, the profile's facts) before it is made; nothing is recorded."""
+    from ..letters import render_letter
+
+    case = _letter_case(row, org=org, admissibility=None, reason=None)
+    _steps(row, kind, case.admissibility, outcome)
+    return render_letter(case, kind, dated=dated, outcome=outcome, reasons=reasons, today=today)
+
+
 def _settle_with(session: Session, files: list[StagedFile]) -> None:
     """Rename ``files`` into place when the session's transaction commits; remove them when it does not."""
     def commit(_session: Session) -> None:

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..exceptions import RegisterError, StaleCaseError, UnknownReferenceError
 from ..org import profile_for
 from ._deadlines import Profile, apply_profile, extend, resume, wait
-from ._names import OPEN_STATUSES
+from ._names import OPEN_STATUSES, TRANSITIONS
 from ._query import _related, due_list
 from ._schema import ComplaintRow
 from ._types import (
@@ -167,6 +167,20 @@ class Register:
 
         return build_report(session, Period.between(start, end), today=today,
                             organisations=self._profiles(organisations))
+
+    def next_statuses(self, status: str) -> tuple[str, ...]:
+        """The statuses the workflow allows a case in ``status`` to move to (:data:`TRANSITIONS`), in its order."""
+        return TRANSITIONS.get(status, ())
+
+    def preview_letter(self, session: Session, reference: str, kind: LetterKind, *, dated: date,
+                       outcome: Outcome | None = None, reasons: str | None = None,
+                       today: date | None = None) -> bytes:
+        """The PDF :meth:`write_letter` would write now, checked by the same rules, and nothing recorded."""
+        from ._letters import preview_letter_in
+
+        row = self._row(session, reference, load=True)
+        return preview_letter_in(row, kind, dated=dated, outcome=outcome, reasons=reasons,
+                                 org=self._profile(row), today=today)
 
     # -- changing -------------------------------------------------------------------------------
 

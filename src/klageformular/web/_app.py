@@ -19,12 +19,12 @@ import hmac
 import ipaddress
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -45,6 +45,9 @@ from ..register._schema import AuditRow
 from ._accounts import LoginPolicy, User, authenticate, get_user
 from ._sessions import Lifetimes, WebSession, end_session, find_session, new_session, purge_sessions
 from ._words import words
+
+if TYPE_CHECKING:
+    from ..register._outbox import Mailer, SentCopier
 
 __all__ = ["Clock", "Settings", "create_app", "serve"]
 
@@ -193,11 +196,18 @@ def _language(request: Request) -> str:
 
 
 def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock = _utc_now,
-               register: Register | None = None) -> FastAPI:
+               register: Register | None = None, mailer: Mailer | None = None,
+               copier: SentCopier | None = None) -> FastAPI:
     """The workbench over the register at ``engine`` (migrated by whoever made it).
 
-    ``register``: a :class:`Register` with the office's profile files (default: one over ``engine``).
+    ``register``: a :class:`Register` with the office's profile files (default: one over ``engine``);
+    ``mailer`` / ``copier``: the SMTP server and Sent folder letters go out through (None: letters stay
+    queued in the outbox, as ``letter …`` without ``--send`` leaves them).
     """
+    from ._case_actions import add_case_actions, case_context  # they build on this module's Visitor
+    from ._kit import Kit
+    from ._letters_page import add_letters_page
+
     settings = settings or Settings()
     register = register or Register(engine)
     zone = ZoneInfo(settings.timezone)
@@ -242,7 +252,9 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
             raise _RefusedError("forbidden", seen.lang)
         return seen
 
-    def check_csrf(seen: Visitor, token: str) -> None:
+    def check_csrf(seen: Visitor, token: str, request: Request | None = None) -> None:
+        if not token and request is not None:  # htmx sends it as a header (static/workbench.js)
+            token = request.headers.get("x-csrf-token", "")
         if not token or not hmac.compare_digest(seen.session.csrf.encode(), token.encode("utf-8", "replace")):
             raise _RefusedError("forbidden", seen.lang)
 
@@ -325,13 +337,14 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
         return render("due.html", seen.lang, user=seen.user, csrf=seen.session.csrf, due=listing)
 
     def case_page(s: Session, seen: Visitor, reference: str, *, status: int = 200, notice: str | None = None,
-                  detail: str | None = None) -> HTMLResponse:
+                  detail: str | None = None, **extra: Any) -> HTMLResponse:
         case = register.case(s, reference)
         s.add(AuditRow(at=clock(), user_id=seen.user.id, action="viewed", reference=case.reference))
         lang = seen.lang
         return render("case.html", lang, status, user=seen.user, csrf=seen.session.csrf, case=case,
                       sections=case_sections(case, case.language if case.language in LANGUAGES else lang),
-                      documents=list_documents(s, case.reference), notice=notice, detail=detail)
+                      documents=list_documents(s, case.reference), notice=notice, detail=detail,
+                      **case_context(register, s, case) | extra)
 
     @app.get("/cases/{reference}", response_class=HTMLResponse)
     def case(reference: str, seen: Visitor = Depends(_reader)) -> Response:
@@ -379,32 +392,44 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
             return case_page(s, seen, reference, status=status, notice=notice, detail=detail)
 
     @app.post("/cases/{reference}/assign")
-    def assign(reference: str, seen: Visitor = Depends(_worker), csrf: str = Form(""),
+    def assign(request: Request, reference: str, seen: Visitor = Depends(_worker), csrf: str = Form(""),
                version: int = Form(...)) -> Response:
-        check_csrf(seen, csrf)
+        check_csrf(seen, csrf, request)
         name = seen.user.name
         return change(reference, seen, lambda s: register.assign(s, reference, name, who=name, version=version))
 
     @app.post("/cases/{reference}/notes")
-    def note(reference: str, seen: Visitor = Depends(_worker), csrf: str = Form(""), text: str = Form("")) -> Response:
-        check_csrf(seen, csrf)
+    def note(request: Request, reference: str, seen: Visitor = Depends(_worker), csrf: str = Form(""),
+             text: str = Form("")) -> Response:
+        check_csrf(seen, csrf, request)
         return change(reference, seen, lambda s: register.add_note(s, reference, text, who=seen.user.name))
 
+    kit = Kit(register, unit, render, _reader, _worker, check_csrf, case_page, clock, today, mailer, copier)
+    add_case_actions(app, kit)
+    add_letters_page(app, kit)
     return app
 
 
-def serve(*, db: str | None, host: str, port: int, environ: Mapping[str, str]) -> int:
+def serve(*, db: str | None, host: str, port: int, environ: Mapping[str, str],
+          org_files: Sequence[str] = ()) -> int:
     """``klageformular serve``: the engine and settings made here, at the edge; uvicorn's own access log off
-    (it prints query strings), ours on (paths only)."""
+    (it prints query strings), ours on (paths only). ``org_files``: the office's profile files (``--org-file``)."""
     import uvicorn
 
     from ..register import create_register_engine, resolve_url
+    from ..register._cli import profile_map
+
+    from ..sentfolder import sent_folder_from_environment
+    from ..smtp import smtp_from_environment
 
     settings = Settings.from_environ(environ)
+    mailer, copier = smtp_from_environment(environ), sent_folder_from_environment(environ)  # asked before start
     engine = create_register_engine(resolve_url(db, environ))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
-        uvicorn.run(create_app(engine, settings), host=host, port=port, access_log=False, log_config=None,
+        app = create_app(engine, settings, register=Register(engine, profiles=profile_map(org_files)),
+                         mailer=mailer, copier=copier)
+        uvicorn.run(app, host=host, port=port, access_log=False, log_config=None,
                     server_header=False)
     finally:
         engine.dispose()

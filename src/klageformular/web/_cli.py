@@ -65,6 +65,8 @@ def add_web_parsers(sub: Any) -> None:
     s = sub.add_parser("serve", parents=[db], help="the officer's workbench in the browser (see the README)")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     s.add_argument("--port", type=int, default=8080, help="port (default: %(default)s)")
+    s.add_argument("--org-file", action="append", default=[], metavar="FILE",
+                   help="an organisation profile file the cases are handled under (repeatable; as for letter …)")
     s.set_defaults(func=_serve)
 
 
@@ -165,4 +167,4 @@ def _serve(args: argparse.Namespace) -> int:
     except ImportError:
         print(f"klageformular: {_EXTRA}", file=sys.stderr)
         return 2
-    return serve(db=args.db, host=args.host, port=args.port, environ=os.environ)
+    return serve(db=args.db, host=args.host, port=args.port, environ=os.environ, org_files=args.org_file)

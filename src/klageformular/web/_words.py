@@ -32,6 +32,32 @@ WORDS: dict[str, dict[str, str]] = {
         "version": "Version", "who": "Hvem", "when": "Hvornår", "what": "Hvad", "sender": "Afsender",
         "subject": "Emne", "message": "Besked", "count": "antal", "skip": "Gå til indhold",
         "back": "Tilbage til fristerne",
+        # The case page's work and the letters (case actions, letters page):
+        "extended": "Forlænget til", "merged_into": "Lagt sammen med", "letters": "Breve",
+        "set_status": "Skift status til", "outcome": "Udfald", "change": "Skift", "clock": "Afgørelsesfristen",
+        "extend_to": "Ny afgørelsesdato", "extend_reason": "Begrundelse (kunden læser den)", "extend": "Forlæng",
+        "resume": "Genoptag (kunden har svaret)", "wait_for": "Kunden bedes om", "wait": "Afvent kunden",
+        "correct": "Ret", "new_value": "Ny værdi", "why": "Hvorfor (kundens mail, et opkald)",
+        "correction_refused": "Ikke rettet; værdien er bevaret, som du skrev den.", "related": "Relaterede klager",
+        "same": "samme", "merged_in": "lagt sammen med denne", "show_pages": "Vis sider",
+        "show_text": "Vis som tekst", "page": "Side", "dated": "Dato", "channel": "Vej", "delivery": "Levering",
+        "mark_posted": "Sendt med posten i dag", "back_to_case": "Tilbage til sag", "no_pages":
+        "Siderne kan ikke vises som billeder; hent originalen.", "pages_shown": "Viser {shown} af {count} side(r).",
+        "as_text": "Vist som tekst, aldrig som HTML.", "acknowledge_by": "Kvittering senest",
+        "decide_by": "Afgørelse senest", "letter_refused": "Brevet kan ikke laves eller sendes sådan:",
+        "recorded_for_post": "Brevet er registreret til posten. Udskriv det, og markér det sendt på sagen, "
+                             "når det er lagt i posten.", "download_pdf": "Hent brevet (PDF) til udskrift",
+        "which_letter": "Brev", "ack_letter": "Kvittering for modtagelse", "decision_letter": "Afgørelse",
+        "reasons": "Begrundelse (Markdown)", "reasons_hint": "**fed**, *kursiv*, lister med - og 1.; HTML vises "
+        "som tekst.", "reasons_preview": "Begrundelsen, som brevet viser den", "preview": "Forhåndsvis",
+        "send_email": "Send med e-mail", "print_paper": "Udskriv til papirpost", "letters_so_far": "Sagens breve",
+        "ack": "kvittering", "decision": "afgørelse", "channel.email": "e-mail", "channel.post": "post",
+        "state.queued": "i kø", "state.sent": "sendt", "state.failed": "afvist af mailserveren",
+        "state.to_post": "skal sendes med posten", "state.posted": "sendt med posten",
+        "status.received": "modtaget", "status.acknowledged": "kvitteret", "status.under_review": "under behandling",
+        "status.inadmissible": "afvist (kan ikke behandles)", "status.decided": "afgjort", "status.closed": "lukket",
+        "status.escalated": "indbragt", "status.unreadable": "ulæselig", "outcome.upheld": "medhold",
+        "outcome.partly_upheld": "delvist medhold", "outcome.not_upheld": "ikke medhold",
     },
     "en": {
         "app": "Complaints", "login": "Log in", "logout": "Log out", "username": "User name",
@@ -56,6 +82,33 @@ WORDS: dict[str, dict[str, str]] = {
         "version": "Version", "who": "Who", "when": "When", "what": "What", "sender": "Sender",
         "subject": "Subject", "message": "Message", "count": "count", "skip": "Skip to content",
         "back": "Back to the deadlines",
+        # The case page's work and the letters (case actions, letters page):
+        "extended": "Extended to", "merged_into": "Merged into", "letters": "Letters",
+        "set_status": "Change status to", "outcome": "Outcome", "change": "Change", "clock": "The decision date",
+        "extend_to": "New decision date", "extend_reason": "Reason (the customer reads it)", "extend": "Extend",
+        "resume": "Resume (the customer answered)", "wait_for": "The customer is asked for",
+        "wait": "Wait for the customer", "correct": "Correct", "new_value": "New value",
+        "why": "Why (the customer's mail, a call)",
+        "correction_refused": "Not corrected; the value is kept as you typed it.", "related": "Related complaints",
+        "same": "same", "merged_in": "merged into this one", "show_pages": "Show pages",
+        "show_text": "Show as text", "page": "Page", "dated": "Date", "channel": "Channel", "delivery": "Delivery",
+        "mark_posted": "Posted today", "back_to_case": "Back to case", "no_pages":
+        "The pages cannot be shown as images; download the original.", "pages_shown": "Showing {shown} of {count} "
+        "page(s).", "as_text": "Shown as text, never as HTML.", "acknowledge_by": "Acknowledge by",
+        "decide_by": "Decide by", "letter_refused": "The letter cannot be made or sent like this:",
+        "recorded_for_post": "The letter is recorded for the post. Print it, and mark it posted on the case "
+                             "when it is in the post.", "download_pdf": "Download the letter (PDF) to print",
+        "which_letter": "Letter", "ack_letter": "Acknowledgement of receipt", "decision_letter": "Decision",
+        "reasons": "Reasons (Markdown)", "reasons_hint": "**bold**, *italics*, lists with - and 1.; HTML is shown "
+        "as text.", "reasons_preview": "The reasons as the letter shows them", "preview": "Preview",
+        "send_email": "Send by email", "print_paper": "Print for paper", "letters_so_far": "The case's letters",
+        "ack": "acknowledgement", "decision": "decision", "channel.email": "email", "channel.post": "post",
+        "state.queued": "queued", "state.sent": "sent", "state.failed": "refused by the mail server",
+        "state.to_post": "to post", "state.posted": "posted",
+        "status.received": "received", "status.acknowledged": "acknowledged", "status.under_review": "under review",
+        "status.inadmissible": "inadmissible", "status.decided": "decided", "status.closed": "closed",
+        "status.escalated": "escalated", "status.unreadable": "unreadable", "outcome.upheld": "upheld",
+        "outcome.partly_upheld": "partly upheld", "outcome.not_upheld": "not upheld",
     },
 }
 
