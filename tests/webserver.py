@@ -13,7 +13,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,7 +26,9 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from klageformular.register import MemoryFiles, add_record, create_register_engine
+from klageformular.org import Organisation
+from klageformular.register import MemoryFiles, Register, add_record, create_register_engine
+from klageformular.register._outbox import Mailer
 from klageformular.web import Settings, create_app
 from klageformular.web._accounts import add_user
 
@@ -132,13 +134,16 @@ def serving(app: FastAPI) -> Iterator[str]:
 
 
 @contextmanager
-def workbench(db_url: str, settings: Settings | None = None) -> Iterator[Site]:
-    """A seeded register at ``db_url`` and the workbench over it on a loopback port."""
+def workbench(db_url: str, settings: Settings | None = None, *, profiles: Mapping[str, Organisation] | None = None,
+              mailer: Mailer | None = None) -> Iterator[Site]:
+    """A seeded register at ``db_url`` and the workbench over it on a loopback port (``profiles``: the
+    office's profile files, as ``serve --org-file`` gives them; ``mailer``: the SMTP server letters go to)."""
     clock = Clock()
     engine = create_register_engine(db_url)
     try:
         secrets = seed(engine, clock)
-        app = create_app(engine, settings or Settings(), clock=clock)
+        app = create_app(engine, settings or Settings(), clock=clock, register=Register(engine, profiles=profiles),
+                         mailer=mailer)
         with serving(app) as url:
             site = Site(url, app, engine, clock, db_url, secrets)
             try:

@@ -1,0 +1,392 @@
+"""The case page's work and the letters page (web/_case_actions.py, web/_letters_page.py) over real HTTP:
+uvicorn on a loopback port, httpx, SQLite and the throw-away PostgreSQL, a real SMTP server (aiosmtpd,
+tests/smtpd.py) for the letters that go by mail.
+
+Every rule is the register's: the tests compare the page with what the service and the command line
+say (the correction's refusal, the workflow's next statuses, the letter a profile cannot give).
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import re
+import struct
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from reportlab.pdfgen.canvas import Canvas
+
+from klageformular import render_form
+from klageformular.cli import main
+from klageformular.org import Organisation, home_organisation
+from klageformular.register import BatchFiles, MemoryFiles, OutgoingMessage, Profile, Register, add_record
+from klageformular.web._words import WORDS
+
+from .registers import complaint_record
+from .smtpd import Server, smtp_server
+from .webserver import Site, csrf_of, workbench
+
+REF, OTHER = "KLA-2026-0001", "KLA-2026-0002"
+PHONE = "+45 70 20 30 40"
+DA = WORDS["da"]
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _office() -> Organisation:
+    """The built-in Danish profile with what the acknowledgement needs (art. 3): a telephone and a timeframe."""
+    base = home_organisation("da").model_dump()
+    base["complaints_officer"] = base["complaints_officer"] | {"phone": PHONE}
+    return Organisation.model_validate(base | {"decision_working_days": 15})
+
+
+@pytest.fixture
+def smtp() -> Iterator[Server]:
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def site(db_url: str) -> Iterator[Site]:
+    """The seeded workbench with the built-in profile (no telephone: no acknowledgement)."""
+    with workbench(db_url) as running:
+        yield running
+
+
+@pytest.fixture
+def office(db_url: str, smtp: Server) -> Iterator[Site]:
+    """The workbench as an office runs it: its profile file (``serve --org-file``) and its mail server."""
+    from klageformular.smtp import SmtpMailer, parse_smtp_url
+
+    org = _office()
+    with workbench(db_url, profiles={org.key: org}, mailer=SmtpMailer(parse_smtp_url(smtp.url), None)) as running:
+        register = Register(running.engine, profiles={org.key: org})
+        with register.session() as s, s.begin():  # the cases are handled under it (their deadlines recounted)
+            register.set_profile_open(s, Profile.built_in(org), who="test")
+        yield running
+
+
+def _case(site: Site, reference: str = REF) -> object:
+    register = Register(site.engine, profiles={"kameo-dk": _office()})
+    with register.session() as s:
+        return register.case(s, reference)
+
+
+def _outbox(site: Site) -> list[OutgoingMessage]:
+    register = Register(site.engine)
+    with register.session() as s:
+        return list(register.outbox(s, states=("queued", "sent", "failed", "to_post", "posted")))
+
+
+def _version(html: str) -> str:
+    found = re.search(r'name="version" value="(\d+)"', html)
+    assert found is not None
+    return found[1]
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == PNG
+    width, height = struct.unpack(">II", data[16:24])
+    return int(width), int(height)
+
+
+# -- 1. correcting a review item ----------------------------------------------------------------------
+
+
+def test_a_flagged_value_is_corrected_by_the_logged_in_user_and_the_typed_value_stays(site: Site) -> None:
+    linn, _ = site.login("linn")
+    page = linn.get(f"/cases/{REF}").text
+    assert 'action="/cases/KLA-2026-0001/correct"' in page
+    assert 'name="value" value="12"' in page  # the value as typed, beside the input
+    done = linn.post(f"/cases/{REF}/correct", data={"csrf": csrf_of(page), "version": _version(page),
+                                                    "path": "complainant.phone", "value": PHONE,
+                                                    "note": "Kunden ringede"})
+    assert (done.status_code, done.headers["location"]) == (303, f"/cases/{REF}")
+    case = _case(site)
+    assert case.review == ()  # type: ignore[attr-defined]
+    fix = case.corrections[-1]  # type: ignore[attr-defined]
+    assert (fix.who, fix.path, fix.typed, fix.code, fix.note) == ("linn", "complainant.phone", "12", "invalid_phone",
+                                                                 "Kunden ringede")
+    after = linn.get(f"/cases/{REF}").text
+    assert f"<dd>+4570203040 <span class=\"typed-note\">({DA['typed']}: <code>12</code>)</span></dd>" in after
+
+
+def test_a_refused_value_is_shown_beside_its_field_as_the_cli_refuses_it_and_nothing_changes(
+        site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    linn, _ = site.login("linn")
+    page = linn.get(f"/cases/{REF}").text
+    before = _case(site)
+    refused = linn.post(f"/cases/{REF}/correct", data={"csrf": csrf_of(page), "version": _version(page),
+                                                       "path": "complainant.phone", "value": "12 34",
+                                                       "note": "Kunden ringede"})
+    assert refused.status_code == 422
+    assert 'name="value" value="12 34"' in refused.text and 'aria-invalid="true"' in refused.text
+    shown = re.search(r'class="error" role="alert">[^<]*<code>([^<]+)</code>', refused.text)
+    assert shown is not None
+    assert _case(site) == before  # nothing changed, not even the version
+    assert main(["register", "correct", REF, "complainant.phone", "12 34", "--note", "x", "--db", site.db_url]) != 0
+    cli = capsys.readouterr().err.strip().removeprefix("klageformular: ")
+    assert shown[1] == cli.replace("'", "&#39;")  # word for word the command line's refusal
+    assert "invalid_phone" in shown[1]
+
+
+def test_a_correction_on_a_stale_version_is_409_with_who_changed_it_and_when(site: Site) -> None:
+    linn, _ = site.login("linn")
+    mikkel, _ = site.login("mikkel")
+    seen = linn.get(f"/cases/{REF}").text
+    other = mikkel.get(f"/cases/{REF}").text
+    assert mikkel.post(f"/cases/{REF}/assign", data={"csrf": csrf_of(other), "version": _version(other)}
+                       ).status_code == 303
+    stale = linn.post(f"/cases/{REF}/correct", data={"csrf": csrf_of(seen), "version": _version(seen),
+                                                     "path": "complainant.phone", "value": PHONE, "note": "n"},
+                      headers={"HX-Request": "true"})
+    assert stale.status_code == 409
+    assert re.search(r"KLA-2026-0001 was assigned by mikkel at \d\d:\d\d UTC; nothing done", stale.text)
+    assert stale.headers["hx-retarget"] == "#main"  # htmx swaps the whole page: all of it was stale
+    assert _case(site).corrections == ()  # type: ignore[attr-defined]
+
+
+# -- 2. status actions, the decision clock, related complaints ------------------------------------
+
+
+def test_only_the_statuses_the_workflow_allows_are_offered_and_a_change_is_the_services(site: Site) -> None:
+    linn, _ = site.login("linn")
+    register = Register(site.engine)
+    page = linn.get(f"/cases/{OTHER}").text
+    offered = re.findall(r'<option value="(\w+)">[^<]*\(\w+\)</option>', page)
+    assert tuple(offered) == register.next_statuses("received") == ("acknowledged", "escalated")
+    done = linn.post(f"/cases/{OTHER}/status", data={"csrf": csrf_of(page), "version": _version(page),
+                                                     "status": "acknowledged", "note": "by telephone"})
+    assert done.status_code == 303
+    page = linn.get(f"/cases/{OTHER}").text
+    assert tuple(re.findall(r'<option value="(\w+)">[^<]*\(\w+\)</option>', page)) == \
+        register.next_statuses("acknowledged")
+    refused = linn.post(f"/cases/{OTHER}/status", data={"csrf": csrf_of(page), "version": _version(page),
+                                                        "status": "closed"})
+    assert refused.status_code == 409
+    assert "cannot go from acknowledged to closed" in refused.text
+    event = _case(site, OTHER).events[-1]  # type: ignore[attr-defined]
+    assert (event.who, event.from_status, event.to_status, event.note) == ("linn", "received", "acknowledged",
+                                                                           "by telephone")
+
+
+def test_extend_wait_and_resume_move_the_decision_date_as_the_cli_does(office: Site) -> None:
+    linn, _ = office.login("linn")
+    page = linn.get(f"/cases/{OTHER}").text
+    decide_by = _case(office, OTHER).decide_by  # type: ignore[attr-defined]
+    assert decide_by is not None
+    missing = linn.post(f"/cases/{OTHER}/extend", data={"csrf": csrf_of(page), "version": _version(page),
+                                                        "to": "2027-01-29", "reason": " "})
+    assert missing.status_code == 409 and DA["refused"] in missing.text
+    done = linn.post(f"/cases/{OTHER}/extend", data={"csrf": csrf_of(page), "version": _version(page),
+                                                     "to": "2027-01-29", "reason": "Vi venter på en vurdering"})
+    assert done.status_code == 303
+    case = _case(office, OTHER)
+    assert (case.extended_to, case.decide_by, case.extension_reason) == (  # type: ignore[attr-defined]
+        date(2027, 1, 29), date(2027, 1, 29), "Vi venter på en vurdering")
+    page = linn.get(f"/cases/{OTHER}").text
+    assert linn.post(f"/cases/{OTHER}/wait", data={"csrf": csrf_of(page), "version": _version(page),
+                                                   "what": "kontrakten"}).status_code == 303
+    case = _case(office, OTHER)
+    assert (case.waiting_since, case.waiting_for) == (date(2026, 11, 25), "kontrakten")  # type: ignore[attr-defined]
+    page = linn.get(f"/cases/{OTHER}").text
+    assert f'action="/cases/{OTHER}/resume"' in page and f'action="/cases/{OTHER}/wait"' not in page
+    assert linn.post(f"/cases/{OTHER}/resume", data={"csrf": csrf_of(page), "version": _version(page)}
+                     ).status_code == 303
+    assert _case(office, OTHER).waiting_since is None  # type: ignore[attr-defined]
+    assert [e.what for e in _case(office, OTHER).events[-3:]] == ["extend", "wait", "resume"]  # type: ignore[attr-defined]
+
+
+def test_related_complaints_are_listed_with_links_to_their_case_pages(site: Site) -> None:
+    add_record(site.engine, complaint_record(3, email="kunde1@example.dk", received="2026-11-24"))
+    linn, _ = site.login("linn")
+    page = linn.get(f"/cases/{REF}").text
+    assert DA["related"] in page
+    assert '<a href="/cases/KLA-2026-0003">KLA-2026-0003</a>' in page
+    assert linn.get("/cases/KLA-2026-0003").status_code == 200
+
+
+# -- 3. documents --------------------------------------------------------------------------------------
+
+
+def _tall_pdf() -> bytes:
+    """One page 100 pt wide and 20,000 pt tall: 900 px wide it would be 180 million pixels."""
+    import io
+
+    out = io.BytesIO()
+    canvas = Canvas(out, pagesize=(100, 20_000))
+    canvas.drawString(10, 10, "tall")
+    canvas.showPage()
+    canvas.save()
+    return out.getvalue()
+
+
+def test_pdf_pages_are_pngs_drawn_here_within_a_ceiling_and_the_original_stays_an_attachment(site: Site) -> None:
+    form, tall = render_form(), _tall_pdf()
+    for i, data, name in ((3, form, "Klage 3.pdf"), (4, tall, "Lang.pdf")):
+        add_record(site.engine, complaint_record(i, source=f"web/{name}", sha256=hashlib.sha256(data).hexdigest()),
+                   files=MemoryFiles({f"web/{name}": data}))
+    viewer, _ = site.login("revisor")  # reading the pages is reading: a viewer may
+    page = viewer.get("/cases/KLA-2026-0003").text
+    assert 'src="/cases/KLA-2026-0003/documents/1/pages/1.png"' in page
+    pages = viewer.get("/cases/KLA-2026-0003/documents/1/pages")
+    assert pages.status_code == 200
+    assert pages.text.count('/documents/1/pages/') == 3  # every page of the form
+    image = viewer.get("/cases/KLA-2026-0003/documents/1/pages/2.png")
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+    assert "content-disposition" not in image.headers  # our own image: inline
+    width, height = _png_size(image.content)
+    assert width == 900 and 1200 < height < 1300  # A4 at 900 px
+    original = viewer.get("/cases/KLA-2026-0003/documents/1")
+    assert original.headers["content-disposition"].startswith("attachment;") and original.content == form
+    assert viewer.get("/cases/KLA-2026-0003/documents/1/pages/4.png").status_code == 422
+    too_tall = viewer.get("/cases/KLA-2026-0004/documents/1/pages/1.png")
+    assert (too_tall.status_code, too_tall.text) == (422, "the page is too tall to show as an image")
+    not_a_pdf = viewer.get(f"/cases/{REF}/documents/1/pages")  # the seeded file is no PDF
+    assert not_a_pdf.status_code == 200 and DA["no_pages"] in not_a_pdf.text
+    assert viewer.get(f"/cases/{REF}/documents/1/pages/1.png").status_code == 422
+
+
+def test_an_html_email_is_shown_as_text_never_as_html(site: Site, tmp_path: Path) -> None:
+    message = ("From: Eva <eva@example.dk>\r\nTo: klage@kameo.dk\r\nSubject: Klage over renten\r\n"
+               "Message-ID: <m5@example.dk>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+               "<p>Renten kom <b>ikke</b>.</p><script>alert(1)</script><img src=x onerror=alert(2)>"
+               "<p>Se <a href='https://x.dk/k'>kontoen</a></p>\r\n").encode()
+    (tmp_path / "out" / "messages").mkdir(parents=True)
+    (tmp_path / "out" / "messages" / "m5.eml").write_bytes(message)
+    add_record(site.engine, complaint_record(5, method="email", message_id="<m5@example.dk>", source="mail/m5.eml",
+                                             message_file="messages/m5.eml",
+                                             sha256=hashlib.sha256(message).hexdigest()),
+               files=BatchFiles(tmp_path / "out", tmp_path / "inbox"))
+    linn, _ = site.login("linn")
+    page = linn.get("/cases/KLA-2026-0003").text
+    link = re.search(r'href="(/cases/KLA-2026-0003/documents/(\d+)/text)"', page)
+    assert link is not None
+    shown = linn.get(link[1])
+    assert shown.status_code == 200
+    assert "Renten kom ikke." in shown.text and "Se kontoen (https://x.dk/k)" in shown.text
+    assert "<script>alert" not in shown.text and "onerror" not in shown.text and "<b>ikke" not in shown.text
+    assert "Klage over renten" in shown.text  # the subject, as text
+    download = linn.get(f"/cases/KLA-2026-0003/documents/{link[2]}")
+    assert download.headers["content-disposition"].startswith("attachment;")
+
+
+# -- 4. htmx -------------------------------------------------------------------------------------------
+
+
+def test_htmx_is_ours_configured_without_inline_styles_and_the_csrf_token_travels_in_a_header(site: Site) -> None:
+    linn, _ = site.login("linn")
+    page = linn.get(f"/cases/{REF}")
+    assert '<script src="/static/htmx.min.js" defer></script>' in page.text
+    assert '"includeIndicatorStyles":false' in page.text and '"allowEval":false' in page.text
+    assert "unsafe-inline" not in page.headers["content-security-policy"]
+    assert "<script>" not in page.text and " style=" not in page.text
+    assert 'hx-post="/cases/KLA-2026-0001/notes"' in page.text and 'action="/cases/KLA-2026-0001/notes"' in page.text
+    htmx = linn.get("/static/htmx.min.js")
+    assert htmx.status_code == 200 and "htmx" in htmx.text[:2000]
+    assert "2.0" in linn.get("/static/README.md").text
+    assert "Zero-Clause BSD" in linn.get("/static/htmx.LICENSE").text
+    token = csrf_of(page.text)
+    by_header = linn.post(f"/cases/{REF}/notes", data={"text": "via htmx"},
+                          headers={"X-CSRF-Token": token, "HX-Request": "true"})
+    assert by_header.status_code == 303
+    wrong = linn.post(f"/cases/{REF}/notes", data={"text": "forged"}, headers={"X-CSRF-Token": "nope"})
+    assert wrong.status_code == 403
+    assert [e.note for e in _case(site).events if e.what == "note"] == ["via htmx"]  # type: ignore[attr-defined]
+
+
+# -- 5. letters ----------------------------------------------------------------------------------------
+
+
+def test_a_letter_the_profile_cannot_give_is_refused_as_the_cli_refuses_it(site: Site,
+                                                                            capsys: pytest.CaptureFixture[str]
+                                                                            ) -> None:
+    linn, _ = site.login("linn")
+    page = linn.get(f"/cases/{OTHER}/letters").text
+    preview = linn.post(f"/cases/{OTHER}/letters/preview", data={"csrf": csrf_of(page), "kind": "ack"})
+    assert preview.status_code == 422
+    assert main(["letter", "ack", OTHER, "--db", site.db_url, "-o", "/dev/null"]) != 0
+    cli = capsys.readouterr().err.strip().removeprefix("klageformular: ")
+    assert "complaints_officer.phone" in cli
+    assert cli.replace("'", "&#39;") in preview.text
+    sent = linn.post(f"/cases/{OTHER}/letters/send", data={"csrf": csrf_of(page), "kind": "ack", "channel": "email",
+                                                           "version": _version(page)})
+    assert sent.status_code == 422 and DA["letter_refused"] in sent.text
+    assert _outbox(site) == []
+
+
+def test_the_reasons_preview_is_the_letters_markdown_escaped(site: Site) -> None:
+    linn, _ = site.login("linn")
+    page = linn.get(f"/cases/{REF}/letters?kind=decision").text
+    shown = linn.post(f"/cases/{REF}/letters/markdown", headers={"X-CSRF-Token": csrf_of(page), "HX-Request": "true"},
+                      data={"reasons": "**Nej.** <script>alert(1)</script>\n\n- [vilkår](https://kameo.dk/v)\n"
+                                       "- [x](javascript:alert(3))"})
+    assert shown.status_code == 200
+    assert "<strong>Nej.</strong>" in shown.text and "&lt;script&gt;" in shown.text
+    assert "<li>vilkår (https://kameo.dk/v)</li>" in shown.text
+    assert "<a " not in shown.text and "<script" not in shown.text
+    assert linn.post(f"/cases/{REF}/letters/markdown", data={"reasons": "x"}).status_code == 403  # no token
+
+
+def test_acknowledge_by_mail_through_the_outbox_then_decide_on_paper_and_mark_it_posted(office: Site,
+                                                                                       smtp: Server) -> None:
+    linn, _ = office.login("linn")
+    page = linn.get(f"/cases/{OTHER}/letters").text
+    preview = linn.post(f"/cases/{OTHER}/letters/preview", data={"csrf": csrf_of(page), "kind": "ack",
+                                                                 "dated": "2026-11-25"})
+    assert preview.status_code == 200
+    images = re.findall(r'src="(/cases/KLA-2026-0002/letters/ack/pages/\d+\.png\?[^"]+)"', preview.text)
+    assert images
+    first = linn.get(images[0].replace("&amp;", "&"))
+    assert first.headers["content-type"] == "image/png" and _png_size(first.content)[0] == 900
+    sent = linn.post(f"/cases/{OTHER}/letters/send", data={"csrf": csrf_of(page), "kind": "ack", "channel": "email",
+                                                           "dated": "2026-11-25", "version": _version(page)})
+    assert (sent.status_code, sent.headers["location"]) == (303, f"/cases/{OTHER}#letters")
+    assert len(smtp.messages) == 1
+    message = email.message_from_bytes(smtp.messages[0], policy=email.policy.default)
+    assert smtp.envelopes[0][1] == ["kontor@gul.dk"]  # the representative's address (the sample's)
+    assert str(message["Message-ID"]) == _outbox(office)[0].message_id
+    case = _case(office, OTHER)
+    assert case.status == "acknowledged"  # type: ignore[attr-defined]
+    assert [e.who for e in case.events if e.what in ("ack_letter", "letter_sent")] == ["linn", "linn"]  # type: ignore[attr-defined]
+    shown = linn.get(f"/cases/{OTHER}").text
+    assert "<code>sent</code>" in shown and DA["state.sent"] in shown
+
+    page = linn.get(f"/cases/{OTHER}/letters?kind=decision").text
+    decision = {"csrf": csrf_of(page), "kind": "decision", "dated": "2026-11-25", "outcome": "not_upheld",
+                "reasons": "Renten er **betalt** til tiden.", "version": _version(page)}
+    preview = linn.post(f"/cases/{OTHER}/letters/preview", data=decision)
+    assert preview.status_code == 200 and "<strong>betalt</strong>" in preview.text
+    paper = linn.post(f"/cases/{OTHER}/letters/send", data=decision | {"channel": "post"})
+    assert paper.status_code == 303
+    printed = re.search(r"printed=(\d+)", paper.headers["location"])
+    assert printed is not None
+    letters = linn.get(paper.headers["location"]).text
+    assert DA["recorded_for_post"] in letters
+    pdf = linn.get(f"/cases/{OTHER}/documents/{printed[1]}")
+    assert pdf.content.startswith(b"%PDF") and pdf.headers["content-disposition"].startswith("attachment;")
+    assert len(smtp.messages) == 1  # nothing more by mail
+    shown = linn.get(f"/cases/{OTHER}").text
+    assert "<code>to_post</code>" in shown
+    posted = linn.post(f"/cases/{OTHER}/letters/posted", data={"csrf": csrf_of(shown), "kind": "decision",
+                                                               "version": _version(shown)})
+    assert posted.status_code == 303
+    case = _case(office, OTHER)
+    assert (case.status, case.outcome, case.decided_on) == ("decided", "not_upheld", date(2026, 11, 25))  # type: ignore[attr-defined]
+    assert "<code>posted</code>" in linn.get(f"/cases/{OTHER}").text
+
+
+def test_a_viewer_cannot_open_the_letters_page(site: Site) -> None:
+    viewer, _ = site.login("revisor")
+    assert viewer.get(f"/cases/{REF}/letters").status_code == 403
+    assert viewer.get(f"/cases/{REF}/letters/ack/pages/1.png").status_code == 403
+
+
+def test_serve_takes_the_offices_profile_files() -> None:
+    from klageformular.cli import _parser
+
+    args = _parser().parse_args(["serve", "--org-file", "a.toml", "--org-file", "b.toml"])
+    assert args.org_file == ["a.toml", "b.toml"]
