@@ -16,7 +16,12 @@ import pytest
 from sqlalchemy.orm import Session
 
 from klageformular.cli import main
-from klageformular.exceptions import InvalidTransitionError, StaleCaseError, UnknownReferenceError
+from klageformular.exceptions import (
+    InvalidTransitionError,
+    LetterNotAllowedError,
+    StaleCaseError,
+    UnknownReferenceError,
+)
 from klageformular.locales import letter_texts as texts
 from klageformular.org import Organisation, home_organisation
 from klageformular.orgfile import dumps_organisation
@@ -431,3 +436,29 @@ def test_a_full_disk_writes_no_letter_and_records_nothing(tmp_path: Path, capsys
     assert code == 3 and err.count("\n") == 1 and "No space left on device" in err, err
     assert left == []
     assert _show(db, ref) == before
+
+
+def test_a_preview_is_the_letter_that_would_be_written_and_records_nothing(tmp_path: Path) -> None:
+    """Register.preview_letter (the workbench's letter preview): the same bytes as the letter then written,
+    the same refusals, and not an event, a document or an outgoing letter more."""
+    db = f"sqlite:///{tmp_path / 'k.db'}"
+    ref = _import(tmp_path, db)["da"]
+    engine = create_register_engine(db)
+    org = _org("da")
+    register = Register(engine, profiles={org.key: org})
+    try:
+        with register.session() as s:
+            preview = register.preview_letter(s, ref, "ack", dated=date(2026, 11, 25))
+            with pytest.raises(InvalidTransitionError, match="write the acknowledgement first"):
+                register.preview_letter(s, ref, "decision", dated=date(2026, 11, 25), outcome="upheld",
+                                        reasons=REASONS)
+            before = register.case(s, ref)
+            assert list(register.outbox(s, reference=ref)) == []
+        assert register.next_statuses(before.status) == ("acknowledged", "escalated")
+        with register.session() as s, s.begin():
+            done = register.write_letter(s, ref, "ack", None, dated=date(2026, 11, 25), who="linn")
+        assert done.written.sha256 == hashlib.sha256(preview).hexdigest()
+        with pytest.raises(LetterNotAllowedError, match=r"complaints_officer\.phone"), Register(engine).session() as s:
+            Register(engine).preview_letter(s, ref, "ack", dated=date(2026, 11, 25))  # the built-in profile
+    finally:
+        engine.dispose()

@@ -1,7 +1,8 @@
 """The workbench in a real browser: Debian's chromium driven by its chromedriver through Selenium.
 
-Log in with password and TOTP, see the due list, open a case, add a note, log out — by the
-page's own labels and buttons, as an officer would. Skipped with the reason when chromium or
+Log in with password and TOTP, see the due list, open a case, add a note, log out; correct a
+flagged value in place (htmx) and send the acknowledgement by mail — by the page's own labels and
+buttons, as an officer would. Skipped with the reason when chromium or
 chromedriver is absent (``apt-get install chromium chromium-driver``; scripts/setup --test installs
 them). Screenshots of each page go to ``$KLAGEFORMULAR_SCREENSHOTS`` when it is set (to look at).
 """
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from klageformular.register import Register
 
+from .smtpd import Server
 from .webserver import PASSWORD, Site, workbench
 
 
@@ -106,3 +108,73 @@ def test_an_officer_logs_in_with_totp_reads_a_case_adds_a_note_and_logs_out(site
     browser.get(site.url + "/cases/KLA-2026-0001")
     assert "/login" in browser.current_url  # logged out on the server, not only in the page
     _shot(browser, "5-logged-out")
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> Iterator[tuple[Site, Server]]:
+    """The workbench with the office's profile (a telephone and a timeframe: acknowledgements allowed) and a
+    real SMTP server on loopback."""
+    from klageformular.smtp import SmtpMailer, parse_smtp_url
+
+    from .smtpd import smtp_server
+    from .test_web_case import _office
+
+    org = _office()
+    with smtp_server() as smtp, workbench(f"sqlite:///{tmp_path / 'klager.db'}", profiles={org.key: org},
+                                          mailer=SmtpMailer(parse_smtp_url(smtp.url), None)) as running:
+        yield running, smtp
+
+
+def _log_in(site: Site, browser: webdriver.Chrome, name: str = "linn") -> None:
+    browser.get(site.url + "/login")
+    browser.find_element(By.ID, "username").send_keys(name)
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "code").send_keys(site.code(name))
+    browser.find_element(By.CSS_SELECTOR, "form.login button").click()
+    WebDriverWait(browser, 20).until(lambda b: not b.current_url.endswith("/login"))
+
+
+def test_an_officer_corrects_a_flagged_value_in_place_and_sends_the_acknowledgement(
+        office: tuple[Site, Server], browser: webdriver.Chrome) -> None:
+    site, smtp = office
+    _log_in(site, browser)
+    browser.get(site.url + "/cases/KLA-2026-0001")
+    WebDriverWait(browser, 20).until(lambda b: b.execute_script("return !!window.htmx"))  # our htmx ran (CSP)
+    _shot(browser, "6-case-to-correct")
+    field = browser.find_element(By.ID, "fix-1")
+    assert field.get_attribute("value") == "12"  # the value as typed
+    field.clear()
+    field.send_keys("12 34")  # still not a telephone number: refused beside the field
+    browser.find_element(By.ID, "fix-1-note").send_keys("Kunden ringede")
+    browser.execute_script("window.notReloaded = true")  # gone if the browser loads a whole new page
+    browser.find_element(By.CSS_SELECTOR, ".correct-form button").click()
+    WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: b.find_elements(By.ID, "fix-1-error"))
+    assert browser.execute_script("return window.notReloaded === true")  # htmx swapped the section
+    assert browser.find_element(By.ID, "fix-1").get_attribute("value") == "12 34"
+    _shot(browser, "7-correction-refused")
+    field = browser.find_element(By.ID, "fix-1")
+    field.clear()
+    field.send_keys("+45 70 20 30 40")
+    browser.find_element(By.CSS_SELECTOR, ".correct-form button").click()
+    WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: not b.find_elements(By.CSS_SELECTOR, ".correct-form"))
+    assert browser.execute_script("return window.notReloaded === true")
+    assert "+4570203040" in browser.find_element(By.ID, "complaint").text  # the other sections followed
+    _shot(browser, "8-corrected")
+
+    browser.find_element(By.LINK_TEXT, "Breve").click()
+    WebDriverWait(browser, 20).until(lambda b: "/letters" in b.current_url)
+    browser.find_element(By.CSS_SELECTOR, "button[formaction$='/letters/preview']").click()
+    WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#letter-preview img"))
+    WebDriverWait(browser, 30).until(lambda b: b.execute_script(
+        "return [...document.querySelectorAll('#letter-preview img')].every(i => i.complete && i.naturalWidth > 0)"))
+    _shot(browser, "9-letter-preview")
+    browser.find_element(By.CSS_SELECTOR, "button[name='channel'][value='email']").click()
+    WebDriverWait(browser, 30).until(lambda b: b.current_url.endswith("/cases/KLA-2026-0001#letters"))
+    assert "sendt" in browser.find_element(By.ID, "letters").text
+    _shot(browser, "10-acknowledged")
+    assert len(smtp.messages) == 1
+    with Session(site.engine) as s:
+        case = Register(site.engine).case(s, "KLA-2026-0001")
+    assert case.status == "acknowledged" and case.corrections[-1].who == "linn"

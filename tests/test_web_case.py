@@ -251,10 +251,10 @@ def test_pdf_pages_are_pngs_drawn_here_within_a_ceiling_and_the_original_stays_a
 
 
 def test_an_html_email_is_shown_as_text_never_as_html(site: Site, tmp_path: Path) -> None:
-    message = ("From: Eva <eva@example.dk>\r\nTo: klage@kameo.dk\r\nSubject: Klage over renten\r\n"
-               "Message-ID: <m5@example.dk>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
-               "<p>Renten kom <b>ikke</b>.</p><script>alert(1)</script><img src=x onerror=alert(2)>"
-               "<p>Se <a href='https://x.dk/k'>kontoen</a></p>\r\n").encode()
+    message = (b"From: Eva <eva@example.dk>\r\nTo: klage@kameo.dk\r\nSubject: Klage over renten\r\n"
+               b"Message-ID: <m5@example.dk>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+               b"<p>Renten kom <b>ikke</b>.</p><script>alert(1)</script><img src=x onerror=alert(2)>"
+               b"<p>Se <a href='https://x.dk/k'>kontoen</a></p>\r\n")
     (tmp_path / "out" / "messages").mkdir(parents=True)
     (tmp_path / "out" / "messages" / "m5.eml").write_bytes(message)
     add_record(site.engine, complaint_record(5, method="email", message_id="<m5@example.dk>", source="mail/m5.eml",

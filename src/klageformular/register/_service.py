@@ -179,6 +179,8 @@ class Register:
         from ._letters import preview_letter_in
 
         row = self._row(session, reference, load=True)
+        if row.merged_into is not None:  # as lock_case refuses the letter itself
+            raise RegisterError(f"{row.reference} was merged into {row.merged_into}: work on that case")
         return preview_letter_in(row, kind, dated=dated, outcome=outcome, reasons=reasons,
                                  org=self._profile(row), today=today)
 

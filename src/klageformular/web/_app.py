@@ -54,8 +54,10 @@ __all__ = ["Clock", "Settings", "create_app", "serve"]
 log = logging.getLogger("klageformular.web.access")
 COOKIE = "klageformular_session"
 _HERE = Path(__file__).parent
-# No inline script or style anywhere, so the policy can forbid both; 'self' for the stylesheet.
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
+# No inline script or style anywhere, so the policy can forbid both; 'self' for the stylesheet, and
+# connect-src 'self' for htmx's requests (static/htmx.min.js) to this site only.
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+       "form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 SECURITY_HEADERS = {
     "content-security-policy": CSP,
@@ -418,7 +420,6 @@ def serve(*, db: str | None, host: str, port: int, environ: Mapping[str, str],
 
     from ..register import create_register_engine, resolve_url
     from ..register._cli import profile_map
-
     from ..sentfolder import sent_folder_from_environment
     from ..smtp import smtp_from_environment
 

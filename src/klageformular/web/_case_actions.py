@@ -30,7 +30,13 @@ from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from ..exceptions import CorrectionRefusedError, KlageformularError, RegisterError, StaleCaseError, UnknownReferenceError
+from ..exceptions import (
+    CorrectionRefusedError,
+    KlageformularError,
+    RegisterError,
+    StaleCaseError,
+    UnknownReferenceError,
+)
 from ..register import Case, Register
 from ..register._names import OUTCOMES
 from ..register._outbox import outbox
@@ -144,15 +150,18 @@ def add_case_actions(app: FastAPI, kit: Kit) -> None:
 
     # -- documents as images and text ---------------------------------------------------------------
 
-    def document_bytes(reference: str, number: int, seen: Visitor, action: str) -> tuple[Any, bytes] | None:
+    def document_bytes(reference: str, number: int, seen: Visitor, action: str | None) -> tuple[Any, bytes] | None:
+        """The document and its bytes (None: no such document), audited as ``action`` (None: the page that
+        shows it was audited already — one row per look, not one per page image)."""
         from ..register._documents import read_document
         from ..register._schema import AuditRow
 
         try:
             with kit.unit() as s:
                 found, data = read_document(s, reference, number)
-                s.add(AuditRow(at=kit.clock(), user_id=seen.user.id, action=action, reference=found.reference,
-                               detail=str(number)))
+                if action is not None:
+                    s.add(AuditRow(at=kit.clock(), user_id=seen.user.id, action=action, reference=found.reference,
+                                   detail=str(number)))
         except RegisterError:
             return None
         return found, data
@@ -173,7 +182,7 @@ def add_case_actions(app: FastAPI, kit: Kit) -> None:
 
     @app.get("/cases/{reference}/documents/{number}/pages/{page}.png")
     def page_image(reference: str, number: int, page: int, seen: Visitor = Depends(kit.reader)) -> Response:
-        got = document_bytes(reference, number, seen, "viewed")
+        got = document_bytes(reference, number, seen, None)
         if got is None:
             return Response(status_code=404)
         try:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -48,7 +48,3 @@ class Kit:
 
         return self.render("message.html", seen.lang, 404, title=words(seen.lang)["not_found"], user=seen.user,
                            csrf=seen.session.csrf)
-
-    def context(self, **values: Any) -> dict[str, Any]:
-        """``values`` as a template's context (a hook for later shared values)."""
-        return dict(values)

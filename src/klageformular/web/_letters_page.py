@@ -28,7 +28,7 @@ from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from ..exceptions import KlageformularError, StaleCaseError, UnknownReferenceError
+from ..exceptions import ConfigurationError, KlageformularError, StaleCaseError, UnknownReferenceError
 from ..letters import LetterKind, Outcome
 from ..letters._markdown import markdown_html
 from ..letters._text import neutralise
@@ -47,7 +47,7 @@ MAX_REASONS = 20_000  # characters of reasons a form may carry (a decision's rea
 
 
 def _kind(text: str) -> LetterKind:
-    return cast(LetterKind, text) if text in _KINDS else "ack"
+    return "decision" if text == "decision" else "ack"
 
 
 def _outcome(text: str) -> Outcome | None:
@@ -142,7 +142,7 @@ def add_letters_page(app: FastAPI, kit: Kit) -> None:
         ref = reference.strip().upper()
         try:
             if letter == "decision" and chosen is None:
-                raise KlageformularError("a decision letter needs an outcome")
+                raise ConfigurationError(f"a decision letter needs an outcome (one of {', '.join(OUTCOMES)})")
             if channel == "email" and kit.mailer is not None:
                 register.send_letter(ref, letter, mailer=kit.mailer, copier=kit.copier, **options)
             else:
