@@ -242,6 +242,9 @@ def test_pdf_pages_are_pngs_drawn_here_within_a_ceiling_and_the_original_stays_a
     assert width == 900 and 1200 < height < 1300  # A4 at 900 px
     original = viewer.get("/cases/KLA-2026-0003/documents/1")
     assert original.headers["content-disposition"].startswith("attachment;") and original.content == form
+    # Opened in a tab anyway: sandboxed (the route's own policy is no longer replaced by the page policy).
+    assert original.headers["content-security-policy"].startswith("sandbox;")
+    assert "sandbox" not in image.headers["content-security-policy"]
     assert viewer.get("/cases/KLA-2026-0003/documents/1/pages/4.png").status_code == 422
     too_tall = viewer.get("/cases/KLA-2026-0004/documents/1/pages/1.png")
     assert (too_tall.status_code, too_tall.text) == (422, "the page is too tall to show as an image")
@@ -390,3 +393,18 @@ def test_serve_takes_the_offices_profile_files() -> None:
 
     args = _parser().parse_args(["serve", "--org-file", "a.toml", "--org-file", "b.toml"])
     assert args.org_file == ["a.toml", "b.toml"]
+
+
+def test_a_render_past_its_memory_or_input_ceiling_costs_the_child_only() -> None:
+    """web/_pdfpages.py: the child's address-space ceiling ends a render that needs more (here: any), and a
+    document over the input ceiling is not even handed to it; the server goes on."""
+    from klageformular.web._pdfpages import PageLimits, RenderError, page_count, page_png
+
+    form = render_form()
+    with pytest.raises(RenderError, match=r"the renderer ended with -?\d+"):
+        page_png(form, 1, limits=PageLimits(memory_bytes=20_000_000))
+    with pytest.raises(RenderError, match="too large to show as images"):
+        page_count(form, limits=PageLimits(max_input_bytes=len(form) - 1))
+    with pytest.raises(RenderError, match="only pages 1 to 50"):
+        page_png(form, 51)
+    assert page_count(form) == 3  # and the next render works

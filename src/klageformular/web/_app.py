@@ -155,9 +155,13 @@ class _Headers:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                headers = [(k, v) for k, v in message.get("headers", []) if k.decode("latin-1").lower()
-                           not in SECURITY_HEADERS]
-                headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+                given = list(message.get("headers", []))
+                # A route's own, stricter policy stays (a document's sandbox); every other header is ours.
+                own_csp = [(k, v) for k, v in given if k.lower() == b"content-security-policy"]
+                headers = [(k, v) for k, v in given if k.decode("latin-1").lower() not in SECURITY_HEADERS]
+                headers += own_csp or [(b"content-security-policy", CSP.encode())]
+                headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()
+                            if k != "content-security-policy"]
                 if not any(k.lower() == b"cache-control" for k, _ in headers):
                     headers.append((b"cache-control", b"no-store"))  # pages hold personal data
                 message["headers"] = headers
@@ -374,7 +378,7 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
         return Response(data, media_type=kind, headers={
             "content-disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
             # Opened in a tab anyway (a PDF viewer, a browser that ignores the header): no script runs.
-            "content-security-policy": "sandbox; default-src 'none'"})
+            "content-security-policy": "sandbox; default-src 'none'; frame-ancestors 'none'"})
 
     def change(reference: str, seen: Visitor, work: Callable[[Session], object]) -> Response:
         """Run one change in a transaction; a refusal shows the case as it is now, with the service's reason."""

@@ -2,7 +2,8 @@
 
 A customer's PDF may be hostile: every render runs in a child process (``python -m
 klageformular.web._pdfpages``) with an address-space and CPU ceiling and a wall-clock timeout,
-so a PDF that makes PDFium loop or allocate without end costs that child only. The pixel
+so a PDF that makes PDFium loop or allocate without end costs that child only (and at most two
+children run at once per server process). The pixel
 ceiling is checked before a page is drawn: a page is drawn :data:`WIDTH` pixels wide, and one
 whose height would take it past :data:`MAX_PIXELS` (a strip a mile long) is refused, as is a page
 past :data:`MAX_PAGES`. What comes back is a PNG we encoded, never the customer's bytes.
@@ -14,6 +15,7 @@ import io
 import os
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 
 from ..exceptions import KlageformularError
@@ -39,9 +41,23 @@ class PageLimits:
     max_input_bytes: int = 60_000_000  # above the register's largest document (50 MB)
 
 
+# At most two children at a time per server process: a page of many thumbnails (or many officers
+# at once) queues instead of starting a child per image with its own memory ceiling.
+_RENDERERS = threading.BoundedSemaphore(2)
+
+
 def _run(data: bytes, args: list[str], limits: PageLimits) -> bytes:
     if len(data) > limits.max_input_bytes:
         raise RenderError("the document is too large to show as images")
+    if not _RENDERERS.acquire(timeout=limits.timeout_seconds):
+        raise RenderError("the server is busy drawing other pages; try again")
+    try:
+        return _child_output(data, args, limits)
+    finally:
+        _RENDERERS.release()
+
+
+def _child_output(data: bytes, args: list[str], limits: PageLimits) -> bytes:
     try:
         # The ceilings are set by the child itself, first thing (no preexec_fn: the server has threads).
         done = subprocess.run([sys.executable, "-m", "klageformular.web._pdfpages", str(limits.memory_bytes),
