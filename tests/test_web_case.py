@@ -408,3 +408,17 @@ def test_a_render_past_its_memory_or_input_ceiling_costs_the_child_only() -> Non
     with pytest.raises(RenderError, match="only pages 1 to 50"):
         page_png(form, 51)
     assert page_count(form) == 3  # and the next render works
+
+
+def test_the_route_walk_of_test_web_sees_every_route_these_pages_add(site: Site) -> None:
+    """tests/test_web.py walks the app's whole route table (no session, a viewer's POSTs, no CSRF token):
+    each route added here is in that walk without being named there."""
+    from .test_web import _actions, _routes
+
+    ours = {("POST", f"/cases/{REF}/{name}") for name in ("correct", "status", "extend", "wait", "resume",
+                                                           "letters/preview", "letters/markdown", "letters/send",
+                                                           "letters/posted")}
+    ours |= {("GET", f"/cases/{REF}/{name}") for name in ("documents/1/pages", "documents/1/pages/1.png",
+                                                          "documents/1/text", "letters", "letters/ack/pages/1.png")}
+    assert ours <= set(_routes(site))
+    assert {path for method, path in ours if method == "POST"} <= set(_actions(site))

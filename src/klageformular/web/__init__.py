@@ -8,6 +8,9 @@ and the environment); nothing in here reads the environment otherwise.
 - :mod:`._accounts`: users (Argon2id passwords, TOTP), logins, lockout — also behind ``users …``.
 - :mod:`._sessions`: server-side sessions in the register database, with CSRF tokens.
 - :mod:`._app`: the routes, the security headers, the role checks.
+- :mod:`._case_actions`: the case page's work (correct, status, extend / wait / resume) and documents
+  as page images (:mod:`._pdfpages`) or text; :mod:`._letters_page`: the letters, previewed and sent.
+  Both get the app's shared pieces as one :class:`._kit.Kit`.
 """
 
 from __future__ import annotations
