@@ -318,6 +318,10 @@ def test_a_letter_the_profile_cannot_give_is_refused_as_the_cli_refuses_it(site:
     sent = linn.post(f"/cases/{OTHER}/letters/send", data={"csrf": csrf_of(page), "kind": "ack", "channel": "email",
                                                            "version": _version(page)})
     assert sent.status_code == 422 and DA["letter_refused"] in sent.text
+    stale = linn.post(f"/cases/{OTHER}/letters/send", data={"csrf": csrf_of(page), "kind": "ack", "channel": "post",
+                                                            "version": "0"})
+    assert stale.status_code == 409 and DA["stale"] in stale.text
+    assert re.search(r"KLA-2026-0002 was changed by intake at [\d: -]+UTC; nothing done", stale.text)
     assert _outbox(site) == []
 
 
