@@ -155,6 +155,9 @@ class _Headers:
                 headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
                 if not any(k.lower() == b"cache-control" for k, _ in headers):
                     headers.append((b"cache-control", b"no-store"))  # pages hold personal data
+                # The app's own time to the first byte (the page rendered): what benchmarks/workbench.py
+                # reads, and a browser's developer tools show. A duration, nothing about the request.
+                headers.append((b"server-timing", f"app;dur={(time.perf_counter() - started) * 1000:.1f}".encode()))
                 message["headers"] = headers
             await send(message)
 
