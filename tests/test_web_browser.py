@@ -1,65 +1,32 @@
 """The workbench in a real browser: Debian's chromium driven by its chromedriver through Selenium.
 
 Log in with password and TOTP, see the due list, open a case, add a note, log out — by the
-page's own labels and buttons, as an officer would. Skipped with the reason when chromium or
-chromedriver is absent (``apt-get install chromium chromium-driver``; scripts/setup --test installs
-them). Screenshots of each page go to ``$KLAGEFORMULAR_SCREENSHOTS`` when it is set (to look at).
+page's own labels and buttons, as an officer would. The browser, screenshots and axe-core come
+from tests/browser.py (skipped with the reason when chromium or chromedriver is absent).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.wait import WebDriverWait
 from sqlalchemy.orm import Session
 
 from klageformular.register import Register
 
+from .browser import chrome, shot
 from .webserver import PASSWORD, Site, workbench
-
-
-def _chrome() -> tuple[str, str]:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    if browser is None or driver is None:
-        pytest.skip("chromium and chromedriver are not installed (apt-get install chromium chromium-driver); "
-                    "CI installs them")
-    return browser, driver
 
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    binary, driver = _chrome()
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--window-size=1280,1100", f"--user-data-dir={tmp_path / 'profile'}", "--lang=da"):
-        options.add_argument(argument)
-    chrome = webdriver.Chrome(service=Service(executable_path=driver), options=options)
-    chrome.implicitly_wait(5)
-    try:
-        yield chrome
-    finally:
-        chrome.quit()
-
-
-def _shot(browser: webdriver.Chrome, name: str) -> None:
-    folder = os.environ.get("KLAGEFORMULAR_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        size = browser.get_window_size()
-        height = browser.execute_script("return document.documentElement.scrollHeight")  # the whole page
-        browser.set_window_size(size["width"], max(int(height), 600))
-        browser.save_screenshot(str(Path(folder) / f"{name}.png"))
-        browser.set_window_size(size["width"], size["height"])
+    with chrome(tmp_path / "profile") as running:
+        yield running
 
 
 @pytest.fixture
@@ -75,7 +42,7 @@ def test_an_officer_logs_in_with_totp_reads_a_case_adds_a_note_and_logs_out(site
     assert browser.find_element(By.ID, "username").get_attribute("autocomplete") == "username"
     assert browser.find_element(By.ID, "password").get_attribute("autocomplete") == "current-password"
     assert browser.find_element(By.ID, "code").get_attribute("autocomplete") == "one-time-code"
-    _shot(browser, "1-login")
+    shot(browser, "1-login")
     browser.find_element(By.ID, "username").send_keys("linn")
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
     browser.find_element(By.ID, "code").send_keys(site.code("linn"))
@@ -84,18 +51,18 @@ def test_an_officer_logs_in_with_totp_reads_a_case_adds_a_note_and_logs_out(site
 
     assert browser.find_element(By.TAG_NAME, "h1").text == "Frister · 2026-11-25"
     assert "linn" in browser.find_element(By.CSS_SELECTOR, "header .who").text
-    _shot(browser, "2-due")
+    shot(browser, "2-due")
     browser.find_element(By.LINK_TEXT, "KLA-2026-0001").click()
     WebDriverWait(browser, 20).until(lambda b: b.current_url.endswith("/cases/KLA-2026-0001"))
 
     assert browser.find_element(By.TAG_NAME, "h1").text == "Sag KLA-2026-0001"
     assert browser.find_element(By.CSS_SELECTOR, "code.typed").text == "12"  # the phone number as typed
-    _shot(browser, "3-case")
+    shot(browser, "3-case")
     browser.find_element(By.ID, "note-text").send_keys("Ringede til kunden")
     browser.find_element(By.CSS_SELECTOR, ".note-form button").click()
     WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda b: "Ringede til kunden" in b.find_element(By.CSS_SELECTOR, "ol.timeline").text)
-    _shot(browser, "4-case-with-note")
+    shot(browser, "4-case-with-note")
     with Session(site.engine) as s:
         last = Register(site.engine).case(s, "KLA-2026-0001").events[-1]
     assert (last.who, last.what, last.note) == ("linn", "note", "Ringede til kunden")
@@ -105,4 +72,4 @@ def test_an_officer_logs_in_with_totp_reads_a_case_adds_a_note_and_logs_out(site
     WebDriverWait(browser, 20).until(lambda b: b.current_url.endswith("/login"))
     browser.get(site.url + "/cases/KLA-2026-0001")
     assert "/login" in browser.current_url  # logged out on the server, not only in the page
-    _shot(browser, "5-logged-out")
+    shot(browser, "5-logged-out")
