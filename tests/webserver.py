@@ -25,6 +25,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from starlette.types import ASGIApp
 
 from klageformular.register import MemoryFiles, add_record, create_register_engine
 from klageformular.web import Settings, create_app
@@ -109,7 +110,7 @@ def seed(engine: Engine, clock: Clock) -> dict[str, str]:
 
 
 @contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
+def serving(app: ASGIApp) -> Iterator[str]:
     """Run ``app`` with uvicorn in a thread on a free loopback port; yields its base URL."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -396,19 +396,26 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
     return app
 
 
-def serve(*, db: str | None, host: str, port: int, environ: Mapping[str, str]) -> int:
+def serve(*, db: str | None, host: str, port: int, environ: Mapping[str, str], website: str | None = None,
+          website_prefix: str = "/website") -> int:
     """``klageformular serve``: the engine and settings made here, at the edge; uvicorn's own access log off
-    (it prints query strings), ours on (paths only)."""
+    (it prints query strings), ours on (paths only). ``website``: ``MODULE:FACTORY`` of the customer
+    website to mount under ``website_prefix`` beside the workbench (:mod:`._mount`)."""
     import uvicorn
 
     from ..register import create_register_engine, resolve_url
+    from ._mount import combine, load_website
 
     settings = Settings.from_environ(environ)
     engine = create_register_engine(resolve_url(db, environ))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
-        uvicorn.run(create_app(engine, settings), host=host, port=port, access_log=False, log_config=None,
-                    server_header=False)
+        app: ASGIApp = create_app(engine, settings)
+        if website:
+            app = combine(app, load_website(website), prefix=website_prefix)
+        # A public website beside it: idle keep-alive connections closed after 5 s, as the website's own serve().
+        uvicorn.run(app, host=host, port=port, access_log=False, log_config=None, server_header=False,
+                    timeout_keep_alive=5, lifespan="on" if website else "auto")
     finally:
         engine.dispose()
     return 0

@@ -65,6 +65,11 @@ def add_web_parsers(sub: Any) -> None:
     s = sub.add_parser("serve", parents=[db], help="the officer's workbench in the browser (see the README)")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     s.add_argument("--port", type=int, default=8080, help="port (default: %(default)s)")
+    s.add_argument("--website", metavar="MODULE:FACTORY",
+                   help="also serve the customer website (e.g. examples.website.app:site, from a checkout) under "
+                        "--website-prefix; it reads its own settings from the environment")
+    s.add_argument("--website-prefix", default="/website", metavar="PATH",
+                   help="where --website is mounted (default: %(default)s); the workbench keeps /")
     s.set_defaults(func=_serve)
 
 
@@ -165,4 +170,11 @@ def _serve(args: argparse.Namespace) -> int:
     except ImportError:
         print(f"klageformular: {_EXTRA}", file=sys.stderr)
         return 2
-    return serve(db=args.db, host=args.host, port=args.port, environ=os.environ)
+    from ..exceptions import ConfigurationError
+
+    try:
+        return serve(db=args.db, host=args.host, port=args.port, environ=os.environ, website=args.website,
+                     website_prefix=args.website_prefix)
+    except ConfigurationError as exc:  # a --website that cannot be loaded: one line, before listening
+        print(f"klageformular: {exc}", file=sys.stderr)
+        return 2
