@@ -21,7 +21,9 @@ a request is in flight the client blocks in a socket read, holding no lock). One
 in through the login form with password and TOTP; then N GETs of ``/`` and N of
 ``/cases/REF`` (an open case with a review item, its events and a document). The server time
 is the app's own ``Server-Timing: app;dur=…`` (the middleware measures from the request to
-the response's first byte, the page rendered); the client's round trip is shown beside it.
+the response's first byte, the page rendered); the client's round trip is shown beside it,
+and this process's CPU time per request (server and client): on a shared machine whose other
+work makes wall times queue, the CPU figure is the steadier one. The load average is printed.
 
 The baseline, in the same run on the same engine: a bare ``SELECT`` of the same rows — the
 due page's listed cases (the acknowledgement and decision queries' columns), and for a case
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import statistics
 import sys
 import tempfile
@@ -134,8 +137,8 @@ def _server_seconds(header: str | None) -> float:
     return float(header.split("=", 1)[1]) / 1000
 
 
-def measure(url: str, requests: int) -> list[tuple[str, Timings, Timings, Timings]]:
-    """(page, server, client, baseline) for ``/`` and a case page on the register at ``url``."""
+def measure(url: str, requests: int) -> list[tuple[str, Timings, Timings, Timings, Timings]]:
+    """(page, server, client, CPU, baseline) for ``/`` and a case page on the register at ``url``."""
     import httpx
     import pyotp
     from sqlalchemy import text
@@ -179,6 +182,15 @@ def measure(url: str, requests: int) -> list[tuple[str, Timings, Timings, Timing
                     return None
                 return get
 
+            def cpu(path: str) -> Callable[[], float | None]:
+                # This process's CPU time for one request (the server's, and the client's ~1 ms): what
+                # a loaded shared machine changes least, where wall times queue behind other work.
+                def get() -> float | None:
+                    start = time.process_time()
+                    assert client.get(path).status_code == 200
+                    return time.process_time() - start
+                return get
+
             def bare(sql: str, **params: object) -> Callable[[], float | None]:
                 def run() -> float | None:
                     with engine.connect() as c:
@@ -199,7 +211,8 @@ def measure(url: str, requests: int) -> list[tuple[str, Timings, Timings, Timing
                     ("due /", "/", bare(due_sql, end=window_end)),
                     (f"case /cases/{reference}", f"/cases/{reference}",
                      lambda: (bare(case_sql, id=case_id)(), bare(events_sql, id=case_id)())[0])):
-                rows.append((name, timed(requests, page(path)), timed(requests, wall(path)), timed(requests, baseline)))
+                rows.append((name, timed(requests, page(path)), timed(requests, wall(path)), timed(requests, cpu(path)),
+                             timed(requests, baseline)))
             listed, = engine.connect().execute(text(f"SELECT count(*) FROM ({due_sql}) d"), {"end": window_end}).one()
             print(f"  (the due page lists {listed} cases)", flush=True)
             return rows
@@ -251,10 +264,10 @@ def run(sizes: list[int], requests: int, with_postgres: bool) -> list[tuple[str,
                 targets.append(("PostgreSQL", pg_url))
             for db, url in targets:
                 print(f"{db}, {cases:,} cases: {requests} requests per page …", flush=True)
-                for page, server_t, client_t, base_t in measure(url, requests):
+                for page, server_t, client_t, cpu_t, base_t in measure(url, requests):
                     table.append((db, f"{cases:,}", page, f"{server_t.median * 1000:.1f}", f"{server_t.p95 * 1000:.1f}",
-                                  f"{client_t.median * 1000:.1f}", f"{base_t.median * 1000:.2f}",
-                                  f"{server_t.median / base_t.median:.0f}"))
+                                  f"{client_t.median * 1000:.1f}", f"{cpu_t.median * 1000:.1f}",
+                                  f"{base_t.median * 1000:.2f}", f"{server_t.median / base_t.median:.0f}"))
     return table
 
 
@@ -268,8 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.sizes, args.requests, args.no_postgres = [300], 10, True
     table = run(args.sizes, args.requests, not args.no_postgres)
-    print("\n| database | cases | page | server median ms | server p95 ms | client median ms | bare SELECT median ms"
-          " | server ÷ SELECT |\n|---|---|---|---|---|---|---|---|")
+    print(f"\n(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    print("\n| database | cases | page | server median ms | server p95 ms | client median ms | CPU median ms"
+          " | bare SELECT median ms | server ÷ SELECT |\n|---|---|---|---|---|---|---|---|---|")
     for row in table:
         print("| " + " | ".join(row) + " |")
     return 0
