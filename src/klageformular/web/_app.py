@@ -83,7 +83,8 @@ class Settings:
 
     ``secure_cookies`` None: the cookie is ``Secure`` unless the request came to a loopback host
     name (``127.0.0.1``, ``::1``, ``localhost``: plain HTTP on the officer's own machine).
-    ``timezone``: whose "today" the due list counts from.
+    ``timezone``: whose "today" the due list counts from. ``purge_every``: how often at most the
+    login form deletes expired sessions (a login always does).
     """
 
     lifetimes: Lifetimes = field(default_factory=Lifetimes)
@@ -91,6 +92,7 @@ class Settings:
     secure_cookies: bool | None = None
     timezone: str = "Europe/Copenhagen"
     due_days: int = 7
+    purge_every: timedelta = timedelta(minutes=5)  # expired sessions deleted at most this often
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -228,6 +230,17 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
         response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=secure(request), path="/",
                             max_age=int(settings.lifetimes.absolute.total_seconds()))
 
+    last_purge = [datetime.min.replace(tzinfo=UTC)]
+
+    def purge_now_and_then(s: Session, now: datetime) -> None:
+        """Expired sessions deleted at most every ``settings.purge_every`` (where anonymous ones are made).
+
+        Anyone may open the login form, and each visit is a row: without this, a crawler's
+        visits would stay in the table until the next officer logged in."""
+        if now - last_purge[0] >= settings.purge_every:
+            purge_sessions(s, now=now, lifetimes=settings.lifetimes)
+            last_purge[0] = now
+
     def visitor(request: Request) -> Visitor:
         with unit() as s:
             found = find_session(s, request.cookies.get(COOKIE), now=clock(), lifetimes=settings.lifetimes)
@@ -272,6 +285,7 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
                 return RedirectResponse(_safe_next(next), status_code=303)
             fresh = found is None
             if found is None:
+                purge_now_and_then(s, now)
                 found = new_session(s, user_id=None, now=now)
         response = render("login.html", lang, csrf=found.csrf, next=_safe_next(next), error=None, user=None)
         if fresh and found.token:
