@@ -74,7 +74,8 @@ def test_every_page_has_no_serious_or_critical_axe_violation(site: Site, browser
     browser.execute_script("document.querySelector('.note-form input[name=csrf]').value = 'forged';")
     browser.find_element(By.ID, "note-text").send_keys("x")
     browser.find_element(By.CSS_SELECTOR, ".note-form button").click()
-    WebDriverWait(browser, 20).until(lambda b: b.find_element(By.TAG_NAME, "h1").text == "Det har du ikke adgang til.")
+    WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: b.find_element(By.TAG_NAME, "h1").text == "Det har du ikke adgang til.")
     assert_accessible(browser, "forbidden")
     shot(browser, "a11y-forbidden")
 
@@ -82,6 +83,15 @@ def test_every_page_has_no_serious_or_critical_axe_violation(site: Site, browser
     browser.find_element(By.CSS_SELECTOR, "header form button").click()
     wait_for_path(browser, "/login")
     assert_accessible(browser, "logged out")
+
+
+def test_the_axe_check_fails_on_a_page_that_breaks_a_rule(site: Site, browser: webdriver.Chrome) -> None:
+    """The check can fail: a field without a label, added to the login page."""
+    browser.get(site.url + "/login")
+    browser.execute_script("const i = document.createElement('input'); i.id = 'unlabelled';"
+                           "document.querySelector('form.login').append(i);")
+    with pytest.raises(AssertionError, match=r"critical label: .*#unlabelled"):
+        assert_accessible(browser, "login, broken on purpose")
 
 
 # -- the keyboard alone ---------------------------------------------------------------------------------
