@@ -2,66 +2,33 @@
 
 Log in with password and TOTP, see the due list, open a case, add a note, log out; correct a
 flagged value in place (htmx) and send the acknowledgement by mail — by the page's own labels and
-buttons, as an officer would. Skipped with the reason when chromium or
-chromedriver is absent (``apt-get install chromium chromium-driver``; scripts/setup --test installs
-them). Screenshots of each page go to ``$KLAGEFORMULAR_SCREENSHOTS`` when it is set (to look at).
+buttons, as an officer would. The browser, screenshots and axe-core come
+from tests/browser.py (skipped with the reason when chromium or chromedriver is absent).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.wait import WebDriverWait
 from sqlalchemy.orm import Session
 
 from klageformular.register import Register
 
+from .browser import chrome, log_in, shot
 from .smtpd import Server
 from .webserver import PASSWORD, Site, workbench
 
 
-def _chrome() -> tuple[str, str]:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    if browser is None or driver is None:
-        pytest.skip("chromium and chromedriver are not installed (apt-get install chromium chromium-driver); "
-                    "CI installs them")
-    return browser, driver
-
-
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    binary, driver = _chrome()
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--window-size=1280,1100", f"--user-data-dir={tmp_path / 'profile'}", "--lang=da"):
-        options.add_argument(argument)
-    chrome = webdriver.Chrome(service=Service(executable_path=driver), options=options)
-    chrome.implicitly_wait(5)
-    try:
-        yield chrome
-    finally:
-        chrome.quit()
-
-
-def _shot(browser: webdriver.Chrome, name: str) -> None:
-    folder = os.environ.get("KLAGEFORMULAR_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        size = browser.get_window_size()
-        height = browser.execute_script("return document.documentElement.scrollHeight")  # the whole page
-        browser.set_window_size(size["width"], max(int(height), 600))
-        browser.save_screenshot(str(Path(folder) / f"{name}.png"))
-        browser.set_window_size(size["width"], size["height"])
+    with chrome(tmp_path / "profile") as running:
+        yield running
 
 
 @pytest.fixture
@@ -77,7 +44,7 @@ def test_an_officer_logs_in_with_totp_reads_a_case_adds_a_note_and_logs_out(site
     assert browser.find_element(By.ID, "username").get_attribute("autocomplete") == "username"
     assert browser.find_element(By.ID, "password").get_attribute("autocomplete") == "current-password"
     assert browser.find_element(By.ID, "code").get_attribute("autocomplete") == "one-time-code"
-    _shot(browser, "1-login")
+    shot(browser, "1-login")
     browser.find_element(By.ID, "username").send_keys("linn")
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
     browser.find_element(By.ID, "code").send_keys(site.code("linn"))
@@ -86,18 +53,18 @@ def test_an_officer_logs_in_with_totp_reads_a_case_adds_a_note_and_logs_out(site
 
     assert browser.find_element(By.TAG_NAME, "h1").text == "Frister · 2026-11-25"
     assert "linn" in browser.find_element(By.CSS_SELECTOR, "header .who").text
-    _shot(browser, "2-due")
+    shot(browser, "2-due")
     browser.find_element(By.LINK_TEXT, "KLA-2026-0001").click()
     WebDriverWait(browser, 20).until(lambda b: b.current_url.endswith("/cases/KLA-2026-0001"))
 
     assert browser.find_element(By.TAG_NAME, "h1").text == "Sag KLA-2026-0001"
     assert browser.find_element(By.CSS_SELECTOR, "code.typed").text == "12"  # the phone number as typed
-    _shot(browser, "3-case")
+    shot(browser, "3-case")
     browser.find_element(By.ID, "note-text").send_keys("Ringede til kunden")
     browser.find_element(By.CSS_SELECTOR, ".note-form button").click()
     WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda b: "Ringede til kunden" in b.find_element(By.CSS_SELECTOR, "ol.timeline").text)
-    _shot(browser, "4-case-with-note")
+    shot(browser, "4-case-with-note")
     with Session(site.engine) as s:
         last = Register(site.engine).case(s, "KLA-2026-0001").events[-1]
     assert (last.who, last.what, last.note) == ("linn", "note", "Ringede til kunden")
@@ -107,7 +74,7 @@ def test_an_officer_logs_in_with_totp_reads_a_case_adds_a_note_and_logs_out(site
     WebDriverWait(browser, 20).until(lambda b: b.current_url.endswith("/login"))
     browser.get(site.url + "/cases/KLA-2026-0001")
     assert "/login" in browser.current_url  # logged out on the server, not only in the page
-    _shot(browser, "5-logged-out")
+    shot(browser, "5-logged-out")
 
 
 @pytest.fixture
@@ -125,22 +92,13 @@ def office(tmp_path: Path) -> Iterator[tuple[Site, Server]]:
         yield running, smtp
 
 
-def _log_in(site: Site, browser: webdriver.Chrome, name: str = "linn") -> None:
-    browser.get(site.url + "/login")
-    browser.find_element(By.ID, "username").send_keys(name)
-    browser.find_element(By.ID, "password").send_keys(PASSWORD)
-    browser.find_element(By.ID, "code").send_keys(site.code(name))
-    browser.find_element(By.CSS_SELECTOR, "form.login button").click()
-    WebDriverWait(browser, 20).until(lambda b: not b.current_url.endswith("/login"))
-
-
 def test_an_officer_corrects_a_flagged_value_in_place_and_sends_the_acknowledgement(
         office: tuple[Site, Server], browser: webdriver.Chrome) -> None:
     site, smtp = office
-    _log_in(site, browser)
+    log_in(browser, site)
     browser.get(site.url + "/cases/KLA-2026-0001")
     WebDriverWait(browser, 20).until(lambda b: b.execute_script("return !!window.htmx"))  # our htmx ran (CSP)
-    _shot(browser, "6-case-to-correct")
+    shot(browser, "6-case-to-correct")
     field = browser.find_element(By.ID, "fix-1")
     assert field.get_attribute("value") == "12"  # the value as typed
     field.clear()
@@ -152,7 +110,7 @@ def test_an_officer_corrects_a_flagged_value_in_place_and_sends_the_acknowledgem
         lambda b: b.find_elements(By.ID, "fix-1-error"))
     assert browser.execute_script("return window.notReloaded === true")  # htmx swapped the section
     assert browser.find_element(By.ID, "fix-1").get_attribute("value") == "12 34"
-    _shot(browser, "7-correction-refused")
+    shot(browser, "7-correction-refused")
     field = browser.find_element(By.ID, "fix-1")
     field.clear()
     field.send_keys("+45 70 20 30 40")
@@ -161,7 +119,7 @@ def test_an_officer_corrects_a_flagged_value_in_place_and_sends_the_acknowledgem
         lambda b: not b.find_elements(By.CSS_SELECTOR, ".correct-form"))
     assert browser.execute_script("return window.notReloaded === true")
     assert "+4570203040" in browser.find_element(By.ID, "complaint").text  # the other sections followed
-    _shot(browser, "8-corrected")
+    shot(browser, "8-corrected")
 
     browser.find_element(By.LINK_TEXT, "Breve").click()
     WebDriverWait(browser, 20).until(lambda b: "/letters" in b.current_url)
@@ -169,11 +127,11 @@ def test_an_officer_corrects_a_flagged_value_in_place_and_sends_the_acknowledgem
     WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#letter-preview img"))
     WebDriverWait(browser, 30).until(lambda b: b.execute_script(
         "return [...document.querySelectorAll('#letter-preview img')].every(i => i.complete && i.naturalWidth > 0)"))
-    _shot(browser, "9-letter-preview")
+    shot(browser, "9-letter-preview")
     browser.find_element(By.CSS_SELECTOR, "button[name='channel'][value='email']").click()
     WebDriverWait(browser, 30).until(lambda b: b.current_url.endswith("/cases/KLA-2026-0001#letters"))
     assert "sendt" in browser.find_element(By.ID, "letters").text
-    _shot(browser, "10-acknowledged")
+    shot(browser, "10-acknowledged")
     assert len(smtp.messages) == 1
     with Session(site.engine) as s:
         case = Register(site.engine).case(s, "KLA-2026-0001")

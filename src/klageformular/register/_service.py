@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Engine, Text, select
+from sqlalchemy import Engine, Text, func, select
 from sqlalchemy import cast as cast_sql
 from sqlalchemy.orm import Session, selectinload
 
@@ -141,8 +141,8 @@ class Register:
     def review(self, session: Session) -> Iterator[ReviewEntry]:
         """Open review items, in reference order (not of merged cases or of entries found not to be complaints)."""
         # Only the two columns the items come from, and not the rows whose list is empty (most of
-        # them: ``register due`` counts these items on every call). The test is on the stored text,
-        # "[]" on both databases, so it can only skip rows with nothing to yield.
+        # them). The test is on the stored text, "[]" on both databases, so it can only skip rows
+        # with nothing to yield.
         query = (select(ComplaintRow.reference, ComplaintRow.review)
                  .where(ComplaintRow.merged_into.is_(None), ComplaintRow.not_a_complaint.is_(False),
                         cast_sql(ComplaintRow.review, Text) != "[]")
@@ -152,8 +152,8 @@ class Register:
 
     def due(self, session: Session, today: date, *, days: int = 7) -> DueList:
         """Deadlines to act on: overdue, today and in the ``days`` after today (acknowledgements for new
-        cases, decisions for acknowledged ones), with the counts of open review items and unassigned cases."""
-        return due_list(session, today, days=days, open_review=sum(1 for _ in self.review(session)))
+        cases, decisions for acknowledged ones), with the counts of open cases' review items and unassigned cases."""
+        return due_list(session, today, days=days, open_review=_open_review_items(session))
 
     def report(self, session: Session, start: date, end: date, *, today: date,
                organisations: Mapping[str, Organisation] | None = None) -> Report:
@@ -542,6 +542,21 @@ def _summary_fields(session: Session, row: ComplaintRow, profiles: Mapping[str, 
 def to_event(reference: str, event: Any) -> Event:
     return Event(reference=reference, at=utc(event.at), who=event.who, what=event.what,
                  from_status=event.from_status, to_status=event.to_status, note=event.note)
+
+
+def _open_review_items(session: Session) -> int:
+    """How many review items the open cases have (the due list's count of work waiting).
+
+    Only open cases: a closed case's items are in its record, not in this week's work, and
+    counting them read every row of the register (0.5 s at 50,000 cases). Read through the
+    (status, deadline) index — no ORDER BY, which would make SQLite's planner walk the
+    reference index instead; "not merged" written so that it does not pick merged_into's
+    index either (as in :func:`due_list`).
+    """
+    rows = session.execute(select(ComplaintRow.reference, ComplaintRow.review).where(
+        ComplaintRow.status.in_(OPEN_STATUSES), func.coalesce(ComplaintRow.merged_into, "") == "",
+        ComplaintRow.not_a_complaint.is_(False), cast_sql(ComplaintRow.review, Text) != "[]"))
+    return sum(1 for row in rows for _ in _review(cast(ComplaintRow, row)))
 
 
 def _review(row: ComplaintRow) -> Iterator[ReviewEntry]:

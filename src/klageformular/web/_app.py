@@ -88,7 +88,8 @@ class Settings:
 
     ``secure_cookies`` None: the cookie is ``Secure`` unless the request came to a loopback host
     name (``127.0.0.1``, ``::1``, ``localhost``: plain HTTP on the officer's own machine).
-    ``timezone``: whose "today" the due list counts from.
+    ``timezone``: whose "today" the due list counts from. ``purge_every``: how often at most the
+    login form deletes expired sessions (a login always does).
     """
 
     lifetimes: Lifetimes = field(default_factory=Lifetimes)
@@ -96,6 +97,7 @@ class Settings:
     secure_cookies: bool | None = None
     timezone: str = "Europe/Copenhagen"
     due_days: int = 7
+    purge_every: timedelta = timedelta(minutes=5)  # expired sessions deleted at most this often
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -164,6 +166,9 @@ class _Headers:
                             if k != "content-security-policy"]
                 if not any(k.lower() == b"cache-control" for k, _ in headers):
                     headers.append((b"cache-control", b"no-store"))  # pages hold personal data
+                # The app's own time to the first byte (the page rendered): what benchmarks/workbench.py
+                # reads, and a browser's developer tools show. A duration, nothing about the request.
+                headers.append((b"server-timing", f"app;dur={(time.perf_counter() - started) * 1000:.1f}".encode()))
                 message["headers"] = headers
             await send(message)
 
@@ -241,6 +246,17 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
         response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=secure(request), path="/",
                             max_age=int(settings.lifetimes.absolute.total_seconds()))
 
+    last_purge = [datetime.min.replace(tzinfo=UTC)]
+
+    def purge_now_and_then(s: Session, now: datetime) -> None:
+        """Expired sessions deleted at most every ``settings.purge_every`` (where anonymous ones are made).
+
+        Anyone may open the login form, and each visit is a row: without this, a crawler's
+        visits would stay in the table until the next officer logged in."""
+        if now - last_purge[0] >= settings.purge_every:
+            purge_sessions(s, now=now, lifetimes=settings.lifetimes)
+            last_purge[0] = now
+
     def visitor(request: Request) -> Visitor:
         with unit() as s:
             found = find_session(s, request.cookies.get(COOKIE), now=clock(), lifetimes=settings.lifetimes)
@@ -287,6 +303,7 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
                 return RedirectResponse(_safe_next(next), status_code=303)
             fresh = found is None
             if found is None:
+                purge_now_and_then(s, now)
                 found = new_session(s, user_id=None, now=now)
         response = render("login.html", lang, csrf=found.csrf, next=_safe_next(next), error=None, user=None)
         if fresh and found.token:
@@ -417,25 +434,31 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
 
 
 def serve(*, db: str | None, host: str, port: int, environ: Mapping[str, str],
-          org_files: Sequence[str] = ()) -> int:
+          org_files: Sequence[str] = (), website: str | None = None, website_prefix: str = "/website") -> int:
     """``klageformular serve``: the engine and settings made here, at the edge; uvicorn's own access log off
-    (it prints query strings), ours on (paths only). ``org_files``: the office's profile files (``--org-file``)."""
+    (it prints query strings), ours on (paths only). ``org_files``: the office's profile files (``--org-file``).
+    ``website``: ``MODULE:FACTORY`` of the customer website to mount under ``website_prefix`` beside the
+    workbench (:mod:`._mount`)."""
     import uvicorn
 
     from ..register import create_register_engine, resolve_url
     from ..register._cli import profile_map
     from ..sentfolder import sent_folder_from_environment
     from ..smtp import smtp_from_environment
+    from ._mount import combine, load_website
 
     settings = Settings.from_environ(environ)
     mailer, copier = smtp_from_environment(environ), sent_folder_from_environment(environ)  # asked before start
     engine = create_register_engine(resolve_url(db, environ))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
-        app = create_app(engine, settings, register=Register(engine, profiles=profile_map(org_files)),
-                         mailer=mailer, copier=copier)
-        uvicorn.run(app, host=host, port=port, access_log=False, log_config=None,
-                    server_header=False)
+        app: ASGIApp = create_app(engine, settings, register=Register(engine, profiles=profile_map(org_files)),
+                                  mailer=mailer, copier=copier)
+        if website:
+            app = combine(app, load_website(website), prefix=website_prefix)
+        # A public website beside it: idle keep-alive connections closed after 5 s, as the website's own serve().
+        uvicorn.run(app, host=host, port=port, access_log=False, log_config=None, server_header=False,
+                    timeout_keep_alive=5, lifespan="on" if website else "auto")
     finally:
         engine.dispose()
     return 0

@@ -67,6 +67,11 @@ def add_web_parsers(sub: Any) -> None:
     s.add_argument("--port", type=int, default=8080, help="port (default: %(default)s)")
     s.add_argument("--org-file", action="append", default=[], metavar="FILE",
                    help="an organisation profile file the cases are handled under (repeatable; as for letter …)")
+    s.add_argument("--website", metavar="MODULE:FACTORY",
+                   help="also serve the customer website (e.g. examples.website.app:site, from a checkout) under "
+                        "--website-prefix; it reads its own settings from the environment")
+    s.add_argument("--website-prefix", default="/website", metavar="PATH",
+                   help="where --website is mounted (default: %(default)s); the workbench keeps /")
     s.set_defaults(func=_serve)
 
 
@@ -167,4 +172,11 @@ def _serve(args: argparse.Namespace) -> int:
     except ImportError:
         print(f"klageformular: {_EXTRA}", file=sys.stderr)
         return 2
-    return serve(db=args.db, host=args.host, port=args.port, environ=os.environ, org_files=args.org_file)
+    from ..exceptions import ConfigurationError
+
+    try:
+        return serve(db=args.db, host=args.host, port=args.port, environ=os.environ, org_files=args.org_file,
+                     website=args.website, website_prefix=args.website_prefix)
+    except ConfigurationError as exc:  # a --website that cannot be loaded: one line, before listening
+        print(f"klageformular: {exc}", file=sys.stderr)
+        return 2

@@ -81,7 +81,7 @@ def end_session(session: Session, key: str) -> None:
 
 
 def purge_sessions(session: Session, *, now: datetime, lifetimes: Lifetimes) -> int:
-    """Delete every expired session (run at each login: the table holds live sessions only); how many."""
+    """Delete every expired session (at each login, and from the login form now and then); how many."""
     result = session.execute(delete(WebSessionRow).where(or_(WebSessionRow.seen_at <= now - lifetimes.idle,
                                                              WebSessionRow.created_at <= now - lifetimes.absolute)))
     return int(getattr(result, "rowcount", 0) or 0)

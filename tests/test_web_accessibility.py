@@ -1,0 +1,177 @@
+"""The workbench's pages for everyone: axe-core on every page, and the whole path by keyboard alone.
+
+axe-core runs in the real browser on each page as it stands (tests/browser.py): the login form
+(and its error), the due list, a case page (with a review item, a document and a note), a
+case's refused change (409), an unknown case (404), a refused request (403) and the login
+page after logging out. Any serious or critical violation fails the test.
+
+The keyboard path uses Tab, Shift-Tab, Enter and Space only — no clicks: the skip link first,
+then the login with password and TOTP, the due list, a case, a note, logging out. Every element
+the keyboard reaches shows its focus (a computed outline of at least 2 px).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.wait import WebDriverWait
+
+from .browser import assert_accessible, chrome, log_in, shot, wait_for_path
+from .webserver import PASSWORD, Site, workbench
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+    with chrome(tmp_path / "profile") as running:
+        yield running
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    with workbench(f"sqlite:///{tmp_path / 'klager.db'}") as running:
+        yield running
+
+
+def test_every_page_has_no_serious_or_critical_axe_violation(site: Site, browser: webdriver.Chrome) -> None:
+    browser.get(site.url + "/login")
+    assert_accessible(browser, "login")
+    browser.find_element(By.ID, "username").send_keys("linn")
+    browser.find_element(By.ID, "password").send_keys("not the password")
+    browser.find_element(By.CSS_SELECTOR, "form.login button").click()
+    WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR, "p.error"))
+    assert_accessible(browser, "login refused")
+
+    log_in(browser, site)
+    assert_accessible(browser, "due list")
+    browser.get(site.url + "/cases/KLA-2026-0001")
+    browser.find_element(By.ID, "note-text").send_keys("Ringede til kunden")
+    browser.find_element(By.CSS_SELECTOR, ".note-form button").click()
+    WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: "Ringede til kunden" in b.find_element(By.CSS_SELECTOR, "ol.timeline").text)
+    assert_accessible(browser, "case")
+
+    # A refused change (someone else moved the case first): the case as it is now, with the reason.
+    browser.execute_script("document.querySelector('.actions input[name=version]').value = '0';")
+    browser.find_element(By.CSS_SELECTOR, ".actions button").click()
+    WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR, "div.error[role=alert]"))
+    assert_accessible(browser, "case, stale change refused")
+    shot(browser, "a11y-stale")
+
+    browser.get(site.url + "/cases/KLA-2026-9999")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Ingen sådan sag."
+    assert_accessible(browser, "not found")
+
+    # A forged form (its CSRF token changed): 403 with the workbench's own page.
+    browser.get(site.url + "/cases/KLA-2026-0001")
+    browser.execute_script("document.querySelector('.note-form input[name=csrf]').value = 'forged';")
+    browser.find_element(By.ID, "note-text").send_keys("x")
+    browser.find_element(By.CSS_SELECTOR, ".note-form button").click()
+    WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: b.find_element(By.TAG_NAME, "h1").text == "Det har du ikke adgang til.")
+    assert_accessible(browser, "forbidden")
+    shot(browser, "a11y-forbidden")
+
+    browser.get(site.url + "/")
+    browser.find_element(By.CSS_SELECTOR, "header form button").click()
+    wait_for_path(browser, "/login")
+    assert_accessible(browser, "logged out")
+
+
+def test_the_axe_check_fails_on_a_page_that_breaks_a_rule(site: Site, browser: webdriver.Chrome) -> None:
+    """The check can fail: a field without a label, added to the login page."""
+    browser.get(site.url + "/login")
+    browser.execute_script("const i = document.createElement('input'); i.id = 'unlabelled';"
+                           "document.querySelector('form.login').append(i);")
+    with pytest.raises(AssertionError, match=r"critical label: .*#unlabelled"):
+        assert_accessible(browser, "login, broken on purpose")
+
+
+# -- the keyboard alone ---------------------------------------------------------------------------------
+
+
+def _press(browser: webdriver.Chrome, *keys: str) -> None:
+    ActionChains(browser).send_keys(*keys).perform()
+
+
+def _focused(browser: webdriver.Chrome) -> WebElement:
+    found: WebElement = browser.switch_to.active_element
+    return found
+
+
+def _assert_focus_visible(browser: webdriver.Chrome) -> WebElement:
+    """The focused element draws an outline of at least 2 px (not ``none``) and is on screen."""
+    element = _focused(browser)
+    style, width, box = browser.execute_script(
+        "const e = document.activeElement, s = getComputedStyle(e), r = e.getBoundingClientRect();"
+        "return [s.outlineStyle, parseFloat(s.outlineWidth), [r.width, r.height]];")
+    label = element.get_attribute("outerHTML")[:120]
+    assert style != "none" and width >= 2, f"no visible focus on {label}: outline {style} {width}px"
+    assert box[0] > 0 and box[1] > 0, f"the focused element is not on screen: {label}"
+    return element
+
+
+def _tab_to(browser: webdriver.Chrome, matches: str, *, back: bool = False, limit: int = 40) -> WebElement:
+    """Tab (``back``: Shift-Tab) until the focused element matches the CSS selector ``matches``,
+    checking each stop shows its focus."""
+    for _ in range(limit):
+        if back:  # Shift held down: a SHIFT in a send_keys string is let go before the Tab
+            ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
+        else:
+            _press(browser, Keys.TAB)
+        element = _assert_focus_visible(browser)
+        if browser.execute_script("return document.activeElement.matches(arguments[0])", matches):
+            return element
+    raise AssertionError(f"{matches} not reached with {limit} presses of {'Shift-Tab' if back else 'Tab'}")
+
+
+def test_the_whole_path_works_with_the_keyboard_alone(site: Site, browser: webdriver.Chrome) -> None:
+    browser.get(site.url + "/")
+    wait_for_path(browser, "/login")
+    assert _focused(browser).get_attribute("id") == "username"  # the form's first field has the focus
+
+    # The skip link is the first stop, shown when focused, and takes the focus to the main content.
+    skip = _tab_to(browser, "a.skip", back=True)
+    assert skip.is_displayed() and skip.rect["x"] >= 0
+    shot(browser, "keyboard-1-skip-link")
+    _press(browser, Keys.ENTER)
+    assert _focused(browser).get_attribute("id") == "main"
+
+    _tab_to(browser, "#username")
+    _press(browser, "linn", Keys.TAB)
+    _assert_focus_visible(browser)
+    _press(browser, PASSWORD, Keys.TAB)
+    _assert_focus_visible(browser)
+    assert _focused(browser).get_attribute("id") == "code"
+    _press(browser, site.code("linn"), Keys.ENTER)
+    wait_for_path(browser, "/login", leave=True)
+
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Frister · 2026-11-25"
+    link = _tab_to(browser, "a[href='/cases/KLA-2026-0001']")
+    shot(browser, "keyboard-2-due-focus")
+    assert link.text == "KLA-2026-0001"
+    _press(browser, Keys.ENTER)
+    wait_for_path(browser, "/cases/KLA-2026-0001")
+
+    _tab_to(browser, "#note-text")
+    _press(browser, "Skrevet med tastaturet")
+    _tab_to(browser, ".note-form button")
+    shot(browser, "keyboard-3-case-focus")
+    _press(browser, " ")  # Space presses a button
+    WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: "Skrevet med tastaturet" in b.find_element(By.CSS_SELECTOR, "ol.timeline").text)
+
+    # Back up to the header's log-out button from the top of the page.
+    browser.execute_script("document.activeElement.blur(); window.scrollTo(0, 0);")
+    _tab_to(browser, "header form button")
+    _press(browser, Keys.ENTER)
+    wait_for_path(browser, "/login")
+    browser.get(site.url + "/")
+    assert "/login" in browser.current_url  # logged out on the server
