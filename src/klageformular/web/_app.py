@@ -152,6 +152,7 @@ class _Headers:
             await self.app(scope, receive, send)
             return
         started, status = time.perf_counter(), 500
+        htmx = any(k == b"hx-request" for k, _ in scope.get("headers", []))
 
         async def with_headers(message: Message) -> None:
             nonlocal status
@@ -168,6 +169,10 @@ class _Headers:
                     headers.append((b"cache-control", b"no-store"))  # pages hold personal data
                 # The app's own time to the first byte (the page rendered): what benchmarks/workbench.py
                 # reads, and a browser's developer tools show. A duration, nothing about the request.
+                if htmx and status in (403, 404) and not any(k.lower() == b"hx-retarget" for k, _ in headers):
+                    # An htmx request refused before or by its route: the whole page says why (the refusal
+                    # pages are whole pages), instead of a section that silently stays as it was.
+                    headers += [(b"hx-retarget", b"#main"), (b"hx-reselect", b"#main")]
                 headers.append((b"server-timing", f"app;dur={(time.perf_counter() - started) * 1000:.1f}".encode()))
                 message["headers"] = headers
             await send(message)
@@ -412,7 +417,10 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
         else:
             return RedirectResponse(f"/cases/{quote(reference.strip().upper())}", status_code=303)
         with unit() as s:
-            return case_page(s, seen, reference, status=status, notice=notice, detail=detail)
+            page = case_page(s, seen, reference, status=status, notice=notice, detail=detail)
+        # htmx asked for one section; a refusal concerns the whole case as it is now (as _case_actions does).
+        page.headers["HX-Retarget"] = page.headers["HX-Reselect"] = "#main"
+        return page
 
     @app.post("/cases/{reference}/assign")
     def assign(request: Request, reference: str, seen: Visitor = Depends(_worker), csrf: str = Form(""),
