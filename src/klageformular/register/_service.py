@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from ._measures import Categorization, Measure
     from ._outbox import Mailer, SentCopier
     from ._report import Report
+    from ._retention import Erased, Hold, PurgeResult
     from ._runs import WatchRun
 
 __all__ = ["ImportDone", "Register"]
@@ -405,6 +406,32 @@ class Register:
         return categorize(session, reference, who=who, product=product, cause=cause, note=note,
                           organisations=self._profiles(organisations), version=version)
 
+    # -- retention (revision 0015; rules in :mod:`._retention`) -------------------------------------
+
+    def hold(self, session: Session, reference: str, *, reason: str, who: str) -> Hold:
+        """Put a case on legal hold: never purged or erased until released (one event)."""
+        from ._retention import hold
+
+        return hold(session, self.lock(session, reference), reason=reason, who=who)
+
+    def release(self, session: Session, reference: str, *, who: str, note: str | None = None) -> None:
+        """Lift a case's legal hold (one event)."""
+        from ._retention import release
+
+        release(session, self.lock(session, reference), who=who, note=note)
+
+    def erase(self, session: Session, reference: str, *, reason: str, who: str) -> Erased:
+        """Erase a closed case's personal data on request (GDPR art. 17); refused while open or on hold."""
+        from ._retention import erase
+
+        return erase(session, case_row(session, reference, lock=True), who=who, under="request", reason=reason)
+
+    def purge(self, session: Session, *, today: date, who: str, dry_run: bool = False) -> PurgeResult:
+        """Erase every closed case past its profile's retention period and not on hold (``dry_run``: list them)."""
+        from ._retention import purge
+
+        return purge(session, today=today, who=who, dry_run=dry_run, profiles=self.profiles)
+
     # -- the watch's runs (revision 0011; rules in :mod:`._runs`) ------------------------------------
 
     def record_run(self, session: Session, run: WatchRun) -> WatchRun:
@@ -618,6 +645,16 @@ def to_case(session: Session, row: ComplaintRow, profiles: Mapping[str, Organisa
                                  same=tuple(why))
                          for m, why in _related(session, row) if m.merged_into != row.reference),
         "measures": tuple(measures_of_row(session, row)), "category": category_of_row(session, row),
+        **_retention_fields(session, row),
     })
+
+
+def _retention_fields(session: Session, row: ComplaintRow) -> dict[str, Any]:
+    """A case's legal hold and erasure (revision 0015; none on an older register)."""
+    from ._retention import erased_at, hold_of
+
+    held = hold_of(session, row)
+    return {"held_since": held.since if held else None, "held_by": held.by if held else None,
+            "hold_reason": held.reason if held else None, "erased_at": erased_at(session, row)}
 
 

@@ -1,0 +1,91 @@
+"""``register purge``, ``hold``, ``release`` and ``erase``: arguments → one call → print.
+
+Kept apart from ``_cli.py``; ``_cli.add_register_parser`` calls :func:`add_commands` once. The
+rules live in :mod:`._retention`; output names references, dates and
+counts, never a value (a hold's reason is the officer's own text and is printed back to them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING
+
+from ._cli import _who, day
+
+if TYPE_CHECKING:
+    from ._service import Register
+
+__all__ = ["add_commands"]
+
+
+def _purge(args: argparse.Namespace, register: Register) -> int:
+    from ._retention import compact
+
+    today = args.today or date.today()
+    with register.session() as session, session.begin():
+        result = register.purge(session, today=today, who=_who(args.who), dry_run=args.dry_run)
+    verb = {"erased": "erased", "would_erase": "would be erased", "held": "kept: on legal hold",
+            "unknown_profile": "kept: unknown profile"}
+    for item in result.items:
+        extra = f" ({item.reason})" if item.reason else ""
+        until = f", kept until {item.keep_until}" if item.keep_until else ""
+        print(f"  {item.reference}: closed {item.closed_on}{until}: {verb[item.action]}{extra}")
+    print(f"purge {today}{' (dry run: nothing changed)' if result.dry_run else ''}: "
+          f"{result.count('would_erase' if result.dry_run else 'erased')} case(s) "
+          f"{'would be ' if result.dry_run else ''}erased, {result.count('held')} on hold kept, "
+          f"{result.count('unknown_profile')} under an unknown profile kept")
+    if args.compact and not args.dry_run:
+        compact(register.engine)
+        print("compacted: the freed space is given back (SQLite VACUUM / PostgreSQL VACUUM FULL)")
+    for item in result.items:
+        if item.action == "unknown_profile":
+            print(f"klageformular: {item.reason}", file=sys.stderr)
+    return 1 if result.count("unknown_profile") else 0
+
+
+def _hold(args: argparse.Namespace, register: Register) -> int:
+    with register.session() as session, session.begin():
+        held = register.hold(session, args.reference, reason=args.reason, who=_who(args.who))
+    print(f"{args.reference.strip().upper()}: on legal hold since {held.since:%Y-%m-%d}: never purged or erased "
+          f"until 'register release'")
+    return 0
+
+
+def _release(args: argparse.Namespace, register: Register) -> int:
+    with register.session() as session, session.begin():
+        register.release(session, args.reference, who=_who(args.who), note=args.note)
+    print(f"{args.reference.strip().upper()}: hold released (the retention policy applies again)")
+    return 0
+
+
+def _erase(args: argparse.Namespace, register: Register) -> int:
+    with register.session() as session, session.begin():
+        done = register.erase(session, args.reference, reason=args.reason, who=_who(args.who))
+    print(f"{done.reference}: {done.summary()}")
+    return 0
+
+
+def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
+    """Add the retention commands through ``_cli``'s ``add`` (which declares ``--db`` and ``--who``)."""
+    p = add("purge", _purge, "anonymise cases closed longer than their profile's retention_years_after_closure "
+                             "and not on hold (exit 1 when a case's profile is unknown)")
+    p.add_argument("--dry-run", action="store_true", help="only list what would be erased; change nothing")
+    p.add_argument("--today", type=day, metavar="YYYY-MM-DD", help="count from this day (default: today)")
+    p.add_argument("--compact", action="store_true",
+                   help="then give the freed space back (SQLite VACUUM; PostgreSQL VACUUM FULL locks the tables "
+                        "while it runs) so erased bytes leave the database files")
+    p.add_argument("--org-file", action="append", metavar="FILE",
+                   help="a profile file (its retention_years_after_closure) for cases under its key (repeatable)")
+    p = add("hold", _hold, "put a case on legal hold: never purged or erased until released")
+    p.add_argument("reference", metavar="REF")
+    p.add_argument("--reason", required=True, help="why (the claim, the authority's request)")
+    p = add("release", _release, "lift a case's legal hold")
+    p.add_argument("reference", metavar="REF")
+    p.add_argument("--note", help="why the hold ends")
+    p = add("erase", _erase, "erase a closed case's personal data on request (GDPR art. 17); refused while the "
+                             "case is open or on hold")
+    p.add_argument("reference", metavar="REF")
+    p.add_argument("--reason", required=True, help="the request (its date and channel)")
