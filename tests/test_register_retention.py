@@ -224,9 +224,10 @@ def test_purged_markers_are_gone_from_the_database_bytes(engine: Engine, db_url:
     assert all(m.encode() in raw for m in cases[2][1][:4])
 
 
-def test_the_command_line_holds_lists_purges_and_refuses(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """``register hold``/``show``/``purge --dry-run``/``purge``/``erase``: held cases say so; a refusal is one line
-    and exit 1; the dry run's output names what would go."""
+def test_the_command_line_holds_lists_purges_and_refuses(db_url: str, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """``register subject-access``/``hold``/``show``/``purge --dry-run``/``purge``/``erase``: held cases say so; a
+    refusal is one line and exit 1; the dry run's output names what would go."""
     from klageformular.cli import main
 
     engine = create_register_engine(db_url)
@@ -235,6 +236,8 @@ def test_the_command_line_holds_lists_purges_and_refuses(db_url: str, capsys: py
     still_open, _ = _case(engine, 3, close=False)
     engine.dispose()
     db = ["--db", db_url, "--who", "linn"]
+    assert main(["register", "subject-access", "--email", markers[1], "-o", str(tmp_path / "sar"), *db]) == 0
+    assert f"1 case(s), 1 document(s) written to {tmp_path / 'sar'} ({old})" in capsys.readouterr().out
     assert main(["register", "hold", held, "--reason", "retssag 2031-17", *db]) == 0
     assert main(["register", "show", held, *db]) == 0
     assert "On legal hold" in capsys.readouterr().out
@@ -253,3 +256,43 @@ def test_the_command_line_holds_lists_purges_and_refuses(db_url: str, capsys: py
     assert main(["register", "release", held, *db]) == 0
     assert main(["register", "erase", held, "--reason", "mail 2032-01-03", *db]) == 0
     assert "erased on request (GDPR art. 17)" in capsys.readouterr().out
+
+
+def test_subject_access_writes_everything_about_the_person_and_nothing_else(engine: Engine, tmp_path: Path) -> None:
+    """By email (any case, as typed before a correction too) or client number: the cases' values, documents
+    and events as JSON, the documents' bytes, a PDF summary in the person's language; 0700/0600 whatever
+    the umask; another person's case is not in it; a non-empty folder is refused."""
+    import json
+    import os
+    import stat
+
+    from klageformular.exceptions import ConfigurationError
+    from klageformular.register._access import subject_access
+
+    first, mine = _case(engine, 1)
+    other, theirs = _case(engine, 2, close=False)
+    register = Register(engine)
+    old = os.umask(0)
+    try:
+        with register.session() as s:
+            done = subject_access(s, tmp_path / "out", email=mine[1].upper())  # the address as first typed
+    finally:
+        os.umask(old)
+    assert (done.references, done.documents, done.language) == ((first,), 1, "da")
+    out = tmp_path / "out"
+    modes = {p.relative_to(out).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in [out, *out.rglob("*")]}
+    assert modes == {".": 0o700, "documents": 0o700, "subject-access.json": 0o600, "summary.pdf": 0o600,
+                     f"documents/{first}-01-klage-1.pdf": 0o600}
+    written = (out / "subject-access.json").read_text(encoding="utf-8")
+    assert all(m in written for m in mine) and not [m for m in theirs if m in written]
+    body = json.loads(written)
+    assert [c["case"]["reference"] for c in body["cases"]] == [first]
+    assert body["cases"][0]["documents"][0]["file"] == f"documents/{first}-01-klage-1.pdf"
+    assert (out / f"documents/{first}-01-klage-1.pdf").read_bytes() == _marked(1)[1]
+    pdf = subprocess.run(["pdftotext", str(out / "summary.pdf"), "-"], capture_output=True, check=True).stdout
+    assert b"Indsigt i dine personoplysninger" in pdf and mine[0].encode() in pdf and theirs[0].encode() not in pdf
+    with register.session() as s:
+        by_number = subject_access(s, tmp_path / "second", email="nobody@example.dk", client_number="k-2")
+    assert by_number.references == (other,)
+    with pytest.raises(ConfigurationError, match="give a new or empty folder"), register.session() as s:
+        subject_access(s, out, email=mine[1])

@@ -458,7 +458,7 @@ def add_register_parser(sub: Any) -> None:
     add_outbox_commands(add)  # the outbox (0009): register outbox, register posted
     from ._retention_cli import add_commands as add_retention_commands
 
-    add_retention_commands(add)  # retention (0015): purge, hold, release, erase
+    add_retention_commands(add)  # retention (0015): purge, hold, release, erase, subject-access
 
 
 def _mail_servers(org: Organisation | None, *, smtp: bool = True) -> tuple[Mailer | None, SentCopier | None]:

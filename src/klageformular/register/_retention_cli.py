@@ -1,7 +1,7 @@
-"""``register purge``, ``hold``, ``release`` and ``erase``: arguments → one call → print.
+"""``register purge``, ``hold``, ``release``, ``erase`` and ``subject-access``: arguments → one call → print.
 
 Kept apart from ``_cli.py``; ``_cli.add_register_parser`` calls :func:`add_commands` once. The
-rules live in :mod:`._retention`; output names references, dates and
+rules live in :mod:`._retention` (and :mod:`._access`); output names references, dates and
 counts, never a value (a hold's reason is the officer's own text and is printed back to them).
 """
 
@@ -68,6 +68,17 @@ def _erase(args: argparse.Namespace, register: Register) -> int:
     return 0
 
 
+def _subject_access(args: argparse.Namespace, register: Register) -> int:
+    from ._access import subject_access
+
+    with register.session() as session:
+        done = subject_access(session, args.output, email=args.email, client_number=args.client_number,
+                              profiles=register.profiles)
+    print(f"subject access: {len(done.references)} case(s), {done.documents} document(s) written to "
+          f"{args.output} ({', '.join(done.references) or 'nothing found'})")
+    return 0
+
+
 def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     """Add the retention commands through ``_cli``'s ``add`` (which declares ``--db`` and ``--who``)."""
     p = add("purge", _purge, "anonymise cases closed longer than their profile's retention_years_after_closure "
@@ -89,3 +100,10 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
                              "case is open or on hold")
     p.add_argument("reference", metavar="REF")
     p.add_argument("--reason", required=True, help="the request (its date and channel)")
+    p = add("subject-access", _subject_access, "everything the register holds about a person (GDPR art. 15): "
+                                               "JSON, their documents and one PDF summary in their language")
+    p.add_argument("--email", required=True, metavar="ADDRESS")
+    p.add_argument("--client-number", metavar="N", help="also cases giving this client number")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="a new folder (created 0700)")
+    p.add_argument("--org-file", action="append", metavar="FILE",
+                   help="a profile file for cases under its key when it is not built in (repeatable)")
