@@ -189,8 +189,17 @@ def test_a_purged_case_is_not_brought_back_by_its_file(engine: Engine) -> None:
     record, data, _ = _marked(1)
     again = add_record(engine, record, files=MemoryFiles({record["source"]: data}))
     assert (again.outcome, again.reference) == ("erased", reference)
+    mail = complaint_record(5, message_sha256="5" * 64, message_id="<same@example.dk>")
+    by_mail = add_record(engine, mail).reference
+    with Register(engine).session() as s, s.begin():
+        Register(engine).set_status(s, by_mail, "closed", who="linn", note="ikke en klage", not_a_complaint=True)
+    with Register(engine).session() as s, s.begin():
+        Register(engine).erase(s, by_mail, reason="mail 2027-01-02", who="linn")
+    # The same message again (another IMAP folder, a new file hash): its message's hash is tombstoned too.
+    again = add_record(engine, mail | {"sha256": "6" * 64, "source": "imap/INBOX/7"})
+    assert (again.outcome, again.reference) == ("erased", by_mail)
     with engine.connect() as connection:
-        assert connection.execute(sa.text("SELECT count(*) FROM complaints")).scalar_one() == 1
+        assert connection.execute(sa.text("SELECT count(*) FROM complaints")).scalar_one() == 2
 
 
 def _database_bytes(engine: Engine, db_url: str, tmp_path: Path) -> bytes:
@@ -296,3 +305,22 @@ def test_subject_access_writes_everything_about_the_person_and_nothing_else(engi
     assert by_number.references == (other,)
     with pytest.raises(ConfigurationError, match="give a new or empty folder"), register.session() as s:
         subject_access(s, out, email=mine[1])
+
+
+def test_a_case_merged_into_another_is_erased_with_it(engine: Engine) -> None:
+    merged, merged_markers = _case(engine, 1, close=False)
+    target, _ = _case(engine, 2)
+    register = Register(engine)
+    with register.session() as s, s.begin():
+        register.merge(s, merged, into=target, who="linn", note=f"samme kunde {merged_markers[4]}")
+    with pytest.raises(RegisterError, match=f"{merged} was merged into {target}: erase that case"), \
+            register.session() as s, s.begin():
+        register.erase(s, merged, reason="mail", who="linn")
+    with register.session() as s, s.begin():
+        done = register.purge(s, today=LATER, who="retention")
+    assert [(i.reference, i.action) for i in done.items] == [(target, "erased")]
+    with register.session() as s:
+        pointer = register.case(s, merged)
+        case = register.case(s, target)
+    assert pointer.erased_at is not None and pointer.complaint is None
+    assert not [m for m in merged_markers if m in case.model_dump_json() + pointer.model_dump_json()]

@@ -50,8 +50,8 @@ from ._schema import (
 )
 from ._workflow import now, record_event
 
-__all__ = ["Erased", "Hold", "PurgeItem", "PurgeResult", "compact", "erase", "has_retention", "hold",
-           "hold_of", "purge", "release", "tombstone_of"]
+__all__ = ["Erased", "Hold", "PurgeItem", "PurgeResult", "all_tombstones", "compact", "erase", "has_retention",
+           "hold", "hold_of", "missing_documents", "purge", "release", "tombstone_of"]
 
 Why = Literal["retention", "request"]
 #: What a purge item is: erased (or, in a dry run, would be), kept on hold, or kept because its profile is unknown.
@@ -304,6 +304,17 @@ def tombstone_of(session: Session, *digests: str | None) -> str | None:
     return session.scalar(select(TombstoneRow.reference).where(TombstoneRow.sha256.in_(wanted)).limit(1))
 
 
+def all_tombstones(session: Session) -> set[str]:
+    """Every tombstoned sha256 (for pruning a batch folder: hashes only, no personal data)."""
+    return set(session.scalars(select(TombstoneRow.sha256))) if has_retention(session) else set()
+
+
+def missing_documents(session: Session) -> set[str]:
+    """The sha256 of documents whose bytes the register lacks: a batch folder's copy is then the only one."""
+    return set(session.scalars(select(DocumentRow.sha256).where(DocumentRow.missing.is_(True),
+                                                                DocumentRow.sha256.is_not(None))))
+
+
 def _candidates(session: Session) -> Iterator[ComplaintRow]:
     erased = select(RetentionRow.complaint_id).where(RetentionRow.erased_at.is_not(None))
     query = (select(ComplaintRow).where(ComplaintRow.status == "closed", ComplaintRow.merged_into.is_(None),
@@ -337,7 +348,13 @@ def purge(session: Session, *, today: date, who: str, dry_run: bool = False,
         elif dry_run:
             result.items.append(PurgeItem(row.reference, "would_erase", closed, until))
         else:
-            erase(session, row, who=who, under="retention")
+            from ._service import case_row
+
+            # Locked first, and read again: an officer's change meanwhile (a hold, a reopening) wins or waits.
+            locked = case_row(session, row.reference, lock=True)
+            if locked.status != "closed" or hold_of(session, locked) is not None:
+                continue
+            erase(session, locked, who=who, under="retention")
             result.items.append(PurgeItem(row.reference, "erased", closed, until))
     return result
 

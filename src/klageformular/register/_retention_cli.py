@@ -11,14 +11,14 @@ import argparse
 import sys
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ._cli import _who, day
+from ._cli import _command, _who, database_options, day
 
 if TYPE_CHECKING:
     from ._service import Register
 
-__all__ = ["add_commands"]
+__all__ = ["add_commands", "add_prune_parser"]
 
 
 def _purge(args: argparse.Namespace, register: Register) -> int:
@@ -69,14 +69,41 @@ def _erase(args: argparse.Namespace, register: Register) -> int:
 
 
 def _subject_access(args: argparse.Namespace, register: Register) -> int:
-    from ._access import subject_access
-
     with register.session() as session:
-        done = subject_access(session, args.output, email=args.email, client_number=args.client_number,
-                              profiles=register.profiles)
+        done = register.subject_access(session, args.output, email=args.email, client_number=args.client_number)
     print(f"subject access: {len(done.references)} case(s), {done.documents} document(s) written to "
           f"{args.output} ({', '.join(done.references) or 'nothing found'})")
     return 0
+
+
+def _prune(args: argparse.Namespace, register: Register) -> int:
+    from ..prune import prune_folder
+    from ._retention import all_tombstones, missing_documents
+
+    with register.session() as session:
+        tombstones, missing = all_tombstones(session), missing_documents(session)
+    done = prune_folder(args.outdir, tombstones=tombstones, needed=missing.__contains__,
+                        today=args.today or date.today(), profiles=register.profiles, dry_run=args.dry_run)
+    would = "would be " if done.dry_run else ""
+    print(f"prune {args.outdir}{' (dry run: nothing changed)' if done.dry_run else ''}: {done.erased_records} "
+          f"record(s) of erased cases and {done.unreadable_records} old unreadable record(s) {would}removed, "
+          f"{done.files} file(s) {would}deleted, {done.messages} message line(s) {would}reduced to their hash")
+    for reason in done.refused:
+        print(f"klageformular: {reason}", file=sys.stderr)
+    return 1 if done.refused else 0
+
+
+def add_prune_parser(sub: Any) -> None:
+    """``klageformular prune OUTDIR``: the batch folder's copies of erased cases and old unreadable files."""
+    p = sub.add_parser("prune", parents=[database_options()],
+                       help="remove erased cases' records, attachments and quarantine copies (and unreadable files "
+                            "past the profile's unreadable_retention_days) from a batch output folder")
+    p.add_argument("outdir", metavar="OUTDIR")
+    p.add_argument("--today", type=day, metavar="YYYY-MM-DD", help="count from this day (default: today)")
+    p.add_argument("--dry-run", action="store_true", help="only count what would go; change nothing")
+    p.add_argument("--org-file", action="append", metavar="FILE",
+                   help="a profile file (its unreadable_retention_days) for records under its key (repeatable)")
+    p.set_defaults(func=_command(_prune))
 
 
 def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:

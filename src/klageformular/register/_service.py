@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from ..letters import Admissibility, LetterKind, Outcome
     from ..model import Complaint
     from ..org import Organisation
+    from ._access import SubjectAccess
     from ._autoack import AutoAcknowledged
     from ._intake import IntakeSummary
     from ._letters import Channel, RegisterLetter
@@ -80,7 +81,8 @@ _VERB = {"ack_letter": "acknowledged", "decision_letter": "decided", "assign": "
          "merge": "merged", "merged": "merged into another case", "note": "noted", "extend": "extended",
          "wait": "paused", "resume": "resumed", "profile": "given a profile",
          "measure": "given a measure", "categorized": "categorized", "letter_sent": "sent a letter",
-         "letter_posted": "sent a letter by post"}
+         "letter_posted": "sent a letter by post", "hold": "put on legal hold", "release": "released from hold",
+         "erased": "erased"}
 
 
 @dataclass(frozen=True)
@@ -431,6 +433,13 @@ class Register:
         from ._retention import purge
 
         return purge(session, today=today, who=who, dry_run=dry_run, profiles=self.profiles)
+
+    def subject_access(self, session: Session, output: str | os.PathLike[str], *, email: str,
+                       client_number: str | None = None) -> SubjectAccess:
+        """Write everything the register holds about a person to a new folder (GDPR art. 15; :mod:`._access`)."""
+        from ._access import subject_access
+
+        return subject_access(session, output, email=email, client_number=client_number, profiles=self.profiles)
 
     # -- the watch's runs (revision 0011; rules in :mod:`._runs`) ------------------------------------
 
