@@ -108,3 +108,9 @@ def test_prune_removes_erased_cases_and_a_rerun_does_not_bring_them_back(
     engine.dispose()
     assert [m for m in gone_markers if m.encode() in stored] == []
     assert all(m.encode() in stored for m in kept_markers[:2])
+
+
+def test_prune_refuses_a_folder_without_batch_records(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty").mkdir()
+    assert main(["prune", str(tmp_path / "empty"), "--db", f"sqlite:///{tmp_path / 'klager.db'}"]) == 1
+    assert "no batch records here" in capsys.readouterr().err

@@ -36,7 +36,7 @@ from typing import Any
 
 from ._files import StagedFile, write_private
 from ._index import INDEX
-from .exceptions import UnknownProfileError
+from .exceptions import ConfigurationError, UnknownProfileError
 from .org import Organisation, profile_for
 from .records import COMPLAINTS, CSV, LEDGER, RECORD_FILES, REJECTED, SET_ASIDE
 
@@ -108,6 +108,8 @@ def prune_folder(outdir: str | os.PathLike[str], *, tombstones: Collection[str],
     from .batch import _locked, write_csv
 
     out = Path(outdir)
+    if not any((out / name).is_file() for name in (*RECORD_FILES, SET_ASIDE)):
+        raise ConfigurationError(f"{out}: no batch records here ({', '.join((*RECORD_FILES, SET_ASIDE))})")
     result = PruneResult(dry_run=dry_run)
     with _locked(out):
         kept: dict[str, list[bytes]] = {}
