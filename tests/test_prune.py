@@ -114,3 +114,30 @@ def test_prune_refuses_a_folder_without_batch_records(tmp_path: Path, capsys: py
     (tmp_path / "empty").mkdir()
     assert main(["prune", str(tmp_path / "empty"), "--db", f"sqlite:///{tmp_path / 'klager.db'}"]) == 1
     assert "no batch records here" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_prune_of_a_mail_folder_keeps_only_the_hash_and_a_rerun_skips_the_message(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A message with a form (the marker in its From, Subject and the form): after purge and prune no
+    marker is left in the folder (records, messages.jsonl, attachments/), and a run over the same
+    mailbox reads it as done, not as a new complaint."""
+    from .mailforms import form, mail
+
+    db_url = f"sqlite:///{tmp_path / 'klager.db'}"
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    marker = "MailmarkQ77"
+    (inbox / "besked.eml").write_bytes(mail(f"{marker} <{marker.lower()}@example.dk>", "klage@kameo.dk",
+                                            f"Klage fra {marker}", message_id="<m77@example.dk>",
+                                            attachment=form(email=f"{marker.lower()}@example.dk", name=marker)))
+    batch = ["batch", str(inbox), "-o", str(out), "-q", "--workers", "1", "--register", "--db", db_url]
+    assert main(batch) == 0
+    assert marker.encode() in _folder_bytes(out)
+    _close(db_url, "KLA-2026-0001")
+    assert main(["prune", str(out), "--db", db_url, "--today", LATER.isoformat()]) == 0  # no unreadable files
+    assert "1 message line(s) reduced to their hash" in capsys.readouterr().out
+    assert marker.lower().encode() not in _folder_bytes(out).lower()
+    assert main(batch) == 0
+    assert "register: 0 added" in capsys.readouterr().out
+    assert marker.lower().encode() not in _folder_bytes(out).lower()

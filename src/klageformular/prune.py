@@ -38,7 +38,7 @@ from ._files import StagedFile, write_private
 from ._index import INDEX
 from .exceptions import ConfigurationError, UnknownProfileError
 from .org import Organisation, profile_for
-from .records import COMPLAINTS, CSV, LEDGER, RECORD_FILES, REJECTED, SET_ASIDE
+from .records import ATTACHMENTS, COMPLAINTS, CSV, LEDGER, RECORD_FILES, REJECTED, SET_ASIDE
 
 __all__ = ["TOMBSTONES", "PruneResult", "folder_tombstones", "prune_folder"]
 
@@ -81,8 +81,11 @@ def _lines(path: Path) -> Iterator[tuple[bytes, dict[str, Any] | None]]:
 
 
 def _paths(record: Mapping[str, Any]) -> set[str]:
-    """The files in the folder a record names: its quarantine copy, its saved message, its attachments."""
+    """The files in the folder a record names: its quarantine copy, its saved message, its attachments
+    (and ``attachments/<sha256>`` of its own bytes and its message's, where mail intake keeps them)."""
     found = {str(record[k]) for k in ("quarantine", "message_file") if record.get(k)}
+    # A form attached to a message is saved by its hash without a path on its own record.
+    found |= {f"{ATTACHMENTS}/{record[k]}" for k in ("sha256", "message_sha256") if record.get(k)}
     for a in record.get("attachments") or ():
         if isinstance(a, dict) and a.get("path"):
             found.add(str(a["path"]))
