@@ -121,6 +121,7 @@ class ComplaintRow(Base):
     waiting_since: Mapped[date | None] = mapped_column(Date)
     waiting_for: Mapped[str | None] = mapped_column(Text)
     paused_days: Mapped[int] = mapped_column(server_default="0")
+
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it as the mapper's options)
 
     files: Mapped[list[SourceFileRow]] = relationship(back_populates="complaint", order_by="SourceFileRow.id")
