@@ -191,3 +191,16 @@ def test_org_export_rechecks_a_file_and_reports_errors(tmp_path: Path, capsys: p
     assert main(["org", "export", "--org-file", str(bad)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "escalation[1].web (line" in err
+
+
+def test_retention_policy_comes_from_the_file_with_no_invented_default_for_unreadable_files() -> None:
+    """5 years after closure unless the file says otherwise; ``unreadable_retention_days`` stays unset (the
+    starting file names it) until the file sets it; a nonsense value is refused naming the key and line."""
+    org = get_organisation("kameo-dk")
+    assert (org.retention_years_after_closure, org.unreadable_retention_days) == (5, None)
+    assert "#   unreadable_retention_days" in dumps_organisation(org)
+    text = dumps_organisation(org).replace("retention_years_after_closure = 5\n", "")
+    loaded = loads_organisation("retention_years_after_closure = 7\nunreadable_retention_days = 90\n" + text)
+    assert (loaded.retention_years_after_closure, loaded.unreadable_retention_days) == (7, 90)
+    with pytest.raises(OrganisationFileError, match=r"retention_years_after_closure \(line 1\)"):
+        loads_organisation("retention_years_after_closure = 0\n" + text)

@@ -273,6 +273,11 @@ class _Run:
         self.received, self.on_file, self.state, self.stop = received, on_file, state, stop
         self.lines = {"complaint": JsonLines(out / COMPLAINTS), "unreadable": JsonLines(out / REJECTED),
                       "duplicate": JsonLines(out / DUPLICATES), "automatic": JsonLines(out / SET_ASIDE)}
+        # Files of cases erased in the register that a prune took out of this folder (issue 28): skipped, so
+        # a run over the same inbox does not bring them back.
+        from .prune import folder_tombstones
+
+        self.erased = folder_tombstones(out)
         self.ready: dict[int, Entry] = {}  # settled out of order, waiting for their turn
         self.next = 0
         self.mail: MailDesk | None = None
@@ -303,7 +308,7 @@ class _Run:
                 digest = None
                 entry.error = ("unreadable", "OSError", f"cannot read the file: {exc.strerror or exc}")
             entry.record = record.with_(sha256=digest, received=day.isoformat())
-            if (source, digest) in self.state.settled:
+            if (source, digest) in self.state.settled or digest in self.erased:
                 entry.skipped = True
             elif digest is not None and digest in first:
                 entry.duplicate_of = (first[digest], digest)

@@ -410,6 +410,9 @@ def _parser() -> argparse.ArgumentParser:
     e.set_defaults(func=_org)
     _letter_parser(sub)
     register_cli.add_register_parser(sub)
+    from .register._retention_cli import add_prune_parser
+
+    add_prune_parser(sub)  # retention (issue 28): the batch folders' copies
     add_web_parsers(sub)
     return parser
 

@@ -150,6 +150,15 @@ class Organisation(BaseModel):
     mail: MailServers | None = Field(None, description="SMTP (and IMAP Sent folder) for sending letters")
     auto_acknowledge: bool = Field(False, description="watch --auto-ack may send the acknowledgement of a "
                                                       "complete complaint without a person (off by default)")
+    # Retention (issue 28): how long personal data stays once a case is closed. Five years is the common
+    # practice (the UK complaint rules' figure); neither the crowdfunding regulation nor its standard names
+    # a period, so counsel confirms it per profile. Files that never became a case get no default: how long
+    # to keep a scan nobody could read is the provider's decision, and the prune refuses until it is made.
+    retention_years_after_closure: int = Field(5, ge=1, le=100, description="years after a case is closed "
+                                               "before 'register purge' anonymises it (counsel confirms)")
+    unreadable_retention_days: int | None = Field(None, ge=1, le=36_600, description="days an unreadable file "
+                                                  "that never became a case is kept in a batch folder; None: "
+                                                  "'prune' refuses to remove them until it is set")
 
 
 # The built-in profiles are constants: they are built with model_construct (no validation at

@@ -42,6 +42,8 @@ _WORTH_SETTING = {
                              "needs it (art. 3)",
     "postal_address": "where paper complaints go; printed on letters",
     "helpdesk_email": "for questions that are not complaints",
+    "unreadable_retention_days": "days an unreadable file that never became a case is kept; 'prune' "
+                                 "needs it (no default: counsel decides)",
 }
 
 

@@ -127,7 +127,8 @@ class MailIntake:
             self.done_keys.add(entry.get("key", ""))
             if isinstance(entry.get("record"), list) and len(entry["record"]) == 2:
                 self.primary.setdefault(entry["source"], (entry["record"][0], entry["record"][1]))
-            if entry.get("outcome") not in ("duplicate", "skipped", "unreadable") and entry.get("sha256"):
+            # ``erased``: a message a prune removed (its case was erased): skipped by its key, never an original.
+            if entry.get("outcome") not in ("duplicate", "skipped", "unreadable", "erased") and entry.get("sha256"):
                 first = (entry["source"], entry["sha256"])
                 if entry.get("message_id"):
                     self.by_id.setdefault(entry["message_id"], []).append((entry.get("fingerprint"), first))

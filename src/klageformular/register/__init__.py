@@ -29,6 +29,10 @@ nothing here reads environment variables.
 - :func:`list_documents` / :func:`read_document` / :func:`write_document`: every file a case
   holds (received, message, attachment, letter), stored in the database by sha256.
 - :func:`copy_register`: a whole register into an empty database (SQLite ⇄ PostgreSQL).
+- Retention (revision 0015): :meth:`Register.purge` anonymises cases closed longer than their profile's
+  ``retention_years_after_closure`` and not on legal hold (:meth:`Register.hold` / :meth:`Register.release`);
+  :meth:`Register.erase` does the same for one closed case on request; :meth:`Register.subject_access`
+  writes everything about a person to a folder (GDPR art. 15). Rules in ``_retention.py``.
 - :class:`WatchRun` / :meth:`Register.record_run` / :meth:`Register.runs`: what each run of
   ``klageformular watch`` read, imported and sent (counts only); :meth:`Register.acknowledge_complete`
   sends the acknowledgements of complete new cases (``watch --auto-ack``, :class:`AutoAcknowledged`).

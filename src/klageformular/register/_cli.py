@@ -155,7 +155,8 @@ def _import_folder(register: Register, outdir: str, who: str, org_files: Sequenc
           f"an earlier entry, {summary.already} already there"
           + (f"; {summary.threaded} repl(ies) threaded to their case, {summary.linked} bounce(s) or auto-repl(ies) "
              f"linked to our letters, {summary.set_aside} left set aside"
-             if summary.threaded or summary.linked or summary.set_aside else ""))
+             if summary.threaded or summary.linked or summary.set_aside else "")
+          + (f"; {summary.erased} of erased cases not brought back" if summary.erased else ""))
     for reference in summary.references:
         print(f"  {reference}")
     recounted = [c for c in done.deadlines if c.reference not in summary.references]
@@ -455,6 +456,9 @@ def add_register_parser(sub: Any) -> None:
 
     add_commands(add)
     add_outbox_commands(add)  # the outbox (0009): register outbox, register posted
+    from ._retention_cli import add_commands as add_retention_commands
+
+    add_retention_commands(add)  # retention (0015): purge, hold, release, erase, subject-access
 
 
 def _mail_servers(org: Organisation | None, *, smtp: bool = True) -> tuple[Mailer | None, SentCopier | None]:

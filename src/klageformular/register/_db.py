@@ -121,7 +121,8 @@ _TABLES = frozenset({"complaints", "source_files", "events", "attachments", "ref
                      "outgoing",  # 0009
                      "watch_runs",  # 0011
                      "correspondence",  # 0013
-                     "users", "web_sessions", "login_attempts", "audit"})  # 0014
+                     "users", "web_sessions", "login_attempts", "audit",  # 0014
+                     "case_retention", "tombstones"})  # 0015
 _SCHEMA_ACTIONS = {sqlite3.SQLITE_DROP_TABLE: 0, sqlite3.SQLITE_ALTER_TABLE: 1, sqlite3.SQLITE_DROP_TRIGGER: 1,
                    sqlite3.SQLITE_DROP_INDEX: 1}  # action -> which argument names the table
 

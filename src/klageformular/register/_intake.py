@@ -46,7 +46,8 @@ log = logging.getLogger("klageformular.register")
 
 # threaded: a reply on an existing case; linked: a bounce or auto-reply to our letter; set_aside: one that
 # names no letter of ours (register/_threading.py).
-IntakeOutcome = Literal["added", "attached", "already", "threaded", "linked", "set_aside"]
+# erased: the bytes of a case whose personal data was erased (a tombstone, revision 0015): not brought back.
+IntakeOutcome = Literal["added", "attached", "already", "threaded", "linked", "set_aside", "erased"]
 _FUTURE_SLACK = timedelta(minutes=10)  # clocks differ a little between a mail server and this machine
 _CLAIMED = ("date", "received")  # ``received_from`` of a time read from a message's own headers
 
@@ -72,6 +73,7 @@ class IntakeSummary:
     threaded: int = 0  # replies that joined their case
     linked: int = 0  # delivery reports and auto-replies linked to our letter
     set_aside: int = 0  # automatic messages that name no letter of ours (as the batch left them)
+    erased: int = 0  # files and messages of erased cases, read again: not brought back (tombstones)
     references: list[str] = field(default_factory=list)
     # The entries of records found already imported (an import cut off by a crash, read again): what
     # the watch passes on with the new ones, so a case numbered by a killed run is not left out.
@@ -83,7 +85,7 @@ class IntakeSummary:
             self.added += 1
             self.unreadable += status == "unreadable"
             self.references.append(result.reference)
-        elif result.outcome in ("attached", "threaded", "linked", "set_aside"):
+        elif result.outcome in ("attached", "threaded", "linked", "set_aside", "erased"):
             setattr(self, result.outcome, getattr(self, result.outcome) + 1)
         else:
             self.already += 1
@@ -184,6 +186,10 @@ def _documents_of(session: Session, result: IntakeResult, record: Record, files:
 def _add(session: Session, record: Record, *, who: str, today: date,
          profiles: Mapping[str, Organisation]) -> IntakeResult:
     kind = record.kind
+    from ._retention import tombstone_of
+
+    if (erased := tombstone_of(session, record.sha256, record.message_sha256)) is not None:
+        return IntakeResult("erased", erased)  # its case's personal data was erased: never brought back
     if kind == "automatic":  # a bounce or auto-reply: linked to our letter, or left set aside
         day, received_at, _ = _received(record.received, today, claimed=record.received_from in _CLAIMED)
         outcome, reference = link_automatic(session, record, who=who, received_at=received_at, day=day)

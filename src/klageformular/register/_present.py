@@ -120,6 +120,11 @@ def render_case(case: Case) -> str:
         head.append(f"{w('show.merged_into')}: {case.merged_into}")
     if case.not_a_complaint:
         head.append(w("show.not_a_complaint"))
+    if case.held_since:  # retention (0015): in English until the catalogues carry the words
+        head.append(f"{words.get('show.held', 'On legal hold')} {case.held_since:%Y-%m-%d} ({case.held_by}): "
+                    f"{case.hold_reason} · {words.get('show.held_note', 'never purged or erased until released')}")
+    if case.erased_at:
+        head.append(f"{words.get('show.erased', 'Personal data erased')} {case.erased_at:%Y-%m-%d}")
     if case.outcome:
         head.append(f"{w('column.outcome')}: {w('outcome.' + case.outcome)}")
     lines = head + _fields(case, lang)

@@ -518,3 +518,49 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(20))
     reference: Mapped[str | None] = mapped_column(String(40), index=True)
     detail: Mapped[str | None] = mapped_column(String(120))  # a document's number, an export's format: never a value
+
+
+# -- revision 0015: retention (legal hold, erasure) and tombstones ----------------------------------
+
+#: Why a case's personal data was erased: the profile's retention period passed, or the person asked (art. 17).
+ERASED_UNDER = ("retention", "request")
+
+
+class RetentionRow(Base):
+    """A case's legal hold (never purged while ``held_since`` is set) and its erasure, if it was erased.
+
+    A table of its own, not columns of ``complaints``: a register at an older revision still reads
+    its cases with these models (the service checks for the table, as for the correspondence).
+    """
+
+    __tablename__ = "case_retention"
+    __table_args__ = (CheckConstraint("erased_under IS NULL OR erased_under IN ('" + "', '".join(ERASED_UNDER)
+                                      + "')", name="ck_case_retention_erased_under"),)
+
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True, autoincrement=False)
+    held_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    held_by: Mapped[str | None] = mapped_column(String(120))
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    erased_under: Mapped[str | None] = mapped_column(String(20))
+
+
+#: What a tombstone stands for: a file's bytes (a PDF, an attachment, a scan) or a whole message's.
+TOMBSTONE_KINDS = ("file", "message")
+
+
+class TombstoneRow(Base):
+    """The sha256 of a file or message whose case was erased: reading those bytes again brings nothing back.
+
+    A hash and the case's reference only (no name, no address, no Message-ID): the bytes cannot be
+    recovered from it, and whoever holds the bytes again is told the case was erased.
+    """
+
+    __tablename__ = "tombstones"
+    __table_args__ = (CheckConstraint("kind IN ('" + "', '".join(TOMBSTONE_KINDS) + "')", name="ck_tombstones_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    reference: Mapped[str] = mapped_column(String(40))
+    erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

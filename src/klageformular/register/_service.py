@@ -65,12 +65,14 @@ if TYPE_CHECKING:
     from ..letters import Admissibility, LetterKind, Outcome
     from ..model import Complaint
     from ..org import Organisation
+    from ._access import SubjectAccess
     from ._autoack import AutoAcknowledged
     from ._intake import IntakeSummary
     from ._letters import Channel, RegisterLetter
     from ._measures import Categorization, Measure
     from ._outbox import Mailer, SentCopier
     from ._report import Report
+    from ._retention import Erased, Hold, PurgeResult
     from ._runs import WatchRun
 
 __all__ = ["ImportDone", "Register"]
@@ -79,7 +81,8 @@ _VERB = {"ack_letter": "acknowledged", "decision_letter": "decided", "assign": "
          "merge": "merged", "merged": "merged into another case", "note": "noted", "extend": "extended",
          "wait": "paused", "resume": "resumed", "profile": "given a profile",
          "measure": "given a measure", "categorized": "categorized", "letter_sent": "sent a letter",
-         "letter_posted": "sent a letter by post"}
+         "letter_posted": "sent a letter by post", "hold": "put on legal hold", "release": "released from hold",
+         "erased": "erased"}
 
 
 @dataclass(frozen=True)
@@ -421,6 +424,39 @@ class Register:
         return categorize(session, reference, who=who, product=product, cause=cause, note=note,
                           organisations=self._profiles(organisations), version=version)
 
+    # -- retention (revision 0015; rules in :mod:`._retention`) -------------------------------------
+
+    def hold(self, session: Session, reference: str, *, reason: str, who: str) -> Hold:
+        """Put a case on legal hold: never purged or erased until released (one event)."""
+        from ._retention import hold
+
+        return hold(session, self.lock(session, reference), reason=reason, who=who)
+
+    def release(self, session: Session, reference: str, *, who: str, note: str | None = None) -> None:
+        """Lift a case's legal hold (one event)."""
+        from ._retention import release
+
+        release(session, self.lock(session, reference), who=who, note=note)
+
+    def erase(self, session: Session, reference: str, *, reason: str, who: str) -> Erased:
+        """Erase a closed case's personal data on request (GDPR art. 17); refused while open or on hold."""
+        from ._retention import erase
+
+        return erase(session, case_row(session, reference, lock=True), who=who, under="request", reason=reason)
+
+    def purge(self, session: Session, *, today: date, who: str, dry_run: bool = False) -> PurgeResult:
+        """Erase every closed case past its profile's retention period and not on hold (``dry_run``: list them)."""
+        from ._retention import purge
+
+        return purge(session, today=today, who=who, dry_run=dry_run, profiles=self.profiles)
+
+    def subject_access(self, session: Session, output: str | os.PathLike[str], *, email: str,
+                       client_number: str | None = None) -> SubjectAccess:
+        """Write everything the register holds about a person to a new folder (GDPR art. 15; :mod:`._access`)."""
+        from ._access import subject_access
+
+        return subject_access(session, output, email=email, client_number=client_number, profiles=self.profiles)
+
     # -- the watch's runs (revision 0011; rules in :mod:`._runs`) ------------------------------------
 
     def record_run(self, session: Session, run: WatchRun) -> WatchRun:
@@ -649,6 +685,16 @@ def to_case(session: Session, row: ComplaintRow, profiles: Mapping[str, Organisa
                                  same=tuple(why))
                          for m, why in _related(session, row) if m.merged_into != row.reference),
         "measures": tuple(measures_of_row(session, row)), "category": category_of_row(session, row),
+        **_retention_fields(session, row),
     })
+
+
+def _retention_fields(session: Session, row: ComplaintRow) -> dict[str, Any]:
+    """A case's legal hold and erasure (revision 0015; none on an older register)."""
+    from ._retention import erased_at, hold_of
+
+    held = hold_of(session, row)
+    return {"held_since": held.since if held else None, "held_by": held.by if held else None,
+            "hold_reason": held.reason if held else None, "erased_at": erased_at(session, row)}
 
 

@@ -241,6 +241,10 @@ class Case(CaseSummary):
     related: tuple[Related, ...] = ()
     measures: tuple[Measure, ...] = ()  # the case's own, oldest first (a merged case's stay on its record)
     category: CaseCategory | None = None  # None: never categorized
+    held_since: datetime | None = None  # a legal hold (revision 0015): never purged or erased while set
+    held_by: str | None = None
+    hold_reason: str | None = None
+    erased_at: datetime | None = None  # when its personal data was erased (retention or request)
 
 
 class StatusChange(_Frozen):
