@@ -242,6 +242,12 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
             raise _RefusedError("forbidden", seen.lang)
         return seen
 
+    def _admin(request: Request) -> Visitor:
+        seen = visitor(request)
+        if seen.user.role != "admin":
+            raise _RefusedError("forbidden", seen.lang)
+        return seen
+
     def check_csrf(seen: Visitor, token: str) -> None:
         if not token or not hmac.compare_digest(seen.session.csrf.encode(), token.encode("utf-8", "replace")):
             raise _RefusedError("forbidden", seen.lang)
@@ -318,12 +324,6 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
     def today() -> date:
         return clock().astimezone(zone).date()
 
-    @app.get("/", response_class=HTMLResponse)
-    def due(seen: Visitor = Depends(_reader)) -> Response:
-        with unit() as s:
-            listing = register.due(s, today(), days=settings.due_days)
-        return render("due.html", seen.lang, user=seen.user, csrf=seen.session.csrf, due=listing)
-
     def case_page(s: Session, seen: Visitor, reference: str, *, status: int = 200, notice: str | None = None,
                   detail: str | None = None) -> HTMLResponse:
         case = register.case(s, reference)
@@ -390,6 +390,12 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
         check_csrf(seen, csrf)
         return change(reference, seen, lambda s: register.add_note(s, reference, text, who=seen.user.name))
 
+    # The lists, the report and the admin pages (the due page "/" among them): their own module.
+    from ._kit import Kit
+    from ._lists import add_list_routes
+
+    add_list_routes(app, Kit(register=register, settings=settings, clock=clock, today=today, unit=unit,
+                             reader=_reader, worker=_worker, admin=_admin, check_csrf=check_csrf))
     return app
 
 

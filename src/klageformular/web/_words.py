@@ -32,6 +32,9 @@ WORDS: dict[str, dict[str, str]] = {
         "version": "Version", "who": "Hvem", "when": "Hvornår", "what": "Hvad", "sender": "Afsender",
         "subject": "Emne", "message": "Besked", "count": "antal", "skip": "Gå til indhold",
         "back": "Tilbage til fristerne",
+        # The menu of every page (the list, report and admin pages' own words: _pages.py).
+        "nav": "Hovedmenu", "nav.due": "Frister", "nav.register": "Registret", "nav.search": "Søg",
+        "nav.report": "Rapport", "nav.settings": "Indstillinger", "nav.admin": "Brugere",
     },
     "en": {
         "app": "Complaints", "login": "Log in", "logout": "Log out", "username": "User name",
@@ -56,6 +59,8 @@ WORDS: dict[str, dict[str, str]] = {
         "version": "Version", "who": "Who", "when": "When", "what": "What", "sender": "Sender",
         "subject": "Subject", "message": "Message", "count": "count", "skip": "Skip to content",
         "back": "Back to the deadlines",
+        "nav": "Main menu", "nav.due": "Deadlines", "nav.register": "Register", "nav.search": "Search",
+        "nav.report": "Report", "nav.settings": "Settings", "nav.admin": "Users",
     },
 }
 
