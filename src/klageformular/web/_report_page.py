@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from ..register._lists import received_by_month
 from ..register._names import REPORT_LANGUAGES
 from ..register._report import Report, WorkingDays
-from ..register._report_render import _profiles, _value_label, report_text, write_report_xlsx
+from ..register._report_render import _number, _profiles, _value_label, report_text, write_report_xlsx
 from ..register._schema import AuditRow
 from ._app import Visitor
 from ._charts import bar_chart
@@ -70,11 +70,13 @@ def add_report_routes(app: FastAPI, kit: Kit) -> None:
             year, number = label.split("-")
             return format_date(date(int(year), int(number), 1), "MMM y", locale=lang)
 
-        unit = w["chart.days_axis"]
+        def day(count: int) -> str:
+            return w["chart.day" if count == 1 else "chart.days"].format(n=count)
+
         charts = [
             ("month", w["chart.month"], [(month(k), v) for k, v in months]),
-            ("ack", w["chart.ack"], [(f"{d} {unit}", n) for d, n in days.acknowledgement.items()]),
-            ("decision", w["chart.decision"], [(f"{d} {unit}", n) for d, n in days.decision.items()]),
+            ("ack", w["chart.ack"], [(day(d), n) for d, n in days.acknowledgement.items()]),
+            ("decision", w["chart.decision"], [(day(d), n) for d, n in days.decision.items()]),
             ("outcome", w["chart.outcome"], labelled("by_outcome", report.by_outcome)),
             ("channel", w["chart.channel"], labelled("by_channel", report.by_channel)),
             ("language", w["chart.language"], labelled("by_language", report.by_language)),
@@ -83,7 +85,7 @@ def add_report_routes(app: FastAPI, kit: Kit) -> None:
                  for key, title, bars in charts]
         query = f"from={start.isoformat()}&to={end.isoformat()}"
         return page("report.html", seen, report=report, charts=drawn, errors=errors, start=start, end=end,
-                    query=query)
+                    query=query, number=lambda value: _number(value, lang))
 
     def audited(seen: Visitor, detail: str) -> None:
         with kit.unit() as s:
