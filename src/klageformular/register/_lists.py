@@ -4,8 +4,9 @@ One query shape serves them all: a :class:`CaseFilter` becomes SQL conditions, t
 counts the matches and returns one page of rows (:class:`CasePage`), so a register of 50,000
 cases costs an aggregate and a page, never a walk through every case in Python. The due
 page's sections (:func:`due_sections`) are the same filter with a ``section``: their counts
-are those of :meth:`Register.due` (``tests/test_lists.py`` compares them) and each lists its
-first rows, with the whole section one filtered register list away.
+are those of :meth:`Register.due` (``tests/test_lists.py`` compares them; "review" counts open
+cases with review items, where the due list counts the items of every case) and each lists
+its first rows, with the whole section one filtered register list away.
 
 A search (``CaseFilter.text``) matches the folded text of ``case_search`` (reference, names,
 emails, investment, subject: ``_search_text.py``) with ``LIKE``, its wildcards escaped, so
@@ -165,7 +166,10 @@ def _deadline_in(low: date | None, high: date | None) -> ColumnElement[bool]:
     def within(column: Any) -> list[ColumnElement[bool]]:
         return [column.is_not(None)] + ([column >= low] if low else []) + ([column <= high] if high else [])
 
-    return or_(and_(_acknowledging, *within(_C.acknowledge_by)), and_(_deciding, *within(_C.decide_by)))
+    # The statuses first, on their own: the planner then reads the few open cases through the
+    # (status, deadline) index instead of testing the OR on every case of the register.
+    return and_(_C.status.in_(_ACKNOWLEDGING + _DECIDING),
+                or_(and_(_acknowledging, *within(_C.acknowledge_by)), and_(_deciding, *within(_C.decide_by))))
 
 
 def _conditions(wanted: CaseFilter, today: date) -> list[ColumnElement[bool]]:
@@ -175,8 +179,10 @@ def _conditions(wanted: CaseFilter, today: date) -> list[ColumnElement[bool]]:
         low, high = {"overdue": (None, today - timedelta(days=1)), "today": (today, today),
                      "upcoming": (today + timedelta(days=1), today + timedelta(days=wanted.days))}[section]
         where += [_deadline_in(low, high), _ACTIVE]
-    elif section == "review":  # as Register.review lists them: not merged, not found to be no complaint
-        where += [_C.merged_into.is_(None), _C.not_a_complaint.is_(False), _HAS_REVIEW]
+    elif section == "review":
+        # Open cases with review items (Register.review's, less the closed and decided: work to do,
+        # and read through the status index, not by testing every case's list of items).
+        where += [_C.status.in_(OPEN_STATUSES), _ACTIVE, _C.not_a_complaint.is_(False), _HAS_REVIEW]
     elif section in ("unassigned", "mine"):
         where += [_C.status.in_(OPEN_STATUSES), _ACTIVE,
                   _C.assignee.is_(None) if section == "unassigned" else _C.assignee == wanted.me]
