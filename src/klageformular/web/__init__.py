@@ -8,6 +8,9 @@ and the environment); nothing in here reads the environment otherwise.
 - :mod:`._accounts`: users (Argon2id passwords, TOTP), logins, lockout — also behind ``users …``.
 - :mod:`._sessions`: server-side sessions in the register database, with CSRF tokens.
 - :mod:`._app`: the routes, the security headers, the role checks.
+- :mod:`._lists` (the due page, the register list and its exports, search), :mod:`._report_page`
+  (the report with :mod:`._charts`' SVG), :mod:`._admin` (settings, users): pages hooked in with
+  :class:`._kit.Kit`, their words in :mod:`._pages`.
 """
 
 from __future__ import annotations
