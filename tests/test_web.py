@@ -61,11 +61,15 @@ def _routes(site: Site) -> list[tuple[str, str]]:
     return found
 
 
+OWN = {"/login", "/logout", "/settings"}  # an account's own: every role may post them (with the CSRF token)
+
+
 def _actions(site: Site) -> list[str]:
-    """The POST routes that change a case (not the login and logout)."""
-    actions = [path for method, path in _routes(site) if method == "POST" and path not in ("/login", "/logout")]
+    """The POST routes that change a case or an account (not the login, the logout, one's own settings)."""
+    actions = [path for method, path in _routes(site) if method == "POST" and path not in OWN]
     assert {f"/cases/{REFERENCE}/assign", f"/cases/{REFERENCE}/notes", f"/cases/{REFERENCE}/correct",
-            f"/cases/{REFERENCE}/letters/send"} <= set(actions)
+            f"/cases/{REFERENCE}/letters/send", "/admin/users", "/admin/users/disable",
+            "/admin/users/reset-2fa"} <= set(actions)
     return actions
 
 
@@ -73,16 +77,24 @@ def _form(path: str, csrf: str) -> dict[str, str]:
     """A form every action would take as complete (its own fields; the others it ignores)."""
     if path in ("/login", "/logout"):
         return {"csrf": csrf}
+    if path.startswith("/admin/"):
+        return {"csrf": csrf, "name": "linn", "role": "admin", "password": PASSWORD + " more"}
+    if path == "/settings":
+        return {"csrf": csrf, "language": "en"}
     return {"csrf": csrf, "version": "1", "text": "a note", "path": "complainant.phone", "value": "+45 70 20 30 40",
             "note": "the customer called", "status": "acknowledged", "to": "2027-01-29", "reason": "more time",
             "what": "the contract", "kind": "ack", "channel": "post", "reasons": "**Nej**"}
 
 
-def _history(site: Site) -> tuple[int, str | None]:
+def _history(site: Site) -> tuple[int, str | None, list[tuple[str, ...]]]:
+    """Events, the first case's assignee, and every account's state: what a refused POST must leave alone."""
     with Session(site.engine) as s:
         events = s.scalar(sa.select(sa.func.count()).select_from(EventRow))
         case = Register(site.engine).case(s, REFERENCE)
-    return int(events or 0), case.assignee
+        users = [tuple(map(str, r)) for r in s.execute(sa.select(
+            UserRow.name, UserRow.role, UserRow.disabled, UserRow.locked_at, UserRow.totp_secret, UserRow.language)
+            .order_by(UserRow.name))]
+    return int(events or 0), case.assignee, users
 
 
 # -- who may do what ----------------------------------------------------------------------------------
@@ -243,11 +255,11 @@ def test_the_due_list_shows_each_section_with_counts_and_rows(site: Site) -> Non
     assert '<html lang="da">' in page.text
     assert "Frister · 2026-11-25" in page.text
     row = re.search(r'<a href="/cases/KLA-2026-0001">KLA-2026-0001</a></td>\s*<td>2026-11-23</td>\s*'
-                    r"<td>(\d{4}-\d\d-\d\d)</td>", page.text)
+                    r"<td>(\d{4}-\d\d-\d\d) ", page.text)
     assert row is not None
     assert "KLA-2026-0002" in page.text
-    assert "Felter til gennemsyn <strong>1</strong>" in page.text
-    assert "Uden sagsbehandler <strong>2</strong>" in page.text
+    assert '<a href="#review">Felter til gennemsyn</a> <strong>1</strong>' in page.text  # cases with review items
+    assert '<a href="#unassigned">Uden sagsbehandler</a> <strong>2</strong>' in page.text
     with Session(site.engine) as s:
         due = Register(site.engine).due(s, site.clock.now.date())
     assert row[1] == next(i for i in due.upcoming + due.due_today + due.overdue if i.reference == REFERENCE

@@ -15,7 +15,9 @@ nothing here reads environment variables.
   imports); duplicates become source files of their original; unreadable files are entries.
 - :func:`set_status` / :func:`add_note`: the workflow (``received → acknowledged →
   under_review | inadmissible → decided → closed``, plus ``escalated``), each change an event.
-- :func:`due`, :func:`list_complaints`, :func:`show`: what to do, what there is.
+- :func:`due`, :func:`list_complaints`, :func:`show`: what to do, what there is;
+  :meth:`Register.find` / :meth:`Register.due_sections` (:class:`CaseFilter` → :class:`CasePage`,
+  :class:`DueSections`): lists the database counts and pages, and search, for the workbench.
 - :func:`record_measure` / :func:`categorize`: the measures taken on a case and its category
   (product, cause from the profile's lists), each an event; :func:`report` / :func:`build_report`:
   the figures per period as a typed :class:`Report` (aggregated by the database), written for
@@ -71,9 +73,10 @@ if TYPE_CHECKING:
     from ._export import export_csv, export_xlsx
     from ._intake import IntakeResult, IntakeSummary, add_record, import_batch, related_keys
     from ._letters import RegisterLetter, letter_case_from_register, write_register_letter
+    from ._lists import CaseFilter, CasePage, DueSection, DueSections, ListRow, MonthCount, received_by_month
     from ._measures import Categorization, Measure, categorize, measures_of, record_measure
     from ._query import DueReport, due, list_complaints, show, working_days_between
-    from ._report import Compensation, MeasureFigure, Period, Report, Spread, build_report, report
+    from ._report import Compensation, MeasureFigure, Period, Report, Spread, WorkingDays, build_report, report
     from ._report_render import report_text, write_report_xlsx
     from ._runs import WatchRun
     from ._service import ImportDone, Register
@@ -112,6 +115,8 @@ __all__ = [
     "Case",
     "CaseCategory",
     "CaseDocument",
+    "CaseFilter",
+    "CasePage",
     "CaseSummary",
     "Categorization",
     "Compensation",
@@ -125,13 +130,17 @@ __all__ = [
     "DueItem",
     "DueList",
     "DueReport",
+    "DueSection",
+    "DueSections",
     "Event",
     "ImportDone",
     "IntakeResult",
     "IntakeSummary",
+    "ListRow",
     "Measure",
     "MeasureFigure",
     "MemoryFiles",
+    "MonthCount",
     "OutgoingMessage",
     "Period",
     "Profile",
@@ -146,6 +155,7 @@ __all__ = [
     "Spread",
     "StatusChange",
     "WatchRun",
+    "WorkingDays",
     "add_note",
     "add_record",
     "build_report",
@@ -163,6 +173,7 @@ __all__ = [
     "list_documents",
     "measures_of",
     "read_document",
+    "received_by_month",
     "record_measure",
     "reference_prefix",
     "related_keys",
@@ -196,12 +207,15 @@ _HOMES = {
                      "ReviewEntry", "SendResult", "Sender", "SourceFile", "StatusChange"), "_types"),
     # Measures taken, categories and the report (issue 24 item 10):
     **dict.fromkeys(("Categorization", "Measure", "categorize", "measures_of", "record_measure"), "_measures"),
-    **dict.fromkeys(("Compensation", "MeasureFigure", "Period", "Report", "Spread", "build_report", "report"),
-                    "_report"),
+    **dict.fromkeys(("Compensation", "MeasureFigure", "Period", "Report", "Spread", "WorkingDays", "build_report",
+                     "report"), "_report"),
     **dict.fromkeys(("report_text", "write_report_xlsx"), "_report_render"),
     **dict.fromkeys(("RegisterLetter", "letter_case_from_register", "write_register_letter"), "_letters"),
     **dict.fromkeys(("add_note", "reference_prefix", "set_status"), "_workflow"),
     "WatchRun": "_runs",  # the watch's runs (revision 0011)
+    # The workbench's lists: due sections, filtered pages, search, months (revision 0017)
+    **dict.fromkeys(("CaseFilter", "CasePage", "DueSection", "DueSections", "ListRow", "MonthCount",
+                     "received_by_month"), "_lists"),
     "AutoAcknowledged": "_autoack",  # watch --auto-ack
 }
 

@@ -122,7 +122,8 @@ _TABLES = frozenset({"complaints", "source_files", "events", "attachments", "ref
                      "watch_runs",  # 0011
                      "correspondence",  # 0013
                      "users", "web_sessions", "login_attempts", "audit",  # 0014
-                     "case_retention", "tombstones"})  # 0015
+                     "case_retention", "tombstones",  # 0015
+                     "case_search"})  # 0017
 _SCHEMA_ACTIONS = {sqlite3.SQLITE_DROP_TABLE: 0, sqlite3.SQLITE_ALTER_TABLE: 1, sqlite3.SQLITE_DROP_TRIGGER: 1,
                    sqlite3.SQLITE_DROP_INDEX: 1}  # action -> which argument names the table
 
@@ -185,6 +186,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         config.attributes["connection"] = connection
         with _schema_changes(connection):
             command.upgrade(config, revision)
+    _forget_columns(engine)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
@@ -194,6 +196,14 @@ def downgrade(engine: Engine, revision: str) -> None:
         config.attributes["connection"] = connection
         with _schema_changes(connection):
             command.downgrade(config, revision)
+    _forget_columns(engine)
+
+
+def _forget_columns(engine: Engine) -> None:
+    """The schema changed: what the ORM's listeners knew about its columns is looked up again."""
+    from ._search_text import forget
+
+    forget(engine)
 
 
 @contextmanager

@@ -33,7 +33,8 @@ from ..org import Organisation, profile_for
 from ._names import MEASURES
 from ._schema import CategoryRow, ComplaintRow, EventRow, MeasureRow
 
-__all__ = ["Compensation", "MeasureFigure", "Period", "Report", "Spread", "build_report", "report"]
+__all__ = ["Compensation", "MeasureFigure", "Period", "Report", "Spread", "WorkingDays", "build_report", "report",
+           "working_days"]
 
 UNSET = "-"
 
@@ -190,11 +191,43 @@ def _not_a_complaint() -> ColumnElement[bool]:
     return and_(ComplaintRow.not_a_complaint.is_(True), ~_merged())
 
 
+class WorkingDays(BaseModel):
+    """How many complaints took each number of working days (days → cases) to acknowledgement and to decision."""
+
+    acknowledgement: dict[int, int]
+    decision: dict[int, int]
+
+
+def _day_counts(session: Session, complaints: ColumnElement[bool], organisations: Profiles | None
+                ) -> dict[str, Counter[int]]:
+    spreads: dict[str, Counter[int]] = {}
+    for name, done in (("ack", ComplaintRow.acknowledged_on), ("decide", ComplaintRow.decided_on)):
+        triples = (select(ComplaintRow.organisation, ComplaintRow.received, done, func.count())
+                   .where(complaints, done.is_not(None))
+                   .group_by(ComplaintRow.organisation, ComplaintRow.received, done))
+        spreads[name] = Counter()
+        for key, received, finished, count in session.execute(triples):
+            spreads[name][_working_days(received, finished, _country(key, organisations))] += count
+    return spreads
+
+
+def _complaints(period: Period) -> ColumnElement[bool]:
+    in_period = and_(ComplaintRow.received >= period.start, ComplaintRow.received <= period.end)
+    return and_(in_period, ComplaintRow.not_a_complaint.is_(False), ~_merged())
+
+
+def working_days(session: Session, period: Period, *, organisations: Profiles | None = None) -> WorkingDays:
+    """The distributions behind the report's working-day figures (its median and maximum come from these)."""
+    spreads = _day_counts(session, _complaints(period), organisations)
+    return WorkingDays(acknowledgement=dict(sorted(spreads["ack"].items())),
+                       decision=dict(sorted(spreads["decide"].items())))
+
+
 def build_report(session: Session, period: Period, *, today: date, organisations: Profiles | None = None) -> Report:
     """The report for ``period``, in the caller's session; ``organisations``: profile files by key (holidays)."""
     as_of = min(today, period.end)
     in_period = and_(ComplaintRow.received >= period.start, ComplaintRow.received <= period.end)
-    complaints = and_(in_period, ComplaintRow.not_a_complaint.is_(False), ~_merged())
+    complaints = _complaints(period)
 
     # Counted with CASE, not grouped by the condition: PostgreSQL does not match a GROUP BY
     # expression whose bound parameters differ from the select list's.
@@ -213,14 +246,7 @@ def build_report(session: Session, period: Period, *, today: date, organisations
             if value is not None or name != "outcome":  # an outcome exists only once decided
                 figures[name][value or UNSET] += count
 
-    spreads: dict[str, Counter[int]] = {}
-    for name, done in (("ack", ComplaintRow.acknowledged_on), ("decide", ComplaintRow.decided_on)):
-        triples = (select(ComplaintRow.organisation, ComplaintRow.received, done, func.count())
-                   .where(complaints, done.is_not(None))
-                   .group_by(ComplaintRow.organisation, ComplaintRow.received, done))
-        spreads[name] = Counter()
-        for key, received, finished, count in session.execute(triples):
-            spreads[name][_working_days(received, finished, _country(key, organisations))] += count
+    spreads = _day_counts(session, complaints, organisations)
 
     late_ack = _late(ComplaintRow.acknowledge_by, ComplaintRow.acknowledged_on, as_of)
     late_decision = _late(ComplaintRow.decide_by, ComplaintRow.decided_on, as_of)

@@ -24,9 +24,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from ._names import MEASURES, STATUSES
 
@@ -498,8 +499,10 @@ class LoginAttemptRow(Base):
     success: Mapped[bool] = mapped_column(Boolean)
 
 
-#: What the audit trail records: a case opened in the workbench, a document downloaded, an export.
-AUDIT_ACTIONS = ("viewed", "downloaded", "exported")
+#: What the audit trail records: a case opened in the workbench, a document downloaded, an export;
+#: (revision 0017) a search, and an admin's change to an account (``detail``: ``user:<id>``).
+AUDIT_ACTIONS = ("viewed", "downloaded", "exported", "searched", "user_added", "user_disabled", "user_enabled",
+                 "user_unlocked", "user_2fa_reset")
 
 
 class AuditRow(Base):
@@ -564,3 +567,28 @@ class TombstoneRow(Base):
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     reference: Mapped[str] = mapped_column(String(40))
     erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+
+class CaseSearchRow(Base):
+    """What a search matches for one case (revision 0017): its reference, names, emails, investment and
+    subject, folded by Python (``_search_text.py``) so that both databases compare them alike.
+
+    A table of its own, not a column of ``complaints``: the cases' rows stay as they were, and
+    the ORM writes this one after every flush that added or changed a case.
+    """
+
+    __tablename__ = "case_search"
+
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+
+
+@event.listens_for(Session, "after_flush")
+def _search_text(session: Session, _context: Any) -> None:
+    """Every case added or changed in a flush gets its search text anew (revision 0017)."""
+    from ._search_text import refresh
+
+    rows = [r for r in (*session.new, *session.dirty) if isinstance(r, ComplaintRow)]
+    if rows:
+        refresh(session.connection(), rows)

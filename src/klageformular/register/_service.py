@@ -69,9 +69,10 @@ if TYPE_CHECKING:
     from ._autoack import AutoAcknowledged
     from ._intake import IntakeSummary
     from ._letters import Channel, RegisterLetter
+    from ._lists import CaseFilter, CasePage, DueSections
     from ._measures import Categorization, Measure
     from ._outbox import Mailer, SentCopier
-    from ._report import Report
+    from ._report import Report, WorkingDays
     from ._retention import Erased, Hold, PurgeResult
     from ._runs import WatchRun
 
@@ -186,6 +187,26 @@ class Register:
             raise RegisterError(f"{row.reference} was merged into {row.merged_into}: work on that case")
         return preview_letter_in(row, kind, dated=dated, outcome=outcome, reasons=reasons,
                                  org=self._profile(row), today=today)
+
+    def find(self, session: Session, wanted: CaseFilter, *, today: date, page: int = 1,
+             per_page: int = 50) -> CasePage:
+        """One page of the cases ``wanted`` matches (a section of the due page, a filter, a search): _lists.py."""
+        from ._lists import find_cases
+
+        return find_cases(session, wanted, today=today, page=page, per_page=per_page)
+
+    def due_sections(self, session: Session, today: date, *, me: str, days: int = 7, rows: int = 10) -> DueSections:
+        """The due page for ``me``: each section's count and its first ``rows`` cases (_lists.py)."""
+        from ._lists import due_sections
+
+        return due_sections(session, today, me=me, days=days, rows=rows)
+
+    def working_days(self, session: Session, start: date, end: date, *,
+                     organisations: Mapping[str, Organisation] | None = None) -> WorkingDays:
+        """The report's working days to acknowledgement and to decision as distributions (days → cases)."""
+        from ._report import Period, working_days
+
+        return working_days(session, Period.between(start, end), organisations=self._profiles(organisations))
 
     # -- changing -------------------------------------------------------------------------------
 

@@ -11,6 +11,9 @@ and the environment); nothing in here reads the environment otherwise.
 - :mod:`._case_actions`: the case page's work (correct, status, extend / wait / resume) and documents
   as page images (:mod:`._pdfpages`) or text; :mod:`._letters_page`: the letters, previewed and sent.
   Both get the app's shared pieces as one :class:`._kit.Kit`.
+- :mod:`._lists` (the due page, the register list and its exports, search), :mod:`._report_page`
+  (the report with :mod:`._charts`' SVG), :mod:`._admin` (settings, users): pages hooked in with
+  :class:`._kit.Kit`, their words in :mod:`._pages`.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ from ..register._schema import ROLES, LoginAttemptRow, UserRow, WebSessionRow
 
 __all__ = ["ISSUER", "LANGUAGES", "MIN_PASSWORD", "ROLES", "LoginPolicy", "NewUser", "User", "add_user",
            "authenticate", "get_user", "list_users", "otpauth_uri", "reset_password", "reset_totp", "set_disabled",
-           "unlock"]
+           "set_language", "unlock"]
 
 #: The workbench speaks Danish and English (the officer's choice, per account).
 LANGUAGES = ("da", "en")
@@ -185,6 +185,18 @@ def unlock(session: Session, name: str) -> User:
     """Lift a lockout: the failures count starts again from nothing."""
     row = _row(session, name)
     row.locked_at, row.failures = None, 0
+    session.flush()
+    return _user(row)
+
+
+def set_language(session: Session, user_id: int, language: str) -> User:
+    """The language the workbench speaks to this account (``da`` or ``en``)."""
+    if language not in LANGUAGES:
+        raise AccountError(f"the workbench's languages are {', '.join(LANGUAGES)}")
+    row = session.get(UserRow, user_id)
+    if row is None:
+        raise UnknownUserError(f"no account with id {user_id}")
+    row.language = language
     session.flush()
     return _user(row)
 

@@ -279,6 +279,12 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
             raise _RefusedError("forbidden", seen.lang)
         return seen
 
+    def _admin(request: Request) -> Visitor:
+        seen = visitor(request)
+        if seen.user.role != "admin":
+            raise _RefusedError("forbidden", seen.lang)
+        return seen
+
     def check_csrf(seen: Visitor, token: str, request: Request | None = None) -> None:
         if not token and request is not None:  # htmx sends it as a header (static/workbench.js)
             token = request.headers.get("x-csrf-token", "")
@@ -358,12 +364,6 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
     def today() -> date:
         return clock().astimezone(zone).date()
 
-    @app.get("/", response_class=HTMLResponse)
-    def due(seen: Visitor = Depends(_reader)) -> Response:
-        with unit() as s:
-            listing = register.due(s, today(), days=settings.due_days)
-        return render("due.html", seen.lang, user=seen.user, csrf=seen.session.csrf, due=listing)
-
     def case_page(s: Session, seen: Visitor, reference: str, *, status: int = 200, notice: str | None = None,
                   detail: str | None = None, **extra: Any) -> HTMLResponse:
         case = register.case(s, reference)
@@ -435,9 +435,16 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
         check_csrf(seen, csrf, request)
         return change(reference, seen, lambda s: register.add_note(s, reference, text, who=seen.user.name))
 
-    kit = Kit(register, unit, render, _reader, _worker, check_csrf, case_page, clock, today, mailer, copier)
+    # The case page's work, the letters, the lists, the report and the admin pages (the due page "/"
+    # among them): each its own module, given the app's shared parts as one Kit.
+    from ._lists import add_list_routes
+
+    kit = Kit(register=register, settings=settings, clock=clock, today=today, unit=unit, render=render,
+              reader=_reader, worker=_worker, admin=_admin, check_csrf=check_csrf, case_page=case_page,
+              mailer=mailer, copier=copier)
     add_case_actions(app, kit)
     add_letters_page(app, kit)
+    add_list_routes(app, kit)
     return app
 
 

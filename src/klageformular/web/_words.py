@@ -58,6 +58,9 @@ WORDS: dict[str, dict[str, str]] = {
         "status.inadmissible": "afvist (kan ikke behandles)", "status.decided": "afgjort", "status.closed": "lukket",
         "status.escalated": "indbragt", "status.unreadable": "ulæselig", "outcome.upheld": "medhold",
         "outcome.partly_upheld": "delvist medhold", "outcome.not_upheld": "ikke medhold",
+        # The menu of every page (the list, report and admin pages' own words: _pages.py).
+        "nav": "Hovedmenu", "nav.due": "Frister", "nav.register": "Registret", "nav.search": "Søg",
+        "nav.report": "Rapport", "nav.settings": "Indstillinger", "nav.admin": "Brugere",
     },
     "en": {
         "app": "Complaints", "login": "Log in", "logout": "Log out", "username": "User name",
@@ -109,6 +112,8 @@ WORDS: dict[str, dict[str, str]] = {
         "status.inadmissible": "inadmissible", "status.decided": "decided", "status.closed": "closed",
         "status.escalated": "escalated", "status.unreadable": "unreadable", "outcome.upheld": "upheld",
         "outcome.partly_upheld": "partly upheld", "outcome.not_upheld": "not upheld",
+        "nav": "Main menu", "nav.due": "Deadlines", "nav.register": "Register", "nav.search": "Search",
+        "nav.report": "Report", "nav.settings": "Settings", "nav.admin": "Users",
     },
 }
 
