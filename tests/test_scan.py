@@ -301,3 +301,55 @@ def test_the_whole_corpus(made: Callable[[str], Path]) -> None:
     assert total.boxes_exact / total.boxes >= 0.995
     assert total.written_cropped == total.written and total.crops_extra == []
     assert max(total.alignment_mm) <= 1.0
+
+
+# -- through batch and the register --------------------------------------------------------------
+
+
+def test_batch_reads_scans_and_the_register_keys_them(made: Callable[[str], Path], tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import shutil
+    import stat
+
+    from klageformular import convert_folder
+    from klageformular.cli import main
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in ("gray-200-upright", "image-png-page1"):
+        shutil.copy(made(name), inbox)
+    out = tmp_path / "out"
+    summary = convert_folder(inbox, out, workers=1)
+    assert (summary.needs_review, summary.unreadable) == (2, 0)
+    records = [json.loads(line) for line in (out / "complaints.jsonl").read_text().splitlines()]
+    assert {r["method"] for r in records} == {"scan"}
+    scanned = next(r for r in records if r["source"].endswith(".pdf"))
+    truth = truth_of(made("gray-200-upright"))["truth"]
+    crops = {a["name"]: a for a in scanned["attachments"]}
+    assert set(crops) == {f"scan-{p}.png" for p in truth["written"]} | ({"scan-signature.png"} if truth["signed"]
+                                                                        else set())
+    for crop in crops.values():
+        file = out / crop["path"]
+        assert file.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600
+    db = f"sqlite:///{tmp_path / 'klager.db'}"
+    assert main(["register", "import", str(out), "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["register", "list", "--json", "--db", db]) == 0
+    cases = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    wanted = {r["path"] for r in scanned["review"]}
+    ref = next(c["reference"] for c in cases if {r["path"] for r in c["review"]} == wanted)
+    assert main(["register", "open", ref, "--db", db]) == 0
+    listing = capsys.readouterr().out
+    assert all(name in listing for name in crops)
+    field = next(p for p in truth["written"] if p.endswith(("city", "street", "project", "place")))
+    assert main(["register", "key", ref, field, "Aarhus", "--db", db]) == 0
+    assert "keyed from the scan" in capsys.readouterr().out
+    assert main(["register", "show", ref, "--json", "--db", db]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert field not in {r["path"] for r in shown["review"]}
+    assert any(c["path"] == field and "keyed from the scan" in c["note"] for c in shown["corrections"])
+    # A field the scan did not crop is corrected, not keyed.
+    assert main(["register", "key", ref, "complainant.role", "investor", "--db", db]) != 0
+    assert "no handwritten value waiting" in capsys.readouterr().err
