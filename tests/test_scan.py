@@ -153,7 +153,7 @@ def test_two_forms_in_one_file_are_flagged(made: Callable[[str], Path]) -> None:
 def test_another_document_is_unreadable_with_the_reason() -> None:
     blank = np.full((2339, 1654), 255, np.uint8)
     cv2.putText(blank, "Dear Sir or Madam", (200, 300), cv2.FONT_HERSHEY_SIMPLEX, 3, 0, 5)
-    with pytest.raises(ScanUnreadableError, match="none of its 1 page") as info:
+    with pytest.raises(ScanUnreadableError, match=r"1 of 1 page\(s\) have no text layer \(a scan\?\) and no") as info:
         parse_image(_png(blank))
     assert info.value.reason == "no_page_code"
 
@@ -353,3 +353,26 @@ def test_batch_reads_scans_and_the_register_keys_them(made: Callable[[str], Path
     # A field the scan did not crop is corrected, not keyed.
     assert main(["register", "key", ref, "complainant.role", "investor", "--db", db]) != 0
     assert "no handwritten value waiting" in capsys.readouterr().err
+
+
+def test_a_scan_attached_to_a_mail_is_read_with_its_crops(made: Callable[[str], Path], tmp_path: Path) -> None:
+    import json
+
+    from klageformular import convert_folder
+
+    from .mailforms import mail
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    scanned = made("gray-200-reordered").read_bytes()
+    (inbox / "klage.eml").write_bytes(mail("kunde@example.dk", "klage@kameo.dk", "Klage", message_id="<s1@example.dk>",
+                                           attachment=scanned, filename="scan.pdf"))
+    out = tmp_path / "out"
+    summary = convert_folder(inbox, out, workers=1)
+    assert summary.needs_review == 1
+    record = json.loads((out / "complaints.jsonl").read_text().splitlines()[0])
+    assert record["method"] == "scan"
+    crops = [a for a in record.get("attachments") or [] if a["name"].startswith("scan-")]
+    truth = truth_of(made("gray-200-reordered"))["truth"]
+    assert len(crops) == len(truth["written"]) + truth["signed"]
+    assert all((out / c["path"]).is_file() for c in crops)

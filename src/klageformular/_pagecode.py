@@ -20,10 +20,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 from functools import cache
-
-from reportlab.pdfgen.canvas import Canvas
+from typing import TYPE_CHECKING
 
 from .layout import FORM_VERSION, LAYOUT, MARGIN, PAGE_WIDTH, Rect
+
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
 
 __all__ = ["CODE_RECT", "PageCode", "draw_page_code", "layout_hash", "parse_payload", "payload"]
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from ..parse._source import Limits
     from ._fields import BoxRead
     from ._geometry import Located
+    from ._raster import PdfPage
 
 __all__ = ["Crop", "ScanPage", "ScanRead", "TickRead", "available", "read_scan_images", "read_scan_pdf"]
 
@@ -152,16 +153,28 @@ def _largest_image(page: object) -> tuple[int, int]:
     return best
 
 
-def _read(images: Iterable[npt.NDArray[np.uint8]], limits: Limits) -> ScanRead:
+def _read(images: Iterable[npt.NDArray[np.uint8] | PdfPage], limits: Limits) -> ScanRead:
     from ._fields import ink_mask
     from ._geometry import locate, to_canvas
+    from ._raster import PdfPage
 
     budget = active_budget()
     located: list[tuple[int, Located, npt.NDArray[np.bool_] | None, npt.NDArray[np.uint8] | None]] = []
-    for index, gray in enumerate(images):
+    for index, item in enumerate(images):
         if budget is not None:
             budget.check_deadline()  # per page: a slow page costs its own time, within the call's
-        where = locate(gray, max_skew=limits.max_scan_skew_degrees)
+        if isinstance(item, PdfPage):
+            # A scanner's JPEG decoded directly; rendered by pdfium when there is none or it does not read.
+            direct = item.direct()
+            where = locate(direct, max_skew=limits.max_scan_skew_degrees) if direct is not None else None
+            if where is None or direct is None or where.problem is not None:
+                gray = item.rendered()
+                where = locate(gray, max_skew=limits.max_scan_skew_degrees)
+            else:
+                gray = direct
+        else:
+            gray = item
+            where = locate(gray, max_skew=limits.max_scan_skew_degrees)
         if where.problem is None and where.code is not None and not where.code.current:
             where = replace(where, problem="other_layout")
         canvas = to_canvas(gray, where.homography) if where.problem is None and where.homography is not None else None
@@ -175,9 +188,10 @@ def _assemble(located: list[tuple[int, Located, npt.NDArray[np.bool_] | None,
     if not coded:
         problems = {w.problem for _, w, _, _ in located}
         reason = "foreign_code" if "foreign_code" in problems else "no_page_code"
-        raise ScanUnreadableError(f"a scan without text layer, and none of its {len(located)} page(s) carries "
-                                  "the form's page code (another document, or the scan is too poor): needs "
-                                  "manual handling", reason=reason)
+        what = "a QR code that is not the form's page code" if reason == "foreign_code" else "no page code"
+        raise ScanUnreadableError(f"{len(located)} of {len(located)} page(s) have no text layer (a scan?) and "
+                                  f"{what} (another document, or a scan too poor to read): needs manual handling",
+                                  reason=reason)
     if all(w.problem == "other_layout" for _, w in coded):
         code = coded[0][1].code
         assert code is not None

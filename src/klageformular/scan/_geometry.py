@@ -83,9 +83,8 @@ def dark(gray: npt.NDArray[np.uint8], share: float = 0.55) -> npt.NDArray[np.uin
     h, w = gray.shape
     small = cv2.resize(gray, (max(1, w // 8), max(1, h // 8)), interpolation=cv2.INTER_AREA)
     paper = cv2.resize(cv2.dilate(small, np.ones((9, 9), np.uint8)), (w, h), interpolation=cv2.INTER_LINEAR)
-    mask: npt.NDArray[np.uint8] = np.where(gray.astype(np.float32) < paper.astype(np.float32) * share,
-                                           np.uint8(255), np.uint8(0))
-    return mask
+    threshold = cv2.convertScaleAbs(paper, alpha=share)
+    return np.asarray(cv2.compare(gray, threshold, cv2.CMP_LT), dtype=np.uint8)
 
 
 def _mark_candidates(gray: npt.NDArray[np.uint8], side: float) -> list[tuple[float, float]]:
