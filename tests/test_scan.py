@@ -376,3 +376,11 @@ def test_a_scan_attached_to_a_mail_is_read_with_its_crops(made: Callable[[str], 
     truth = truth_of(made("gray-200-reordered"))["truth"]
     assert len(crops) == len(truth["written"]) + truth["signed"]
     assert all((out / c["path"]).is_file() for c in crops)
+
+
+def test_the_parse_command_reads_an_image_file(made: Callable[[str], Path], capsys: pytest.CaptureFixture[str]) -> None:
+    from klageformular.cli import main
+
+    assert main(["parse", str(made("image-png-page1"))]) == 0
+    captured = capsys.readouterr()
+    assert "read from scan" in captured.out and "(handwritten)" in captured.err
