@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     from tests import make_scan_corpus as corpus
     from tests.scan_truth import Score, score, truth_of
 
-    from klageformular import parse_image, parse_pdf
+    from klageformular import KlageformularError, parse_image, parse_pdf
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="40 more random scans")
@@ -59,9 +59,16 @@ def main(argv: list[str] | None = None) -> int:
         total = Score()
         seconds: list[float] = []
         at_200: list[float] = []
+        failed: list[str] = []
         for path in files:
             t = time.perf_counter()
-            result = parse_pdf(path) if path.suffix == ".pdf" else parse_image(path)
+            try:
+                result = parse_pdf(path) if path.suffix == ".pdf" else parse_image(path)
+            except KlageformularError as exc:
+                # Unreadable as a whole: its pages count as not identified, its boxes as not read.
+                failed.append(f"{path.name}: {type(exc).__name__}")
+                total.pages += len(truth_of(path)["truth"]["pages"])
+                continue
             seconds.append((time.perf_counter() - t) / max(1, result.page_count))
             got = score(result, path)
             total.add(got)
@@ -74,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"page identity: {total.pages_identified}/{total.pages} = {100 * total.pages_identified / total.pages:.1f} %")
     print(f"ticks exact: {total.boxes_exact}/{total.boxes} = {100 * total.boxes_exact / total.boxes:.1f} % "
           f"({total.boxes_review} sent to review)")
+    print(f"files unreadable as a whole: {len(failed)}")
+    for line in failed:
+        print(f"  {line}")
     print(f"wrong without review: {len(total.wrong_without_review)}")
     for line in total.wrong_without_review:
         print(f"  {line}")

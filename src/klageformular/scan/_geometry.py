@@ -30,6 +30,7 @@ __all__ = ["Located", "dark", "locate", "to_canvas"]
 SCALE = WORK_DPI / 72.0  # canvas pixels per point
 _CODE_CORNERS = ((CODE_RECT.x0, CODE_RECT.y1), (CODE_RECT.x1, CODE_RECT.y1), (CODE_RECT.x1, CODE_RECT.y0),
                  (CODE_RECT.x0, CODE_RECT.y0))  # top-left, top-right, bottom-right, bottom-left
+_SMALL_PAGE = 2600  # pixels on the long side: below about 190 dpi a missed code is looked for again
 _MAX_RESIDUAL_PT = 4.0  # a code more than this far from where the marks put it: a wrong mark was taken
 
 
@@ -57,16 +58,34 @@ def _page_to_pixels(points: list[tuple[float, float]]) -> list[tuple[float, floa
 
 def _find_code(gray: npt.NDArray[np.uint8]) -> tuple[PageCode | None, bool, list[tuple[float, float]]]:
     """(our code, whether any QR code was seen, its corners TL TR BR BL in pixels)."""
+    import cv2
     import zxingcpp
 
+    formats = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
     seen = False
-    for barcode in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)):
+    for barcode in zxingcpp.read_barcodes(gray, formats=formats):
         seen = True
         code = parse_payload(barcode.text)
         if code is not None:
             p = barcode.position
             return code, True, [(float(c.x), float(c.y)) for c in (p.top_left, p.top_right, p.bottom_right,
                                                                       p.bottom_left)]
+    h, w = gray.shape
+    if seen or max(h, w) >= _SMALL_PAGE:
+        return None, seen, []
+    # A coarse, blurred page (150 dpi, a phone photo) leaves under three pixels per module: each
+    # corner of the image (where the code is, whichever way the page lies) is tried again at twice
+    # the size.
+    ch, cw = int(h * 0.55), int(w * 0.55)
+    for y0, x0 in ((0, 0), (0, w - cw), (h - ch, 0), (h - ch, w - cw)):
+        larger = cv2.resize(gray[y0:y0 + ch, x0:x0 + cw], None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+        for barcode in zxingcpp.read_barcodes(larger, formats=formats):
+            seen = True
+            code = parse_payload(barcode.text)
+            if code is not None:
+                p = barcode.position
+                return code, True, [(x0 + c.x / 2, y0 + c.y / 2) for c in (p.top_left, p.top_right,
+                                                                          p.bottom_right, p.bottom_left)]
     return None, seen, []
 
 
