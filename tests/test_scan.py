@@ -384,3 +384,10 @@ def test_the_parse_command_reads_an_image_file(made: Callable[[str], Path], caps
     assert main(["parse", str(made("image-png-page1"))]) == 0
     captured = capsys.readouterr()
     assert "read from scan" in captured.out and "(handwritten)" in captured.err
+
+
+def test_a_scan_too_coarse_for_a_code_is_refused_early() -> None:
+    # The committed fixture: an image-only page at 60 dpi (under two pixels per module).
+    with pytest.raises(ScanUnreadableError, match="under 90 dpi") as info:
+        parse_pdf(Path(__file__).parent / "fixtures" / "scan.pdf")
+    assert info.value.reason == "too_coarse"

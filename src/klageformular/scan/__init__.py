@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Crop", "ScanPage", "ScanRead", "TickRead", "available", "read_scan_images", "read_scan_pdf"]
 
+_MIN_DPI = 90
+
 _PROBLEMS = {
     "no_code": "no page code found (not our form, or the scan is too faint or too coarse)",
     "foreign_code": "a QR code that is not our page code (another document?)",
@@ -112,7 +114,16 @@ def read_scan_pdf(reader: PdfReader, data: bytes, limits: Limits) -> ScanRead:
 
     _require()
     indices = list(range(len(reader.pages)))
-    return _read(pdf_pages(data, limits, indices, [_largest_image(p) for p in reader.pages]), limits)
+    images = [_largest_image(p) for p in reader.pages]
+    # A page code cannot be read below about 90 dpi (under two pixels per module): a scan whose
+    # every page is such an image is refused before the image libraries are even loaded.
+    dpi = [max(w, h) / max(float(p.mediabox.width), float(p.mediabox.height), 1.0) * 72
+           for (w, h), p in zip(images, reader.pages, strict=True)]
+    if dpi and all(0 < d < _MIN_DPI for d in dpi):
+        raise ScanUnreadableError(f"{len(dpi)} of {len(dpi)} page(s) have no text layer (a scan?) and images under "
+                                  f"{_MIN_DPI} dpi, too coarse for a page code: needs manual handling",
+                                  reason="too_coarse")
+    return _read(pdf_pages(data, limits, indices, images), limits)
 
 
 def read_scan_images(data: bytes, limits: Limits) -> ScanRead:
