@@ -85,7 +85,7 @@ def inbox(tmp_path: Path) -> Path:
 # original, the copies from other tools — a printed one among them — are the same content.
 COMPLAINTS_AS = {"Klage fra Łukasz Żółć.pdf": "complete", "blank.pdf": "needs_review"}
 SAME_CONTENT = {"owner-protected.pdf", "printed.pdf", "sub/KLAGE.PDF", "sub/deeper/letter-size.pdf"}
-REJECTED_AS = {"password.pdf": ("unreadable", "EncryptedPdfError"), "scan.pdf": ("unreadable", "NoTextLayerError"),
+REJECTED_AS = {"password.pdf": ("unreadable", "EncryptedPdfError"), "scan.pdf": ("unreadable", "ScanUnreadableError"),
                "cover-letter.pdf": ("unreadable", "NotAKlageformularError"),
                "hangs.pdf": ("timeout", "ParseTimeoutError"), "notes.txt": ("unreadable", "NotAPdfError")}
 
@@ -393,7 +393,7 @@ def test_a_realistic_inbox_keeps_every_complaint(tmp_path: Path) -> None:
         "11 resent a week later.pdf": ("same_content", "01 complete da.pdf"),
         "16 same bytes again.pdf": ("same_file", "02 oct 12.pdf")}
     assert {r["source"]: r["error"] for r in records[REJECTED]} == {
-        "12 notes.txt": "NotAPdfError", "13 scan.pdf": "NoTextLayerError",
+        "12 notes.txt": "NotAPdfError", "13 scan.pdf": "ScanUnreadableError",
         "14 cover letter.pdf": "NotAKlageformularError", "15 password.pdf": "EncryptedPdfError"}
     assert all(r["received"] == "2026-11-27" and r["acknowledge_by"] for r in records[REJECTED])
     on_disk = json.loads((tmp_path / "out" / SUMMARY).read_text(encoding="utf-8"))

@@ -20,6 +20,8 @@ from .exceptions import (
     EncryptedPdfError,
     FieldValueTooLongError,
     FileTooLargeError,
+    ImageReadError,
+    ImageTooLargeError,
     InvalidMeasureError,
     InvalidTransitionError,
     KlageformularError,
@@ -41,6 +43,7 @@ from .exceptions import (
     PdfReadError,
     PermanentSendError,
     RegisterError,
+    ScanUnreadableError,
     StaleCaseError,
     StreamTooLargeError,
     TemporarySendError,
@@ -63,7 +66,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ pr
     from .layout import FORM_VERSION
     from .model import Complaint
     from .org import Organisation, get_organisation
-    from .parse import Limits, ParseResult, ParseWarning, ReviewItem, parse_pdf, read_complaint
+    from .parse import Limits, ParseResult, ParseWarning, ReviewItem, parse_image, parse_pdf, read_complaint
     from .render import render_form
     from .workdays import acknowledge_by
 
@@ -74,7 +77,7 @@ _LAZY = {
     "Complaint": "model",
     "Organisation": "org", "get_organisation": "org",
     "Limits": "parse", "ParseResult": "parse", "ParseWarning": "parse", "ReviewItem": "parse",
-    "parse_pdf": "parse", "read_complaint": "parse",
+    "parse_image": "parse", "parse_pdf": "parse", "read_complaint": "parse",
     "render_form": "render",
     "acknowledge_by": "workdays",
 }
@@ -107,6 +110,8 @@ __all__ = [
     "EncryptedPdfError",
     "FieldValueTooLongError",
     "FileTooLargeError",
+    "ImageReadError",
+    "ImageTooLargeError",
     "InvalidMeasureError",
     "InvalidTransitionError",
     "KlageformularError",
@@ -133,6 +138,7 @@ __all__ = [
     "PermanentSendError",
     "RegisterError",
     "ReviewItem",
+    "ScanUnreadableError",
     "StaleCaseError",
     "StreamTooLargeError",
     "TemporarySendError",
@@ -152,6 +158,7 @@ __all__ = [
     "acknowledge_by",
     "convert_folder",
     "get_organisation",
+    "parse_image",
     "parse_pdf",
     "read_complaint",
     "render_form",

@@ -11,6 +11,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Frame, Paragraph
 
+from ._pagecode import CODE_RECT, draw_page_code
 from .layout import (
     CONTENT_WIDTH,
     FORM_ID,
@@ -51,7 +52,7 @@ class _Painter:
         self.t = texts.text
 
     def furniture(self, page: int) -> None:
-        """Registration marks and the form identifier: how a printed copy is found again."""
+        """Registration marks, the form identifier and the page code: how a printed copy is found again."""
         c = self.c
         c.setFillColor(INK)
         for x, y in REGISTRATION_MARKS:
@@ -60,6 +61,7 @@ class _Painter:
         c.setFillColor(MUTED)
         c.drawString(*IDENTIFIER_BASELINE, identifier(self.texts, page, LAYOUT.page_count))
         c.drawRightString(PAGE_WIDTH - MARGIN, IDENTIFIER_BASELINE[1], f"{self.org.name} · {self.org.website}")
+        draw_page_code(c, self.texts.lang, self.org.key, page)
 
     def header(self, page: int) -> None:
         c = self.c
@@ -179,7 +181,9 @@ class _Painter:
                 remit = escape(b.remit.get(self.texts.lang) or b.remit.get("en", ""))
                 story.append(Paragraph(f"<b>{escape(b.name)}</b> – {remit}<br/>{lines}", item))
         section("info.contact")
-        frame = Frame(MARGIN, 48, CONTENT_WIDTH, PAGE_HEIGHT - 48 - 84, 0, 0, 0, 0)
+        # The text ends above the page code, so a long profile can never print over it.
+        bottom = CODE_RECT.y1 + 6
+        frame = Frame(MARGIN, bottom, CONTENT_WIDTH, PAGE_HEIGHT - bottom - 84, 0, 0, 0, 0)
         frame.addFromList(story, c)
         if story:  # the frame could not hold everything: a layout bug, never silently drop text
             raise RuntimeError("the information page overflows; shorten the texts or the profile")

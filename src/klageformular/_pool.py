@@ -17,6 +17,7 @@ process saved to a private file, and the reply is the message as JSON
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 import logging
@@ -38,7 +39,8 @@ from ._files import DISK_FULL, open_no_follow
 from ._quiet import silence_unconfigured
 from .exceptions import ConfigurationError, KlageformularError, ParseTimeoutError, PdfReadError, WorkerCrashedError
 from .org import Organisation, deadlines
-from .parse import Limits, ParseResult, parse_pdf
+from .parse import Limits, ParseResult, parse_image, parse_pdf
+from .scan._raster import image_kind
 
 __all__ = ["DEFAULT_PARSER", "Failed", "Parsed", "Reply", "WorkerPool", "parse_file", "worker_main"]
 
@@ -55,6 +57,8 @@ class Parsed:
 
     result: dict[str, Any]
     acknowledge_by: str
+    # A scanned form's crops (field path, PNG bytes): written beside the records, documents of the case.
+    crops: tuple[tuple[str, bytes], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,11 @@ def parse_file(path: str, limits: Limits) -> ParseResult:
     except OSError as exc:  # ELOOP: replaced by a symlink since the main process looked
         raise PdfReadError(f"cannot read the file: {exc.strerror or type(exc).__name__}") from None
     with stream:
+        # A photo or a scanner's image file of the form is read as a scan; anything else as a PDF.
+        if image_kind(stream.read(8)) is not None:
+            stream.seek(0)
+            return parse_image(stream, limits=limits)
+        stream.seek(0)
         return parse_pdf(stream, limits=limits)
 
 
@@ -109,7 +118,10 @@ def _convert(path: str, received: date, parser: Callable[[str, Limits], ParseRes
         result = parser(path, limits)
         profile = fixed or result.profile
         deadline = deadlines(received, profile).acknowledge_by
-        return {"result": result.to_dict(), "acknowledge_by": deadline.isoformat()}
+        message: Message = {"result": result.to_dict(), "acknowledge_by": deadline.isoformat()}
+        if result.scan is not None and result.scan.crops:
+            message["crops"] = [[c.path, base64.b64encode(c.png).decode("ascii")] for c in result.scan.crops]
+        return message
     except KlageformularError as exc:
         return {"error": type(exc).__name__, "message": str(exc)}
     except MemoryError:
@@ -123,7 +135,8 @@ def _convert(path: str, received: date, parser: Callable[[str, Limits], ParseRes
 def _reply(message: Message) -> Reply:
     """The typed reply for a worker's message: the error's class looked up in our exception tree."""
     if "result" in message:
-        return Parsed(message["result"], str(message["acknowledge_by"]))
+        crops = tuple((str(path), base64.b64decode(png)) for path, png in message.get("crops") or ())
+        return Parsed(message["result"], str(message["acknowledge_by"]), crops)
     name = str(message["error"])
     error = None if message.get("internal") else getattr(exceptions, name, None)
     if not (isinstance(error, type) and issubclass(error, KlageformularError)):

@@ -58,6 +58,7 @@ from ._files import (
     copy_private,
     csv_cell,
     link_digest,
+    make_private_dir,
     open_no_follow,
     prepare_output,
     repair_lines,
@@ -74,6 +75,7 @@ from .model import Complaint
 from .org import Organisation, deadlines, get_organisation
 from .parse import Limits
 from .records import (
+    ATTACHMENTS,
     COMPLAINTS,
     CSV,
     DUPLICATES,
@@ -82,6 +84,7 @@ from .records import (
     REJECTED,
     SET_ASIDE,
     SUMMARY,
+    AttachedFile,
     Record,
     read_records,
 )
@@ -370,10 +373,27 @@ class _Run:
             return
         if key is not None:
             self.state.by_key[key] = (record.source, str(record.sha256))
+        if parsed.crops:
+            record = record.with_(attachments=[*(record.attachments or []), *self._crops(parsed.crops)])
         review = result["review"]
         message = (f"{len(review)} field(s) to review: " + ", ".join(f"{r['path']} ({r['code']})" for r in review)
                    if review else None)
         self.write(record.with_(complaint=result["complaint"]), result["status"], message=message)
+
+    def _crops(self, crops: tuple[tuple[str, bytes], ...]) -> list[AttachedFile]:
+        """A scanned form's crops saved as ``attachments/<sha256>``: the register makes them documents."""
+        folder = self.out / ATTACHMENTS
+        make_private_dir(folder)
+        listed = []
+        for path, png in crops:
+            digest = hashlib.sha256(png).hexdigest()
+            target = folder / digest
+            if not target.exists():
+                write_private(target, png)
+            listed.append(AttachedFile(name=f"scan-{path}.png", content_type="image/png", size=len(png),
+                                       sha256=digest, path=f"{ATTACHMENTS}/{digest}",
+                                       note=f"the scan's {path} box, to key by hand"))
+        return listed
 
     def form(self, entry: Entry) -> None:
         """The line of an entry a worker read as a form (held back by the mail desk until its message settles)."""

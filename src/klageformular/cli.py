@@ -116,7 +116,8 @@ def _summary(result: ParseResult) -> str:
 
 
 def _parse(args: argparse.Namespace) -> int:
-    from .parse import parse_pdf
+    from .parse import parse_image, parse_pdf
+    from .scan._raster import image_kind
 
     status = 0
     profile = _profile(args)
@@ -128,7 +129,14 @@ def _parse(args: argparse.Namespace) -> int:
             status = 1
             continue
         try:
-            result = parse_pdf(path, org=profile)
+            # A photo or a scanner's image file of the form is read as a scan (by its bytes, not its name).
+            with path.open("rb") as head:
+                is_image = image_kind(head.read(8)) is not None
+            result = (parse_image if is_image else parse_pdf)(path, org=profile)
+        except OSError as exc:
+            print(one_line(f"{name}: cannot read the file: {exc.strerror or type(exc).__name__}"), file=sys.stderr)
+            status = 1
+            continue
         except KlageformularError as exc:
             print(one_line(f"{name}: {type(exc).__name__}: {exc}"), file=sys.stderr)
             status = 1

@@ -13,13 +13,16 @@ Hierarchy::
     │   ├── EncryptedPdfError         needs a password we do not have
     │   ├── XfaFormError              an XFA-only form (no AcroForm fields to read)
     │   ├── NoTextLayerError          a scan: needs manual handling, OCR is not supported
-    │   │   └── UnreadableTextError   text drawn without a Unicode map: no value can be read
+    │   │   ├── UnreadableTextError   text drawn without a Unicode map: no value can be read
+    │   │   └── ScanUnreadableError   a scan, but no page of it can be read as our form (``reason``)
+    │   ├── ImageReadError            a page image (PNG, JPEG, TIFF, a scanned page) cannot be decoded
     │   └── LimitExceededError        a configured input limit was breached
     │       ├── FileTooLargeError
     │       ├── TooManyPagesError
     │       ├── TooManyObjectsError
     │       ├── StreamTooLargeError
     │       ├── FieldValueTooLongError
+    │       ├── ImageTooLargeError    a page image beyond ``Limits.max_scan_pixels`` (an image bomb)
     │       ├── TooMuchContentError   the work budget: operators, glyphs or shapes to draw
     │       ├── ParseTimeoutError     the wall-clock deadline
     │       └── WorkerCrashedError    batch mode's parser process died (memory ceiling, a signal)
@@ -71,6 +74,8 @@ __all__ = [
     "EncryptedPdfError",
     "FieldValueTooLongError",
     "FileTooLargeError",
+    "ImageReadError",
+    "ImageTooLargeError",
     "InvalidMeasureError",
     "InvalidTransitionError",
     "KlageformularError",
@@ -92,6 +97,7 @@ __all__ = [
     "PdfReadError",
     "PermanentSendError",
     "RegisterError",
+    "ScanUnreadableError",
     "StaleCaseError",
     "StreamTooLargeError",
     "TemporarySendError",
@@ -196,6 +202,21 @@ class UnreadableTextError(NoTextLayerError):
     """
 
 
+class ScanUnreadableError(NoTextLayerError):
+    """A scanned form (no text layer) that the scan reader cannot read: no page carries a readable
+    page code, or none can be located. ``reason`` is a short code (``no_page_code``,
+    ``no_scan_reader``, ``no_marks`` …); the message says what to do. Handled by a person, as before.
+    """
+
+    def __init__(self, message: str, *, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+class ImageReadError(PdfReadError):
+    """A page image cannot be decoded: a truncated JPEG, a broken TIFF, a PDF page pdfium cannot draw."""
+
+
 class LimitExceededError(PdfReadError):
     """A configured input limit was breached; ``limit`` names it, ``value`` and ``maximum`` measure it."""
 
@@ -220,6 +241,10 @@ class TooManyObjectsError(LimitExceededError):
 
 class StreamTooLargeError(LimitExceededError):
     """A stream decompresses to more than ``Limits.max_stream_bytes`` (a decompression bomb)."""
+
+
+class ImageTooLargeError(LimitExceededError):
+    """A page image has more pixels than ``Limits.max_scan_pixels`` (checked before it is decoded)."""
 
 
 class FieldValueTooLongError(LimitExceededError):

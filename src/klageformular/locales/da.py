@@ -178,6 +178,10 @@ STRINGS: dict[str, str] = {
     "msg.no_reply_way": "der er hverken angivet e-mailadresse eller postadresse, så vi kan ikke svare",
     "msg.unreadable_text": "kan ikke læses i denne kopi (teksten mangler en brugbar tegntabel)",
     "msg.page_missing": "kunne ikke læses: siden mangler i denne kopi",
+    "msg.handwritten": "er skrevet i hånden på en scannet blanket: indtast værdien fra udsnittet",
+    "msg.uncertain_mark": "kan ikke aflæses sikkert på scanningen: se efter, om der er sat kryds",
+    "msg.scribbled_out": "er overstreget på scanningen: se efter, hvad klageren mente",
+    "msg.page_unreadable": "kunne ikke læses: siden på scanningen kan ikke placeres (se advarslen)",
     # Review items of a complaint read from a plain email (intake), shown in the register's sheet.
     "msg.email_complaint": "læst fra en almindelig e-mail, ikke fra formularen: tjek, hvem der klager, og over hvad",
     "msg.name_from_address": "afsenderen opgav intet navn: e-mailadressen står i stedet",

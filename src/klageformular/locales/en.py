@@ -176,6 +176,10 @@ STRINGS: dict[str, str] = {
     "msg.no_reply_way": "neither an email address nor a postal address was given, so there is no way to reply",
     "msg.unreadable_text": "could not be read from this copy (the text has no usable character map)",
     "msg.page_missing": "could not be read: its page is missing from this copy",
+    "msg.handwritten": "is handwritten on a scanned form: key the value from its crop",
+    "msg.uncertain_mark": "cannot be read with certainty from the scan: check whether it is ticked",
+    "msg.scribbled_out": "is scribbled out on the scan: check what the complainant meant",
+    "msg.page_unreadable": "could not be read: its page in the scan cannot be located (see the warning)",
     # Review items of a complaint read from a plain email (intake), shown in the register's sheet.
     "msg.email_complaint": "read from a plain email, not the form: check who complains and about what",
     "msg.name_from_address": "the sender gave no name: the address stands in for it",

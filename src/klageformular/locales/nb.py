@@ -177,6 +177,10 @@ STRINGS: dict[str, str] = {
     "msg.no_reply_way": "verken e-postadresse eller postadresse er oppgitt, så vi har ingen måte å svare på",
     "msg.unreadable_text": "kan ikke leses i denne kopien (teksten mangler en brukbar tegntabell)",
     "msg.page_missing": "kunne ikke leses: siden mangler i denne kopien",
+    "msg.handwritten": "er skrevet for hånd på et skannet skjema: tast inn verdien fra utsnittet",
+    "msg.uncertain_mark": "kan ikke leses sikkert fra skanningen: se etter om det er krysset av",
+    "msg.scribbled_out": "er strøket over på skanningen: se etter hva klageren mente",
+    "msg.page_unreadable": "kunne ikke leses: siden i skanningen kan ikke plasseres (se advarselen)",
     # Review items of a complaint read from a plain email (intake), shown in the register's sheet.
     "msg.email_complaint": "lest fra en vanlig e-post, ikke fra skjemaet: sjekk hvem som klager, og på hva",
     "msg.name_from_address": "avsenderen oppga ikke noe navn: e-postadressen står i stedet",

@@ -177,6 +177,10 @@ STRINGS: dict[str, str] = {
     "msg.no_reply_way": "varken e-postadress eller postadress har angetts, så vi kan inte svara",
     "msg.unreadable_text": "kan inte läsas i den här kopian (texten saknar en användbar teckentabell)",
     "msg.page_missing": "kunde inte läsas: sidan saknas i den här kopian",
+    "msg.handwritten": "är handskrivet på en skannad blankett: mata in värdet från utsnittet",
+    "msg.uncertain_mark": "kan inte läsas säkert från skanningen: kontrollera om det är ikryssat",
+    "msg.scribbled_out": "är överstruket på skanningen: kontrollera vad den klagande menade",
+    "msg.page_unreadable": "kunde inte läsas: sidan i skanningen kan inte placeras (se varningen)",
     # Review items of a complaint read from a plain email (intake), shown in the register's sheet.
     "msg.email_complaint": "läst från ett vanligt e-postmeddelande, inte från blanketten: kontrollera vem som klagar "
     "och på vad",

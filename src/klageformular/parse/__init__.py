@@ -26,8 +26,11 @@ from ..exceptions import (
     FieldValueTooLongError,
     KlageformularError,
     NotAKlageformularError,
+    NotAPdfError,
+    NoTextLayerError,
     PdfReadError,
     StreamTooLargeError,
+    UnreadableTextError,
     UnsupportedFormVersionError,
 )
 from ..layout import FORM_VERSION, LAYOUT
@@ -43,10 +46,11 @@ from .content_key import content_key
 from .validate import ReviewItem, find_national_ids, validate
 
 if TYPE_CHECKING:
+    from ..scan import ScanRead
     from .text import TextLayer
 
-__all__ = ["Limits", "ParseResult", "ParseWarning", "ReviewItem", "Source", "Status", "parse_pdf",
-           "read_complaint"]
+__all__ = ["Limits", "ParseResult", "ParseWarning", "ReviewItem", "Source", "Status", "parse_image",
+           "parse_pdf", "read_complaint"]
 
 Status = Literal["complete", "needs_review"]
 
@@ -84,7 +88,7 @@ class ParseResult:
 
     source: str | None
     sha256: str
-    method: str  # "acroform" or "text"
+    method: str  # "acroform", "text" or "scan"
     form_version: str | None
     language: str | None
     page_count: int
@@ -97,6 +101,9 @@ class ParseResult:
     # The resolved profile itself (``organisation`` is its key): validation used it, and the
     # acknowledgement deadline counts its working days. Not part of the JSON shape.
     profile: Organisation = field(default_factory=get_organisation, repr=False, compare=False)
+    # A scanned form's pages, ticks and crops (method "scan"); crops are PNG bytes, so only
+    # their paths are in the JSON shape.
+    scan: ScanRead | None = field(default=None, repr=False, compare=False)
 
     @property
     def status(self) -> Status:
@@ -119,6 +126,7 @@ class ParseResult:
             "warnings": [asdict(w) for w in self.warnings],
             "content_key": self.content_key,
             "raw": dict(self.raw),
+            **({"scan": _scan_summary(self.scan)} if self.scan is not None else {}),
         }
 
     def to_json(self, **kwargs: Any) -> str:
@@ -205,6 +213,15 @@ def _parse(data: bytes, name: str | None, digest: str, limits: Limits, profile: 
         check_page_streams(reader, limits)  # pdfminer has no decompression limit of its own
         try:
             layer = read_text_layer(data)
+        except UnreadableTextError:
+            raise
+        except NoTextLayerError:
+            if form is not None:
+                raise
+            # Printed, filled by hand and scanned: the page codes and marks are read instead.
+            from ..scan import read_scan_pdf
+
+            return _scan_result(read_scan_pdf(reader, data, limits), name, digest, profile)
         except NotAKlageformularError:
             if form is None:
                 raise NotAKlageformularError("not the complaint form: none of its fields and no form identifier "
@@ -233,6 +250,59 @@ def _parse(data: bytes, name: str | None, digest: str, limits: Limits, profile: 
     log.info("parsed %s: method=%s status=%s review=%d warnings=%d", digest[:12], method, result.status,
              len(review), len(warnings))
     return result
+
+
+def _scan_result(read: ScanRead, name: str | None, digest: str, profile: Organisation | None) -> ParseResult:
+    """A scanned form's result: the ticks the machine read, every written box a ``handwritten`` item."""
+    lang = read.language if read.language in LANGUAGES else None
+    org_key = read.organisation if read.organisation in organisation_keys() else None
+    org = resolve_organisation(profile or org_key, lang or DEFAULT_LANGUAGE)
+    complaint, review = validate(read.values, Texts(lang or DEFAULT_LANGUAGE, org), today=date.today(),
+                                 warnings=[(w.code, w.path) for w in read.warnings])
+    # Handwriting is never typed yet: a scan always waits for a person to key it.
+    result = ParseResult(name, digest, "scan", read.version, lang, read.page_count, org.key, complaint,
+                         dict(read.values), review, read.warnings, None, org, read)
+    log.info("parsed %s: method=scan status=%s review=%d warnings=%d crops=%d", digest[:12], result.status,
+             len(review), len(read.warnings), len(read.crops))
+    return result
+
+
+def _scan_summary(read: ScanRead) -> dict[str, Any]:
+    return {
+        "pages": [{"index": p.index, "page": p.page, "problem": p.problem, "skew_degrees": round(p.skew_degrees, 2)}
+                  for p in read.pages],
+        "crops": [c.path for c in read.crops],
+        "ticks": [{"path": t.path, "option": t.option, "state": t.state, "ink": round(t.ink, 3),
+                   "confidence": round(t.confidence, 2)} for t in read.ticks],
+        "signature": read.signature,
+    }
+
+
+def parse_image(source: Source, *, limits: Limits | None = None, org: Organisation | None = None) -> ParseResult:
+    """Read a scanned form from a PNG, JPEG or TIFF file (each frame of a TIFF a page).
+
+    Needs the ``[scan]`` extra. Like :func:`parse_pdf` it raises only when the file is not a
+    readable form (:class:`~klageformular.ScanUnreadableError` with its ``reason``,
+    :class:`~klageformular.ImageReadError`, a limit); the result's ``method`` is ``scan``.
+    """
+    from ..scan import read_scan_images
+    from ..scan._raster import image_kind
+
+    limits = limits or Limits()
+    data, name = read_source(source, limits)
+    digest = hashlib.sha256(data).hexdigest()
+    if image_kind(data) is None:
+        raise NotAPdfError("not a PNG, JPEG or TIFF image")
+    try:
+        with spending(limits.budget()):
+            return _scan_result(read_scan_images(data, limits), name, digest, org)
+    except KlageformularError:
+        raise
+    except MemoryError:
+        raise StreamTooLargeError("ran out of memory reading the image", limit="memory") from None
+    except Exception as exc:
+        log.debug("unexpected %s while reading image %s", type(exc).__name__, digest[:12])
+        raise PdfReadError(f"broken image ({type(exc).__name__})") from None
 
 
 def _check_lengths(values: dict[str, FieldValue], limits: Limits, warnings: list[ParseWarning]) -> None:

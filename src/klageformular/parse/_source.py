@@ -48,6 +48,12 @@ class Limits:
     max_objects: int = 200_000
     max_stream_bytes: int = 100_000_000
     max_value_chars: int = 100_000
+    # A scanned page's pixels, checked before an image is decoded: an A4 page at 600 dpi has
+    # 34.8 million; a 30,000 x 30,000 "photo" of a few kilobytes would need gigabytes.
+    max_scan_pixels: int = 40_000_000
+    # The steepest a scanned page may lie (after turning by quarter turns) and still be read:
+    # a sheet fed askew lies within 3 degrees; beyond this a photo is asked for again.
+    max_scan_skew_degrees: float = 8.0
     # The work budget of one parse_pdf call, per page (see parse/_budget.py): content-stream
     # tokens interpreted (a form XObject's each time it is drawn), characters drawn, and paths,
     # images and form XObjects drawn. Our densest pages (every field at its maximum length,

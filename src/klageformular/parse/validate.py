@@ -54,7 +54,10 @@ _PYDANTIC_CODES = {
 }
 # Reader warnings that mean a value could not be taken as typed.
 _WARNING_CODES = {"unreadable_text": "unreadable_text", "ambiguous_choice": "two_choices",
-                  "unknown_choice": "invalid_choice", "page_missing": "page_missing"}
+                  "unknown_choice": "invalid_choice", "page_missing": "page_missing",
+                  # The scan reader's (klageformular.scan): a person keys or checks these.
+                  "handwritten": "handwritten", "uncertain_mark": "uncertain_mark",
+                  "scribbled_out": "scribbled_out", "page_unreadable": "page_unreadable"}
 _KR_CURRENCIES = {"DKK", "NOK", "SEK", "ISK"}  # what a bare "kr" can mean
 
 

@@ -332,6 +332,14 @@ def _correct(args: argparse.Namespace, register: Register) -> int:
     return 0
 
 
+def _key(args: argparse.Namespace, register: Register) -> int:
+    with register.session() as session, session.begin():
+        done = register.key(session, args.reference, args.field, args.value, who=_who(args.who), note=args.note,
+                            version=args.if_version)
+    print(f"{args.reference.strip().upper()}: {done.path} keyed from the scan → {done.after!r}")
+    return 0
+
+
 def _merge(args: argparse.Namespace, register: Register) -> int:
     with register.session() as session, session.begin():
         case = register.merge(session, args.reference, into=args.into, who=_who(args.who), note=args.note)
@@ -375,12 +383,12 @@ def add_register_parser(sub: Any) -> None:
     def add(name: str, func: Callable[[argparse.Namespace, Register], int], text: str) -> argparse.ArgumentParser:
         p: argparse.ArgumentParser = commands.add_parser(name, help=text, parents=[common])
         p.set_defaults(func=_command(func))
-        if name in ("set", "assign", "correct", "profile", "extend", "wait", "resume", "measure", "categorize",
+        if name in ("set", "assign", "correct", "key", "profile", "extend", "wait", "resume", "measure", "categorize",
                     "posted"):
             p.add_argument("--if-version", type=int, metavar="N",
                            help="only if the case is still at version N (as 'show' printed it): else refused with "
                                 "who changed it and when")
-        if name in ("list", "show", "assign", "correct", "merge", "extend", "wait", "resume"):
+        if name in ("list", "show", "assign", "correct", "key", "merge", "extend", "wait", "resume"):
             # import, profile, measure, categorize and report declare their own (with their own help)
             p.add_argument("--org-file", action="append", metavar="FILE",
                            help="a profile file for cases handled under its key when it is not built in "
@@ -439,6 +447,11 @@ def add_register_parser(sub: Any) -> None:
     p.add_argument("field", metavar="FIELD", help="its dotted path, e.g. complainant.email (see 'fields')")
     p.add_argument("value", metavar="VALUE")
     p.add_argument("--note", required=True, help="why (the customer's mail, a call)")
+    p = add("key", _key, "key a handwritten value from a scanned form's crop (checked like 'correct')")
+    p.add_argument("reference", metavar="REF")
+    p.add_argument("field", metavar="FIELD", help="its dotted path, e.g. complainant.last_name")
+    p.add_argument("value", metavar="VALUE")
+    p.add_argument("--note", help="anything to add to 'keyed from the scan'")
     p = add("merge", _merge, "merge a case into another (files and documents move; REF stays as a pointer)")
     p.add_argument("reference", metavar="REF")
     p.add_argument("--into", required=True, metavar="REF2")

@@ -333,6 +333,22 @@ class Register:
         return correct_row(session, self.lock(session, reference, version=version), path, value, who=who, note=note,
                            profiles=self.profiles)
 
+    def key(self, session: Session, reference: str, path: str, value: str, *, who: str, note: str | None = None,
+            version: int | None = None) -> Correction:
+        """Key a handwritten value from a scan's crop: a correction of a field with a ``handwritten`` item.
+
+        Checked like any correction; the note says it was keyed from the scan. Refused for a field
+        the scan did not crop (use :meth:`correct`).
+        """
+        from ._corrections import correct_row
+
+        row = self.lock(session, reference, version=version)
+        if not any(isinstance(item, dict) and item.get("path") == path and item.get("code") == "handwritten"
+                   for item in row.review):
+            raise RegisterError(f"{row.reference}: {path} has no handwritten value waiting to be keyed (use correct)")
+        text = "keyed from the scan" + (f": {note.strip()}" if note and note.strip() else "")
+        return correct_row(session, row, path, value, who=who, note=text, profiles=self.profiles)
+
     def merge(self, session: Session, reference: str, *, into: str, who: str, note: str | None = None) -> Case:
         """Merge a case into another: files and documents move, the merged case stays as a pointer."""
         from ._corrections import merge_rows
