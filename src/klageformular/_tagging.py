@@ -161,7 +161,8 @@ def write_structure(writer: PdfWriter, root: Elem, widgets: Mapping[str, Indirec
             node[NameObject("/Pg")] = pages[first_page - 1]
         elif objr_parents and objr_parents[-1][1] is ref:
             node[NameObject("/Pg")] = objr_parents[-1][0].get_object().raw_get("/P")
-        node[NameObject("/K")] = kids
+        # One kid stands alone (the common form, and the one every checker reads); more make an array.
+        node[NameObject("/K")] = kids[0] if len(kids) == 1 else kids
         return ref
 
     tree_root = DictionaryObject({NameObject("/Type"): NameObject("/StructTreeRoot")})

@@ -1,0 +1,241 @@
+"""The tagged form (issue 30), read by real consumers of tags: pdf.js, poppler, a PDF/UA checker, filling tools.
+
+Every language × profile is checked: the structure tree's reading order and headings, one ``Form``
+element per widget named by its ``/TU``, no page content outside marked content, the PDF/UA
+identification; and the tags survive a viewer filling the form.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ContentStream, DictionaryObject, IndirectObject, NameObject
+
+from klageformular import render_form
+from klageformular._tagging import artifact
+from klageformular.layout import LAYOUT, Kind
+from klageformular.locales import Texts, available_languages
+from klageformular.org import organisation_keys
+from klageformular.values import field_values
+
+from .conftest import require_tool, run_tool, sample_data
+from .fillers import ALL_FILLERS, PDFJS, TOOL_OF
+
+FORMS = [(lang, org) for org in organisation_keys() for lang in available_languages()]
+# Operators that put marks on the page (PDF 32000-1, tables 59, 60, 87, 92): each must sit inside
+# marked content, tagged or artifact.
+PAINTING = {b"Tj", b"TJ", b"'", b'"', b"f", b"F", b"f*", b"S", b"s", b"B", b"B*", b"b", b"b*", b"Do", b"sh", b"INLINE IMAGE"}
+
+
+@cache
+def _form(lang: str, org: str) -> bytes:
+    return render_form(lang, org=org)
+
+
+def _walk(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for kid in node.get("children", []):
+        yield from _walk(kid)
+
+
+def _pdfjs(data: bytes, tmp_path: Path) -> list[dict[str, Any]]:
+    """What pdf.js makes of the structure tree, page by page (tests/pdfjs/structtree.mjs)."""
+    require_tool("node")
+    if not (PDFJS / "node_modules" / "pdfjs-dist").is_dir():
+        pytest.skip("pdfjs-dist is not installed (cd tests/pdfjs && npm ci); CI installs it")
+    path = tmp_path / "form.pdf"
+    path.write_bytes(data)
+    out = subprocess.run(["node", PDFJS / "structtree.mjs", path], check=True, capture_output=True, timeout=120)
+    pages: list[dict[str, Any]] = json.loads(out.stdout)
+    return pages
+
+
+def _unmarked_painting(data: bytes) -> list[tuple[int, str]]:
+    """(page, operator) of every painting operator outside marked content; MCIDs not 0..n-1 also count."""
+    reader = PdfReader(io.BytesIO(data))
+    found = []
+    for number, page in enumerate(reader.pages, start=1):
+        depth, mcids = 0, []
+        for operands, op in ContentStream(page.get_contents(), reader).operations:
+            if op in (b"BDC", b"BMC"):
+                depth += 1
+                if op == b"BDC" and isinstance(operands[1], DictionaryObject) and "/MCID" in operands[1]:
+                    mcids.append(int(operands[1]["/MCID"]))
+            elif op == b"EMC":
+                depth -= 1
+            elif op in PAINTING and depth == 0:
+                found.append((number, op.decode()))
+        assert depth == 0, f"page {number}: unbalanced marked content"
+        if mcids != list(range(len(mcids))):
+            found.append((number, "MCID order"))
+    return found
+
+
+@pytest.mark.parametrize(("lang", "org"), FORMS)
+def test_catalog_declares_a_tagged_pdf_ua_document(lang: str, org: str) -> None:
+    reader = PdfReader(io.BytesIO(_form(lang, org)))
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] is True or root["/MarkInfo"]["/Marked"] == True  # noqa: E712
+    assert root["/Lang"] == lang
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"]
+    assert root["/StructTreeRoot"]["/K"]["/S"] == "/Document"
+    xmp = root["/Metadata"].get_data().decode()
+    assert "<pdfuaid:part>1</pdfuaid:part>" in xmp
+    title = re.search(r"<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">(.*?)</rdf:li>", xmp)
+    assert title and title.group(1) == reader.metadata.title  # type: ignore[union-attr]
+    for page in reader.pages:
+        if "/Annots" in page:
+            assert page["/Tabs"] == "/S"
+
+
+@pytest.mark.parametrize(("lang", "org"), FORMS)
+def test_no_page_content_outside_marked_content(lang: str, org: str) -> None:
+    assert _unmarked_painting(_form(lang, org)) == []
+
+
+def test_the_content_check_finds_unmarked_content() -> None:
+    """The check above can fail: a rule drawn without artifact() is found."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    buf = io.BytesIO()
+    c = Canvas(buf)
+    with artifact(c):
+        c.line(0, 0, 10, 10)
+    c.line(0, 10, 10, 0)
+    c.save()
+    assert _unmarked_painting(buf.getvalue()) == [(1, "S")]
+
+
+@pytest.mark.parametrize(("lang", "org"), FORMS)
+def test_every_widget_sits_in_its_own_form_element(lang: str, org: str) -> None:
+    reader = PdfReader(io.BytesIO(_form(lang, org)))
+    tree = reader.trailer["/Root"]["/StructTreeRoot"]
+    nums = tree["/ParentTree"]["/Nums"]
+    parents = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+    widgets = 0
+    for page in reader.pages:
+        for ref in page.get("/Annots", []):
+            widget = ref.get_object()
+            element = parents[int(widget["/StructParent"])].get_object()
+            assert element["/S"] == "/Form"
+            objr = element["/K"]
+            assert objr["/Type"] == "/OBJR" and objr.raw_get("/Obj") == ref
+            widgets += 1
+    assert widgets == sum(len(f.options) or 1 for f in LAYOUT.fields)
+    assert int(tree["/ParentTreeNextKey"]) == len(reader.pages) + widgets
+
+
+def _expected_headings(texts: Texts) -> list[tuple[str, str]]:
+    roles = {"heading": "H2", "subheading": "H3"}
+    out = [("H1", texts.text("title"))]
+    out += [(roles[b.kind], texts.text(b.key)) for b in LAYOUT.blocks if b.kind in roles]
+    out.append(("H2", texts.text("info.title")))
+    out += [("H3", texts.text(f"info.{k}.h"))
+            for k in ("free", "how", "ack", "process", "decision", "escalation", "authorities", "contact")]
+    return out
+
+
+@pytest.mark.parametrize(("lang", "org"), FORMS)
+def test_pdfjs_reads_headings_fields_and_no_untagged_text(lang: str, org: str, tmp_path: Path) -> None:
+    """Firefox's engine: headings in order with their text, one Form per widget named by its /TU, in
+    the layout's (reading and tab) order; no text outside tagged content or artifacts."""
+    texts = Texts.of(lang, org)
+    pages = _pdfjs(_form(lang, org), tmp_path)
+    headings: list[tuple[str, str]] = []
+    forms: list[dict[str, Any]] = []
+    for page in pages:
+        assert page["untagged"] == []
+        annots = {a["id"]: a for a in page["annotations"]}
+        for node in _walk(page["tree"]):
+            role = node.get("role", "")
+            if re.fullmatch(r"H\d", role):
+                headings.append((role, "".join(page["text"][k["id"]] for k in node["children"])))
+            if role == "Form":
+                (kid,) = node["children"]
+                assert kid["type"] == "annotation"
+                forms.append(annots[kid["id"].removeprefix("pdfjs_internal_id_")])
+    assert headings == _expected_headings(texts)
+    expected = []
+    for spec in LAYOUT.fields:
+        label = texts.label(spec.path).rstrip(" *")
+        if spec.kind is Kind.RADIO:
+            expected += [(spec.name, o.export, f"{label}: {texts.option(spec.path, o.value)}") for o in spec.options]
+        else:
+            expected.append((spec.name, None, None))
+    assert [(f["fieldName"], f["buttonValue"] if f["radioButton"] else None) for f in forms] == [e[:2] for e in expected]
+    for form, (_, _, name) in zip(forms, expected, strict=True):
+        assert form["alternativeText"].strip()
+        if name:
+            assert form["alternativeText"] == name
+
+
+def test_poppler_shows_the_same_tree(tmp_path: Path) -> None:
+    path = tmp_path / "form.pdf"
+    path.write_bytes(_form("sv", "kameo-se"))
+    out = run_tool("pdfinfo", "-struct-text", path).stdout.decode()
+    texts = Texts.of("sv", "kameo-se")
+    assert out.startswith("Document\n  H1 (block)\n    \"" + texts.text("title") + "\"")
+    assert out.count("\n  Form\n") == sum(len(f.options) or 1 for f in LAYOUT.fields)
+    assert f'"{texts.text("info.title")}"' in out
+
+
+@pytest.mark.parametrize(("lang", "org"), FORMS)
+def test_pdf_ua_checker_finds_nothing(lang: str, org: str, tmp_path: Path) -> None:
+    """The machine-checkable PDF/UA-1 rules the ``pdfua`` package implements: no findings, none skipped."""
+    path = tmp_path / "form.pdf"
+    path.write_bytes(_form(lang, org))
+    report = _pdfua().validate(str(path))
+    assert [f"{f.rule_id}: {f.message}" for f in report.findings] == []
+    assert [(o.rule_id, o.skipped_reason) for o in report.skipped] == []
+
+
+def _pdfua() -> Any:
+    return pytest.importorskip("pdfua", reason="pdfua is not installed (pip install -e '.[test]')")
+
+
+def test_pdf_ua_checker_catches_untagged_content(tmp_path: Path) -> None:
+    """The checker is not blind to our files: the same form with its marked content stripped fails."""
+    writer = PdfWriter(clone_from=io.BytesIO(_form("da", "kameo-dk")))
+    page = writer.pages[0]
+    stream = ContentStream(page.get_contents(), writer)
+    stream.operations = [(o, op) for o, op in stream.operations if op not in (b"BDC", b"BMC", b"EMC")]
+    page.replace_contents(stream)
+    path = tmp_path / "stripped.pdf"
+    writer.write(path)
+    report = _pdfua().validate(str(path))
+    assert "UA-01-003" in {f.rule_id for f in report.findings}
+
+
+@pytest.mark.parametrize("filler", list(ALL_FILLERS))
+def test_a_filled_form_keeps_its_tags(filler: str, tmp_path: Path) -> None:
+    """Each filling program keeps the structure tree, every widget's place in it and the marked content."""
+    if filler in TOOL_OF:
+        require_tool(TOOL_OF[filler])
+    from klageformular import Complaint
+
+    values = field_values(Complaint.model_validate(sample_data()), "da")
+    filled = ALL_FILLERS[filler](_form("da", "kameo-dk"), values)
+    assert _unmarked_painting(filled) == []
+    reader = PdfReader(io.BytesIO(filled))
+    nums = reader.trailer["/Root"]["/StructTreeRoot"]["/ParentTree"]["/Nums"]
+    parents = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+    for page in reader.pages:
+        for ref in page.get("/Annots", []):
+            widget = ref.get_object()
+            if widget.get("/Subtype") != "/Widget":
+                continue
+            objr = parents[int(widget["/StructParent"])].get_object()["/K"]
+            assert isinstance(objr.raw_get("/Obj"), IndirectObject)
+            assert objr["/Obj"] == widget
+    forms = [n for p in _pdfjs(filled, tmp_path) for n in _walk(p["tree"]) if n.get("role") == "Form"]
+    assert len(forms) == sum(len(f.options) or 1 for f in LAYOUT.fields)
+    assert reader.trailer["/Root"]["/MarkInfo"][NameObject("/Marked")]
