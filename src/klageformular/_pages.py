@@ -8,6 +8,7 @@ registration marks, running heads and the page line), so the form is a tagged PD
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from reportlab.lib.colors import HexColor
@@ -236,11 +237,12 @@ def _fit(text: str, font: str, size: float, width: float) -> str:
     return text
 
 
+@dataclass(frozen=True)
 class Pages:
     """The drawn pages (a PDF without fields) and the structure of what is on them."""
 
-    def __init__(self, data: bytes, structure: Elem) -> None:
-        self.data, self.structure = data, structure
+    data: bytes
+    structure: Elem
 
 
 def draw_pages(texts: Texts, epoch: int) -> Pages:

@@ -119,13 +119,21 @@ class Tagger:
         return elem
 
 
+def _dict(ref: IndirectObject) -> DictionaryObject:
+    obj = ref.get_object()
+    assert isinstance(obj, DictionaryObject)
+    return obj
+
+
 def write_structure(writer: PdfWriter, root: Elem, widgets: Mapping[str, IndirectObject], *, lang: str) -> None:
     """Write ``root`` as the document's structure tree; ``widgets`` resolves every :class:`Widget` key.
 
     A widget key without a widget, or a widget that is not in the tree, is a bug: it raises.
     """
-    pages = [p.indirect_reference for p in writer.pages]
-    assert all(p is not None for p in pages)
+    pages: list[IndirectObject] = []
+    for p in writer.pages:
+        assert p.indirect_reference is not None  # a writer's pages are always indirect
+        pages.append(p.indirect_reference)
     by_page: defaultdict[int, dict[int, IndirectObject]] = defaultdict(dict)  # page → mcid → element
     objr_parents: list[tuple[IndirectObject, IndirectObject]] = []  # (widget, element)
 
@@ -156,11 +164,11 @@ def write_structure(writer: PdfWriter, root: Elem, widgets: Mapping[str, Indirec
                 objr_parents.append((annot, ref))
                 kids.append(DictionaryObject({NameObject("/Type"): NameObject("/OBJR"),
                                               NameObject("/Obj"): annot,
-                                              NameObject("/Pg"): annot.get_object().raw_get("/P")}))
+                                              NameObject("/Pg"): _dict(annot).raw_get("/P")}))
         if first_page is not None:
             node[NameObject("/Pg")] = pages[first_page - 1]
         elif objr_parents and objr_parents[-1][1] is ref:
-            node[NameObject("/Pg")] = objr_parents[-1][0].get_object().raw_get("/P")
+            node[NameObject("/Pg")] = _dict(objr_parents[-1][0]).raw_get("/P")
         # One kid stands alone (the common form, and the one every checker reads); more make an array.
         node[NameObject("/K")] = kids[0] if len(kids) == 1 else kids
         return ref
@@ -170,7 +178,7 @@ def write_structure(writer: PdfWriter, root: Elem, widgets: Mapping[str, Indirec
     document = build(root, tree_ref)
     nums = ArrayObject()
     for index, page_ref in enumerate(pages):
-        page = page_ref.get_object()  # type: ignore[union-attr]
+        page = _dict(page_ref)
         marked = by_page.get(index + 1, {})
         if sorted(marked) != list(range(len(marked))):
             raise RuntimeError(f"page {index + 1}: marked content is not numbered 0..n-1")
@@ -181,7 +189,7 @@ def write_structure(writer: PdfWriter, root: Elem, widgets: Mapping[str, Indirec
     if len(seen) != len(widgets):
         raise RuntimeError("a widget is missing from the structure tree")
     for annot, elem_ref in objr_parents:
-        annot.get_object()[NameObject("/StructParent")] = NumberObject(key)
+        _dict(annot)[NameObject("/StructParent")] = NumberObject(key)
         nums += [NumberObject(key), elem_ref]
         key += 1
     tree_root.update({
@@ -193,8 +201,9 @@ def write_structure(writer: PdfWriter, root: Elem, widgets: Mapping[str, Indirec
     catalog[NameObject("/StructTreeRoot")] = tree_ref
     catalog[NameObject("/MarkInfo")] = DictionaryObject({NameObject("/Marked"): BooleanObject(True)})
     catalog[NameObject("/Lang")] = TextStringObject(lang)
-    prefs = catalog.get("/ViewerPreferences")
-    prefs = prefs.get_object() if prefs is not None else DictionaryObject()
+    given = catalog.get("/ViewerPreferences")
+    prefs = given.get_object() if given is not None else DictionaryObject()
+    assert isinstance(prefs, DictionaryObject)
     prefs[NameObject("/DisplayDocTitle")] = BooleanObject(True)
     catalog[NameObject("/ViewerPreferences")] = prefs
 
@@ -208,7 +217,7 @@ class MarkedParagraph(Paragraph):  # type: ignore[misc]  # reportlab is untyped
 
     tag: tuple[Tagger, Elem] | None = None
 
-    def drawOn(self, canvas: Any, x: float, y: float, _sW: float = 0) -> None:  # noqa: N802 - reportlab's name
+    def drawOn(self, canvas: Any, x: float, y: float, _sW: float = 0) -> None:  # noqa: N802, N803 - reportlab's names
         if self.tag is None:
             raise RuntimeError("a MarkedParagraph drawn without its structure element")
         tagger, elem = self.tag
