@@ -18,6 +18,7 @@ import os
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
 # Runs in the child interpreter: times one round of every case, prints {case: [seconds, bytes]}.
 _ROUND = r"""
@@ -40,7 +41,7 @@ for name, case in cases.items():
     out[name] = [elapsed, max(map(len, result)) if isinstance(result, list) else len(result)]
 print(json.dumps(out))
 """
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = str(Path(__file__).resolve().parent.parent)
 
 
 def run_round(src: str | None) -> dict[str, list[float]]:
