@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import http.server
 import io
-import json
 import re
-import subprocess
-from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ContentStream, DictionaryObject, IndirectObject, NameObject
+from pypdf.generic import ContentStream, IndirectObject, NameObject
 
 from klageformular import render_form
 from klageformular._tagging import artifact
@@ -29,57 +26,13 @@ from klageformular.org import organisation_keys
 from klageformular.values import field_values
 
 from .conftest import require_tool, run_tool, sample_data
-from .fillers import ALL_FILLERS, PDFJS, TOOL_OF
+from .fillers import ALL_FILLERS, TOOL_OF
+from .tagged import pdfjs_structure, unmarked_painting, walk
 
 FORMS = [(lang, org) for org in organisation_keys() for lang in available_languages()]
-# Operators that put marks on the page (PDF 32000-1, tables 59, 60, 87, 92): each must sit inside
-# marked content, tagged or artifact.
-PAINTING = {b"Tj", b"TJ", b"'", b'"', b"f", b"F", b"f*", b"S", b"s", b"B", b"B*", b"b", b"b*", b"Do", b"sh",
-            b"INLINE IMAGE"}
-
-
 @cache
 def _form(lang: str, org: str) -> bytes:
     return render_form(lang, org=org)
-
-
-def _walk(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield node
-    for kid in node.get("children", []):
-        yield from _walk(kid)
-
-
-def _pdfjs(data: bytes, tmp_path: Path) -> list[dict[str, Any]]:
-    """What pdf.js makes of the structure tree, page by page (tests/pdfjs/structtree.mjs)."""
-    require_tool("node")
-    if not (PDFJS / "node_modules" / "pdfjs-dist").is_dir():
-        pytest.skip("pdfjs-dist is not installed (cd tests/pdfjs && npm ci); CI installs it")
-    path = tmp_path / "form.pdf"
-    path.write_bytes(data)
-    out = subprocess.run(["node", PDFJS / "structtree.mjs", path], check=True, capture_output=True, timeout=120)
-    pages: list[dict[str, Any]] = json.loads(out.stdout)
-    return pages
-
-
-def _unmarked_painting(data: bytes) -> list[tuple[int, str]]:
-    """(page, operator) of every painting operator outside marked content; MCIDs not 0..n-1 also count."""
-    reader = PdfReader(io.BytesIO(data))
-    found = []
-    for number, page in enumerate(reader.pages, start=1):
-        depth, mcids = 0, []
-        for operands, op in ContentStream(page.get_contents(), reader).operations:
-            if op in (b"BDC", b"BMC"):
-                depth += 1
-                if op == b"BDC" and isinstance(operands[1], DictionaryObject) and "/MCID" in operands[1]:
-                    mcids.append(int(operands[1]["/MCID"]))  # type: ignore[call-overload]
-            elif op == b"EMC":
-                depth -= 1
-            elif op in PAINTING and depth == 0:
-                found.append((number, op.decode()))
-        assert depth == 0, f"page {number}: unbalanced marked content"
-        if mcids != list(range(len(mcids))):
-            found.append((number, "MCID order"))
-    return found
 
 
 @pytest.mark.parametrize(("lang", "org"), FORMS)
@@ -101,7 +54,7 @@ def test_catalog_declares_a_tagged_pdf_ua_document(lang: str, org: str) -> None:
 
 @pytest.mark.parametrize(("lang", "org"), FORMS)
 def test_no_page_content_outside_marked_content(lang: str, org: str) -> None:
-    assert _unmarked_painting(_form(lang, org)) == []
+    assert unmarked_painting(_form(lang, org)) == []
 
 
 def test_the_content_check_finds_unmarked_content() -> None:
@@ -114,7 +67,7 @@ def test_the_content_check_finds_unmarked_content() -> None:
         c.line(0, 0, 10, 10)
     c.line(0, 10, 10, 0)
     c.save()
-    assert _unmarked_painting(buf.getvalue()) == [(1, "S")]
+    assert unmarked_painting(buf.getvalue()) == [(1, "S")]
 
 
 @pytest.mark.parametrize(("lang", "org"), FORMS)
@@ -151,13 +104,13 @@ def test_pdfjs_reads_headings_fields_and_no_untagged_text(lang: str, org: str, t
     """Firefox's engine: headings in order with their text, one Form per widget named by its /TU, in
     the layout's (reading and tab) order; no text outside tagged content or artifacts."""
     texts = Texts.of(lang, org)
-    pages = _pdfjs(_form(lang, org), tmp_path)
+    pages = pdfjs_structure(_form(lang, org), tmp_path)
     headings: list[tuple[str, str]] = []
     forms: list[dict[str, Any]] = []
     for page in pages:
         assert page["untagged"] == []
         annots = {a["id"]: a for a in page["annotations"]}
-        for node in _walk(page["tree"]):
+        for node in walk(page["tree"]):
             role = node.get("role", "")
             if re.fullmatch(r"H\d", role):
                 headings.append((role, "".join(page["text"][k["id"]] for k in node["children"])))
@@ -227,7 +180,7 @@ def test_a_filled_form_keeps_its_tags(filler: str, tmp_path: Path) -> None:
 
     values = field_values(Complaint.model_validate(sample_data()), "da")
     filled = ALL_FILLERS[filler](_form("da", "kameo-dk"), values)
-    assert _unmarked_painting(filled) == []
+    assert unmarked_painting(filled) == []
     reader = PdfReader(io.BytesIO(filled))
     nums = reader.trailer["/Root"]["/StructTreeRoot"]["/ParentTree"]["/Nums"]
     parents = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
@@ -239,7 +192,7 @@ def test_a_filled_form_keeps_its_tags(filler: str, tmp_path: Path) -> None:
             objr = parents[int(widget["/StructParent"])].get_object()["/K"]
             assert isinstance(objr.raw_get("/Obj"), IndirectObject)
             assert objr["/Obj"] == widget
-    forms = [n for p in _pdfjs(filled, tmp_path) for n in _walk(p["tree"]) if n.get("role") == "Form"]
+    forms = [n for p in pdfjs_structure(filled, tmp_path) for n in walk(p["tree"]) if n.get("role") == "Form"]
     assert len(forms) == sum(len(f.options) or 1 for f in LAYOUT.fields)
     assert reader.trailer["/Root"]["/MarkInfo"][NameObject("/Marked")]
 

@@ -87,7 +87,8 @@ def artifact(canvas: Any, kind: str = "Layout") -> Iterator[None]:
 class Tagger:
     """Marks what a reportlab canvas draws and records the structure it belongs to."""
 
-    def __init__(self, canvas: Any, root: str = "Document") -> None:
+    def __init__(self, canvas: Any = None, root: str = "Document") -> None:
+        """``canvas`` may be set later (a document template makes its canvas itself)."""
         self.canvas = canvas
         self.root = Elem(root)
         self._next: defaultdict[int, int] = defaultdict(int)

@@ -16,7 +16,11 @@ from pypdf.generic import DecodedStreamObject, NameObject
 
 __all__ = ["xmp_metadata", "xmp_packet"]
 
-_UA_EXTENSION = """   <pdfaExtension:schemas>
+_UA_EXTENSION = """  <rdf:Description rdf:about=""
+    xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"
+    xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#"
+    xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
+   <pdfaExtension:schemas>
     <rdf:Bag>
      <rdf:li rdf:parseType="Resource">
       <pdfaSchema:schema>PDF/UA Universal Accessibility Schema</pdfaSchema:schema>
@@ -35,6 +39,7 @@ _UA_EXTENSION = """   <pdfaExtension:schemas>
      </rdf:li>
     </rdf:Bag>
    </pdfaExtension:schemas>
+  </rdf:Description>
 """
 
 
@@ -49,21 +54,19 @@ def xmp_packet(info: Mapping[str, str], created: datetime, lang: str, *, pdfa: s
 
     namespaces = ""
     claims = ""
+    extension = ""
     if pdfa:
         namespaces += '\n    xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/"'
         claims += f"   <pdfaid:part>{pdfa[:-1]}</pdfaid:part>\n   <pdfaid:conformance>{pdfa[-1]}</pdfaid:conformance>\n"
     if pdfua:
         namespaces += '\n    xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/"'
         claims += "   <pdfuaid:part>1</pdfuaid:part>\n"
-        if pdfa:
-            namespaces += ('\n    xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"'
-                           '\n    xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#"'
-                           '\n    xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#"')
-            claims += _UA_EXTENSION
+        if pdfa:  # described before it is used, in a description of its own
+            extension = _UA_EXTENSION
     return f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/">
  <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
-  <rdf:Description rdf:about=""
+{extension}  <rdf:Description rdf:about=""
     xmlns:dc="http://purl.org/dc/elements/1.1/"
     xmlns:pdf="http://ns.adobe.com/pdf/1.3/"
     xmlns:xmp="http://ns.adobe.com/xap/1.0/"{namespaces}>
