@@ -64,7 +64,11 @@ class _Painter:
         self.tags = Tagger(canvas)
 
     def furniture(self, page: int) -> None:
-        """Registration marks and the form identifier: how a printed copy is found again."""
+        """Registration marks and the form identifier: how a printed copy is found again.
+
+        All of it is page furniture, so a reader skips it: anything drawn here goes inside
+        ``artifact(c)`` (decoration) or ``artifact(c, "Pagination")`` (page codes, running text).
+        """
         c = self.c
         c.setFillColor(INK)
         with artifact(c):
