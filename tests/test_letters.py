@@ -39,6 +39,8 @@ from klageformular.letters import (
 from klageformular.locales import letter_texts as texts
 from klageformular.org import Organisation, home_organisation
 
+from .tagged import pdfjs_structure, unmarked_painting, walk
+
 LANGS = ("da", "en", "nb", "sv")
 PHONE = "+47 41 23 45 67"
 RECEIVED, ACK_DATE, DECISION_DATE = date(2026, 11, 24), date(2026, 11, 25), date(2026, 12, 10)
@@ -210,6 +212,43 @@ def test_pdfa_structure(paper: bool) -> None:
     # Nothing PDF/A forbids: no JavaScript, no annotations, no transparency groups, no embedded files.
     for banned in (b"/JavaScript", b"/JS", b"/Annots", b"/Group", b"/EmbeddedFile", b"/SMask"):
         assert banned not in pdf
+
+
+# --- Tagged (PDF/UA-1) --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("paper", [False, True])
+@pytest.mark.parametrize("kind", ["acknowledgement", "decision"])
+def test_letters_are_tagged(kind: str, paper: bool, tmp_path: Path) -> None:
+    """Headings, paragraphs, lists and the address block in pdf.js's structure tree; nothing painted
+    outside marked content; the PDF/UA identification beside PDF/A's; pdfua's rules find nothing."""
+    case = _case("da", paper=paper)
+    pdf = (acknowledgement_letter(case, dated=ACK_DATE) if kind == "acknowledgement" else
+           decision_letter(case, outcome="not_upheld", reasons=REASONS, dated=DECISION_DATE))
+    assert unmarked_painting(pdf) == []
+    root = PdfReader(io.BytesIO(pdf)).trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] and root["/Lang"] == "da" and root["/ViewerPreferences"]["/DisplayDocTitle"]
+    xmp = root["/Metadata"].get_data().decode()
+    assert "<pdfuaid:part>1</pdfuaid:part>" in xmp and "<pdfaid:conformance>B</pdfaid:conformance>" in xmp
+    pages = pdfjs_structure(pdf, tmp_path)
+    nodes = [(n.get("role"), "".join(p["text"].get(k.get("id", ""), "") for k in n.get("children", [])))
+             for p in pages for n in walk(p["tree"])]
+    roles = [r for r, _ in nodes]
+    assert all(p["untagged"] == [] for p in pages)
+    title = texts(case.lang)["ack.title" if kind == "acknowledgement" else "decision.title"]
+    assert roles.count("H1") == 1 and ("H1", title) in nodes
+    assert roles.count("H2") >= 3 and "L" in roles and "LI" in roles and "LBody" in roles
+    address = [t for r, t in nodes if r == "P" and "Aarhus" in t]
+    assert bool(address) == paper  # the address block, only on paper, as one paragraph
+    if paper:
+        assert address[0].startswith("Łukasz Żółć")
+    if kind == "decision":  # the officer's Markdown: a list with a list inside one of its items
+        assert any(k.get("role") == "L" for p in pages for n in walk(p["tree"]) if n.get("role") == "LBody"
+                   for k in n.get("children", []))
+    pdfua = pytest.importorskip("pdfua", reason="pdfua is not installed (pip install -e '.[test]')")
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(pdf)
+    report = pdfua.validate(str(path))
+    assert [f.rule_id for f in report.findings] == [] and not report.skipped
 
 
 _PREFLIGHT_JARS = ("preflight.jar", "pdfbox2.jar", "fontbox2.jar", "xmpbox.jar", "commons-logging.jar",

@@ -99,7 +99,7 @@ def test_document_metadata(blank_form: bytes) -> None:
         for annot in annots:
             assert "/N" in annot["/AP"]  # every widget has an appearance: no viewer has to guess
         if annots:
-            assert page["/Tabs"] == "/R"
+            assert page["/Tabs"] == "/S"  # structure order (PDF/UA-1); was /R before tagging
 
 
 @pytest.mark.parametrize("lang", LANGS)

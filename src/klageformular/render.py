@@ -4,6 +4,10 @@ reportlab's own AcroForm support is not used for fields: it caps text at MaxLen 
 checkboxes and radios *required*, and cannot draw values above U+00FF. The page content
 (labels, boxes, information page, registration marks) is reportlab's; every field, its
 flags, tooltip and appearance streams are written here from :data:`layout.LAYOUT`.
+
+The form is a tagged PDF (PDF/UA-1): the pages' marked content and the structure record come
+from :mod:`._pages`; once the widgets exist, :mod:`._tagging` writes the structure tree that puts
+each widget, in reading order, in its own ``Form`` element.
 """
 
 from __future__ import annotations
@@ -32,11 +36,12 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from . import _pages
+from . import _pages, _tagging
 from ._appearance import ZADB_RESOURCE, choice_appearance, text_appearance
 from ._font import FONT_RESOURCE, EmbeddedFont
 from ._paths import leaf_paths
 from ._version import __version__
+from ._xmp import xmp_metadata
 from .exceptions import ConfigurationError, KlageformularWarning
 from .layout import CHOICE_SIZE, FORM_ID, FORM_VERSION, LAYOUT, FieldSpec, Kind
 from .locales import Texts
@@ -79,8 +84,9 @@ def render_form(lang: str = "da", prefill: Complaint | Mapping[str, Any] | None 
     epoch = _epoch()
 
     pages = _pages.draw_pages(texts, epoch)
-    writer = PdfWriter(clone_from=io.BytesIO(pages))
-    _add_fields(writer, texts, values)
+    writer = PdfWriter(clone_from=io.BytesIO(pages.data))
+    widgets = _add_fields(writer, texts, values)
+    _tagging.write_structure(writer, pages.structure, widgets, lang=texts.lang)
     _set_metadata(writer, texts, epoch, values)
     out = io.BytesIO()
     writer.write(out)
@@ -210,7 +216,7 @@ def _states(writer: PdfWriter, zadb_ref: IndirectObject, on_name: str, *, radio:
 
 
 def _choice_field(writer: PdfWriter, spec: FieldSpec, page_ref: IndirectObject, zadb_ref: IndirectObject,
-                  texts: Texts, value: FieldValue) -> tuple[IndirectObject, list[IndirectObject]]:
+                  texts: Texts, value: FieldValue) -> tuple[IndirectObject, list[tuple[str, IndirectObject]]]:
     """A checkbox (one widget) or a radio group (parent plus one widget per option)."""
     common = {
         NameObject("/FT"): NameObject("/Btn"),
@@ -229,7 +235,7 @@ def _choice_field(writer: PdfWriter, spec: FieldSpec, page_ref: IndirectObject, 
             NameObject("/AP"): _states(writer, zadb_ref, spec.on_value, radio=False),
         })
         ref = writer._add_object(field)
-        return ref, [ref]
+        return ref, [(_pages.widget_key(spec), ref)]
     chosen = next((o.export for o in spec.options if o.value == value), None)
     parent = DictionaryObject(common)
     parent.update({
@@ -243,14 +249,15 @@ def _choice_field(writer: PdfWriter, spec: FieldSpec, page_ref: IndirectObject, 
         state = NameObject(f"/{option.export}" if option.export == chosen else "/Off")
         widget.update({
             NameObject("/Parent"): parent_ref,
-            # /TU is not inherited by every reader (pdftk reads the widget's): repeat the group's.
-            NameObject("/TU"): common[NameObject("/TU")],
+            # /TU is not inherited by every reader (pdftk reads the widget's), and a screen reader
+            # names each button by its widget: the question and this button's choice.
+            NameObject("/TU"): TextStringObject(_option_tip(spec, texts, option.value)),
             NameObject("/AS"): state,
             NameObject("/MK"): DictionaryObject({NameObject("/CA"): TextStringObject("l")}),
             NameObject("/AP"): _states(writer, zadb_ref, option.export, radio=True),
         })
-        kids.append(writer._add_object(widget))
-    parent[NameObject("/Kids")] = ArrayObject(kids)
+        kids.append((_pages.widget_key(spec, option.export), writer._add_object(widget)))
+    parent[NameObject("/Kids")] = ArrayObject(ref for _, ref in kids)
     return parent_ref, kids
 
 
@@ -260,7 +267,13 @@ def _tip(spec: FieldSpec, texts: Texts) -> str:
     return f"{texts.label(spec.path).rstrip(' *')}: {tip}" if spec.kind is not Kind.CHECKBOX else tip
 
 
-def _add_fields(writer: PdfWriter, texts: Texts, values: Mapping[str, FieldValue]) -> None:
+def _option_tip(spec: FieldSpec, texts: Texts, value: str) -> str:
+    """A radio button's accessible name: the question, then this button's choice."""
+    return f"{texts.label(spec.path).rstrip(' *')}: {texts.option(spec.path, value)}"
+
+
+def _add_fields(writer: PdfWriter, texts: Texts, values: Mapping[str, FieldValue]) -> dict[str, IndirectObject]:
+    """Every field and widget; returns the widgets by their key in the pages' structure record."""
     font_ref = EmbeddedFont.load().pdf_font(writer)
     zadb_ref = writer._add_object(DictionaryObject({
         NameObject("/Type"): NameObject("/Font"),
@@ -268,6 +281,7 @@ def _add_fields(writer: PdfWriter, texts: Texts, values: Mapping[str, FieldValue
         NameObject("/BaseFont"): NameObject("/ZapfDingbats"),
     }))
     fields = ArrayObject()
+    by_key: dict[str, IndirectObject] = {}
     for number, page in enumerate(writer.pages, start=1):
         page_ref = page.indirect_reference
         assert page_ref is not None  # pages of a writer are always indirect
@@ -277,19 +291,22 @@ def _add_fields(writer: PdfWriter, texts: Texts, values: Mapping[str, FieldValue
             if spec.kind.is_choice:
                 top, widgets = _choice_field(writer, spec, page_ref, zadb_ref, texts, value)
             else:
-                widgets = _text_field(writer, spec, page_ref, font_ref, texts, value)
-                top = widgets[0]
+                top = _text_field(writer, spec, page_ref, font_ref, texts, value)[0]
+                widgets = [(_pages.widget_key(spec), top)]
             fields.append(top)
-            annots.extend(widgets)
+            annots.extend(ref for _, ref in widgets)
+            by_key.update(widgets)
         if annots:
             page[NameObject("/Annots")] = annots
-            page[NameObject("/Tabs")] = NameObject("/R")
+            # Tab order is the structure tree's, which is the reading order (PDF/UA-1, 7.18.3).
+            page[NameObject("/Tabs")] = NameObject("/S")
     writer.root_object[NameObject("/AcroForm")] = writer._add_object(DictionaryObject({
         NameObject("/Fields"): fields,
         NameObject("/DR"): DictionaryObject({NameObject("/Font"): DictionaryObject({
             NameObject(FONT_RESOURCE): font_ref, NameObject(ZADB_RESOURCE): zadb_ref})}),
         NameObject("/DA"): TextStringObject(f"{FONT_RESOURCE} 0 Tf 0 g"),
     }))
+    return by_key
 
 
 def _pdf_date(epoch: int) -> str:
@@ -303,7 +320,7 @@ def _set_metadata(writer: PdfWriter, texts: Texts, epoch: int,
     writer.root_object[NameObject("/Lang")] = TextStringObject(lang)
     writer.root_object[NameObject("/ViewerPreferences")] = DictionaryObject(
         {NameObject("/DisplayDocTitle"): BooleanObject(True)})
-    writer.add_metadata({
+    info = {
         "/Title": title,
         "/Author": org.name,
         "/Subject": texts.text("subtitle"),
@@ -315,7 +332,10 @@ def _set_metadata(writer: PdfWriter, texts: Texts, epoch: int,
         "/KlageformularVersion": FORM_VERSION,
         "/KlageformularLanguage": lang,
         "/KlageformularOrganisation": org.key,
-    })
+    }
+    writer.add_metadata(info)
+    # PDF/UA-1 is claimed in XMP, which must also carry the title (ISO 14289-1, 5 and 7.1).
+    xmp_metadata(writer, info, datetime.fromtimestamp(epoch, UTC), lang, pdfua=True)
     # A fixed /ID derived from the inputs: the website caches by hash, so no random bytes.
     seed = json.dumps([FORM_VERSION, __version__, lang, org.model_dump(mode="json"), epoch,
                        dict(values) or None], sort_keys=True)

@@ -1,4 +1,4 @@
-"""Acknowledgement and decision letters: PDF/A-2b, in the complaint's language, on the form's design.
+"""Acknowledgement and decision letters: PDF/A-2b and PDF/UA-1, in the complaint's language, on the form's design.
 
 A :class:`LetterCase` is what a letter needs to know about one complaint (reference, date
 received, the :class:`~klageformular.Complaint`, what came with it, admissibility, the
@@ -127,7 +127,7 @@ class LetterCase:
 
 
 def acknowledgement_letter(case: LetterCase, *, dated: date) -> bytes:
-    """The acknowledgement of receipt (art. 3) as PDF/A-2b bytes.
+    """The acknowledgement of receipt (art. 3) as PDF/A-2b (and PDF/UA-1) bytes.
 
     Refuses with :class:`LetterNotAllowedError` when the profile has no officer phone or no
     ``decision_working_days``: the letter must give both.
@@ -164,7 +164,7 @@ def acknowledgement_letter(case: LetterCase, *, dated: date) -> bytes:
 
 
 def decision_letter(case: LetterCase, *, outcome: Outcome, reasons: str, dated: date) -> bytes:
-    """The reasoned decision (art. 5) as PDF/A-2b bytes; ``reasons`` is the officer's Markdown.
+    """The reasoned decision (art. 5) as PDF/A-2b (and PDF/UA-1) bytes; ``reasons`` is the officer's Markdown.
 
     Every decision names the escalation bodies and authorities with their addresses: a
     customer may disagree with how an upheld complaint is put right, too.
