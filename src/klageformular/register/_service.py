@@ -123,6 +123,21 @@ class Register:
         Read a chunk at a time (a server-side cursor on PostgreSQL), only the columns a summary
         shows: a list of the whole register costs the memory of one chunk.
         """
+        for row in self._summary_rows(session, status=status, since=since, related_to=related_to,
+                                      include_merged=include_merged):
+            yield to_summary(session, row, self.profiles)
+
+    def case_lines(self, session: Session, *, status: Sequence[str] = (), since: date | None = None,
+                   related_to: str | None = None) -> Iterator[str]:
+        """:meth:`cases` as JSON lines, each the text of ``CaseSummary.model_dump_json()``, written from the
+        stored values without a model per case where they are in the model's own form (``_listing.py``)."""
+        from ._listing import summary_line
+
+        for row in self._summary_rows(session, status=status, since=since, related_to=related_to):
+            yield summary_line(session, row, self.profiles)
+
+    def _summary_rows(self, session: Session, *, status: Sequence[str] = (), since: date | None = None,
+                      related_to: str | None = None, include_merged: bool = True) -> Iterator[ComplaintRow]:
         query = select(*_SUMMARY_COLUMNS)
         if status:
             query = query.where(ComplaintRow.status.in_(status))
@@ -136,7 +151,7 @@ class Register:
         query = query.order_by(ComplaintRow.received, ComplaintRow.prefix, ComplaintRow.year, ComplaintRow.number)
         for row in session.execute(query.execution_options(yield_per=500)):
             # A row of these columns reads like the model's row for everything a summary uses.
-            yield to_summary(session, cast(ComplaintRow, row), self.profiles)
+            yield cast(ComplaintRow, row)
 
     def review(self, session: Session) -> Iterator[ReviewEntry]:
         """Open review items, in reference order (not of merged cases or of entries found not to be complaints)."""
