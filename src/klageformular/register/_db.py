@@ -126,8 +126,8 @@ def _stored_revisions(engine: Engine) -> tuple[str, ...] | None:
     On the driver's own connection, outside a transaction: on SQLite the engine's transactions
     begin IMMEDIATE (a write lock), which a look at one row must not wait for.
     """
-    raw = engine.raw_connection()
-    try:
+    with engine.connect() as connection:  # connecting through SQLAlchemy: its errors, as every command's
+        raw: Any = connection.connection.driver_connection
         cursor = raw.cursor()
         try:
             cursor.execute("SELECT version_num FROM alembic_version")
@@ -136,9 +136,7 @@ def _stored_revisions(engine: Engine) -> tuple[str, ...] | None:
             return None
         finally:
             cursor.close()
-    finally:
-        raw.rollback()  # PostgreSQL: ends the read's (or the failed statement's) transaction
-        raw.close()
+            raw.rollback()  # PostgreSQL: ends the read's (or the failed statement's) transaction
 
 
 def _sqlite_setup(engine: Engine) -> None:
