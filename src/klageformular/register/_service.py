@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Engine, Text, select
+from sqlalchemy import Engine, Select, Text, select
 from sqlalchemy import cast as cast_sql
 from sqlalchemy.orm import Session, selectinload
 
@@ -158,17 +158,17 @@ class Register:
         # Only the two columns the items come from, and not the rows whose list is empty (most of
         # them: ``register due`` counts these items on every call). The test is on the stored text,
         # "[]" on both databases, so it can only skip rows with nothing to yield.
-        query = (select(ComplaintRow.reference, ComplaintRow.review)
-                 .where(ComplaintRow.merged_into.is_(None), ComplaintRow.not_a_complaint.is_(False),
-                        cast_sql(ComplaintRow.review, Text) != "[]")
-                 .order_by(ComplaintRow.prefix, ComplaintRow.year, ComplaintRow.number))
+        query = _with_review().order_by(ComplaintRow.prefix, ComplaintRow.year, ComplaintRow.number)
         for row in session.execute(query.execution_options(yield_per=500)):
             yield from _review(cast(ComplaintRow, row))
 
     def due(self, session: Session, today: date, *, days: int = 7) -> DueList:
         """Deadlines to act on: overdue, today and in the ``days`` after today (acknowledgements for new
         cases, decisions for acknowledged ones), with the counts of open review items and unassigned cases."""
-        return due_list(session, today, days=days, open_review=sum(1 for _ in self.review(session)))
+        # Counted as :meth:`review` lists them, without an entry built per item or an order to sort by.
+        rows = session.execute(_with_review().execution_options(yield_per=1000))
+        open_review = sum(1 for row in rows for item in row.review if isinstance(item, dict) and item.get("path"))
+        return due_list(session, today, days=days, open_review=open_review)
 
     def report(self, session: Session, start: date, end: date, *, today: date,
                organisations: Mapping[str, Organisation] | None = None) -> Report:
@@ -541,6 +541,13 @@ def _summary_fields(session: Session, row: ComplaintRow, profiles: Mapping[str, 
 def to_event(reference: str, event: Any) -> Event:
     return Event(reference=reference, at=utc(event.at), who=event.who, what=event.what,
                  from_status=event.from_status, to_status=event.to_status, note=event.note)
+
+
+def _with_review() -> Select[tuple[str, list[Any]]]:
+    """The rows that may hold open review items: not merged, not found not to be complaints, a list not empty."""
+    return select(ComplaintRow.reference, ComplaintRow.review).where(
+        ComplaintRow.merged_into.is_(None), ComplaintRow.not_a_complaint.is_(False),
+        cast_sql(ComplaintRow.review, Text) != "[]")
 
 
 def _review(row: ComplaintRow) -> Iterator[ReviewEntry]:
