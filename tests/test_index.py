@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from klageformular._files import JsonLines, repair_lines
-from klageformular._index import INDEX, FolderIndex, whole_length
+from klageformular._index import INDEX, FolderIndex, LedgerIndex, whole_length
 from klageformular.batch import COMPLAINTS, DUPLICATES, REJECTED, convert_folder
-from klageformular.records import Record
+from klageformular.records import LEDGER, Record
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FRIDAY = date(2026, 11, 27)
@@ -147,3 +151,131 @@ def test_a_batch_resumed_without_its_index_writes_what_one_with_it_writes(tmp_pa
         results.append({name: (out / name).read_bytes() for name in (COMPLAINTS, REJECTED, DUPLICATES)})
     assert results[0] == results[1] == results[2]
     assert b'"duplicate_of":"a.pdf"' in results[0][DUPLICATES]
+
+
+# -- the mail ledger (messages.jsonl) ---------------------------------------------------------------
+
+
+def _old_ledger(path: Path) -> tuple[set[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]:
+    """The ledger as MailIntake read it before the index: every line, each run (the reference)."""
+    done: set[Any] = set()
+    primary: dict[Any, Any] = {}
+    by_id: dict[Any, list[Any]] = {}
+    by_sha: dict[Any, Any] = {}
+    for line in (path.read_text(encoding="utf-8").splitlines() if path.exists() else []):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(entry, dict):  # the old reader stopped the run here; the index skips the line
+            continue
+        done.add(entry.get("key", ""))
+        if isinstance(entry.get("record"), list) and len(entry["record"]) == 2:
+            primary.setdefault(entry["source"], (entry["record"][0], entry["record"][1]))
+        if entry.get("outcome") not in ("duplicate", "skipped", "unreadable") and entry.get("sha256"):
+            first = (entry["source"], entry["sha256"])
+            if entry.get("message_id"):
+                by_id.setdefault(entry["message_id"], []).append((entry.get("fingerprint"), first))
+            by_sha.setdefault(entry["sha256"], first)
+    return done, primary, by_id, by_sha
+
+
+def _ledger_line(n: int, *, source: str, sha: str | None, outcome: str, message_id: str | None = None,
+                 record: list[str] | None = None, fingerprint: str | None = None) -> dict[str, Any]:
+    line: dict[str, Any] = {"key": f"sha256:{sha or n}", "source": source, "sha256": sha, "message_id": message_id,
+                            "received": "2026-11-27T09:00:00+01:00", "outcome": outcome, "reason": None,
+                            "record": record}
+    if fingerprint is not None:
+        line["fingerprint"] = fingerprint
+    return line
+
+
+def _write_ledger(path: Path, lines: list[dict[str, Any]]) -> None:
+    ledger = JsonLines(path)
+    for line in lines:
+        ledger.write(line)
+    ledger.close()
+
+
+def _agrees(index: LedgerIndex, path: Path, keys: set[str], sources: set[str], shas: set[str],
+            ids: set[str]) -> None:
+    done, primary, by_id, by_sha = _old_ledger(path)
+    assert {k for k in keys if index.is_done(k)} == {k for k in keys if k in done}
+    assert {s: index.standing_for(s) for s in sources} == {s: primary.get(s) for s in sources}
+    assert {h: index.first_with_sha(h) for h in shas} == {h: by_sha.get(h) for h in shas}
+    assert {m: index.with_id(m) for m in ids} == {m: by_id.get(m) for m in ids}
+
+
+def test_the_ledger_index_answers_what_the_whole_ledger_said_and_reads_only_new_lines(tmp_path: Path) -> None:
+    path = tmp_path / LEDGER
+    lines = [_ledger_line(1, source="mbox:1", sha="aa", outcome="form", message_id="<m@x>", record=["a.pdf", "11"],
+                          fingerprint="f1"),
+             _ledger_line(2, source="mbox:2", sha="bb", outcome="duplicate", message_id="<m@x>"),
+             _ledger_line(3, source="mbox:3", sha="cc", outcome="email", message_id="<m@x>", fingerprint="f2",
+                          record=["mbox:3", "cc"]),
+             _ledger_line(4, source="mbox:4", sha=None, outcome="unreadable")]
+    _write_ledger(path, lines)
+    index = LedgerIndex(tmp_path)
+    index.update()
+    everything = ({"sha256:aa", "sha256:bb", "sha256:cc", "sha256:4", "sha256:zz"},
+                  {"mbox:1", "mbox:2", "mbox:3", "mbox:4", "mbox:9"}, {"aa", "bb", "cc", "zz"}, {"<m@x>", "<n@x>"})
+    _agrees(index, path, *everything)
+    assert index.with_id("<m@x>") == [("f1", ("mbox:1", "aa")), ("f2", ("mbox:3", "cc"))]
+    index.close()
+    # The next run appends; the index reads the new lines only (one row per line, none twice).
+    _write_ledger(path, [_ledger_line(5, source="mbox:5", sha="aa", outcome="form", message_id="<n@x>",
+                                      record=["e.pdf", "55"])])
+    index = LedgerIndex(tmp_path)
+    index.update()
+    _agrees(index, path, *everything)
+    assert index.db.execute("SELECT count(*) FROM ledger").fetchone()[0] == 5
+    assert index.first_with_sha("aa") == ("mbox:1", "aa")  # the first with the bytes stays the original
+    index.close()
+
+
+@pytest.mark.parametrize("change", ["rewritten in place", "cut", "index deleted", "broken line"])
+def test_a_changed_ledger_is_indexed_again(tmp_path: Path, change: str) -> None:
+    path = tmp_path / LEDGER
+    _write_ledger(path, [_ledger_line(1, source="mbox:1", sha="aa", outcome="email", record=["mbox:1", "aa"]),
+                         _ledger_line(2, source="mbox:2", sha="bb", outcome="email", record=["mbox:2", "bb"])])
+    LedgerIndex(tmp_path).update()
+    if change == "rewritten in place":
+        data = path.read_bytes().replace(b'"mbox:1"', b'"mbox:7"')
+        with path.open("r+b") as f:
+            f.write(data)
+    elif change == "cut":
+        path.write_bytes(path.read_bytes().splitlines(keepends=True)[0])
+    elif change == "index deleted":
+        (tmp_path / INDEX).unlink()
+    else:
+        with path.open("ab") as f:
+            f.write(b"not json\n[1, 2]\n")
+    index = LedgerIndex(tmp_path)
+    index.update()
+    _agrees(index, path, {"sha256:aa", "sha256:bb"}, {"mbox:1", "mbox:2", "mbox:7"}, {"aa", "bb"}, set())
+    index.close()
+
+
+_SOURCES = st.sampled_from(["mbox:1", "mbox:2", "imap:INBOX/3", "mail/a.eml"])
+_SHAS = st.sampled_from(["aa", "bb", "cc", None, ""])
+_IDS = st.sampled_from(["<1@x>", "<2@x>", None, ""])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(runs=st.lists(st.lists(st.builds(
+    _ledger_line, st.integers(0, 5), source=_SOURCES, sha=_SHAS,
+    outcome=st.sampled_from(["form", "email", "set_aside", "duplicate", "skipped", "unreadable", "recovered"]),
+    message_id=_IDS, record=st.one_of(st.none(), st.tuples(_SOURCES, st.sampled_from(["aa", "dd"])).map(list)),
+    fingerprint=st.sampled_from([None, "f1", "f2"])), max_size=6), min_size=1, max_size=4))
+def test_run_after_run_the_index_says_what_reading_the_whole_ledger_says(tmp_path_factory: pytest.TempPathFactory,
+                                                                        runs: list[list[dict[str, Any]]]) -> None:
+    folder = tmp_path_factory.mktemp("out")
+    path = folder / LEDGER
+    for lines in runs:
+        _write_ledger(path, lines)
+        index = LedgerIndex(folder)
+        index.update()
+        _agrees(index, path, {f"sha256:{s}" for s in ("aa", "bb", "cc", "0", "1", "2", "3", "4", "5")}
+                | {"sha256:"}, {"mbox:1", "mbox:2", "imap:INBOX/3", "mail/a.eml"}, {"aa", "bb", "cc"},
+                {"<1@x>", "<2@x>"})
+        index.close()

@@ -84,6 +84,31 @@ def test_migrations_from_empty_database_match_the_models(engine: Engine) -> None
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
 
 
+def test_head_id_read_without_alembic_is_alembics_head() -> None:
+    from klageformular.register._db import _head_id
+
+    assert _head_id() == head_revision()
+
+
+def test_an_older_register_is_upgraded_when_its_engine_is_made(db_url: str) -> None:
+    engine = create_register_engine(db_url, migrate=False)
+    upgrade(engine, "0001")
+    engine.dispose()
+    engine = create_register_engine(db_url)
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
+def test_a_register_at_the_head_is_opened_without_loading_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    create_register_engine(url).dispose()  # the first open migrates
+    script = ("import sys; from klageformular.register import create_register_engine; "
+              f"create_register_engine({url!r}).dispose(); "
+              "print(sorted(m for m in sys.modules if m.startswith('alembic')))")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
+
+
 def test_upgrade_from_previous_revision_keeps_and_indexes_old_rows(db_url: str) -> None:
     engine = create_register_engine(db_url, migrate=False)
     upgrade(engine, "0001")

@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
 from klageformular.cli import main
@@ -44,6 +46,8 @@ from klageformular.register import (
     set_status,
     write_report_xlsx,
 )
+from klageformular.register._query import working_days_between
+from klageformular.register._report import _WorkdayCount
 
 from .postgres import new_database
 from .registers import complaint_record, rejected_record
@@ -246,6 +250,54 @@ def test_sqlite_and_postgresql_give_identical_figures(tmp_path: Path, postgres_u
         assert report_text(sqlite, lang="en") == report_text(postgresql, lang="en")
     for engine in engines:
         engine.dispose()
+
+
+# -- working days: one running count per country, the same as counting day by day ---------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(first=st.dates(date(2020, 1, 1), date(2030, 12, 31)), length=st.integers(0, 800),
+       start_at=st.integers(0, 800), end_at=st.integers(0, 800), country=st.sampled_from(["DK", "NO", "SE"]))
+def test_the_running_count_is_the_day_by_day_count(first: date, length: int, start_at: int, end_at: int,
+                                                   country: str) -> None:
+    last = first + timedelta(days=length)
+    start, end = (first + timedelta(days=min(start_at, length)), first + timedelta(days=min(end_at, length)))
+    count = _WorkdayCount({country: (first, last)})
+    assert count.between(start, end, country) == working_days_between(start, end, country)
+
+
+def _spread_case_by_case(engine: Engine, period: Period, column: str) -> Spread:
+    """The old computation: every case's working days counted day by day, the median of the sorted list."""
+    countries = {"kameo-dk": "DK", "kameo-no": "NO", "kameo-se": "SE"}
+    with engine.connect() as connection:
+        rows = connection.execute(text(
+            f"SELECT organisation, received, {column} FROM complaints WHERE received BETWEEN :a AND :b "
+            f"AND NOT not_a_complaint AND merged_into IS NULL AND {column} IS NOT NULL"),
+            {"a": period.start, "b": period.end}).all()
+    days = sorted(working_days_between(_day(r[1]), _day(r[2]), countries[r[0]]) for r in rows)
+    if not days:
+        return Spread()
+    middle = len(days) // 2
+    median = float(days[middle]) if len(days) % 2 else (days[middle - 1] + days[middle]) / 2
+    return Spread(count=len(days), median=median, max=days[-1])
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+@pytest.mark.slow
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32))
+def test_working_days_match_the_case_by_case_count_on_random_registers(tmp_path_factory: pytest.TempPathFactory,
+                                                                        seed: int) -> None:
+    engine = create_register_engine(f"sqlite:///{tmp_path_factory.mktemp('r') / 'klager.db'}")
+    _random_register(engine, seed=seed)
+    for period in (Q4, Period.of(2026), Period.between(date(2026, 9, 1), date(2027, 1, 31))):
+        figures = report(engine, period.start, period.end, today=TODAY, organisations=DK10)
+        assert figures.working_days_to_acknowledgement == _spread_case_by_case(engine, period, "acknowledged_on")
+        assert figures.working_days_to_decision == _spread_case_by_case(engine, period, "decided_on")
+    engine.dispose()
 
 
 # -- periods --------------------------------------------------------------------------------------

@@ -15,6 +15,11 @@ from the start; a missing, unreadable or foreign index is built again from the J
 deleting it is always safe. Not supported: a hand edit inside a file that keeps its length up
 to the offset and both ends — delete the index after one.
 
+The mail ledger (``messages.jsonl``, one line per message settled) is indexed the same way, in
+the same file (:class:`LedgerIndex`): the resume keys, the first message with each sha256 and
+each ``Message-ID``, and the record that stands for each message — so a mail run, too, reads
+only the ledger lines added since the last one.
+
 Where the index cannot be written (a full disk, a read-only folder) the run keeps the keys in
 an index in memory instead: slower and larger, never wrong (logged at INFO only: the run itself
 is not affected, and a full disk is then reported once, by the record file it stops).
@@ -23,6 +28,7 @@ is not affected, and a full disk is then reported once, by the record file it st
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import sqlite3
@@ -31,14 +37,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from ._files import create_private
-from .records import COMPLAINTS, DUPLICATES, RECORD_FILES, read_records
+from .records import COMPLAINTS, DUPLICATES, LEDGER, RECORD_FILES, read_records
 
-__all__ = ["INDEX", "FolderIndex", "Known", "KnownSet", "whole_length"]
+__all__ = ["INDEX", "FolderIndex", "Known", "KnownSet", "LedgerIndex", "whole_length"]
 
 log = logging.getLogger("klageformular.batch")
 
 INDEX = ".klageformular-index.sqlite"
-_VERSION = 1  # PRAGMA user_version: another number is another layout, built again
+_VERSION = 2  # PRAGMA user_version: another number is another layout, built again (2: the mail ledger)
 _CHECK = 4096  # bytes hashed at each end of what was indexed
 
 _SCHEMA = """
@@ -50,7 +56,17 @@ CREATE TABLE keys (file INTEGER NOT NULL, source TEXT NOT NULL, sha256 TEXT, con
 CREATE INDEX keys_settled ON keys (source, sha256);
 CREATE INDEX keys_sha ON keys (sha256, file) WHERE origin;
 CREATE INDEX keys_content ON keys (content_key) WHERE content_key IS NOT NULL;
+-- One row per ledger line, in file order. ``counted``: a message read as itself (not a duplicate,
+-- skipped or unreadable), the first of its bytes and of its Message-ID for later copies;
+-- ``record_source``/``record_sha256``: the record that stands for the message, if any.
+CREATE TABLE ledger (key TEXT, source TEXT, sha256 TEXT, message_id TEXT, fingerprint TEXT,
+                     record_source TEXT, record_sha256 TEXT, counted INTEGER NOT NULL);
+CREATE INDEX ledger_key ON ledger (key);
+CREATE INDEX ledger_sha ON ledger (sha256) WHERE counted;
+CREATE INDEX ledger_id ON ledger (message_id) WHERE counted;
+CREATE INDEX ledger_source ON ledger (source) WHERE record_source IS NOT NULL;
 """
+_TABLES = {"files", "keys", "ledger"}
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -84,19 +100,23 @@ class FolderIndex:
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = None
         try:
             create_private(path)  # 0600 whatever the umask; SQLite's journal takes the same mode
             db = sqlite3.connect(path, isolation_level=None)
             version = db.execute("PRAGMA user_version").fetchone()[0]
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if version != _VERSION or tables != {"files", "keys"}:
+            if version != _VERSION or tables != _TABLES:
                 db.close()
+                db = None
                 path.unlink()
                 create_private(path)
                 db = sqlite3.connect(path, isolation_level=None)
                 db.executescript(_SCHEMA + f"PRAGMA user_version = {_VERSION};")
             return db
         except (OSError, sqlite3.Error) as exc:
+            if db is not None:  # a full disk half-way: the file stays closed (it may be unlinked next)
+                db.close()
             log.info("the folder's index cannot be used (%s): keys are kept in memory this run",
                         type(exc).__name__)
             db = sqlite3.connect(":memory:", isolation_level=None)
@@ -118,15 +138,10 @@ class FolderIndex:
                 self._update(number, self.out / name)
 
     def _update(self, number: int, path: Path) -> None:
-        row = self.db.execute("SELECT covered, head, tail FROM files WHERE name = ?", (path.name,)).fetchone()
-        end = whole_length(path)
-        start = 0
-        if row is not None:
-            covered, head, tail = row
-            if covered <= end and _ends(path, covered) == (head, tail):
-                start = covered
-        if (row is None and end == 0) or (row is not None and start == row[0] == end):
+        span = _unchanged_from(self.db, path)
+        if span is None:
             return  # nothing added, nothing changed
+        start, end = span
         self.db.execute("BEGIN IMMEDIATE")
         try:
             if start == 0:
@@ -180,6 +195,120 @@ class FolderIndex:
 
     def is_form(self, sha256: str) -> bool:
         return self.db.execute("SELECT 1 FROM keys WHERE sha256 = ? AND form LIMIT 1", (sha256,)).fetchone() is not None
+
+
+def _unchanged_from(db: sqlite3.Connection, path: Path) -> tuple[int, int] | None:
+    """Where to read ``path`` from and to: (start, end) at line starts, start 0 when what was indexed
+    changed; None when nothing was added since and nothing changed."""
+    row = db.execute("SELECT covered, head, tail FROM files WHERE name = ?", (path.name,)).fetchone()
+    end = whole_length(path)
+    start = 0
+    if row is not None:
+        covered, head, tail = row
+        if covered <= end and _ends(path, covered) == (head, tail):
+            start = covered
+    if (row is None and end == 0) or (row is not None and start == row[0] == end):
+        return None
+    return start, end
+
+
+Messages = list[tuple[str | None, tuple[str, str]]]  # (fingerprint, (source, sha256)) per message of one ID
+
+
+class LedgerIndex:
+    """The mail ledger's keys (see the module docstring); :meth:`update` reads the lines added since."""
+
+    def __init__(self, out: Path) -> None:
+        self.path = out / LEDGER
+        self.db = FolderIndex._open(out / INDEX)
+
+    def update(self) -> None:
+        """Index the ledger lines added since the last run (all of them when the file changed)."""
+        try:
+            self._update()
+        except sqlite3.Error as exc:  # a full disk, a damaged file: the ledger still says it all
+            log.info("the folder's index cannot be written (%s): keys are kept in memory this run",
+                     type(exc).__name__)
+            self.db.close()
+            self.db = sqlite3.connect(":memory:", isolation_level=None)
+            self.db.executescript(_SCHEMA)
+            self._update()
+
+    def _update(self) -> None:
+        span = _unchanged_from(self.db, self.path)
+        if span is None:
+            return
+        start, end = span
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            if start == 0:
+                self.db.execute("DELETE FROM ledger")
+            rows = []
+            with self.path.open("rb") as f:
+                f.seek(start)
+                at = start
+                for line in f:
+                    if at >= end:
+                        break
+                    at += len(line)
+                    try:
+                        entry = json.loads(line)
+                    except ValueError:  # a broken line is skipped, as the ledger was always read
+                        continue
+                    if isinstance(entry, dict):
+                        rows.append(_ledger_row(entry))
+                    if len(rows) >= 10_000:
+                        self.db.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                        rows = []
+            self.db.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            head, tail = _ends(self.path, end)
+            self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", (self.path.name, end, head, tail))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- look-ups -------------------------------------------------------------------------------
+
+    def is_done(self, key: str) -> bool:
+        """Whether a message with this resume key was settled by an earlier run."""
+        return self.db.execute("SELECT 1 FROM ledger WHERE key = ? LIMIT 1", (key,)).fetchone() is not None
+
+    def first_with_sha(self, sha256: str) -> tuple[str, str] | None:
+        """(source, sha256) of the first message read with these bytes."""
+        row = self.db.execute("SELECT source, sha256 FROM ledger WHERE sha256 = ? AND counted ORDER BY rowid LIMIT 1",
+                              (sha256,)).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def with_id(self, message_id: str) -> Messages | None:
+        """Every message read with this Message-ID, in order (None: none)."""
+        rows = self.db.execute("SELECT fingerprint, source, sha256 FROM ledger WHERE message_id = ? AND counted "
+                               "ORDER BY rowid", (message_id,)).fetchall()
+        return [(f, (str(s), str(h))) for f, s, h in rows] or None
+
+    def standing_for(self, source: str) -> tuple[str, str] | None:
+        """(source, sha256) of the record that stands for the message from ``source`` (its first)."""
+        row = self.db.execute("SELECT record_source, record_sha256 FROM ledger WHERE source = ? "
+                              "AND record_source IS NOT NULL ORDER BY rowid LIMIT 1", (source,)).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _ledger_row(entry: dict[str, object]) -> tuple[object, ...]:
+    """One ledger line as its index row; a value of the wrong type is as if it were absent."""
+    source, sha256, record = _text(entry.get("source")), _text(entry.get("sha256")), entry.get("record")
+    standing = ((record[0], record[1]) if isinstance(record, list) and len(record) == 2
+                and all(isinstance(r, str) for r in record) and source is not None else (None, None))
+    # ``erased``: a message a prune removed (its case was erased): skipped by its key, never an original.
+    counted = entry.get("outcome") not in ("duplicate", "skipped", "unreadable", "erased") and bool(sha256) and source is not None
+    return (_text(entry.get("key", "")), source, sha256, _text(entry.get("message_id")) or None,
+            _text(entry.get("fingerprint")), *standing, counted)
 
 
 def _ends(path: Path, length: int) -> tuple[bytes, bytes]:

@@ -26,7 +26,7 @@ import os
 import re
 import shutil
 from collections import ChainMap
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -80,7 +80,7 @@ class MailOptions:
 
 
 @contextmanager
-def mail_source(inbox: str | os.PathLike[str], options: MailOptions, done: set[str]
+def mail_source(inbox: str | os.PathLike[str], options: MailOptions, done: Container[str]
                 ) -> Iterator[tuple[str, Iterable[RawMessage]] | None]:
     """The messages of an mbox file, a Maildir or an IMAP folder, with a name for the summary;
     None for an ordinary folder (its mail files are found by the folder walk).
@@ -116,7 +116,7 @@ class MailDesk:
         self.form_shas = run.state.form_shas
 
     @property
-    def done_keys(self) -> set[str]:
+    def done_keys(self) -> Container[str]:
         """Resume keys of messages earlier runs settled (IMAP skips fetching them)."""
         return self.intake.done_keys
 

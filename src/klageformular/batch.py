@@ -223,6 +223,7 @@ def _convert(inbox: str | os.PathLike[str], inbox_path: Path, out: Path, count: 
         stack.callback(index.close)
         run = _Run(inbox_path, out, summary, org, received, on_file, state, stop)
         run.mail = desk = MailDesk(run, mail, stop=stop)
+        stack.callback(desk.intake.index.close)  # on every way out: a full disk stops a run before finish()
         source = stack.enter_context(mail_source(inbox, mail, desk.done_keys))
         files, messages = desk.split(_walk(inbox_path, out) if source is None else iter(()), source)
         entries = run.entries(files)

@@ -29,7 +29,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-import phonenumbers
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -307,6 +306,8 @@ def _context(info: ValidationInfo, key: str, default: str) -> str:
 def _phone(value: str | None, region: str) -> str | None:
     if value is None:
         return None
+    import phonenumbers  # its metadata loads with the first number read, not with every command (start-up)
+
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
@@ -324,6 +325,8 @@ def phone_is_assigned(e164: str) -> bool:
     >>> phone_is_assigned("+4520304050"), phone_is_assigned("+4512345678")
     (True, False)
     """
+    import phonenumbers
+
     try:
         return phonenumbers.is_valid_number(phonenumbers.parse(e164, None))
     except phonenumbers.NumberParseException:

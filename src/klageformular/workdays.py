@@ -21,8 +21,6 @@ from collections.abc import Collection
 from datetime import date, timedelta
 from functools import cache
 
-import holidays
-
 from .exceptions import ConfigurationError
 
 __all__ = ["acknowledge_by", "is_working_day"]
@@ -31,6 +29,8 @@ __all__ = ["acknowledge_by", "is_working_day"]
 @cache
 def _public_holidays(country: str, year: int) -> frozenset[date]:
     try:
+        import holidays  # loaded by the first deadline counted, not by every command (start-up)
+
         calendar = holidays.country_holidays(country, years=year)
     except NotImplementedError:
         raise ConfigurationError(f"no public-holiday calendar for country {country!r}") from None

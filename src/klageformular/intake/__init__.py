@@ -15,12 +15,41 @@ TNEF ``winmail.dat`` (listed as an attachment), unpacking archives (listed and s
 ('eva@example.dk', 'Klage', [])
 """
 
-from ._book import ATTACHMENTS, LEDGER, Admitted, MailCounts, MailIntake, receipt_day
-from ._complaint import email_complaint
-from ._imap import ImapMailbox, ImapUrl, parse_imap_url
-from ._message import Attachment, MailLimits, MailMessage, html_to_text, read_message
-from ._msg import read_msg
-from ._sources import RawMessage, file_messages, is_maildir, mail_kind, maildir_messages, mbox_messages
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # at run time __getattr__ loads each on first use
+    from ._book import ATTACHMENTS, LEDGER, Admitted, MailCounts, MailIntake, receipt_day
+    from ._complaint import email_complaint
+    from ._imap import ImapMailbox, ImapUrl, parse_imap_url
+    from ._message import Attachment, MailLimits, MailMessage, html_to_text, read_message
+    from ._msg import read_msg
+    from ._sources import RawMessage, file_messages, is_maildir, mail_kind, maildir_messages, mbox_messages
+
+# Imported on first use (PEP 562): the register's reply rules read ``intake._replies`` on every
+# command, which must not load the whole mail stack (issue 25 item 4: start-up).
+_HOMES = {
+    **dict.fromkeys(("ATTACHMENTS", "LEDGER", "Admitted", "MailCounts", "MailIntake", "receipt_day"), "_book"),
+    "email_complaint": "_complaint",
+    **dict.fromkeys(("ImapMailbox", "ImapUrl", "parse_imap_url"), "_imap"),
+    **dict.fromkeys(("Attachment", "MailLimits", "MailMessage", "html_to_text", "read_message"), "_message"),
+    "read_msg": "_msg",
+    **dict.fromkeys(("RawMessage", "file_messages", "is_maildir", "mail_kind", "maildir_messages", "mbox_messages"),
+                    "_sources"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
 
 __all__ = [
     "ATTACHMENTS",

@@ -15,14 +15,15 @@
 
 Every attachment is saved once under ``OUT/attachments/<sha256>`` (mode 0600; too large ones
 are listed only), and so is the message itself, so a record never depends on the mailbox.
-``messages.jsonl`` gets one line per message when it is settled — the resume ledger.
-Logs name messages by hash only.
+``messages.jsonl`` gets one line per message when it is settled — the resume ledger. A run
+reads what earlier runs settled through the folder's index (:class:`~klageformular._index.LedgerIndex`),
+which reads only the ledger lines added since the last run: a run costs what is new, not the
+folder's history. Logs name messages by hash only.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -31,6 +32,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from .._files import JsonLines, make_private_dir, repair_lines, write_private
+from .._index import Known, KnownSet, LedgerIndex, Messages
 from ..exceptions import MailReadError
 from ..records import ATTACHMENTS, LEDGER, QUARANTINE, AttachedFile, Record
 from ._message import Attachment, MailLimits, MailMessage, read_message
@@ -102,37 +104,21 @@ class MailIntake:
         self.out, self.limits = out, limits or MailLimits()
         self.now = now or datetime.now(UTC)
         self.counts = MailCounts()
-        self.done_keys: set[str] = set()
+        # What earlier runs settled comes from the folder's index of the ledger, which reads only
+        # the lines added since the last run (_index.py); this run's additions are held on top.
+        repair_lines(self.out / LEDGER)  # a crash mid-write: cut off the half line (reads the tail only)
+        self.index = LedgerIndex(self.out)
+        self.index.update()
+        self.done_keys: KnownSet[str] = KnownSet(self.index.is_done)
         # Message-ID -> (fingerprint, (source, sha256)) of each message read with it; None: a ledger
         # line from before fingerprints (taken as the same message, as it was then)
-        self.by_id: dict[str, list[tuple[str | None, tuple[str, str]]]] = {}
-        self.by_sha: dict[str, tuple[str, str]] = {}  # message sha256 -> (source, sha256)
+        self.by_id: Known[str, Messages] = Known(self.index.with_id)
+        self.by_sha: Known[str, tuple[str, str]] = Known(self.index.first_with_sha)  # sha256 -> (source, sha256)
         # message source -> (source, sha256) of the record that stands for it: the complaint read
         # from its form, or its own line (a later copy of the message points there)
-        self.primary: dict[str, tuple[str, str]] = {}
+        self.primary: Known[str, tuple[str, str]] = Known(self.index.standing_for)
         self.fingerprints: dict[str, str] = {}  # message source -> fingerprint, for its ledger line
-        self._load()
         self.ledger = JsonLines(self.out / LEDGER)
-
-    def _load(self) -> None:
-        path = self.out / LEDGER
-        if not path.exists():
-            return
-        repair_lines(path)  # a crash mid-write: cut off the half line
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            self.done_keys.add(entry.get("key", ""))
-            if isinstance(entry.get("record"), list) and len(entry["record"]) == 2:
-                self.primary.setdefault(entry["source"], (entry["record"][0], entry["record"][1]))
-            # ``erased``: a message a prune removed (its case was erased): skipped by its key, never an original.
-            if entry.get("outcome") not in ("duplicate", "skipped", "unreadable", "erased") and entry.get("sha256"):
-                first = (entry["source"], entry["sha256"])
-                if entry.get("message_id"):
-                    self.by_id.setdefault(entry["message_id"], []).append((entry.get("fingerprint"), first))
-                self.by_sha.setdefault(entry["sha256"], first)
 
     def needs_reading(self, raw: RawMessage) -> bool:
         """Whether :meth:`admit` reads the message's bytes (not one done before, nor one never fetched)."""
@@ -177,7 +163,8 @@ class MailIntake:
         if claimed:  # the same ID on another message: the sender's claim, not our identity
             record = record.with_(message_id_collision=True)
         if message.message_id:
-            self.by_id.setdefault(message.message_id, []).append((fingerprint, (raw.source, message.sha256)))
+            self.by_id[message.message_id] = [*self.by_id.get(message.message_id, []),
+                                              (fingerprint, (raw.source, message.sha256))]
         self.fingerprints[raw.source] = fingerprint
         self.by_sha[message.sha256] = (raw.source, message.sha256)
         record = record.with_(message_file=self._save(raw.data, message.sha256))
@@ -286,6 +273,7 @@ class MailIntake:
     def close(self) -> None:
         """Flush the ledger to disk."""
         self.ledger.close()
+        self.index.close()
 
 
 def _sha(data: bytes) -> str:

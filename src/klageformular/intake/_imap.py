@@ -16,7 +16,7 @@ import ipaddress
 import logging
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -146,7 +146,7 @@ class ImapMailbox:
         """The resume key of one message."""
         return f"imap:{self.url.folder}:{self.uidvalidity}:{uid}"
 
-    def messages(self, done: set[str], *, max_bytes: int | None = None) -> Iterator[RawMessage]:
+    def messages(self, done: Container[str], *, max_bytes: int | None = None) -> Iterator[RawMessage]:
         """Each message whose key is not in ``done``, one fetch at a time (memory stays flat)."""
         client = self.client
         try:

@@ -273,10 +273,13 @@ _CLOCK_COMMANDS: tuple[tuple[str, Callable[[argparse.Namespace, Register], int],
 
 def _list(args: argparse.Namespace, register: Register) -> int:
     with register.session() as session:
+        if args.json:  # every key, null or not: a stable shape for scripts
+            write = sys.stdout.write
+            for line in register.case_lines(session, status=args.status or (), since=args.since,
+                                            related_to=args.related):
+                write(line + "\n")
+            return 0
         for case in register.cases(session, status=args.status or (), since=args.since, related_to=args.related):
-            if args.json:
-                print(case.model_dump_json())  # every key, null or not: a stable shape for scripts
-                continue
             print(f"{case.reference:<16} {case.status:<13} {case.received}  ack by "
                   f"{case.acknowledge_by or '-'!s:<10}  {case.language or '-':<2}  {(case.subject or '')[:60]}")
     return 0

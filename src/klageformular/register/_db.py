@@ -9,21 +9,24 @@ history's append-only triggers do that work, and a role that owns nothing does t
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError
 
 from .._files import create_private
 from ..exceptions import ConfigurationError
+
+# Alembic is imported by the functions that migrate: a register that is already at the newest
+# revision (every command but the first after an upgrade) never pays for it (issue 25 item 4).
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 DEFAULT_URL = "sqlite:///klager.db"
 ENV_VAR = "KLAGEFORMULAR_DB"
@@ -88,9 +91,52 @@ def create_register_engine(url: str, *, migrate: bool = True, **options: Any) ->
         raise ConfigurationError(f"cannot use database URL ({type(exc).__name__}: {exc})") from None
     if engine.dialect.name == "sqlite":
         _sqlite_setup(engine)
-    if migrate:
+    if migrate and _stored_revisions(engine) != (_head_id(),):
         upgrade(engine)
     return engine
+
+
+_REVISION_LINE = re.compile(r"""^(down_revision|revision)\s*=\s*(None|"([^"]+)")\s*(?:#.*)?$""", re.MULTILINE)
+
+
+@cache
+def _head_id() -> str | None:
+    """The newest migration's id read from the files' ``revision``/``down_revision`` lines, without Alembic.
+
+    None when the lines say anything else (a merge revision, a tuple) or the chain does not end in
+    one head: then the check below always differs and Alembic decides. A test holds this equal to
+    Alembic's own head, so the lines cannot drift from what Alembic reads.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (_MIGRATIONS / "versions").glob("*.py"):
+        found = {m[1]: m[3] for m in _REVISION_LINE.finditer(path.read_text(encoding="utf-8"))}
+        if "revision" not in found or found["revision"] is None or "down_revision" not in found:
+            return None
+        revisions.add(found["revision"])
+        if found["down_revision"] is not None:
+            parents.add(found["down_revision"])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _stored_revisions(engine: Engine) -> tuple[str, ...] | None:
+    """The revisions the database says it is at: one plain SELECT (None: no alembic_version table yet).
+
+    On the driver's own connection, outside a transaction: on SQLite the engine's transactions
+    begin IMMEDIATE (a write lock), which a look at one row must not wait for.
+    """
+    with engine.connect() as connection:  # connecting through SQLAlchemy: its errors, as every command's
+        raw: Any = connection.connection.driver_connection
+        cursor = raw.cursor()
+        try:
+            cursor.execute("SELECT version_num FROM alembic_version")
+            return tuple(sorted(str(row[0]) for row in cursor.fetchall()))
+        except engine.dialect.loaded_dbapi.Error:
+            return None
+        finally:
+            cursor.close()
+            raw.rollback()  # PostgreSQL: ends the read's (or the failed statement's) transaction
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -159,6 +205,8 @@ def _schema_changes(connection: Any) -> Iterator[None]:
 
 
 def _config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     return config
@@ -166,6 +214,8 @@ def _config() -> Config:
 
 def head_revision() -> str:
     """The newest migration's revision id."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None
     return head
@@ -173,12 +223,16 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None: empty)."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database to ``revision`` (default: the newest). Safe when several processes start at once."""
+    from alembic import command
+
     config = _config()
     with _migrating(engine) as connection:
         if connection.dialect.name == "postgresql":  # SQLite: BEGIN IMMEDIATE already serialises
@@ -191,6 +245,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Migrate the database back to ``revision`` (for tests of the upgrade path)."""
+    from alembic import command
+
     config = _config()
     with _migrating(engine) as connection:
         config.attributes["connection"] = connection

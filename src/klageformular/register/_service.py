@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Engine, Text, func, select
+from sqlalchemy import Engine, Select, Text, func, select
 from sqlalchemy import cast as cast_sql
 from sqlalchemy.orm import Session, selectinload
 
@@ -127,6 +127,21 @@ class Register:
         Read a chunk at a time (a server-side cursor on PostgreSQL), only the columns a summary
         shows: a list of the whole register costs the memory of one chunk.
         """
+        for row in self._summary_rows(session, status=status, since=since, related_to=related_to,
+                                      include_merged=include_merged):
+            yield to_summary(session, row, self.profiles)
+
+    def case_lines(self, session: Session, *, status: Sequence[str] = (), since: date | None = None,
+                   related_to: str | None = None) -> Iterator[str]:
+        """:meth:`cases` as JSON lines, each the text of ``CaseSummary.model_dump_json()``, written from the
+        stored values without a model per case where they are in the model's own form (``_listing.py``)."""
+        from ._listing import summary_line
+
+        for row in self._summary_rows(session, status=status, since=since, related_to=related_to):
+            yield summary_line(session, row, self.profiles)
+
+    def _summary_rows(self, session: Session, *, status: Sequence[str] = (), since: date | None = None,
+                      related_to: str | None = None, include_merged: bool = True) -> Iterator[ComplaintRow]:
         query = select(*_SUMMARY_COLUMNS)
         if status:
             query = query.where(ComplaintRow.status.in_(status))
@@ -140,17 +155,14 @@ class Register:
         query = query.order_by(ComplaintRow.received, ComplaintRow.prefix, ComplaintRow.year, ComplaintRow.number)
         for row in session.execute(query.execution_options(yield_per=500)):
             # A row of these columns reads like the model's row for everything a summary uses.
-            yield to_summary(session, cast(ComplaintRow, row), self.profiles)
+            yield cast(ComplaintRow, row)
 
     def review(self, session: Session) -> Iterator[ReviewEntry]:
         """Open review items, in reference order (not of merged cases or of entries found not to be complaints)."""
         # Only the two columns the items come from, and not the rows whose list is empty (most of
-        # them). The test is on the stored text, "[]" on both databases, so it can only skip rows
-        # with nothing to yield.
-        query = (select(ComplaintRow.reference, ComplaintRow.review)
-                 .where(ComplaintRow.merged_into.is_(None), ComplaintRow.not_a_complaint.is_(False),
-                        cast_sql(ComplaintRow.review, Text) != "[]")
-                 .order_by(ComplaintRow.prefix, ComplaintRow.year, ComplaintRow.number))
+        # them: ``register due`` counts these items on every call). The test is on the stored text,
+        # "[]" on both databases, so it can only skip rows with nothing to yield.
+        query = _with_review().order_by(ComplaintRow.prefix, ComplaintRow.year, ComplaintRow.number)
         for row in session.execute(query.execution_options(yield_per=500)):
             yield from _review(cast(ComplaintRow, row))
 
@@ -617,6 +629,13 @@ def to_event(reference: str, event: Any) -> Event:
                  from_status=event.from_status, to_status=event.to_status, note=event.note)
 
 
+def _with_review() -> Select[tuple[str, list[Any]]]:
+    """The rows that may hold open review items: not merged, not found not to be complaints, a list not empty."""
+    return select(ComplaintRow.reference, ComplaintRow.review).where(
+        ComplaintRow.merged_into.is_(None), ComplaintRow.not_a_complaint.is_(False),
+        cast_sql(ComplaintRow.review, Text) != "[]")
+
+
 def _open_review_items(session: Session) -> int:
     """How many review items the open cases have (the due list's count of work waiting).
 
@@ -624,12 +643,13 @@ def _open_review_items(session: Session) -> int:
     counting them read every row of the register (0.5 s at 50,000 cases). Read through the
     (status, deadline) index — no ORDER BY, which would make SQLite's planner walk the
     reference index instead; "not merged" written so that it does not pick merged_into's
-    index either (as in :func:`due_list`).
+    index either (as in :func:`due_list`). Counted as :meth:`Register.review` lists them,
+    without an entry built per item.
     """
     rows = session.execute(select(ComplaintRow.reference, ComplaintRow.review).where(
         ComplaintRow.status.in_(OPEN_STATUSES), func.coalesce(ComplaintRow.merged_into, "") == "",
         ComplaintRow.not_a_complaint.is_(False), cast_sql(ComplaintRow.review, Text) != "[]"))
-    return sum(1 for row in rows for _ in _review(cast(ComplaintRow, row)))
+    return sum(1 for row in rows for item in row.review if isinstance(item, dict) and item.get("path"))
 
 
 def _review(row: ComplaintRow) -> Iterator[ReviewEntry]:

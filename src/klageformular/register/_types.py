@@ -27,7 +27,8 @@ __all__ = ["Case", "CaseCategory", "CaseSummary", "ConversationMessage", "Correc
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # Built on first use, not at import: a command builds the few it returns (start-up, issue 25 item 4).
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """JSON without the keys that hold nothing (``None``)."""
@@ -84,7 +85,7 @@ class Sender(_Frozen):
     message_sha256: str | None = None
     received_from: str | None = None
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
+    model_config = ConfigDict(frozen=True, populate_by_name=True, defer_build=True)
 
 
 class Correction(_Frozen):

@@ -16,8 +16,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ..exceptions import InvalidTransitionError, UnknownReferenceError
@@ -47,9 +45,13 @@ def lock_counter(session: Session, prefix: str, year: int) -> CounterRow:
         return counter
     # The year's first number: create the row; a concurrent twin's insert is a no-op, then both lock it.
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+    if dialect == "postgresql":  # the dialects' modules load here, not for every command (start-up)
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
         session.execute(pg_insert(CounterRow).values(prefix=prefix, year=year, last=0).on_conflict_do_nothing())
     elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
         session.execute(sqlite_insert(CounterRow).values(prefix=prefix, year=year, last=0).on_conflict_do_nothing())
     counter = session.scalars(query).one_or_none()
     if counter is None:  # another database: a plain insert; a concurrent twin fails on the primary key
