@@ -166,7 +166,8 @@ def test_search_text_holds_the_searchable_parts_folded() -> None:
 
 
 def test_upgrade_to_0017_fills_the_search_text_and_widens_the_audit(db_url: str) -> None:
-    """0015 (its predecessor) → 0017 on a register with cases: each gets its search text, the audit takes the new actions and
+    """0015 (its predecessor) → 0017 on a register with cases:
+    each gets its search text, the audit takes the new actions and
     stays append-only; back down drops the search text and keeps the cases and every audit row."""
     engine: Engine = create_register_engine(db_url, migrate=False)
     upgrade(engine, "0015")

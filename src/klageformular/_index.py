@@ -306,7 +306,8 @@ def _ledger_row(entry: dict[str, object]) -> tuple[object, ...]:
     standing = ((record[0], record[1]) if isinstance(record, list) and len(record) == 2
                 and all(isinstance(r, str) for r in record) and source is not None else (None, None))
     # ``erased``: a message a prune removed (its case was erased): skipped by its key, never an original.
-    counted = entry.get("outcome") not in ("duplicate", "skipped", "unreadable", "erased") and bool(sha256) and source is not None
+    counted = (entry.get("outcome") not in ("duplicate", "skipped", "unreadable", "erased") and bool(sha256)
+               and source is not None)
     return (_text(entry.get("key", "")), source, sha256, _text(entry.get("message_id")) or None,
             _text(entry.get("fingerprint")), *standing, counted)
 
