@@ -68,6 +68,9 @@ def folder_tombstones(out: Path) -> set[str]:
 
 
 def _lines(path: Path) -> Iterator[tuple[bytes, dict[str, Any] | None]]:
+    """Each line's bytes and its fields as parsed JSON (``None``: not an object). Read raw, not as
+    :class:`~klageformular.records.Record`: a kept line is written back byte for byte, and a line no
+    model would accept is kept, never lost."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -80,20 +83,20 @@ def _lines(path: Path) -> Iterator[tuple[bytes, dict[str, Any] | None]]:
         yield line, value if isinstance(value, dict) else None
 
 
-def _paths(record: Mapping[str, Any]) -> set[str]:
+def _paths(fields: Mapping[str, Any]) -> set[str]:
     """The files in the folder a record names: its quarantine copy, its saved message, its attachments
     (and ``attachments/<sha256>`` of its own bytes and its message's, where mail intake keeps them)."""
-    found = {str(record[k]) for k in ("quarantine", "message_file") if record.get(k)}
+    found = {str(fields[k]) for k in ("quarantine", "message_file") if fields.get(k)}
     # A form attached to a message is saved by its hash without a path on its own record.
-    found |= {f"{ATTACHMENTS}/{record[k]}" for k in ("sha256", "message_sha256") if record.get(k)}
-    for a in record.get("attachments") or ():
+    found |= {f"{ATTACHMENTS}/{fields[k]}" for k in ("sha256", "message_sha256") if fields.get(k)}
+    for a in fields.get("attachments") or ():
         if isinstance(a, dict) and a.get("path"):
             found.add(str(a["path"]))
     return found
 
 
-def _digests(record: Mapping[str, Any]) -> set[str]:
-    return {str(record[k]) for k in ("sha256", "message_sha256", "duplicate_of_sha256") if record.get(k)}
+def _digests(fields: Mapping[str, Any]) -> set[str]:
+    return {str(fields[k]) for k in ("sha256", "message_sha256", "duplicate_of_sha256") if fields.get(k)}
 
 
 def _day(text: object) -> date | None:
@@ -123,25 +126,25 @@ def prune_folder(outdir: str | os.PathLike[str], *, tombstones: Collection[str],
         erased = set(tombstones)
         for name in (*RECORD_FILES, SET_ASIDE):
             lines: list[bytes] = []
-            for raw, record in _lines(out / name):
+            for raw, fields in _lines(out / name):
                 drop = None
-                if record is not None and _digests(record) & erased:
+                if fields is not None and _digests(fields) & erased:
                     drop = "erased"
-                elif record is not None and name == REJECTED:
-                    drop = _unreadable_expired(record, today, needed, profiles, refused)
+                elif fields is not None and name == REJECTED:
+                    drop = _unreadable_expired(fields, today, needed, profiles, refused)
                 if drop is None:
                     lines.append(raw)
-                    kept_paths |= _paths(record or {})
+                    kept_paths |= _paths(fields or {})
                     continue
-                dropped_paths |= _paths(record or {})
-                gone |= {str(record[k]) for k in ("sha256", "message_sha256") if record and record.get(k)}
+                dropped_paths |= _paths(fields or {})
+                gone |= {str(fields[k]) for k in ("sha256", "message_sha256") if fields and fields.get(k)}
                 if drop == "erased":
                     result.erased_records += 1
                 else:
                     result.unreadable_records += 1
             kept[name] = lines
         result.refused = sorted(refused)
-        ledger = [_ledger_line(raw, record, gone | erased, result) for raw, record in _lines(out / LEDGER)]
+        ledger = [_ledger_line(raw, fields, gone | erased, result) for raw, fields in _lines(out / LEDGER)]
         doomed = sorted(p for p in dropped_paths - kept_paths if _inside(out, p))
         result.files = sum(1 for p in doomed if (out / p).is_file())
         changed = result.erased_records + result.unreadable_records + result.messages
@@ -163,14 +166,14 @@ def prune_folder(outdir: str | os.PathLike[str], *, tombstones: Collection[str],
     return result
 
 
-def _unreadable_expired(record: Mapping[str, Any], today: date, needed: Callable[[str], bool],
+def _unreadable_expired(fields: Mapping[str, Any], today: date, needed: Callable[[str], bool],
                         profiles: Mapping[str, Organisation] | None, refused: set[str]) -> str | None:
-    received = _day(record.get("received"))
-    sha = record.get("sha256")
+    received = _day(fields.get("received"))
+    sha = fields.get("sha256")
     if received is None or (sha and needed(str(sha))):
         return None
     try:
-        org = profile_for(record.get("organisation"), record.get("language"), profiles)
+        org = profile_for(fields.get("organisation"), fields.get("language"), profiles)
     except UnknownProfileError as exc:
         refused.add(str(exc))
         return None
@@ -184,13 +187,13 @@ def _unreadable_expired(record: Mapping[str, Any], today: date, needed: Callable
     return "unreadable" if today > received + timedelta(days=org.unreadable_retention_days) else None
 
 
-def _ledger_line(raw: bytes, record: dict[str, Any] | None, gone: set[str], result: PruneResult) -> bytes:
+def _ledger_line(raw: bytes, fields: dict[str, Any] | None, gone: set[str], result: PruneResult) -> bytes:
     """A message's ledger line; a pruned message's reduced to its key and hash (a re-run skips it)."""
-    if record is None or not record.get("sha256") or str(record["sha256"]) not in gone \
-            or record.get("outcome") == "erased":
+    if fields is None or not fields.get("sha256") or str(fields["sha256"]) not in gone \
+            or fields.get("outcome") == "erased":
         return raw
     result.messages += 1
-    reduced = {"key": record.get("key"), "sha256": record["sha256"], "outcome": "erased"}
+    reduced = {"key": fields.get("key"), "sha256": fields["sha256"], "outcome": "erased"}
     return (json.dumps(reduced, separators=(",", ":")) + "\n").encode()
 
 
