@@ -25,12 +25,12 @@ sys.path.insert(0, str(ROOT))
 from PIL import Image  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
-
-from klageformular import Complaint, render_form  # noqa: E402
-from klageformular.register import MemoryFiles, Register, add_record  # noqa: E402
 from tests.browser import chrome, log_in  # noqa: E402
 from tests.registers import complaint_record  # noqa: E402
 from tests.webserver import Site, workbench  # noqa: E402
+
+from klageformular import Complaint, render_form  # noqa: E402
+from klageformular.register import MemoryFiles, Register, add_record  # noqa: E402
 
 DOCS = ROOT / "docs"
 # (first name, last name, email, received, subject, channel): invented customers with Danish letters.
