@@ -5,7 +5,8 @@ axe-core runs in the real browser on each page as it stands (tests/browser.py): 
 case's refused change (409), an unknown case (404), a refused request (403) and the login
 page after logging out; then the register list (with filters), search (with results and with
 none), the report with its charts, settings, a PDF's pages, an email as text, the letters page
-with a preview, and the admin's users page. Any serious or critical violation fails the test.
+with a preview, a scanned case on legal hold (its crop beside the input), an erased case, and
+the admin's users page. Any serious or critical violation fails the test.
 
 The keyboard path uses Tab, Shift-Tab, Enter and Space only — no clicks: the skip link first,
 then the login with password and TOTP, the due list, a case, a note, logging out. Every element
@@ -30,7 +31,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 from sqlalchemy.orm import Session
 
 from klageformular import render_form
-from klageformular.register import BatchFiles, MemoryFiles, add_record
+from klageformular.register import BatchFiles, MemoryFiles, Register, add_record
 from klageformular.web._accounts import add_user
 
 from .browser import assert_accessible, chrome, log_in, shot, wait_for_path
@@ -160,6 +161,27 @@ def test_the_other_pages_have_no_serious_or_critical_axe_violation(office: Site,
         _loaded(browser, selector)
         shot(browser, "a11y-" + where.replace(" ", "-").replace(",", "").replace("'", ""))
         assert_accessible(browser, where)
+
+    # A scanned case (its crop beside the input) on legal hold, and an erased case.
+    from .test_web_case import _crop_png, _scanned
+
+    scanned = _scanned(site, tmp_path, 5, {"scan-complainant.city.png": _crop_png()})
+    register = Register(site.engine)
+    with register.session() as s, s.begin():
+        register.hold(s, scanned, reason="Retssag 2026-117", who="jurist")
+        for status, outcome in (("acknowledged", None), ("under_review", None), ("decided", "not_upheld"),
+                                ("closed", None)):
+            register.set_status(s, "KLA-2026-0003", status, who="linn", outcome=outcome)
+        register.erase(s, "KLA-2026-0003", reason="Kundens mail", who="linn")
+    browser.get(site.url + f"/cases/{scanned}")
+    _loaded(browser, "img.crop")
+    assert browser.find_element(By.ID, "legal-hold").is_displayed()
+    shot(browser, "a11y-case-crop-hold")
+    assert_accessible(browser, "a scanned case on legal hold")
+    browser.get(site.url + "/cases/KLA-2026-0003")
+    _loaded(browser, "#erased")
+    shot(browser, "a11y-case-erased")
+    assert_accessible(browser, "an erased case")
 
     browser.get(site.url + "/cases/KLA-2026-0004")
     browser.find_element(By.LINK_TEXT, "Vis som tekst").click()
