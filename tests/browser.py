@@ -85,7 +85,8 @@ def wait_for_download(browser: webdriver.Chrome, folder: Path, suffix: str) -> P
         found = [p for p in folder.iterdir() if p.name.endswith(suffix)]
         return found[0] if len(found) == 1 and not list(folder.glob("*.crdownload")) else None
 
-    path: Path = WebDriverWait(browser, 30).until(done)
+    path = WebDriverWait(browser, 30).until(done)
+    assert path is not None  # until() returns only a true value
     return path
 
 
