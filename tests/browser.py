@@ -31,7 +31,8 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 from .webserver import PASSWORD, Site
 
-__all__ = ["AXE", "Violation", "assert_accessible", "axe_violations", "chrome", "log_in", "shot", "wait_for_path"]
+__all__ = ["AXE", "Violation", "assert_accessible", "axe_violations", "chrome", "log_in", "shot", "wait_for_download",
+           "wait_for_path"]
 
 AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 # What fails a test: axe's two worst impacts. "moderate" and "minor" are reported in the message only.
@@ -48,11 +49,18 @@ def _binaries() -> tuple[str, str]:
 
 
 @contextmanager
-def chrome(profile: Path, *, width: int = 1280, height: int = 1100) -> Iterator[webdriver.Chrome]:
-    """A headless chromium with its own profile folder ``profile``, in Danish; quit on leaving."""
+def chrome(profile: Path, *, width: int = 1280, height: int = 1100,
+           downloads: Path | None = None) -> Iterator[webdriver.Chrome]:
+    """A headless chromium with its own profile folder ``profile``, in Danish; quit on leaving.
+
+    ``downloads``: the folder a download lands in, without asking (see :func:`wait_for_download`)."""
     binary, driver = _binaries()
     options = webdriver.ChromeOptions()
     options.binary_location = binary
+    if downloads is not None:
+        downloads.mkdir(parents=True, exist_ok=True)
+        options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                                  "download.prompt_for_download": False})
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                      f"--window-size={width},{height}", f"--user-data-dir={profile}", "--lang=da"):
         options.add_argument(argument)
@@ -69,6 +77,17 @@ def wait_for_path(browser: webdriver.Chrome, suffix: str, *, leave: bool = False
 
     A click returns before the browser has followed the redirect: wait for the page, not a moment."""
     WebDriverWait(browser, 20).until(lambda b: b.current_url.endswith(suffix) != leave)
+
+
+def wait_for_download(browser: webdriver.Chrome, folder: Path, suffix: str) -> Path:
+    """The one finished file ending with ``suffix`` in ``folder`` (chromium writes ``*.crdownload`` first)."""
+    def done(_: webdriver.Chrome) -> Path | None:
+        found = [p for p in folder.iterdir() if p.name.endswith(suffix)]
+        return found[0] if len(found) == 1 and not list(folder.glob("*.crdownload")) else None
+
+    path = WebDriverWait(browser, 30).until(done)
+    assert path is not None  # until() returns only a true value
+    return path
 
 
 def log_in(browser: webdriver.Chrome, site: Site, name: str = "linn", *, password: str = PASSWORD) -> None:

@@ -3,7 +3,10 @@
 axe-core runs in the real browser on each page as it stands (tests/browser.py): the login form
 (and its error), the due list, a case page (with a review item, a document and a note), a
 case's refused change (409), an unknown case (404), a refused request (403) and the login
-page after logging out. Any serious or critical violation fails the test.
+page after logging out; then the register list (with filters), search (with results and with
+none), the report with its charts, settings, a PDF's pages, an email as text, the letters page
+with a preview, a scanned case on legal hold (its crop beside the input), an erased case, and
+the admin's users page. Any serious or critical violation fails the test.
 
 The keyboard path uses Tab, Shift-Tab, Enter and Space only — no clicks: the skip link first,
 then the login with password and TOTP, the due list, a case, a note, logging out. Every element
@@ -12,9 +15,11 @@ the keyboard reaches shows its focus (a computed outline of at least 2 px).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyotp
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
@@ -23,8 +28,14 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.wait import WebDriverWait
+from sqlalchemy.orm import Session
+
+from klageformular import render_form
+from klageformular.register import BatchFiles, MemoryFiles, Register, add_record
+from klageformular.web._accounts import add_user
 
 from .browser import assert_accessible, chrome, log_in, shot, wait_for_path
+from .registers import complaint_record
 from .webserver import PASSWORD, Site, workbench
 
 
@@ -92,6 +103,109 @@ def test_the_axe_check_fails_on_a_page_that_breaks_a_rule(site: Site, browser: w
                            "document.querySelector('form.login').append(i);")
     with pytest.raises(AssertionError, match=r"critical label: .*#unlabelled"):
         assert_accessible(browser, "login, broken on purpose")
+
+
+def _more_cases(site: Site, tmp_path: Path) -> None:
+    """What the other pages need: a PDF form (KLA-2026-0003), an HTML email (KLA-2026-0004), an admin ``ada``."""
+    form = render_form()
+    add_record(site.engine, complaint_record(3, source="web/Klage 3.pdf", sha256=hashlib.sha256(form).hexdigest()),
+               files=MemoryFiles({"web/Klage 3.pdf": form}))
+    message = (b"From: Eva <eva@example.dk>\r\nTo: klage@kameo.dk\r\nSubject: Klage over renten\r\n"
+               b"Message-ID: <m4@example.dk>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+               b"<p>Renten kom <b>ikke</b>.</p>\r\n")
+    (tmp_path / "out" / "messages").mkdir(parents=True)
+    (tmp_path / "out" / "messages" / "m4.eml").write_bytes(message)
+    add_record(site.engine, complaint_record(4, method="email", message_id="<m4@example.dk>", source="mail/m4.eml",
+                                             message_file="messages/m4.eml", channel="email",
+                                             sha256=hashlib.sha256(message).hexdigest()),
+               files=BatchFiles(tmp_path / "out", tmp_path / "inbox"))
+    with Session(site.engine) as s, s.begin():
+        made = add_user(s, name="ada", role="admin", password=PASSWORD, now=site.clock.now)
+    assert made.otpauth_uri
+    site.secrets["ada"] = pyotp.parse_uri(made.otpauth_uri).secret
+
+
+def _loaded(browser: webdriver.Chrome, selector: str) -> None:
+    """Wait for ``selector`` and for every image on the page (a page image is drawn on request)."""
+    WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, selector))
+    WebDriverWait(browser, 30).until(lambda b: b.execute_script(
+        "return [...document.images].every(i => i.complete)"))
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> Iterator[Site]:
+    """The workbench with the office's profile (a telephone and a timeframe: letters can be previewed)."""
+    from .test_web_case import _office
+
+    org = _office()
+    with workbench(f"sqlite:///{tmp_path / 'klager.db'}", profiles={org.key: org}) as running:
+        yield running
+
+
+def test_the_other_pages_have_no_serious_or_critical_axe_violation(office: Site, browser: webdriver.Chrome,
+                                                                   tmp_path: Path) -> None:
+    """The lists, search, report, settings, letters (with a preview), a PDF's pages, an email as text, admin."""
+    site = office
+    _more_cases(site, tmp_path)
+    log_in(browser, site)
+    for where, path, selector in (
+            ("register list", "/register", "table"),
+            ("register list, filtered", "/register?status=needs_review&from=2026-11-01&to=2026-11-30", "table"),
+            ("search with results", "/search?q=KLA-2026-0001", "table"),
+            ("search without results", "/search?q=ingen+s%C3%A5dan+klage", "main"),
+            ("report with charts", "/report?from=2026-01-01&to=2026-12-31", "svg"),
+            ("settings", "/settings", "form"),
+            ("a PDF's pages", "/cases/KLA-2026-0003/documents/1/pages", "main img"),
+            ("a PDF's pages, not a PDF", "/cases/KLA-2026-0001/documents/1/pages", "main")):
+        browser.get(site.url + path)
+        _loaded(browser, selector)
+        shot(browser, "a11y-" + where.replace(" ", "-").replace(",", "").replace("'", ""))
+        assert_accessible(browser, where)
+
+    # A scanned case (its crop beside the input) on legal hold, and an erased case.
+    from .test_web_case import _crop_png, _scanned
+
+    scanned = _scanned(site, tmp_path, 5, {"scan-complainant.city.png": _crop_png()})
+    register = Register(site.engine)
+    with register.session() as s, s.begin():
+        register.hold(s, scanned, reason="Retssag 2026-117", who="jurist")
+        for status, outcome in (("acknowledged", None), ("under_review", None), ("decided", "not_upheld"),
+                                ("closed", None)):
+            register.set_status(s, "KLA-2026-0003", status, who="linn", outcome=outcome)
+        register.erase(s, "KLA-2026-0003", reason="Kundens mail", who="linn")
+    browser.get(site.url + f"/cases/{scanned}")
+    _loaded(browser, "img.crop")
+    assert browser.find_element(By.ID, "legal-hold").is_displayed()
+    shot(browser, "a11y-case-crop-hold")
+    assert_accessible(browser, "a scanned case on legal hold")
+    browser.get(site.url + "/cases/KLA-2026-0003")
+    _loaded(browser, "#erased")
+    shot(browser, "a11y-case-erased")
+    assert_accessible(browser, "an erased case")
+
+    browser.get(site.url + "/cases/KLA-2026-0004")
+    browser.find_element(By.LINK_TEXT, "Vis som tekst").click()
+    WebDriverWait(browser, 20).until(lambda b: b.current_url.endswith("/text"))
+    assert "Renten kom ikke." in browser.find_element(By.TAG_NAME, "main").text
+    shot(browser, "a11y-message-text")
+    assert_accessible(browser, "an email as text")
+
+    browser.get(site.url + "/cases/KLA-2026-0002/letters")
+    browser.find_element(By.CSS_SELECTOR, "button[formaction$='/letters/preview']").click()
+    _loaded(browser, "#letter-preview img")
+    shot(browser, "a11y-letters-preview")
+    assert_accessible(browser, "letters with a preview")
+    browser.get(site.url + "/cases/KLA-2026-0002/letters?kind=decision")
+    _loaded(browser, "main form")
+    assert_accessible(browser, "decision letter")
+
+    browser.find_element(By.CSS_SELECTOR, "header form button").click()
+    wait_for_path(browser, "/login")
+    log_in(browser, site, "ada")
+    browser.get(site.url + "/admin/users")
+    _loaded(browser, "table")
+    shot(browser, "a11y-admin-users")
+    assert_accessible(browser, "admin users")
 
 
 # -- the keyboard alone ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import email
 import email.policy
 import hashlib
+import io
 import re
 import struct
 from collections.abc import Iterator
@@ -210,6 +211,73 @@ def test_related_complaints_are_listed_with_links_to_their_case_pages(site: Site
 
 
 # -- 3. documents --------------------------------------------------------------------------------------
+
+
+def _crop_png(width: int = 240, height: int = 40) -> bytes:
+    from PIL import Image, ImageDraw, PngImagePlugin
+
+    image = Image.new("L", (width, height), 255)
+    ImageDraw.Draw(image).text((8, 12), "Aarhus", fill=0)
+    extra = PngImagePlugin.PngInfo()
+    extra.add_text("Comment", "a chunk the page never needs")  # dropped by a decode and encode
+    out = io.BytesIO()
+    image.save(out, format="PNG", pnginfo=extra)
+    return out.getvalue()
+
+
+def _scanned(site: Site, tmp_path: Path, number: int, crops: dict[str, bytes]) -> str:
+    """Case ``number`` read from a scan: ``complainant.city`` handwritten, its crop(s) as the paper path stores them."""
+    out = tmp_path / f"out-{number}"
+    (out / "attachments").mkdir(parents=True)
+    attachments = []
+    for name, data in crops.items():
+        digest = hashlib.sha256(data).hexdigest()
+        (out / "attachments" / digest).write_bytes(data)
+        attachments.append({"name": name, "content_type": "image/png", "size": len(data), "sha256": digest,
+                            "path": f"attachments/{digest}"})
+    record = complaint_record(number, status="needs_review", method="scan", attachments=attachments)
+    record["review"] = [{"path": "complainant.city", "label": "By", "value": None, "code": "handwritten",
+                         "message": "is handwritten on a scanned form: key the value from its crop"}]
+    add_record(site.engine, record, files=BatchFiles(out, tmp_path / "inbox"))
+    return f"KLA-2026-{number:04d}"
+
+
+def test_a_handwritten_value_shows_the_scans_crop_beside_its_input_as_our_own_png(site: Site, tmp_path: Path) -> None:
+    crop = _crop_png()
+    ref = _scanned(site, tmp_path, 3, {"scan-complainant.city.png": crop})
+    linn, _ = site.login("linn")
+    page = linn.get(f"/cases/{ref}").text
+    shown = re.search(r'<img class="crop" src="(/cases/KLA-2026-0003/documents/(\d+)/crop\.png)" alt="([^"]+)"', page)
+    assert shown is not None and shown[3] == f"{DA['scan_crop']}: By"
+    row = page[page.index('<tr class="flag">'):page.index("</tr>", page.index('<tr class="flag">'))]
+    assert shown[0] in row and 'name="path" value="complainant.city"' in row  # beside this field's input
+    image = linn.get(shown[1])
+    assert (image.status_code, image.headers["content-type"]) == (200, "image/png")
+    assert "content-disposition" not in image.headers  # inline: written here
+    assert _png_size(image.content) == (240, 40) and b"tEXt" in crop and b"tEXt" not in image.content  # ours
+    # The bytes as the customer's scan gave them stay the document's download.
+    original = linn.get(f"/cases/{ref}/documents/{shown[2]}")
+    assert original.headers["content-disposition"].startswith("attachment;") and original.content == crop
+
+
+def test_a_crop_that_is_not_a_png_is_never_shown_inline(site: Site, tmp_path: Path) -> None:
+    fake = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"
+    ref = _scanned(site, tmp_path, 3, {"scan-complainant.city.png": fake, "Klage.png": _crop_png()})
+    linn, _ = site.login("linn")
+    page = linn.get(f"/cases/{ref}").text
+    shown = re.search(r'src="/cases/KLA-2026-0003/documents/(\d+)/crop\.png"', page)
+    assert shown is not None  # the page cannot know; the route checks the bytes
+    refused = linn.get(f"/cases/{ref}/documents/{shown[1]}/crop.png")
+    assert (refused.status_code, refused.headers["location"]) == (303, f"/cases/{ref}/documents/{shown[1]}")
+    download = linn.get(refused.headers["location"])
+    assert download.headers["content-disposition"].startswith("attachment;")
+    assert download.headers["content-security-policy"].startswith("sandbox;") and download.content == fake
+    # A real PNG not named as a crop is no crop either: its download, not an inline image.
+    other = next(n for n in re.findall(r'/documents/(\d+)" download', page) if n != shown[1] and n != "1")
+    assert linn.get(f"/cases/{ref}/documents/{other}/crop.png").status_code == 303
+    assert linn.get(f"/cases/{ref}/documents/99/crop.png").status_code == 404
+    viewer, _ = site.login("revisor")
+    assert viewer.get(f"/cases/{ref}").status_code == 200 and 'class="crop"' in viewer.get(f"/cases/{ref}").text
 
 
 def _tall_pdf() -> bytes:
@@ -426,3 +494,45 @@ def test_the_route_walk_of_test_web_sees_every_route_these_pages_add(site: Site)
                                                           "documents/1/text", "letters", "letters/ack/pages/1.png")}
     assert ours <= set(_routes(site))
     assert {path for method, path in ours if method == "POST"} <= set(_actions(site))
+
+
+# -- legal hold and erasure (register hold|release|erase) ----------------------------------------------
+
+
+def test_a_held_case_says_since_when_by_whom_and_why_and_a_released_one_no_longer(site: Site) -> None:
+    register = Register(site.engine)
+    with register.session() as s, s.begin():
+        register.hold(s, OTHER, reason="Retssag 2026-117 ved Retten i Aarhus", who="jurist")
+    linn, _ = site.login("linn")
+    page = linn.get(f"/cases/{OTHER}").text
+    banner = re.search(r'<div class="retention" id="legal-hold"><p>(.*?)</p></div>', page, re.S)
+    assert banner is not None
+    shown = re.sub(r"\s+", " ", banner[1])
+    assert re.fullmatch(r"<strong>Retlig tilbageholdelse</strong>: tilbageholdt siden \d{4}-\d\d-\d\d \d\d:\d\d UTC "
+                        r"af jurist, begrundelse: Retssag 2026-117 ved Retten i Aarhus", shown), shown
+    assert 'id="legal-hold"' not in linn.get(f"/cases/{REF}").text  # only the held case
+    with register.session() as s, s.begin():
+        register.release(s, OTHER, who="jurist", note="Sagen er afsluttet")
+    assert 'id="legal-hold"' not in linn.get(f"/cases/{OTHER}").text
+
+
+def test_an_erased_case_shows_when_and_under_what_it_was_erased_instead_of_its_empty_values(site: Site) -> None:
+    register = Register(site.engine)
+    with register.session() as s, s.begin():
+        for status, outcome in (("acknowledged", None), ("under_review", None), ("decided", "not_upheld"),
+                                ("closed", None)):
+            register.set_status(s, OTHER, status, who="linn", outcome=outcome)
+    viewer, _ = site.login("revisor")
+    before = viewer.get(f"/cases/{OTHER}").text
+    assert "kunde2@example.dk" in before and 'id="erased"' not in before
+    with register.session() as s, s.begin():
+        register.erase(s, OTHER, reason="Kundens mail 2026-11-25", who="linn")
+    page = viewer.get(f"/cases/{OTHER}").text
+    banner = re.search(r'<div class="retention" id="erased"><p>(.*?)</p></div>', page, re.S)
+    assert banner is not None
+    shown = re.sub(r"\s+", " ", banner[1])
+    assert re.fullmatch(r"<strong>Personoplysninger slettet</strong>: slettet \d{4}-\d\d-\d\d \d\d:\d\d UTC "
+                        r"på anmodning \(GDPR art\. 17\) af linn", shown), shown
+    complaint = page[page.index('<section id="complaint"'):page.index("</section>", page.index('id="complaint"'))]
+    assert DA["erased_gone"] in complaint and "<dl" not in complaint  # no empty fields
+    assert "kunde2@example.dk" not in page

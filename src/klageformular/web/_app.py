@@ -443,6 +443,9 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
               reader=_reader, worker=_worker, admin=_admin, check_csrf=check_csrf, case_page=case_page,
               mailer=mailer, copier=copier)
     add_case_actions(app, kit)
+    from ._crops import add_crop_routes
+
+    add_crop_routes(app, kit)
     add_letters_page(app, kit)
     add_list_routes(app, kit)
     return app

@@ -53,7 +53,9 @@ _TEXT_TYPES = ("message/rfc822", "text/html", "text/plain")
 def case_context(register: Register, session: Session, case: Case) -> dict[str, Any]:
     """What the case page shows beyond the case itself: the statuses it may move to (the workflow's
     answer, none for a merged case), the outcomes, and the case's letters with their delivery state."""
-    return {
+    from ._retention_view import retention_context
+
+    return retention_context(session, case) | {
         "next_statuses": () if case.merged_into else register.next_statuses(case.status),
         "outcomes": OUTCOMES,
         "letters": list(outbox(session, states=_ALL_LETTER_STATES, copies=False, reference=case.reference)),

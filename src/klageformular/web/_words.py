@@ -40,7 +40,12 @@ WORDS: dict[str, dict[str, str]] = {
         "correct": "Ret", "new_value": "Ny værdi", "why": "Hvorfor (kundens mail, et opkald)",
         "correction_refused": "Ikke rettet; værdien er bevaret, som du skrev den.", "related": "Relaterede klager",
         "same": "samme", "merged_in": "lagt sammen med denne", "show_pages": "Vis sider",
-        "show_text": "Vis som tekst", "page": "Side", "dated": "Dato", "channel": "Vej", "delivery": "Levering",
+        "show_text": "Vis som tekst", "scan_crop": "Udsnittet af scanningen",
+        "held": "Retlig tilbageholdelse", "held_text": "tilbageholdt siden {since} af {by}, begrundelse: {reason}",
+        "erased": "Personoplysninger slettet", "erased_text": "slettet {at} {under} af {by}",
+        "erased_gone": "Klagens oplysninger er slettet; sagens datoer, status og hændelser står tilbage.",
+        "under.retention": "efter opbevaringsreglerne", "under.request": "på anmodning (GDPR art. 17)",
+        "page": "Side", "dated": "Dato", "channel": "Vej", "delivery": "Levering",
         "mark_posted": "Sendt med posten i dag", "back_to_case": "Tilbage til sag", "no_pages":
         "Siderne kan ikke vises som billeder; hent originalen.", "pages_shown": "Viser {shown} af {count} side(r).",
         "as_text": "Vist som tekst, aldrig som HTML.", "acknowledge_by": "Kvittering senest",
@@ -94,7 +99,12 @@ WORDS: dict[str, dict[str, str]] = {
         "why": "Why (the customer's mail, a call)",
         "correction_refused": "Not corrected; the value is kept as you typed it.", "related": "Related complaints",
         "same": "same", "merged_in": "merged into this one", "show_pages": "Show pages",
-        "show_text": "Show as text", "page": "Page", "dated": "Date", "channel": "Channel", "delivery": "Delivery",
+        "show_text": "Show as text", "scan_crop": "The scan's crop",
+        "held": "Legal hold", "held_text": "on legal hold since {since}, by {by}, reason: {reason}",
+        "erased": "Personal data erased", "erased_text": "erased {at} {under}, by {by}",
+        "erased_gone": "The complaint's values are erased; the case's dates, status and events remain.",
+        "under.retention": "under the retention policy", "under.request": "on request (GDPR art. 17)",
+        "page": "Page", "dated": "Date", "channel": "Channel", "delivery": "Delivery",
         "mark_posted": "Posted today", "back_to_case": "Back to case", "no_pages":
         "The pages cannot be shown as images; download the original.", "pages_shown": "Showing {shown} of {count} "
         "page(s).", "as_text": "Shown as text, never as HTML.", "acknowledge_by": "Acknowledge by",
