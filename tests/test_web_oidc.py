@@ -229,9 +229,13 @@ def test_settings_from_the_environment() -> None:
     assert "s3cret" not in repr(found)
     with pytest.raises(ValueError, match="go together"):
         OidcSettings.from_environ({"KLAGEFORMULAR_OIDC_ISSUER": "https://login.example.dk"})
-    with pytest.raises(ValueError, match="https://"):
-        OidcSettings.from_environ({"KLAGEFORMULAR_OIDC_ISSUER": "http://login.example.dk",
-                                   "KLAGEFORMULAR_OIDC_CLIENT_ID": "k", "KLAGEFORMULAR_OIDC_CLIENT_SECRET": "s"})
+    for plain in ("http://login.example.dk", "http://localhost.example.dk"):
+        with pytest.raises(ValueError, match="https://"):
+            OidcSettings.from_environ({"KLAGEFORMULAR_OIDC_ISSUER": plain,
+                                       "KLAGEFORMULAR_OIDC_CLIENT_ID": "k", "KLAGEFORMULAR_OIDC_CLIENT_SECRET": "s"})
+    loopback = OidcSettings.from_environ({"KLAGEFORMULAR_OIDC_ISSUER": "http://127.0.0.1:9000",
+                                          "KLAGEFORMULAR_OIDC_CLIENT_ID": "k", "KLAGEFORMULAR_OIDC_CLIENT_SECRET": "s"})
+    assert loopback is not None and loopback.issuer == "http://127.0.0.1:9000"
 
 
 # -- users link, and the migration ----------------------------------------------------------------------------
