@@ -36,7 +36,7 @@ from klageformular.web._words import WORDS
 from .webserver import DOCUMENT, DOCUMENT_NAME, PASSWORD, Site, csrf_of, workbench
 
 REFERENCE = "KLA-2026-0001"
-PUBLIC = {"/login"}  # the one page a visitor without a session may see (and post to)
+PUBLIC = {"/login", "/login/oidc", "/login/oidc/callback"}  # the login routes: open without a session
 
 
 @pytest.fixture

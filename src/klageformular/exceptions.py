@@ -91,6 +91,7 @@ __all__ = [
     "NoTextLayerError",
     "NotAKlageformularError",
     "NotAPdfError",
+    "OidcError",
     "OrganisationFileError",
     "OutputError",
     "ParseTimeoutError",
@@ -396,6 +397,11 @@ class InvalidMeasureError(RegisterError, ValueError):
 
 class AccountError(KlageformularError):
     """The workbench's accounts refuse an operation (a name taken, a password too short, a bad role)."""
+
+
+class OidcError(AccountError):
+    """An OpenID Connect login refused: the identity provider's answer could not be trusted (discovery, the
+    token exchange, the ID token's signature or claims)."""
 
 
 class UnknownUserError(AccountError, LookupError):

@@ -481,6 +481,40 @@ class WebSessionRow(Base):
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class OidcLinkRow(Base):
+    """An account's link to an identity provider's subject (``iss`` + ``sub``), made by an admin (``users link``).
+
+    The pair is what OpenID Connect promises stable and unique (Core 1.0 §5.7); an email or a name
+    claim is not, so a login by the office's identity provider is matched on this row alone.
+    """
+
+    __tablename__ = "oidc_links"
+    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_oidc_links_issuer_subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OidcPendingRow(Base):
+    """A login sent to the identity provider and not yet back: its ``state``, ``nonce`` and PKCE verifier.
+
+    Tied to the browser's anonymous session (``session_key``, the session row's id), so a callback
+    arriving in another browser (login CSRF) finds nothing; used once (deleted at the callback).
+    """
+
+    __tablename__ = "oidc_pending"
+
+    state_key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the state
+    session_key: Mapped[str] = mapped_column(String(64), index=True)
+    nonce: Mapped[str] = mapped_column(String(128))
+    verifier: Mapped[str] = mapped_column(String(128))
+    next: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class LoginAttemptRow(Base):
     """One login attempt: when, which account (None: a name no account has), from where, and whether it worked.
 

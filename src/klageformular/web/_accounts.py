@@ -14,7 +14,7 @@ passed in (the app's clock), so timeouts and lockouts are tested without waiting
   ``address_window`` refuse that address for the rest of the window. An unknown name costs a
   hash all the same, so the time a refusal takes does not tell which names exist.
 
-Not supported: password reset by mail (an admin resets it), WebAuthn, OpenID Connect (later).
+Not supported: password reset by mail (an admin resets it), WebAuthn. OpenID Connect logins: :mod:`._oidc`.
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ from ..register._documents import list_documents, read_document
 from ..register._present import case_sections
 from ..register._schema import AuditRow
 from ._accounts import LoginPolicy, User, authenticate, get_user
+from ._oidc import OidcSettings
 from ._sessions import Lifetimes, WebSession, end_session, find_session, new_session, purge_sessions
 from ._words import words
 
@@ -98,6 +99,7 @@ class Settings:
     timezone: str = "Europe/Copenhagen"
     due_days: int = 7
     purge_every: timedelta = timedelta(minutes=5)  # expired sessions deleted at most this often
+    oidc: OidcSettings | None = None  # the office's identity provider (KLAGEFORMULAR_OIDC_…), None: off
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -117,7 +119,8 @@ class Settings:
                                 absolute=timedelta(hours=float(hours)) if hours else default.absolute),
             policy=LoginPolicy(max_failures=int(failures)) if failures else LoginPolicy(),
             secure_cookies=None if secure is None else secure.strip() not in ("0", "false", "no", ""),
-            timezone=environ.get("KLAGEFORMULAR_WEB_TIMEZONE") or "Europe/Copenhagen")
+            timezone=environ.get("KLAGEFORMULAR_WEB_TIMEZONE") or "Europe/Copenhagen",
+            oidc=OidcSettings.from_environ(environ))
 
 
 class _RefusedError(Exception):
@@ -316,7 +319,8 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
             if found is None:
                 purge_now_and_then(s, now)
                 found = new_session(s, user_id=None, now=now)
-        response = render("login.html", lang, csrf=found.csrf, next=_safe_next(next), error=None, user=None)
+        response = render("login.html", lang, csrf=found.csrf, next=_safe_next(next), error=None, user=None,
+                          oidc=settings.oidc)
         if fresh and found.token:
             set_cookie(response, request, found.token)
         return response
@@ -345,7 +349,7 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
                 made = new_session(s, user_id=user.id, now=now)
         if made is None or made.token is None:  # the attempt is committed (it counts); the form again
             return render("login.html", lang, 401 if error == "login_failed" else 429, csrf=found.csrf,
-                          next=_safe_next(next), error=error, user=None, username=username)
+                          next=_safe_next(next), error=error, user=None, username=username, oidc=settings.oidc)
         response = RedirectResponse(_safe_next(next), status_code=303)
         set_cookie(response, request, made.token)
         return response
@@ -448,6 +452,10 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
     add_crop_routes(app, kit)
     add_letters_page(app, kit)
     add_list_routes(app, kit)
+    from ._oidc import add_oidc_routes
+
+    add_oidc_routes(app, kit, oidc=settings.oidc, cookie=COOKIE, set_cookie=set_cookie, language=_language,
+                    safe_next=_safe_next)
     return app
 
 

@@ -61,6 +61,13 @@ def add_web_parsers(sub: Any) -> None:
     r.add_argument("name")
     r.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     r.set_defaults(func=_guard(_reset_password))
+    lk = users.add_parser("link", parents=[db], help="let the account log in through the office's identity provider")
+    lk.add_argument("name")
+    lk.add_argument("--oidc-subject", required=True, metavar="SUB",
+                    help="the provider's subject id for this person (the id the refused login page shows)")
+    lk.add_argument("--issuer", default=None, metavar="URL",
+                    help="the provider's issuer URL (default: $KLAGEFORMULAR_OIDC_ISSUER)")
+    lk.set_defaults(func=_guard(_link))
 
     s = sub.add_parser("serve", parents=[db], help="the officer's workbench in the browser (see the README)")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
@@ -163,6 +170,19 @@ def _reset_password(args: argparse.Namespace, session: Session) -> int:
 
     user = reset_password(session, args.name, _password(args))
     print(f"{user.name}: a new password; its sessions ended")
+    return 0
+
+
+def _link(args: argparse.Namespace, session: Session) -> int:
+    from ..exceptions import AccountError
+    from ._oidc import link_subject
+
+    issuer = (args.issuer or os.environ.get("KLAGEFORMULAR_OIDC_ISSUER", "")).strip()
+    subject = args.oidc_subject.strip()
+    if not issuer or not subject:
+        raise AccountError("an issuer (--issuer or KLAGEFORMULAR_OIDC_ISSUER) and a subject are needed")
+    user = link_subject(session, name=args.name, issuer=issuer, subject=subject, now=_now())
+    print(f"{user.name}: linked to a subject of {issuer}")
     return 0
 
 

@@ -66,6 +66,13 @@ WORDS: dict[str, dict[str, str]] = {
         # The menu of every page (the list, report and admin pages' own words: _pages.py).
         "nav": "Hovedmenu", "nav.due": "Frister", "nav.register": "Registret", "nav.search": "Søg",
         "nav.report": "Rapport", "nav.settings": "Indstillinger", "nav.admin": "Brugere",
+        # OpenID Connect login (_oidc.py).
+        "oidc.login": "Log ind med {name}", "oidc.or": "eller",
+        "oidc.refused": "Login via {name} mislykkedes; intet er gjort. Prøv igen fra login-siden.",
+        "oidc.unknown": "Din konto hos {name} er ikke knyttet til en konto her. Bed en administrator om at "
+                        "knytte den (users link … --oidc-subject) med dette id:",
+        "oidc.disabled": "Kontoen er spærret eller låst; en administrator kan åbne den igen.",
+        "oidc.off": "Login via en identitetsudbyder er ikke sat op.",
     },
     "en": {
         "app": "Complaints", "login": "Log in", "logout": "Log out", "username": "User name",
@@ -124,6 +131,12 @@ WORDS: dict[str, dict[str, str]] = {
         "outcome.partly_upheld": "partly upheld", "outcome.not_upheld": "not upheld",
         "nav": "Main menu", "nav.due": "Deadlines", "nav.register": "Register", "nav.search": "Search",
         "nav.report": "Report", "nav.settings": "Settings", "nav.admin": "Users",
+        "oidc.login": "Log in with {name}", "oidc.or": "or",
+        "oidc.refused": "The login through {name} failed; nothing was done. Please start again from the login page.",
+        "oidc.unknown": "Your account at {name} is not linked to an account here. Ask an administrator to link "
+                        "it (users link … --oidc-subject) with this id:",
+        "oidc.disabled": "The account is disabled or locked; an administrator can open it again.",
+        "oidc.off": "Login through an identity provider is not set up.",
     },
 }
 
