@@ -307,6 +307,17 @@ def test_a_coarse_bitonal_scan_is_named_by_its_marks(tmp_path: Path) -> None:
     assert got.pages == 3
 
 
+def test_a_photo_whose_corners_lie_far_from_the_codes_guess_takes_the_outer_marks(tmp_path: Path) -> None:
+    # A 150 dpi phone photo upside down: the code's guess of a far corner lands nearer filled
+    # check boxes than the mark; page 2 was unreadable (15 mm off) and page 3 read 3.8 pt off.
+    path = _made_full(tmp_path, "extra-36-150")
+    result = parse_pdf(path)
+    assert result.scan is not None
+    assert [p.problem for p in result.scan.pages] == [None, None, None]
+    assert max(p.residual_pt for p in result.scan.pages) < 1.0
+    _assert_perfect(result, path)
+
+
 def test_a_sampled_code_is_taken_only_when_it_is_clearly_one_of_ours() -> None:
     from klageformular._pagecode import payload
     from klageformular.scan._geometry import _known_symbols, _nearest_code

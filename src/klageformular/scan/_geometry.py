@@ -37,6 +37,7 @@ _CODE_CORNERS = ((CODE_RECT.x0, CODE_RECT.y1), (CODE_RECT.x1, CODE_RECT.y1), (CO
                  (CODE_RECT.x0, CODE_RECT.y0))  # top-left, top-right, bottom-right, bottom-left
 _SMALL_PAGE = 2600  # pixels on the long side: below about 190 dpi a missed code is looked for again
 _MAX_RESIDUAL_PT = 4.0  # a code more than this far from where the marks put it: a wrong mark was taken
+_RETRY_RESIDUAL_PT = 1.0  # marks fitting the code worse than this: the outermost squares are tried too
 
 
 @dataclass(frozen=True)
@@ -297,25 +298,45 @@ def _locate(gray: npt.NDArray[np.uint8], max_skew: float) -> Located:
     expected = [rough @ np.array([x, PAGE_HEIGHT - y, 1.0]) for x, y in REGISTRATION_MARKS]
     candidates = _mark_candidates(gray, MARK_SIZE * scale)
     radius = 90.0 * scale  # how far a phone's perspective may move a corner from the code's guess
-    found: list[tuple[float, float]] = []
-    for guess in expected:
-        best = min(candidates, key=lambda c: math.hypot(c[0] - guess[0], c[1] - guess[1]), default=None)
-        if best is None or math.hypot(best[0] - guess[0], best[1] - guess[1]) > radius:
-            return Located(code, "no_marks", pixels_per_point=scale)
-        found.append(best)
-    homography = cv2.getPerspectiveTransform(np.array(REGISTRATION_MARKS, dtype=np.float32),
-                                             np.array(found, dtype=np.float32)).astype(np.float64)
+    near = [[c for c in candidates if math.hypot(c[0] - g[0], c[1] - g[1]) <= radius] for g in expected]
+    if not all(near):
+        return Located(code, "no_marks", pixels_per_point=scale)
+    found = [min(c, key=lambda c: math.hypot(c[0] - g[0], c[1] - g[1])) for c, g in zip(near, expected, strict=True)]
+    homography, residual = _fit(found, corners, scale)
+    if residual > _RETRY_RESIDUAL_PT:
+        # The nearest square to a guess may be a filled check box when a phone's perspective moved
+        # the corner far from the code's guess; nothing of the form lies beyond a mark, so the
+        # outermost square (away from the page's centre) near each guess, a little farther out,
+        # is tried as well; the residual check still decides.
+        middle = rough @ np.array([PAGE_WIDTH / 2, PAGE_HEIGHT / 2, 1.0])
+        wider = [[c for c in candidates if math.hypot(c[0] - g[0], c[1] - g[1]) <= 1.6 * radius] for g in expected]
+        outer = [max(c, key=lambda c: (c[0] - middle[0]) * (g[0] - middle[0]) + (c[1] - middle[1]) * (g[1] - middle[1]))
+                 for c, g in zip(wider, expected, strict=True)]
+        other, other_residual = _fit(outer, corners, scale)
+        if other_residual < residual:
+            homography, residual = other, other_residual
     # The page's own turn: the direction of its x axis at the centre, against the nearest quarter turn.
     centre = _apply(homography, [(PAGE_WIDTH / 2, PAGE_HEIGHT / 2), (PAGE_WIDTH / 2 + 10, PAGE_HEIGHT / 2)])
     angle = math.degrees(math.atan2(centre[1][1] - centre[0][1], centre[1][0] - centre[0][0]))
     skew = (angle + 45.0) % 90.0 - 45.0
-    mapped = _apply(homography, list(_CODE_CORNERS))
-    residual = max(math.hypot(a[0] - b[0], a[1] - b[1]) for a, b in zip(mapped, corners, strict=True)) / scale
     if abs(skew) > max_skew:
         return Located(code, "skewed", homography, skew, residual, scale)
     if residual > _MAX_RESIDUAL_PT:
         return Located(code, "geometry", homography, skew, residual, scale)
     return Located(code, None, homography, skew, residual, scale)
+
+
+def _fit(found: list[tuple[float, float]], corners: list[tuple[float, float]],
+         scale: float) -> tuple[npt.NDArray[np.float64], float]:
+    """The homography the four marks give, and how far (points) it puts the code from where it was seen."""
+    import cv2
+    import numpy as np
+
+    homography = cv2.getPerspectiveTransform(np.array(REGISTRATION_MARKS, dtype=np.float32),
+                                             np.array(found, dtype=np.float32)).astype(np.float64)
+    mapped = _apply(homography, list(_CODE_CORNERS))
+    residual = max(math.hypot(a[0] - b[0], a[1] - b[1]) for a, b in zip(mapped, corners, strict=True)) / scale
+    return homography, residual
 
 
 def _apply(homography: npt.NDArray[np.float64], points: list[tuple[float, float]]) -> list[tuple[float, float]]:
