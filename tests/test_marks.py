@@ -5,31 +5,32 @@ from __future__ import annotations
 
 import io
 from importlib import resources
+from typing import cast
 
 import pytest
+from fontTools.ttLib import TTFont
 from pypdf import PdfReader
+from pypdf.generic import IndirectObject
 
 from klageformular import render_form
 from klageformular._marks import ASSET, BASE_FONT_NAME, CHECK, MARKS, RADIO
 
-fontTools = pytest.importorskip("fontTools.ttLib", reason="fonttools is not installed (pip install -e '.[test]')")
 
-
-def _font() -> object:
-    return fontTools.TTFont(io.BytesIO((resources.files("klageformular") / "assets" / ASSET).read_bytes()))
+def _font() -> TTFont:
+    return TTFont(io.BytesIO((resources.files("klageformular") / "assets" / ASSET).read_bytes()))
 
 
 def test_the_metrics_are_the_font_files() -> None:
     font = _font()
-    assert font["head"].unitsPerEm == 1000  # type: ignore[index]
-    cmap = {(t.platformID, t.platEncID): t.cmap for t in font["cmap"].tables}  # type: ignore[index]
+    assert font["head"].unitsPerEm == 1000
+    cmap = {(t.platformID, t.platEncID): t.cmap for t in font["cmap"].tables}
     assert set(cmap) == {(1, 0), (3, 0)}  # symbolic: only the code tables, no Unicode one to disagree
     for mark in MARKS:
         code = ord(mark.code)
         glyph = cmap[(1, 0)][code]
         assert cmap[(3, 0)][0xF000 + code] == glyph
-        advance, _ = font["hmtx"][glyph]  # type: ignore[index]
-        ink = font["glyf"][glyph]  # type: ignore[index]
+        advance, _ = font["hmtx"][glyph]
+        ink = font["glyf"][glyph]
         assert (advance, ink.yMin, ink.yMax) == (mark.width, mark.ink_bottom, mark.ink_top)
         assert abs((ink.xMin + ink.xMax) / 2 - advance / 2) <= 2  # placement() centres by the advance
 
@@ -52,6 +53,7 @@ def test_the_fields_use_the_embedded_mark_font_and_its_text_is_the_mark() -> Non
     assert font["/FontDescriptor"]["/Flags"] == 4 and "/Encoding" not in font
     unicode_map = font["/ToUnicode"].get_data()
     assert b"<34> <2714>" in unicode_map and b"<6C> <25CF>" in unicode_map  # a text layer reads the mark
-    widget = next(a.get_object() for a in reader.pages[0]["/Annots"] if a.get_object().get("/AS") is not None)
+    annots = cast("list[IndirectObject]", reader.pages[0]["/Annots"])
+    widget = next(a.get_object() for a in annots if a.get_object().get("/AS") is not None)
     on = next(v for k, v in widget["/AP"]["/N"].items() if k != "/Off").get_object()
     assert b"/ZaDb" in on.get_data() and on["/Resources"]["/Font"]["/ZaDb"] == font

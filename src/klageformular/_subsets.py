@@ -59,7 +59,8 @@ def _cmap(mapping: dict[int, str]) -> bytes:
 def _glyph_name(char: str) -> str:
     from fontTools.agl import UV2AGL
 
-    return UV2AGL.get(ord(char), f"uni{ord(char):04X}")
+    name: str = UV2AGL.get(ord(char), f"uni{ord(char):04X}")
+    return name
 
 
 @cache
@@ -101,10 +102,12 @@ def repair_fonts(writer: PdfWriter) -> None:
                     "/Encoding" in font or "/ToUnicode" not in font:
                 continue  # not reportlab's shape: leave it as it is
             descriptor = font["/FontDescriptor"].get_object()
+            unicode_map = font["/ToUnicode"].get_object()
+            if not isinstance(descriptor, DictionaryObject) or not isinstance(unicode_map, StreamObject):
+                continue
             flags = int(descriptor.get("/Flags", 0))
             if not flags & _SYMBOLIC or "/FontFile2" not in descriptor:
                 continue
-            unicode_map = font["/ToUnicode"].get_object()
             mapping = {int(code, 16): chr(int(text, 16)) for code, text in _ENTRY.findall(unicode_map.get_data())
                        if int(text, 16) != 0}
             differences = ArrayObject()

@@ -37,10 +37,10 @@ from pypdf.generic import (
 )
 
 from . import _marks, _pages, _tagging
-from ._subsets import repair_fonts
 from ._appearance import ZADB_RESOURCE, choice_appearance, text_appearance
 from ._font import FONT_RESOURCE, EmbeddedFont
 from ._paths import leaf_paths
+from ._subsets import repair_fonts
 from ._version import __version__
 from ._xmp import xmp_metadata
 from .exceptions import ConfigurationError, KlageformularWarning
