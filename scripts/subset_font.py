@@ -1,7 +1,10 @@
 """Regenerate the fonts in src/klageformular/assets/ from Debian's fonts-noto-core (SIL OFL 1.1).
 
 Usage: python scripts/subset_font.py [SOURCE_TTF]  (NotoSans-Latin.ttf, the form's: European Latin)
-       python scripts/subset_font.py --letters   (NotoSans-Letters-Regular/-Bold/-Italic.ttf)
+       python scripts/subset_font.py --letters   (NotoSans-Letters-Regular/-Bold/-Italic.ttf; the
+                                                  form's printed text uses Regular and Bold too)
+       python scripts/subset_font.py --marks     (NotoSansSymbols2-Marks.ttf: the check box's ✔ and
+                                                  the radio button's ●)
 The output is byte-identical on every run (fixed timestamps), so the form's bytes stay stable.
 
 The form's font is held to European Latin: it is a simple font with 256 codes (see
@@ -37,6 +40,11 @@ RANGES = [(0x20, 0x7E), (0xA0, 0x24F), (0x259, 0x259), (0x2BB, 0x2BC), (0x2C6, 0
 LETTER_RANGES = [*RANGES, (0x300, 0x36F), (0x370, 0x3FF), (0x400, 0x52F), (0x1E00, 0x1EFF), (0x1F00, 0x1FFF),
                  (0x2000, 0x206F),
                  (0x2070, 0x209F), (0x20A0, 0x20CF), (0x2100, 0x218F), (0x2190, 0x21FF), (0xFB00, 0xFB06)]
+# The check mark and the radio dot, at the codes ZapfDingbats gives them ("4" a20 ✔, "l" a71 ●), so a
+# viewer that redraws a box from /MK /CA in the /DA font draws the same mark (klageformular/_marks.py).
+MARKS_SOURCE = NOTO / "NotoSansSymbols2-Regular.ttf"
+MARKS_TARGET = ASSETS / "NotoSansSymbols2-Marks.ttf"
+MARKS = {0x34: 0x2714, 0x6C: 0x25CF}
 FIXED_TIME = 0x0000_0000_E3A1_2B00  # a constant 'head' timestamp (seconds since 1904)
 
 
@@ -67,7 +75,34 @@ def subset_font(source: Path, target: Path, ranges: list[tuple[int, int]] = RANG
     return len(buf.getvalue())
 
 
+def subset_marks() -> int:
+    """Write the two-glyph mark font: a symbolic TrueType whose cmaps answer the codes themselves."""
+    from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
+
+    size = subset_font(MARKS_SOURCE, MARKS_TARGET, [(0x20, 0x20), *((u, u) for u in MARKS.values())])
+    font = TTFont(MARKS_TARGET, recalcTimestamp=False)
+    unicode_cmap = font.getBestCmap()
+    glyph = {code: unicode_cmap[u] for code, u in MARKS.items()}
+    # A symbolic TrueType without /Encoding is read through (3,0) at 0xF000 + code or (1,0) at the code
+    # (PDF 32000-1, 9.6.6.4); PDF/A-2 wants (3,0) there. Both, and nothing else, so every reader agrees.
+    tables = []
+    for platform, encoding, offset, fmt in ((1, 0, 0, 6), (3, 0, 0xF000, 4)):
+        table = CmapSubtable.newSubtable(fmt)
+        table.platformID, table.platEncID, table.language = platform, encoding, 0
+        table.cmap = {offset + code: name for code, name in glyph.items()}
+        tables.append(table)
+    font["cmap"].tables = tables
+    font["post"].formatType = 3.0  # no glyph names: a symbolic font is read by its codes alone
+    buf = io.BytesIO()
+    font.save(buf)
+    MARKS_TARGET.write_bytes(buf.getvalue())
+    return len(buf.getvalue()) or size
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--marks"]:
+        print(f"{MARKS_TARGET}: {subset_marks():,} bytes")
+        sys.exit(0)
     if sys.argv[1:] == ["--letters"]:
         for style, source in LETTER_STYLES.items():
             target = ASSETS / f"NotoSans-Letters-{style}.ttf"

@@ -39,7 +39,7 @@ from klageformular.letters import (
 from klageformular.locales import letter_texts as texts
 from klageformular.org import Organisation, home_organisation
 
-from .tagged import pdfjs_structure, unmarked_painting, walk
+from .tagged import pdfjs_structure, unembedded_fonts, unmarked_painting, walk
 
 LANGS = ("da", "en", "nb", "sv")
 PHONE = "+47 41 23 45 67"
@@ -191,6 +191,7 @@ def test_pdfa_structure(paper: bool) -> None:
     assert fonts and all("/FontFile2" in f["/FontDescriptor"].get_object() for f in fonts)
     assert not any("Helvetica" in str(f["/BaseFont"]) for f in fonts)
     assert b"/Helvetica" not in pdf
+    assert unembedded_fonts(pdf) == []  # every font dictionary anywhere in the file (PDF/UA-1 7.21.4.1)
     # Output intent: sRGB ICC, 3 components.
     (intent,) = [i.get_object() for i in root["/OutputIntents"]]
     assert intent["/S"] == "/GTS_PDFA1"

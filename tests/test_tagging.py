@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ContentStream, IndirectObject, NameObject
+from pypdf.generic import ContentStream, DictionaryObject, IndirectObject, NameObject
 
 from klageformular import render_form
 from klageformular._tagging import artifact
@@ -27,7 +27,7 @@ from klageformular.values import field_values
 
 from .conftest import require_tool, run_tool, sample_data
 from .fillers import ALL_FILLERS, TOOL_OF
-from .tagged import pdfjs_structure, unmarked_painting, walk
+from .tagged import pdfjs_structure, unembedded_fonts, unmarked_painting, walk
 
 FORMS = [(lang, org) for org in organisation_keys() for lang in available_languages()]
 @cache
@@ -152,6 +152,36 @@ def test_pdf_ua_checker_finds_nothing(lang: str, org: str, tmp_path: Path) -> No
     report = _pdfua().validate(str(path))
     assert [f"{f.rule_id}: {f.message}" for f in report.findings] == []
     assert [(o.rule_id, o.skipped_reason) for o in report.skipped] == []
+
+
+@pytest.mark.parametrize(("lang", "org"), FORMS)
+def test_every_font_is_embedded(lang: str, org: str) -> None:
+    """PDF/UA-1 7.21.4.1, which ``pdfua`` does not check: the printed text, the field values' font in
+    the appearances and /DR, and the check marks' font all carry their font program."""
+    assert unembedded_fonts(_form(lang, org)) == []
+    dr = PdfReader(io.BytesIO(_form(lang, org))).trailer["/Root"]["/AcroForm"]["/DR"]["/Font"]
+    assert sorted(dr) == ["/Wingdings", "/ZaDb"]  # the names the fields' /DA use, both embedded fonts
+
+
+def test_a_prefilled_form_embeds_every_font_too() -> None:
+    assert unembedded_fonts(render_form("da", prefill=sample_data())) == []
+
+
+def test_the_font_check_finds_a_standard_font_anywhere() -> None:
+    """Not blind: a standard Helvetica named only in /DR, or in a page's resources, is found."""
+    writer = PdfWriter(clone_from=io.BytesIO(_form("da", "kameo-dk")))
+    helvetica = writer._add_object(DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Helvetica")}))
+    writer.root_object["/AcroForm"]["/DR"]["/Font"][NameObject("/Helv")] = helvetica
+    out = io.BytesIO()
+    writer.write(out)
+    assert unembedded_fonts(out.getvalue()) == ["/Helvetica"]
+    blank = PdfWriter()
+    blank.add_blank_page(100, 100)
+    empty = io.BytesIO()
+    blank.write(empty)
+    assert unembedded_fonts(empty.getvalue()) == ["(no fonts)"]
 
 
 def _pdfua() -> Any:

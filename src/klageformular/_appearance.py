@@ -16,6 +16,7 @@ from pypdf.generic import (
 )
 
 from ._font import FONT_RESOURCE, EmbeddedFont
+from ._marks import CHECK, RADIO
 
 __all__ = ["MAX_FONT_SIZE", "MIN_FONT_SIZE", "TextBox", "choice_appearance", "fit_text", "text_appearance"]
 
@@ -24,8 +25,9 @@ MIN_FONT_SIZE = 4.0  # below this nobody can read a printout; the parser warns a
 PADDING = 2.0
 LEADING = 1.17
 ZADB_RESOURCE = "/ZaDb"
-CHECK_GLYPH = "4"  # ZapfDingbats a20, a check mark: survives flattening as text
-RADIO_GLYPH = "l"  # ZapfDingbats a71, a filled circle
+# The marks' ink heights as the standard ZapfDingbats a20 and a71 drew them before the mark font was
+# embedded (0.8 and 0.62 of the box as font sizes, times their glyphs' 0.714 em), so boxes look the same.
+_CHECK_INK, _RADIO_INK = 0.8 * 0.714, 0.62 * 0.714
 
 
 @dataclass(frozen=True)
@@ -118,11 +120,11 @@ def text_appearance(writer: PdfWriter, font_ref: IndirectObject, width: float, h
 
 def choice_appearance(writer: PdfWriter, zadb_ref: IndirectObject, size: float, *, radio: bool,
                       on: bool) -> IndirectObject:
-    """A checkbox's or radio button's on/off appearance; "on" is a ZapfDingbats glyph, not a path."""
+    """A checkbox's or radio button's on/off appearance; "on" is a glyph of the embedded mark font
+    (:mod:`._marks`), not a path, so it survives flattening as text."""
     if not on:
         return _form_xobject(writer, size, size, b"", {})
-    glyph, font_size, width = (RADIO_GLYPH, size * 0.62, 0.791) if radio else (CHECK_GLYPH, size * 0.8, 0.846)
-    x = (size - width * font_size) / 2
-    y = (size - 0.70 * font_size) / 2
-    content = f"q BT {ZADB_RESOURCE} {font_size:.2f} Tf 0 g {x:.2f} {y:.2f} Td ({glyph}) Tj ET Q".encode()
+    mark, ink = (RADIO, _RADIO_INK) if radio else (CHECK, _CHECK_INK)
+    font_size, x, y = mark.placement(size, ink * size)
+    content = f"q BT {ZADB_RESOURCE} {font_size:.2f} Tf 0 g {x:.2f} {y:.2f} Td ({mark.code}) Tj ET Q".encode()
     return _form_xobject(writer, size, size, content, {ZADB_RESOURCE: zadb_ref})

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from xml.sax.saxutils import escape
 
 from reportlab.lib.colors import HexColor
+from reportlab.lib.fonts import addMapping
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Frame, Paragraph
 
@@ -44,8 +49,22 @@ MUTED = HexColor("#4a5866")
 BOX_FILL = HexColor("#f2f5f9")
 BOX_LINE = HexColor("#8796a8")
 RULE = HexColor("#c5cfdb")
-REGULAR, BOLD = "Helvetica", "Helvetica-Bold"
+# The printed text is Noto Sans (SIL OFL 1.1), the letters' faces, embedded by reportlab as subsets of
+# the glyphs a form uses: PDF/UA-1 (7.21.4.1) wants every font embedded, which the standard 14
+# Helvetica never is. The canvas starts in it too, so no standard font is ever referenced.
+REGULAR, BOLD = "KlgForm", "KlgForm-Bold"
+_ASSETS = {REGULAR: "NotoSans-Letters-Regular.ttf", BOLD: "NotoSans-Letters-Bold.ttf"}
 LABEL_SIZE = 7.5
+
+
+@cache
+def register_fonts() -> None:
+    """Register the two faces with reportlab once, as one family (the information page's <b>)."""
+    for name, asset in _ASSETS.items():
+        data = (resources.files("klageformular") / "assets" / asset).read_bytes()
+        pdfmetrics.registerFont(TTFont(name, io.BytesIO(data)))
+    for bold, italic, face in ((0, 0, REGULAR), (1, 0, BOLD), (0, 1, REGULAR), (1, 1, BOLD)):
+        addMapping(REGULAR, bold, italic, face)
 
 
 def widget_key(spec: FieldSpec, export: str | None = None) -> str:
@@ -256,8 +275,10 @@ class Pages:
 
 def draw_pages(texts: Texts, epoch: int) -> Pages:
     """All pages' static content as a PDF (no fields yet), with its structure record."""
+    register_fonts()
     buf = io.BytesIO()
-    c = Canvas(buf, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=True, pageCompression=1, lang=texts.lang)
+    c = Canvas(buf, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=True, pageCompression=1, lang=texts.lang,
+               initialFontName=REGULAR)
     c.setTitle(texts.text("title"))
     painter = _Painter(c, texts)
     for page in range(1, LAYOUT.page_count + 1):

@@ -36,10 +36,11 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from . import _pages, _tagging
+from . import _marks, _pages, _tagging
 from ._appearance import ZADB_RESOURCE, choice_appearance, text_appearance
 from ._font import FONT_RESOURCE, EmbeddedFont
 from ._paths import leaf_paths
+from ._subsets import repair_fonts
 from ._version import __version__
 from ._xmp import xmp_metadata
 from .exceptions import ConfigurationError, KlageformularWarning
@@ -85,6 +86,7 @@ def render_form(lang: str = "da", prefill: Complaint | Mapping[str, Any] | None 
 
     pages = _pages.draw_pages(texts, epoch)
     writer = PdfWriter(clone_from=io.BytesIO(pages.data))
+    repair_fonts(writer)  # printed text that survives ghostscript and PostScript printing
     widgets = _add_fields(writer, texts, values)
     _tagging.write_structure(writer, pages.structure, widgets, lang=texts.lang)
     _set_metadata(writer, texts, epoch, values)
@@ -231,7 +233,7 @@ def _choice_field(writer: PdfWriter, spec: FieldSpec, page_ref: IndirectObject, 
         field.update({
             NameObject("/Ff"): NumberObject(_REQUIRED if spec.required else 0),
             NameObject("/V"): state, NameObject("/AS"): state,
-            NameObject("/MK"): DictionaryObject({NameObject("/CA"): TextStringObject("4")}),
+            NameObject("/MK"): DictionaryObject({NameObject("/CA"): TextStringObject(_marks.CHECK.code)}),
             NameObject("/AP"): _states(writer, zadb_ref, spec.on_value, radio=False),
         })
         ref = writer._add_object(field)
@@ -253,7 +255,7 @@ def _choice_field(writer: PdfWriter, spec: FieldSpec, page_ref: IndirectObject, 
             # names each button by its widget: the question and this button's choice.
             NameObject("/TU"): TextStringObject(_option_tip(spec, texts, option.value)),
             NameObject("/AS"): state,
-            NameObject("/MK"): DictionaryObject({NameObject("/CA"): TextStringObject("l")}),
+            NameObject("/MK"): DictionaryObject({NameObject("/CA"): TextStringObject(_marks.RADIO.code)}),
             NameObject("/AP"): _states(writer, zadb_ref, option.export, radio=True),
         })
         kids.append((_pages.widget_key(spec, option.export), writer._add_object(widget)))
@@ -275,11 +277,9 @@ def _option_tip(spec: FieldSpec, texts: Texts, value: str) -> str:
 def _add_fields(writer: PdfWriter, texts: Texts, values: Mapping[str, FieldValue]) -> dict[str, IndirectObject]:
     """Every field and widget; returns the widgets by their key in the pages' structure record."""
     font_ref = EmbeddedFont.load().pdf_font(writer)
-    zadb_ref = writer._add_object(DictionaryObject({
-        NameObject("/Type"): NameObject("/Font"),
-        NameObject("/Subtype"): NameObject("/Type1"),
-        NameObject("/BaseFont"): NameObject("/ZapfDingbats"),
-    }))
+    # The marks' font is embedded (PDF/UA-1 7.21.4.1) under the resource name /ZaDb, at ZapfDingbats's
+    # codes: a viewer that redraws a box in its own ZapfDingbats and one that uses /DR agree.
+    zadb_ref = _marks.pdf_font(writer)
     fields = ArrayObject()
     by_key: dict[str, IndirectObject] = {}
     for number, page in enumerate(writer.pages, start=1):
