@@ -300,6 +300,10 @@ class _Sheets:
                 sheet.write_number(row, column, float(value), amount)
             else:  # nothing else is in the columns today; kept as its text rather than lost
                 sheet.write_string(row, column, _fits(str(value)), text)
+        # Writing this row wrote out the one before; XlsxWriter would keep its height to the end
+        # (row_info, row_sizes: a million rows, a million entries), so it is dropped here.
+        for kept in (sheet.row_info, sheet.row_sizes):
+            kept.pop(row - 1, None)
         self.row += 1
         self.count += 1
 
