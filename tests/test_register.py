@@ -786,7 +786,8 @@ def test_export_xlsx_prints_readably(engine: Engine, tmp_path: Path) -> None:
     book = load_workbook(target)
     for sheet in book.worksheets:
         setup = sheet.page_setup
-        assert (setup.orientation, setup.paperSize, setup.fitToWidth, setup.fitToHeight) == ("landscape", 9, 1, 0)
+        # fitToWidth 1 is the format's default: the writer may leave it out (openpyxl reads None)
+        assert (setup.orientation, setup.paperSize, setup.fitToWidth or 1, setup.fitToHeight) == ("landscape", 9, 1, 0)
         assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.print_title_rows == "$1:$1"
     sheet = book.worksheets[0]
     assert sum(d.width for d in sheet.column_dimensions.values()) <= 200  # was about 330
@@ -830,6 +831,25 @@ def test_export_xlsx_continues_on_a_next_sheet_past_the_row_limit(engine: Engine
     assert second.cell(2, 7).value == "=1+1 @kunde" and second.cell(2, 7).data_type == "s"  # text on any sheet
     with pytest.raises(ValueError, match="max_rows must leave room"):
         export_xlsx(engine, tmp_path / "x.xlsx", max_rows=2)
+
+
+def test_export_xlsx_keeps_long_notes_links_and_control_characters_as_text(engine: Engine, tmp_path: Path) -> None:
+    """A note past Excel's 32,767 characters a cell is cut visibly (the writer would cut it
+    silently, Excel would "repair" it); a link or a number typed by someone stays text; a control
+    character pasted from another program is kept (openpyxl refused such a cell and the export failed)."""
+    _exportable(engine)
+    add_note(engine, "KLA-2026-0002", "😀" + "x" * 40_000, who="linn")  # the emoji is two UTF-16 units
+    add_note(engine, "KLA-2026-0002", "https://evil.example/x", who="linn")
+    add_note(engine, "KLA-2026-0002", "1e5 \x07bell", who="linn")
+    export_xlsx(engine, tmp_path / "r.xlsx", lang="da")
+    notes = {c.value[:8]: c for c in load_workbook(tmp_path / "r.xlsx")["Hændelser"]["G"] if c.value}
+    long = notes["😀xxxxxxx"]
+    assert len(long.value.encode("utf-16-le")) // 2 == 32_767 and long.value.endswith("x…")
+    assert notes["https://"].data_type == "s" and not notes["https://"].hyperlink
+    # Stored as the format escapes a control character (_x0007_), which Excel reads back; openpyxl does not.
+    bell = notes["1e5 _x00"]
+    assert bell.data_type == "s" and re.sub(r"_x([0-9A-F]{4})_", lambda m: chr(int(m[1], 16)), bell.value) == \
+        "1e5 \x07bell"
 
 
 def test_export_says_what_to_check_in_the_sheets_language(engine: Engine, tmp_path: Path) -> None:

@@ -166,9 +166,9 @@ def test_export_and_report(imported: str, tmp_path: Path, capsys: pytest.Capture
 
 
 def test_cli_start_does_not_load_the_database_stack() -> None:
-    """SQLAlchemy, Alembic and openpyxl load only when a register command runs (about a second saved)."""
+    """SQLAlchemy, Alembic, openpyxl and XlsxWriter load only when a register command runs (about a second saved)."""
     code = ("import sys, klageformular.cli; "
-            "print(sorted(m for m in ('sqlalchemy', 'alembic', 'openpyxl') if m in sys.modules))")
+            "print(sorted(m for m in ('sqlalchemy', 'alembic', 'openpyxl', 'xlsxwriter') if m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
 
 

@@ -1,8 +1,8 @@
-"""The register for people: an Excel workbook (openpyxl) or a CSV file Danish Excel opens as columns.
+"""The register for people: an Excel workbook (XlsxWriter) or a CSV file Danish Excel opens as columns.
 
-Every cell that a customer typed is written as text, never as a formula: openpyxl would
-store ``=HYPERLINK(…)`` as a formula, so such cells are forced to the string type, and the
-CSV goes through :func:`klageformular.batch.csv_cell`.
+Every cell that a customer typed is written as text, never as a formula: a string goes
+through XlsxWriter's ``write_string`` (``=HYPERLINK(…)`` stays text), and the CSV goes through
+:func:`klageformular.batch.csv_cell`.
 
 Everything is in the sheet's language: headers, statuses, outcomes and what to check (each
 review item as "field: problem" from the locale catalogues, not its code). Printed, a sheet is
@@ -10,7 +10,7 @@ A4 landscape, one page wide, the header row on every page, long texts wrapped in
 narrow enough that the type stays readable (about 8 pt on paper, not 4).
 
 Both exports stream: the database hands over the printed columns a chunk at a time and each
-row is written as it comes (the workbook in openpyxl's write-only mode), so a register of five
+row is written as it comes (the workbook in XlsxWriter's constant-memory mode), so a register of five
 years costs the time of its rows and the memory of one chunk.
 """
 
@@ -20,7 +20,6 @@ import csv
 import io
 import os
 from collections.abc import Callable, Iterator
-from copy import copy
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -155,6 +154,13 @@ def _review(items: list[Any], texts: Texts) -> str | None:
 
 #: Rows in one sheet of an ``.xlsx`` file (Excel's limit, the header row included).
 EXCEL_ROWS = 1_048_576
+# Characters in one cell (Excel's limit; a longer text makes Excel "repair" the file and cut it).
+_CELL_CHARS = 32_767
+# XlsxWriter's options: nothing typed is turned into a formula, a link or a number, and the
+# sheets are written row by row to temporary files (unnamed, 0600) instead of kept in memory.
+_BOOK_OPTIONS = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                 "strings_to_numbers": False}
+_DIGIT_PIXELS = 7  # Calibri 11's digit, in pixels: the unit of a column's width
 
 
 def export_xlsx(engine: Engine, target: str | os.PathLike[str], *, lang: str = "da",
@@ -166,107 +172,101 @@ def export_xlsx(engine: Engine, target: str | os.PathLike[str], *, lang: str = "
     only to test it): what does not fit continues on a next sheet of the same columns
     ("Hændelser (2)"), and the full sheet's last row says where.
 
-    The workbook is written as the rows come (openpyxl's write-only mode, its sheets in
+    The workbook is written as the rows come (XlsxWriter's constant-memory mode, its sheets in
     temporary files of its own, 0600), so time and memory grow with the register, not its square.
 
     >>> export_xlsx(engine, "register.xlsx", lang="da")    # doctest: +SKIP
     42
     """
-    from openpyxl import Workbook
+    from xlsxwriter import Workbook
 
     if lang not in EXPORT_LANGUAGES:
         raise ConfigurationError(f"no export headers for language {lang!r} (known: {', '.join(EXPORT_LANGUAGES)})")
     if max_rows < 3:
         raise ValueError("max_rows must leave room for a header, a row and the continuation line")
     words = register_words(lang)
-    book = Workbook(write_only=True)
-    with Session(engine) as session:
-        entries = _Sheets(book, words["sheet.complaints"], _COLUMNS, "column", lang, max_rows)
+    with writing_private(Path(target)) as f, Workbook(f, _BOOK_OPTIONS) as book, Session(engine) as session:
+        looks = _Looks(book, lang)
+        entries = _Sheets(book, looks, words["sheet.complaints"], _COLUMNS, "column", lang, max_rows)
         entries.write(entry_rows(session, lang))
-        events = _Sheets(book, words["sheet.events"], _EVENT_COLUMNS, "event_column", lang, max_rows)
+        events = _Sheets(book, looks, words["sheet.events"], _EVENT_COLUMNS, "event_column", lang, max_rows)
         events.write(event_rows(session, lang))
-    with writing_private(Path(target)) as f:
-        book.save(f)
     return entries.count
 
 
-class _Sheets:
-    """Rows of one table into write-only sheets of at most ``max_rows`` rows, each with the header and the look.
+class _Looks:
+    """The workbook's cell formats, made once: XlsxWriter keeps each format object a workbook adds."""
 
-    Write-only sheets take their layout (widths, frozen header, page setup) before the first
-    row and each row's height just before the row: nothing is set afterwards but the filter's range.
+    def __init__(self, book: Any, lang: str) -> None:
+        self.book = book
+        self.day = formats(lang)["spreadsheet_date"]
+        self.cache: dict[tuple[bool, bool, str | None], Any] = {}
+
+    def get(self, *, wrapped: bool, bold: bool = False, number_format: str | None = None) -> Any:
+        key = (wrapped, bold, number_format)
+        look = self.cache.get(key)
+        if look is None:
+            # XlsxWriter's default font is Calibri 11 (without a name, LibreOffice would take a serif).
+            spec: dict[str, Any] = {"valign": "top", "text_wrap": wrapped, "bold": bold}
+            if number_format is not None:
+                spec["num_format"] = number_format
+            look = self.cache[key] = self.book.add_format(spec)
+        return look
+
+
+class _Sheets:
+    """Rows of one table into constant-memory sheets of at most ``max_rows`` rows, each with the header and the look.
+
+    A constant-memory sheet is written row by row: each row's height is set just before its
+    cells, and a row once left is never touched again; the filter's range is set at the end.
     """
 
-    def __init__(self, book: Any, title: str, keys: tuple[str, ...], kind: str, lang: str, max_rows: int) -> None:
-        from openpyxl.styles import Alignment, Font
-
-        self.book, self.title, self.keys, self.max_rows = book, title, keys, max_rows
+    def __init__(self, book: Any, looks: _Looks, title: str, keys: tuple[str, ...], kind: str, lang: str,
+                 max_rows: int) -> None:
+        self.book, self.looks, self.title, self.keys, self.max_rows = book, looks, title, keys, max_rows
         self.words = register_words(lang)
         self.headers = [self.words[f"{kind}.{k}"] for k in keys]
         self.widths = [(_WIDTHS if kind == "column" else _EVENT_WIDTHS)[k] for k in keys]
-        self.bold = Font(name="Calibri", size=11, bold=True)  # without a name, LibreOffice takes a serif
-        self.top, self.wrapped = Alignment(vertical="top"), Alignment(vertical="top", wrap_text=True)
-        day = formats(lang)["spreadsheet_date"]
-        self.date_formats = {k: day + (" hh:mm" if k == "at" else "") for k in keys}
+        self.header_look = looks.get(wrapped=True, bold=True)  # a long header wraps
+        self.continued_look = looks.get(wrapped=False, bold=True)
+        # Per column: its width and the looks of a text, a date and an amount in it.
+        self.columns = [(key, width, key in _WRAPPED, looks.get(wrapped=key in _WRAPPED),
+                         looks.get(wrapped=key in _WRAPPED, number_format=looks.day + (" hh:mm" * (key == "at"))),
+                         looks.get(wrapped=key in _WRAPPED, number_format="#,##0.00"))
+                        for key, width in zip(keys, self.widths, strict=True)]
         self.count = 0  # data rows in all sheets
-        self.looks: dict[tuple[int, int, str | None], Any] = {}
         self.sheets: list[Any] = []
         self._open()
 
     def _open(self) -> None:
-        from openpyxl.utils import get_column_letter
-        from openpyxl.worksheet.worksheet import Worksheet
-
         number = len(self.sheets) + 1
-        sheet = self.book.create_sheet(self.title if number == 1 else f"{self.title} ({number})")
+        sheet = self.book.add_worksheet(self.title if number == 1 else f"{self.title} ({number})")
         self.sheets.append(sheet)
         self.sheet, self.row = sheet, 0
-        for index, width in enumerate(self.widths, 1):
-            sheet.column_dimensions[get_column_letter(index)].width = width
-        sheet.freeze_panes = "A2"
+        for index, width in enumerate(self.widths):
+            # The width as Excel stores it (the cell's padding included), as openpyxl wrote it:
+            # XlsxWriter's set_column would add the padding to it.
+            sheet.set_column_pixels(index, index, round(width * _DIGIT_PIXELS))
+        sheet.freeze_panes(1, 0)
         # Printed: A4 landscape, narrow margins, one page wide, the header on every page.
-        setup = sheet.page_setup
-        setup.orientation, setup.paperSize = "landscape", Worksheet.PAPERSIZE_A4
-        setup.fitToWidth, setup.fitToHeight = 1, 0
-        sheet.sheet_properties.pageSetUpPr.fitToPage = True
-        sheet.page_margins.left = sheet.page_margins.right = 0.4
-        sheet.page_margins.top = sheet.page_margins.bottom = 0.5
-        sheet.print_title_rows = "1:1"
-        sheet.print_options.gridLines = True  # rows of wrapped text stay apart on paper
-        sheet.oddFooter.center.text = "&P / &N"
-        header = [self._cell(text, self.wrapped, font=self.bold) for text in self.headers]  # a long header wraps
-        self._append(header, max(_lines(h, w) for h, w in zip(self.headers, self.widths, strict=True)))
+        sheet.set_landscape()
+        sheet.set_paper(9)  # A4
+        sheet.fit_to_pages(1, 0)
+        sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+        sheet.repeat_rows(0)
+        sheet.hide_gridlines(0)  # gridlines on screen and on paper: rows of wrapped text stay apart
+        sheet.set_footer("&C&P / &N")
+        lines = max(_lines(h, w) for h, w in zip(self.headers, self.widths, strict=True))
+        self._height(lines)
+        for column, text in enumerate(self.headers):
+            sheet.write_string(0, column, text, self.header_look)
+        self.row = 1
 
-    def _cell(self, value: Any, alignment: Any, *, font: Any = None, number_format: str | None = None) -> Any:
-        from openpyxl.cell import WriteOnlyCell
-
-        cell = WriteOnlyCell(self.sheet, value)
-        # A style given to each cell costs a lookup of every part in the workbook's style lists
-        # (40 % of the export); a cell takes the style of a first one with the same look, as
-        # openpyxl's own sheet copier does.
-        look = (id(alignment), id(font), number_format)
-        template: Any = self.looks.get(look)
-        if template is None:
-            template = self.looks[look] = WriteOnlyCell(self.sheet)
-            template.alignment = alignment
-            if font is not None:
-                template.font = font
-            if number_format is not None:
-                template.number_format = number_format
-        cell._style = copy(template._style)  # type: ignore[attr-defined]  # absent from openpyxl's stubs
-        if isinstance(value, str) and cell.data_type == "f":
-            cell.data_type = "s"  # what a customer typed is never a formula
-        return cell
-
-    def _append(self, cells: list[Any], lines: int) -> None:
-        self.row += 1  # lines: 0 for the program's default height
+    def _height(self, lines: int) -> None:
         # Row heights are set, not left to the program: LibreOffice does not fit rows to wrapped
-        # text when it opens an .xlsx, and the text would be cut. The height is read when the
-        # row is written, then dropped (a million rows would keep a million of them).
+        # text when it opens an .xlsx, and the text would be cut (lines: 0 for the default height).
         if lines:
-            self.sheet.row_dimensions[self.row].height = lines * _LINE_HEIGHT
-        self.sheet.append(cells)
-        self.sheet.row_dimensions.pop(self.row, None)
+            self.sheet.set_row(self.row, lines * _LINE_HEIGHT)
 
     def write(self, table: Iterator[dict[str, Any]]) -> None:
         """Every row of ``table``, continuing on a new sheet when one is full; then the last sheet's filter."""
@@ -276,8 +276,8 @@ class _Sheets:
             # One row left and at least two to write: the last row says where the rest is.
             if self.row == self.max_rows - 1 and following is not None:
                 title = f"{self.title} ({len(self.sheets) + 1})"
-                self._append([self._cell(self.words["sheet.continued"].format(sheet=title), self.top,
-                                         font=self.bold)], 0)
+                self.sheet.write_string(self.row, 0, self.words["sheet.continued"].format(sheet=title),
+                                        self.continued_look)
                 self._filter(rows=self.max_rows - 1)
                 self._open()
             self._append_values(values)
@@ -285,23 +285,41 @@ class _Sheets:
         self._filter(rows=max(self.row, 1))
 
     def _append_values(self, values: dict[str, Any]) -> None:
-        cells = []
-        for key in self.keys:
+        row, sheet = self.row, self.sheet
+        lines = max([_lines(values[key], width) for key, width, wrapped, *_ in self.columns if wrapped] or [1])
+        self._height(lines if lines > 1 else 0)
+        for column, (key, _width, _wrapped, text, day, amount) in enumerate(self.columns):
             value = values[key]
-            number_format = (self.date_formats[key] if isinstance(value, date)
-                             else "#,##0.00" if isinstance(value, Decimal) else None)
-            cells.append(self._cell(value, self.wrapped if key in _WRAPPED else self.top,
-                                    number_format=number_format))
-        widths = dict(zip(self.keys, self.widths, strict=True))
-        lines = max([_lines(values[k], widths[k]) for k in self.keys if k in _WRAPPED] or [1])
-        self._append(cells, lines if lines > 1 else 0)
+            if isinstance(value, str):  # what a customer typed is text, never a formula
+                sheet.write_string(row, column, _fits(value), text)
+            elif value is None:
+                sheet.write_blank(row, column, None, text)
+            elif isinstance(value, date):  # a datetime too
+                sheet.write_datetime(row, column, value, day)
+            elif isinstance(value, Decimal) and value.is_finite():
+                sheet.write_number(row, column, float(value), amount)
+            else:  # nothing else is in the columns today; kept as its text rather than lost
+                sheet.write_string(row, column, _fits(str(value)), text)
+        # Writing this row wrote out the one before; XlsxWriter would keep its height to the end
+        # (row_info, row_sizes: a million rows, a million entries), so it is dropped here.
+        for kept in (sheet.row_info, sheet.row_sizes):
+            kept.pop(row - 1, None)
+        self.row += 1
         self.count += 1
 
     def _filter(self, *, rows: int) -> None:
-        """The filter over the sheet's header and data (the workbook's ``save`` writes it)."""
-        from openpyxl.utils import get_column_letter
+        """The filter over the sheet's header and data (written when the workbook closes)."""
+        self.sheet.autofilter(0, 0, rows - 1, len(self.keys) - 1)
 
-        self.sheet.auto_filter.ref = f"A1:{get_column_letter(len(self.keys))}{rows}"
+
+def _fits(text: str) -> str:
+    """``text`` within one cell's limit (in UTF-16 units), cut visibly: XlsxWriter would cut it silently."""
+    if len(text) <= _CELL_CHARS // 2 or len(text.encode("utf-16-le")) // 2 <= _CELL_CHARS:
+        return text
+    cut = text[:_CELL_CHARS - 1]
+    while len(cut.encode("utf-16-le")) // 2 > _CELL_CHARS - 1:
+        cut = cut[:-1]
+    return cut + "…"
 
 
 def _lines(value: Any, width: float) -> int:
