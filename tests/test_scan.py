@@ -447,6 +447,58 @@ def test_a_scan_attached_to_a_mail_is_read_with_its_crops(made: Callable[[str], 
     assert all((out / c["path"]).is_file() for c in crops)
 
 
+def _mail_with_images(*images: tuple[str, str, bytes], message_id: str) -> bytes:
+    """A message as a phone's mail program sends photos: each image as image/<kind>, with a file name."""
+    from email import policy
+    from email.message import EmailMessage
+
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"], message["To"], message["Subject"] = "kunde@example.dk", "klage@kameo.dk", "Klage"
+    message["Date"], message["Message-ID"] = "Tue, 01 Dec 2026 09:00:00 +0100", message_id
+    message.set_content("Min klage er vedhæftet som billede.")
+    for name, kind, data in images:
+        message.add_attachment(data, maintype="image", subtype=kind, filename=name)
+    return message.as_bytes()
+
+
+def test_a_photo_of_the_form_attached_to_a_mail_is_read_as_a_scan(made: Callable[[str], Path],
+                                                                  tmp_path: Path) -> None:
+    """A JPEG of a page (a phone's photo) is read by the scan reader; a small logo beside it is a document."""
+    import json
+
+    from klageformular import convert_folder
+
+    logo = _png(np.full((40, 120), 255, dtype=np.uint8))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    photo = made("image-jpeg-page2").read_bytes()
+    (inbox / "klage.eml").write_bytes(_mail_with_images(("IMG_0412.jpg", "jpeg", photo), ("logo.png", "png", logo),
+                                                        message_id="<p1@example.dk>"))
+    out = tmp_path / "out"
+    summary = convert_folder(inbox, out, workers=1)
+    assert (summary.needs_review, summary.unreadable) == (1, 0)
+    record = json.loads((out / "complaints.jsonl").read_text().splitlines()[0])
+    assert record["method"] == "scan"
+    assert "logo.png" in {a["name"] for a in record["attachments"]}  # kept, as a document of the case
+
+
+def test_a_mail_with_only_a_picture_that_is_not_the_form_is_a_plain_email_complaint(tmp_path: Path) -> None:
+    import json
+
+    from klageformular import convert_folder
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    logo = _png(np.full((40, 120), 255, dtype=np.uint8))
+    (inbox / "klage.eml").write_bytes(_mail_with_images(("logo.png", "png", logo), message_id="<p2@example.dk>"))
+    out = tmp_path / "out"
+    summary = convert_folder(inbox, out, workers=1)
+    assert (summary.needs_review, summary.unreadable) == (1, 0)  # the message is the complaint; nothing lost
+    record = json.loads((out / "complaints.jsonl").read_text().splitlines()[0])
+    assert record["method"] != "scan"
+    assert [a["name"] for a in record["attachments"]] == ["logo.png"]
+
+
 def test_the_parse_command_reads_an_image_file(made: Callable[[str], Path], capsys: pytest.CaptureFixture[str]) -> None:
     from klageformular.cli import main
 

@@ -176,7 +176,7 @@ class MailIntake:
             if attachment.saved is not None:  # by the worker that read the message
                 self.counts.attachments_saved += 1
                 entry["path"] = attachment.saved
-                if attachment.is_pdf:
+                if attachment.is_readable:  # a PDF, or a photo or scan of the printed form
                     pdfs.append((attachment, self.out / attachment.saved))
             elif attachment.note and not attachment.data:
                 self.counts.attachments_too_large += 1
@@ -184,7 +184,7 @@ class MailIntake:
             else:
                 self.counts.attachments_saved += 1
                 entry["path"] = self._save(attachment.data, attachment.sha256)
-                if attachment.is_pdf:
+                if attachment.is_readable:  # a PDF, or a photo or scan of the printed form
                     pdfs.append((attachment, self.out / entry["path"]))
             listing.append(AttachedFile.model_validate(entry))
         record = record.with_(attachments=listing)

@@ -76,6 +76,7 @@ class Attachment:
     note: str | None = None  # e.g. a zip archive (listed, not unpacked)
     pdf: bool | None = None  # known without the bytes (read in a worker process, which saved them)
     saved: str | None = None  # where that worker saved them: ``attachments/<sha256>``
+    image: bool | None = None  # as ``pdf``: a page image (PNG, JPEG, TIFF) by its bytes
 
     @property
     def is_pdf(self) -> bool:
@@ -83,6 +84,20 @@ class Attachment:
         if self.pdf is not None:
             return self.pdf
         return self.data[:1024].lstrip().startswith(b"%PDF-")
+
+    @property
+    def is_image(self) -> bool:
+        """A PNG, JPEG or TIFF by its bytes: perhaps a photo or a scan of the printed form (the paper path)."""
+        if self.image is not None:
+            return self.image
+        from ..scan._raster import image_kind  # the magic numbers only: no image library loaded
+
+        return image_kind(self.data[:8]) is not None
+
+    @property
+    def is_readable(self) -> bool:
+        """Worth giving to the form reader: a PDF, or a page image the scan reader may know."""
+        return self.is_pdf or self.is_image
 
     def to_dict(self) -> dict[str, Any]:
         """The listing on a record: name, content_type, size, sha256 (and the note, if any)."""

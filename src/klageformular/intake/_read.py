@@ -55,7 +55,7 @@ def read_saved(path: str, limits: MailLimits, attachments: Path) -> dict[str, An
         if attachment.size <= limits.max_attachment_bytes:
             save_once(attachments, attachment.sha256, attachment.data)
             saved = f"{attachments.name}/{attachment.sha256}"
-        kept.append(replace(attachment, data=b"", pdf=attachment.is_pdf, saved=saved))
+        kept.append(replace(attachment, data=b"", pdf=attachment.is_pdf, image=attachment.is_image, saved=saved))
     message.attachments = kept
     return message_to_json(message)
 
