@@ -101,7 +101,8 @@ def test_sqlite_to_postgresql_and_back_row_for_row(postgres_url: str, tmp_path: 
         "corrections": 0, "blobs": 5, "documents": 9, "measures": 0, "case_categories": 0, "outgoing": 1,
         "watch_runs": 0, "correspondence": 0, "users": 1, "web_sessions": 0, "login_attempts": 0, "audit": 1,
         "case_retention": 0, "tombstones": 0,
-        "case_search": 5}  # 0017: one search text per case, copied with it
+        "case_search": 5,  # 0017: one search text per case, copied with it
+        "oidc_links": 0, "oidc_pending": 0}  # 0021
     url = new_database(postgres_url)
     admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:  # a server far from UTC: a naive time would be read as its local time

@@ -169,7 +169,8 @@ _TABLES = frozenset({"complaints", "source_files", "events", "attachments", "ref
                      "correspondence",  # 0013
                      "users", "web_sessions", "login_attempts", "audit",  # 0014
                      "case_retention", "tombstones",  # 0015
-                     "case_search"})  # 0017
+                     "case_search",  # 0017
+                     "oidc_links", "oidc_pending"})  # 0021
 _SCHEMA_ACTIONS = {sqlite3.SQLITE_DROP_TABLE: 0, sqlite3.SQLITE_ALTER_TABLE: 1, sqlite3.SQLITE_DROP_TRIGGER: 1,
                    sqlite3.SQLITE_DROP_INDEX: 1}  # action -> which argument names the table
 
