@@ -39,7 +39,7 @@ from pypdf.generic import (
     NumberObject,
 )
 
-__all__ = ["BASE_FONT_NAME", "CHARSET", "FONT_RESOURCE", "EmbeddedFont", "decode"]
+__all__ = ["BASE_FONT_NAME", "CHARSET", "FONT_RESOURCE", "EmbeddedFont", "decode", "to_unicode_cmap"]
 
 FONT_RESOURCE = "/Wingdings"
 _ASSET = "NotoSans-Latin.ttf"
@@ -253,17 +253,26 @@ class EmbeddedFont:
         return ref
 
     def _cmap(self) -> bytes:
-        entries = [(code, char) for code, char in _CODES.items() if code >= _FIRST]
-        blocks = []
-        for start in range(0, len(entries), 100):  # a bfchar block holds at most 100 entries
-            chunk = entries[start:start + 100]
-            lines = "\n".join(f"<{code:02X}> <{ord(char):04X}>" for code, char in chunk)
-            blocks.append(f"{len(chunk)} beginbfchar\n{lines}\nendbfchar")
-        return (
-            "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
-            "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
-            "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
-            "1 begincodespacerange\n<00> <FF>\nendcodespacerange\n"
-            + "\n".join(blocks)
-            + "\nendcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n"
-        ).encode("ascii")
+        return to_unicode_cmap({code: char for code, char in _CODES.items() if code >= _FIRST})
+
+
+def to_unicode_cmap(mapping: dict[int, str]) -> bytes:
+    """A ``/ToUnicode`` CMap for a simple font: one-byte codes to their characters.
+
+    In blocks of at most 100 entries: ghostscript drops a whole map with a larger block, and a
+    flattened or printed copy then loses its text (the printed form's fonts use it too: _subsets.py).
+    """
+    pairs = sorted(mapping.items())
+    blocks = []
+    for start in range(0, len(pairs), 100):
+        chunk = pairs[start:start + 100]
+        lines = "\n".join(f"<{code:02X}> <{ord(char):04X}>" for code, char in chunk)
+        blocks.append(f"{len(chunk)} beginbfchar\n{lines}\nendbfchar")
+    return (
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+        "1 begincodespacerange\n<00> <FF>\nendcodespacerange\n"
+        + "\n".join(blocks)
+        + "\nendcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n"
+    ).encode("ascii")

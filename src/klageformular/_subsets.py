@@ -31,29 +31,16 @@ from pypdf.generic import (
     StreamObject,
 )
 
+from ._font import to_unicode_cmap
+
 __all__ = ["repair_fonts"]
 
 _ENTRY = re.compile(rb"<([0-9A-Fa-f]{2})>\s*<([0-9A-Fa-f]{4})>")
-_BLOCK = 100
 _NONSYMBOLIC = 32
 _SYMBOLIC = 4
 
 
-def _cmap(mapping: dict[int, str]) -> bytes:
-    pairs = sorted(mapping.items())
-    blocks = []
-    for start in range(0, len(pairs), _BLOCK):
-        chunk = pairs[start:start + _BLOCK]
-        lines = "\n".join(f"<{code:02X}> <{ord(char):04X}>" for code, char in chunk)
-        blocks.append(f"{len(chunk)} beginbfchar\n{lines}\nendbfchar")
-    return (
-        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
-        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
-        "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
-        "1 begincodespacerange\n<00> <FF>\nendcodespacerange\n"
-        + "\n".join(blocks)
-        + "\nendcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n"
-    ).encode("ascii")
+_cmap = to_unicode_cmap  # the value font's own writer: one way to write the map
 
 
 def _glyph_name(char: str) -> str:

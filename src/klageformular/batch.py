@@ -279,7 +279,7 @@ class _Run:
                       "duplicate": JsonLines(out / DUPLICATES), "automatic": JsonLines(out / SET_ASIDE)}
         # Files of cases erased in the register that a prune took out of this folder (issue 28): skipped, so
         # a run over the same inbox does not bring them back.
-        from .prune import folder_tombstones
+        from .records import folder_tombstones
 
         self.erased = folder_tombstones(out)
         self.ready: dict[int, Entry] = {}  # settled out of order, waiting for their turn

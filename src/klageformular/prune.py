@@ -38,11 +38,20 @@ from ._files import StagedFile, write_private
 from ._index import INDEX
 from .exceptions import ConfigurationError, UnknownProfileError
 from .org import Organisation, profile_for
-from .records import ATTACHMENTS, COMPLAINTS, CSV, LEDGER, RECORD_FILES, REJECTED, SET_ASIDE
+from .records import (
+    ATTACHMENTS,
+    COMPLAINTS,
+    CSV,
+    LEDGER,
+    RECORD_FILES,
+    REJECTED,
+    SET_ASIDE,
+    TOMBSTONES,
+    folder_tombstones,
+)
 
 __all__ = ["TOMBSTONES", "PruneResult", "folder_tombstones", "prune_folder"]
 
-TOMBSTONES = "tombstones.txt"
 _MARKS = ".klageformular-imported.json"  # register/_marks.py: offsets into the files rewritten here
 
 
@@ -56,15 +65,6 @@ class PruneResult:
     files: int = 0  # quarantine copies, saved messages and attachments deleted
     messages: int = 0  # messages.jsonl lines reduced to key and hash
     refused: list[str] = field(default_factory=list)  # why unreadable records were kept (no days set)
-
-
-def folder_tombstones(out: Path) -> set[str]:
-    """The sha256 digests a prune left in ``out`` (files a later batch run skips)."""
-    try:
-        text = (out / TOMBSTONES).read_text(encoding="ascii")
-    except (FileNotFoundError, UnicodeDecodeError):
-        return set()
-    return {line.strip() for line in text.splitlines() if len(line.strip()) == 64}
 
 
 def _lines(path: Path) -> Iterator[tuple[bytes, dict[str, Any] | None]]:

@@ -41,9 +41,11 @@ __all__ = [
     "RECORD_FILES",
     "SET_ASIDE",
     "SUMMARY",
+    "TOMBSTONES",
     "AttachedFile",
     "Record",
     "RecordKind",
+    "folder_tombstones",
     "read_records",
 ]
 
@@ -54,6 +56,16 @@ LEDGER, SUMMARY, CSV = "messages.jsonl", "summary.json", "complaints.csv"
 QUARANTINE, ATTACHMENTS = "quarantine", "attachments"
 RECORD_FILES = (COMPLAINTS, REJECTED, DUPLICATES)  # the files that hold records, in import order
 SET_ASIDE = "set_aside.jsonl"  # auto-replies and delivery reports: no case of their own
+TOMBSTONES = "tombstones.txt"  # sha256 digests of erased cases' files (written by a prune): never read again
+
+
+def folder_tombstones(out: Path) -> set[str]:
+    """The sha256 digests a prune left in ``out`` (files a later batch run skips)."""
+    try:
+        text = (out / TOMBSTONES).read_text(encoding="ascii")
+    except (FileNotFoundError, UnicodeDecodeError):
+        return set()
+    return {line.strip() for line in text.splitlines() if len(line.strip()) == 64}
 
 RecordKind = Literal["complaint", "unreadable", "duplicate", "automatic"]
 
