@@ -180,6 +180,14 @@ def test_erase_is_refused_while_open_or_held_and_then_done(engine: Engine) -> No
     assert not [m for m in markers if m in done.summary()]
     with pytest.raises(RegisterError, match="erased already"), register.session() as s, s.begin():
         register.erase(s, closed, reason="again", who="linn")
+    # Nothing personal comes back into an erased case: no note, no correction, no keyed value.
+    for add in (lambda s: register.add_note(s, closed, "Kunden ringede igen", who="linn"),
+                lambda s: register.correct(s, closed, "complainant.phone", "+45 70 20 30 40", who="linn",
+                                           note="ringede"),
+                lambda s: register.key(s, closed, "complainant.city", "Aarhus", who="linn")):
+        with pytest.raises(RegisterError, match=r"was erased on \d{4}-\d\d-\d\d: nothing personal"), \
+                register.session() as s, s.begin():
+            add(s)
 
 
 def test_a_purged_case_is_not_brought_back_by_its_file(engine: Engine) -> None:

@@ -248,6 +248,7 @@ class Register:
         if not note.strip():
             raise RegisterError("a note needs some text")
         row = self._row(session, reference)  # a merged case may take a note too (why it was merged)
+        _refuse_if_erased(session, row)
         event = record_event(session, row, "note", who=who, note=note.strip())
         session.flush()
         return to_event(row.reference, event)
@@ -342,8 +343,9 @@ class Register:
         """Correct one field (dotted path); refused with the reason when the value fails the form's rules."""
         from ._corrections import correct_row
 
-        return correct_row(session, self.lock(session, reference, version=version), path, value, who=who, note=note,
-                           profiles=self.profiles)
+        row = self.lock(session, reference, version=version)
+        _refuse_if_erased(session, row)
+        return correct_row(session, row, path, value, who=who, note=note, profiles=self.profiles)
 
     def key(self, session: Session, reference: str, path: str, value: str, *, who: str, note: str | None = None,
             version: int | None = None) -> Correction:
@@ -355,6 +357,7 @@ class Register:
         from ._corrections import correct_row
 
         row = self.lock(session, reference, version=version)
+        _refuse_if_erased(session, row)
         if not any(isinstance(item, dict) and item.get("path") == path and item.get("code") == "handwritten"
                    for item in row.review):
             raise RegisterError(f"{row.reference}: {path} has no handwritten value waiting to be keyed (use correct)")
@@ -528,6 +531,17 @@ class Register:
 
     def _row(self, session: Session, reference: str, *, lock: bool = False, load: bool = False) -> ComplaintRow:
         return case_row(session, reference, lock=lock, load=load)
+
+
+def _refuse_if_erased(session: Session, row: ComplaintRow) -> None:
+    """An erased case takes no new personal text (a note, a correction, a keyed value): the erasure would
+    otherwise be undone one note at a time, and the next purge would never look at it again."""
+    from ._retention import erased_at
+
+    when = erased_at(session, row)
+    if when is not None:
+        raise RegisterError(f"{row.reference} was erased on {when.date().isoformat()}: nothing personal can be "
+                            f"added to it")
 
 
 def lock_case(session: Session, reference: str, *, version: int | None = None) -> ComplaintRow:
