@@ -27,6 +27,7 @@ from ..exceptions import ConfigurationError
 # revision (every command but the first after an upgrade) never pays for it (issue 25 item 4).
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.orm import Session
 
 DEFAULT_URL = "sqlite:///klager.db"
 ENV_VAR = "KLAGEFORMULAR_DB"
@@ -160,6 +161,26 @@ def _sqlite_setup(engine: Engine) -> None:
 
 
 #: The register's tables: what no statement of the application may drop or alter.
+# (engine, table) pairs known to exist. Kept per engine: a downgrade that drops a table is an
+# administrator's step with an engine of its own, not something a running service does under its own.
+_KNOWN_TABLES: set[tuple[str, str]] = set()
+
+
+def has_table(session: Session, name: str) -> bool:
+    """Whether the session's database has the table ``name`` (a register not upgraded yet may lack a
+    newer revision's): one catalog query per call until the table is there, then none."""
+    from sqlalchemy import inspect
+
+    bind = session.get_bind()
+    key = (bind.engine.url.render_as_string(hide_password=True) + f"#{id(bind.engine)}", name)
+    if key in _KNOWN_TABLES:
+        return True
+    if inspect(session.connection()).has_table(name):
+        _KNOWN_TABLES.add(key)
+        return True
+    return False
+
+
 _TABLES = frozenset({"complaints", "source_files", "events", "attachments", "reference_counters", "alembic_version",
                      "corrections",  # 0005 (append-only since 0010)
                      "blobs", "documents",  # 0006

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
-from sqlalchemy import Engine, delete, func, inspect, select, text, update
+from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from ..exceptions import RegisterError, UnknownProfileError
@@ -113,19 +113,11 @@ class PurgeResult:
         return sum(1 for i in self.items if i.action == action)
 
 
-_KNOWN: set[str] = set()
-
-
 def has_retention(session: Session) -> bool:
     """Whether the database has revision 0015's tables (a register not upgraded yet has none)."""
-    bind = session.get_bind()
-    key = bind.engine.url.render_as_string(hide_password=True) + f"#{id(bind.engine)}"
-    if key in _KNOWN:
-        return True
-    if inspect(session.connection()).has_table(TombstoneRow.__tablename__):
-        _KNOWN.add(key)
-        return True
-    return False
+    from ._db import has_table
+
+    return has_table(session, TombstoneRow.__tablename__)
 
 
 def _retention(session: Session, row: ComplaintRow) -> RetentionRow:

@@ -280,26 +280,11 @@ def _report_kind(record: Record) -> Literal["delivery_failed", "delivery_report"
     return "delivery_failed"
 
 
-# Engines known to have the table. Kept per engine: a downgrade below 0013 is an administrator's step with an
-# engine of its own, not something a running service does under its own engine.
-_KNOWN: set[str] = set()
-
-
 def has_correspondence(session: Session) -> bool:
-    """Whether the session's database has revision 0013's table; a register not upgraded yet has none.
+    """Whether the session's database has revision 0013's table; a register not upgraded yet has none."""
+    from ._db import has_table
 
-    One catalog query per call until the table is there, then none.
-    """
-    from sqlalchemy import inspect
-
-    bind = session.get_bind()
-    key = bind.engine.url.render_as_string(hide_password=True) + f"#{id(bind.engine)}"
-    if key in _KNOWN:
-        return True
-    if inspect(session.connection()).has_table(CorrespondenceRow.__tablename__):
-        _KNOWN.add(key)
-        return True
-    return False
+    return has_table(session, CorrespondenceRow.__tablename__)
 
 
 # -- the due list: letters that did not arrive ------------------------------------------------------------
