@@ -85,9 +85,9 @@ def test_migrations_from_empty_database_match_the_models(engine: Engine) -> None
 
 
 def test_head_id_read_without_alembic_is_alembics_head() -> None:
-    from klageformular.register._db import _head_id
+    from klageformular.register._probe import head_id
 
-    assert _head_id() == head_revision()
+    assert head_id() == head_revision()
 
 
 def test_an_older_register_is_upgraded_when_its_engine_is_made(db_url: str) -> None:

@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from klageformular.cli import main
-from klageformular.register._marks import MARKS
+from klageformular.register import _probe, create_register_engine
+from klageformular.register._cli import _nothing_to_import
+from klageformular.register._marks import MARKS, register_key
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -60,3 +65,52 @@ def test_without_a_valid_mark_everything_is_imported_again_and_nothing_twice(
     added, already = _batch(inbox, out, db, capsys)
     assert added == (1 if change == "records replaced" else 0)
     assert already >= 1
+
+
+@pytest.mark.parametrize("form", ["sqlite:///{dir}/klager.db", "sqlite+pysqlite:///{dir}/klager.db",
+                                  "sqlite:///klager.db"])
+def test_the_key_of_a_plain_sqlite_url_is_the_one_its_engine_renders(tmp_path: Path, form: str,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = form.format(dir=tmp_path)
+    engine = create_register_engine(url)
+    try:
+        assert register_key(url) == engine.url.render_as_string(hide_password=True)
+    finally:
+        engine.dispose()
+    assert register_key(f"{url}?timeout=5") is None  # options: the engine's own rendering decides
+
+
+def test_a_re_run_with_nothing_new_prints_what_the_import_would_and_loads_no_sqlalchemy(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    inbox, out, db = tmp_path / "inbox", tmp_path / "out", f"sqlite:///{tmp_path / 'klager.db'}"
+    inbox.mkdir()
+    shutil.copyfile(FIXTURES / "filled-pypdf.pdf", inbox / "a.pdf")
+    args = ["batch", str(inbox), "-o", str(out), "-q", "--workers", "1", "--received", "2026-11-23", "--register",
+            "--db", db]
+    assert main(args) == 0
+    capsys.readouterr()
+    marks = (out / MARKS).read_bytes()
+    assert main(args) == 0
+    shortcut = [line for line in capsys.readouterr().out.splitlines() if line.startswith("register")]
+    assert shortcut == ["register: 0 added (0 unreadable), 0 attached to an earlier entry, 0 already there"]
+    with monkeypatch.context() as patch:  # the same re-run through the register
+        patch.setattr(_probe, "probe", lambda url: None)
+        assert main(args) == 0
+        assert [line for line in capsys.readouterr().out.splitlines() if line.startswith("register")] == shortcut
+    assert (out / MARKS).read_bytes() == marks
+    code = ("import sys; from klageformular.cli import main; assert main(sys.argv[1:]) == 0;"
+            " print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'alembic')))")
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "[]"
+    assert "register: 0 added (0 unreadable), 0 attached to an earlier entry, 0 already there" in done.stdout
+    assert _nothing_to_import(db, str(out), ())
+    assert not _nothing_to_import(db, str(out), ["profile.toml"])  # a profile file recounts open cases
+    (inbox / "b.pdf").write_bytes(b"%PDF-1.4 not really")
+    assert main(args) == 1 and "register: 1 added (1 unreadable)" in capsys.readouterr().out
+    # A register at another revision is opened (and so migrated), even with nothing new.
+    engine = create_register_engine(db)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0015'"))
+    engine.dispose()
+    assert not _nothing_to_import(db, str(out), ())

@@ -11,7 +11,9 @@ import argparse
 import getpass
 import os
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, overload
 
 from .exceptions import ConfigurationError
 
@@ -19,9 +21,53 @@ if TYPE_CHECKING:
     from ._mailbatch import MailOptions
     from .org import Organisation
 
-__all__ = ["IMAP_PASSWORD_ENV", "file_profile", "mail_options"]
+__all__ = ["IMAP_PASSWORD_ENV", "ORGANISATION_KEYS", "LazyChoices", "file_profile", "mail_options"]
 
 IMAP_PASSWORD_ENV = "KLAGEFORMULAR_IMAP_PASSWORD"
+
+
+class LazyChoices(Sequence[str]):
+    """An argparse ``choices`` list computed the first time argparse looks at it.
+
+    The built-in profiles' keys live with the profiles (pydantic models: most of a command's
+    start-up). argparse reads ``choices`` only to check a value given, or to print help or an
+    error, so a command that is not given ``--org`` never builds them. Give the option a
+    ``metavar`` (argparse would list the choices at ``add_argument`` otherwise) and say
+    ``%(choices)s`` in its help.
+    """
+
+    def __init__(self, load: Callable[[], Sequence[str]]) -> None:
+        self._load = load
+
+    @cached_property
+    def _items(self) -> tuple[str, ...]:
+        return tuple(self._load())
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._items[index]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._items
+
+
+def _organisation_keys() -> list[str]:
+    from .org import organisation_keys
+
+    return organisation_keys()
+
+
+#: The built-in profiles' keys as ``--org`` choices (default first), built on first look.
+ORGANISATION_KEYS = LazyChoices(_organisation_keys)
 
 
 def mail_options(args: argparse.Namespace) -> MailOptions:

@@ -15,6 +15,7 @@ import argparse
 import os
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +41,7 @@ def interval(text: str) -> float:
     return float(int(match[1]) * _UNIT[match[2]])
 
 
-def add_watch_parser(sub: Any, *, database: argparse.ArgumentParser, org_choices: list[str],
+def add_watch_parser(sub: Any, *, database: argparse.ArgumentParser, org_choices: Sequence[str],
                      positive_int: Any, imap_env: str) -> None:
     """Add ``watch`` to the main parser's subparsers (the shared option types come from :mod:`.cli`)."""
     p = sub.add_parser("watch", parents=[database],
@@ -56,8 +57,8 @@ def add_watch_parser(sub: Any, *, database: argparse.ArgumentParser, org_choices
                    help="the watch's working folder (default: one per source and register under "
                         "$XDG_STATE_HOME/klageformular/watch); it holds the records read, and the lock")
     p.add_argument("--workers", type=positive_int, default=1, help="worker processes (default: %(default)s)")
-    p.add_argument("--org", choices=org_choices, default=None,
-                   help="whose working days set every deadline (default: each form's own profile)")
+    p.add_argument("--org", choices=org_choices, default=None, metavar="PROFILE",
+                   help="whose working days set every deadline: %(choices)s (default: each form's own profile)")
     p.add_argument("--org-file", metavar="FILE", default=None,
                    help="a profile file: sets the deadlines and replaces the built-in profile with its key")
     p.add_argument("--mark-seen", action="store_true", help="IMAP: mark messages read once their records are written")

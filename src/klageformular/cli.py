@@ -19,24 +19,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from . import __version__
-from ._cli_args import IMAP_PASSWORD_ENV
+from ._cli_args import IMAP_PASSWORD_ENV, ORGANISATION_KEYS
 from ._cli_args import file_profile as _profile
 from ._cli_args import mail_options as _mail_options
 from ._files import DISK_FULL, one_line, write_private
 from ._watch_cli import add_watch_parser  # argparse only; the watch loads on use
 from .exceptions import ConfigurationError, KlageformularError, OutputError, UnknownProfileError
-from .layout import LAYOUT
-from .locales import LANGUAGES, Texts, field_table
-from .org import get_organisation, organisation_keys
+from .locales import LANGUAGES
 from .register import _cli as register_cli  # the parser's options only; SQLAlchemy loads on use
 from .register._names import OUTCOMES, outcome_code
 from .web._cli import add_web_parsers  # argparse only; FastAPI and the accounts load on use
 
 # A command imports what it needs when it runs: `parse` never pays for reportlab, holidays, rich,
-# SQLAlchemy or the mail stack (issue 19: cold start; benchmarks/cold_start.py measures it).
+# SQLAlchemy or the mail stack (issue 19: cold start; benchmarks/cold_start.py measures it), and
+# building the parser loads no pydantic model (the profiles' keys are ORGANISATION_KEYS, lazy).
 if TYPE_CHECKING:
     from ._entry import Received
     from .batch import FileOutcome
+    from .org import Organisation
     from .parse import ParseResult
     from .records import Record
 
@@ -79,11 +79,15 @@ def _render(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"klageformular: {args.output}: cannot write: {exc.strerror or exc}", file=sys.stderr)
         return 1
+    from .layout import LAYOUT
+
     print(f"{args.output}: {len(data):,} bytes, {LAYOUT.page_count} pages, {len(LAYOUT.fields)} fields")
     return 0
 
 
 def _fields(args: argparse.Namespace) -> int:
+    from .locales import Texts, field_table
+
     rows = field_table(Texts.of(args.lang))
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -205,7 +209,7 @@ def _batch(args: argparse.Namespace) -> int:
                         max_seconds=min(Limits.max_seconds, args.timeout * 2 / 3))
         summary = convert_folder(args.inbox, args.output, workers=args.workers, limits=limits,
                                  received=args.received, write_csv_file=args.csv,
-                                 org=_profile(args) or (get_organisation(args.org) if args.org else None),
+                                 org=_profile(args) or (_built_in(args.org) if args.org else None),
                                  on_start=lambda n: progress.update(bar, total=n), on_file=on_file, mail=mail)
     # The officer's to-do list: one line per file, the reason, never the content.
     for outcome in review:
@@ -245,10 +249,16 @@ def _add_org_file(p: argparse.ArgumentParser, what: str) -> None:
                    help=f"organisation profile from a TOML or JSON file (see `org export`); {what}")
 
 
+def _built_in(key: str) -> Organisation:
+    from .org import get_organisation
+
+    return get_organisation(key)
+
+
 def _org(args: argparse.Namespace) -> int:
     from .orgfile import dumps_organisation, load_organisation
 
-    org = load_organisation(args.org_file) if args.org_file else get_organisation(args.key)
+    org = load_organisation(args.org_file) if args.org_file else _built_in(args.key or ORGANISATION_KEYS[0])
     print(dumps_organisation(org, args.format), end="")
     return 0
 
@@ -364,8 +374,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true",
                    help="every language x organisation profile into the -o folder, with manifest.json")
     p.add_argument("--lang", choices=LANGUAGES, default="da", help="the form's language (default: %(default)s)")
-    p.add_argument("--org", choices=organisation_keys(), default=None,
-                   help="organisation profile (default: the language's home profile, e.g. nb: kameo-no)")
+    p.add_argument("--org", choices=ORGANISATION_KEYS, default=None, metavar="PROFILE",
+                   help="organisation profile: %(choices)s (default: the language's home profile, e.g. nb: kameo-no)")
     p.add_argument("--prefill", metavar="JSON", help="a Complaint as JSON, written into the fields")
     _add_org_file(p, "replaces --org")
     p.set_defaults(func=_render)
@@ -397,8 +407,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="per file (default: %(default)s)")
     p.add_argument("--memory-mb", type=_positive_int, default=1024,
                    help="memory ceiling per worker process, in MB (default: %(default)s)")
-    p.add_argument("--org", choices=organisation_keys(), default=None,
-                   help="whose working days and holidays set every deadline (default: each form's own "
+    p.add_argument("--org", choices=ORGANISATION_KEYS, default=None, metavar="PROFILE",
+                   help="whose working days and holidays set every deadline: %(choices)s (default: each form's own "
                         "profile, e.g. Norwegian holidays for Kameo Norway's form; kameo-dk for unreadable files)")
     p.add_argument("--mark-seen", action="store_true", help="IMAP: mark messages read once their records are written")
     p.add_argument("--move-to", metavar="FOLDER", help="IMAP: move messages there once their records are written")
@@ -406,13 +416,14 @@ def _parser() -> argparse.ArgumentParser:
     _add_org_file(p, "like --org, from a file")
     p.add_argument("--register", action="store_true", help="then import OUTDIR into the complaint register")
     p.set_defaults(func=_batch)
-    add_watch_parser(sub, database=register_cli.database_options(), org_choices=organisation_keys(),
+    add_watch_parser(sub, database=register_cli.database_options(), org_choices=ORGANISATION_KEYS,
                      positive_int=_positive_int, imap_env=IMAP_PASSWORD_ENV)
 
     p = sub.add_parser("org", help="organisation profiles as files")
     org_sub = p.add_subparsers(dest="org_command", required=True)
     e = org_sub.add_parser("export", help="print a profile as a starting file (kameo-dk > kameo.toml)")
-    e.add_argument("key", nargs="?", choices=organisation_keys(), default=organisation_keys()[0])
+    e.add_argument("key", nargs="?", choices=ORGANISATION_KEYS, default=None, metavar="PROFILE",
+                   help="a built-in profile: %(choices)s (default: the first)")
     e.add_argument("--format", choices=("toml", "json"), default="toml")
     e.add_argument("--org-file", metavar="FILE", default=None, help="re-export (and so check) a profile file")
     e.set_defaults(func=_org)

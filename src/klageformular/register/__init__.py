@@ -59,7 +59,7 @@ from ._names import CATEGORY_FACETS, MEASURES, OUTCOMES, STATUSES, TRANSITIONS
 if TYPE_CHECKING:
     from ._autoack import AutoAcknowledged
     from ._copy import CopySummary, copy_register
-    from ._db import DEFAULT_URL, ENV_VAR, create_register_engine, current_revision, head_revision, resolve_url, upgrade
+    from ._db import create_register_engine, current_revision, head_revision, upgrade
     from ._deadlines import Profile
     from ._documents import (
         BatchFiles,
@@ -75,6 +75,7 @@ if TYPE_CHECKING:
     from ._letters import RegisterLetter, letter_case_from_register, write_register_letter
     from ._lists import CaseFilter, CasePage, DueSection, DueSections, ListRow, MonthCount, received_by_month
     from ._measures import Categorization, Measure, categorize, measures_of, record_measure
+    from ._probe import DEFAULT_URL, ENV_VAR, resolve_url
     from ._query import DueReport, due, list_complaints, show, working_days_between
     from ._report import Compensation, MeasureFigure, Period, Report, Spread, WorkingDays, build_report, report
     from ._report_render import report_text, write_report_xlsx
@@ -192,8 +193,8 @@ __all__ = [
 # Imported on first use (PEP 562): the command line reads this package for every start, and
 # SQLAlchemy, Alembic and openpyxl take about a second to import.
 _HOMES = {
-    **dict.fromkeys(("DEFAULT_URL", "ENV_VAR", "create_register_engine", "current_revision", "head_revision",
-                     "resolve_url", "upgrade"), "_db"),
+    **dict.fromkeys(("create_register_engine", "current_revision", "head_revision", "upgrade"), "_db"),
+    **dict.fromkeys(("DEFAULT_URL", "ENV_VAR", "resolve_url"), "_probe"),
     **dict.fromkeys(("export_csv", "export_xlsx"), "_export"),
     **dict.fromkeys(("CopySummary", "copy_register"), "_copy"),
     **dict.fromkeys(("BatchFiles", "CaseDocument", "DocumentLimits", "MemoryFiles", "list_documents",

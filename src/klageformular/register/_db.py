@@ -9,11 +9,9 @@ history's append-only triggers do that work, and a role that owns nothing does t
 from __future__ import annotations
 
 import logging
-import re
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +20,7 @@ from sqlalchemy.exc import ArgumentError
 
 from .._files import create_private
 from ..exceptions import ConfigurationError
+from ._probe import head_id
 
 # Alembic is imported by the functions that migrate: a register that is already at the newest
 # revision (every command but the first after an upgrade) never pays for it (issue 25 item 4).
@@ -29,21 +28,8 @@ if TYPE_CHECKING:
     from alembic.config import Config
     from sqlalchemy.orm import Session
 
-DEFAULT_URL = "sqlite:///klager.db"
-ENV_VAR = "KLAGEFORMULAR_DB"
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 0x4B4C4147  # "KLAG": PostgreSQL advisory lock id while migrating
-
-
-def resolve_url(url: str | None, environ: Mapping[str, str]) -> str:
-    """The URL to use: ``url`` if given, else ``environ["KLAGEFORMULAR_DB"]``, else ``sqlite:///klager.db``.
-
-    The caller passes the environment (the CLI passes ``os.environ``), so the library never reads it.
-
-    >>> resolve_url(None, {}), resolve_url(None, {"KLAGEFORMULAR_DB": "sqlite:///x.db"})
-    ('sqlite:///klager.db', 'sqlite:///x.db')
-    """
-    return url or environ.get(ENV_VAR) or DEFAULT_URL
 
 
 class _NoRows(logging.Filter):
@@ -92,33 +78,9 @@ def create_register_engine(url: str, *, migrate: bool = True, **options: Any) ->
         raise ConfigurationError(f"cannot use database URL ({type(exc).__name__}: {exc})") from None
     if engine.dialect.name == "sqlite":
         _sqlite_setup(engine)
-    if migrate and _stored_revisions(engine) != (_head_id(),):
+    if migrate and _stored_revisions(engine) != (head_id(),):
         upgrade(engine)
     return engine
-
-
-_REVISION_LINE = re.compile(r"""^(down_revision|revision)\s*=\s*(None|"([^"]+)")\s*(?:#.*)?$""", re.MULTILINE)
-
-
-@cache
-def _head_id() -> str | None:
-    """The newest migration's id read from the files' ``revision``/``down_revision`` lines, without Alembic.
-
-    None when the lines say anything else (a merge revision, a tuple) or the chain does not end in
-    one head: then the check below always differs and Alembic decides. A test holds this equal to
-    Alembic's own head, so the lines cannot drift from what Alembic reads.
-    """
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in (_MIGRATIONS / "versions").glob("*.py"):
-        found = {m[1]: m[3] for m in _REVISION_LINE.finditer(path.read_text(encoding="utf-8"))}
-        if "revision" not in found or found["revision"] is None or "down_revision" not in found:
-            return None
-        revisions.add(found["revision"])
-        if found["down_revision"] is not None:
-            parents.add(found["down_revision"])
-    heads = revisions - parents
-    return heads.pop() if len(heads) == 1 else None
 
 
 def _stored_revisions(engine: Engine) -> tuple[str, ...] | None:

@@ -20,7 +20,7 @@ from .._files import write_private
 from .._index import whole_length
 from ..records import RECORD_FILES, SET_ASIDE
 
-__all__ = ["MARKS", "ImportMarks"]
+__all__ = ["MARKS", "ImportMarks", "register_key"]
 
 log = logging.getLogger("klageformular.register")
 
@@ -64,6 +64,17 @@ class ImportMarks:
         self.all[self.key] = {name: [end, _tail(self.path.parent / name, end)] for name, (_, end) in window.items()
                               if end > 0}
         write_private(self.path, json.dumps(self.all, indent=1).encode())
+
+
+def register_key(url: str) -> str | None:
+    """The key of a plain SQLite URL's register, as its engine names it, without SQLAlchemy (None: ask the engine).
+
+    The marks are kept under ``engine.url.render_as_string(hide_password=True)``; for a plain SQLite
+    file (no options, no escapes: what :func:`._probe.probe` reads) that is the URL as written.
+    """
+    from ._probe import sqlite_file
+
+    return url if sqlite_file(url) is not None else None
 
 
 def _tail(path: Path, offset: int) -> str:
