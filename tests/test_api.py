@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import shutil
 import subprocess
 import sys
 import types
@@ -69,9 +70,7 @@ NOT_FOR_PARSING = ("reportlab", "holidays", "sqlalchemy", "rich", "klageformular
 
 def _loaded_after(code: str) -> set[str]:
     """The top-level names of NOT_FOR_PARSING that ``code`` loads, in a fresh interpreter."""
-    probe = f"import sys, json\n{code}\nprint(json.dumps(sorted(sys.modules)))"
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
-    modules = set(json.loads(done.stdout.splitlines()[-1]))
+    modules = _modules_after(code)
     return {name for name in NOT_FOR_PARSING if name in modules}
 
 
@@ -126,3 +125,31 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no_such_thing"):
         klageformular.no_such_thing  # noqa: B018
     assert not hasattr(klageformular, "_LAZY_typo")
+
+
+def test_building_the_command_line_builds_no_profile_model() -> None:
+    # --org's choices are the profiles' keys, read when argparse first looks (LazyChoices).
+    probe = ("from klageformular.cli import _parser\n_parser()\n"
+             "assert not {'klageformular.org', 'pydantic'} & set(sys.modules), sorted(sys.modules)")
+    assert _loaded_after(probe) == set()
+
+
+def test_a_batch_run_with_nothing_new_loads_no_pdf_reader_or_database(tmp_path: Path) -> None:
+    # Issue 25, a command with nothing to do: the parser and the scan reader load in the
+    # workers, which a run with nothing to read never starts; the register is not opened (register/_probe.py).
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copyfile(FIXTURES / "filled-pypdf.pdf", inbox / "a.pdf")
+    args = ["batch", str(inbox), "-o", str(tmp_path / "out"), "-q", "--workers", "1", "--register",
+            "--db", f"sqlite:///{tmp_path / 'klager.db'}"]
+    run = f"from klageformular.cli import main\nassert main({args!r}) == 0\n"
+    assert "sqlalchemy" in _modules_after(run)  # the first run reads the file (in a worker), imports its record
+    again = _modules_after(run)
+    assert not {"pypdf", "pdfplumber", "sqlalchemy", "alembic", "klageformular.parse",
+                "klageformular.scan", "reportlab"} & again, sorted(again)
+
+
+def _modules_after(code: str) -> set[str]:
+    probe = f"import sys, json\n{code}\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    return set(json.loads(done.stdout.splitlines()[-1]))

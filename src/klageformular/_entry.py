@@ -14,10 +14,10 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from ._pool import Reply
 from .records import Record
 
 if TYPE_CHECKING:
+    from ._pool import Reply
     from .org import Organisation
 
 __all__ = ["Books", "Entry", "Outcome", "Received", "State"]

@@ -36,6 +36,7 @@ from typing import Any
 
 from ._entry import Books, Entry
 from ._files import write_private
+from ._limits import Limits
 from ._pool import Failed, Parsed, Reply, WorkerPool
 from .exceptions import ConfigurationError, NotAKlageformularError
 from .intake import (
@@ -56,7 +57,6 @@ from .intake._book import ATTACHMENTS
 from .intake._message import MailMessage
 from .intake._read import message_from_json
 from .intake._sources import MailKind
-from .parse import Limits
 from .records import AttachedFile
 
 __all__ = ["MailDesk", "MailOptions", "is_imap_url", "mail_source", "natural_key"]

@@ -32,15 +32,19 @@ from contextlib import suppress
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO, Any, Generic, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import exceptions
 from ._files import DISK_FULL, open_no_follow
+from ._limits import Limits
 from ._quiet import silence_unconfigured
 from .exceptions import ConfigurationError, KlageformularError, ParseTimeoutError, PdfReadError, WorkerCrashedError
-from .org import Organisation, deadlines
-from .parse import Limits, ParseResult, parse_image, parse_pdf
-from .scan._raster import image_kind
+
+# The parser, the profiles and the scan reader load in the worker, where the files are read: the
+# main process of a run with nothing new to read never imports pypdf or builds a profile model.
+if TYPE_CHECKING:
+    from .org import Organisation
+    from .parse import ParseResult
 
 __all__ = ["DEFAULT_PARSER", "Failed", "Parsed", "Reply", "WorkerPool", "parse_file", "worker_main"]
 
@@ -84,6 +88,9 @@ _STARTUP_SECONDS = 60.0  # importing pypdf, pdfplumber and pydantic on a slow, b
 
 def parse_file(path: str, limits: Limits) -> ParseResult:
     """The default parser: :func:`~klageformular.parse_pdf` on the file, never through a symlink."""
+    from .parse import parse_image, parse_pdf
+    from .scan._raster import image_kind
+
     try:
         stream = os.fdopen(open_no_follow(Path(path)), "rb")
     except OSError as exc:  # ELOOP: replaced by a symlink since the main process looked
@@ -114,6 +121,8 @@ class _Forward(logging.Handler):
 def _convert(path: str, received: date, parser: Callable[[str, Limits], ParseResult], limits: Limits,
              fixed: Organisation | None) -> Message:
     """One file: the parse result as JSON-ready data and its deadline, or the error that stopped it."""
+    from .org import deadlines
+
     try:
         result = parser(path, limits)
         profile = fixed or result.profile
@@ -190,6 +199,8 @@ def worker_main(config: dict[str, Any]) -> None:
     module, _, name = config["parser"].partition(":")
     parser = getattr(importlib.import_module(module), name)
     limits = Limits(**config["limits"])
+    from .org import Organisation
+
     fixed = Organisation.model_validate(config["org"]) if config["org"] else None
     try:
         import resource

@@ -72,8 +72,8 @@ def add_watch_parser(sub: Any, *, database: argparse.ArgumentParser, org_choices
 
 def _watch(args: argparse.Namespace) -> int:
     from ._cli_args import file_profile, mail_options
+    from ._limits import Limits
     from .org import get_organisation
-    from .parse import Limits
     from .register import create_register_engine, resolve_url
     from .register._cli import _guarded, _profiles, _who
     from .watch import StopSignals, WatchOptions, run_once, watch, working_folder

@@ -67,13 +67,13 @@ from ._files import (
     write_private,
 )
 from ._index import FolderIndex, Known, KnownSet
+from ._limits import Limits
 from ._mailbatch import MailDesk, MailOptions, is_imap_url, mail_source
 from ._paths import flatten
 from ._pool import DEFAULT_PARSER, Failed, Parsed, Reply, WorkerPool
 from .exceptions import ConfigurationError, LimitExceededError, OutputError, ParseTimeoutError
 from .model import Complaint
 from .org import Organisation, deadlines, get_organisation
-from .parse import Limits
 from .records import (
     ATTACHMENTS,
     COMPLAINTS,

@@ -185,8 +185,8 @@ def _batch(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     from rich.table import Table
 
+    from ._limits import Limits
     from .batch import convert_folder
-    from .parse import Limits
 
     out, err = Console(), Console(stderr=True)
     progress = Progress(TextColumn("[bold]Converting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),

@@ -60,9 +60,9 @@ from .exceptions import KlageformularError, WatchLockedError
 from .records import RECORD_FILES, SET_ASIDE
 
 if TYPE_CHECKING:
+    from ._limits import Limits
     from .batch import FileOutcome
     from .org import Organisation
-    from .parse import Limits
     from .register import Profile, Register, WatchRun
     from .register._outbox import Mailer, SentCopier
 

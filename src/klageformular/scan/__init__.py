@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     from pypdf import PdfReader
 
-    from ..parse._source import Limits
+    from .._limits import Limits
     from ._fields import BoxRead
     from ._geometry import Located
     from ._raster import PdfPage

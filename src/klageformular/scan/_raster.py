@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    from ..parse._source import Limits
+    from .._limits import Limits
 
 __all__ = ["IMAGE_KINDS", "WORK_DPI", "PdfPage", "image_kind", "image_pages", "pdf_pages"]
 
