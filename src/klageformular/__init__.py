@@ -11,6 +11,7 @@ b'%PDF-'
 # pay for reportlab, holidays, SQLAlchemy, rich or the mail stack (issue 19: cold start).
 from typing import TYPE_CHECKING
 
+from ._lazy import lazy_exports
 from ._version import __version__
 from .exceptions import (
     AccountError,
@@ -63,11 +64,12 @@ from .exceptions import (
 )
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ provides these
+    from ._limits import Limits
     from .batch import BatchSummary, convert_folder
     from .layout import FORM_VERSION
     from .model import Complaint
     from .org import Organisation, get_organisation
-    from .parse import Limits, ParseResult, ParseWarning, ReviewItem, parse_image, parse_pdf, read_complaint
+    from .parse import ParseResult, ParseWarning, ReviewItem, parse_image, parse_pdf, read_complaint
     from .render import render_form
     from .workdays import acknowledge_by
 
@@ -77,27 +79,14 @@ _LAZY = {
     "FORM_VERSION": "layout",
     "Complaint": "model",
     "Organisation": "org", "get_organisation": "org",
-    "Limits": "parse", "ParseResult": "parse", "ParseWarning": "parse", "ReviewItem": "parse",
+    "Limits": "_limits", "ParseResult": "parse", "ParseWarning": "parse", "ReviewItem": "parse",
     "parse_image": "parse", "parse_pdf": "parse", "read_complaint": "parse",
     "render_form": "render",
     "acknowledge_by": "workdays",
 }
 
 
-def __getattr__(name: str) -> object:
-    """Load a public name's module on first use and cache the name here (PEP 562)."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value  # later look-ups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
 
 
 __all__ = [

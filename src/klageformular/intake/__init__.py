@@ -15,8 +15,9 @@ TNEF ``winmail.dat`` (listed as an attachment), unpacking archives (listed and s
 ('eva@example.dk', 'Klage', [])
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 if TYPE_CHECKING:  # at run time __getattr__ loads each on first use
     from ._book import ATTACHMENTS, LEDGER, Admitted, MailCounts, MailIntake, receipt_day
@@ -39,17 +40,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, globals())
 
 __all__ = [
     "ATTACHMENTS",

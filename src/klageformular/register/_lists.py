@@ -5,7 +5,7 @@ counts the matches and returns one page of rows (:class:`CasePage`), so a regist
 cases costs an aggregate and a page, never a walk through every case in Python. The due
 page's sections (:func:`due_sections`) are the same filter with a ``section``: their counts
 are those of :meth:`Register.due` (``tests/test_lists.py`` compares them; "review" counts open
-cases with review items, where the due list counts the items of every case) and each lists
+cases with review items, where the due list counts those cases' items) and each lists
 its first rows, with the whole section one filtered register list away.
 
 A search (``CaseFilter.text``) matches the folded text of ``case_search`` (reference, names,

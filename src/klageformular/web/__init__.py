@@ -18,8 +18,9 @@ and the environment); nothing in here reads the environment otherwise.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ._app import Clock, Settings, create_app, serve
@@ -27,13 +28,5 @@ if TYPE_CHECKING:
 __all__ = ["Clock", "Settings", "create_app", "serve"]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in __all__:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}._app"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+# FastAPI and the accounts load on first use: `serve`, `users` and the tests ask for them.
+__getattr__, __dir__ = lazy_exports(__name__, dict.fromkeys(__all__, "_app"), globals())
