@@ -16,3 +16,13 @@ def test_the_workbench_benchmark_runs_quick(capsys: pytest.CaptureFixture[str]) 
     assert [page.split()[0] for page, _ in rows] == ["due", "case"]
     for _, figures in rows:  # every figure measured (a page that failed would have stopped the run)
         assert all(float(cell) > 0 for cell in figures.split("|")), figures
+
+
+def test_the_cold_start_benchmark_runs_its_nothing_to_do_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    cold_start = importlib.import_module("benchmarks.cold_start")
+    assert cold_start.main(["--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    rows = re.findall(r"^nothing to do: (.+?) +([\d.]+) ms +[\d.]+x +([\d.]+) ms +installed +\(target 250 ms CPU: "
+                      r"(met|missed)\)$", out, re.MULTILINE)
+    assert [name for name, *_ in rows] == ["register due", "batch (all done)", "batch --register"]
+    assert all(float(wall) > 0 and float(cpu) > 0 for _, wall, cpu, _ in rows)
