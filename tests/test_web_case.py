@@ -166,9 +166,11 @@ def test_only_the_statuses_the_workflow_allows_are_offered_and_a_change_is_the_s
     assert tuple(re.findall(r'<option value="(\w+)">[^<]*\(\w+\)</option>', page)) == \
         register.next_statuses("acknowledged")
     refused = linn.post(f"/cases/{OTHER}/status", data={"csrf": csrf_of(page), "version": _version(page),
-                                                        "status": "closed"})
+                                                        "status": "closed"}, headers={"HX-Request": "true"})
     assert refused.status_code == 409
     assert "cannot go from acknowledged to closed" in refused.text
+    # The reason is above the sections: htmx swaps the whole page, as for a stale version and a refused note.
+    assert (refused.headers["hx-retarget"], refused.headers["hx-reselect"]) == ("#main", "#main")
     event = _case(site, OTHER).events[-1]  # type: ignore[attr-defined]
     assert (event.who, event.from_status, event.to_status, event.note) == ("linn", "received", "acknowledged",
                                                                            "by telephone")

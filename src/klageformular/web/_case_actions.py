@@ -15,8 +15,9 @@ Routes (officers and admins; every POST needs the CSRF token, as a form field or
   a message or an HTML file as text, never as HTML.
 
 A change on a stale version is 409 with who changed the case and when (the service's
-:class:`~klageformular.exceptions.StaleCaseError`), and the page as it is now; htmx is told to
-swap the whole page then (``HX-Retarget``), so the officer sees the current state everywhere.
+:class:`~klageformular.exceptions.StaleCaseError`), and the page as it is now; a refused change is
+409 with the service's reason above the sections. htmx is told to swap the whole page for both
+(``HX-Retarget``), so the officer sees the reason and the current state everywhere.
 """
 
 from __future__ import annotations
@@ -81,19 +82,22 @@ def add_case_actions(app: FastAPI, kit: Kit) -> None:
             with kit.unit() as s:
                 work(s)
         except StaleCaseError as exc:
-            with kit.unit() as s:
-                page = kit.case_page(s, seen, reference, status=409, notice="stale", detail=str(exc))
-            page.headers["HX-Retarget"] = "#main"  # htmx: the whole page is stale, not one section
-            page.headers["HX-Reselect"] = "#main"
-            return page
+            notice, detail = "stale", str(exc)
         except UnknownReferenceError:
             return kit.not_found(seen)
         except RegisterError as exc:
-            with kit.unit() as s:
-                if refused_as is not None:
+            if refused_as is not None:  # shown in its own section: htmx swaps that one as usual
+                with kit.unit() as s:
                     return kit.case_page(s, seen, reference, status=422, **refused_as(exc))
-                return kit.case_page(s, seen, reference, status=409, notice="refused", detail=str(exc))
-        return RedirectResponse(f"/cases/{quote(reference.strip().upper())}", status_code=303)
+            notice, detail = "refused", str(exc)
+        else:
+            return RedirectResponse(f"/cases/{quote(reference.strip().upper())}", status_code=303)
+        with kit.unit() as s:
+            page = kit.case_page(s, seen, reference, status=409, notice=notice, detail=detail)
+        # The reason stands above the sections, and a stale version concerns all of them: htmx swaps the
+        # whole page, not the one section the form named (where the reason would not show).
+        page.headers["HX-Retarget"] = page.headers["HX-Reselect"] = "#main"
+        return page
 
     def version_of(text: str) -> int | None:
         return int(text) if text.strip().isdigit() else None
