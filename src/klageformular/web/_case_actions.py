@@ -1,9 +1,12 @@
-"""The case page's work: correcting a review item, the status actions, extend / wait / resume, and the
-documents shown as page images or text — every rule the register service's (:class:`Register`).
+"""The case page's work: assigning, notes, correcting a review item, the status actions, extend / wait /
+resume, and the documents shown as page images or text — every rule the register service's
+(:class:`Register`), every change through one helper (``change``: the transaction and the refusals).
 
 Routes (officers and admins; every POST needs the CSRF token, as a form field or, from htmx, the
 ``X-CSRF-Token`` header):
 
+- ``POST /cases/REF/assign``: :meth:`Register.assign` to the logged-in officer; ``POST
+  /cases/REF/notes``: :meth:`Register.add_note`.
 - ``POST /cases/REF/correct``: :meth:`Register.correct` (validated as ``register correct``); a
   refused value is shown beside its field (422) and nothing changes.
 - ``POST /cases/REF/status``: :meth:`Register.set_status`; the page offers only what
@@ -153,6 +156,19 @@ def add_case_actions(app: FastAPI, kit: Kit) -> None:
         kit.check_csrf(seen, csrf, request)
         return change(reference, seen, lambda s: register.resume(s, reference, who=seen.user.name, on=kit.today(),
                                                                  version=version_of(version)))
+
+    @app.post("/cases/{reference}/assign")
+    def assign(request: Request, reference: str, seen: Visitor = Depends(kit.worker), csrf: str = Form(""),
+               version: int = Form(...)) -> Response:
+        kit.check_csrf(seen, csrf, request)
+        name = seen.user.name
+        return change(reference, seen, lambda s: register.assign(s, reference, name, who=name, version=version))
+
+    @app.post("/cases/{reference}/notes")
+    def note(request: Request, reference: str, seen: Visitor = Depends(kit.worker), csrf: str = Form(""),
+             text: str = Form("")) -> Response:
+        kit.check_csrf(seen, csrf, request)
+        return change(reference, seen, lambda s: register.add_note(s, reference, text, who=seen.user.name))
 
     # -- documents as images and text ---------------------------------------------------------------
 
