@@ -278,6 +278,35 @@ def test_measures_and_categories_refuse_a_stale_version_and_a_merged_case(db_url
     engine.dispose()
 
 
+def test_an_erased_case_takes_measures_and_categories_but_not_their_notes(engine: Engine) -> None:
+    """An erasure keeps the measures and the category (the report counts them) and removes the officer's words:
+    after it, a measure or a category may still be recorded, without a note."""
+    register = Register(engine)
+    with register.session() as s, s.begin():
+        for status, outcome in (("acknowledged", None), ("under_review", None), ("decided", "not_upheld"),
+                                ("closed", None)):
+            register.set_status(s, "KLA-2026-0001", status, who="linn", outcome=outcome)
+        register.erase(s, "KLA-2026-0001", reason="mail 2026-12-01", who="linn")
+    refused = r"KLA-2026-0001 was erased on \d{4}-\d\d-\d\d: nothing personal can be added to it"
+    for call, hint in ((lambda s: register.record_measure(s, "KLA-2026-0001", "compensation", who="linn",
+                                                          amount=Decimal("500"), note="Kunden fik 500 kr."),
+                        "record the measure without a note"),
+                       (lambda s: register.categorize(s, "KLA-2026-0001", who="linn", product="loan",
+                                                      note="Kunden har et lån"),
+                        "set the category without a note")):
+        with pytest.raises(RegisterError, match=rf"{refused} \({hint}\)"), register.session() as s, s.begin():
+            call(s)
+    with register.session() as s, s.begin():
+        register.record_measure(s, "KLA-2026-0001", "compensation", who="linn", amount=Decimal("500"), note=" ")
+        register.categorize(s, "KLA-2026-0001", who="linn", product="loan")
+    with register.session() as s:
+        case = register.case(s, "KLA-2026-0001")
+    assert [(m.kind, m.amount, m.note) for m in case.measures] == [("compensation", Decimal("500.00"), None)]
+    assert case.category is not None and case.category.product == "loan"
+    assert [e.note for e in case.events if e.what in ("measure", "categorized")] == [
+        "compensation 500.00 DKK", "product: – → loan"]
+
+
 # -- command line ---------------------------------------------------------------------------------
 
 

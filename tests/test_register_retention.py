@@ -190,6 +190,47 @@ def test_erase_is_refused_while_open_or_held_and_then_done(engine: Engine) -> No
             add(s)
 
 
+def test_an_erased_case_takes_no_personal_text_but_may_change_what_the_erasure_kept(
+        engine: Engine, db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every way free text reaches a case, on an erased one: a status change's note, an extension's reason,
+    what the customer is asked for, a letter (and its preview), a merge either way — refused; a status change
+    without a note and the assignee (an officer's name) still allowed, as the erasure keeps both."""
+    from klageformular.cli import main
+
+    erased, markers = _case(engine, 1)
+    other, _ = _case(engine, 2, close=False)
+    register = Register(engine)
+    with register.session() as s, s.begin():
+        register.erase(s, erased, reason="mail 2026-12-01", who="linn")
+    refused = r"was erased on \d{4}-\d\d-\d\d: nothing personal can be added to it"
+    with pytest.raises(RegisterError, match=refused + r" \(change its status without a note\)"), \
+            register.session() as s, s.begin():
+        register.set_status(s, erased, "escalated", who="linn", note=f"Kunden gik til nævnet {markers[4]}")
+    with register.session() as s, s.begin():
+        register.set_status(s, erased, "escalated", who="linn")
+        register.assign(s, erased, "mikkel", who="linn")
+    for change in (lambda s: register.extend(s, erased, TODAY + timedelta(days=90), reason=markers[4], who="linn"),
+                   lambda s: register.wait(s, erased, what=f"kontoudtog {markers[4]}", who="linn"),
+                   lambda s: register.write_letter(s, erased, "decision", None, dated=TODAY, who="linn",
+                                                   outcome="not_upheld", reasons=markers[4]),
+                   lambda s: register.preview_letter(s, erased, "decision", dated=TODAY, outcome="not_upheld"),
+                   lambda s: register.merge(s, other, into=erased, who="linn"),
+                   lambda s: register.merge(s, erased, into=other, who="linn")):
+        with pytest.raises(RegisterError, match=refused), register.session() as s, s.begin():
+            change(s)
+    db = ["--db", db_url, "--who", "linn"]
+    assert main(["register", "set", erased, "under_review", "--note", markers[4], *db]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "nothing personal can be added" in err and markers[4] not in err
+    assert main(["register", "set", erased, "under_review", *db]) == 0
+    with register.session() as s:
+        case, joined = register.case(s, erased), register.case(s, other)
+    assert (case.status, case.assignee, case.merged_from, joined.merged_into) == ("under_review", "mikkel", (), None)
+    assert [e.to_status for e in case.events if e.what == "status"][-2:] == ["escalated", "under_review"]
+    assert [e.note for e in case.events if e.what == "status"] == [None] * 6  # the erased four, the two since
+    assert not [m for m in markers if m in case.model_dump_json()]
+
+
 def test_a_purged_case_is_not_brought_back_by_its_file(engine: Engine) -> None:
     reference, _ = _case(engine, 1)
     with Register(engine).session() as s, s.begin():

@@ -181,6 +181,22 @@ def test_a_reply_on_a_decided_case_threads_and_asks_for_a_person(opened: Engine,
     assert [r.code for r in case.review if r.path == "correspondence"] == ["reply_after_decision"]
 
 
+def test_a_reply_to_an_erased_case_is_a_case_of_its_own(opened: Engine, outs: dict[str, Path]) -> None:
+    """After an erasure the case has no address to match and no letter of ours to answer: a reply naming it
+    and a chain naming our acknowledgement each become a new case, and nothing personal joins the erased one."""
+    register = Register(opened)
+    with register.session() as s, s.begin():
+        for status, outcome in (("under_review", None), ("decided", "not_upheld"), ("closed", None)):
+            register.set_status(s, REF, status, who="linn", outcome=outcome)
+        register.erase(s, REF, reason="mail 2026-12-01", who="linn")
+    for name in ("reply-vs.eml", "reply-chain.eml"):
+        summary = import_batch(opened, outs[name])
+        assert (summary.added, summary.threaded) == (1, 0), name
+    case = _case(opened)
+    assert (case.correspondence, case.documents, case.files, case.review) == ((), (), (), ())
+    assert len(_references(opened)) == 3
+
+
 def test_a_reply_restarts_the_clock_of_a_case_waiting_for_the_customer(opened: Engine, outs: dict[str, Path]) -> None:
     register = Register(opened)
     with register.session() as s, s.begin():

@@ -166,9 +166,11 @@ def test_only_the_statuses_the_workflow_allows_are_offered_and_a_change_is_the_s
     assert tuple(re.findall(r'<option value="(\w+)">[^<]*\(\w+\)</option>', page)) == \
         register.next_statuses("acknowledged")
     refused = linn.post(f"/cases/{OTHER}/status", data={"csrf": csrf_of(page), "version": _version(page),
-                                                        "status": "closed"})
+                                                        "status": "closed"}, headers={"HX-Request": "true"})
     assert refused.status_code == 409
     assert "cannot go from acknowledged to closed" in refused.text
+    # The reason is above the sections: htmx swaps the whole page, as for a stale version and a refused note.
+    assert (refused.headers["hx-retarget"], refused.headers["hx-reselect"]) == ("#main", "#main")
     event = _case(site, OTHER).events[-1]  # type: ignore[attr-defined]
     assert (event.who, event.from_status, event.to_status, event.note) == ("linn", "received", "acknowledged",
                                                                            "by telephone")
@@ -528,11 +530,61 @@ def test_an_erased_case_shows_when_and_under_what_it_was_erased_instead_of_its_e
     with register.session() as s, s.begin():
         register.erase(s, OTHER, reason="Kundens mail 2026-11-25", who="linn")
     page = viewer.get(f"/cases/{OTHER}").text
-    banner = re.search(r'<div class="retention" id="erased"><p>(.*?)</p></div>', page, re.S)
+    banner = re.search(r'<div class="retention" id="erased"><p>(.*?)</p>', page, re.S)
     assert banner is not None
     shown = re.sub(r"\s+", " ", banner[1])
     assert re.fullmatch(r"<strong>Personoplysninger slettet</strong>: slettet \d{4}-\d\d-\d\d \d\d:\d\d UTC "
-                        r"på anmodning \(GDPR art\. 17\) af linn", shown), shown
+                        r"på anmodning \(GDPR art\. 17\) af linn · <code>request</code>", shown), shown
+    assert DA["erased_locked"] not in page  # a viewer adds nothing anyway
     complaint = page[page.index('<section id="complaint"'):page.index("</section>", page.index('id="complaint"'))]
     assert DA["erased_gone"] in complaint and "<dl" not in complaint  # no empty fields
     assert "kunde2@example.dk" not in page
+
+
+def test_an_erased_case_offers_no_form_the_register_would_refuse_and_refuses_a_post_anyway(site: Site) -> None:
+    """No note, correction, letter, extension or waiting on an erased case's page; the status form without its note
+    and assign stay (the register allows both). A post made anyway is refused with the register's reason."""
+    register = Register(site.engine)
+    with register.session() as s, s.begin():
+        for status, outcome in (("acknowledged", None), ("under_review", None), ("decided", "not_upheld"),
+                                ("closed", None)):
+            register.set_status(s, OTHER, status, who="linn", outcome=outcome)
+        register.erase(s, OTHER, reason="Kundens mail 2026-11-25", who="linn")
+    linn, _ = site.login("linn")
+    page = linn.get(f"/cases/{OTHER}").text
+    assert DA["erased_locked"] in page and "· <code>request</code>" in page and "Kundens mail" not in page
+    action = f'action="/cases/{OTHER}/'
+    assert f"{action}status" in page and f"{action}assign" in page
+    for refused in ("notes", "correct", "extend", "wait"):
+        assert f"{action}{refused}" not in page
+    assert 'name="note"' not in page and f'href="/cases/{OTHER}/letters' not in page
+    events = len(_case(site, OTHER).events)  # type: ignore[attr-defined]
+    csrf, version = csrf_of(page), _version(page)
+    reason = re.compile(rf"{OTHER} was erased on \d{{4}}-\d\d-\d\d: nothing personal can be added to it")
+    note = linn.post(f"/cases/{OTHER}/notes", data={"csrf": csrf, "text": "Kunden ringede igen"},
+                     headers={"HX-Request": "true"})
+    assert note.status_code == 409 and reason.search(note.text) and note.headers["hx-retarget"] == "#main"
+    with_note = linn.post(f"/cases/{OTHER}/status", data={"csrf": csrf, "version": version, "status": "escalated",
+                                                          "note": "Kunden gik til nævnet"})
+    assert with_note.status_code == 409 and reason.search(with_note.text)
+    fix = linn.post(f"/cases/{OTHER}/correct", data={"csrf": csrf, "version": version, "path": "complainant.phone",
+                                                     "value": PHONE, "note": "ringede"})
+    assert fix.status_code == 422 and reason.search(fix.text)
+    assert len(_case(site, OTHER).events) == events  # type: ignore[attr-defined]
+    # Without a note the status may change (the erasure keeps the status history); the page stays as strict.
+    assert linn.post(f"/cases/{OTHER}/status", data={"csrf": csrf, "version": version, "status": "escalated"}
+                     ).status_code == 303
+    page = linn.get(f"/cases/{OTHER}").text
+    assert _case(site, OTHER).status == "escalated"  # type: ignore[attr-defined]
+    assert f"{action}wait" not in page and f"{action}extend" not in page and f"{action}notes" not in page
+    assert f'href="/cases/{OTHER}/letters' not in page
+    for path, data in (("extend", {"to": "2027-03-01", "reason": "Nævnet spørger"}), ("wait", {"what": "kontrakten"})):
+        answer = linn.post(f"/cases/{OTHER}/{path}", data={"csrf": csrf_of(page), "version": _version(page), **data})
+        assert answer.status_code == 409 and reason.search(answer.text), path
+    letters = linn.get(f"/cases/{OTHER}/letters").text
+    assert DA["erased_no_letters"] in letters and "/letters/send" not in letters
+    sent = linn.post(f"/cases/{OTHER}/letters/send", data={"csrf": csrf_of(letters), "kind": "decision",
+                                                           "outcome": "not_upheld", "reasons": "Vi afviser",
+                                                           "channel": "post"})
+    assert sent.status_code == 422 and reason.search(sent.text)
+    assert [o for o in _outbox(site) if o.reference == OTHER] == []

@@ -18,7 +18,9 @@ with who changed it and when) and a case merged into another, and move the case'
         record_measure(session, "KLA-2026-0001", "compensation", who="linn", amount=Decimal("500"))
 
 A merged case keeps its own measures and categories (its events stay with it); the report
-counts it apart, so they count nowhere else: categorize and measure the case it joined.
+counts it apart, so they count nowhere else: categorize and measure the case it joined. An
+erased case keeps its measures and category and may take more, but not with a note (the
+officer's words are personal text an erasure removes).
 
 Amounts are :class:`~decimal.Decimal`, never float, and stored as an integer count of the
 currency's minor unit (Babel's CLDR data says how many decimals a currency has), so a sum is
@@ -41,6 +43,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from ..exceptions import InvalidMeasureError, RegisterError, UnknownCategoryError
 from ..org import Category, Organisation, profile_for
 from ._names import CATEGORY_FACETS, MEASURES
+from ._retention import refuse_if_erased
 from ._schema import CategoryRow, ComplaintRow, EventRow, MeasureRow
 from ._service import lock_case
 from ._types import CaseCategory, Measure
@@ -136,6 +139,8 @@ def record_measure(session: Session, reference: str, kind: str, *, who: str, not
     if kind in _NEEDS_NOTE and text is None:
         raise InvalidMeasureError(f"{kind} needs a note saying what was done (--note)")
     row = lock_case(session, reference, version=version)
+    if text is not None:  # the measure itself is kept by an erasure; the officer's words are not
+        refuse_if_erased(session, row, hint="record the measure without a note")
     minor = digits = None
     head = kind
     if kind == "compensation":
@@ -196,6 +201,8 @@ def categorize(session: Session, reference: str, *, who: str, product: str | Non
         raise RegisterError(f"{row.reference} is already {', '.join(f'{k} {v}' for k, v in chosen.items())}; "
                             "nothing done")
     text = _note(note)
+    if text is not None:  # the category is kept by an erasure; the officer's words are not
+        refuse_if_erased(session, row, hint="set the category without a note")
     head = "; ".join(f"{facet}: {before[facet] or '–'} → {after[facet] or '–'}" for facet in CATEGORY_FACETS
                      if before[facet] != after[facet])
     event = record_event(session, row, "categorized", who=who, note=_sentence(head, text), at=at or now())

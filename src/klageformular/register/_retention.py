@@ -17,7 +17,8 @@ intake meeting those bytes again says ``erased`` instead of bringing the case ba
 
 Rules: a case on hold is never erased; a case still open is not erased on request; the purge
 takes closed cases whose closing is older than the profile's ``retention_years_after_closure``
-(cases merged into one go with it). SQLite keeps freed pages in the file and the WAL until
+(cases merged into one go with it). An erased case takes no new personal text
+(:func:`refuse_if_erased`). SQLite keeps freed pages in the file and the WAL until
 :func:`compact` (``VACUUM``); PostgreSQL keeps dead rows until ``VACUUM`` (``VACUUM FULL``
 gives the disk space back).
 """
@@ -51,7 +52,7 @@ from ._schema import (
 from ._workflow import now, record_event
 
 __all__ = ["Erased", "Hold", "PurgeItem", "PurgeResult", "all_tombstones", "compact", "erase", "has_retention",
-           "hold", "hold_of", "missing_documents", "purge", "release", "tombstone_of"]
+           "hold", "hold_of", "missing_documents", "purge", "refuse_if_erased", "release", "tombstone_of"]
 
 Why = Literal["retention", "request"]
 #: What a purge item is: erased (or, in a dry run, would be), kept on hold, or kept because its profile is unknown.
@@ -143,6 +144,21 @@ def erased_at(session: Session, row: ComplaintRow) -> datetime | None:
         return None
     found = session.get(RetentionRow, row.id)
     return None if found is None else found.erased_at
+
+
+def refuse_if_erased(session: Session, row: ComplaintRow, *, hint: str | None = None) -> None:
+    """Refuse new personal text on an erased case: a note, a correction, a keyed value, a status change's or a
+    measure's note, an extension's reason, what the customer is asked for, a letter, a merge.
+
+    The erasure would otherwise be undone one note at a time, and the next purge would never look
+    at the case again (it takes only cases not erased yet). What an erasure keeps may still change
+    (a status without a note, the assignee, a measure or a category without a note). ``hint``: what
+    the caller may do instead, added to the message.
+    """
+    when = erased_at(session, row)
+    if when is not None:
+        raise RegisterError(f"{row.reference} was erased on {when.date().isoformat()}: nothing personal can be "
+                            f"added to it" + (f" ({hint})" if hint else ""))
 
 
 def hold(session: Session, row: ComplaintRow, *, reason: str, who: str) -> Hold:

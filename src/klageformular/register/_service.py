@@ -37,6 +37,7 @@ from ..org import profile_for
 from ._deadlines import Profile, apply_profile, extend, resume, wait
 from ._names import OPEN_STATUSES, TRANSITIONS
 from ._query import _related, due_list
+from ._retention import refuse_if_erased
 from ._schema import ComplaintRow
 from ._types import (
     Case,
@@ -197,6 +198,7 @@ class Register:
         row = self._row(session, reference, load=True)
         if row.merged_into is not None:  # as lock_case refuses the letter itself
             raise RegisterError(f"{row.reference} was merged into {row.merged_into}: work on that case")
+        refuse_if_erased(session, row, hint="a letter names the customer and is kept with the case")
         return preview_letter_in(row, kind, dated=dated, outcome=outcome, reasons=reasons,
                                  org=self._profile(row), today=today)
 
@@ -226,8 +228,11 @@ class Register:
                    on: date | None = None, outcome: str | None = None, version: int | None = None,
                    not_a_complaint: bool = False) -> StatusChange:
         """Move a case to ``status`` (one event). ``not_a_complaint``: closing a received or unreadable entry a
-        person found is no complaint (needs a note; the report counts it apart)."""
+        person found is no complaint (needs a note; the report counts it apart). An erased case may still
+        change status (its status history is kept), but not with a note (personal text)."""
         row = self.lock(session, reference, version=version)
+        if (note or "").strip():
+            refuse_if_erased(session, row, hint="change its status without a note")
         if not_a_complaint:
             if status != "closed" or row.status not in ("received", "unreadable"):
                 raise RegisterError(f"{row.reference} is {row.status}: --not-a-complaint closes a received or "
@@ -248,13 +253,16 @@ class Register:
         if not note.strip():
             raise RegisterError("a note needs some text")
         row = self._row(session, reference)  # a merged case may take a note too (why it was merged)
-        _refuse_if_erased(session, row)
+        refuse_if_erased(session, row)
         event = record_event(session, row, "note", who=who, note=note.strip())
         session.flush()
         return to_event(row.reference, event)
 
     def assign(self, session: Session, reference: str, name: str, *, who: str, version: int | None = None) -> Case:
-        """Give the case to ``name`` (empty: nobody); an event says who did it."""
+        """Give the case to ``name`` (empty: nobody); an event says who did it.
+
+        Allowed on an erased case: the name is an officer's, which an erasure keeps (as it keeps who
+        changed each status), not the customer's."""
         row = self.lock(session, reference, version=version)
         name = name.strip()
         previous, row.assignee = row.assignee, name or None
@@ -274,6 +282,7 @@ class Register:
         from ._letters import write_letter_in
 
         row = self.lock(session, reference, version=version)
+        refuse_if_erased(session, row, hint="a letter names the customer and is kept with the case")
         return write_letter_in(session, row, kind, output, dated=dated, who=who, outcome=outcome, reasons=reasons,
                                eml=eml, org=org or self._profile(row), admissibility=admissibility, reason=reason,
                                copy=copy, channel=channel, today=today)
@@ -344,7 +353,7 @@ class Register:
         from ._corrections import correct_row
 
         row = self.lock(session, reference, version=version)
-        _refuse_if_erased(session, row)
+        refuse_if_erased(session, row)
         return correct_row(session, row, path, value, who=who, note=note, profiles=self.profiles)
 
     def key(self, session: Session, reference: str, path: str, value: str, *, who: str, note: str | None = None,
@@ -357,7 +366,7 @@ class Register:
         from ._corrections import correct_row
 
         row = self.lock(session, reference, version=version)
-        _refuse_if_erased(session, row)
+        refuse_if_erased(session, row)
         if not any(isinstance(item, dict) and item.get("path") == path and item.get("code") == "handwritten"
                    for item in row.review):
             raise RegisterError(f"{row.reference}: {path} has no handwritten value waiting to be keyed (use correct)")
@@ -372,6 +381,10 @@ class Register:
         first, second = sorted((reference.strip().upper(), into.strip().upper()))
         rows = {first: self.lock(session, first), second: self.lock(session, second)}
         source, target = rows[reference.strip().upper()], rows[into.strip().upper()]
+        # Not into an erased case (the other's files, documents and values would come into it), nor an
+        # erased case into another (its record would leave the figures the erasure kept).
+        for row in (target, source):
+            refuse_if_erased(session, row, hint="an erased case is neither merged nor merged into")
         merge_rows(session, source, target, who=who, note=note)
         return to_case(session, target, self.profiles)
 
@@ -418,23 +431,28 @@ class Register:
 
     def extend(self, session: Session, reference: str, to: date, *, reason: str, who: str,
                version: int | None = None) -> DeadlineChange:
-        """A new decision date with reasons (art. 5); the next letter tells the customer."""
+        """A new decision date with reasons (art. 5); the next letter tells the customer. Refused on an erased
+        case: the reason is personal text (an erasure removes it) and no letter can tell the customer."""
         row = self.lock(session, reference, version=version)
+        refuse_if_erased(session, row)
         change = extend(session, row, self._profile(row), to, reason, who=who)
         session.flush()
         return change
 
     def wait(self, session: Session, reference: str, *, what: str, who: str, on: date | None = None,
              version: int | None = None) -> Case:
-        """Pause the decision clock while the customer is asked for ``what`` (art. 4)."""
+        """Pause the decision clock while the customer is asked for ``what`` (art. 4); refused on an erased case
+        (``what`` is personal text, which an erasure removes)."""
         row = self.lock(session, reference, version=version)
+        refuse_if_erased(session, row)
         wait(session, row, self._profile(row), what, on=on or date.today(), who=who)
         session.flush()
         return to_case(session, row, self.profiles)
 
     def resume(self, session: Session, reference: str, *, who: str, on: date | None = None,
                version: int | None = None) -> DeadlineChange:
-        """Restart the paused decision clock: the working days it was paused are added to ``decide_by``."""
+        """Restart the paused decision clock: the working days it was paused are added to ``decide_by`` (also on
+        an erased case: the event's note is the register's own, dates and counts)."""
         row = self.lock(session, reference, version=version)
         change = resume(session, row, self._profile(row), on=on or date.today(), who=who)
         session.flush()
@@ -531,17 +549,6 @@ class Register:
 
     def _row(self, session: Session, reference: str, *, lock: bool = False, load: bool = False) -> ComplaintRow:
         return case_row(session, reference, lock=lock, load=load)
-
-
-def _refuse_if_erased(session: Session, row: ComplaintRow) -> None:
-    """An erased case takes no new personal text (a note, a correction, a keyed value): the erasure would
-    otherwise be undone one note at a time, and the next purge would never look at it again."""
-    from ._retention import erased_at
-
-    when = erased_at(session, row)
-    if when is not None:
-        raise RegisterError(f"{row.reference} was erased on {when.date().isoformat()}: nothing personal can be "
-                            f"added to it")
 
 
 def lock_case(session: Session, reference: str, *, version: int | None = None) -> ComplaintRow:

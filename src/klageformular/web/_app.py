@@ -5,7 +5,7 @@ Every route states who may use it: :func:`_reader` (any logged-in account) or :f
 session's CSRF token (403 without it). No session: HTML requests are sent to ``/login``, JSON
 ones get 401. Each request's work is one transaction on the register (``with _unit() as s``),
 the service's methods inside it; a refused change (a stale version, a merged case) is shown
-with the service's own reason.
+with the service's own reason (the case page's changes: :mod:`._case_actions`).
 
 Security headers are set in one place (:class:`_Headers`) on every response, errors and
 static files included. The access log (``klageformular.web.access``) names the method, the
@@ -19,7 +19,7 @@ import hmac
 import ipaddress
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -36,7 +36,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..exceptions import LoginRefusedError, RegisterError, StaleCaseError, UnknownReferenceError
+from ..exceptions import LoginRefusedError, RegisterError, UnknownReferenceError
 from ..locales import LANGUAGES
 from ..register import Register
 from ..register._documents import list_documents, read_document
@@ -406,41 +406,8 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
             # Opened in a tab anyway (a PDF viewer, a browser that ignores the header): no script runs.
             "content-security-policy": "sandbox; default-src 'none'; frame-ancestors 'none'"})
 
-    def change(reference: str, seen: Visitor, work: Callable[[Session], object]) -> Response:
-        """Run one change in a transaction; a refusal shows the case as it is now, with the service's reason."""
-        try:
-            with unit() as s:
-                work(s)
-        except StaleCaseError as exc:
-            notice, detail, status = "stale", str(exc), 409
-        except UnknownReferenceError:
-            return render("message.html", seen.lang, 404, title=words(seen.lang)["not_found"], user=seen.user,
-                          csrf=seen.session.csrf)
-        except RegisterError as exc:
-            notice, detail, status = "refused", str(exc), 409
-        else:
-            return RedirectResponse(f"/cases/{quote(reference.strip().upper())}", status_code=303)
-        with unit() as s:
-            page = case_page(s, seen, reference, status=status, notice=notice, detail=detail)
-        # htmx asked for one section; a refusal concerns the whole case as it is now (as _case_actions does).
-        page.headers["HX-Retarget"] = page.headers["HX-Reselect"] = "#main"
-        return page
-
-    @app.post("/cases/{reference}/assign")
-    def assign(request: Request, reference: str, seen: Visitor = Depends(_worker), csrf: str = Form(""),
-               version: int = Form(...)) -> Response:
-        check_csrf(seen, csrf, request)
-        name = seen.user.name
-        return change(reference, seen, lambda s: register.assign(s, reference, name, who=name, version=version))
-
-    @app.post("/cases/{reference}/notes")
-    def note(request: Request, reference: str, seen: Visitor = Depends(_worker), csrf: str = Form(""),
-             text: str = Form("")) -> Response:
-        check_csrf(seen, csrf, request)
-        return change(reference, seen, lambda s: register.add_note(s, reference, text, who=seen.user.name))
-
-    # The case page's work, the letters, the lists, the report and the admin pages (the due page "/"
-    # among them): each its own module, given the app's shared parts as one Kit.
+    # The case page's work (assign and notes among it), the letters, the lists, the report and the admin
+    # pages (the due page "/" among them): each its own module, given the app's shared parts as one Kit.
     from ._lists import add_list_routes
 
     kit = Kit(register=register, settings=settings, clock=clock, today=today, unit=unit, render=render,

@@ -1,9 +1,12 @@
-"""The case page's work: correcting a review item, the status actions, extend / wait / resume, and the
-documents shown as page images or text — every rule the register service's (:class:`Register`).
+"""The case page's work: assigning, notes, correcting a review item, the status actions, extend / wait /
+resume, and the documents shown as page images or text — every rule the register service's
+(:class:`Register`), every change through one helper (``change``: the transaction and the refusals).
 
 Routes (officers and admins; every POST needs the CSRF token, as a form field or, from htmx, the
 ``X-CSRF-Token`` header):
 
+- ``POST /cases/REF/assign``: :meth:`Register.assign` to the logged-in officer; ``POST
+  /cases/REF/notes``: :meth:`Register.add_note`.
 - ``POST /cases/REF/correct``: :meth:`Register.correct` (validated as ``register correct``); a
   refused value is shown beside its field (422) and nothing changes.
 - ``POST /cases/REF/status``: :meth:`Register.set_status`; the page offers only what
@@ -15,8 +18,9 @@ Routes (officers and admins; every POST needs the CSRF token, as a form field or
   a message or an HTML file as text, never as HTML.
 
 A change on a stale version is 409 with who changed the case and when (the service's
-:class:`~klageformular.exceptions.StaleCaseError`), and the page as it is now; htmx is told to
-swap the whole page then (``HX-Retarget``), so the officer sees the current state everywhere.
+:class:`~klageformular.exceptions.StaleCaseError`), and the page as it is now; a refused change is
+409 with the service's reason above the sections. htmx is told to swap the whole page for both
+(``HX-Retarget``), so the officer sees the reason and the current state everywhere.
 """
 
 from __future__ import annotations
@@ -81,19 +85,22 @@ def add_case_actions(app: FastAPI, kit: Kit) -> None:
             with kit.unit() as s:
                 work(s)
         except StaleCaseError as exc:
-            with kit.unit() as s:
-                page = kit.case_page(s, seen, reference, status=409, notice="stale", detail=str(exc))
-            page.headers["HX-Retarget"] = "#main"  # htmx: the whole page is stale, not one section
-            page.headers["HX-Reselect"] = "#main"
-            return page
+            notice, detail = "stale", str(exc)
         except UnknownReferenceError:
             return kit.not_found(seen)
         except RegisterError as exc:
-            with kit.unit() as s:
-                if refused_as is not None:
+            if refused_as is not None:  # shown in its own section: htmx swaps that one as usual
+                with kit.unit() as s:
                     return kit.case_page(s, seen, reference, status=422, **refused_as(exc))
-                return kit.case_page(s, seen, reference, status=409, notice="refused", detail=str(exc))
-        return RedirectResponse(f"/cases/{quote(reference.strip().upper())}", status_code=303)
+            notice, detail = "refused", str(exc)
+        else:
+            return RedirectResponse(f"/cases/{quote(reference.strip().upper())}", status_code=303)
+        with kit.unit() as s:
+            page = kit.case_page(s, seen, reference, status=409, notice=notice, detail=detail)
+        # The reason stands above the sections, and a stale version concerns all of them: htmx swaps the
+        # whole page, not the one section the form named (where the reason would not show).
+        page.headers["HX-Retarget"] = page.headers["HX-Reselect"] = "#main"
+        return page
 
     def version_of(text: str) -> int | None:
         return int(text) if text.strip().isdigit() else None
@@ -149,6 +156,19 @@ def add_case_actions(app: FastAPI, kit: Kit) -> None:
         kit.check_csrf(seen, csrf, request)
         return change(reference, seen, lambda s: register.resume(s, reference, who=seen.user.name, on=kit.today(),
                                                                  version=version_of(version)))
+
+    @app.post("/cases/{reference}/assign")
+    def assign(request: Request, reference: str, seen: Visitor = Depends(kit.worker), csrf: str = Form(""),
+               version: int = Form(...)) -> Response:
+        kit.check_csrf(seen, csrf, request)
+        name = seen.user.name
+        return change(reference, seen, lambda s: register.assign(s, reference, name, who=name, version=version))
+
+    @app.post("/cases/{reference}/notes")
+    def note(request: Request, reference: str, seen: Visitor = Depends(kit.worker), csrf: str = Form(""),
+             text: str = Form("")) -> Response:
+        kit.check_csrf(seen, csrf, request)
+        return change(reference, seen, lambda s: register.add_note(s, reference, text, who=seen.user.name))
 
     # -- documents as images and text ---------------------------------------------------------------
 

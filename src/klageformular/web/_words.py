@@ -45,6 +45,9 @@ WORDS: dict[str, dict[str, str]] = {
         "erased": "Personoplysninger slettet", "erased_text": "slettet {at} {under} af {by}",
         "erased_gone": "Klagens oplysninger er slettet; sagens datoer, status og hændelser står tilbage.",
         "under.retention": "efter opbevaringsreglerne", "under.request": "på anmodning (GDPR art. 17)",
+        "erased_locked": "Intet personligt kan føjes til sagen: ingen notater, rettelser, breve, fristforlængelser "
+        "eller ventetider. Status (uden notat) og sagsbehandler kan stadig ændres.",
+        "erased_no_letters": "Der kan ikke skrives breve i sagen: modtagerens oplysninger er slettet.",
         "page": "Side", "dated": "Dato", "channel": "Vej", "delivery": "Levering",
         "mark_posted": "Sendt med posten i dag", "back_to_case": "Tilbage til sag", "no_pages":
         "Siderne kan ikke vises som billeder; hent originalen.", "pages_shown": "Viser {shown} af {count} side(r).",
@@ -111,6 +114,9 @@ WORDS: dict[str, dict[str, str]] = {
         "erased": "Personal data erased", "erased_text": "erased {at} {under}, by {by}",
         "erased_gone": "The complaint's values are erased; the case's dates, status and events remain.",
         "under.retention": "under the retention policy", "under.request": "on request (GDPR art. 17)",
+        "erased_locked": "Nothing personal can be added to the case: no notes, corrections, letters, extensions or "
+        "waiting for the customer. The status (without a note) and the assignee may still change.",
+        "erased_no_letters": "No letter can be written for this case: its recipient's data is erased.",
         "page": "Page", "dated": "Date", "channel": "Channel", "delivery": "Delivery",
         "mark_posted": "Posted today", "back_to_case": "Back to case", "no_pages":
         "The pages cannot be shown as images; download the original.", "pages_shown": "Showing {shown} of {count} "
