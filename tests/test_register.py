@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import re
 import shutil
@@ -35,6 +36,7 @@ from klageformular.exceptions import ConfigurationError, InvalidTransitionError,
 from klageformular.org import get_organisation
 from klageformular.register import (
     TRANSITIONS,
+    _export,
     add_note,
     add_record,
     create_register_engine,
@@ -918,6 +920,51 @@ def test_exports_stream_only_what_they_print(engine: Engine, tmp_path: Path) -> 
     assert len(xlsx_reads) == 2 and "FROM events" in xlsx_reads[1], xlsx_reads
     for query in csv_reads + xlsx_reads:
         assert not re.search(r"complaints\.(raw|mail|warnings)\b", query), query
+
+
+_CELL_VALUES = st.one_of(st.none(), st.text(), st.sampled_from(["=1+1", "+45 12", "-", "@x", "\tx", "\rx", ""]),
+                         st.booleans(), st.integers(), st.floats(), st.dates(), st.datetimes(),
+                         st.decimals(allow_nan=False), st.lists(st.one_of(st.none(), st.text())))
+
+
+@given(st.lists(_CELL_VALUES, max_size=20), st.sampled_from(sorted(_export._DIALECTS)))
+@settings(max_examples=300)
+def test_the_csv_rows_cells_are_each_values_own(values: list[object], dialect: str) -> None:
+    """The CSV writes a row's common cells in line (text, nothing, a day from a cache): each is
+    what _csv_value makes of its value, whatever the value, and the cache keeps it so."""
+    spec = _export._DIALECTS[dialect]
+    cells = _export._csv_cells(spec)
+    for _ in range(2):  # the second time the days come from the cache
+        assert cells(tuple(values)) == [_export._csv_value(v, spec) for v in values]
+
+
+def test_the_csv_of_odd_rows_is_what_each_value_makes(engine: Engine, tmp_path: Path) -> None:
+    """Stored values no form writes (an email that is a number, a name in a list, a subject that is a
+    formula, an amount that is text, an unknown profile, review items of other shapes) are written
+    by the CSV as the sheet's rows read them, cell by cell."""
+    _exportable(engine)
+    with engine.begin() as connection:
+        complaint = connection.execute(sa.text("SELECT complaint FROM complaints WHERE number = 1")).scalar_one()
+        complaint = complaint if isinstance(complaint, dict) else json.loads(complaint)
+        complaint["complainant"]["email"] = 12345
+        complaint["complainant"]["first_name"] = "@ Łukasz"
+        complaint["damage"] = {"amount": "not a number", "currency": ["DKK", "=EUR"]}
+        complaint["investment"] = {"reference": True}
+        connection.execute(sa.text("UPDATE complaints SET complaint = :c, organisation = 'gone', review = :r,"
+                                   " outcome = 'no-such-code' WHERE number = 1"),
+                           {"c": json.dumps(complaint),
+                            "r": '[7, {"code": "x", "path": "nowhere", "label": "-1"}, {"message": "=m"}]'})
+    for dialect in _export._DIALECTS:
+        assert export_csv(engine, tmp_path / f"{dialect}.csv", dialect=dialect, lang="en") == 3
+        spec = _export._DIALECTS[dialect]
+        with Session(engine) as session:
+            expected = [[_export._csv_value(values[k], spec) for k in _export._COLUMNS]
+                        for values in _export.entry_rows(session, "en")]
+        written = list(csv.reader(io.StringIO((tmp_path / f"{dialect}.csv").read_text(encoding="utf-8-sig")),
+                                  delimiter=spec["delimiter"]))
+        assert written[1:] == expected
+        assert written[1][6] == "12345" and written[1][5].startswith("'@ Łukasz") and written[1][8] == "true"
+        assert written[1][10] == "DKK; =EUR"
 
 
 def test_export_refuses_unknown_language(engine: Engine, tmp_path: Path) -> None:

@@ -154,7 +154,9 @@ class Register:
             base = self._row(session, related_to)
             query = query.where(ComplaintRow.id.in_([r.id for r, _ in _related(session, base)]))
         query = query.order_by(ComplaintRow.received, ComplaintRow.prefix, ComplaintRow.year, ComplaintRow.number)
-        for row in session.execute(query.execution_options(yield_per=500)):
+        # Through the session's Core connection: plain columns need none of the ORM's per-row work
+        # (a tenth of a long list's time).
+        for row in session.connection().execute(query.execution_options(yield_per=500)):
             # A row of these columns reads like the model's row for everything a summary uses.
             yield cast(ComplaintRow, row)
 
