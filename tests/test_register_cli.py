@@ -85,6 +85,41 @@ def test_due_exit_code_and_json(imported: str, capsys: pytest.CaptureFixture[str
     assert [i["reference"] for i in data["due_today"]] == due_today
 
 
+@pytest.mark.parametrize("days", [0, 1, 7, 30])
+@pytest.mark.parametrize("today", ["2026-12-20", "2026-12-28", "2026-12-29", "2026-12-30", "2027-01-04", "2027-03-01"])
+def test_due_printed_as_read_is_the_whole_list_printed(imported: str, capsys: pytest.CaptureFixture[str], today: str,
+                                                      days: int) -> None:
+    # register due prints the rows as they come (DueStream); the bytes are those of the whole DueList,
+    # with any of its three parts empty, as the command printed it before it streamed.
+    from datetime import date
+
+    from klageformular.register import Register, create_register_engine
+
+    engine = create_register_engine(imported)
+    try:
+        register = Register(engine)
+        with register.session() as session:
+            whole = register.due(session, date.fromisoformat(today), days=days)
+    finally:
+        engine.dispose()
+    expected = json.dumps({"today": today, "days": days,
+                           **{key: [i.to_dict() for i in getattr(whole, key)] for key in ("overdue", "due_today",
+                                                                                          "upcoming")},
+                           "waiting": whole.waiting, "no_decision_date": whole.no_decision_date,
+                           "open_review": whole.open_review, "unassigned": whole.unassigned,
+                           "not_delivered": [i.to_dict() for i in whole.not_delivered]}, ensure_ascii=False) + "\n"
+    code = main(["register", "due", "--today", today, "--days", str(days), "--json", "--db", imported])
+    assert capsys.readouterr().out == expected
+    assert code == (1 if whole.overdue or whole.not_delivered else 0)
+    assert main(["register", "due", "--today", today, "--days", str(days), "--db", imported]) == code
+    lines = capsys.readouterr().out.splitlines()
+    names = {"overdue": "overdue", "due_today": "due today", "upcoming": f"next {days} days"}
+    assert [line[14:31].strip() for line in lines[1:-1]] == [i.reference for key in names for i in getattr(whole, key)]
+    assert [line[:13].rstrip() for line in lines[1:-1]] == [names[key] for key in names for _ in getattr(whole, key)]
+    assert lines[-1].startswith(f"{len(whole.overdue)} overdue, {len(whole.due_today)} due today, "
+                                f"{len(whole.upcoming)} due in the next {days} days")
+
+
 def test_due_table(imported: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["register", "due", "--today", "2026-12-30", "--db", imported]) == 1
     out = capsys.readouterr().out

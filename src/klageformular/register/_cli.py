@@ -19,6 +19,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from ._deadlines import Profile
     from ._outbox import Mailer, SentCopier
     from ._service import Register
-    from ._types import DeadlineChange, DueList, SendResult
+    from ._types import DeadlineChange, DueStream, SendResult
 
 __all__ = ["add_register_parser", "database_options", "day", "import_after_batch", "letter", "profile_map"]
 
@@ -217,8 +218,8 @@ def _nothing_to_import(db: str | None, outdir: str, org_files: Sequence[str]) ->
 
 
 def _due(args: argparse.Namespace, register: Register) -> int:
-    with register.session() as session:
-        return _print_due(args, register.due(session, args.today or date.today(), days=args.days))
+    with register.session() as session:  # printed as read: the rows stay in the database until then
+        return _print_due(args, register.due_stream(session, args.today or date.today(), days=args.days))
 
 
 def _nothing_due(args: argparse.Namespace) -> int | None:
@@ -233,37 +234,57 @@ def _nothing_due(args: argparse.Namespace) -> int | None:
     state = probe(resolve_url(args.db, os.environ))
     if state is None or not state.nothing_due:
         return None
-    from ._types import DueList
+    from ._types import DueStream
 
-    return _print_due(args, DueList(today=args.today or date.today(), days=args.days, overdue=[], due_today=[],
-                                    upcoming=[]))
+    return _print_due(args, DueStream(today=args.today or date.today(), days=args.days, waiting=0,
+                                      no_decision_date=0, open_review=0, unassigned=0, items=iter(()),
+                                      not_delivered=[]))
 
 
-def _print_due(args: argparse.Namespace, result: DueList) -> int:
-    groups = (("overdue", result.overdue), ("due today", result.due_today),
-              (f"next {result.days} days", result.upcoming))
-    counts = {"waiting": result.waiting, "no_decision_date": result.no_decision_date,
-              "open_review": result.open_review, "unassigned": result.unassigned,
-              "not_delivered": [i.to_dict() for i in result.not_delivered]}
+_DUE_PARTS = ("overdue", "due_today", "upcoming")
+
+
+def _print_due(args: argparse.Namespace, due: DueStream) -> int:
+    """Print the due list as its rows come (text lines, or one JSON object written in pieces): the
+    same bytes as printing the whole :class:`DueList`, in the memory of one row."""
+    write = sys.stdout.write
+    counted = dict.fromkeys(_DUE_PARTS, 0)
     if args.json:
-        print(json.dumps({"today": result.today.isoformat(), "days": result.days,
-                          **{key: [i.to_dict() for i in items]
-                             for key, (_, items) in zip(("overdue", "due_today", "upcoming"), groups, strict=True)},
-                          **counts}, ensure_ascii=False))
+        dumps = partial(json.dumps, ensure_ascii=False)
+        write(f'{{"today": {dumps(due.today.isoformat())}, "days": {dumps(due.days)}')
+        opened: list[str] = []  # the parts whose list is open or written: they come in _DUE_PARTS' order
+
+        def open_up_to(part: str) -> None:  # close the list before, open the next (empty ones too)
+            while part not in opened:
+                name = _DUE_PARTS[len(opened)]
+                write(("]" if opened else "") + f", {dumps(name)}: [")
+                opened.append(name)
+
+        for item in due.items:
+            here = due.bucket(item)
+            open_up_to(here)
+            write((", " if counted[here] else "") + dumps(item.to_dict()))
+            counted[here] += 1
+        open_up_to(_DUE_PARTS[-1])
+        counts = {"waiting": due.waiting, "no_decision_date": due.no_decision_date, "open_review": due.open_review,
+                  "unassigned": due.unassigned, "not_delivered": [i.to_dict() for i in due.not_delivered]}
+        write("]" + "".join(f", {dumps(key)}: {dumps(value)}" for key, value in counts.items()) + "}\n")
     else:  # plain lines: a cron job mails them, a terminal shows them, grep finds them
-        print(f"Deadlines on {result.today.isoformat()}")
-        for name, items in groups:
-            for item in items:
-                print(f"{name:<13} {item.reference:<17} {item.status:<12} {item.action} by "
-                      f"{item.deadline.isoformat()} (received {item.received.isoformat()})"
-                      + (f" · {item.assignee}" if item.assignee else "") + (f" · {item.note}" if item.note else ""))
-        for item in result.not_delivered:
-            print(f"{'not delivered':<13} {item.reference:<17} {item.status:<12} {item.note}")
-        print(f"{len(result.overdue)} overdue, {len(result.due_today)} due today, {len(result.upcoming)} due in the "
-              f"next {result.days} days; {result.waiting} waiting for the customer, {result.no_decision_date} "
-              f"without a decision date; {result.open_review} open review item(s), {result.unassigned} "
-              f"unassigned case(s)")
-    return 1 if result.overdue or result.not_delivered else 0
+        names = {"overdue": "overdue", "due_today": "due today", "upcoming": f"next {due.days} days"}
+        write(f"Deadlines on {due.today.isoformat()}\n")
+        for item in due.items:
+            here = due.bucket(item)
+            counted[here] += 1
+            write(f"{names[here]:<13} {item.reference:<17} {item.status:<12} {item.action} by "
+                  f"{item.deadline.isoformat()} (received {item.received.isoformat()})"
+                  + (f" · {item.assignee}" if item.assignee else "") + (f" · {item.note}" if item.note else "") + "\n")
+        for item in due.not_delivered:
+            write(f"{'not delivered':<13} {item.reference:<17} {item.status:<12} {item.note}\n")
+        write(f"{counted['overdue']} overdue, {counted['due_today']} due today, {counted['upcoming']} due in the "
+              f"next {due.days} days; {due.waiting} waiting for the customer, {due.no_decision_date} "
+              f"without a decision date; {due.open_review} open review item(s), {due.unassigned} "
+              f"unassigned case(s)\n")
+    return 1 if counted["overdue"] or due.not_delivered else 0
 
 
 def _profile(args: argparse.Namespace, register: Register) -> int:

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from ..workdays import is_working_day
 from ._names import OPEN_STATUSES
 from ._schema import ComplaintRow
-from ._types import DueItem, DueList
+from ._types import DueItem, DueList, DueStream
 from ._workflow import get_complaint, utc
 
 _WHY = {"investment_key": "investment", "project_key": "project", "complainant_key": "complainant"}
@@ -113,7 +113,7 @@ _ACKNOWLEDGING = ("unreadable", "received")  # the deadline is the acknowledgeme
 _DECIDING = tuple(s for s in OPEN_STATUSES if s not in _ACKNOWLEDGING and s != "escalated")  # the decision's
 
 
-def due_list(session: Session, today: date, *, days: int = 7, open_review: int = 0) -> DueList:
+def due_stream(session: Session, today: date, *, days: int = 7, open_review: int = 0) -> DueStream:
     """Open deadlines on ``today`` in the caller's session: overdue, today, and the ``days`` after today.
 
     The window runs across weekends and holidays (on a Thursday, Monday's deadlines are in it). A
@@ -123,8 +123,9 @@ def due_list(session: Session, today: date, *, days: int = 7, open_review: int =
     listed apart, as not delivered, until a later letter of its kind is sent or posted.
 
     The database does the work: the listed cases are read through the (status, deadline) index,
-    only those with a deadline up to the window's end; the counts are one aggregate. A register
-    whose escalated and waiting cases pile up over the years costs no more per call.
+    only those with a deadline up to the window's end, in order and in chunks; the counts are one
+    aggregate. A register whose escalated and waiting cases pile up over the years costs no more
+    per call.
     """
     if days < 0:
         raise ValueError("days must be >= 0")
@@ -141,23 +142,37 @@ def due_list(session: Session, today: date, *, days: int = 7, open_review: int =
     ).where(c.status.in_(OPEN_STATUSES), *active)).one()
     unassigned, waiting, no_date = (int(n or 0) for n in counts)
     columns = (c.reference, c.status, c.received, c.assignee)
-    acknowledge = select(*columns, c.acknowledge_by.label("deadline")).where(
+    acknowledge = select(*columns, c.acknowledge_by.label("deadline"), literal("acknowledge").label("action")).where(
         c.status.in_(_ACKNOWLEDGING), c.acknowledge_by <= window_end, *active)
-    decide = select(*columns, c.decide_by.label("deadline")).where(
+    decide = select(*columns, c.decide_by.label("deadline"), literal("decide").label("action")).where(
         deciding, c.waiting_since.is_(None), c.decide_by <= window_end, *active)
-    buckets: dict[str, list[DueItem]] = {"overdue": [], "today": [], "upcoming": []}
-    for query, action in ((acknowledge, "acknowledge"), (decide, "decide")):
-        for row in session.execute(query):
-            item = DueItem(reference=row.reference, status=row.status, received=row.received, deadline=row.deadline,
-                           action=action, assignee=row.assignee)
-            bucket = "overdue" if row.deadline < today else "today" if row.deadline == today else "upcoming"
-            buckets[bucket].append(item)
+    both = union_all(acknowledge, decide).subquery()
+    # References compare as Python compares them (code points): SQLite's BINARY does; PostgreSQL's
+    # default collation may not (it can skip the hyphens), so "C" there.
+    reference = both.c.reference.collate("C") if session.get_bind().dialect.name == "postgresql" \
+        else both.c.reference
+    query = select(both).order_by(both.c.deadline, reference)
     from ._outbox import not_delivered  # letters that did not arrive (outbox, 0009)
 
-    order = {k: sorted(v, key=lambda i: (i.deadline, i.reference)) for k, v in buckets.items()}
-    return DueList(today=today, days=days, overdue=order["overdue"], due_today=order["today"],
-                   upcoming=order["upcoming"], waiting=waiting, no_decision_date=no_date, open_review=open_review,
-                   unassigned=unassigned, not_delivered=not_delivered(session, today))
+    undelivered = not_delivered(session, today)
+    rows = session.execute(query, execution_options={"yield_per": 1000})
+    # model_construct: the values are the database's own typed columns, checked when they were stored.
+    items = (DueItem.model_construct(reference=r.reference, status=r.status, received=r.received,
+                                     deadline=r.deadline, action=r.action, assignee=r.assignee, note=None)
+             for r in rows)
+    return DueStream(today=today, days=days, waiting=waiting, no_decision_date=no_date, open_review=open_review,
+                     unassigned=unassigned, items=items, not_delivered=undelivered)
+
+
+def due_list(session: Session, today: date, *, days: int = 7, open_review: int = 0) -> DueList:
+    """:func:`due_stream` as one :class:`DueList` (its items read into three lists)."""
+    stream = due_stream(session, today, days=days, open_review=open_review)
+    parts: dict[str, list[DueItem]] = {"overdue": [], "due_today": [], "upcoming": []}
+    for item in stream.items:
+        parts[stream.bucket(item)].append(item)
+    return DueList(today=today, days=days, overdue=parts["overdue"], due_today=parts["due_today"],
+                   upcoming=parts["upcoming"], waiting=stream.waiting, no_decision_date=stream.no_decision_date,
+                   open_review=stream.open_review, unassigned=stream.unassigned, not_delivered=stream.not_delivered)
 
 
 # -- statistics -----------------------------------------------------------------------------------
