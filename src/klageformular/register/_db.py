@@ -4,6 +4,10 @@ A new SQLite register file is created 0600 (its ``-wal``/``-shm`` take the same 
 application's own SQLite connections refuse to drop or alter the register's tables, triggers and
 indexes (an authorizer; lifted while migrations run): see :func:`_guard`. On PostgreSQL the
 history's append-only triggers do that work, and a role that owns nothing does the rest.
+
+A transaction that may write begins ``BEGIN IMMEDIATE`` on SQLite; one opened through
+:func:`reading` (the lists, exports and pages: :mod:`._reads`) begins DEFERRED and read-only, so it
+holds no write lock however long it streams.
 """
 
 from __future__ import annotations
