@@ -266,3 +266,24 @@ def test_an_admin_adds_disables_enables_unlocks_and_resets_2fa_each_an_audit_row
 def test_the_new_pages_have_both_languages_words() -> None:
     assert LIST_WORDS["da"].keys() == LIST_WORDS["en"].keys()
     assert all(text.strip() for table in LIST_WORDS.values() for text in table.values())
+
+
+def test_the_pages_that_only_show_render_while_another_writer_holds_the_register(site: Site) -> None:
+    """The due page, the register list and the report read without the write lock: an import or a
+    command holding SQLite's write lock meanwhile does not make them wait (each request used to begin
+    ``BEGIN IMMEDIATE`` and wait for it, up to the 60 s busy timeout)."""
+    import sqlite3
+
+    if not site.db_url.startswith("sqlite"):
+        pytest.skip("SQLite's file lock; PostgreSQL readers never wait for writers")
+    officer, _ = site.login("linn")
+    writer = sqlite3.connect(site.db_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # another process's write, under way
+        writer.execute("UPDATE complaints SET assignee = 'mikkel' WHERE number = 3")
+        for path in ("/", "/register", "/register?status=received", "/report"):
+            page = officer.get(path)
+            assert page.status_code == 200, path
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

@@ -46,7 +46,8 @@ Hierarchy::
         ├── StaleCaseError            someone else changed the case since it was read (who, when)
         ├── CorrectionRefusedError    a corrected value fails the form's rules (the reason)
         ├── UnknownCategoryError      a category the case's profile does not list (``known``)
-        └── InvalidMeasureError       a measure that cannot be recorded as given (amount, currency)
+        ├── InvalidMeasureError       a measure that cannot be recorded as given (amount, currency)
+        └── ReadOnlySessionError      a change tried in a unit of work opened for reading only
 
 pydantic's ``ValidationError`` never leaves the public API: :func:`klageformular.parse_pdf`
 turns it into review items (the complaint is kept), and the strict
@@ -97,6 +98,7 @@ __all__ = [
     "ParseTimeoutError",
     "PdfReadError",
     "PermanentSendError",
+    "ReadOnlySessionError",
     "RegisterError",
     "ScanUnreadableError",
     "StaleCaseError",
@@ -393,6 +395,13 @@ class UnknownCategoryError(RegisterError, ValueError):
 
 class InvalidMeasureError(RegisterError, ValueError):
     """A measure cannot be recorded as given: an unknown step, a bad amount or currency, a missing note."""
+
+
+class ReadOnlySessionError(RegisterError):
+    """A unit of work opened for reading (:meth:`Register.reading() <klageformular.register.Register.reading>`)
+    tried to change the register; nothing was written. A change needs a session of its own
+    (``register.session()`` with ``s.begin()``): a read holds no write lock, so it cannot turn into a write
+    half-way without failing on a lock another writer holds."""
 
 
 class AccountError(KlageformularError):

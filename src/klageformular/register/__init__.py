@@ -6,9 +6,10 @@ when the engine is made. The engine is made at the edge (CLI, website) and passe
 nothing here reads environment variables.
 
 - :class:`Register`: the service over the engine — every read and change in a session the
-  caller owns, typed results (:class:`Case`, :class:`Event`, :class:`Document`,
-  :class:`DueList`, :class:`Report` …), a version per case so concurrent changes are refused;
-  corrections, merges, assignees. The functions below are thin wrappers of it, one
+  caller owns (``register.reading()``, a :class:`ReadSession`, for one that only reads and takes
+  no write lock; :func:`read_session` over an engine), typed results (:class:`Case`,
+  :class:`Event`, :class:`Document`, :class:`DueList`, :class:`Report` …), a version per case
+  so concurrent changes are refused; corrections, merges, assignees. The functions below are thin wrappers of it, one
   transaction each.
 - :func:`import_batch` / :func:`add_record`: batch records into entries with reference
   numbers ``KLA-2026-0001`` (per organisation and year, gapless, unique under concurrent
@@ -77,6 +78,7 @@ if TYPE_CHECKING:
     from ._measures import Categorization, Measure, categorize, measures_of, record_measure
     from ._probe import DEFAULT_URL, ENV_VAR, resolve_url
     from ._query import DueReport, due, list_complaints, show, working_days_between
+    from ._reads import ReadSession, read_session
     from ._report import Compensation, MeasureFigure, Period, Report, Spread, WorkingDays, build_report, report
     from ._report_render import report_text, write_report_xlsx
     from ._runs import WatchRun
@@ -147,6 +149,7 @@ __all__ = [
     "OutgoingMessage",
     "Period",
     "Profile",
+    "ReadSession",
     "Register",
     "RegisterLetter",
     "Related",
@@ -176,6 +179,7 @@ __all__ = [
     "list_documents",
     "measures_of",
     "read_document",
+    "read_session",
     "received_by_month",
     "record_measure",
     "reference_prefix",
@@ -220,6 +224,7 @@ _HOMES = {
     **dict.fromkeys(("CaseFilter", "CasePage", "DueSection", "DueSections", "ListRow", "MonthCount",
                      "received_by_month"), "_lists"),
     "AutoAcknowledged": "_autoack",  # watch --auto-ack
+    **dict.fromkeys(("ReadSession", "read_session"), "_reads"),  # units of work that only read
 }
 
 

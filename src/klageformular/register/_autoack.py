@@ -94,7 +94,7 @@ def acknowledge_complete(register: Register, references: Sequence[str], *, maile
         if asked():
             done.left.extend(references[position:])
             break
-        with register.session() as session:
+        with register.reading() as session:  # the look before the letter; the letter is a write of its own
             try:
                 row = case_row(session, reference, load=True)
             except UnknownReferenceError:

@@ -218,7 +218,7 @@ def _nothing_to_import(db: str | None, outdir: str, org_files: Sequence[str]) ->
 
 
 def _due(args: argparse.Namespace, register: Register) -> int:
-    with register.session() as session:  # printed as read: the rows stay in the database until then
+    with register.reading() as session:  # printed as read: the rows stay in the database until then
         return _print_due(args, register.due_stream(session, args.today or date.today(), days=args.days))
 
 
@@ -346,7 +346,7 @@ _CLOCK_COMMANDS: tuple[tuple[str, Callable[[argparse.Namespace, Register], int],
 
 
 def _list(args: argparse.Namespace, register: Register) -> int:
-    with register.session() as session:
+    with register.reading() as session:
         if args.json:  # every key, null or not: a stable shape for scripts
             write = sys.stdout.write
             for line in register.case_lines(session, status=args.status or (), since=args.since,
@@ -362,14 +362,14 @@ def _list(args: argparse.Namespace, register: Register) -> int:
 def _show(args: argparse.Namespace, register: Register) -> int:
     from ._present import render_case
 
-    with register.session() as session:
+    with register.reading() as session:
         case = register.case(session, args.reference)
     print(case.to_json() if args.json else render_case(case))
     return 0
 
 
 def _review(args: argparse.Namespace, register: Register) -> int:
-    with register.session() as session:
+    with register.reading() as session:
         for item in register.review(session):
             if args.json:
                 print(item.to_json(indent=None))
@@ -437,7 +437,7 @@ def _export(args: argparse.Namespace, register: Register) -> int:
 
 
 def _runs(args: argparse.Namespace, register: Register) -> int:
-    with register.session() as session:
+    with register.reading() as session:
         runs = register.runs(session, limit=args.limit)
     for run in runs:
         if args.json:
@@ -641,11 +641,11 @@ def _outbox(args: argparse.Namespace, register: Register) -> int:
             print("klageformular: no SMTP server set (KLAGEFORMULAR_SMTP_URL): queued letters stay queued",
                   file=sys.stderr)
             status = 1
-        with register.session() as session:
+        with register.reading() as session:
             left = sum(1 for o in register.outbox(session, states=("queued",)) if o.state == "queued")
         print(f"outbox: {sum(r.result == 'sent' for r in results)} sent, {left} still queued")
         return status
-    with register.session() as session:
+    with register.reading() as session:
         for o in register.outbox(session):
             if args.json:
                 print(o.to_json(indent=None))

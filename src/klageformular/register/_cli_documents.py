@@ -20,7 +20,7 @@ def _open(args: argparse.Namespace, register: Register) -> int:
 
     if args.doc is not None and not args.output:
         raise ConfigurationError("--doc N needs -o FILE (where to write it)")
-    with register.session() as session:
+    with register.reading() as session:
         if args.doc is not None:
             document = write_document(session, args.reference, args.doc, args.output)
             print(f"{args.output}: {document.size or 0:,} bytes, {document.content_type or 'unknown type'}, "

@@ -4,12 +4,17 @@ A new SQLite register file is created 0600 (its ``-wal``/``-shm`` take the same 
 application's own SQLite connections refuse to drop or alter the register's tables, triggers and
 indexes (an authorizer; lifted while migrations run): see :func:`_guard`. On PostgreSQL the
 history's append-only triggers do that work, and a role that owns nothing does the rest.
+
+A transaction that may write begins ``BEGIN IMMEDIATE`` on SQLite; one opened through
+:func:`reading` (the lists, exports and pages: :mod:`._reads`) begins DEFERRED and read-only, so it
+holds no write lock however long it streams.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +24,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError
 
 from .._files import create_private
-from ..exceptions import ConfigurationError
+from ..exceptions import ConfigurationError, ReadOnlySessionError
 from ._probe import head_id
 
 # Alembic is imported by the functions that migrate: a register that is already at the newest
@@ -30,6 +35,8 @@ if TYPE_CHECKING:
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 0x4B4C4147  # "KLAG": PostgreSQL advisory lock id while migrating
+READ_ONLY_MESSAGE = ("a unit of work opened for reading tried to change the register; nothing was written "
+                     "(a change needs a session that writes: register.session() with s.begin())")
 
 
 class _NoRows(logging.Filter):
@@ -47,9 +54,12 @@ logging.getLogger("sqlalchemy.engine.Engine").addFilter(_NoRows())
 def create_register_engine(url: str, *, migrate: bool = True, **options: Any) -> Engine:
     """An engine for the register at ``url``, migrated to the newest schema unless ``migrate=False``.
 
-    ``postgresql://…`` URLs use psycopg 3. SQLite files get WAL mode (readers never wait for a
-    writer) and every transaction starts with ``BEGIN IMMEDIATE``, so two writers queue up
-    instead of failing half-way with "database is locked".
+    ``postgresql://…`` URLs use psycopg 3. SQLite files get WAL mode; a transaction that may
+    write starts with ``BEGIN IMMEDIATE``, so two writers queue up (for the ``timeout`` of
+    ``connect_args``, 60 s by default) instead of failing half-way with "database is locked". A
+    read opened through :func:`reading` (``Register.reading()``) begins DEFERRED and takes no
+    write lock: a long export never makes a writer wait, and writers never make it wait. Such a
+    read cannot write (:class:`~klageformular.exceptions.ReadOnlySessionError`).
 
     >>> engine = create_register_engine("sqlite://")   # in memory, for a quick look
     >>> engine.dialect.name
@@ -78,6 +88,7 @@ def create_register_engine(url: str, *, migrate: bool = True, **options: Any) ->
         raise ConfigurationError(f"cannot use database URL ({type(exc).__name__}: {exc})") from None
     if engine.dialect.name == "sqlite":
         _sqlite_setup(engine)
+    _refuse_writes(engine)
     if migrate and _stored_revisions(engine) != (head_id(),):
         upgrade(engine)
     return engine
@@ -119,7 +130,76 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # SQLAlchemy's pysqlite recipe ("Serializable isolation / Savepoints / Transactional DDL"): we
+        # emit BEGIN ourselves. A write takes the write lock up front (two writers queue on the busy
+        # timeout instead of one failing half-way on the lock upgrade); a read begins DEFERRED and
+        # holds none (in WAL a reader never blocks a writer and sees one snapshot from its first
+        # SELECT), with query_only on so that it cannot turn into a write.
+        read = bool(connection.get_execution_options().get(READ_ONLY))
+        info = connection.connection.info
+        if info.get(READ_ONLY) is not read:  # the pragma is per connection: set only when it changes
+            connection.exec_driver_sql(f"PRAGMA query_only={'ON' if read else 'OFF'}")
+            info[READ_ONLY] = read
+        connection.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
+
+    # A statement still open when its transaction ends (a result the caller stopped reading) keeps its
+    # snapshot on the connection after COMMIT/ROLLBACK (Python's sqlite3 no longer resets statements
+    # there): the connection's next read would see the register as it was, silently, and its next
+    # write fail (SQLITE_BUSY_SNAPSHOT). So every cursor of a transaction is closed at its end.
+    @event.listens_for(engine, "after_cursor_execute")
+    def _opened(connection: Any, cursor: Any, *_: Any) -> None:
+        connection.connection.info.setdefault(_CURSORS, weakref.WeakSet()).add(cursor)
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _ended(connection: Any) -> None:
+        for cursor in list(connection.connection.info.pop(_CURSORS, ())):
+            cursor.close()
+
+
+_CURSORS = "klageformular_cursors"  # the connection's cursors of this transaction (weak: most close themselves)
+
+
+#: The execution option that marks a connection's transactions as reads (set by :func:`reading`).
+READ_ONLY = "klageformular_read_only"
+
+
+def reading(engine: Engine) -> Engine:
+    """``engine`` for reads only: the same pool and listeners, its transactions read-only.
+
+    On SQLite a transaction begins DEFERRED (plain ``BEGIN``) with ``PRAGMA query_only`` instead
+    of ``BEGIN IMMEDIATE``: a long export or list holds no write lock, so an intake or a status
+    change meanwhile commits at once, and the read goes on seeing the register as it was. On
+    PostgreSQL each transaction is ``REPEATABLE READ, READ ONLY`` (reset when the connection goes
+    back to the pool): one snapshot there too. A write through it raises
+    :class:`~klageformular.exceptions.ReadOnlySessionError` (see :func:`_refuse_writes`).
+    """
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        # One snapshot for the whole read, as on SQLite (an export's two sheets agree); a read-only
+        # REPEATABLE READ transaction never fails on a serialisation conflict.
+        options.update(postgresql_readonly=True, isolation_level="REPEATABLE READ")
+    return engine.execution_options(**options)
+
+
+_PG_READ_ONLY_TRANSACTION = "25006"  # read_only_sql_transaction
+
+
+def _refuse_writes(engine: Engine) -> None:
+    """A write in a read-only transaction: :class:`ReadOnlySessionError`, not the driver's error.
+
+    The unit of work was opened for reading at the edge: the fix is in the caller (open a
+    session that writes), so the error says so instead of "attempt to write a readonly database".
+    """
+    @event.listens_for(engine, "handle_error")
+    def _refused(context: Any) -> None:
+        connection = context.connection
+        if connection is None or not connection.get_execution_options().get(READ_ONLY):
+            return
+        orig = context.original_exception
+        if (getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_READONLY
+                or getattr(orig, "sqlstate", None) == _PG_READ_ONLY_TRANSACTION):
+            raise ReadOnlySessionError(READ_ONLY_MESSAGE) from None
 
 
 #: The register's tables: what no statement of the application may drop or alter.

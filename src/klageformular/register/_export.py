@@ -11,7 +11,9 @@ narrow enough that the type stays readable (about 8 pt on paper, not 4).
 
 Both exports stream: the database hands over the printed columns a chunk at a time and each
 row is written as it comes (the workbook in XlsxWriter's constant-memory mode), so a register of five
-years costs the time of its rows and the memory of one chunk.
+years costs the time of its rows and the memory of one chunk. Each export is one read-only unit of
+work (a connection of :func:`~._db.reading`): it sees one snapshot of the register and holds no write lock,
+so intake and officers keep writing while it runs.
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ from ..exceptions import ConfigurationError
 from ..layout import field_by_path
 from ..locales import Texts, formats, register_words
 from ..org import organisation_keys
+from ._db import reading
 from ._names import CSV_DIALECTS, EXPORT_LANGUAGES
+from ._reads import read_session
 from ._schema import ComplaintRow, EventRow
 from ._workflow import utc
 
@@ -63,7 +67,7 @@ def rows(engine: Engine, lang: str = "en") -> tuple[list[dict[str, Any]], list[d
     --json`` has the codes). Whole lists, for a small register; the exports stream them
     (:func:`entry_rows`, :func:`event_rows`).
     """
-    with Session(engine) as session:
+    with read_session(engine) as session:
         return list(entry_rows(session, lang)), list(event_rows(session, lang))
 
 
@@ -95,18 +99,22 @@ def _entry_values(session: Session | Connection, lang: str) -> Iterator[tuple[An
     texts: dict[str | None, Texts] = {}  # one catalogue per profile, not one per row
     words = register_words(lang)
     # Exports read through a Core connection: the ORM's per-row bookkeeping of a session was a
-    # fifth of a CSV export's time, for rows that are plain columns anyway.
-    for row in session.execute(_ENTRY_QUERY.execution_options(yield_per=_CHUNK)):
-        yield _values(row, lang, words, texts)
+    # fifth of a CSV export's time, for rows that are plain columns anyway. Closed when the caller
+    # stops early too: an SQLite statement left open keeps its snapshot after the read ends, and
+    # the connection's next write would fail on it (SQLITE_BUSY_SNAPSHOT).
+    with session.execute(_ENTRY_QUERY.execution_options(yield_per=_CHUNK)) as result:
+        for row in result:
+            yield _values(row, lang, words, texts)
 
 
 def event_rows(session: Session | Connection, lang: str) -> Iterator[dict[str, Any]]:
     """Every event, grouped by entry in reference order (then as recorded), read in chunks."""
     words = register_words(lang)
-    for reference, at, who, what, from_status, to_status, note in session.execute(
-            _EVENT_QUERY.execution_options(yield_per=_CHUNK)):
-        yield {"reference": reference, "at": utc(at).replace(tzinfo=None, microsecond=0), "who": who, "what": what,
-               "from": _word("status", from_status, words), "to": _word("status", to_status, words), "note": note}
+    with session.execute(_EVENT_QUERY.execution_options(yield_per=_CHUNK)) as result:  # closed early too
+        for reference, at, who, what, from_status, to_status, note in result:
+            yield {"reference": reference, "at": utc(at).replace(tzinfo=None, microsecond=0), "who": who,
+                   "what": what, "from": _word("status", from_status, words), "to": _word("status", to_status, words),
+                   "note": note}
 
 
 def _word(kind: str, code: str | None, words: dict[str, str]) -> str | None:
@@ -193,7 +201,9 @@ def export_xlsx(engine: Engine, target: str | os.PathLike[str], *, lang: str = "
     if max_rows < 3:
         raise ValueError("max_rows must leave room for a header, a row and the continuation line")
     words = register_words(lang)
-    with writing_private(Path(target)) as f, Workbook(f, _BOOK_OPTIONS) as book, engine.connect() as connection:
+    # A read-only connection (reading()): one snapshot, no write lock for the whole export.
+    with writing_private(Path(target)) as f, Workbook(f, _BOOK_OPTIONS) as book, \
+            reading(engine).connect() as connection:
         looks = _Looks(book, lang)
         entries = _Sheets(book, looks, words["sheet.complaints"], _COLUMNS, "column", lang, max_rows)
         entries.write(entry_rows(connection, lang))
@@ -359,7 +369,7 @@ def export_csv(engine: Engine, target: str | os.PathLike[str], *, dialect: str =
     spec = _DIALECTS[dialect]
     cells = _csv_cells(spec)
     count = 0
-    with writing_private(Path(target)) as f, engine.connect() as connection:
+    with writing_private(Path(target)) as f, reading(engine).connect() as connection:
         text = io.TextIOWrapper(f, encoding="utf-8-sig", newline="")
         writer = csv.writer(text, delimiter=spec["delimiter"], lineterminator="\r\n")
         writer.writerow([register_words(lang)[f"column.{k}"] for k in _COLUMNS])

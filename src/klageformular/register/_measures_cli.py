@@ -63,7 +63,7 @@ def _report(args: argparse.Namespace, register: Register) -> int:
     today = args.today or date.today()
     period = _period(args, today)
     profiles = register.profiles  # --org-file's (the register's engine is made with them)
-    with register.session() as session:
+    with register.reading() as session:
         figures = register.report(session, period.start, period.end, today=today)
     if args.xlsx:
         write_report_xlsx(figures, args.xlsx, lang=args.lang, organisations=profiles)

@@ -43,6 +43,7 @@ from ..exceptions import (
     RegisterError,
     TemporarySendError,
 )
+from ._reads import read_session
 from ._schema import BlobRow, ComplaintRow, OutgoingRow
 from ._types import DueItem, OutgoingMessage, SendResult
 from ._workflow import change_status, now, record_event, utc
@@ -188,12 +189,12 @@ def send_one(engine: Engine, outgoing_id: int, *, mailer: Mailer, copier: SentCo
 def copy_one(engine: Engine, outgoing_id: int, copier: SentCopier, *, who: str,
              data: bytes | None = None) -> tuple[str, str | None]:
     """Append a sent letter to the Sent folder and note it: (``copied`` | ``already there`` | ``pending``, why)."""
-    with Session(engine, expire_on_commit=False) as session:
-        out = session.get(OutgoingRow, outgoing_id)
-        if out is None or out.state != "sent" or out.copy_state != "pending" or out.message_id is None:
+    with read_session(engine) as look:  # the note after the IMAP append is a write of its own
+        sent = look.get(OutgoingRow, outgoing_id)
+        if sent is None or sent.state != "sent" or sent.copy_state != "pending" or sent.message_id is None:
             return "skipped", None
-        data = data if data is not None else _message(session, out)
-        message_id, at = out.message_id, utc(out.sent_at or out.queued_at)
+        data = data if data is not None else _message(look, sent)
+        message_id, at = sent.message_id, utc(sent.sent_at or sent.queued_at)
     try:
         appended = copier.append(data, message_id=message_id, at=at)
         state, why = ("copied" if appended else "already there"), None
@@ -219,7 +220,7 @@ def retry_all(engine: Engine, *, mailer: Mailer | None, copier: SentCopier | Non
     ``stop()`` is asked before each letter (a send in progress always finishes and is recorded).
     """
     asked = stop or (lambda: False)
-    with Session(engine) as session:
+    with read_session(engine) as session:
         query = select(OutgoingRow.id).where(OutgoingRow.state == "queued", OutgoingRow.channel == "email")
         if before is not None:
             query = query.where(OutgoingRow.queued_at < before)
@@ -237,7 +238,7 @@ def retry_all(engine: Engine, *, mailer: Mailer | None, copier: SentCopier | Non
             if asked():
                 return results
             copy, why = copy_one(engine, outgoing_id, copier, who=who)
-            with Session(engine) as session:
+            with read_session(engine) as session:
                 out = session.get(OutgoingRow, outgoing_id)
                 row = session.get(ComplaintRow, out.complaint_id) if out is not None else None
                 if out is None or row is None:

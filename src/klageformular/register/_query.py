@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..workdays import is_working_day
 from ._names import OPEN_STATUSES
+from ._reads import read_session
 from ._schema import ComplaintRow
 from ._types import DueItem, DueList, DueStream
 from ._workflow import get_complaint, utc
@@ -41,7 +42,7 @@ def list_complaints(engine: Engine, *, status: Sequence[str] = (), since: date |
     >>> [e["reference"] for e in list_complaints(engine, status=["received"])]   # doctest: +SKIP
     ['KLA-2026-0001', 'KLA-2026-0003']
     """
-    with Session(engine) as session:
+    with read_session(engine) as session:
         query = select(ComplaintRow)
         if status:
             query = query.where(ComplaintRow.status.in_(status))
@@ -67,7 +68,7 @@ def _related(session: Session, row: ComplaintRow) -> list[tuple[ComplaintRow, li
 
 def show(engine: Engine, reference: str) -> dict[str, Any]:
     """Everything about one entry: the complaint, review items, files, attachments, events and related complaints."""
-    with Session(engine) as session:
+    with read_session(engine) as session:
         row = session.scalars(select(ComplaintRow).where(ComplaintRow.id == get_complaint(session, reference).id)
                               .options(selectinload(ComplaintRow.files), selectinload(ComplaintRow.events),
                                        selectinload(ComplaintRow.attachments))).one()
@@ -105,7 +106,7 @@ def due(engine: Engine, today: date, *, days: int = 7) -> DueList:
     """
     from ._service import Register
 
-    with Session(engine) as session:
+    with read_session(engine) as session:
         return Register(engine).due(session, today, days=days)
 
 

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from ..exceptions import ConfigurationError
 from ..org import Organisation, profile_for
 from ._names import MEASURES
+from ._reads import read_session
 from ._schema import CategoryRow, ComplaintRow, EventRow, MeasureRow
 
 __all__ = ["Compensation", "MeasureFigure", "Period", "Report", "Spread", "WorkingDays", "build_report", "report",
@@ -329,6 +330,6 @@ def report(engine: Engine, start: date, end: date, *, today: date,
     >>> report(engine, date(2026, 1, 1), date(2026, 12, 31), today=date(2027, 1, 8)).received  # doctest: +SKIP
     12
     """
-    with Session(engine) as session:
+    with read_session(engine) as session:
         return build_report(session, Period.between(start, end), today=today, organisations=organisations)
 

@@ -69,7 +69,7 @@ def _erase(args: argparse.Namespace, register: Register) -> int:
 
 
 def _subject_access(args: argparse.Namespace, register: Register) -> int:
-    with register.session() as session:
+    with register.reading() as session:
         done = register.subject_access(session, args.output, email=args.email, client_number=args.client_number)
     print(f"subject access: {len(done.references)} case(s), {done.documents} document(s) written to "
           f"{args.output} ({', '.join(done.references) or 'nothing found'})")
@@ -80,7 +80,7 @@ def _prune(args: argparse.Namespace, register: Register) -> int:
     from ..prune import prune_folder
     from ._retention import all_tombstones, missing_documents
 
-    with register.session() as session:
+    with register.reading() as session:
         tombstones, missing = all_tombstones(session), missing_documents(session)
     done = prune_folder(args.outdir, tombstones=tombstones, needed=missing.__contains__,
                         today=args.today or date.today(), profiles=register.profiles, dry_run=args.dry_run)

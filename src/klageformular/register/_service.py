@@ -9,11 +9,15 @@ transaction begins and ends) and never open a hidden one::
         case = register.case(s, "KLA-2026-0001")
         register.assign(s, case.reference, "mikkel", who="linn", version=case.version)
 
+A unit of work that only reads is opened as ``with register.reading() as s:`` (:mod:`._reads`):
+it takes no write lock, so a long list or export never makes a writer wait, and it refuses to
+write (:class:`~klageformular.exceptions.ReadOnlySessionError`).
+
 They return typed objects (:mod:`._types`); lists are iterators over the open session (consume
 them before the ``with`` block ends).
 
 Concurrency: every case has a version (``version_id_col``). A change locks the case's row
-first (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` holds the file),
+first (``SELECT … FOR UPDATE`` on PostgreSQL; a writing session's ``BEGIN IMMEDIATE`` holds SQLite's file),
 then compares the version the caller read (``version=``) and refuses a stale one with who
 changed the case and when, before anything else happens — a letter is not written. The
 version check in the UPDATE itself is the second line (an unlocked writer elsewhere).
@@ -34,9 +38,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..exceptions import RegisterError, StaleCaseError, UnknownReferenceError
 from ..org import profile_for
+from ._db import reading
 from ._deadlines import Profile, apply_profile, extend, resume, wait
 from ._names import OPEN_STATUSES, TRANSITIONS
 from ._query import _related, due_list, due_stream
+from ._reads import ReadSession
 from ._retention import refuse_if_erased
 from ._schema import ComplaintRow
 from ._types import (
@@ -110,10 +116,19 @@ class Register:
     def __init__(self, engine: Engine, *, profiles: Mapping[str, Organisation] | None = None) -> None:
         self.engine = engine
         self.profiles: Mapping[str, Organisation] = dict(profiles or {})
+        self._reads: Engine | None = None
 
     def session(self) -> Session:
         """A new session on the register's engine; the caller opens the transaction (``s.begin()``)."""
         return Session(self.engine, expire_on_commit=False)
+
+    def reading(self) -> ReadSession:
+        """A new session that only reads (:mod:`._reads`): lists, exports, pages. No write lock is taken,
+        so a long read holds up no writer; a change in it raises
+        :class:`~klageformular.exceptions.ReadOnlySessionError`."""
+        if self._reads is None:  # one option engine per register: the same pool as ``engine``
+            self._reads = reading(self.engine)
+        return ReadSession(self._reads, expire_on_commit=False)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -156,10 +171,12 @@ class Register:
             query = query.where(ComplaintRow.id.in_([r.id for r, _ in _related(session, base)]))
         query = query.order_by(ComplaintRow.received, ComplaintRow.prefix, ComplaintRow.year, ComplaintRow.number)
         # Through the session's Core connection: plain columns need none of the ORM's per-row work
-        # (a tenth of a long list's time).
-        for row in session.connection().execute(query.execution_options(yield_per=500)):
-            # A row of these columns reads like the model's row for everything a summary uses.
-            yield cast(ComplaintRow, row)
+        # (a tenth of a long list's time). Closed when the caller stops early too (see
+        # _export.entry_rows: an open SQLite statement keeps its snapshot after the read ends).
+        with session.connection().execute(query.execution_options(yield_per=500)) as result:
+            for row in result:
+                # A row of these columns reads like the model's row for everything a summary uses.
+                yield cast(ComplaintRow, row)
 
     def review(self, session: Session) -> Iterator[ReviewEntry]:
         """Open review items, in reference order (not of merged cases or of entries found not to be complaints)."""
@@ -167,8 +184,9 @@ class Register:
         # them: ``register due`` counts these items on every call). The test is on the stored text,
         # "[]" on both databases, so it can only skip rows with nothing to yield.
         query = _with_review().order_by(ComplaintRow.prefix, ComplaintRow.year, ComplaintRow.number)
-        for row in session.execute(query.execution_options(yield_per=500)):
-            yield from _review(cast(ComplaintRow, row))
+        with session.execute(query.execution_options(yield_per=500)) as result:  # closed early too
+            for row in result:
+                yield from _review(cast(ComplaintRow, row))
 
     def due(self, session: Session, today: date, *, days: int = 7) -> DueList:
         """Deadlines to act on: overdue, today and in the ``days`` after today (acknowledgements for new

@@ -42,7 +42,7 @@ def add_admin_routes(app: FastAPI, kit: Kit) -> None:
 
     def users_page(seen: Visitor, status: int = 200, *, notice: str | None = None, error: str | None = None,
                    made: NewUser | None = None) -> Response:
-        with kit.unit() as s:
+        with kit.reading() as s:
             users = list_users(s)
         return page("admin_users.html", seen, status, users=users, roles=ROLES, notice=notice, error=error,
                     made=made)

@@ -3,9 +3,10 @@
 Every route states who may use it: :func:`_reader` (any logged-in account) or :func:`_worker`
 (officers and admins; a viewer gets 403) as a dependency, and every POST also checks the
 session's CSRF token (403 without it). No session: HTML requests are sent to ``/login``, JSON
-ones get 401. Each request's work is one transaction on the register (``with _unit() as s``),
+ones get 401. Each request's work is one transaction on the register (``with unit() as s``),
 the service's methods inside it; a refused change (a stale version, a merged case) is shown
-with the service's own reason (the case page's changes: :mod:`._case_actions`).
+with the service's own reason (the case page's changes: :mod:`._case_actions`). A page that only
+renders reads in ``with reading() as s``: no write lock, so a long page or export holds up no writer.
 
 Security headers are set in one place (:class:`_Headers`) on every response, errors and
 static files included. The access log (``klageformular.web.access``) names the method, the
@@ -36,11 +37,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..exceptions import LoginRefusedError, RegisterError, UnknownReferenceError
+from ..exceptions import LoginRefusedError, ReadOnlySessionError, RegisterError, UnknownReferenceError
 from ..locales import LANGUAGES
 from ..register import Register
 from ..register._documents import list_documents, read_document
 from ..register._present import case_sections
+from ..register._reads import ReadSession
 from ..register._schema import AuditRow
 from ._accounts import LoginPolicy, User, authenticate, get_user
 from ._oidc import OidcSettings
@@ -241,6 +243,13 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
         with register.session() as s, s.begin():
             yield s
 
+    @contextmanager
+    def reading() -> Iterator[ReadSession]:
+        # A page that only renders: no write lock, so it never waits for an import or another officer's
+        # change (nor they for it), and a change in it is refused (ReadOnlySessionError).
+        with register.reading() as s:
+            yield s
+
     def render(name: str, lang: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = templates.get_template(name).render(w=words(lang), lang=lang, **context)
         return HTMLResponse(html, status_code=status)
@@ -266,9 +275,18 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
             last_purge[0] = now
 
     def visitor(request: Request) -> Visitor:
-        with unit() as s:
+        def look(s: Session) -> tuple[WebSession | None, User | None]:
             found = find_session(s, request.cookies.get(COOKIE), now=clock(), lifetimes=settings.lifetimes)
-            user = get_user(s, found.user_id) if found is not None and found.user_id is not None else None
+            return found, get_user(s, found.user_id) if found is not None and found.user_id is not None else None
+
+        # Every request asks; few need to write (the idle clock moves once a minute, an expired session is
+        # deleted): they are read first, and only a look that must write takes the write lock.
+        try:
+            with reading() as read:
+                found, user = look(read)
+        except ReadOnlySessionError:
+            with unit() as s:
+                found, user = look(s)
         if found is None or user is None or user.disabled or user.locked:
             raise _RefusedError("login", _language(request))
         return Visitor(user, found)
@@ -410,7 +428,8 @@ def create_app(engine: Engine, settings: Settings | None = None, *, clock: Clock
     # pages (the due page "/" among them): each its own module, given the app's shared parts as one Kit.
     from ._lists import add_list_routes
 
-    kit = Kit(register=register, settings=settings, clock=clock, today=today, unit=unit, render=render,
+    kit = Kit(register=register, settings=settings, clock=clock, today=today, unit=unit, reading=reading,
+              render=render,
               reader=_reader, worker=_worker, admin=_admin, check_csrf=check_csrf, case_page=case_page,
               mailer=mailer, copier=copier)
     add_case_actions(app, kit)

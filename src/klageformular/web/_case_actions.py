@@ -179,7 +179,7 @@ def add_case_actions(app: FastAPI, kit: Kit) -> None:
         from ..register._schema import AuditRow
 
         try:
-            with kit.unit() as s:
+            with kit.unit() if action is not None else kit.reading() as s:  # a look is audited; a page image not
                 found, data = read_document(s, reference, number)
                 if action is not None:
                     s.add(AuditRow(at=kit.clock(), user_id=seen.user.id, action=action, reference=found.reference,

@@ -59,7 +59,7 @@ def add_crop_routes(app: FastAPI, kit: Kit) -> None:
         from ..register._documents import read_document
 
         try:
-            with kit.unit() as s:
+            with kit.reading() as s:
                 found, data = read_document(s, reference, number)
         except RegisterError:
             return Response(status_code=404)

@@ -5,8 +5,8 @@ One object instead of each module rebuilding them: the role and CSRF rules stay 
 :mod:`._app`), and a module (``_lists.py``, ``_case_actions.py`` …) adds its routes with
 ``add_…(app, kit)``. The role checks are route dependencies (``reader``: any account; ``worker``:
 officers and admins; ``admin``: admins), ``check_csrf`` runs on every POST, ``unit()`` is one
-transaction per request, ``today()`` is in the office's time zone. No route module reads the
-environment.
+transaction per request (``reading()`` one that only reads, for a page that only renders: no write
+lock), ``today()`` is in the office's time zone. No route module reads the environment.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from ..register import Register
+from ..register._reads import ReadSession
 
 if TYPE_CHECKING:
     from ..register._outbox import Mailer, SentCopier
@@ -39,6 +40,7 @@ class Kit:
     clock: Callable[[], datetime]
     today: Callable[[], date]
     unit: Callable[[], AbstractContextManager[Session]]
+    reading: Callable[[], AbstractContextManager[ReadSession]]
     render: Callable[..., HTMLResponse]
     reader: Callable[[Request], Visitor]
     worker: Callable[[Request], Visitor]

@@ -71,7 +71,7 @@ def add_letters_page(app: FastAPI, kit: Kit) -> None:
              error: str | None = None, stale: bool = False, printed: int | None = None) -> Response:
         day = dated or kit.today()
         pages = 0
-        with kit.unit() as s:
+        with kit.reading() as s:  # the page and its preview record nothing
             try:
                 case = register.case(s, reference)
             except UnknownReferenceError:
@@ -111,7 +111,7 @@ def add_letters_page(app: FastAPI, kit: Kit) -> None:
     def preview_page(reference: str, kind: str, number: int, seen: Visitor = Depends(kit.worker),
                      dated: str = "", outcome: str = "", reasons: str = "") -> Response:
         try:
-            with kit.unit() as s:
+            with kit.reading() as s:
                 pdf = register.preview_letter(s, reference, _kind(kind), dated=_dated(dated, kit.today()),
                                               outcome=_outcome(outcome), today=kit.today(),
                                               reasons=reasons[:MAX_REASONS] if kind == "decision" else None)

@@ -80,7 +80,7 @@ def add_list_routes(app: FastAPI, kit: Kit) -> None:
 
     @app.get("/", response_class=HTMLResponse)
     def due(request: Request, seen: Visitor = Depends(kit.reader)) -> Response:
-        with kit.unit() as s:
+        with kit.reading() as s:
             listing = register.due_sections(s, kit.today(), me=seen.user.name, days=kit.settings.due_days,
                                             rows=DUE_ROWS)
         return page("due.html", seen, due=listing)
@@ -104,7 +104,7 @@ def add_list_routes(app: FastAPI, kit: Kit) -> None:
             wanted = wanted.model_copy(update={"me": me})
         number = _page_number(request.query_params.get("page"))
         given = {k: v for k, v in request.query_params.items() if v and k != "page"}
-        with kit.unit() as s:
+        with kit.unit() if search else kit.reading() as s:  # a search is audited; the list only reads
             found = (register.find(s, wanted, today=kit.today(), page=number, per_page=PER_PAGE)
                      if not search or given else None)
             channels = [c for (c,) in s.execute(select(ComplaintRow.channel).distinct().order_by(ComplaintRow.channel))]

@@ -48,7 +48,7 @@ def add_report_routes(app: FastAPI, kit: Kit) -> None:
         return start, end
 
     def figures(start: date, end: date) -> tuple[Report, WorkingDays, list[tuple[str, int]]]:
-        with kit.unit() as s:
+        with kit.reading() as s:
             report = register.report(s, start, end, today=kit.today())
             days = register.working_days(s, start, end)
             months = received_by_month(s, start, end)
