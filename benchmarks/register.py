@@ -271,13 +271,20 @@ _REPORT_SQL = [  # what ``register report`` asks, as plain SQL (its GROUP BYs an
     "SELECT count(CASE WHEN acknowledged_on > acknowledge_by OR decided_on > decide_by THEN 1 END) FROM complaints"
     " WHERE received BETWEEN '2021-01-01' AND '2026-12-31' AND NOT not_a_complaint AND merged_into IS NULL",
 ]
-_DUE_SQL = [  # what ``register due`` asks: the counts, and the two deadline lists through the index
-    "SELECT count(CASE WHEN assignee IS NULL THEN 1 END) FROM complaints WHERE status IN ('unreadable', 'received',"
-    " 'acknowledged', 'under_review', 'escalated') AND coalesce(merged_into, '') = ''",
-    "SELECT reference, status, received, assignee, acknowledge_by FROM complaints WHERE status IN ('unreadable',"
-    " 'received') AND acknowledge_by <= '2027-01-22' AND coalesce(merged_into, '') = ''",
-    "SELECT reference, status, received, assignee, decide_by FROM complaints WHERE status IN ('acknowledged',"
-    " 'under_review') AND waiting_since IS NULL AND decide_by <= '2027-01-22' AND coalesce(merged_into, '') = ''",
+_OPEN = "status IN ('unreadable', 'received', 'acknowledged', 'under_review', 'escalated')"
+_DUE_SQL = [  # what ``register due`` asks: the counts, the deadlines in order, review items, failed letters
+    "SELECT count(CASE WHEN assignee IS NULL THEN 1 END) FROM complaints WHERE " + _OPEN
+    + " AND coalesce(merged_into, '') = ''",
+    "SELECT * FROM (SELECT reference, status, received, assignee, acknowledge_by AS deadline FROM complaints"
+    " WHERE status IN ('unreadable', 'received') AND acknowledge_by <= '2027-01-22' AND coalesce(merged_into, '') = ''"
+    " UNION ALL SELECT reference, status, received, assignee, decide_by FROM complaints WHERE status IN"
+    " ('acknowledged', 'under_review') AND waiting_since IS NULL AND decide_by <= '2027-01-22'"
+    " AND coalesce(merged_into, '') = '') AS due ORDER BY deadline, reference",
+    "SELECT review FROM complaints WHERE " + _OPEN + " AND coalesce(merged_into, '') = '' AND NOT not_a_complaint"
+    " AND CAST(review AS TEXT) != '[]'",
+    "SELECT o.id FROM outgoing o JOIN complaints c ON c.id = o.complaint_id WHERE o.state = 'failed'"
+    " AND c.merged_into IS NULL AND NOT EXISTS (SELECT 1 FROM outgoing l WHERE l.complaint_id = o.complaint_id"
+    " AND l.kind = o.kind AND l.id > o.id)",
 ]
 _RAW_QUERIES = f"""
 import sys
