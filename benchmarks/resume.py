@@ -115,7 +115,8 @@ def write_history(out: Path, lines: int) -> None:
             elif kind < 5 and last is not None:
                 duplicates.write(json.dumps(duplicate_record(last, f"inbox/kopi-{i}.pdf"), ensure_ascii=False) + "\n")
             else:
-                last = complaint_record(i, received=_day(i, lines), status="needs_review" if kind % 7 == 0 else "complete")
+                status = "needs_review" if kind % 7 == 0 else "complete"
+                last = complaint_record(i, received=_day(i, lines), status=status)
                 complaints.write(json.dumps(last, ensure_ascii=False) + "\n")
 
 

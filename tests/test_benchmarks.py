@@ -16,3 +16,20 @@ def test_the_workbench_benchmark_runs_quick(capsys: pytest.CaptureFixture[str]) 
     assert [page.split()[0] for page, _ in rows] == ["due", "case"]
     for _, figures in rows:  # every figure measured (a page that failed would have stopped the run)
         assert all(float(cell) > 0 for cell in figures.split("|")), figures
+
+
+@pytest.mark.slow
+def test_the_resume_benchmark_runs_small(capsys: pytest.CaptureFixture[str]) -> None:
+    resume = importlib.import_module("benchmarks.resume")
+    assert resume.main(["--lines", "200", "--runs", "1"]) == 0
+    out = capsys.readouterr().out
+    rows = dict(re.findall(r"^\| 200 \| (\([acde]\)[^|]*?) \|(.*)\|$", out, re.MULTILINE))
+    assert [case[:3] for case in rows] == ["(a)", "(c)", "(d)", "(e)"], out
+    for figures in rows.values():  # every case measured at 200 lines and when empty, and judged
+        cells = [cell.strip() for cell in figures.split("|")]
+        assert all(float(cell) > 0 for cell in cells[:2] + cells[3:5]), figures
+        assert cells[-1] in ("pass", "**fail**"), figures
+    # the register imports what is new: the 10 of the run, then nothing
+    assert "(c) batch --register: 10 forms: `register: 10 added" in out, out
+    assert "(d) batch --register, a re-run with nothing new: `register: 0 added" in out, out
+    assert ", 0 already there`" in out.split("(d) batch --register, a re-run")[-1], out
