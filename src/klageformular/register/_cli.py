@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -150,16 +151,24 @@ _IMPORTED = ("register: {added} added ({unreadable} unreadable), {attached} atta
 
 def _import_folder(register: Register, outdir: str, who: str, org_files: Sequence[str], *,
                    new_only: bool = False) -> int:
-    marks = window = None
-    if new_only:  # batch --register: the lines after the last import into this register (see _marks.py)
-        from ._marks import ImportMarks
+    from ._marks import ImportMarks
 
-        marks = ImportMarks(Path(outdir), register.engine.url.render_as_string(hide_password=True))
-        window = marks.window()
-    done = register.import_folder(outdir, who=who, profiles=_profiles(org_files), window=window)
+    # batch --register: the lines after the last import into this register (see _marks.py).
+    # register import: every line; the marks are left at the whole lines there were before it
+    # read, so the folder's next batch --register starts there instead of reading the whole folder
+    # again (a line a batch added meanwhile is read again then, which adds nothing twice).
+    marks = ImportMarks(Path(outdir), register.engine.url.render_as_string(hide_password=True))
+    window = marks.window()
+    done = register.import_folder(outdir, who=who, profiles=_profiles(org_files),
+                                  window=window if new_only else None)
     summary = done.summary
-    if marks is not None and window is not None and not summary.stopped:
-        marks.save(window)
+    if not summary.stopped:
+        try:
+            marks.save(window)
+        except OSError as exc:  # a read-only copy of a folder: imported all the same; the next one reads it all
+            logging.getLogger("klageformular.register").warning(
+                "the import marks cannot be written (%s); the next batch --register reads the whole folder",
+                type(exc).__name__)
     print(_IMPORTED.format(added=summary.added, unreadable=summary.unreadable, attached=summary.attached,
                            already=summary.already)
           + (f"; {summary.threaded} repl(ies) threaded to their case, {summary.linked} bounce(s) or auto-repl(ies) "

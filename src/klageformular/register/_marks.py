@@ -3,9 +3,12 @@
 ``.klageformular-imported.json`` beside the records maps a register (its URL, password hidden)
 to the byte offset each record file was imported up to, with a hash of the 4 KiB before it. The
 next ``batch --register`` imports only the lines after those offsets: the records of that run,
-and those of any run in between whose import failed or was not asked for. An offset that is no
-longer a line end of the same bytes (a file replaced or cut), a missing or unreadable marks file
-or another register: everything is imported again, which adds nothing already there.
+and those of any run in between whose import failed or was not asked for. ``register import``
+reads the whole folder and leaves marks too (at the whole lines there were when it began), so a
+folder imported that way does not cost its whole history again on its next ``batch --register``.
+An offset that is no longer a line end of the same bytes (a file replaced or cut), a missing or
+unreadable marks file or another register: everything is imported again, which adds nothing
+already there.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ class ImportMarks:
             data: Any = json.loads(self.path.read_bytes())
         except FileNotFoundError:
             data = {}
-        except ValueError:  # never half-written (replaced whole): from the start, which adds nothing twice
+        except (ValueError, OSError):  # never half-written (replaced whole): from the start, which adds nothing twice
             log.warning("%s cannot be read; the records are imported again from the start", MARKS)
             data = {}
         self.all: dict[str, Any] = data if isinstance(data, dict) else {}
