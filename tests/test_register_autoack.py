@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -37,8 +38,11 @@ def _deliver(md: Path, n: int, *, kind: str = "complete") -> str:
     """Message ``n`` into the Maildir: a ``complete`` form, a form that needs ``review``, or a ``plain`` email."""
     sender = f"kunde{n}@example.dk"
     attachment = None if kind == "plain" else form(email=sender, name=f"Jensen{n}", bad_email=kind == "review")
+    # Received n seconds apart, in the order delivered: messages of one second would be ordered by
+    # their Maildir names, whose microseconds are not zero-padded (the references came out swapped).
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10) + timedelta(seconds=n)
     data = mail(f"Kunde {n} <{sender}>", INBOX, f"Klage {n}", message_id=f"<klage-{n}@example.dk>",
-                attachment=attachment, text="Renten blev ikke udbetalt.")
+                attachment=attachment, text="Renten blev ikke udbetalt.", when=when)
     box = mailbox.Maildir(md, factory=None, create=True)
     key = box.add(data)
     return hashlib.sha256(box.get_bytes(key)).hexdigest()

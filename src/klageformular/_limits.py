@@ -9,10 +9,6 @@ re-exported there and from the package, where callers know it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .parse._budget import WorkBudget
 
 __all__ = ["Limits"]
 
@@ -53,10 +49,3 @@ class Limits:
     timeout_seconds: float = 30.0
     # Batch mode's address-space ceiling for each worker process, in MB (None: none).
     worker_memory_mb: int | None = 1024
-
-    def budget(self) -> WorkBudget:
-        """A fresh work budget for one parse, from these limits."""
-        from .parse._budget import WorkBudget
-
-        return WorkBudget(max_operators=self.max_page_operators, max_glyphs=self.max_page_glyphs,
-                          max_objects=self.max_page_objects, max_seconds=self.max_seconds)

@@ -38,7 +38,7 @@ from ..locales import DEFAULT_LANGUAGE, LANGUAGES, Texts
 from ..model import Complaint
 from ..org import Organisation, get_organisation, organisation_keys, resolve_organisation
 from ..values import FieldValue
-from ._budget import spending
+from ._budget import budget_of, spending
 from ._source import Limits, Source, check_page_streams, open_pdf, pypdf_limits, read_source
 from ._warning import ParseWarning
 from .acroform import read_acroform
@@ -175,7 +175,7 @@ def parse_pdf(source: Source, *, limits: Limits | None = None, org: Organisation
         notes: list[str] = []
         token = _PypdfNotes.notes.set(notes)
         try:
-            with pypdf_limits(limits), spending(limits.budget()), quiet():
+            with pypdf_limits(limits), spending(budget_of(limits)), quiet():
                 result = _parse(data, name, digest, limits, org)
         finally:
             _PypdfNotes.notes.reset(token)
@@ -294,7 +294,7 @@ def parse_image(source: Source, *, limits: Limits | None = None, org: Organisati
     if image_kind(data) is None:
         raise NotAPdfError("not a PNG, JPEG or TIFF image")
     try:
-        with spending(limits.budget()):
+        with spending(budget_of(limits)):
             return _scan_result(read_scan_images(data, limits), name, digest, org)
     except KlageformularError:
         raise

@@ -19,10 +19,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
 from ..exceptions import ParseTimeoutError, TooMuchContentError
 
-__all__ = ["WorkBudget", "active_budget", "spending"]
+if TYPE_CHECKING:
+    from .._limits import Limits
+
+__all__ = ["WorkBudget", "active_budget", "budget_of", "spending"]
 
 _ACTIVE: ContextVar[WorkBudget | None] = ContextVar("klageformular_work_budget", default=None)
 _CLOCK_EVERY = 512  # look at the clock every so many units of work: monotonic() is cheap, not free
@@ -99,6 +103,12 @@ class WorkBudget:
         if self._ticks >= _CLOCK_EVERY:
             self._ticks = 0
             self.check_deadline()
+
+
+def budget_of(limits: Limits) -> WorkBudget:
+    """A fresh work budget for one parse, from ``limits`` (the parse's; batch mode passes them to each worker)."""
+    return WorkBudget(max_operators=limits.max_page_operators, max_glyphs=limits.max_page_glyphs,
+                      max_objects=limits.max_page_objects, max_seconds=limits.max_seconds)
 
 
 def active_budget() -> WorkBudget | None:
