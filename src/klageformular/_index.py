@@ -33,6 +33,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, MutableMapping, MutableSet
+from itertools import islice
 from pathlib import Path
 from typing import TypeVar
 
@@ -119,9 +120,7 @@ class FolderIndex:
                 db.close()
             log.info("the folder's index cannot be used (%s): keys are kept in memory this run",
                         type(exc).__name__)
-            db = sqlite3.connect(":memory:", isolation_level=None)
-            db.executescript(_SCHEMA)
-            return db
+            return _in_memory()
 
     def update(self) -> None:
         """Index the lines added to each record file since the last run (all of a file that changed)."""
@@ -132,8 +131,7 @@ class FolderIndex:
             log.info("the folder's index cannot be written (%s): keys are kept in memory this run",
                         type(exc).__name__)
             self.db.close()
-            self.db = sqlite3.connect(":memory:", isolation_level=None)
-            self.db.executescript(_SCHEMA)
+            self.db = _in_memory()
             for number, name in enumerate(RECORD_FILES):
                 self._update(number, self.out / name)
 
@@ -142,29 +140,18 @@ class FolderIndex:
         if span is None:
             return  # nothing added, nothing changed
         start, end = span
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            if start == 0:
-                self.db.execute("DELETE FROM keys WHERE file = ?", (number,))
-            rows = []
+
+        def rows() -> Iterator[tuple[object, ...]]:
             for record in read_records(path, start=start, end=end):
                 same_content = path.name == DUPLICATES and record.duplicate_kind == "same_content"
                 has_sha = record.sha256 is not None
                 origin = has_sha and (path.name != DUPLICATES or same_content)
                 key = record.content_key if path.name == COMPLAINTS and has_sha else None
-                rows.append((number, record.source, record.sha256, key, origin,
-                             has_sha and (path.name == COMPLAINTS or same_content), record.duplicate_of,
-                             record.duplicate_of_sha256))
-                if len(rows) >= 10_000:
-                    self.db.executemany("INSERT INTO keys VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-                    rows = []
-            self.db.executemany("INSERT INTO keys VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            head, tail = _ends(path, end)
-            self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", (path.name, end, head, tail))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+                yield (number, record.source, record.sha256, key, origin,
+                       has_sha and (path.name == COMPLAINTS or same_content), record.duplicate_of,
+                       record.duplicate_of_sha256)
+
+        _fill(self.db, path, span, ("DELETE FROM keys WHERE file = ?", (number,)), "keys", rows())
 
     def close(self) -> None:
         self.db.close()
@@ -195,6 +182,35 @@ class FolderIndex:
 
     def is_form(self, sha256: str) -> bool:
         return self.db.execute("SELECT 1 FROM keys WHERE sha256 = ? AND form LIMIT 1", (sha256,)).fetchone() is not None
+
+
+def _in_memory() -> sqlite3.Connection:
+    """An index in memory, for a run whose folder cannot hold one (slower and larger, never wrong)."""
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    db.executescript(_SCHEMA)
+    return db
+
+
+_BATCH = 10_000  # rows per INSERT: the memory of a batch, not of the file's new lines
+
+
+def _fill(db: sqlite3.Connection, path: Path, span: tuple[int, int], clear: tuple[str, tuple[object, ...]],
+          table: str, rows: Iterator[tuple[object, ...]]) -> None:
+    """Index the lines of ``path`` in ``span`` in one transaction: ``clear`` first when reading from the
+    start (the file changed), ``rows`` into ``table`` a batch at a time, then how far the file was read."""
+    start, end = span
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if start == 0:
+            db.execute(*clear)
+        while batch := list(islice(rows, _BATCH)):
+            db.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(batch[0]))})", batch)
+        head, tail = _ends(path, end)
+        db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", (path.name, end, head, tail))
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 def _unchanged_from(db: sqlite3.Connection, path: Path) -> tuple[int, int] | None:
@@ -230,8 +246,7 @@ class LedgerIndex:
             log.info("the folder's index cannot be written (%s): keys are kept in memory this run",
                      type(exc).__name__)
             self.db.close()
-            self.db = sqlite3.connect(":memory:", isolation_level=None)
-            self.db.executescript(_SCHEMA)
+            self.db = _in_memory()
             self._update()
 
     def _update(self) -> None:
@@ -239,11 +254,8 @@ class LedgerIndex:
         if span is None:
             return
         start, end = span
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            if start == 0:
-                self.db.execute("DELETE FROM ledger")
-            rows = []
+
+        def rows() -> Iterator[tuple[object, ...]]:
             with self.path.open("rb") as f:
                 f.seek(start)
                 at = start
@@ -256,17 +268,9 @@ class LedgerIndex:
                     except ValueError:  # a broken line is skipped, as the ledger was always read
                         continue
                     if isinstance(entry, dict):
-                        rows.append(_ledger_row(entry))
-                    if len(rows) >= 10_000:
-                        self.db.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-                        rows = []
-            self.db.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            head, tail = _ends(self.path, end)
-            self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", (self.path.name, end, head, tail))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+                        yield _ledger_row(entry)
+
+        _fill(self.db, self.path, span, ("DELETE FROM ledger", ()), "ledger", rows())
 
     def close(self) -> None:
         self.db.close()
