@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -171,7 +173,7 @@ def parse_pdf(source: Source, *, limits: Limits | None = None, org: Organisation
     limits = limits or Limits()
     data, name = read_source(source, limits)
     digest = hashlib.sha256(data).hexdigest()
-    try:
+    with _one_clear_error(digest, reading="the file", doing="parsing", broken="PDF"):
         notes: list[str] = []
         token = _PypdfNotes.notes.set(notes)
         try:
@@ -183,15 +185,24 @@ def parse_pdf(source: Source, *, limits: Limits | None = None, org: Organisation
             result.warnings.append(ParseWarning("pdf_repaired", None, f"the PDF file is damaged; it was repaired "
                                                 f"while reading ({len(notes)} note(s) from pypdf)"))
         return result
+
+
+@contextmanager
+def _one_clear_error(digest: str, *, reading: str, doing: str, broken: str) -> Iterator[None]:
+    """Our own errors as they are; anything else a reader raised as one clear error of ours.
+
+    Hostile or broken files hit corners of pypdf, pdfminer and the image libraries that raise
+    anything at all. The caller gets one clear error; the officer sees the file in the rejected list.
+    """
+    try:
+        yield
     except KlageformularError:
         raise
     except MemoryError:
-        raise StreamTooLargeError("ran out of memory reading the file", limit="memory") from None
+        raise StreamTooLargeError(f"ran out of memory reading {reading}", limit="memory") from None
     except Exception as exc:
-        # Hostile or broken files hit corners of pypdf and pdfminer that raise anything at all.
-        # The caller gets one clear error; the officer sees the file in the rejected list.
-        log.debug("unexpected %s while parsing %s", type(exc).__name__, digest[:12])
-        raise PdfReadError(f"broken PDF ({type(exc).__name__})") from None
+        log.debug("unexpected %s while %s %s", type(exc).__name__, doing, digest[:12])
+        raise PdfReadError(f"broken {broken} ({type(exc).__name__})") from None
 
 
 def _parse(data: bytes, name: str | None, digest: str, limits: Limits, profile: Organisation | None) -> ParseResult:
@@ -293,16 +304,9 @@ def parse_image(source: Source, *, limits: Limits | None = None, org: Organisati
     digest = hashlib.sha256(data).hexdigest()
     if image_kind(data) is None:
         raise NotAPdfError("not a PNG, JPEG or TIFF image")
-    try:
-        with spending(budget_of(limits)):
-            return _scan_result(read_scan_images(data, limits), name, digest, org)
-    except KlageformularError:
-        raise
-    except MemoryError:
-        raise StreamTooLargeError("ran out of memory reading the image", limit="memory") from None
-    except Exception as exc:
-        log.debug("unexpected %s while reading image %s", type(exc).__name__, digest[:12])
-        raise PdfReadError(f"broken image ({type(exc).__name__})") from None
+    with _one_clear_error(digest, reading="the image", doing="reading image", broken="image"), \
+            spending(budget_of(limits)):
+        return _scan_result(read_scan_images(data, limits), name, digest, org)
 
 
 def _check_lengths(values: dict[str, FieldValue], limits: Limits, warnings: list[ParseWarning]) -> None:
