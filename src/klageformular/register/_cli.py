@@ -466,9 +466,10 @@ def add_register_parser(sub: Any) -> None:
     register = sub.add_parser("register", help="the complaint register: deadlines, statuses, exports")
     commands = register.add_subparsers(dest="register_command", required=True)
 
-    def add(name: str, func: Callable[[argparse.Namespace, Register], int], text: str) -> argparse.ArgumentParser:
+    def add(name: str, func: Callable[[argparse.Namespace, Register], int], text: str, *,
+            shortcut: Callable[[argparse.Namespace], int | None] | None = None) -> argparse.ArgumentParser:
         p: argparse.ArgumentParser = commands.add_parser(name, help=text, parents=[common])
-        p.set_defaults(func=_command(func))
+        p.set_defaults(func=_command(func, shortcut=shortcut))
         if name in ("set", "assign", "correct", "key", "profile", "extend", "wait", "resume", "measure", "categorize",
                     "posted"):
             p.add_argument("--if-version", type=int, metavar="N",
@@ -487,8 +488,7 @@ def add_register_parser(sub: Any) -> None:
                    help="a profile file (see 'org export') that replaces the built-in profile with its key; its "
                         "decision_working_days set each entry's decide-by date (repeatable: one per profile)")
     p = add("due", _due, "overdue, due today, due in the next days; open review items and unassigned cases "
-                         "(exit 1 when something is overdue)")
-    p.set_defaults(func=_command(_due, shortcut=_nothing_due))
+                         "(exit 1 when something is overdue)", shortcut=_nothing_due)
     p.add_argument("--today", type=day, metavar="YYYY-MM-DD", help="count from this day (default: today)")
     p.add_argument("--days", type=_days, default=7, metavar="N",
                    help="how many days after today to show, across weekends (default: %(default)s)")

@@ -24,6 +24,7 @@ import os
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -388,14 +389,11 @@ def _csv_cells(spec: dict[str, Any]) -> Callable[[tuple[Any, ...]], list[str]]:
     is empty, and a day is formatted once per day (a register of five years has a few thousand
     days in a million rows). Anything else goes through :func:`_csv_value`.
     """
-    days: dict[date, str] = {}
     day_format = spec["date"]
 
+    @cache
     def day(value: date) -> str:
-        text = days.get(value)
-        if text is None:
-            text = days[value] = value.strftime(day_format)
-        return text
+        return value.strftime(day_format)
 
     def cells(values: tuple[Any, ...]) -> list[str]:
         # ``type(v) is date``, not isinstance: a datetime (a subclass) is never equal to a date,
