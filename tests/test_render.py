@@ -61,6 +61,21 @@ def test_output_is_deterministic_and_small(monkeypatch: pytest.MonkeyPatch) -> N
     assert meta is not None and meta["/CreationDate"] == "D:20231114221320+00'00'"
 
 
+def test_the_same_form_whatever_the_clock_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The printed fonts are rewritten with fontTools, which stamps a font's head.modified with the
+    # clock unless told not to. Within one process the rewrite is cached, so the cache is emptied
+    # and the clock moved a day between two renders: the form's bytes must not move with it.
+    import time
+
+    from klageformular import _subsets
+
+    first = render_form("da")
+    _subsets._with_unicode_cmap.cache_clear()
+    later = time.time() + 86_400
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert render_form("da") == first
+
+
 def test_every_layout_field_is_in_the_pdf_with_deliberate_flags(blank_form: bytes) -> None:
     fields = _fields(blank_form)
     assert set(fields) == {f.name for f in LAYOUT.fields}

@@ -56,7 +56,9 @@ def _with_unicode_cmap(program: bytes, mapping: tuple[tuple[int, str], ...]) -> 
     from fontTools.ttLib import TTFont
     from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
 
-    font = TTFont(io.BytesIO(program))
+    # recalcTimestamp=False: fontTools would stamp head.modified with the clock on save, and the form
+    # must be the same bytes every time (render_form is deterministic; the fuzz corpus is named by size).
+    font = TTFont(io.BytesIO(program), recalcTimestamp=False)
     by_code = next(t.cmap for t in font["cmap"].tables if (t.platformID, t.platEncID) == (1, 0))
     table = CmapSubtable.newSubtable(4)
     table.platformID, table.platEncID, table.language = 3, 1, 0
